@@ -1,0 +1,1 @@
+//! graphbox-conformance: Graph behaviour scenarios for the mock and real tenants.

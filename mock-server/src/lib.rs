@@ -1,0 +1,1 @@
+//! graphbox-mock: a fake Microsoft Entra ID tenant and Microsoft Graph v1.0 server.

@@ -1,0 +1,1 @@
+//! graphbox-sdk: a typed Microsoft Graph client.
