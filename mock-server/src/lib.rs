@@ -1,1 +1,49 @@
-//! graphbox-mock: a fake Microsoft Entra ID tenant and Microsoft Graph v1.0 server.
+//! graphbox-mock: a fake Microsoft Entra ID tenant and Microsoft Graph v1.0
+//! server, in memory, multi-tenant, on a virtual clock.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let mock = graphbox_mock::Graphbox::start().await?;
+//! println!("Graph is at {}, tenant {}", mock.graph_url(), mock.tenant_id());
+//! # Ok(()) }
+//! ```
+//!
+//! # Layout
+//!
+//! | module      | owns |
+//! |-------------|------|
+//! | `server`    | [`Graphbox`]: start, builder, handle, shutdown |
+//! | `http`      | accept loop, TLS, request intake, routing, every byte written (Graph's error envelope included) |
+//! | [`odata`]   | pure parsers and evaluators for paths, query options, `$filter`, `$search` |
+//! | `identity`  | token endpoint, discovery, JWKS, JWT issue and validation |
+//! | `authz`     | operation → permissions, the one place that says 403 |
+//! | `directory` | the tenant's objects: schemas, records, users, identity objects, listing |
+//! | `tenant`    | a tenant: clock, directory lock, request log; the tenant registry |
+//! | `control`   | `/_graphbox` test-control API |
+//! | `state`     | saving and loading tenants atomically |
+//! | `keys`      | TLS CA and server certificate, token-signing key |
+//! | `clock`     | tenant clocks; the only reader of OS time |
+//!
+//! # Invariants
+//!
+//! - No global mutable state: two servers in one process share nothing but
+//!   immutable key material and the well-known catalogue.
+//! - Handlers get time from the tenant clock and ids from the tenant's seeded
+//!   generator; secrets come from the OS generator.
+//! - Every directory write validates everything before it changes anything.
+
+mod authz;
+mod clock;
+mod control;
+mod directory;
+mod error;
+mod http;
+mod identity;
+mod ids;
+mod keys;
+pub mod odata;
+mod server;
+mod state;
+mod tenant;
+
+pub use server::{Graphbox, GraphboxBuilder, ReadyInfo, StartError};

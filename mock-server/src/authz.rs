@@ -1,0 +1,100 @@
+//! Authorization: the one place that says 403.
+//!
+//! Each Graph operation the mock serves has a name from the reference's
+//! operation table (`data/well-known-ids.json` → `operations`, a copy of
+//! `reference/well-known-ids.json`). That table lists, per operation, the
+//! application permissions and delegated scopes that allow it; an entry such as
+//! `AppRoleAssignment.ReadWrite.All + Application.Read.All` needs all its parts.
+//! App-only tokens are checked against `roles`, delegated ones against `scp`.
+
+use crate::directory::catalog::{Catalog, PermissionSets};
+use crate::error::ApiError;
+use crate::identity::Principal;
+
+/// Operations the mock serves that the reference table does not list, with
+/// the permissions Graph's documentation gives for them.
+const EXTRA_OPERATIONS: &[(&str, &[&str], &[&str])] = &[
+    (
+        "users.count",
+        &["User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"],
+        &["User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"],
+    ),
+    (
+        "deletedItems.getUser",
+        &["User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"],
+        &["User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"],
+    ),
+];
+
+fn satisfied(entry: &str, held: &[String]) -> bool {
+    entry.split('+').map(str::trim).all(|needed| held.iter().any(|h| h == needed))
+}
+
+fn allowed_by(sets: Option<&PermissionSets>, held: &[String]) -> bool {
+    sets.is_some_and(|s| s.least_privileged.iter().chain(&s.higher_privileged).any(|e| satisfied(e, held)))
+}
+
+/// Whether `principal` may perform `operation`; `Err(403)` if not.
+pub fn check(principal: &Principal, operation: &str) -> Result<(), ApiError> {
+    let ok = match Catalog::get().operation(operation) {
+        Some(op) if principal.app_only => allowed_by(op.application.as_ref(), &principal.roles),
+        Some(op) => allowed_by(op.delegated_work_or_school.as_ref(), &principal.scopes),
+        None => match EXTRA_OPERATIONS.iter().find(|(name, _, _)| *name == operation) {
+            Some((_, app, delegated)) if principal.app_only => app.iter().any(|e| satisfied(e, &principal.roles)),
+            Some((_, _, delegated)) => delegated.iter().any(|e| satisfied(e, &principal.scopes)),
+            // An operation missing from both tables is a bug in the mock, and
+            // refusing is the safe failure.
+            None => false,
+        },
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    fn app_with(roles: &[&str]) -> Principal {
+        Principal {
+            tenant_id: Uuid::nil(),
+            app_id: Uuid::nil(),
+            object_id: Uuid::nil(),
+            app_only: true,
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            scopes: Vec::new(),
+            wids: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn user_read_all_allows_listing_but_not_creating_users() {
+        let p = app_with(&["User.Read.All"]);
+        assert!(check(&p, "users.list").is_ok());
+        assert_eq!(check(&p, "users.create").unwrap_err().status, 403);
+    }
+
+    #[test]
+    fn directory_read_write_all_cannot_delete_users_as_the_reference_says() {
+        let p = app_with(&["Directory.ReadWrite.All"]);
+        assert!(check(&p, "users.update").is_ok());
+        assert!(check(&p, "users.delete").is_err());
+    }
+
+    #[test]
+    fn combined_entries_need_every_part() {
+        let only_one = app_with(&["AppRoleAssignment.ReadWrite.All"]);
+        assert!(check(&only_one, "servicePrincipals.appRoleAssignedTo.create").is_err());
+        let both = app_with(&["AppRoleAssignment.ReadWrite.All", "Application.Read.All"]);
+        assert!(check(&both, "servicePrincipals.appRoleAssignedTo.create").is_ok());
+    }
+
+    #[test]
+    fn a_token_without_roles_is_refused() {
+        assert!(check(&app_with(&[]), "users.get").is_err());
+    }
+}

@@ -1,0 +1,194 @@
+//! The tenant's directory: every object, the indexes that keep its invariants
+//! cheap to check, and soft-deleted objects. One `RwLock` guards the whole
+//! directory (see `tenant.rs`), so an invariant that spans collections is checked
+//! and applied atomically.
+
+pub mod catalog;
+pub mod identity;
+pub mod query;
+pub mod record;
+pub mod schema;
+pub mod users;
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::ids::IdGen;
+use record::Record;
+use users::USER;
+
+/// A verified (or pending) domain of the tenant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Domain {
+    pub name: String,
+    pub is_verified: bool,
+    pub is_initial: bool,
+    pub is_default: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ObjectKind {
+    User,
+    Group,
+    Application,
+    ServicePrincipal,
+}
+
+impl ObjectKind {
+    pub fn type_name(self) -> &'static str {
+        match self {
+            ObjectKind::User => "microsoft.graph.user",
+            ObjectKind::Group => "microsoft.graph.group",
+            ObjectKind::Application => "microsoft.graph.application",
+            ObjectKind::ServicePrincipal => "microsoft.graph.servicePrincipal",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeletedObject {
+    pub kind: ObjectKind,
+    #[serde(with = "time::serde::rfc3339")]
+    pub deleted_at: OffsetDateTime,
+    pub record: Record,
+}
+
+/// A salted SHA-256 of a password or secret: what is stored instead of the text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordHash {
+    salt: String,
+    hash: String,
+}
+
+impl PasswordHash {
+    pub fn new(text: &str) -> Self {
+        use base64::Engine;
+        let salt = base64::engine::general_purpose::STANDARD_NO_PAD.encode(crate::ids::secure_bytes::<12>());
+        let hash = Self::digest(&salt, text);
+        PasswordHash { salt, hash }
+    }
+
+    fn digest(salt: &str, text: &str) -> String {
+        use base64::Engine;
+        let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+        ctx.update(salt.as_bytes());
+        ctx.update(b":");
+        ctx.update(text.as_bytes());
+        base64::engine::general_purpose::STANDARD_NO_PAD.encode(ctx.finish().as_ref())
+    }
+
+    /// Constant-time comparison, so a fake never teaches a timing oracle.
+    pub fn matches(&self, text: &str) -> bool {
+        let candidate = Self::digest(&self.salt, text);
+        ring::constant_time::verify_slices_are_equal(candidate.as_bytes(), self.hash.as_bytes()).is_ok()
+    }
+}
+
+/// Everything in one tenant's directory.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Directory {
+    pub tenant_id: Uuid,
+    pub display_name: String,
+    pub domains: Vec<Domain>,
+    pub users: BTreeMap<Uuid, Record>,
+    pub passwords: HashMap<Uuid, PasswordHash>,
+    pub deleted: BTreeMap<Uuid, DeletedObject>,
+    pub identity: identity::IdentityStore,
+    ids: IdGen,
+    #[serde(skip)]
+    upn_index: HashMap<String, Uuid>,
+    #[serde(skip)]
+    proxy_index: HashMap<String, Uuid>,
+}
+
+impl Directory {
+    pub fn new(tenant_id: Uuid, display_name: String, initial_domain: String, ids: IdGen) -> Self {
+        Directory {
+            tenant_id,
+            display_name,
+            domains: vec![Domain { name: initial_domain, is_verified: true, is_initial: true, is_default: true }],
+            users: BTreeMap::new(),
+            passwords: HashMap::new(),
+            deleted: BTreeMap::new(),
+            identity: identity::IdentityStore::default(),
+            ids,
+            upn_index: HashMap::new(),
+            proxy_index: HashMap::new(),
+        }
+    }
+
+    /// Rebuild the derived indexes after loading saved state.
+    pub fn rebuild_indexes(&mut self) {
+        self.upn_index.clear();
+        self.proxy_index.clear();
+        let users: Vec<Uuid> = self.users.keys().copied().collect();
+        for id in users {
+            let record = self.users.remove(&id).expect("key taken from the map");
+            self.insert_user(record);
+        }
+    }
+
+    pub fn new_id(&mut self) -> Uuid {
+        self.ids.uuid()
+    }
+
+    pub fn new_opaque_id(&mut self) -> String {
+        self.ids.opaque_id()
+    }
+
+    pub fn initial_domain(&self) -> &str {
+        self.domains.iter().find(|d| d.is_initial).map(|d| d.name.as_str()).unwrap_or_default()
+    }
+
+    pub fn is_verified_domain(&self, name: &str) -> bool {
+        self.domains.iter().any(|d| d.is_verified && d.name.eq_ignore_ascii_case(name))
+    }
+
+    pub fn user_by_upn(&self, upn: &str) -> Option<Uuid> {
+        self.upn_index.get(&upn.to_lowercase()).copied()
+    }
+
+    /// Who owns a proxy address; `SMTP:` and `smtp:` name the same address.
+    pub fn proxy_owner(&self, address: &str) -> Option<Uuid> {
+        self.proxy_index.get(&address.to_lowercase()).copied()
+    }
+
+    /// Find a user by object id or by UPN, as `/users/{id|upn}` does.
+    pub fn find_user(&self, key: &str) -> Option<Uuid> {
+        match Uuid::parse_str(key) {
+            Ok(id) if self.users.contains_key(&id) => Some(id),
+            _ => self.user_by_upn(key),
+        }
+    }
+
+    pub(crate) fn insert_user(&mut self, record: Record) {
+        let id = record.id;
+        if let Some(upn) = record.get_str(&USER, "userPrincipalName") {
+            self.upn_index.insert(upn.to_lowercase(), id);
+        }
+        if let Some(proxies) = record.get(&USER, "proxyAddresses").and_then(Value::as_array) {
+            for p in proxies.iter().filter_map(Value::as_str) {
+                self.proxy_index.insert(p.to_lowercase(), id);
+            }
+        }
+        self.users.insert(id, record);
+    }
+
+    /// Take a user out of the map and every index (to change or delete it).
+    pub(crate) fn remove_user_indexes(&mut self, id: Uuid) -> Option<Record> {
+        let record = self.users.remove(&id)?;
+        if let Some(upn) = record.get_str(&USER, "userPrincipalName") {
+            self.upn_index.remove(&upn.to_lowercase());
+        }
+        if let Some(proxies) = record.get(&USER, "proxyAddresses").and_then(Value::as_array) {
+            for p in proxies.iter().filter_map(Value::as_str) {
+                self.proxy_index.remove(&p.to_lowercase());
+            }
+        }
+        Some(record)
+    }
+}

@@ -1,0 +1,306 @@
+//! Listing a collection: Graph's query rules applied generically over a schema.
+//! Validation (which options need `ConsistencyLevel: eventual`, which properties
+//! allow which operator), filtering, searching, ordering, projection and paging
+//! with an opaque, stateless `$skiptoken`.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::ops::Bound;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::record::{Projection, Record};
+use super::schema::EntitySchema;
+use crate::error::ApiError;
+use crate::odata::{check_filter, eval, QueryClass, QueryOptions, Support};
+
+/// Paging bounds of one collection (users: 100 by default, 999 at most).
+#[derive(Debug, Clone, Copy)]
+pub struct PageBounds {
+    pub default_size: usize,
+    pub max_size: usize,
+}
+
+pub const DIRECTORY_PAGING: PageBounds = PageBounds { default_size: 100, max_size: 999 };
+
+/// A validated list request, ready to run against records.
+#[derive(Debug)]
+pub struct ListPlan<'q> {
+    pub schema: &'static EntitySchema,
+    pub opts: &'q QueryOptions,
+    pub projection: Projection,
+    /// The `$select` names for `@odata.context`, canonical spelling.
+    pub selected: Option<Vec<&'static str>>,
+    order: Vec<(usize, bool)>,
+    page_size: usize,
+    with_count: bool,
+    after: Option<Cursor>,
+}
+
+/// One page of results.
+#[derive(Debug)]
+pub struct ListPage {
+    pub items: Vec<Map<String, Value>>,
+    pub count: Option<usize>,
+    pub next_skiptoken: Option<String>,
+}
+
+/// Where the previous page stopped: its last item's sort values and id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Cursor {
+    #[serde(rename = "k")]
+    keys: Vec<Value>,
+    #[serde(rename = "i")]
+    id: Uuid,
+}
+
+fn unsupported_query() -> ApiError {
+    ApiError::unsupported_query("Unsupported Query.")
+}
+
+fn unknown_property(schema: &EntitySchema, name: &str) -> ApiError {
+    ApiError::bad_request(format!("Could not find a property named '{name}' on type '{}'.", schema.type_name))
+}
+
+/// Resolve `$select` names (case-insensitively) into a projection.
+pub fn projection_for(
+    schema: &'static EntitySchema,
+    select: Option<&Vec<String>>,
+) -> Result<(Projection, Option<Vec<&'static str>>), ApiError> {
+    let Some(names) = select else {
+        return Ok((Projection::default_set(schema), None));
+    };
+    let mut positions = Vec::with_capacity(names.len());
+    for name in names {
+        if name == "*" {
+            return Ok((Projection::all(schema), Some(vec!["*"])));
+        }
+        let pos = schema.position_ignore_case(name).ok_or_else(|| unknown_property(schema, name))?;
+        if !positions.contains(&pos) {
+            positions.push(pos);
+        }
+    }
+    let canonical = positions.iter().map(|&p| schema.props[p].name).collect();
+    positions.sort_unstable();
+    Ok((Projection { positions }, Some(canonical)))
+}
+
+impl<'q> ListPlan<'q> {
+    /// Check every option against Graph's rules for this collection.
+    ///
+    /// `eventual` is whether the request carried `ConsistencyLevel: eventual`.
+    pub fn new(
+        schema: &'static EntitySchema,
+        opts: &'q QueryOptions,
+        eventual: bool,
+        bounds: PageBounds,
+    ) -> Result<Self, ApiError> {
+        if opts.skip.is_some() {
+            return Err(ApiError::request_bad_request(
+                "'$skip' is not supported by the service. Use the @odata.nextLink of the previous page instead.",
+            ));
+        }
+        let page_size = match opts.top {
+            None => bounds.default_size,
+            Some(n) if n >= 1 && n <= bounds.max_size as u64 => n as usize,
+            Some(n) => {
+                return Err(ApiError::request_bad_request(format!(
+                    "Invalid page size specified: '{n}'. Must be between 1 and {} inclusive.",
+                    bounds.max_size
+                )))
+            }
+        };
+        if let Some(item) = opts.expand.first() {
+            return Err(match schema.position_ignore_case(&item.property) {
+                Some(_) => ApiError::bad_request(format!(
+                    "Property '{}' on type '{}' is not a navigation property or complex property. Only navigation properties can be expanded.",
+                    item.property, schema.type_name
+                )),
+                None => ApiError::bad_request(format!(
+                    "Could not find a property named '{}' on type '{}'.",
+                    item.property, schema.type_name
+                )),
+            });
+        }
+        let (projection, selected) = projection_for(schema, opts.select.as_ref())?;
+        // Advanced queries need both the header and $count=true
+        // (reference/graph-wire.md §3.3); $search needs only the header.
+        let advanced_allowed = eventual && opts.count == Some(true);
+        let mut needs_advanced = false;
+        if let Some(filter) = &opts.filter {
+            if check_filter(filter, schema)? == QueryClass::Advanced {
+                needs_advanced = true;
+            }
+        }
+        let mut order = Vec::with_capacity(opts.orderby.len());
+        for o in &opts.orderby {
+            let name = o.property.0.join("/");
+            let pos = schema.position_ignore_case(&name).ok_or_else(|| unknown_property(schema, &name))?;
+            match schema.props[pos].orderby {
+                Support::Default => {}
+                Support::Advanced => needs_advanced = true,
+                Support::Unsupported => return Err(unsupported_query()),
+            }
+            order.push((pos, o.descending));
+        }
+        if !order.is_empty() && opts.filter.is_some() {
+            needs_advanced = true;
+        }
+        if needs_advanced && !advanced_allowed {
+            return Err(unsupported_query());
+        }
+        if let Some(search) = &opts.search {
+            if !eventual {
+                return Err(ApiError::unsupported_query(
+                    "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'",
+                ));
+            }
+            for p in search.properties() {
+                let searchable = schema.position_ignore_case(p).is_some_and(|i| schema.props[i].searchable);
+                if !searchable {
+                    return Err(ApiError::unsupported_query(format!(
+                        "Unsupported or invalid query search clause specified for property '{p}' of resource '{}'.",
+                        schema.resource_name
+                    )));
+                }
+            }
+        }
+        let after = match &opts.skiptoken {
+            None => None,
+            Some(t) => Some(decode_cursor(t, order.len())?),
+        };
+        Ok(ListPlan {
+            schema,
+            opts,
+            projection,
+            selected,
+            order,
+            page_size,
+            // $count=true without the header is silently ignored, as Graph does.
+            with_count: eventual && opts.count == Some(true) && opts.skiptoken.is_none(),
+            after,
+        })
+    }
+
+    fn matches(&self, record: &Record) -> bool {
+        let view = record.resolver(self.schema);
+        if let Some(f) = &self.opts.filter {
+            if !eval(f, &view) {
+                return false;
+            }
+        }
+        if let Some(s) = &self.opts.search {
+            let searchable: Vec<&str> =
+                self.schema.props.iter().filter(|p| p.searchable).map(|p| p.name).collect();
+            if !s.matches(&view, &searchable) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// How many records match (for `/$count`).
+    pub fn count(&self, records: &BTreeMap<Uuid, Record>) -> usize {
+        records.values().filter(|r| self.matches(r)).count()
+    }
+
+    /// Run the plan over a collection kept in id order.
+    pub fn run(&self, records: &BTreeMap<Uuid, Record>) -> ListPage {
+        let count = self.with_count.then(|| self.count(records));
+        let mut page: Vec<&Record> = Vec::with_capacity(self.page_size + 1);
+        if self.order.is_empty() {
+            let start = match &self.after {
+                Some(c) => Bound::Excluded(c.id),
+                None => Bound::Unbounded,
+            };
+            for r in records.range((start, Bound::Unbounded)).map(|(_, r)| r) {
+                if self.matches(r) {
+                    page.push(r);
+                    if page.len() > self.page_size {
+                        break;
+                    }
+                }
+            }
+        } else {
+            let mut all: Vec<(Vec<Value>, &Record)> =
+                records.values().filter(|r| self.matches(r)).map(|r| (self.sort_keys(r), r)).collect();
+            all.sort_by(|a, b| self.compare(&a.0, a.1.id, &b.0, b.1.id));
+            let start = match &self.after {
+                Some(c) => all.partition_point(|(k, r)| self.compare(k, r.id, &c.keys, c.id) != Ordering::Greater),
+                None => 0,
+            };
+            page.extend(all.into_iter().skip(start).take(self.page_size + 1).map(|(_, r)| r));
+        }
+        let more = page.len() > self.page_size;
+        page.truncate(self.page_size);
+        let next_skiptoken = if more {
+            page.last().map(|last| encode_cursor(&Cursor { keys: self.sort_keys(last), id: last.id }))
+        } else {
+            None
+        };
+        let items = page.iter().map(|r| r.project(self.schema, &self.projection)).collect();
+        ListPage { items, count, next_skiptoken }
+    }
+
+    fn sort_keys(&self, r: &Record) -> Vec<Value> {
+        self.order.iter().map(|(pos, _)| r.get_at(*pos).cloned().unwrap_or(Value::Null)).collect()
+    }
+
+    fn compare(&self, a: &[Value], a_id: Uuid, b: &[Value], b_id: Uuid) -> Ordering {
+        for (i, (_, desc)) in self.order.iter().enumerate() {
+            let o = compare_values(a.get(i).unwrap_or(&Value::Null), b.get(i).unwrap_or(&Value::Null));
+            let o = if *desc { o.reverse() } else { o };
+            if o != Ordering::Equal {
+                return o;
+            }
+        }
+        a_id.cmp(&b_id)
+    }
+}
+
+/// Nulls first; strings without regard to case; numbers and booleans by value.
+fn compare_values(a: &Value, b: &Value) -> Ordering {
+    match (a, b) {
+        (Value::Null, Value::Null) => Ordering::Equal,
+        (Value::Null, _) => Ordering::Less,
+        (_, Value::Null) => Ordering::Greater,
+        (Value::String(x), Value::String(y)) => {
+            let o = x.to_lowercase().cmp(&y.to_lowercase());
+            if o == Ordering::Equal {
+                x.cmp(y)
+            } else {
+                o
+            }
+        }
+        (Value::Number(x), Value::Number(y)) => {
+            x.as_f64().unwrap_or(0.0).partial_cmp(&y.as_f64().unwrap_or(0.0)).unwrap_or(Ordering::Equal)
+        }
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        _ => a.to_string().cmp(&b.to_string()),
+    }
+}
+
+fn encode_cursor(c: &Cursor) -> String {
+    let mut s = String::from("RFNwdA");
+    B64.encode_string(serde_json::to_vec(c).expect("a cursor serializes"), &mut s);
+    s
+}
+
+fn decode_cursor(token: &str, order_len: usize) -> Result<Cursor, ApiError> {
+    let bad = || {
+        ApiError::request_bad_request(
+            "The $skiptoken is not valid. Follow the @odata.nextLink of the previous page unchanged.",
+        )
+    };
+    let body = token.strip_prefix("RFNwdA").ok_or_else(bad)?;
+    let bytes = B64.decode(body).map_err(|_| bad())?;
+    let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    if cursor.keys.len() != order_len {
+        return Err(bad());
+    }
+    Ok(cursor)
+}

@@ -1,0 +1,312 @@
+//! Entity schemas: what each property is, who may write it, and what the
+//! directory lets a query do with it. `$select`, `$filter`, `$orderby`, `$search`
+//! and PATCH validation are generic over these tables; only side effects are
+//! written per resource.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use crate::odata::{EdmType, FilterOp, FilterSchema, Support};
+
+/// A property's wire type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PropType {
+    String,
+    Bool,
+    Int,
+    DateTime,
+    Guid,
+    StringList,
+    /// A complex value (an object); the name is its Graph type.
+    Complex(&'static str),
+    /// A collection of complex values.
+    ComplexList(&'static str),
+}
+
+impl PropType {
+    pub fn edm(self) -> EdmType {
+        match self {
+            PropType::String => EdmType::String,
+            PropType::Bool => EdmType::Boolean,
+            PropType::Int => EdmType::Int32,
+            PropType::DateTime => EdmType::DateTimeOffset,
+            PropType::Guid => EdmType::Guid,
+            PropType::StringList => EdmType::Collection(Box::new(EdmType::String)),
+            PropType::Complex(t) => EdmType::Complex(t.to_owned()),
+            PropType::ComplexList(t) => EdmType::Collection(Box::new(EdmType::Complex(t.to_owned()))),
+        }
+    }
+
+    pub fn is_collection(self) -> bool {
+        matches!(self, PropType::StringList | PropType::ComplexList(_))
+    }
+
+    /// Whether `v` is an acceptable JSON value for this type (null handled by the caller).
+    pub fn accepts(self, v: &Value) -> bool {
+        match self {
+            PropType::String => v.is_string(),
+            PropType::Bool => v.is_boolean(),
+            PropType::Int => v.is_i64() || v.is_u64(),
+            PropType::DateTime => v.as_str().and_then(crate::clock::parse_datetime).is_some(),
+            PropType::Guid => v.as_str().and_then(|s| uuid::Uuid::parse_str(s).ok()).is_some(),
+            PropType::StringList => v.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
+            PropType::Complex(_) => v.is_object(),
+            PropType::ComplexList(_) => v.as_array().is_some_and(|a| a.iter().all(Value::is_object)),
+        }
+    }
+
+    /// The Edm name for messages ("Edm.Boolean").
+    pub fn edm_name(self) -> &'static str {
+        match self {
+            PropType::String => "Edm.String",
+            PropType::Bool => "Edm.Boolean",
+            PropType::Int => "Edm.Int32",
+            PropType::DateTime => "Edm.DateTimeOffset",
+            PropType::Guid => "Edm.Guid",
+            PropType::StringList => "Collection(Edm.String)",
+            PropType::Complex(_) => "complex",
+            PropType::ComplexList(_) => "Collection(complex)",
+        }
+    }
+}
+
+/// Who may write a property.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Settable on create and by PATCH.
+    ReadWrite,
+    /// Settable on create only (a write-once property).
+    CreateOnly,
+    /// Maintained by the service.
+    ReadOnly,
+}
+
+/// The rows of Graph's `$filter` support table (reference/graph-wire.md §3.3):
+/// each profile says, per operator, whether it works by default, only as an
+/// advanced query, or not at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterProfile {
+    /// Not filterable.
+    None,
+    /// `id`, `accountEnabled`, `onPremisesSyncEnabled`: eq and in by default.
+    Key,
+    /// Most string properties: eq, range, in, startsWith by default; eq null advanced.
+    Text,
+    /// `userPrincipalName`, `mail`: Text plus endsWith (advanced); UPN has no eq null.
+    TextEndsWith,
+    /// `userPrincipalName`: like TextEndsWith but never null.
+    Upn,
+    /// `onPremisesImmutableId`: Text without eq null.
+    TextNotNull,
+    /// `createdDateTime`: eq/range by default; in and eq null advanced.
+    Created,
+    /// `onPremisesLastSyncDateTime`: eq, range and in by default.
+    DateTime,
+    /// `userType`, `creationType`: eq and in by default, eq null advanced.
+    Enumish,
+    /// Filterable only as an advanced query (mobilePhone, officeLocation, …).
+    AdvancedOnly,
+    /// `proxyAddresses`, `otherMails`, `imAddresses` (through `any`).
+    AnyText,
+    /// `identities` (through `any`, eq only).
+    AnyEq,
+}
+
+impl FilterProfile {
+    pub fn support(self, op: FilterOp) -> Support {
+        use FilterOp::*;
+        use Support::{Advanced as A, Default as D, Unsupported as U};
+        match self {
+            FilterProfile::None => U,
+            FilterProfile::Key => match op {
+                Eq | In => D,
+                Ne | Not => A,
+                _ => U,
+            },
+            FilterProfile::Text => match op {
+                Eq | Range | In | StartsWith => D,
+                Ne | Not | EqNull | NeNull => A,
+                _ => U,
+            },
+            FilterProfile::TextEndsWith => match op {
+                Eq | Range | In | StartsWith => D,
+                Ne | Not | EqNull | NeNull | EndsWith => A,
+                _ => U,
+            },
+            FilterProfile::Upn => match op {
+                Eq | Range | In | StartsWith => D,
+                Ne | Not | EndsWith => A,
+                _ => U,
+            },
+            FilterProfile::TextNotNull => match op {
+                Eq | Range | In | StartsWith => D,
+                Ne | Not => A,
+                _ => U,
+            },
+            FilterProfile::Created => match op {
+                Eq | Range => D,
+                Ne | Not | In | EqNull | NeNull => A,
+                _ => U,
+            },
+            FilterProfile::DateTime => match op {
+                Eq | Range | In => D,
+                Ne | Not => A,
+                _ => U,
+            },
+            FilterProfile::Enumish => match op {
+                Eq | In => D,
+                Ne | Not | EqNull | NeNull => A,
+                _ => U,
+            },
+            FilterProfile::AdvancedOnly => match op {
+                Contains | All | Any => U,
+                _ => A,
+            },
+            FilterProfile::AnyText => match op {
+                Any | Eq | StartsWith | Range | In => D,
+                Not | EndsWith => A,
+                _ => U,
+            },
+            FilterProfile::AnyEq => match op {
+                Any | Eq => D,
+                _ => U,
+            },
+        }
+    }
+}
+
+/// One property of an entity type.
+#[derive(Debug, Clone, Copy)]
+pub struct PropertyDef {
+    pub name: &'static str,
+    pub ty: PropType,
+    pub access: Access,
+    /// Returned without `$select`.
+    pub default: bool,
+    pub filter: FilterProfile,
+    /// `$orderby` support.
+    pub orderby: Support,
+    /// Usable in `$search="prop:…"`.
+    pub searchable: bool,
+}
+
+/// Shorthand for the tables below.
+pub const fn prop(name: &'static str, ty: PropType) -> PropertyDef {
+    PropertyDef {
+        name,
+        ty,
+        access: Access::ReadWrite,
+        default: false,
+        filter: FilterProfile::None,
+        orderby: Support::Unsupported,
+        searchable: false,
+    }
+}
+
+impl PropertyDef {
+    pub const fn read_only(mut self) -> Self {
+        self.access = Access::ReadOnly;
+        self
+    }
+    pub const fn create_only(mut self) -> Self {
+        self.access = Access::CreateOnly;
+        self
+    }
+    pub const fn default_set(mut self) -> Self {
+        self.default = true;
+        self
+    }
+    pub const fn filter(mut self, profile: FilterProfile) -> Self {
+        self.filter = profile;
+        self
+    }
+    pub const fn orderby(mut self, support: Support) -> Self {
+        self.orderby = support;
+        self
+    }
+    pub const fn searchable(mut self) -> Self {
+        self.searchable = true;
+        self
+    }
+}
+
+/// An entity type: its names on the wire and its properties in wire order.
+#[derive(Debug)]
+pub struct EntitySchema {
+    /// `microsoft.graph.user`
+    pub type_name: &'static str,
+    /// `User`, as directory error messages name it.
+    pub resource_name: &'static str,
+    /// `users`
+    pub entity_set: &'static str,
+    pub props: &'static [PropertyDef],
+    /// Members of the complex types this entity uses, for `a/b` filter paths.
+    pub complex_members: &'static [(&'static str, &'static str, PropType)],
+    index: OnceLock<HashMap<String, usize>>,
+}
+
+impl EntitySchema {
+    pub const fn new(
+        type_name: &'static str,
+        resource_name: &'static str,
+        entity_set: &'static str,
+        props: &'static [PropertyDef],
+        complex_members: &'static [(&'static str, &'static str, PropType)],
+    ) -> Self {
+        EntitySchema { type_name, resource_name, entity_set, props, complex_members, index: OnceLock::new() }
+    }
+
+    fn index(&self) -> &HashMap<String, usize> {
+        self.index.get_or_init(|| {
+            let mut m = HashMap::with_capacity(self.props.len() * 2);
+            for (i, p) in self.props.iter().enumerate() {
+                m.insert(p.name.to_owned(), i);
+                m.insert(p.name.to_ascii_lowercase(), i);
+            }
+            m
+        })
+    }
+
+    /// The position of a property, by its exact wire name.
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.index().get(name).copied().filter(|&i| self.props[i].name == name)
+    }
+
+    /// The position of a property named in a query, where Graph matches names
+    /// case-insensitively.
+    pub fn position_ignore_case(&self, name: &str) -> Option<usize> {
+        let idx = self.index();
+        idx.get(name).or_else(|| idx.get(&name.to_ascii_lowercase())).copied()
+    }
+
+    pub fn get(&self, name: &str) -> Option<&'static PropertyDef> {
+        self.position(name).map(|i| &self.props[i])
+    }
+}
+
+impl FilterSchema for EntitySchema {
+    fn type_name(&self) -> &str {
+        self.type_name
+    }
+    fn resource_name(&self) -> &str {
+        self.resource_name
+    }
+    fn property(&self, name: &str) -> Option<(&str, EdmType)> {
+        let p = &self.props[self.position_ignore_case(name)?];
+        Some((p.name, p.ty.edm()))
+    }
+    fn member(&self, complex_type: &str, name: &str) -> Option<(&str, EdmType)> {
+        self.complex_members
+            .iter()
+            .find(|(t, m, _)| *t == complex_type && m.eq_ignore_ascii_case(name))
+            .map(|(_, m, ty)| (*m, ty.edm()))
+    }
+    fn support(&self, property: &str, op: FilterOp) -> Support {
+        match self.position_ignore_case(property) {
+            Some(i) => self.props[i].filter.support(op),
+            None => Support::Unsupported,
+        }
+    }
+}

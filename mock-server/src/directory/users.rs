@@ -1,0 +1,462 @@
+//! Users: the schema (reference/graph-wire.md §3.2–3.3, §5.3) and the writes,
+//! with every invariant checked under the directory's write lock: unique UPN,
+//! UPN domain verified, proxy addresses unique across the tenant, password
+//! complexity, write access per property.
+
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::record::Record;
+use super::schema::{prop, EntitySchema, FilterProfile as F, PropType as T, PropertyDef};
+use super::{Directory, PasswordHash};
+use crate::clock::format_datetime;
+use crate::error::ApiError;
+use crate::odata::Support;
+
+const fn text(name: &'static str) -> PropertyDef {
+    prop(name, T::String).filter(F::Text).orderby(Support::Advanced)
+}
+
+const fn advanced_text(name: &'static str) -> PropertyDef {
+    prop(name, T::String).filter(F::AdvancedOnly).orderby(Support::Advanced)
+}
+
+/// The user type. `id` is first in every schema (records rely on it).
+pub static USER: EntitySchema = EntitySchema::new(
+    "microsoft.graph.user",
+    "User",
+    "users",
+    &[
+        prop("id", T::Guid).read_only().default_set().filter(F::Key),
+        prop("aboutMe", T::String),
+        prop("accountEnabled", T::Bool).filter(F::Key),
+        prop("ageGroup", T::String),
+        prop("assignedLicenses", T::ComplexList("microsoft.graph.assignedLicense")).read_only().filter(F::AnyEq),
+        prop("assignedPlans", T::ComplexList("microsoft.graph.assignedPlan")).read_only(),
+        prop("businessPhones", T::StringList).default_set(),
+        text("city"),
+        advanced_text("companyName"),
+        prop("consentProvidedForMinor", T::String),
+        text("country"),
+        prop("createdDateTime", T::DateTime).read_only().filter(F::Created).orderby(Support::Advanced),
+        prop("creationType", T::String).read_only().filter(F::Enumish),
+        text("department"),
+        text("displayName").default_set().orderby(Support::Default).searchable(),
+        prop("employeeHireDate", T::DateTime).filter(F::AdvancedOnly),
+        text("employeeId"),
+        advanced_text("employeeType"),
+        prop("externalUserState", T::String).read_only(),
+        advanced_text("faxNumber"),
+        text("givenName").default_set().searchable(),
+        prop("identities", T::ComplexList("microsoft.graph.objectIdentity")).filter(F::AnyEq),
+        prop("imAddresses", T::StringList).read_only().filter(F::AnyText),
+        text("jobTitle").default_set(),
+        prop("lastPasswordChangeDateTime", T::DateTime).read_only(),
+        prop("mail", T::String).default_set().filter(F::TextEndsWith).orderby(Support::Advanced).searchable(),
+        text("mailNickname").searchable(),
+        advanced_text("mobilePhone").default_set(),
+        advanced_text("officeLocation").default_set(),
+        prop("onPremisesDistinguishedName", T::String).read_only(),
+        prop("onPremisesDomainName", T::String).read_only(),
+        prop("onPremisesImmutableId", T::String).filter(F::TextNotNull),
+        prop("onPremisesLastSyncDateTime", T::DateTime).read_only().filter(F::DateTime),
+        advanced_text("onPremisesSamAccountName").read_only(),
+        prop("onPremisesSecurityIdentifier", T::String).read_only(),
+        prop("onPremisesSyncEnabled", T::Bool).read_only().filter(F::Key),
+        prop("onPremisesUserPrincipalName", T::String).read_only(),
+        prop("otherMails", T::StringList).filter(F::AnyText),
+        prop("passwordPolicies", T::String),
+        prop("passwordProfile", T::Complex("microsoft.graph.passwordProfile")),
+        advanced_text("postalCode"),
+        advanced_text("preferredLanguage").default_set(),
+        prop("proxyAddresses", T::StringList).read_only().filter(F::AnyText),
+        prop("securityIdentifier", T::String).read_only(),
+        prop("showInAddressList", T::Bool).filter(F::AdvancedOnly),
+        text("state"),
+        advanced_text("streetAddress"),
+        text("surname").default_set().searchable(),
+        text("usageLocation"),
+        prop("userPrincipalName", T::String).default_set().filter(F::Upn).orderby(Support::Default).searchable(),
+        prop("userType", T::String).filter(F::Enumish),
+    ],
+    &[
+        ("microsoft.graph.assignedLicense", "skuId", T::Guid),
+        ("microsoft.graph.objectIdentity", "issuer", T::String),
+        ("microsoft.graph.objectIdentity", "issuerAssignedId", T::String),
+        ("microsoft.graph.objectIdentity", "signInType", T::String),
+    ],
+);
+
+/// Properties a directory-synced user's source owns; only the sync engine may
+/// change them while DirSync is on (graph-wire.md §2.2).
+pub const SOURCE_MASTERED: &[&str] = &[
+    "accountEnabled",
+    "city",
+    "companyName",
+    "country",
+    "department",
+    "displayName",
+    "employeeId",
+    "faxNumber",
+    "givenName",
+    "jobTitle",
+    "mail",
+    "mailNickname",
+    "mobilePhone",
+    "officeLocation",
+    "onPremisesImmutableId",
+    "otherMails",
+    "passwordProfile",
+    "postalCode",
+    "state",
+    "streetAddress",
+    "surname",
+    "userPrincipalName",
+];
+
+const REQUIRED_ON_CREATE: &[&str] =
+    &["accountEnabled", "displayName", "mailNickname", "userPrincipalName", "passwordProfile"];
+
+/// A validated write: property positions and values, plus the password if one
+/// was given (never stored as a property).
+struct Changes {
+    values: Vec<(usize, Value)>,
+    password: Option<String>,
+}
+
+/// Check a POST/PATCH body against the schema: every name known, writable,
+/// and of the right type. Nothing is applied here.
+fn validate_body(body: &Map<String, Value>, creating: bool) -> Result<Changes, ApiError> {
+    let mut values = Vec::with_capacity(body.len());
+    let mut password = None;
+    for (name, value) in body {
+        // Clients may tag bodies with their type; Graph ignores the annotation.
+        if name.starts_with('@') || name.contains("@odata.") {
+            if name == "@odata.type" {
+                continue;
+            }
+            return Err(ApiError::bad_request(format!(
+                "The property annotation '{name}' is not supported in a request body."
+            )));
+        }
+        let Some(pos) = USER.position(name) else {
+            return Err(ApiError::request_bad_request(format!("Invalid property '{name}'.")));
+        };
+        let def = &USER.props[pos];
+        let writable = match def.access {
+            super::schema::Access::ReadWrite => true,
+            super::schema::Access::CreateOnly => creating,
+            super::schema::Access::ReadOnly => false,
+        };
+        if !writable {
+            return Err(ApiError::property_read_only(name));
+        }
+        if !value.is_null() && !def.ty.accepts(value) {
+            return Err(ApiError::bad_request(format!(
+                "Cannot convert the literal '{}' to the expected type '{}' of property '{name}'.",
+                short(value),
+                def.ty.edm_name()
+            )));
+        }
+        if name == "passwordProfile" {
+            let Some(profile) = value.as_object() else {
+                if creating {
+                    return Err(ApiError::value_required("passwordProfile", USER.resource_name));
+                }
+                continue;
+            };
+            for key in profile.keys() {
+                if !matches!(
+                    key.as_str(),
+                    "password" | "forceChangePasswordNextSignIn" | "forceChangePasswordNextSignInWithMfa" | "@odata.type"
+                ) {
+                    return Err(ApiError::request_bad_request(format!("Invalid property '{key}'.")));
+                }
+            }
+            match profile.get("password") {
+                Some(Value::String(p)) => {
+                    check_password_complexity(p)?;
+                    password = Some(p.clone());
+                }
+                Some(Value::Null) | None if creating => {
+                    return Err(ApiError::value_required("passwordProfile.password", USER.resource_name))
+                }
+                Some(Value::Null) | None => {}
+                Some(_) => return Err(ApiError::invalid_values()),
+            }
+            let mut stored = profile.clone();
+            stored.remove("password");
+            stored.remove("@odata.type");
+            values.push((pos, Value::Object(stored)));
+            continue;
+        }
+        values.push((pos, value.clone()));
+    }
+    Ok(Changes { values, password })
+}
+
+fn short(v: &Value) -> String {
+    let s = v.to_string();
+    if s.len() > 64 {
+        format!("{}…", &s[..s.char_indices().nth(60).map_or(s.len(), |(i, _)| i)])
+    } else {
+        s
+    }
+}
+
+/// Entra's rule: 8–256 characters with three of lower case, upper case,
+/// digits and symbols.
+fn check_password_complexity(p: &str) -> Result<(), ApiError> {
+    let classes = [
+        p.chars().any(|c| c.is_lowercase()),
+        p.chars().any(|c| c.is_uppercase()),
+        p.chars().any(|c| c.is_ascii_digit()),
+        p.chars().any(|c| !c.is_alphanumeric()),
+    ];
+    let len = p.chars().count();
+    if !(8..=256).contains(&len) || classes.iter().filter(|b| **b).count() < 3 {
+        return Err(ApiError::request_bad_request(
+            "The specified password does not comply with password complexity requirements. Please provide a different password.",
+        ));
+    }
+    Ok(())
+}
+
+/// Validate individual values that have a format beyond their JSON type.
+fn check_formats(dir: &Directory, changes: &Changes) -> Result<(), ApiError> {
+    for (pos, value) in &changes.values {
+        let name = USER.props[*pos].name;
+        let Some(s) = value.as_str() else { continue };
+        match name {
+            "userPrincipalName" => check_upn(dir, s)?,
+            "mailNickname" => {
+                let ok = !s.is_empty()
+                    && s.len() <= 64
+                    && s.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
+                if !ok {
+                    return Err(ApiError::invalid_values());
+                }
+            }
+            "usageLocation" => {
+                if !(s.len() == 2 && s.chars().all(|c| c.is_ascii_uppercase())) {
+                    return Err(ApiError::invalid_values());
+                }
+            }
+            "mail" => {
+                if !is_address(s) {
+                    return Err(ApiError::invalid_values());
+                }
+            }
+            "onPremisesImmutableId" => {
+                if s.contains('$') || s.contains('_') || s.is_empty() {
+                    return Err(ApiError::invalid_values());
+                }
+            }
+            "displayName" if s.trim().is_empty() => {
+                return Err(ApiError::value_required("displayName", USER.resource_name));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn is_address(s: &str) -> bool {
+    match s.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !s.chars().any(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+fn check_upn(dir: &Directory, upn: &str) -> Result<(), ApiError> {
+    if !is_address(upn) || upn.len() > 113 || upn.starts_with('.') {
+        return Err(ApiError::invalid_values());
+    }
+    let domain = upn.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
+    if !dir.is_verified_domain(domain) {
+        return Err(ApiError::request_bad_request(
+            "The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.",
+        ));
+    }
+    Ok(())
+}
+
+fn upn_conflict() -> ApiError {
+    ApiError::request_bad_request("Another object with the same value for property userPrincipalName already exists.")
+        .with_detail("userPrincipalName", "ObjectConflict")
+}
+
+fn proxy_conflict() -> ApiError {
+    ApiError::request_bad_request("Another object with the same value for property proxyAddresses already exists.")
+        .with_detail("proxyAddresses", "ObjectConflict")
+}
+
+impl Directory {
+    /// `POST /users`. Returns the new user's id.
+    pub fn create_user(&mut self, body: &Map<String, Value>, now: OffsetDateTime) -> Result<Uuid, ApiError> {
+        let changes = validate_body(body, true)?;
+        for required in REQUIRED_ON_CREATE {
+            let present = changes
+                .values
+                .iter()
+                .any(|(pos, v)| USER.props[*pos].name == *required && !v.is_null());
+            if !present {
+                return Err(ApiError::value_required(required, USER.resource_name));
+            }
+        }
+        check_formats(self, &changes)?;
+        let upn = changes
+            .values
+            .iter()
+            .find(|(pos, _)| USER.props[*pos].name == "userPrincipalName")
+            .and_then(|(_, v)| v.as_str())
+            .expect("userPrincipalName is required and a string (checked above)")
+            .to_owned();
+        if self.user_by_upn(&upn).is_some() {
+            return Err(upn_conflict());
+        }
+        let mail = changes
+            .values
+            .iter()
+            .find(|(pos, _)| USER.props[*pos].name == "mail")
+            .and_then(|(_, v)| v.as_str())
+            .map(str::to_owned);
+        let proxies: Vec<String> = mail.iter().map(|m| format!("SMTP:{m}")).collect();
+        if proxies.iter().any(|p| self.proxy_owner(p).is_some()) {
+            return Err(proxy_conflict());
+        }
+
+        let id = self.new_id();
+        let mut record = Record::new(id);
+        for (pos, value) in changes.values {
+            record.set_at(pos, value);
+        }
+        record.set(&USER, "createdDateTime", Value::String(format_datetime(now)));
+        if record.get(&USER, "userType").is_none() {
+            record.set(&USER, "userType", Value::String("Member".into()));
+        }
+        let issuer = upn.rsplit_once('@').map(|(_, d)| d.to_owned()).unwrap_or_default();
+        record.set(
+            &USER,
+            "identities",
+            serde_json::json!([{"signInType": "userPrincipalName", "issuer": issuer, "issuerAssignedId": upn}]),
+        );
+        if !proxies.is_empty() {
+            record.set(&USER, "proxyAddresses", Value::from(proxies));
+        }
+        if let Some(p) = changes.password {
+            self.passwords.insert(id, PasswordHash::new(&p));
+            record.set(&USER, "lastPasswordChangeDateTime", Value::String(format_datetime(now)));
+        }
+        self.insert_user(record);
+        Ok(id)
+    }
+
+    /// `PATCH /users/{id|upn}`.
+    pub fn update_user(&mut self, id: Uuid, body: &Map<String, Value>, now: OffsetDateTime) -> Result<(), ApiError> {
+        let changes = validate_body(body, false)?;
+        check_formats(self, &changes)?;
+        let current = self.users.get(&id).ok_or_else(|| ApiError::not_found(&id.to_string()))?;
+        if current.get(&USER, "onPremisesSyncEnabled") == Some(&Value::Bool(true)) {
+            let touches_mastered = changes.values.iter().any(|(pos, _)| SOURCE_MASTERED.contains(&USER.props[*pos].name))
+                || changes.password.is_some();
+            if touches_mastered {
+                return Err(ApiError::request_bad_request(
+                    "Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.",
+                ));
+            }
+        }
+        let mut new_upn = None;
+        let mut new_mail = None;
+        for (pos, v) in &changes.values {
+            match USER.props[*pos].name {
+                "userPrincipalName" => new_upn = v.as_str().map(str::to_owned),
+                "mail" => new_mail = Some(v.as_str().map(str::to_owned)),
+                _ => {}
+            }
+        }
+        if let Some(upn) = &new_upn {
+            if self.user_by_upn(upn).is_some_and(|other| other != id) {
+                return Err(upn_conflict());
+            }
+        }
+        if changes.values.iter().any(|(pos, v)| USER.props[*pos].name == "userPrincipalName" && v.is_null()) {
+            return Err(ApiError::value_required("userPrincipalName", USER.resource_name));
+        }
+        if let Some(Some(mail)) = &new_mail {
+            let key = format!("SMTP:{mail}");
+            if self.proxy_owner(&key).is_some_and(|owner| owner != id) {
+                return Err(proxy_conflict());
+            }
+        }
+
+        // Every check passed: apply all of it.
+        let mut record = self.remove_user_indexes(id).expect("the user exists (looked up above)");
+        for (pos, value) in changes.values {
+            record.set_at(pos, value);
+        }
+        if let Some(mail) = new_mail {
+            let mut proxies: Vec<Value> = record
+                .get(&USER, "proxyAddresses")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter(|p| !p.as_str().is_some_and(|s| s.starts_with("SMTP:")))
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
+            if let Some(m) = mail {
+                proxies.insert(0, Value::String(format!("SMTP:{m}")));
+            }
+            record.set(&USER, "proxyAddresses", if proxies.is_empty() { Value::Null } else { Value::Array(proxies) });
+        }
+        if let Some(upn) = new_upn {
+            let issuer = upn.rsplit_once('@').map(|(_, d)| d.to_owned()).unwrap_or_default();
+            record.set(
+                &USER,
+                "identities",
+                serde_json::json!([{"signInType": "userPrincipalName", "issuer": issuer, "issuerAssignedId": upn}]),
+            );
+        }
+        if let Some(p) = changes.password {
+            self.passwords.insert(id, PasswordHash::new(&p));
+            record.set(&USER, "lastPasswordChangeDateTime", Value::String(format_datetime(now)));
+        }
+        self.insert_user(record);
+        Ok(())
+    }
+
+    /// `DELETE /users/{id|upn}`: a soft delete into `/directory/deletedItems`.
+    pub fn delete_user(&mut self, id: Uuid, now: OffsetDateTime) -> Result<(), ApiError> {
+        let record = self.remove_user_indexes(id).ok_or_else(|| ApiError::not_found(&id.to_string()))?;
+        self.deleted.insert(id, super::DeletedObject { kind: super::ObjectKind::User, deleted_at: now, record });
+        Ok(())
+    }
+
+    /// `POST /directory/deletedItems/{id}/restore` for a user.
+    pub fn restore_user(&mut self, id: Uuid) -> Result<(), ApiError> {
+        let deleted = self.deleted.get(&id).ok_or_else(|| ApiError::not_found(&id.to_string()))?;
+        let record = &deleted.record;
+        if let Some(upn) = record.get_str(&USER, "userPrincipalName") {
+            if self.user_by_upn(upn).is_some() {
+                return Err(upn_conflict());
+            }
+        }
+        let proxies = record.get(&USER, "proxyAddresses").and_then(Value::as_array).cloned().unwrap_or_default();
+        if proxies.iter().filter_map(Value::as_str).any(|p| self.proxy_owner(p).is_some()) {
+            return Err(proxy_conflict());
+        }
+        let deleted = self.deleted.remove(&id).expect("present (looked up above)");
+        self.insert_user(deleted.record);
+        Ok(())
+    }
+}

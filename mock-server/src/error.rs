@@ -1,0 +1,121 @@
+//! `ApiError`: every way a Graph request can fail, as data. Handlers return it;
+//! only `http` turns it into bytes (Graph's error envelope), so no handler writes
+//! error JSON by hand.
+
+use std::borrow::Cow;
+
+use crate::odata::ODataError;
+
+/// One entry of the envelope's optional `details` array.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorDetail {
+    pub target: String,
+    pub code: String,
+}
+
+/// A failed Graph request: status, Graph's `error.code` and a message that tells
+/// the caller what to fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{status} {code}: {message}")]
+pub struct ApiError {
+    pub status: u16,
+    pub code: Cow<'static, str>,
+    pub message: String,
+    pub details: Vec<ErrorDetail>,
+}
+
+impl ApiError {
+    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status, code: Cow::Borrowed(code), message: message.into(), details: Vec::new() }
+    }
+
+    pub fn with_detail(mut self, target: &str, code: &str) -> Self {
+        self.details.push(ErrorDetail { target: target.to_owned(), code: code.to_owned() });
+        self
+    }
+
+    /// 404 for an object id or UPN the tenant does not have.
+    pub fn not_found(id: &str) -> Self {
+        ApiError::new(
+            404,
+            "Request_ResourceNotFound",
+            format!(
+                "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
+            ),
+        )
+    }
+
+    /// A path segment Graph does not know: 400, not 404 (graph-wire.md §2.2).
+    pub fn unknown_segment(segment: &str) -> Self {
+        ApiError::new(400, "BadRequest", format!("Resource not found for the segment '{segment}'."))
+    }
+
+    /// Gateway/OData-level 400 (bare `BadRequest`).
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        ApiError::new(400, "BadRequest", message)
+    }
+
+    /// Directory-level 400 (`Request_BadRequest`).
+    pub fn request_bad_request(message: impl Into<String>) -> Self {
+        ApiError::new(400, "Request_BadRequest", message)
+    }
+
+    pub fn unsupported_query(message: impl Into<String>) -> Self {
+        ApiError::new(400, "Request_UnsupportedQuery", message)
+    }
+
+    pub fn method_not_allowed() -> Self {
+        ApiError::new(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.")
+    }
+
+    /// The body could not be read as JSON (also: wrong or missing content type).
+    pub fn unreadable_json() -> Self {
+        ApiError::bad_request(
+            "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
+        )
+    }
+
+    pub fn payload_too_large(limit_bytes: usize) -> Self {
+        ApiError::new(
+            413,
+            "RequestEntityTooLarge",
+            format!("The request payload is {} MB or more. Send a smaller request body.", limit_bytes / (1024 * 1024)),
+        )
+    }
+
+    /// 401 `InvalidAuthenticationToken` with the given reason.
+    pub fn invalid_token(message: impl Into<String>) -> Self {
+        ApiError::new(401, "InvalidAuthenticationToken", message)
+    }
+
+    /// The one 403 Graph gives for missing permissions.
+    pub fn forbidden() -> Self {
+        ApiError::new(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+    }
+
+    pub fn property_read_only(name: &str) -> Self {
+        ApiError::request_bad_request(format!("Property '{name}' is read-only and cannot be set."))
+    }
+
+    pub fn value_required(property: &str, resource: &str) -> Self {
+        ApiError::request_bad_request(format!("A value is required for property '{property}' of resource '{resource}'."))
+    }
+
+    pub fn invalid_values() -> Self {
+        ApiError::request_bad_request("One or more properties contains invalid values.")
+    }
+
+    pub fn throttled() -> Self {
+        ApiError::new(429, "TooManyRequests", "Please retry again later.")
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        ApiError::new(500, "UnknownError", message)
+    }
+}
+
+impl From<ODataError> for ApiError {
+    fn from(e: ODataError) -> Self {
+        ApiError::new(400, e.code.as_str(), e.message)
+    }
+}

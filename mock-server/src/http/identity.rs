@@ -1,0 +1,121 @@
+//! Routes of the identity platform: `/{tenant}/oauth2/v2.0/token`,
+//! `/{tenant}/v2.0/.well-known/openid-configuration`,
+//! `/{tenant}/discovery/v2.0/keys` and `/common/discovery/instance`.
+
+use http::{Method, Response};
+
+use super::response::{self, Body};
+use super::{Inbound, Server};
+use crate::identity::{discovery, token};
+
+const NO_STORE: &str = "no-store, no-cache";
+const CACHEABLE: &str = "max-age=86400, private";
+
+pub(crate) fn handle(server: &Server, req: &Inbound) -> Response<Body> {
+    let segments: Vec<&str> = req.path.trim_start_matches('/').split('/').collect();
+    let now = crate::clock::system_now();
+    let c = req.correlation(now);
+    match (segments.as_slice(), &req.method) {
+        (["common", "discovery", "instance"], &Method::GET) => {
+            let authorize = form_pairs(&req.query)
+                .into_iter()
+                .find(|(k, _)| k == "authorization_endpoint")
+                .map(|(_, v)| v);
+            let tenant = authorize.as_deref().and_then(|a| a.split('/').nth(3)).map(str::to_owned);
+            response::identity_json(200, &discovery::instance_discovery(&req.authority, tenant.as_deref()), &c, CACHEABLE)
+        }
+        ([tenant, "v2.0", ".well-known", "openid-configuration"], &Method::GET) => {
+            match server.tenants.resolve(tenant) {
+                Some(t) => response::identity_json(200, &discovery::openid_configuration(&req.authority, t.id), &c, CACHEABLE),
+                None => token_error(&token::tenant_not_found(tenant), req, now),
+            }
+        }
+        ([tenant, "discovery", "v2.0", "keys"], &Method::GET) => match server.tenants.resolve(tenant) {
+            Some(t) => {
+                let issuer = format!("{}/{}/v2.0", req.authority, t.id);
+                response::identity_json(200, &discovery::jwks(&server.keys.signing, &issuer), &c, CACHEABLE)
+            }
+            None => token_error(&token::tenant_not_found(tenant), req, now),
+        },
+        ([tenant, "oauth2", "v2.0", "token"], method) => {
+            if method != Method::POST {
+                let e = token::TokenError {
+                    status: 405,
+                    error: "invalid_request",
+                    code: 900561,
+                    description: "The endpoint only accepts POST requests. Received a GET request.".to_owned(),
+                };
+                return token_error(&e, req, now);
+            }
+            let content_type = req.header("content-type").unwrap_or("");
+            if !content_type.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded") {
+                let e = token::TokenError {
+                    status: 400,
+                    error: "invalid_request",
+                    code: 900144,
+                    description: "The request body must contain the following parameter: 'grant_type'.".to_owned(),
+                };
+                return token_error(&e, req, now);
+            }
+            let form = form_pairs(std::str::from_utf8(&req.body).unwrap_or(""));
+            let token_req = token::TokenRequest {
+                tenant,
+                form,
+                authorization: req.header("authorization"),
+                client_request_id: req.header("client-request-id"),
+                authority: &req.authority,
+            };
+            match token::issue(&token_req, &server.tenants, &server.keys.signing) {
+                Ok((body, tenant)) => {
+                    let c = req.correlation(tenant.clock.now());
+                    log(&tenant, req, 200, now);
+                    response::identity_json(200, &body, &c, NO_STORE)
+                }
+                Err((e, tenant)) => {
+                    let now = tenant.as_ref().map(|t| t.clock.now()).unwrap_or(now);
+                    if let Some(t) = &tenant {
+                        log(t, req, e.status, now);
+                    }
+                    token_error(&e, req, now)
+                }
+            }
+        }
+        _ => {
+            let c = req.correlation(now);
+            response::graph_error(
+                &crate::error::ApiError::new(404, "NotFound", format!("graphbox serves no resource at '{}'.", req.path)),
+                &c,
+            )
+        }
+    }
+}
+
+fn log(tenant: &crate::tenant::Tenant, req: &Inbound, status: u16, now: time::OffsetDateTime) {
+    tenant.log_request(crate::tenant::LoggedRequest {
+        request_id: req.request_id,
+        time: now,
+        method: req.method.to_string(),
+        path: req.path.clone(),
+        status,
+        client_id: None,
+    });
+}
+
+fn token_error(e: &token::TokenError, req: &Inbound, now: time::OffsetDateTime) -> Response<Body> {
+    let c = req.correlation(now);
+    // ESTS uses the caller's client-request-id as the correlation id.
+    let body = e.body(now, req.request_id, &c.client_request_id);
+    response::identity_json(e.status, &body, &c, NO_STORE)
+}
+
+/// `application/x-www-form-urlencoded` pairs, decoded (`+` is a space).
+pub(crate) fn form_pairs(text: &str) -> Vec<(String, String)> {
+    text.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let decode = |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
+            (decode(k), decode(v))
+        })
+        .collect()
+}

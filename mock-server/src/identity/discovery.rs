@@ -1,0 +1,66 @@
+//! OIDC discovery and the signing keys (reference/graph-wire.md §1.2–1.4,
+//! reference/clients.md items 5–9). Every URL is built on the authority the
+//! client used, so issuers match scheme, host and port exactly.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::keys::SigningKey;
+
+/// `/{tenant}/v2.0/.well-known/openid-configuration` for a known tenant.
+pub fn openid_configuration(authority: &str, tenant_id: Uuid) -> Value {
+    let base = format!("{authority}/{tenant_id}");
+    json!({
+        "token_endpoint": format!("{base}/oauth2/v2.0/token"),
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+        "jwks_uri": format!("{base}/discovery/v2.0/keys"),
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "issuer": format!("{base}/v2.0"),
+        "request_uri_parameter_supported": false,
+        "userinfo_endpoint": format!("{authority}/oidc/userinfo"),
+        "authorization_endpoint": format!("{base}/oauth2/v2.0/authorize"),
+        "device_authorization_endpoint": format!("{base}/oauth2/v2.0/devicecode"),
+        "http_logout_supported": true,
+        "frontchannel_logout_supported": true,
+        "end_session_endpoint": format!("{base}/oauth2/v2.0/logout"),
+        "claims_supported": ["sub","iss","cloud_instance_name","cloud_instance_host_name","cloud_graph_host_name","msgraph_host","aud","exp","iat","auth_time","acr","nonce","preferred_username","name","tid","ver","at_hash","c_hash","email"],
+        "kerberos_endpoint": format!("{base}/kerberos"),
+        "tenant_region_scope": "WW",
+        "cloud_instance_name": "microsoftonline.com",
+        "cloud_graph_host_name": "graph.windows.net",
+        "msgraph_host": "graph.microsoft.com",
+        "rbac_url": "https://pas.windows.net"
+    })
+}
+
+/// The JWKS with the one signing key.
+pub fn jwks(key: &SigningKey, issuer: &str) -> Value {
+    json!({
+        "keys": [{
+            "kty": "RSA",
+            "use": "sig",
+            "kid": key.kid,
+            "x5t": key.kid,
+            "n": B64.encode(&key.modulus),
+            "e": B64.encode(&key.exponent),
+            "issuer": issuer,
+        }]
+    })
+}
+
+/// `/common/discovery/instance`, answering for the mock's own host.
+pub fn instance_discovery(authority: &str, tenant_from_authorize: Option<&str>) -> Value {
+    let host = authority.split("://").nth(1).unwrap_or(authority);
+    let tenant = tenant_from_authorize.unwrap_or("common");
+    json!({
+        "tenant_discovery_endpoint": format!("{authority}/{tenant}/v2.0/.well-known/openid-configuration"),
+        "api-version": "1.1",
+        "metadata": [{"preferred_network": host, "preferred_cache": host, "aliases": [host]}]
+    })
+}

@@ -1,0 +1,161 @@
+//! The identity platform: the token endpoint, discovery documents, and the
+//! validation of bearer tokens on every Graph request.
+//!
+//! Tokens are RS256 JWTs shaped like real Microsoft Graph access tokens
+//! (v1-style claims even from the v2 endpoint, reference/graph-wire.md §1.5),
+//! signed with the server's key and fully validated on the way back in: shape,
+//! signature, audience, issuer tenant and lifetime against that tenant's clock.
+
+pub mod discovery;
+pub mod jwt;
+pub mod token;
+
+use std::sync::Arc;
+
+use dashmap::DashMap;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::keys::SigningKey;
+use crate::tenant::{Tenant, Tenants};
+
+pub const GRAPH_AUDIENCE: &str = "https://graph.microsoft.com";
+pub const AAD_GRAPH_AUDIENCE: &str = "https://graph.windows.net";
+
+/// The claims of an access token the mock issues.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub aud: String,
+    pub iss: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    pub aio: String,
+    pub app_displayname: String,
+    pub appid: Uuid,
+    pub appidacr: String,
+    pub idp: String,
+    pub idtyp: String,
+    pub oid: Uuid,
+    pub rh: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scp: Option<String>,
+    pub sub: Uuid,
+    pub tid: Uuid,
+    pub uti: String,
+    pub ver: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wids: Vec<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upn: Option<String>,
+}
+
+/// Who is calling: the result of validating a bearer token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Principal {
+    pub tenant_id: Uuid,
+    pub app_id: Uuid,
+    /// The service principal (app-only) or user (delegated) object id.
+    pub object_id: Uuid,
+    pub app_only: bool,
+    /// Application permissions (`roles`).
+    pub roles: Vec<String>,
+    /// Delegated permissions (`scp`, split).
+    pub scopes: Vec<String>,
+    /// Directory role template ids (`wids`).
+    pub wids: Vec<Uuid>,
+}
+
+#[derive(Debug, Clone)]
+struct CachedToken {
+    principal: Arc<Principal>,
+    nbf: i64,
+    exp: i64,
+}
+
+/// Validates bearer tokens. Signature checks cost tens of microseconds, so a
+/// verified token's claims are cached by its exact text; lifetime and tenant are
+/// still checked against the tenant's clock on every request.
+#[derive(Debug)]
+pub struct TokenValidator {
+    key: Arc<crate::keys::KeyMaterial>,
+    verified: DashMap<String, CachedToken>,
+}
+
+const VERIFIED_CACHE_LIMIT: usize = 50_000;
+
+impl TokenValidator {
+    pub fn new(key: Arc<crate::keys::KeyMaterial>) -> Self {
+        TokenValidator { key, verified: DashMap::new() }
+    }
+
+    pub fn signing_key(&self) -> &SigningKey {
+        &self.key.signing
+    }
+
+    /// Check an `Authorization` header for a Graph request and find its tenant.
+    pub fn authenticate(
+        &self,
+        authorization: Option<&str>,
+        tenants: &Tenants,
+    ) -> Result<(Arc<Principal>, Arc<Tenant>), ApiError> {
+        let token = match authorization.map(str::trim) {
+            None | Some("") => return Err(ApiError::invalid_token("Access token is empty.")),
+            Some(h) => match h.split_once(' ') {
+                Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+                _ => h,
+            },
+        };
+        if token.is_empty() {
+            return Err(ApiError::invalid_token("Access token is empty."));
+        }
+        let cached = match self.verified.get(token) {
+            Some(c) => c.value().clone(),
+            None => {
+                let fresh = self.verify(token)?;
+                if self.verified.len() >= VERIFIED_CACHE_LIMIT {
+                    self.verified.clear();
+                }
+                self.verified.insert(token.to_owned(), fresh.clone());
+                fresh
+            }
+        };
+        let tenant = tenants
+            .get(cached.principal.tenant_id)
+            .ok_or_else(|| ApiError::invalid_token("Access token validation failure. Invalid issuer."))?;
+        let now = tenant.clock.now().unix_timestamp();
+        if now >= cached.exp || now < cached.nbf {
+            return Err(ApiError::invalid_token("Access token has expired or is not yet valid."));
+        }
+        Ok((cached.principal, tenant))
+    }
+
+    fn verify(&self, token: &str) -> Result<CachedToken, ApiError> {
+        let claims: AccessClaims = jwt::verify(self.signing_key(), token).map_err(|e| match e {
+            jwt::JwsError::Malformed => ApiError::invalid_token("CompactToken parsing failed with error code: 80049217"),
+            jwt::JwsError::UnsupportedHeader | jwt::JwsError::BadSignature => {
+                ApiError::invalid_token("Access token validation failure. Invalid signature.")
+            }
+        })?;
+        let graph_aud = claims.aud == GRAPH_AUDIENCE || claims.aud == crate::directory::catalog::MICROSOFT_GRAPH_APP_ID.to_string();
+        if !graph_aud {
+            return Err(ApiError::invalid_token("Access token validation failure. Invalid audience."));
+        }
+        if claims.iss != format!("https://sts.windows.net/{}/", claims.tid) {
+            return Err(ApiError::invalid_token("Access token validation failure. Invalid issuer."));
+        }
+        let principal = Principal {
+            tenant_id: claims.tid,
+            app_id: claims.appid,
+            object_id: claims.oid,
+            app_only: claims.idtyp == "app",
+            roles: claims.roles,
+            scopes: claims.scp.map(|s| s.split(' ').filter(|p| !p.is_empty()).map(str::to_owned).collect()).unwrap_or_default(),
+            wids: claims.wids,
+        };
+        Ok(CachedToken { principal: Arc::new(principal), nbf: claims.nbf, exp: claims.exp })
+    }
+}

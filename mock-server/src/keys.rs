@@ -1,0 +1,268 @@
+//! Key material: the TLS certificate authority and server certificate, and the
+//! RSA key that signs access tokens.
+//!
+//! The binary keeps them in `--data-dir`, so a client trusts the CA once and
+//! tokens survive a restart. In-process servers share one ephemeral set per
+//! process: RSA key generation costs ~100 ms, and the material is immutable, so
+//! sharing it leaks no state between servers (their tenants, and therefore the
+//! issuers their tokens must carry, are still their own).
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use base64::Engine;
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose, SanType,
+};
+use ring::signature::{RsaKeyPair, RsaPublicKeyComponents};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+/// Why key material could not be loaded or made.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("cannot read or write {path}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not a usable {what}; delete it to have a new one generated")]
+    Invalid { path: PathBuf, what: &'static str },
+    #[error("certificate generation failed: {0}")]
+    Generate(String),
+}
+
+/// Everything a server needs to speak TLS and sign tokens.
+#[derive(Debug)]
+pub struct KeyMaterial {
+    pub tls: TlsMaterial,
+    pub signing: SigningKey,
+}
+
+/// A local CA and a `localhost`/`127.0.0.1`/`::1` server certificate it signed.
+pub struct TlsMaterial {
+    pub ca_pem: String,
+    pub chain: Vec<CertificateDer<'static>>,
+    key_der: Vec<u8>,
+    /// Where the CA certificate is on disk, for clients (the ready line's `ca_file`).
+    pub ca_file: PathBuf,
+}
+
+impl std::fmt::Debug for TlsMaterial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsMaterial").field("ca_file", &self.ca_file).finish_non_exhaustive()
+    }
+}
+
+impl TlsMaterial {
+    pub fn private_key(&self) -> PrivateKeyDer<'static> {
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key_der.clone()))
+    }
+}
+
+/// The RS256 key that signs every token the mock issues.
+pub struct SigningKey {
+    pair: RsaKeyPair,
+    /// `kid` (and `x5t`): base64url SHA-1 of the public key, as Entra's key ids are
+    /// base64url SHA-1 thumbprints.
+    pub kid: String,
+    pub modulus: Vec<u8>,
+    pub exponent: Vec<u8>,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey").field("kid", &self.kid).finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    fn from_pkcs8(der: &[u8]) -> Option<Self> {
+        let pair = RsaKeyPair::from_pkcs8(der).ok()?;
+        let modulus = pair.public().modulus().big_endian_without_leading_zero().to_vec();
+        let exponent = pair.public().exponent().big_endian_without_leading_zero().to_vec();
+        let digest = ring::digest::digest(
+            &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
+            pair.public().as_ref(),
+        );
+        let kid = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref());
+        Some(SigningKey { pair, kid, modulus, exponent })
+    }
+
+    fn generate_pkcs8() -> Result<Vec<u8>, KeyError> {
+        use rsa::pkcs8::EncodePrivateKey;
+        let key = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 2048)
+            .map_err(|e| KeyError::Generate(e.to_string()))?;
+        let der = key.to_pkcs8_der().map_err(|e| KeyError::Generate(e.to_string()))?;
+        Ok(der.as_bytes().to_vec())
+    }
+
+    /// RSASSA-PKCS1-v1_5 with SHA-256 over `message`.
+    pub fn sign(&self, message: &[u8]) -> Vec<u8> {
+        let mut sig = vec![0u8; self.pair.public().modulus_len()];
+        self.pair
+            .sign(
+                &ring::signature::RSA_PKCS1_SHA256,
+                &ring::rand::SystemRandom::new(),
+                message,
+                &mut sig,
+            )
+            .expect("PKCS#1 v1.5 signing with a valid key and a right-sized buffer cannot fail");
+        sig
+    }
+
+    /// Whether `signature` is this key's signature over `message`.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        RsaPublicKeyComponents { n: &self.modulus, e: &self.exponent }
+            .verify(&ring::signature::RSA_PKCS1_2048_8192_SHA256, message, signature)
+            .is_ok()
+    }
+}
+
+impl KeyMaterial {
+    /// Load the material from `dir`, generating (and saving) whatever is missing.
+    pub fn load_or_create(dir: &Path) -> Result<Self, KeyError> {
+        fs::create_dir_all(dir).map_err(|source| KeyError::Io { path: dir.to_owned(), source })?;
+        let signing_path = dir.join("token-signing-key.pem");
+        let signing_der = match read_optional(&signing_path)? {
+            Some(pem) => PrivatePkcs8KeyDer::from_pem_slice(&pem)
+                .map_err(|_| KeyError::Invalid { path: signing_path.clone(), what: "PKCS#8 RSA key" })?
+                .secret_pkcs8_der()
+                .to_vec(),
+            None => {
+                let der = SigningKey::generate_pkcs8()?;
+                let pem = pem_encode("PRIVATE KEY", &der);
+                write_private(&signing_path, pem.as_bytes())?;
+                der
+            }
+        };
+        let signing = SigningKey::from_pkcs8(&signing_der)
+            .ok_or(KeyError::Invalid { path: signing_path, what: "PKCS#8 RSA key" })?;
+        let tls = TlsMaterial::load_or_create(dir)?;
+        Ok(KeyMaterial { tls, signing })
+    }
+
+    /// The process-wide ephemeral material for in-process servers.
+    pub fn ephemeral() -> Result<Arc<Self>, KeyError> {
+        static SHARED: OnceLock<Arc<KeyMaterial>> = OnceLock::new();
+        if let Some(m) = SHARED.get() {
+            return Ok(m.clone());
+        }
+        let dir = std::env::temp_dir().join(format!("graphbox-{}", std::process::id()));
+        fs::create_dir_all(&dir).map_err(|source| KeyError::Io { path: dir.clone(), source })?;
+        let signing = SigningKey::from_pkcs8(&SigningKey::generate_pkcs8()?)
+            .ok_or_else(|| KeyError::Generate("generated RSA key was rejected".into()))?;
+        let tls = TlsMaterial::generate_into(&dir)?;
+        let material = Arc::new(KeyMaterial { tls, signing });
+        Ok(SHARED.get_or_init(|| material).clone())
+    }
+}
+
+impl TlsMaterial {
+    fn load_or_create(dir: &Path) -> Result<Self, KeyError> {
+        let ca_file = dir.join("ca.pem");
+        let files = [ca_file.clone(), dir.join("ca-key.pem"), dir.join("server.pem"), dir.join("server-key.pem")];
+        if files.iter().all(|f| f.exists()) {
+            let read = |p: &Path| -> Result<Vec<u8>, KeyError> {
+                fs::read(p).map_err(|source| KeyError::Io { path: p.to_owned(), source })
+            };
+            let ca_pem = String::from_utf8(read(&files[0])?)
+                .map_err(|_| KeyError::Invalid { path: files[0].clone(), what: "PEM certificate" })?;
+            let ca_der = CertificateDer::from_pem_slice(ca_pem.as_bytes())
+                .map_err(|_| KeyError::Invalid { path: files[0].clone(), what: "PEM certificate" })?;
+            let leaf = CertificateDer::from_pem_slice(&read(&files[2])?)
+                .map_err(|_| KeyError::Invalid { path: files[2].clone(), what: "PEM certificate" })?;
+            let key = PrivatePkcs8KeyDer::from_pem_slice(&read(&files[3])?)
+                .map_err(|_| KeyError::Invalid { path: files[3].clone(), what: "PKCS#8 key" })?;
+            return Ok(TlsMaterial {
+                ca_pem,
+                chain: vec![leaf, ca_der],
+                key_der: key.secret_pkcs8_der().to_vec(),
+                ca_file,
+            });
+        }
+        Self::generate_into(dir)
+    }
+
+    fn generate_into(dir: &Path) -> Result<Self, KeyError> {
+        let gen = |e: rcgen::Error| KeyError::Generate(e.to_string());
+        let now = crate::clock::system_now();
+
+        let ca_key = KeyPair::generate().map_err(gen)?;
+        let mut ca = CertificateParams::new(Vec::<String>::new()).map_err(gen)?;
+        ca.distinguished_name.push(DnType::CommonName, "graphbox local CA");
+        ca.distinguished_name.push(DnType::OrganizationName, "graphbox");
+        ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+        ca.not_before = now - time::Duration::days(1);
+        ca.not_after = now + time::Duration::days(3650);
+        let ca_cert = ca.self_signed(&ca_key).map_err(gen)?;
+
+        let leaf_key = KeyPair::generate().map_err(gen)?;
+        let mut leaf = CertificateParams::new(vec!["localhost".to_owned()]).map_err(gen)?;
+        leaf.subject_alt_names.push(SanType::IpAddress(std::net::Ipv4Addr::LOCALHOST.into()));
+        leaf.subject_alt_names.push(SanType::IpAddress(std::net::Ipv6Addr::LOCALHOST.into()));
+        leaf.distinguished_name.push(DnType::CommonName, "localhost");
+        leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        leaf.use_authority_key_identifier_extension = true;
+        leaf.not_before = now - time::Duration::days(1);
+        leaf.not_after = now + time::Duration::days(825);
+        let issuer = Issuer::new(ca, ca_key);
+        let leaf_cert = leaf.signed_by(&leaf_key, &issuer).map_err(gen)?;
+
+        let ca_file = dir.join("ca.pem");
+        let ca_pem = ca_cert.pem();
+        write_public(&ca_file, ca_pem.as_bytes())?;
+        write_private(&dir.join("ca-key.pem"), issuer.key().serialize_pem().as_bytes())?;
+        write_public(&dir.join("server.pem"), leaf_cert.pem().as_bytes())?;
+        write_private(&dir.join("server-key.pem"), leaf_key.serialize_pem().as_bytes())?;
+        Ok(TlsMaterial {
+            ca_pem,
+            chain: vec![leaf_cert.der().clone(), ca_cert.der().clone()],
+            key_der: leaf_key.serialize_der(),
+            ca_file,
+        })
+    }
+}
+
+fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, KeyError> {
+    match fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(KeyError::Io { path: path.to_owned(), source }),
+    }
+}
+
+fn write_public(path: &Path, bytes: &[u8]) -> Result<(), KeyError> {
+    fs::write(path, bytes).map_err(|source| KeyError::Io { path: path.to_owned(), source })
+}
+
+/// Private keys are written owner-readable only.
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), KeyError> {
+    let io = |source| KeyError::Io { path: path.to_owned(), source };
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path).map_err(io)?;
+    f.write_all(bytes).map_err(io)
+}
+
+fn pem_encode(label: &str, der: &[u8]) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}

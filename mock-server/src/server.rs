@@ -1,0 +1,300 @@
+//! [`Graphbox`]: start a server, read its facts, stop it.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use crate::http::Server;
+use crate::keys::{KeyError, KeyMaterial};
+use crate::state::StateError;
+use crate::tenant::Tenant;
+
+/// The facts a client needs: the ready line's JSON, field for field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadyInfo {
+    pub authority: String,
+    pub graph_url: String,
+    pub tenant_id: Uuid,
+    pub tenant_domain: String,
+    pub client_id: Uuid,
+    pub client_secret: String,
+    pub admin_username: String,
+    pub admin_password: String,
+    pub ca_file: Option<PathBuf>,
+    pub control_url: String,
+}
+
+impl ReadyInfo {
+    pub(crate) fn for_tenant(authority: &str, ca_file: &Path, tls: bool, tenant: &Tenant) -> Self {
+        ReadyInfo {
+            authority: authority.to_owned(),
+            graph_url: format!("{authority}/v1.0"),
+            tenant_id: tenant.id,
+            tenant_domain: tenant.domain(),
+            client_id: tenant.bootstrap.client_id,
+            client_secret: tenant.bootstrap.client_secret.clone(),
+            admin_username: tenant.bootstrap.admin_username.clone(),
+            admin_password: tenant.bootstrap.admin_password.clone(),
+            ca_file: tls.then(|| ca_file.to_owned()),
+            control_url: format!("{authority}/_graphbox"),
+        }
+    }
+}
+
+/// Why a server did not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    #[error("cannot listen on {addr}")]
+    Bind {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("key material unavailable")]
+    Keys(#[from] KeyError),
+    #[error("state file unusable")]
+    State(#[from] StateError),
+    #[error("TLS configuration failed: {0}")]
+    Tls(String),
+}
+
+/// Configures and starts a [`Graphbox`].
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until .start().await"]
+pub struct GraphboxBuilder {
+    host: String,
+    port: u16,
+    tls: bool,
+    data_dir: Option<PathBuf>,
+    state_file: Option<PathBuf>,
+    seed: Option<u64>,
+    admin_key: Option<String>,
+    frozen_at: Option<OffsetDateTime>,
+}
+
+impl Default for GraphboxBuilder {
+    fn default() -> Self {
+        GraphboxBuilder {
+            host: "127.0.0.1".to_owned(),
+            port: 0,
+            tls: true,
+            data_dir: None,
+            state_file: None,
+            seed: None,
+            admin_key: None,
+            frozen_at: None,
+        }
+    }
+}
+
+impl GraphboxBuilder {
+    /// Address to listen on (default `127.0.0.1`).
+    pub fn host(mut self, host: impl Into<String>) -> Self {
+        self.host = host.into();
+        self
+    }
+    /// Port to listen on; 0 (the default) takes any free port.
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+    /// Serve plain HTTP instead of HTTPS.
+    pub fn plain_http(mut self) -> Self {
+        self.tls = false;
+        self
+    }
+    /// Keep the CA, server certificate and signing key in `dir` (created if
+    /// missing); without it, in-process servers share per-process ephemeral keys.
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
+    }
+    /// Load tenants from `file` on start (if it exists) and save them there on
+    /// shutdown and on `POST /_graphbox/state/save`.
+    pub fn state_file(mut self, file: impl Into<PathBuf>) -> Self {
+        self.state_file = Some(file.into());
+        self
+    }
+    /// Seed for object ids: the same seed gives the same tenants and ids.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+    /// Let non-loopback callers use the control API with this key.
+    pub fn admin_key(mut self, key: impl Into<String>) -> Self {
+        self.admin_key = Some(key.into());
+        self
+    }
+    /// Freeze new tenants' clocks at `at` (they move only when advanced).
+    pub fn frozen_clock(mut self, at: OffsetDateTime) -> Self {
+        self.frozen_at = Some(at);
+        self
+    }
+
+    /// Bind, load or create the default tenant, and start serving.
+    ///
+    /// # Errors
+    /// [`StartError`] when the port is taken, the key material cannot be read or
+    /// made, or the state file is corrupt or from a newer graphbox.
+    pub async fn start(self) -> Result<Graphbox, StartError> {
+        let keys = match &self.data_dir {
+            Some(dir) => Arc::new(KeyMaterial::load_or_create(dir)?),
+            None => KeyMaterial::ephemeral()?,
+        };
+        let saved = match &self.state_file {
+            Some(path) => crate::state::load(path)?,
+            None => None,
+        };
+        let addr = format!("{}:{}", self.host, self.port);
+        let listener = TcpListener::bind(&addr).await.map_err(|source| StartError::Bind { addr: addr.clone(), source })?;
+        let local = listener.local_addr().map_err(|source| StartError::Bind { addr, source })?;
+        let tls = if self.tls {
+            let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .map_err(|e| StartError::Tls(e.to_string()))?
+                .with_no_client_auth()
+                .with_single_cert(keys.tls.chain.clone(), keys.tls.private_key())
+                .map_err(|e| StartError::Tls(e.to_string()))?;
+            let mut config = config;
+            // HTTP/1.1 only: advertising h2 without speaking it breaks clients
+            // (reference/clients.md item 3).
+            config.alpn_protocols = vec![b"http/1.1".to_vec()];
+            Some(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+        } else {
+            None
+        };
+        let seed = self.seed.unwrap_or_else(crate::ids::random_seed);
+        let server = Arc::new(Server::new(keys, self.tls, seed, self.admin_key, self.state_file, self.frozen_at));
+        let default_tenant = match saved {
+            Some(state) if !state.tenants.is_empty() => {
+                let mut first = None;
+                for t in state.tenants {
+                    let t = server.tenants.insert(Tenant::restore(t));
+                    first.get_or_insert(t);
+                }
+                first.expect("at least one tenant was loaded")
+            }
+            _ => server.tenants.insert(Tenant::create(&server.next_tenant_options(), None)),
+        };
+        let host = if local.ip().is_ipv6() { format!("[{}]", local.ip()) } else { local.ip().to_string() };
+        let authority = format!("{}://{}:{}", if self.tls { "https" } else { "http" }, host, local.port());
+        let ready = ReadyInfo::for_tenant(&authority, &server.keys.tls.ca_file, self.tls, &default_tenant);
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let task = tokio::spawn(crate::http::serve(server.clone(), listener, tls, shutdown_rx));
+        Ok(Graphbox { ready, addr: local, server, shutdown: shutdown_tx, task: Some(task) })
+    }
+}
+
+/// A running mock server. Dropping it stops the server; [`Graphbox::shutdown`]
+/// stops it and waits, saving state when a state file was configured.
+#[derive(Debug)]
+pub struct Graphbox {
+    ready: ReadyInfo,
+    addr: SocketAddr,
+    server: Arc<Server>,
+    shutdown: watch::Sender<bool>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Graphbox {
+    /// Start on `127.0.0.1`, any free port, HTTPS, one fresh tenant.
+    ///
+    /// # Errors
+    /// See [`GraphboxBuilder::start`].
+    pub async fn start() -> Result<Graphbox, StartError> {
+        GraphboxBuilder::default().start().await
+    }
+
+    pub fn builder() -> GraphboxBuilder {
+        GraphboxBuilder::default()
+    }
+
+    /// Every fact of the ready line.
+    pub fn ready_info(&self) -> &ReadyInfo {
+        &self.ready
+    }
+    pub fn authority(&self) -> &str {
+        &self.ready.authority
+    }
+    pub fn graph_url(&self) -> &str {
+        &self.ready.graph_url
+    }
+    pub fn tenant_id(&self) -> Uuid {
+        self.ready.tenant_id
+    }
+    pub fn tenant_domain(&self) -> &str {
+        &self.ready.tenant_domain
+    }
+    pub fn client_id(&self) -> Uuid {
+        self.ready.client_id
+    }
+    pub fn client_secret(&self) -> &str {
+        &self.ready.client_secret
+    }
+    pub fn admin_username(&self) -> &str {
+        &self.ready.admin_username
+    }
+    pub fn admin_password(&self) -> &str {
+        &self.ready.admin_password
+    }
+    pub fn ca_file(&self) -> Option<&Path> {
+        self.ready.ca_file.as_deref()
+    }
+    /// The CA certificate (PEM) to trust for HTTPS.
+    pub fn ca_pem(&self) -> &str {
+        &self.server.keys.tls.ca_pem
+    }
+    pub fn control_url(&self) -> &str {
+        &self.ready.control_url
+    }
+    /// The token endpoint of the default tenant.
+    pub fn token_url(&self) -> String {
+        format!("{}/{}/oauth2/v2.0/token", self.ready.authority, self.ready.tenant_id)
+    }
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Create another isolated tenant on this server.
+    pub fn create_tenant(&self) -> ReadyInfo {
+        let tenant = self.server.tenants.insert(Tenant::create(&self.server.next_tenant_options(), None));
+        ReadyInfo::for_tenant(&self.ready.authority, &self.server.keys.tls.ca_file, self.server.tls, &tenant)
+    }
+
+    /// Save all tenants to the state file now.
+    ///
+    /// # Errors
+    /// [`StateError`] when the file cannot be written; `Ok(false)` when no state
+    /// file was configured.
+    pub fn save_state(&self) -> Result<bool, StateError> {
+        match &self.server.state_file {
+            Some(path) => crate::state::save(path, &crate::state::snapshot(&self.server.tenants.all())).map(|()| true),
+            None => Ok(false),
+        }
+    }
+
+    /// Stop accepting, finish in-flight requests, save state if configured.
+    ///
+    /// # Errors
+    /// [`StateError`] when the final save fails.
+    pub async fn shutdown(mut self) -> Result<(), StateError> {
+        let _ = self.shutdown.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        self.save_state().map(|_| ())
+    }
+}
+
+impl Drop for Graphbox {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}

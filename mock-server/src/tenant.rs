@@ -1,0 +1,233 @@
+//! Tenants: each one a clock, a directory behind one lock, a bounded request log
+//! and the bootstrap credentials it was created with. The registry maps tenant ids
+//! and domain names to tenants; the map guard is never held past a lookup.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, RwLock};
+
+use dashmap::DashMap;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::clock::TenantClock;
+use crate::directory::catalog::{GLOBAL_ADMINISTRATOR_TEMPLATE, MICROSOFT_GRAPH_APP_ID};
+use crate::directory::identity::ServicePrincipal;
+use crate::directory::users::USER;
+use crate::directory::Directory;
+use crate::ids::IdGen;
+
+/// How many requests a tenant's log keeps; older ones fall off.
+pub const REQUEST_LOG_CAPACITY: usize = 1000;
+
+/// The Graph application permissions the bootstrap application holds: what the
+/// onboarding flow needs, consented at tenant creation.
+pub const BOOTSTRAP_APP_ROLES: &[&str] = &[
+    "Application.ReadWrite.All",
+    "AppRoleAssignment.ReadWrite.All",
+    "DelegatedPermissionGrant.ReadWrite.All",
+    "Directory.ReadWrite.All",
+    "Domain.ReadWrite.All",
+    "Group.ReadWrite.All",
+    "OnPremDirectorySynchronization.ReadWrite.All",
+    "Organization.ReadWrite.All",
+    "RoleManagement.ReadWrite.Directory",
+    "User.DeleteRestore.All",
+    "User.ReadWrite.All",
+];
+
+/// The credentials a tenant was created with (the ready line's fields).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BootstrapCredentials {
+    pub client_id: Uuid,
+    pub client_secret: String,
+    pub admin_username: String,
+    pub admin_password: String,
+}
+
+/// One entry of the request log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoggedRequest {
+    pub request_id: Uuid,
+    #[serde(with = "time::serde::rfc3339")]
+    pub time: OffsetDateTime,
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub client_id: Option<Uuid>,
+}
+
+#[derive(Debug)]
+pub struct Tenant {
+    pub id: Uuid,
+    pub clock: TenantClock,
+    pub directory: RwLock<Directory>,
+    pub bootstrap: BootstrapCredentials,
+    options: TenantOptions,
+    requests: Mutex<VecDeque<LoggedRequest>>,
+}
+
+/// Options for a new tenant.
+#[derive(Debug, Clone, Default)]
+pub struct TenantOptions {
+    pub seed: u64,
+    pub frozen_at: Option<OffsetDateTime>,
+}
+
+impl Tenant {
+    /// A fresh tenant: initial domain, Microsoft Graph's service principal, a
+    /// bootstrap application (Global Administrator, onboarding permissions
+    /// consented, one secret) and a Global Administrator user.
+    ///
+    /// `reuse` keeps an earlier tenant's bootstrap secret and admin password, so a
+    /// reset tenant accepts the credentials its clients already hold.
+    pub fn create(options: &TenantOptions, reuse: Option<&BootstrapCredentials>) -> Tenant {
+        let mut ids = IdGen::seeded(options.seed);
+        let id = ids.uuid();
+        let label = format!("graphbox{:06x}", ids.next_u64() & 0xff_ffff);
+        let clock = match options.frozen_at {
+            Some(at) => TenantClock::frozen(at),
+            None => TenantClock::system(),
+        };
+        let now = clock.now();
+        let domain = format!("{label}.onmicrosoft.com");
+        let mut dir = Directory::new(id, "Graphbox Lab".to_owned(), domain.clone(), ids);
+
+        let graph_sp = dir.new_id();
+        dir.identity.service_principals.push(ServicePrincipal {
+            id: graph_sp,
+            app_id: MICROSOFT_GRAPH_APP_ID,
+            display_name: "Microsoft Graph".to_owned(),
+        });
+
+        let (client_id, sp) = dir.register_application("graphbox-bootstrap", now);
+        let client_secret = match reuse {
+            Some(old) => {
+                dir.add_known_secret(client_id, Some("bootstrap".to_owned()), &old.client_secret, now);
+                old.client_secret.clone()
+            }
+            None => dir.add_secret(client_id, Some("bootstrap".to_owned()), now).expect("the app was just registered"),
+        };
+        for role in BOOTSTRAP_APP_ROLES {
+            let granted = dir.grant_graph_app_role(sp, role, now);
+            debug_assert!(granted, "{role} is in the catalogue");
+        }
+        dir.assign_directory_role(sp, GLOBAL_ADMINISTRATOR_TEMPLATE);
+
+        let admin_username = format!("admin@{domain}");
+        let admin_password = reuse.map(|old| old.admin_password.clone()).unwrap_or_else(crate::ids::password_text);
+        let body = serde_json::json!({
+            "accountEnabled": true,
+            "displayName": "Graphbox Admin",
+            "mailNickname": "admin",
+            "userPrincipalName": admin_username,
+            "passwordProfile": {"password": admin_password, "forceChangePasswordNextSignIn": false},
+        });
+        let admin = dir
+            .create_user(body.as_object().expect("a JSON object literal"), now)
+            .expect("the bootstrap admin is valid in a fresh tenant");
+        debug_assert!(dir.users[&admin].get_str(&USER, "userPrincipalName").is_some());
+        dir.assign_directory_role(admin, GLOBAL_ADMINISTRATOR_TEMPLATE);
+
+        Tenant {
+            id,
+            clock,
+            directory: RwLock::new(dir),
+            bootstrap: BootstrapCredentials { client_id, client_secret, admin_username, admin_password },
+            options: options.clone(),
+            requests: Mutex::new(VecDeque::with_capacity(64)),
+        }
+    }
+
+    /// Rebuild a tenant from saved state.
+    pub(crate) fn restore(saved: crate::state::SavedTenant) -> Tenant {
+        let mut dir = saved.directory;
+        dir.rebuild_indexes();
+        Tenant {
+            id: saved.id,
+            clock: TenantClock::with_offset(saved.frozen_at, saved.clock_offset),
+            directory: RwLock::new(dir),
+            bootstrap: saved.bootstrap,
+            options: TenantOptions { seed: saved.seed, frozen_at: saved.frozen_at },
+            requests: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    pub fn read(&self) -> std::sync::RwLockReadGuard<'_, Directory> {
+        // A panic while holding the lock would be a bug; the data itself is
+        // still consistent (writes validate before applying), so keep serving.
+        self.directory.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn write(&self) -> std::sync::RwLockWriteGuard<'_, Directory> {
+        self.directory.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// What the tenant was created from (a reset recreates it from these).
+    pub fn options(&self) -> TenantOptions {
+        self.options.clone()
+    }
+
+    pub fn domain(&self) -> String {
+        self.read().initial_domain().to_owned()
+    }
+
+    pub fn log_request(&self, entry: LoggedRequest) {
+        let mut log = self.requests.lock().unwrap_or_else(|e| e.into_inner());
+        if log.len() == REQUEST_LOG_CAPACITY {
+            log.pop_front();
+        }
+        log.push_back(entry);
+    }
+
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.requests.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect()
+    }
+}
+
+/// All tenants of one server, by id and by domain name.
+#[derive(Debug, Default)]
+pub struct Tenants {
+    by_id: DashMap<Uuid, Arc<Tenant>>,
+    by_domain: DashMap<String, Uuid>,
+}
+
+impl Tenants {
+    pub fn insert(&self, tenant: Tenant) -> Arc<Tenant> {
+        let tenant = Arc::new(tenant);
+        let domains: Vec<String> = tenant.read().domains.iter().map(|d| d.name.to_lowercase()).collect();
+        for d in domains {
+            self.by_domain.insert(d, tenant.id);
+        }
+        self.by_id.insert(tenant.id, tenant.clone());
+        tenant
+    }
+
+    /// Replace a tenant in place (reset, state load), keeping its id.
+    pub fn replace(&self, tenant: Tenant) -> Arc<Tenant> {
+        self.by_domain.retain(|_, id| *id != tenant.id);
+        self.insert(tenant)
+    }
+
+    pub fn get(&self, id: Uuid) -> Option<Arc<Tenant>> {
+        self.by_id.get(&id).map(|t| t.value().clone())
+    }
+
+    /// Look a tenant up the way the identity platform does: by GUID or by any of
+    /// its domain names.
+    pub fn resolve(&self, tenant: &str) -> Option<Arc<Tenant>> {
+        match Uuid::parse_str(tenant) {
+            Ok(id) => self.get(id),
+            Err(_) => {
+                let id = *self.by_domain.get(&tenant.to_lowercase())?.value();
+                self.get(id)
+            }
+        }
+    }
+
+    pub fn all(&self) -> Vec<Arc<Tenant>> {
+        let mut v: Vec<Arc<Tenant>> = self.by_id.iter().map(|t| t.value().clone()).collect();
+        v.sort_by_key(|t| t.id);
+        v
+    }
+}
