@@ -21,7 +21,7 @@ pub mod path;
 pub mod query;
 pub mod search;
 
-pub use check::{check_filter, EdmType, FilterOp, FilterSchema, QueryClass, Support};
+pub use check::{canonicalize, check_filter, EdmType, FilterOp, FilterSchema, QueryClass, Support};
 pub use eval::{eval, Resolve};
 pub use filter::parse_filter;
 pub use path::parse_path;
@@ -66,13 +66,22 @@ pub struct ODataError {
 
 impl ODataError {
     pub fn bad_request(message: impl Into<String>) -> Self {
-        ODataError { code: ErrorCode::BadRequest, message: message.into() }
+        ODataError {
+            code: ErrorCode::BadRequest,
+            message: message.into(),
+        }
     }
     pub fn unsupported(message: impl Into<String>) -> Self {
-        ODataError { code: ErrorCode::UnsupportedQuery, message: message.into() }
+        ODataError {
+            code: ErrorCode::UnsupportedQuery,
+            message: message.into(),
+        }
     }
     pub fn request_bad_request(message: impl Into<String>) -> Self {
-        ODataError { code: ErrorCode::RequestBadRequest, message: message.into() }
+        ODataError {
+            code: ErrorCode::RequestBadRequest,
+            message: message.into(),
+        }
     }
 }
 
@@ -204,14 +213,30 @@ pub enum Expr {
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),
     Not(Box<Expr>),
-    Compare { op: CompareOp, left: Operand, right: Operand },
+    Compare {
+        op: CompareOp,
+        left: Operand,
+        right: Operand,
+    },
     /// `prop in ('a', 'b')`
-    In { operand: Operand, values: Vec<Literal> },
+    In {
+        operand: Operand,
+        values: Vec<Literal>,
+    },
     /// `startswith(prop, 'x')`; the function name is matched case-insensitively.
-    Function { function: StringFunction, target: Operand, argument: Operand },
+    Function {
+        function: StringFunction,
+        target: Operand,
+        argument: Operand,
+    },
     /// `proxyAddresses/any(p: startswith(p, 'smtp:'))`; `predicate` is `None` for
     /// the argument-less `any()`.
-    Lambda { kind: LambdaKind, collection: PropertyPath, variable: String, predicate: Option<Box<Expr>> },
+    Lambda {
+        kind: LambdaKind,
+        collection: PropertyPath,
+        variable: String,
+        predicate: Option<Box<Expr>>,
+    },
     /// A bare boolean literal or property used as a predicate (`accountEnabled`).
     Value(Operand),
 }
@@ -221,7 +246,10 @@ pub enum Expr {
 /// `$search="displayName:mir" OR "mail:mira"`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SearchExpr {
-    Term { property: Option<String>, text: String },
+    Term {
+        property: Option<String>,
+        text: String,
+    },
     And(Box<SearchExpr>, Box<SearchExpr>),
     Or(Box<SearchExpr>, Box<SearchExpr>),
 }

@@ -1,0 +1,254 @@
+//! The raw query string → [`QueryOptions`].
+//!
+//! Clients disagree on encoding: JavaScript leaves `(`, `,` and `'` raw and sends
+//! spaces as `%20`, Python's `urlencode` encodes everything and sends spaces as
+//! `+`. Both decode to the same text here, so both parse identically.
+
+use percent_encoding::percent_decode_str;
+
+use super::{filter, search, ExpandItem, ODataError, OrderBy, PropertyPath, QueryOptions};
+
+/// The system query options we know, lowercase, so `$Filter` matches.
+const SYSTEM_OPTIONS: [&str; 11] = [
+    "$select",
+    "$filter",
+    "$top",
+    "$skip",
+    "$skiptoken",
+    "$deltatoken",
+    "$count",
+    "$orderby",
+    "$search",
+    "$expand",
+    "$format",
+];
+
+/// Parses a query string (without the `?`).
+///
+/// Every parameter, decoded, lands in `raw` in request order; parameters without a
+/// `$` are custom options and are otherwise ignored. System option names match
+/// case-insensitively.
+///
+/// # Errors
+/// `BadRequest` for an unknown or repeated system option, a value that does not
+/// parse (`$top=-1`, `$count=yes`, a bad `$filter`, …), an empty `$filter`,
+/// `$select`, `$orderby`, `$expand` or `$search`, or text that is not UTF-8 once
+/// decoded.
+pub fn parse_query(raw: &str) -> Result<QueryOptions, ODataError> {
+    let mut options = QueryOptions::default();
+    let mut seen: Vec<&'static str> = Vec::new();
+    for pair in raw.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let name = decode(name)?;
+        let value = decode(value)?;
+        if name.starts_with('$') {
+            let lower = name.to_ascii_lowercase();
+            let Some(known) = SYSTEM_OPTIONS.iter().find(|o| **o == lower) else {
+                return Err(ODataError::bad_request(format!(
+                    "Query option '{name}' is not supported."
+                )));
+            };
+            if seen.contains(known) {
+                return Err(ODataError::bad_request(format!(
+                    "Query option '{known}' was specified more than once, but it must be specified at most once."
+                )));
+            }
+            seen.push(known);
+            apply(&mut options, known, &value)?;
+        }
+        options.raw.push((name, value));
+    }
+    Ok(options)
+}
+
+/// `+` is a space in form encoding; a literal plus arrives as `%2B` and survives.
+fn decode(text: &str) -> Result<String, ODataError> {
+    let spaced = text.replace('+', " ");
+    percent_decode_str(&spaced)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+        .map_err(|_| {
+            ODataError::bad_request(format!(
+                "The query parameter '{text}' is not valid UTF-8 once decoded."
+            ))
+        })
+}
+
+fn apply(options: &mut QueryOptions, name: &'static str, value: &str) -> Result<(), ODataError> {
+    let requires_value = ["$select", "$filter", "$orderby", "$expand", "$search"];
+    if requires_value.contains(&name) && value.trim().is_empty() {
+        return Err(ODataError::bad_request(format!(
+            "The {name} query option must not be empty."
+        )));
+    }
+    match name {
+        "$select" => options.select = Some(comma_list(name, value)?),
+        "$filter" => options.filter = Some(filter::parse_filter(value)?),
+        "$top" => options.top = Some(non_negative(name, value)?),
+        "$skip" => options.skip = Some(non_negative(name, value)?),
+        "$skiptoken" => options.skiptoken = Some(value.to_owned()),
+        "$deltatoken" => options.deltatoken = Some(value.to_owned()),
+        "$count" => {
+            options.count = Some(match value.to_ascii_lowercase().as_str() {
+                "true" => true,
+                "false" => false,
+                _ => {
+                    return Err(ODataError::bad_request(format!(
+                        "'{value}' is not a valid count option."
+                    )))
+                }
+            })
+        }
+        "$orderby" => options.orderby = parse_orderby(value)?,
+        "$search" => options.search = Some(search::parse_search(value)?),
+        "$expand" => options.expand = parse_expand(value)?,
+        "$format" => {
+            let lower = value.trim().to_ascii_lowercase();
+            if lower != "json" && !lower.starts_with("application/json") {
+                return Err(ODataError::bad_request(format!(
+                    "The query option $format with value '{value}' is not supported."
+                )));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn non_negative(name: &str, value: &str) -> Result<u64, ODataError> {
+    let parsed = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        value.parse().ok()
+    } else {
+        None
+    };
+    parsed.ok_or_else(|| {
+        ODataError::bad_request(format!(
+            "Invalid value '{value}' for {name} query option found. The {name} query option requires a non-negative integer value."
+        ))
+    })
+}
+
+fn comma_list(name: &str, value: &str) -> Result<Vec<String>, ODataError> {
+    value
+        .split(',')
+        .map(|item| {
+            let item = item.trim();
+            if item.is_empty() {
+                Err(ODataError::bad_request(format!(
+                    "Invalid value '{value}' for {name} query option: empty item."
+                )))
+            } else {
+                Ok(item.to_owned())
+            }
+        })
+        .collect()
+}
+
+fn parse_orderby(value: &str) -> Result<Vec<OrderBy>, ODataError> {
+    let bad = || ODataError::bad_request(format!("Invalid $orderby clause '{value}'."));
+    value
+        .split(',')
+        .map(|item| {
+            let mut words = item.split_whitespace();
+            let path = words.next().ok_or_else(bad)?;
+            let descending = match words.next().map(str::to_ascii_lowercase).as_deref() {
+                None | Some("asc") => false,
+                Some("desc") => true,
+                Some(_) => return Err(bad()),
+            };
+            if words.next().is_some() {
+                return Err(bad());
+            }
+            let segments: Vec<String> = path.split('/').map(str::to_owned).collect();
+            if !segments.iter().all(|s| is_identifier(s)) {
+                return Err(bad());
+            }
+            Ok(OrderBy {
+                property: PropertyPath(segments),
+                descending,
+            })
+        })
+        .collect()
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// `manager`, `memberOf`, `manager($select=id,displayName)`; the commas inside
+/// parentheses belong to the nested `$select`.
+fn parse_expand(value: &str) -> Result<Vec<ExpandItem>, ODataError> {
+    let bad = || ODataError::bad_request(format!("Invalid $expand clause '{value}'."));
+    let mut items = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    for (i, c) in value.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.checked_sub(1).ok_or_else(bad)?,
+            ',' if depth == 0 => {
+                items.push(&value[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if depth != 0 {
+        return Err(bad());
+    }
+    items.push(&value[start..]);
+    items
+        .into_iter()
+        .map(|item| {
+            let item = item.trim();
+            let (property, nested) = match item.split_once('(') {
+                None => (item, None),
+                Some((name, rest)) => (name.trim(), Some(rest.strip_suffix(')').ok_or_else(bad)?)),
+            };
+            if !(is_identifier(property) || property == "*") {
+                return Err(bad());
+            }
+            let select = match nested {
+                None => None,
+                Some(nested) => Some(parse_nested(nested, value)?),
+            };
+            Ok(ExpandItem {
+                property: property.to_owned(),
+                select,
+            })
+        })
+        .collect()
+}
+
+/// Options inside `$expand=x(…)`, separated by `;`. Only `$select` is modelled.
+fn parse_nested(nested: &str, whole: &str) -> Result<Vec<String>, ODataError> {
+    let mut select = None;
+    for option in nested.split(';') {
+        let (name, value) = option.split_once('=').unwrap_or((option, ""));
+        let name = name.trim();
+        if !name.eq_ignore_ascii_case("$select") {
+            return Err(ODataError::bad_request(format!(
+                "Query option '{name}' is not supported."
+            )));
+        }
+        if select.is_some() {
+            return Err(ODataError::bad_request(
+                "Query option '$select' was specified more than once, but it must be specified at most once.",
+            ));
+        }
+        if value.trim().is_empty() {
+            return Err(ODataError::bad_request(format!(
+                "Invalid $expand clause '{whole}'."
+            )));
+        }
+        select = Some(comma_list("$select", value)?);
+    }
+    select.ok_or_else(|| ODataError::bad_request(format!("Invalid $expand clause '{whole}'.")))
+}
+
+#[cfg(test)]
+mod tests;
