@@ -35,7 +35,7 @@ fn allowed_by(sets: Option<&PermissionSets>, held: &[String]) -> bool {
 }
 
 /// Whether `principal` may perform `operation`; `Err(403)` if not.
-pub fn check(principal: &Principal, operation: &str) -> Result<(), ApiError> {
+pub(crate) fn check(principal: &Principal, operation: &str) -> Result<(), ApiError> {
     let ok = match Catalog::get().operation(operation) {
         Some(op) if principal.app_only => allowed_by(op.application.as_ref(), &principal.roles),
         Some(op) => allowed_by(op.delegated_work_or_school.as_ref(), &principal.scopes),

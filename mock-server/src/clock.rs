@@ -21,19 +21,19 @@ pub(crate) fn system_now() -> OffsetDateTime {
 
 /// A tenant's clock: a base (the OS clock or a frozen instant) plus an offset.
 #[derive(Debug)]
-pub struct TenantClock {
+pub(crate) struct TenantClock {
     frozen_at: Option<OffsetDateTime>,
     offset_micros: AtomicI64,
 }
 
 impl TenantClock {
     /// Real time, advanced by whatever the control API adds.
-    pub fn system() -> Self {
+    pub(crate) fn system() -> Self {
         TenantClock { frozen_at: None, offset_micros: AtomicI64::new(0) }
     }
 
     /// Time that stands still at `at` until advanced.
-    pub fn frozen(at: OffsetDateTime) -> Self {
+    pub(crate) fn frozen(at: OffsetDateTime) -> Self {
         TenantClock { frozen_at: Some(at), offset_micros: AtomicI64::new(0) }
     }
 
@@ -44,13 +44,13 @@ impl TenantClock {
     }
 
     /// The tenant's current time.
-    pub fn now(&self) -> OffsetDateTime {
+    pub(crate) fn now(&self) -> OffsetDateTime {
         let base = self.frozen_at.unwrap_or_else(system_now);
         base + time::Duration::microseconds(self.offset_micros.load(Ordering::Relaxed))
     }
 
     /// Move the clock forward; time never runs backwards.
-    pub fn advance(&self, by: Duration) {
+    pub(crate) fn advance(&self, by: Duration) {
         let micros = i64::try_from(by.as_micros()).unwrap_or(i64::MAX);
         let _ = self
             .offset_micros
@@ -58,7 +58,7 @@ impl TenantClock {
     }
 
     /// How far the control API has moved this clock.
-    pub fn offset(&self) -> Duration {
+    pub(crate) fn offset(&self) -> Duration {
         Duration::from_micros(self.offset_micros.load(Ordering::Relaxed).max(0) as u64)
     }
 
@@ -68,7 +68,7 @@ impl TenantClock {
 }
 
 /// `2026-03-02T10:21:07Z`: Graph's date-time format for entity properties.
-pub fn format_datetime(t: OffsetDateTime) -> String {
+pub(crate) fn format_datetime(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
@@ -83,14 +83,14 @@ pub fn format_datetime(t: OffsetDateTime) -> String {
 
 /// `2026-03-02T10:21:07`: `innerError.date` has no zone and no fraction
 /// (reference/graph-wire.md §2.1).
-pub fn format_inner_error_date(t: OffsetDateTime) -> String {
+pub(crate) fn format_inner_error_date(t: OffsetDateTime) -> String {
     let mut s = format_datetime(t);
     s.pop();
     s
 }
 
 /// `Mon, 02 Mar 2026 10:21:07 GMT` for the `Date` header.
-pub fn format_http_date(t: OffsetDateTime) -> String {
+pub(crate) fn format_http_date(t: OffsetDateTime) -> String {
     const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
     const MONTHS: [&str; 12] =
         ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -108,7 +108,7 @@ pub fn format_http_date(t: OffsetDateTime) -> String {
 }
 
 /// Parse an ISO 8601 date-time as clients send it (`Z` or an offset, optional fraction).
-pub fn parse_datetime(s: &str) -> Option<OffsetDateTime> {
+pub(crate) fn parse_datetime(s: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
 }
 

@@ -8,7 +8,7 @@ use crate::odata::ODataError;
 
 /// One entry of the envelope's optional `details` array.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ErrorDetail {
+pub(crate) struct ErrorDetail {
     pub target: String,
     pub code: String,
 }
@@ -17,7 +17,7 @@ pub struct ErrorDetail {
 /// the caller what to fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{status} {code}: {message}")]
-pub struct ApiError {
+pub(crate) struct ApiError {
     pub status: u16,
     pub code: Cow<'static, str>,
     pub message: String,
@@ -25,17 +25,17 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
         ApiError { status, code: Cow::Borrowed(code), message: message.into(), details: Vec::new() }
     }
 
-    pub fn with_detail(mut self, target: &str, code: &str) -> Self {
+    pub(crate) fn with_detail(mut self, target: &str, code: &str) -> Self {
         self.details.push(ErrorDetail { target: target.to_owned(), code: code.to_owned() });
         self
     }
 
     /// 404 for an object id or UPN the tenant does not have.
-    pub fn not_found(id: &str) -> Self {
+    pub(crate) fn not_found(id: &str) -> Self {
         ApiError::new(
             404,
             "Request_ResourceNotFound",
@@ -46,36 +46,36 @@ impl ApiError {
     }
 
     /// A path segment Graph does not know: 400, not 404 (graph-wire.md §2.2).
-    pub fn unknown_segment(segment: &str) -> Self {
+    pub(crate) fn unknown_segment(segment: &str) -> Self {
         ApiError::new(400, "BadRequest", format!("Resource not found for the segment '{segment}'."))
     }
 
     /// Gateway/OData-level 400 (bare `BadRequest`).
-    pub fn bad_request(message: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
         ApiError::new(400, "BadRequest", message)
     }
 
     /// Directory-level 400 (`Request_BadRequest`).
-    pub fn request_bad_request(message: impl Into<String>) -> Self {
+    pub(crate) fn request_bad_request(message: impl Into<String>) -> Self {
         ApiError::new(400, "Request_BadRequest", message)
     }
 
-    pub fn unsupported_query(message: impl Into<String>) -> Self {
+    pub(crate) fn unsupported_query(message: impl Into<String>) -> Self {
         ApiError::new(400, "Request_UnsupportedQuery", message)
     }
 
-    pub fn method_not_allowed() -> Self {
+    pub(crate) fn method_not_allowed() -> Self {
         ApiError::new(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.")
     }
 
     /// The body could not be read as JSON (also: wrong or missing content type).
-    pub fn unreadable_json() -> Self {
+    pub(crate) fn unreadable_json() -> Self {
         ApiError::bad_request(
             "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
         )
     }
 
-    pub fn payload_too_large(limit_bytes: usize) -> Self {
+    pub(crate) fn payload_too_large(limit_bytes: usize) -> Self {
         ApiError::new(
             413,
             "RequestEntityTooLarge",
@@ -84,34 +84,27 @@ impl ApiError {
     }
 
     /// 401 `InvalidAuthenticationToken` with the given reason.
-    pub fn invalid_token(message: impl Into<String>) -> Self {
+    pub(crate) fn invalid_token(message: impl Into<String>) -> Self {
         ApiError::new(401, "InvalidAuthenticationToken", message)
     }
 
     /// The one 403 Graph gives for missing permissions.
-    pub fn forbidden() -> Self {
+    pub(crate) fn forbidden() -> Self {
         ApiError::new(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
     }
 
-    pub fn property_read_only(name: &str) -> Self {
+    pub(crate) fn property_read_only(name: &str) -> Self {
         ApiError::request_bad_request(format!("Property '{name}' is read-only and cannot be set."))
     }
 
-    pub fn value_required(property: &str, resource: &str) -> Self {
+    pub(crate) fn value_required(property: &str, resource: &str) -> Self {
         ApiError::request_bad_request(format!("A value is required for property '{property}' of resource '{resource}'."))
     }
 
-    pub fn invalid_values() -> Self {
+    pub(crate) fn invalid_values() -> Self {
         ApiError::request_bad_request("One or more properties contains invalid values.")
     }
 
-    pub fn throttled() -> Self {
-        ApiError::new(429, "TooManyRequests", "Please retry again later.")
-    }
-
-    pub fn internal(message: impl Into<String>) -> Self {
-        ApiError::new(500, "UnknownError", message)
-    }
 }
 
 impl From<ODataError> for ApiError {

@@ -9,13 +9,13 @@ use uuid::Uuid;
 
 /// xoshiro256** seeded through splitmix64: small, fast and reproducible, which is
 /// all object ids need (they are identifiers, not secrets).
-#[derive(Debug, Clone)]
-pub struct IdGen {
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub(crate) struct IdGen {
     s: [u64; 4],
 }
 
 impl IdGen {
-    pub fn seeded(seed: u64) -> Self {
+    pub(crate) fn seeded(seed: u64) -> Self {
         let mut x = seed;
         let mut next = || {
             x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -27,7 +27,7 @@ impl IdGen {
         IdGen { s: [next(), next(), next(), next()] }
     }
 
-    pub fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         let result = self.s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
         let t = self.s[1] << 17;
         self.s[2] ^= self.s[0];
@@ -40,7 +40,7 @@ impl IdGen {
     }
 
     /// A version-4-shaped GUID, as Graph's object ids are.
-    pub fn uuid(&mut self) -> Uuid {
+    pub(crate) fn uuid(&mut self) -> Uuid {
         let mut bytes = [0u8; 16];
         bytes[..8].copy_from_slice(&self.next_u64().to_le_bytes());
         bytes[8..].copy_from_slice(&self.next_u64().to_le_bytes());
@@ -49,7 +49,7 @@ impl IdGen {
 
     /// Opaque base64url ids, the shape Graph gives app role assignments, grants and
     /// role assignments (reference/graph-wire.md §5).
-    pub fn opaque_id(&mut self) -> String {
+    pub(crate) fn opaque_id(&mut self) -> String {
         use base64::Engine;
         let mut bytes = [0u8; 32];
         for chunk in bytes.chunks_mut(8) {
@@ -60,7 +60,7 @@ impl IdGen {
 }
 
 /// Bytes from the OS generator, for secrets and keys.
-pub fn secure_bytes<const N: usize>() -> [u8; N] {
+pub(crate) fn secure_bytes<const N: usize>() -> [u8; N] {
     let mut out = [0u8; N];
     ring::rand::SystemRandom::new()
         .fill(&mut out)
@@ -68,8 +68,17 @@ pub fn secure_bytes<const N: usize>() -> [u8; N] {
     out
 }
 
+/// Compare secrets in time independent of where they differ, so a fake never
+/// teaches a timing oracle.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// A seed for a server that was not given one.
-pub fn random_seed() -> u64 {
+pub(crate) fn random_seed() -> u64 {
     u64::from_le_bytes(secure_bytes::<8>())
 }
 
@@ -77,7 +86,7 @@ const SECRET_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu
 
 /// A client secret shaped like Entra's: 40 characters, the first three are the
 /// `hint`, then a digit, `Q~`, and 34 more (reference/graph-wire.md §5.4).
-pub fn client_secret_text() -> String {
+pub(crate) fn client_secret_text() -> String {
     let raw = secure_bytes::<40>();
     let alnum = &SECRET_ALPHABET[..62];
     let mut s = String::with_capacity(40);
@@ -93,7 +102,7 @@ pub fn client_secret_text() -> String {
 }
 
 /// A password that satisfies Entra's complexity rules, for seeded users.
-pub fn password_text() -> String {
+pub(crate) fn password_text() -> String {
     let raw = secure_bytes::<12>();
     let mut s = String::from("Gb!");
     for b in raw {

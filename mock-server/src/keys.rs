@@ -38,13 +38,13 @@ pub enum KeyError {
 
 /// Everything a server needs to speak TLS and sign tokens.
 #[derive(Debug)]
-pub struct KeyMaterial {
+pub(crate) struct KeyMaterial {
     pub tls: TlsMaterial,
     pub signing: SigningKey,
 }
 
 /// A local CA and a `localhost`/`127.0.0.1`/`::1` server certificate it signed.
-pub struct TlsMaterial {
+pub(crate) struct TlsMaterial {
     pub ca_pem: String,
     pub chain: Vec<CertificateDer<'static>>,
     key_der: Vec<u8>,
@@ -59,13 +59,13 @@ impl std::fmt::Debug for TlsMaterial {
 }
 
 impl TlsMaterial {
-    pub fn private_key(&self) -> PrivateKeyDer<'static> {
+    pub(crate) fn private_key(&self) -> PrivateKeyDer<'static> {
         PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key_der.clone()))
     }
 }
 
 /// The RS256 key that signs every token the mock issues.
-pub struct SigningKey {
+pub(crate) struct SigningKey {
     pair: RsaKeyPair,
     /// `kid` (and `x5t`): base64url SHA-1 of the public key, as Entra's key ids are
     /// base64url SHA-1 thumbprints.
@@ -83,8 +83,8 @@ impl std::fmt::Debug for SigningKey {
 impl SigningKey {
     fn from_pkcs8(der: &[u8]) -> Option<Self> {
         let pair = RsaKeyPair::from_pkcs8(der).ok()?;
-        let modulus = pair.public().modulus().big_endian_without_leading_zero().to_vec();
-        let exponent = pair.public().exponent().big_endian_without_leading_zero().to_vec();
+        let components = ring::rsa::PublicKeyComponents::<Vec<u8>>::from(pair.public());
+        let (modulus, exponent) = (components.n, components.e);
         let digest = ring::digest::digest(
             &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
             pair.public().as_ref(),
@@ -102,7 +102,7 @@ impl SigningKey {
     }
 
     /// RSASSA-PKCS1-v1_5 with SHA-256 over `message`.
-    pub fn sign(&self, message: &[u8]) -> Vec<u8> {
+    pub(crate) fn sign(&self, message: &[u8]) -> Vec<u8> {
         let mut sig = vec![0u8; self.pair.public().modulus_len()];
         self.pair
             .sign(
@@ -116,7 +116,7 @@ impl SigningKey {
     }
 
     /// Whether `signature` is this key's signature over `message`.
-    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+    pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
         RsaPublicKeyComponents { n: &self.modulus, e: &self.exponent }
             .verify(&ring::signature::RSA_PKCS1_2048_8192_SHA256, message, signature)
             .is_ok()
@@ -125,7 +125,7 @@ impl SigningKey {
 
 impl KeyMaterial {
     /// Load the material from `dir`, generating (and saving) whatever is missing.
-    pub fn load_or_create(dir: &Path) -> Result<Self, KeyError> {
+    pub(crate) fn load_or_create(dir: &Path) -> Result<Self, KeyError> {
         fs::create_dir_all(dir).map_err(|source| KeyError::Io { path: dir.to_owned(), source })?;
         let signing_path = dir.join("token-signing-key.pem");
         let signing_der = match read_optional(&signing_path)? {
@@ -147,7 +147,7 @@ impl KeyMaterial {
     }
 
     /// The process-wide ephemeral material for in-process servers.
-    pub fn ephemeral() -> Result<Arc<Self>, KeyError> {
+    pub(crate) fn ephemeral() -> Result<Arc<Self>, KeyError> {
         static SHARED: OnceLock<Arc<KeyMaterial>> = OnceLock::new();
         if let Some(m) = SHARED.get() {
             return Ok(m.clone());

@@ -1,1 +1,198 @@
-fn main() {}
+//! `graphbox-mock serve`: flags, start, the ready line, wait for a signal.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use graphbox_mock::Graphbox;
+
+/// The documented default port when `--port` is not given.
+const DEFAULT_PORT: u16 = 5443;
+
+const USAGE: &str = "\
+usage: graphbox-mock serve [options]
+
+  --host ADDR        address to listen on (default 127.0.0.1)
+  --port N           port; 0 takes any free port (default 5443)
+  --plain-http       serve HTTP instead of HTTPS
+  --data-dir DIR     where the CA, server certificate and signing key live
+                     (default $GRAPHBOX_DATA_DIR, else ~/.local/share/graphbox)
+  --state FILE       load tenants from FILE on start if present; save on shutdown
+  --seed FILE        JSON {\"users\": [<POST /users bodies>]} created in a new default tenant
+  --id-seed N        seed for object ids (same seed, same ids)
+  --admin-key KEY    let non-loopback callers use the control API with this key
+                     (also $GRAPHBOX_ADMIN_KEY)
+
+On start, one line of JSON with the tenant's facts goes to stdout; logs go to stderr.";
+
+struct Args {
+    host: String,
+    port: u16,
+    plain_http: bool,
+    data_dir: Option<PathBuf>,
+    state: Option<PathBuf>,
+    seed: Option<PathBuf>,
+    id_seed: Option<u64>,
+    admin_key: Option<String>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    use lexopt::prelude::*;
+    let mut parser = lexopt::Parser::from_env();
+    let mut args = Args {
+        host: "127.0.0.1".into(),
+        port: DEFAULT_PORT,
+        plain_http: false,
+        data_dir: None,
+        state: None,
+        seed: None,
+        id_seed: None,
+        admin_key: std::env::var("GRAPHBOX_ADMIN_KEY").ok().filter(|k| !k.is_empty()),
+    };
+    let mut saw_serve = false;
+    let err = |e: lexopt::Error| e.to_string();
+    while let Some(arg) = parser.next().map_err(err)? {
+        match arg {
+            Value(v) if !saw_serve && v == "serve" => saw_serve = true,
+            Long("host") => args.host = parser.value().map_err(err)?.string().map_err(|_| "--host must be UTF-8".to_owned())?,
+            Long("port") => args.port = parser.value().map_err(err)?.parse().map_err(err)?,
+            Long("plain-http") => args.plain_http = true,
+            Long("data-dir") => args.data_dir = Some(parser.value().map_err(err)?.into()),
+            Long("state") => args.state = Some(parser.value().map_err(err)?.into()),
+            Long("seed") => args.seed = Some(parser.value().map_err(err)?.into()),
+            Long("id-seed") => args.id_seed = Some(parser.value().map_err(err)?.parse().map_err(err)?),
+            Long("admin-key") => args.admin_key = Some(parser.value().map_err(err)?.string().map_err(|_| "--admin-key must be UTF-8".to_owned())?),
+            Short('h') | Long("help") => return Err(USAGE.to_owned()),
+            other => return Err(format!("{}\n\n{USAGE}", other.unexpected())),
+        }
+    }
+    if !saw_serve {
+        return Err(USAGE.to_owned());
+    }
+    Ok(args)
+}
+
+fn default_data_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("GRAPHBOX_DATA_DIR") {
+        return dir.into();
+    }
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("graphbox")
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_target(false).init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("graphbox-mock: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(args))
+}
+
+async fn run(args: Args) -> ExitCode {
+    let seed_users = match &args.seed {
+        None => Vec::new(),
+        Some(path) => match read_seed(path) {
+            Ok(users) => users,
+            Err(e) => {
+                eprintln!("graphbox-mock: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let mut builder = Graphbox::builder()
+        .host(args.host)
+        .port(args.port)
+        .data_dir(args.data_dir.unwrap_or_else(default_data_dir))
+        .seed_users(seed_users);
+    if args.plain_http {
+        builder = builder.plain_http();
+    }
+    if let Some(state) = args.state {
+        builder = builder.state_file(state);
+    }
+    if let Some(seed) = args.id_seed {
+        builder = builder.seed(seed);
+    }
+    if let Some(key) = args.admin_key {
+        builder = builder.admin_key(key);
+    }
+    let mock = match builder.start().await {
+        Ok(m) => m,
+        Err(e) => {
+            let mut message = format!("graphbox-mock: {e}");
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                message.push_str(&format!(": {s}"));
+                source = s.source();
+            }
+            eprintln!("{message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match serde_json::to_string(mock.ready_info()) {
+        Ok(line) => println!("{line}"),
+        Err(e) => {
+            eprintln!("graphbox-mock: cannot print the ready line: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    tracing::info!(authority = mock.authority(), "graphbox-mock ready");
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    match mock.shutdown().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("graphbox-mock: {e}: {}", std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or_default());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn read_seed(path: &std::path::Path) -> Result<Vec<serde_json::Map<String, serde_json::Value>>, String> {
+    let text = std::fs::read(path).map_err(|e| format!("cannot read seed file {}: {e}", path.display()))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&text).map_err(|e| format!("seed file {} is not JSON: {e}", path.display()))?;
+    let users = value
+        .get("users")
+        .and_then(|u| u.as_array())
+        .ok_or_else(|| format!("seed file {} needs a \"users\" array", path.display()))?;
+    users
+        .iter()
+        .map(|u| u.as_object().cloned().ok_or_else(|| format!("seed file {}: every user must be a JSON object", path.display())))
+        .collect()
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

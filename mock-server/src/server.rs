@@ -63,6 +63,8 @@ pub enum StartError {
     State(#[from] StateError),
     #[error("TLS configuration failed: {0}")]
     Tls(String),
+    #[error("seed user {index} was refused: {message}")]
+    Seed { index: usize, message: String },
 }
 
 /// Configures and starts a [`Graphbox`].
@@ -77,6 +79,7 @@ pub struct GraphboxBuilder {
     seed: Option<u64>,
     admin_key: Option<String>,
     frozen_at: Option<OffsetDateTime>,
+    seed_users: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl Default for GraphboxBuilder {
@@ -90,6 +93,7 @@ impl Default for GraphboxBuilder {
             seed: None,
             admin_key: None,
             frozen_at: None,
+            seed_users: Vec::new(),
         }
     }
 }
@@ -138,6 +142,13 @@ impl GraphboxBuilder {
         self
     }
 
+    /// Users to create (as `POST /users` bodies) in the default tenant when it
+    /// is new rather than loaded from a state file.
+    pub fn seed_users(mut self, users: Vec<serde_json::Map<String, serde_json::Value>>) -> Self {
+        self.seed_users = users;
+        self
+    }
+
     /// Bind, load or create the default tenant, and start serving.
     ///
     /// # Errors
@@ -181,7 +192,18 @@ impl GraphboxBuilder {
                 }
                 first.expect("at least one tenant was loaded")
             }
-            _ => server.tenants.insert(Tenant::create(&server.next_tenant_options(), None)),
+            _ => {
+                let tenant = Tenant::create(&server.next_tenant_options(), None);
+                {
+                    let now = tenant.clock.now();
+                    let mut dir = tenant.write();
+                    for (index, user) in self.seed_users.iter().enumerate() {
+                        dir.create_user(user, now)
+                            .map_err(|e| StartError::Seed { index, message: format!("{} {}", e.code, e.message) })?;
+                    }
+                }
+                server.tenants.insert(tenant)
+            }
         };
         let host = if local.ip().is_ipv6() { format!("[{}]", local.ip()) } else { local.ip().to_string() };
         let authority = format!("{}://{}:{}", if self.tls { "https" } else { "http" }, host, local.port());

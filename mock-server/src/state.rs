@@ -16,10 +16,10 @@ use crate::directory::Directory;
 use crate::tenant::{BootstrapCredentials, Tenant};
 
 /// The state format this build writes and reads.
-pub const STATE_VERSION: u32 = 1;
+pub(crate) const STATE_VERSION: u32 = 1;
 
 #[derive(Debug, Serialize, Deserialize)]
-pub struct SavedTenant {
+pub(crate) struct SavedTenant {
     pub id: Uuid,
     pub seed: u64,
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -30,7 +30,7 @@ pub struct SavedTenant {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-pub struct SavedState {
+pub(crate) struct SavedState {
     pub format: String,
     pub version: u32,
     pub tenants: Vec<SavedTenant>,
@@ -57,7 +57,7 @@ pub enum StateError {
 }
 
 /// Serialize one tenant (under its read lock).
-pub fn snapshot_tenant(tenant: &Tenant) -> serde_json::Value {
+pub(crate) fn snapshot_tenant(tenant: &Tenant) -> serde_json::Value {
     let dir = tenant.read();
     serde_json::json!({
         "id": tenant.id,
@@ -69,7 +69,7 @@ pub fn snapshot_tenant(tenant: &Tenant) -> serde_json::Value {
     })
 }
 
-pub fn snapshot(tenants: &[std::sync::Arc<Tenant>]) -> serde_json::Value {
+pub(crate) fn snapshot(tenants: &[std::sync::Arc<Tenant>]) -> serde_json::Value {
     serde_json::json!({
         "format": "graphbox-state",
         "version": STATE_VERSION,
@@ -78,7 +78,7 @@ pub fn snapshot(tenants: &[std::sync::Arc<Tenant>]) -> serde_json::Value {
 }
 
 /// Parse saved state, refusing other formats and newer versions.
-pub fn parse(bytes: &[u8], path: &Path) -> Result<SavedState, StateError> {
+pub(crate) fn parse(bytes: &[u8], path: &Path) -> Result<SavedState, StateError> {
     let corrupt = |detail: String| StateError::Corrupt { path: path.to_owned(), detail };
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
     if value.get("format").and_then(|f| f.as_str()) != Some("graphbox-state") {
@@ -92,7 +92,7 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<SavedState, StateError> {
 }
 
 /// Load the state file if it exists.
-pub fn load(path: &Path) -> Result<Option<SavedState>, StateError> {
+pub(crate) fn load(path: &Path) -> Result<Option<SavedState>, StateError> {
     match fs::read(path) {
         Ok(bytes) => parse(&bytes, path).map(Some),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -101,7 +101,7 @@ pub fn load(path: &Path) -> Result<Option<SavedState>, StateError> {
 }
 
 /// Write atomically: a crash at any point leaves either the old or the new file.
-pub fn save(path: &Path, state: &serde_json::Value) -> Result<(), StateError> {
+pub(crate) fn save(path: &Path, state: &serde_json::Value) -> Result<(), StateError> {
     let err = |source| StateError::Write { path: path.to_owned(), source };
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(err)?;

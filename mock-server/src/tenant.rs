@@ -18,11 +18,11 @@ use crate::directory::Directory;
 use crate::ids::IdGen;
 
 /// How many requests a tenant's log keeps; older ones fall off.
-pub const REQUEST_LOG_CAPACITY: usize = 1000;
+pub(crate) const REQUEST_LOG_CAPACITY: usize = 1000;
 
 /// The Graph application permissions the bootstrap application holds: what the
 /// onboarding flow needs, consented at tenant creation.
-pub const BOOTSTRAP_APP_ROLES: &[&str] = &[
+pub(crate) const BOOTSTRAP_APP_ROLES: &[&str] = &[
     "Application.ReadWrite.All",
     "AppRoleAssignment.ReadWrite.All",
     "DelegatedPermissionGrant.ReadWrite.All",
@@ -38,7 +38,7 @@ pub const BOOTSTRAP_APP_ROLES: &[&str] = &[
 
 /// The credentials a tenant was created with (the ready line's fields).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BootstrapCredentials {
+pub(crate) struct BootstrapCredentials {
     pub client_id: Uuid,
     pub client_secret: String,
     pub admin_username: String,
@@ -47,7 +47,7 @@ pub struct BootstrapCredentials {
 
 /// One entry of the request log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LoggedRequest {
+pub(crate) struct LoggedRequest {
     pub request_id: Uuid,
     #[serde(with = "time::serde::rfc3339")]
     pub time: OffsetDateTime,
@@ -58,7 +58,7 @@ pub struct LoggedRequest {
 }
 
 #[derive(Debug)]
-pub struct Tenant {
+pub(crate) struct Tenant {
     pub id: Uuid,
     pub clock: TenantClock,
     pub directory: RwLock<Directory>,
@@ -69,7 +69,7 @@ pub struct Tenant {
 
 /// Options for a new tenant.
 #[derive(Debug, Clone, Default)]
-pub struct TenantOptions {
+pub(crate) struct TenantOptions {
     pub seed: u64,
     pub frozen_at: Option<OffsetDateTime>,
 }
@@ -81,7 +81,7 @@ impl Tenant {
     ///
     /// `reuse` keeps an earlier tenant's bootstrap secret and admin password, so a
     /// reset tenant accepts the credentials its clients already hold.
-    pub fn create(options: &TenantOptions, reuse: Option<&BootstrapCredentials>) -> Tenant {
+    pub(crate) fn create(options: &TenantOptions, reuse: Option<&BootstrapCredentials>) -> Tenant {
         let mut ids = IdGen::seeded(options.seed);
         let id = ids.uuid();
         let label = format!("graphbox{:06x}", ids.next_u64() & 0xff_ffff);
@@ -153,26 +153,26 @@ impl Tenant {
         }
     }
 
-    pub fn read(&self) -> std::sync::RwLockReadGuard<'_, Directory> {
+    pub(crate) fn read(&self) -> std::sync::RwLockReadGuard<'_, Directory> {
         // A panic while holding the lock would be a bug; the data itself is
         // still consistent (writes validate before applying), so keep serving.
         self.directory.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn write(&self) -> std::sync::RwLockWriteGuard<'_, Directory> {
+    pub(crate) fn write(&self) -> std::sync::RwLockWriteGuard<'_, Directory> {
         self.directory.write().unwrap_or_else(|e| e.into_inner())
     }
 
     /// What the tenant was created from (a reset recreates it from these).
-    pub fn options(&self) -> TenantOptions {
+    pub(crate) fn options(&self) -> TenantOptions {
         self.options.clone()
     }
 
-    pub fn domain(&self) -> String {
+    pub(crate) fn domain(&self) -> String {
         self.read().initial_domain().to_owned()
     }
 
-    pub fn log_request(&self, entry: LoggedRequest) {
+    pub(crate) fn log_request(&self, entry: LoggedRequest) {
         let mut log = self.requests.lock().unwrap_or_else(|e| e.into_inner());
         if log.len() == REQUEST_LOG_CAPACITY {
             log.pop_front();
@@ -180,20 +180,20 @@ impl Tenant {
         log.push_back(entry);
     }
 
-    pub fn requests(&self) -> Vec<LoggedRequest> {
+    pub(crate) fn requests(&self) -> Vec<LoggedRequest> {
         self.requests.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect()
     }
 }
 
 /// All tenants of one server, by id and by domain name.
 #[derive(Debug, Default)]
-pub struct Tenants {
+pub(crate) struct Tenants {
     by_id: DashMap<Uuid, Arc<Tenant>>,
     by_domain: DashMap<String, Uuid>,
 }
 
 impl Tenants {
-    pub fn insert(&self, tenant: Tenant) -> Arc<Tenant> {
+    pub(crate) fn insert(&self, tenant: Tenant) -> Arc<Tenant> {
         let tenant = Arc::new(tenant);
         let domains: Vec<String> = tenant.read().domains.iter().map(|d| d.name.to_lowercase()).collect();
         for d in domains {
@@ -204,18 +204,18 @@ impl Tenants {
     }
 
     /// Replace a tenant in place (reset, state load), keeping its id.
-    pub fn replace(&self, tenant: Tenant) -> Arc<Tenant> {
+    pub(crate) fn replace(&self, tenant: Tenant) -> Arc<Tenant> {
         self.by_domain.retain(|_, id| *id != tenant.id);
         self.insert(tenant)
     }
 
-    pub fn get(&self, id: Uuid) -> Option<Arc<Tenant>> {
+    pub(crate) fn get(&self, id: Uuid) -> Option<Arc<Tenant>> {
         self.by_id.get(&id).map(|t| t.value().clone())
     }
 
     /// Look a tenant up the way the identity platform does: by GUID or by any of
     /// its domain names.
-    pub fn resolve(&self, tenant: &str) -> Option<Arc<Tenant>> {
+    pub(crate) fn resolve(&self, tenant: &str) -> Option<Arc<Tenant>> {
         match Uuid::parse_str(tenant) {
             Ok(id) => self.get(id),
             Err(_) => {
@@ -225,7 +225,7 @@ impl Tenants {
         }
     }
 
-    pub fn all(&self) -> Vec<Arc<Tenant>> {
+    pub(crate) fn all(&self) -> Vec<Arc<Tenant>> {
         let mut v: Vec<Arc<Tenant>> = self.by_id.iter().map(|t| t.value().clone()).collect();
         v.sort_by_key(|t| t.id);
         v

@@ -9,37 +9,27 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 use uuid::Uuid;
 
-pub const MICROSOFT_GRAPH_APP_ID: Uuid = uuid::uuid!("00000003-0000-0000-c000-000000000000");
-pub const GLOBAL_ADMINISTRATOR_TEMPLATE: Uuid = uuid::uuid!("62e90394-69f5-4237-9190-012177145e10");
+pub(crate) const MICROSOFT_GRAPH_APP_ID: Uuid = uuid::uuid!("00000003-0000-0000-c000-000000000000");
+pub(crate) const GLOBAL_ADMINISTRATOR_TEMPLATE: Uuid = uuid::uuid!("62e90394-69f5-4237-9190-012177145e10");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-pub enum PermissionKind {
+pub(crate) enum PermissionKind {
     Application,
     Delegated,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Permission {
+pub(crate) struct Permission {
     pub value: String,
     #[serde(rename = "type")]
     pub kind: PermissionKind,
     pub id: Uuid,
-    pub display_name: String,
-    #[serde(default)]
-    pub admin_consent_required: bool,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RoleTemplate {
-    pub display_name: String,
-    pub role_template_id: Uuid,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PermissionSets {
+pub(crate) struct PermissionSets {
     #[serde(default)]
     pub least_privileged: Vec<String>,
     #[serde(default)]
@@ -48,7 +38,7 @@ pub struct PermissionSets {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct OperationPermissions {
+pub(crate) struct OperationPermissions {
     pub operation: String,
     #[serde(default)]
     pub application: Option<PermissionSets>,
@@ -60,40 +50,37 @@ pub struct OperationPermissions {
 #[serde(rename_all = "camelCase")]
 struct RawCatalog {
     graph_permissions: Vec<Permission>,
-    directory_role_templates: Vec<RoleTemplate>,
     operations: Vec<OperationPermissions>,
 }
 
 #[derive(Debug)]
-pub struct Catalog {
+pub(crate) struct Catalog {
     pub permissions: Vec<Permission>,
-    pub role_templates: Vec<RoleTemplate>,
     operations: HashMap<String, OperationPermissions>,
 }
 
 impl Catalog {
-    pub fn get() -> &'static Catalog {
+    pub(crate) fn get() -> &'static Catalog {
         static CATALOG: OnceLock<Catalog> = OnceLock::new();
         CATALOG.get_or_init(|| {
             let raw: RawCatalog = serde_json::from_str(include_str!("../../data/well-known-ids.json"))
                 .expect("the embedded well-known-ids.json is valid (checked by a unit test)");
             Catalog {
                 permissions: raw.graph_permissions,
-                role_templates: raw.directory_role_templates,
                 operations: raw.operations.into_iter().map(|o| (o.operation.clone(), o)).collect(),
             }
         })
     }
 
-    pub fn app_role(&self, value: &str) -> Option<&Permission> {
+    pub(crate) fn app_role(&self, value: &str) -> Option<&Permission> {
         self.permissions.iter().find(|p| p.kind == PermissionKind::Application && p.value == value)
     }
 
-    pub fn app_role_by_id(&self, id: Uuid) -> Option<&Permission> {
+    pub(crate) fn app_role_by_id(&self, id: Uuid) -> Option<&Permission> {
         self.permissions.iter().find(|p| p.kind == PermissionKind::Application && p.id == id)
     }
 
-    pub fn operation(&self, name: &str) -> Option<&OperationPermissions> {
+    pub(crate) fn operation(&self, name: &str) -> Option<&OperationPermissions> {
         self.operations.get(name)
     }
 }

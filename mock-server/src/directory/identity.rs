@@ -10,7 +10,7 @@ use super::{Directory, PasswordHash};
 
 /// A client secret as stored: hashed, with the metadata Graph shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StoredSecret {
+pub(crate) struct StoredSecret {
     pub key_id: Uuid,
     pub display_name: Option<String>,
     pub hint: String,
@@ -22,7 +22,7 @@ pub struct StoredSecret {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Application {
+pub(crate) struct Application {
     pub id: Uuid,
     pub app_id: Uuid,
     pub display_name: String,
@@ -33,7 +33,7 @@ pub struct Application {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ServicePrincipal {
+pub(crate) struct ServicePrincipal {
     pub id: Uuid,
     pub app_id: Uuid,
     pub display_name: String,
@@ -41,7 +41,7 @@ pub struct ServicePrincipal {
 
 /// An application permission granted to a service principal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AppRoleAssignment {
+pub(crate) struct AppRoleAssignment {
     pub id: String,
     pub principal_id: Uuid,
     pub resource_id: Uuid,
@@ -52,7 +52,7 @@ pub struct AppRoleAssignment {
 
 /// A directory role given to a user or service principal, tenant-wide.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RoleAssignment {
+pub(crate) struct RoleAssignment {
     pub id: String,
     pub principal_id: Uuid,
     pub role_definition_id: Uuid,
@@ -60,7 +60,7 @@ pub struct RoleAssignment {
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
-pub struct IdentityStore {
+pub(crate) struct IdentityStore {
     pub applications: Vec<Application>,
     pub service_principals: Vec<ServicePrincipal>,
     pub app_role_assignments: Vec<AppRoleAssignment>,
@@ -68,16 +68,16 @@ pub struct IdentityStore {
 }
 
 impl IdentityStore {
-    pub fn application_by_app_id(&self, app_id: Uuid) -> Option<&Application> {
+    pub(crate) fn application_by_app_id(&self, app_id: Uuid) -> Option<&Application> {
         self.applications.iter().find(|a| a.app_id == app_id)
     }
 
-    pub fn service_principal_by_app_id(&self, app_id: Uuid) -> Option<&ServicePrincipal> {
+    pub(crate) fn service_principal_by_app_id(&self, app_id: Uuid) -> Option<&ServicePrincipal> {
         self.service_principals.iter().find(|s| s.app_id == app_id)
     }
 
     /// The values of the Microsoft Graph app roles granted to `sp`, for `roles`.
-    pub fn graph_roles_of(&self, sp: Uuid) -> Vec<String> {
+    pub(crate) fn graph_roles_of(&self, sp: Uuid) -> Vec<String> {
         let Some(graph) = self.service_principal_by_app_id(MICROSOFT_GRAPH_APP_ID) else {
             return Vec::new();
         };
@@ -94,7 +94,7 @@ impl IdentityStore {
     }
 
     /// Directory role template ids held by `principal`, for `wids`.
-    pub fn role_template_ids_of(&self, principal: Uuid) -> Vec<Uuid> {
+    pub(crate) fn role_template_ids_of(&self, principal: Uuid) -> Vec<Uuid> {
         let mut ids: Vec<Uuid> = self
             .role_assignments
             .iter()
@@ -109,7 +109,7 @@ impl IdentityStore {
 
 impl Directory {
     /// Register an application with its service principal, as the portal does.
-    pub fn register_application(&mut self, display_name: &str, now: OffsetDateTime) -> (Uuid, Uuid) {
+    pub(crate) fn register_application(&mut self, display_name: &str, now: OffsetDateTime) -> (Uuid, Uuid) {
         let id = self.new_id();
         let app_id = self.new_id();
         let sp_id = self.new_id();
@@ -127,14 +127,14 @@ impl Directory {
 
     /// Add a client secret to an application; returns the secret text, the only
     /// time it exists outside a hash.
-    pub fn add_secret(&mut self, app_id: Uuid, display_name: Option<String>, now: OffsetDateTime) -> Option<String> {
+    pub(crate) fn add_secret(&mut self, app_id: Uuid, display_name: Option<String>, now: OffsetDateTime) -> Option<String> {
         let text = crate::ids::client_secret_text();
         self.add_known_secret(app_id, display_name, &text, now).then_some(text)
     }
 
     /// Add a secret whose text the caller already has (a reset tenant keeps its
     /// bootstrap secret).
-    pub fn add_known_secret(&mut self, app_id: Uuid, display_name: Option<String>, text: &str, now: OffsetDateTime) -> bool {
+    pub(crate) fn add_known_secret(&mut self, app_id: Uuid, display_name: Option<String>, text: &str, now: OffsetDateTime) -> bool {
         let key_id = self.new_id();
         let Some(app) = self.identity.applications.iter_mut().find(|a| a.app_id == app_id) else {
             return false;
@@ -151,7 +151,7 @@ impl Directory {
     }
 
     /// Grant a Microsoft Graph application permission to `sp`.
-    pub fn grant_graph_app_role(&mut self, sp: Uuid, value: &str, now: OffsetDateTime) -> bool {
+    pub(crate) fn grant_graph_app_role(&mut self, sp: Uuid, value: &str, now: OffsetDateTime) -> bool {
         let Some(role) = Catalog::get().app_role(value) else { return false };
         let Some(graph) = self.identity.service_principal_by_app_id(MICROSOFT_GRAPH_APP_ID) else {
             return false;
@@ -168,7 +168,7 @@ impl Directory {
         true
     }
 
-    pub fn assign_directory_role(&mut self, principal: Uuid, template: Uuid) {
+    pub(crate) fn assign_directory_role(&mut self, principal: Uuid, template: Uuid) {
         let id = self.new_opaque_id();
         self.identity.role_assignments.push(RoleAssignment {
             id,

@@ -3,12 +3,12 @@
 //! directory (see `tenant.rs`), so an invariant that spans collections is checked
 //! and applied atomically.
 
-pub mod catalog;
-pub mod identity;
-pub mod query;
-pub mod record;
-pub mod schema;
-pub mod users;
+pub(crate) mod catalog;
+pub(crate) mod identity;
+pub(crate) mod query;
+pub(crate) mod record;
+pub(crate) mod schema;
+pub(crate) mod users;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -23,7 +23,7 @@ use users::USER;
 
 /// A verified (or pending) domain of the tenant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Domain {
+pub(crate) struct Domain {
     pub name: String,
     pub is_verified: bool,
     pub is_initial: bool,
@@ -31,7 +31,7 @@ pub struct Domain {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ObjectKind {
+pub(crate) enum ObjectKind {
     User,
     Group,
     Application,
@@ -39,7 +39,7 @@ pub enum ObjectKind {
 }
 
 impl ObjectKind {
-    pub fn type_name(self) -> &'static str {
+    pub(crate) fn type_name(self) -> &'static str {
         match self {
             ObjectKind::User => "microsoft.graph.user",
             ObjectKind::Group => "microsoft.graph.group",
@@ -50,7 +50,7 @@ impl ObjectKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeletedObject {
+pub(crate) struct DeletedObject {
     pub kind: ObjectKind,
     #[serde(with = "time::serde::rfc3339")]
     pub deleted_at: OffsetDateTime,
@@ -59,13 +59,13 @@ pub struct DeletedObject {
 
 /// A salted SHA-256 of a password or secret: what is stored instead of the text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PasswordHash {
+pub(crate) struct PasswordHash {
     salt: String,
     hash: String,
 }
 
 impl PasswordHash {
-    pub fn new(text: &str) -> Self {
+    pub(crate) fn new(text: &str) -> Self {
         use base64::Engine;
         let salt = base64::engine::general_purpose::STANDARD_NO_PAD.encode(crate::ids::secure_bytes::<12>());
         let hash = Self::digest(&salt, text);
@@ -82,15 +82,15 @@ impl PasswordHash {
     }
 
     /// Constant-time comparison, so a fake never teaches a timing oracle.
-    pub fn matches(&self, text: &str) -> bool {
+    pub(crate) fn matches(&self, text: &str) -> bool {
         let candidate = Self::digest(&self.salt, text);
-        ring::constant_time::verify_slices_are_equal(candidate.as_bytes(), self.hash.as_bytes()).is_ok()
+        crate::ids::constant_time_eq(candidate.as_bytes(), self.hash.as_bytes())
     }
 }
 
 /// Everything in one tenant's directory.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct Directory {
+pub(crate) struct Directory {
     pub tenant_id: Uuid,
     pub display_name: String,
     pub domains: Vec<Domain>,
@@ -106,7 +106,7 @@ pub struct Directory {
 }
 
 impl Directory {
-    pub fn new(tenant_id: Uuid, display_name: String, initial_domain: String, ids: IdGen) -> Self {
+    pub(crate) fn new(tenant_id: Uuid, display_name: String, initial_domain: String, ids: IdGen) -> Self {
         Directory {
             tenant_id,
             display_name,
@@ -122,7 +122,7 @@ impl Directory {
     }
 
     /// Rebuild the derived indexes after loading saved state.
-    pub fn rebuild_indexes(&mut self) {
+    pub(crate) fn rebuild_indexes(&mut self) {
         self.upn_index.clear();
         self.proxy_index.clear();
         let users: Vec<Uuid> = self.users.keys().copied().collect();
@@ -132,33 +132,33 @@ impl Directory {
         }
     }
 
-    pub fn new_id(&mut self) -> Uuid {
+    pub(crate) fn new_id(&mut self) -> Uuid {
         self.ids.uuid()
     }
 
-    pub fn new_opaque_id(&mut self) -> String {
+    pub(crate) fn new_opaque_id(&mut self) -> String {
         self.ids.opaque_id()
     }
 
-    pub fn initial_domain(&self) -> &str {
+    pub(crate) fn initial_domain(&self) -> &str {
         self.domains.iter().find(|d| d.is_initial).map(|d| d.name.as_str()).unwrap_or_default()
     }
 
-    pub fn is_verified_domain(&self, name: &str) -> bool {
+    pub(crate) fn is_verified_domain(&self, name: &str) -> bool {
         self.domains.iter().any(|d| d.is_verified && d.name.eq_ignore_ascii_case(name))
     }
 
-    pub fn user_by_upn(&self, upn: &str) -> Option<Uuid> {
+    pub(crate) fn user_by_upn(&self, upn: &str) -> Option<Uuid> {
         self.upn_index.get(&upn.to_lowercase()).copied()
     }
 
     /// Who owns a proxy address; `SMTP:` and `smtp:` name the same address.
-    pub fn proxy_owner(&self, address: &str) -> Option<Uuid> {
+    pub(crate) fn proxy_owner(&self, address: &str) -> Option<Uuid> {
         self.proxy_index.get(&address.to_lowercase()).copied()
     }
 
     /// Find a user by object id or by UPN, as `/users/{id|upn}` does.
-    pub fn find_user(&self, key: &str) -> Option<Uuid> {
+    pub(crate) fn find_user(&self, key: &str) -> Option<Uuid> {
         match Uuid::parse_str(key) {
             Ok(id) if self.users.contains_key(&id) => Some(id),
             _ => self.user_by_upn(key),

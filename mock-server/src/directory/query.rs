@@ -20,16 +20,16 @@ use crate::odata::{check_filter, eval, QueryClass, QueryOptions, Support};
 
 /// Paging bounds of one collection (users: 100 by default, 999 at most).
 #[derive(Debug, Clone, Copy)]
-pub struct PageBounds {
+pub(crate) struct PageBounds {
     pub default_size: usize,
     pub max_size: usize,
 }
 
-pub const DIRECTORY_PAGING: PageBounds = PageBounds { default_size: 100, max_size: 999 };
+pub(crate) const DIRECTORY_PAGING: PageBounds = PageBounds { default_size: 100, max_size: 999 };
 
 /// A validated list request, ready to run against records.
 #[derive(Debug)]
-pub struct ListPlan<'q> {
+pub(crate) struct ListPlan<'q> {
     pub schema: &'static EntitySchema,
     pub opts: &'q QueryOptions,
     pub projection: Projection,
@@ -43,7 +43,7 @@ pub struct ListPlan<'q> {
 
 /// One page of results.
 #[derive(Debug)]
-pub struct ListPage {
+pub(crate) struct ListPage {
     pub items: Vec<Map<String, Value>>,
     pub count: Option<usize>,
     pub next_skiptoken: Option<String>,
@@ -67,7 +67,7 @@ fn unknown_property(schema: &EntitySchema, name: &str) -> ApiError {
 }
 
 /// Resolve `$select` names (case-insensitively) into a projection.
-pub fn projection_for(
+pub(crate) fn projection_for(
     schema: &'static EntitySchema,
     select: Option<&Vec<String>>,
 ) -> Result<(Projection, Option<Vec<&'static str>>), ApiError> {
@@ -93,7 +93,7 @@ impl<'q> ListPlan<'q> {
     /// Check every option against Graph's rules for this collection.
     ///
     /// `eventual` is whether the request carried `ConsistencyLevel: eventual`.
-    pub fn new(
+    pub(crate) fn new(
         schema: &'static EntitySchema,
         opts: &'q QueryOptions,
         eventual: bool,
@@ -204,12 +204,12 @@ impl<'q> ListPlan<'q> {
     }
 
     /// How many records match (for `/$count`).
-    pub fn count(&self, records: &BTreeMap<Uuid, Record>) -> usize {
+    pub(crate) fn count(&self, records: &BTreeMap<Uuid, Record>) -> usize {
         records.values().filter(|r| self.matches(r)).count()
     }
 
     /// Run the plan over a collection kept in id order.
-    pub fn run(&self, records: &BTreeMap<Uuid, Record>) -> ListPage {
+    pub(crate) fn run(&self, records: &BTreeMap<Uuid, Record>) -> ListPage {
         let count = self.with_count.then(|| self.count(records));
         let mut page: Vec<&Record> = Vec::with_capacity(self.page_size + 1);
         if self.order.is_empty() {

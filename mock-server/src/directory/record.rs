@@ -12,7 +12,7 @@ use super::schema::EntitySchema;
 use crate::odata::Resolve;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Record {
+pub(crate) struct Record {
     pub id: Uuid,
     /// `(position in schema, value)`, sorted by position; never holds JSON null.
     props: Vec<(u16, Value)>,
@@ -20,17 +20,17 @@ pub struct Record {
 
 impl Record {
     /// A record whose `id` property (schema position 0 in every schema) is set.
-    pub fn new(id: Uuid) -> Self {
+    pub(crate) fn new(id: Uuid) -> Self {
         Record { id, props: vec![(0, Value::String(id.to_string()))] }
     }
 
-    pub fn get_at(&self, pos: usize) -> Option<&Value> {
+    pub(crate) fn get_at(&self, pos: usize) -> Option<&Value> {
         let pos = pos as u16;
         self.props.binary_search_by_key(&pos, |(p, _)| *p).ok().map(|i| &self.props[i].1)
     }
 
     /// Set (or, with `Value::Null`, clear) the property at `pos`.
-    pub fn set_at(&mut self, pos: usize, value: Value) {
+    pub(crate) fn set_at(&mut self, pos: usize, value: Value) {
         let pos = pos as u16;
         match self.props.binary_search_by_key(&pos, |(p, _)| *p) {
             Ok(i) if value.is_null() => {
@@ -42,22 +42,22 @@ impl Record {
         }
     }
 
-    pub fn get<'a>(&'a self, schema: &EntitySchema, name: &str) -> Option<&'a Value> {
+    pub(crate) fn get<'a>(&'a self, schema: &EntitySchema, name: &str) -> Option<&'a Value> {
         self.get_at(schema.position(name)?)
     }
 
-    pub fn get_str<'a>(&'a self, schema: &EntitySchema, name: &str) -> Option<&'a str> {
+    pub(crate) fn get_str<'a>(&'a self, schema: &EntitySchema, name: &str) -> Option<&'a str> {
         self.get(schema, name).and_then(Value::as_str)
     }
 
-    pub fn set(&mut self, schema: &EntitySchema, name: &str, value: Value) {
+    pub(crate) fn set(&mut self, schema: &EntitySchema, name: &str, value: Value) {
         let pos = schema.position(name).expect("property names used in code exist in the schema");
         self.set_at(pos, value);
     }
 
     /// The object as Graph shows it: `fields` in schema order, unset scalars as
     /// null and unset collections as `[]`.
-    pub fn project(&self, schema: &EntitySchema, fields: &Projection) -> Map<String, Value> {
+    pub(crate) fn project(&self, schema: &EntitySchema, fields: &Projection) -> Map<String, Value> {
         let mut out = Map::with_capacity(fields.positions.len());
         for &pos in &fields.positions {
             let def = &schema.props[pos];
@@ -71,33 +71,33 @@ impl Record {
         out
     }
 
-    pub fn resolver<'a>(&'a self, schema: &'a EntitySchema) -> RecordView<'a> {
+    pub(crate) fn resolver<'a>(&'a self, schema: &'a EntitySchema) -> RecordView<'a> {
         RecordView { record: self, schema }
     }
 }
 
 /// Which properties a response carries, as schema positions.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Projection {
+pub(crate) struct Projection {
     pub positions: Vec<usize>,
 }
 
 impl Projection {
     /// The default property set (what Graph returns without `$select`).
-    pub fn default_set(schema: &EntitySchema) -> Self {
+    pub(crate) fn default_set(schema: &EntitySchema) -> Self {
         let positions = schema.props.iter().enumerate().filter(|(_, p)| p.default).map(|(i, _)| i).collect();
         Projection { positions }
     }
 
     /// Every property.
-    pub fn all(schema: &EntitySchema) -> Self {
+    pub(crate) fn all(schema: &EntitySchema) -> Self {
         Projection { positions: (0..schema.props.len()).collect() }
     }
 }
 
 /// A record seen through its schema, for the filter evaluator.
 #[derive(Debug, Clone, Copy)]
-pub struct RecordView<'a> {
+pub(crate) struct RecordView<'a> {
     record: &'a Record,
     schema: &'a EntitySchema,
 }

@@ -12,10 +12,9 @@ use crate::odata::{EdmType, FilterOp, FilterSchema, Support};
 
 /// A property's wire type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PropType {
+pub(crate) enum PropType {
     String,
     Bool,
-    Int,
     DateTime,
     Guid,
     StringList,
@@ -26,11 +25,10 @@ pub enum PropType {
 }
 
 impl PropType {
-    pub fn edm(self) -> EdmType {
+    pub(crate) fn edm(self) -> EdmType {
         match self {
             PropType::String => EdmType::String,
             PropType::Bool => EdmType::Boolean,
-            PropType::Int => EdmType::Int32,
             PropType::DateTime => EdmType::DateTimeOffset,
             PropType::Guid => EdmType::Guid,
             PropType::StringList => EdmType::Collection(Box::new(EdmType::String)),
@@ -39,16 +37,15 @@ impl PropType {
         }
     }
 
-    pub fn is_collection(self) -> bool {
+    pub(crate) fn is_collection(self) -> bool {
         matches!(self, PropType::StringList | PropType::ComplexList(_))
     }
 
     /// Whether `v` is an acceptable JSON value for this type (null handled by the caller).
-    pub fn accepts(self, v: &Value) -> bool {
+    pub(crate) fn accepts(self, v: &Value) -> bool {
         match self {
             PropType::String => v.is_string(),
             PropType::Bool => v.is_boolean(),
-            PropType::Int => v.is_i64() || v.is_u64(),
             PropType::DateTime => v.as_str().and_then(crate::clock::parse_datetime).is_some(),
             PropType::Guid => v.as_str().and_then(|s| uuid::Uuid::parse_str(s).ok()).is_some(),
             PropType::StringList => v.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
@@ -58,11 +55,10 @@ impl PropType {
     }
 
     /// The Edm name for messages ("Edm.Boolean").
-    pub fn edm_name(self) -> &'static str {
+    pub(crate) fn edm_name(self) -> &'static str {
         match self {
             PropType::String => "Edm.String",
             PropType::Bool => "Edm.Boolean",
-            PropType::Int => "Edm.Int32",
             PropType::DateTime => "Edm.DateTimeOffset",
             PropType::Guid => "Edm.Guid",
             PropType::StringList => "Collection(Edm.String)",
@@ -74,11 +70,9 @@ impl PropType {
 
 /// Who may write a property.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
+pub(crate) enum Access {
     /// Settable on create and by PATCH.
     ReadWrite,
-    /// Settable on create only (a write-once property).
-    CreateOnly,
     /// Maintained by the service.
     ReadOnly,
 }
@@ -87,7 +81,7 @@ pub enum Access {
 /// each profile says, per operator, whether it works by default, only as an
 /// advanced query, or not at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FilterProfile {
+pub(crate) enum FilterProfile {
     /// Not filterable.
     None,
     /// `id`, `accountEnabled`, `onPremisesSyncEnabled`: eq and in by default.
@@ -115,7 +109,7 @@ pub enum FilterProfile {
 }
 
 impl FilterProfile {
-    pub fn support(self, op: FilterOp) -> Support {
+    pub(crate) fn support(self, op: FilterOp) -> Support {
         use FilterOp::*;
         use Support::{Advanced as A, Default as D, Unsupported as U};
         match self {
@@ -179,7 +173,7 @@ impl FilterProfile {
 
 /// One property of an entity type.
 #[derive(Debug, Clone, Copy)]
-pub struct PropertyDef {
+pub(crate) struct PropertyDef {
     pub name: &'static str,
     pub ty: PropType,
     pub access: Access,
@@ -193,7 +187,7 @@ pub struct PropertyDef {
 }
 
 /// Shorthand for the tables below.
-pub const fn prop(name: &'static str, ty: PropType) -> PropertyDef {
+pub(crate) const fn prop(name: &'static str, ty: PropType) -> PropertyDef {
     PropertyDef {
         name,
         ty,
@@ -206,27 +200,23 @@ pub const fn prop(name: &'static str, ty: PropType) -> PropertyDef {
 }
 
 impl PropertyDef {
-    pub const fn read_only(mut self) -> Self {
+    pub(crate) const fn read_only(mut self) -> Self {
         self.access = Access::ReadOnly;
         self
     }
-    pub const fn create_only(mut self) -> Self {
-        self.access = Access::CreateOnly;
-        self
-    }
-    pub const fn default_set(mut self) -> Self {
+    pub(crate) const fn default_set(mut self) -> Self {
         self.default = true;
         self
     }
-    pub const fn filter(mut self, profile: FilterProfile) -> Self {
+    pub(crate) const fn filter(mut self, profile: FilterProfile) -> Self {
         self.filter = profile;
         self
     }
-    pub const fn orderby(mut self, support: Support) -> Self {
+    pub(crate) const fn orderby(mut self, support: Support) -> Self {
         self.orderby = support;
         self
     }
-    pub const fn searchable(mut self) -> Self {
+    pub(crate) const fn searchable(mut self) -> Self {
         self.searchable = true;
         self
     }
@@ -234,13 +224,11 @@ impl PropertyDef {
 
 /// An entity type: its names on the wire and its properties in wire order.
 #[derive(Debug)]
-pub struct EntitySchema {
+pub(crate) struct EntitySchema {
     /// `microsoft.graph.user`
     pub type_name: &'static str,
     /// `User`, as directory error messages name it.
     pub resource_name: &'static str,
-    /// `users`
-    pub entity_set: &'static str,
     pub props: &'static [PropertyDef],
     /// Members of the complex types this entity uses, for `a/b` filter paths.
     pub complex_members: &'static [(&'static str, &'static str, PropType)],
@@ -248,14 +236,13 @@ pub struct EntitySchema {
 }
 
 impl EntitySchema {
-    pub const fn new(
+    pub(crate) const fn new(
         type_name: &'static str,
         resource_name: &'static str,
-        entity_set: &'static str,
         props: &'static [PropertyDef],
         complex_members: &'static [(&'static str, &'static str, PropType)],
     ) -> Self {
-        EntitySchema { type_name, resource_name, entity_set, props, complex_members, index: OnceLock::new() }
+        EntitySchema { type_name, resource_name, props, complex_members, index: OnceLock::new() }
     }
 
     fn index(&self) -> &HashMap<String, usize> {
@@ -270,20 +257,17 @@ impl EntitySchema {
     }
 
     /// The position of a property, by its exact wire name.
-    pub fn position(&self, name: &str) -> Option<usize> {
+    pub(crate) fn position(&self, name: &str) -> Option<usize> {
         self.index().get(name).copied().filter(|&i| self.props[i].name == name)
     }
 
     /// The position of a property named in a query, where Graph matches names
     /// case-insensitively.
-    pub fn position_ignore_case(&self, name: &str) -> Option<usize> {
+    pub(crate) fn position_ignore_case(&self, name: &str) -> Option<usize> {
         let idx = self.index();
         idx.get(name).or_else(|| idx.get(&name.to_ascii_lowercase())).copied()
     }
 
-    pub fn get(&self, name: &str) -> Option<&'static PropertyDef> {
-        self.position(name).map(|i| &self.props[i])
-    }
 }
 
 impl FilterSchema for EntitySchema {

@@ -23,10 +23,9 @@ const fn advanced_text(name: &'static str) -> PropertyDef {
 }
 
 /// The user type. `id` is first in every schema (records rely on it).
-pub static USER: EntitySchema = EntitySchema::new(
+pub(crate) static USER: EntitySchema = EntitySchema::new(
     "microsoft.graph.user",
     "User",
-    "users",
     &[
         prop("id", T::Guid).read_only().default_set().filter(F::Key),
         prop("aboutMe", T::String),
@@ -90,7 +89,7 @@ pub static USER: EntitySchema = EntitySchema::new(
 
 /// Properties a directory-synced user's source owns; only the sync engine may
 /// change them while DirSync is on (graph-wire.md §2.2).
-pub const SOURCE_MASTERED: &[&str] = &[
+pub(crate) const SOURCE_MASTERED: &[&str] = &[
     "accountEnabled",
     "city",
     "companyName",
@@ -146,7 +145,6 @@ fn validate_body(body: &Map<String, Value>, creating: bool) -> Result<Changes, A
         let def = &USER.props[pos];
         let writable = match def.access {
             super::schema::Access::ReadWrite => true,
-            super::schema::Access::CreateOnly => creating,
             super::schema::Access::ReadOnly => false,
         };
         if !writable {
@@ -301,7 +299,7 @@ fn proxy_conflict() -> ApiError {
 
 impl Directory {
     /// `POST /users`. Returns the new user's id.
-    pub fn create_user(&mut self, body: &Map<String, Value>, now: OffsetDateTime) -> Result<Uuid, ApiError> {
+    pub(crate) fn create_user(&mut self, body: &Map<String, Value>, now: OffsetDateTime) -> Result<Uuid, ApiError> {
         let changes = validate_body(body, true)?;
         for required in REQUIRED_ON_CREATE {
             let present = changes
@@ -361,7 +359,7 @@ impl Directory {
     }
 
     /// `PATCH /users/{id|upn}`.
-    pub fn update_user(&mut self, id: Uuid, body: &Map<String, Value>, now: OffsetDateTime) -> Result<(), ApiError> {
+    pub(crate) fn update_user(&mut self, id: Uuid, body: &Map<String, Value>, now: OffsetDateTime) -> Result<(), ApiError> {
         let changes = validate_body(body, false)?;
         check_formats(self, &changes)?;
         let current = self.users.get(&id).ok_or_else(|| ApiError::not_found(&id.to_string()))?;
@@ -436,14 +434,14 @@ impl Directory {
     }
 
     /// `DELETE /users/{id|upn}`: a soft delete into `/directory/deletedItems`.
-    pub fn delete_user(&mut self, id: Uuid, now: OffsetDateTime) -> Result<(), ApiError> {
+    pub(crate) fn delete_user(&mut self, id: Uuid, now: OffsetDateTime) -> Result<(), ApiError> {
         let record = self.remove_user_indexes(id).ok_or_else(|| ApiError::not_found(&id.to_string()))?;
         self.deleted.insert(id, super::DeletedObject { kind: super::ObjectKind::User, deleted_at: now, record });
         Ok(())
     }
 
     /// `POST /directory/deletedItems/{id}/restore` for a user.
-    pub fn restore_user(&mut self, id: Uuid) -> Result<(), ApiError> {
+    pub(crate) fn restore_user(&mut self, id: Uuid) -> Result<(), ApiError> {
         let deleted = self.deleted.get(&id).ok_or_else(|| ApiError::not_found(&id.to_string()))?;
         let record = &deleted.record;
         if let Some(upn) = record.get_str(&USER, "userPrincipalName") {

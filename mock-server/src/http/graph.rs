@@ -7,7 +7,7 @@ use http::{Method, Response};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::response::{self, Body, Correlation};
+use super::response::{self, Body};
 use super::{Inbound, Server};
 use crate::directory::query::{projection_for, ListPlan, DIRECTORY_PAGING};
 use crate::directory::record::Projection;
@@ -264,10 +264,9 @@ fn create_user(ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let now = ctx.tenant.clock.now();
     let mut dir = ctx.tenant.write();
     let id = dir.create_user(&body, now)?;
-    let mut out = dir.users[&id].project(&USER, &Projection::default_set(&USER));
+    let out = dir.users[&id].project(&USER, &Projection::default_set(&USER));
     drop(dir);
-    out.insert("@odata.context".into(), Value::String(format!("{}/$metadata#users/$entity", ctx.graph_url)));
-    out.move_index(out.len() - 1, 0);
+    let out = annotated(&[("@odata.context", format!("{}/$metadata#users/$entity", ctx.graph_url))], out);
     let location = format!("{}/directoryObjects/{id}/Microsoft.DirectoryServices.User", ctx.graph_url);
     Ok(Reply::Json { status: 201, body: Value::Object(out), location: Some(location) })
 }
@@ -280,14 +279,13 @@ fn user_item(ctx: &Ctx<'_>, key: &str, opts: &QueryOptions, method: &Method) -> 
             let (projection, selected) = projection_for(&USER, opts.select.as_ref())?;
             let dir = ctx.tenant.read();
             let id = dir.find_user(key).ok_or_else(|| ApiError::not_found(key))?;
-            let mut out = dir.users[&id].project(&USER, &projection);
+            let out = dir.users[&id].project(&USER, &projection);
             drop(dir);
             let context = match &selected {
                 Some(names) => format!("{}/$metadata#users({})/$entity", ctx.graph_url, names.join(",")),
                 None => format!("{}/$metadata#users/$entity", ctx.graph_url),
             };
-            out.insert("@odata.context".into(), Value::String(context));
-            out.move_index(out.len() - 1, 0);
+            let out = annotated(&[("@odata.context", context)], out);
             Ok(Reply::Json { status: 200, body: Value::Object(out), location: None })
         }
         Method::PATCH => {
@@ -405,12 +403,15 @@ fn deleted_items(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, method: &
                     crate::authz::check(&ctx.principal, "deletedItems.restoreUser")?;
                     let mut dir = ctx.tenant.write();
                     dir.restore_user(id)?;
-                    let mut out = dir.users[&id].project(&USER, &Projection::default_set(&USER));
+                    let out = dir.users[&id].project(&USER, &Projection::default_set(&USER));
                     drop(dir);
-                    out.insert("@odata.type".into(), Value::String("#microsoft.graph.user".into()));
-                    out.move_index(out.len() - 1, 0);
-                    out.insert("@odata.context".into(), Value::String(format!("{}/$metadata#directoryObjects/$entity", ctx.graph_url)));
-                    out.move_index(out.len() - 1, 0);
+                    let out = annotated(
+                        &[
+                            ("@odata.context", format!("{}/$metadata#directoryObjects/$entity", ctx.graph_url)),
+                            ("@odata.type", "#microsoft.graph.user".to_owned()),
+                        ],
+                        out,
+                    );
                     Ok(Reply::Json { status: 200, body: Value::Object(out), location: None })
                 }
                 ([], _) => Err(ApiError::method_not_allowed()),
@@ -425,9 +426,22 @@ fn deleted_object_body(ctx: &Ctx<'_>, d: &crate::directory::DeletedObject, opts:
     let (projection, _) = projection_for(&USER, opts.select.as_ref())?;
     let mut out = d.record.project(&USER, &projection);
     out.insert("deletedDateTime".into(), Value::String(crate::clock::format_datetime(d.deleted_at)));
-    out.insert("@odata.type".into(), Value::String(format!("#{}", d.kind.type_name())));
-    out.move_index(out.len() - 1, 0);
-    out.insert("@odata.context".into(), Value::String(format!("{}/$metadata#directoryObjects/$entity", ctx.graph_url)));
-    out.move_index(out.len() - 1, 0);
+    let out = annotated(
+        &[
+            ("@odata.context", format!("{}/$metadata#directoryObjects/$entity", ctx.graph_url)),
+            ("@odata.type", format!("#{}", d.kind.type_name())),
+        ],
+        out,
+    );
     Ok(Value::Object(out))
+}
+
+/// `annotations` first, then the entity's properties, as Graph orders them.
+fn annotated(annotations: &[(&str, String)], properties: Map<String, Value>) -> Map<String, Value> {
+    let mut out = Map::with_capacity(annotations.len() + properties.len());
+    for (k, v) in annotations {
+        out.insert((*k).to_owned(), Value::String(v.clone()));
+    }
+    out.extend(properties);
+    out
 }

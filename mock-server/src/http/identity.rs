@@ -62,7 +62,6 @@ pub(crate) fn handle(server: &Server, req: &Inbound) -> Response<Body> {
                 tenant,
                 form,
                 authorization: req.header("authorization"),
-                client_request_id: req.header("client-request-id"),
                 authority: &req.authority,
             };
             match token::issue(&token_req, &server.tenants, &server.keys.signing) {

@@ -46,7 +46,7 @@ pub(crate) struct Server {
 }
 
 impl Server {
-    pub fn new(
+    pub(crate) fn new(
         keys: Arc<KeyMaterial>,
         tls: bool,
         seed: u64,
@@ -70,7 +70,7 @@ impl Server {
 
     /// Options for the next tenant: seeded from the server seed and a counter, so
     /// a seeded server creates the same tenants in the same order.
-    pub fn next_tenant_options(&self) -> TenantOptions {
+    pub(crate) fn next_tenant_options(&self) -> TenantOptions {
         let n = self.tenants_created.fetch_add(1, Ordering::Relaxed);
         TenantOptions { seed: self.seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15), frozen_at: self.frozen_at }
     }
@@ -105,11 +105,11 @@ pub(crate) struct Inbound {
 }
 
 impl Inbound {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    pub fn correlation(&self, now: OffsetDateTime) -> Correlation {
+    pub(crate) fn correlation(&self, now: OffsetDateTime) -> Correlation {
         let client_request_id = self
             .header("client-request-id")
             .filter(|s| !s.is_empty() && s.len() <= 200)

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::keys::SigningKey;
 
 /// `/{tenant}/v2.0/.well-known/openid-configuration` for a known tenant.
-pub fn openid_configuration(authority: &str, tenant_id: Uuid) -> Value {
+pub(crate) fn openid_configuration(authority: &str, tenant_id: Uuid) -> Value {
     let base = format!("{authority}/{tenant_id}");
     json!({
         "token_endpoint": format!("{base}/oauth2/v2.0/token"),
@@ -40,7 +40,7 @@ pub fn openid_configuration(authority: &str, tenant_id: Uuid) -> Value {
 }
 
 /// The JWKS with the one signing key.
-pub fn jwks(key: &SigningKey, issuer: &str) -> Value {
+pub(crate) fn jwks(key: &SigningKey, issuer: &str) -> Value {
     json!({
         "keys": [{
             "kty": "RSA",
@@ -55,7 +55,7 @@ pub fn jwks(key: &SigningKey, issuer: &str) -> Value {
 }
 
 /// `/common/discovery/instance`, answering for the mock's own host.
-pub fn instance_discovery(authority: &str, tenant_from_authorize: Option<&str>) -> Value {
+pub(crate) fn instance_discovery(authority: &str, tenant_from_authorize: Option<&str>) -> Value {
     let host = authority.split("://").nth(1).unwrap_or(authority);
     let tenant = tenant_from_authorize.unwrap_or("common");
     json!({

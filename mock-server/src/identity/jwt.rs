@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::keys::SigningKey;
 
 /// Sign `claims` into a compact JWT with the given header members beyond `alg`.
-pub fn sign<C: Serialize>(key: &SigningKey, claims: &C) -> String {
+pub(crate) fn sign<C: Serialize>(key: &SigningKey, claims: &C) -> String {
     let header = serde_json::json!({
         "typ": "JWT",
         "alg": "RS256",
@@ -28,7 +28,7 @@ pub fn sign<C: Serialize>(key: &SigningKey, claims: &C) -> String {
 
 /// Why a compact token was not accepted, before any claim was looked at.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum JwsError {
+pub(crate) enum JwsError {
     /// Not three base64url parts with JSON inside.
     Malformed,
     /// The header names another algorithm or key.
@@ -38,7 +38,7 @@ pub enum JwsError {
 }
 
 /// Split, check the header and signature, and decode the claims.
-pub fn verify<C: DeserializeOwned>(key: &SigningKey, token: &str) -> Result<C, JwsError> {
+pub(crate) fn verify<C: DeserializeOwned>(key: &SigningKey, token: &str) -> Result<C, JwsError> {
     let mut parts = token.split('.');
     let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(JwsError::Malformed);
@@ -62,11 +62,3 @@ pub fn verify<C: DeserializeOwned>(key: &SigningKey, token: &str) -> Result<C, J
     serde_json::from_slice(&payload).map_err(|_| JwsError::Malformed)
 }
 
-/// Decode a JWT's header and payload without checking anything, for reading a
-/// client assertion's claims before its key is known.
-pub fn peek(token: &str) -> Option<(serde_json::Value, serde_json::Value)> {
-    let mut parts = token.split('.');
-    let h = B64.decode(parts.next()?).ok()?;
-    let p = B64.decode(parts.next()?).ok()?;
-    Some((serde_json::from_slice(&h).ok()?, serde_json::from_slice(&p).ok()?))
-}

@@ -6,9 +6,9 @@
 //! signed with the server's key and fully validated on the way back in: shape,
 //! signature, audience, issuer tenant and lifetime against that tenant's clock.
 
-pub mod discovery;
-pub mod jwt;
-pub mod token;
+pub(crate) mod discovery;
+pub(crate) mod jwt;
+pub(crate) mod token;
 
 use std::sync::Arc;
 
@@ -20,12 +20,12 @@ use crate::error::ApiError;
 use crate::keys::SigningKey;
 use crate::tenant::{Tenant, Tenants};
 
-pub const GRAPH_AUDIENCE: &str = "https://graph.microsoft.com";
-pub const AAD_GRAPH_AUDIENCE: &str = "https://graph.windows.net";
+pub(crate) const GRAPH_AUDIENCE: &str = "https://graph.microsoft.com";
+pub(crate) const AAD_GRAPH_AUDIENCE: &str = "https://graph.windows.net";
 
 /// The claims of an access token the mock issues.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AccessClaims {
+pub(crate) struct AccessClaims {
     pub aud: String,
     pub iss: String,
     pub iat: i64,
@@ -55,7 +55,7 @@ pub struct AccessClaims {
 
 /// Who is calling: the result of validating a bearer token.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Principal {
+pub(crate) struct Principal {
     pub tenant_id: Uuid,
     pub app_id: Uuid,
     /// The service principal (app-only) or user (delegated) object id.
@@ -80,7 +80,7 @@ struct CachedToken {
 /// verified token's claims are cached by its exact text; lifetime and tenant are
 /// still checked against the tenant's clock on every request.
 #[derive(Debug)]
-pub struct TokenValidator {
+pub(crate) struct TokenValidator {
     key: Arc<crate::keys::KeyMaterial>,
     verified: DashMap<String, CachedToken>,
 }
@@ -88,16 +88,16 @@ pub struct TokenValidator {
 const VERIFIED_CACHE_LIMIT: usize = 50_000;
 
 impl TokenValidator {
-    pub fn new(key: Arc<crate::keys::KeyMaterial>) -> Self {
+    pub(crate) fn new(key: Arc<crate::keys::KeyMaterial>) -> Self {
         TokenValidator { key, verified: DashMap::new() }
     }
 
-    pub fn signing_key(&self) -> &SigningKey {
+    pub(crate) fn signing_key(&self) -> &SigningKey {
         &self.key.signing
     }
 
     /// Check an `Authorization` header for a Graph request and find its tenant.
-    pub fn authenticate(
+    pub(crate) fn authenticate(
         &self,
         authorization: Option<&str>,
         tenants: &Tenants,

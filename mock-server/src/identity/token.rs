@@ -14,23 +14,22 @@ use crate::tenant::{Tenant, Tenants};
 
 /// Access tokens live this long: Entra's typical ~1 h, well over the five
 /// minutes MSAL treats as already expired.
-pub const TOKEN_LIFETIME_SECS: i64 = 3599;
+pub(crate) const TOKEN_LIFETIME_SECS: i64 = 3599;
 
 /// A token request as the HTTP layer hands it over.
 #[derive(Debug)]
-pub struct TokenRequest<'a> {
+pub(crate) struct TokenRequest<'a> {
     /// The `{tenant}` path segment, as sent.
     pub tenant: &'a str,
     pub form: Vec<(String, String)>,
     pub authorization: Option<&'a str>,
-    pub client_request_id: Option<&'a str>,
     /// `scheme://host:port` the client used, for `https://<host>/.default`.
     pub authority: &'a str,
 }
 
 /// An AADSTS failure.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TokenError {
+pub(crate) struct TokenError {
     pub status: u16,
     pub error: &'static str,
     pub code: u32,
@@ -43,7 +42,7 @@ impl TokenError {
     }
 
     /// The identity platform's error body, with its trace trailer.
-    pub fn body(&self, now: OffsetDateTime, trace_id: Uuid, correlation_id: &str) -> Value {
+    pub(crate) fn body(&self, now: OffsetDateTime, trace_id: Uuid, correlation_id: &str) -> Value {
         let t = now.to_offset(time::UtcOffset::UTC);
         let timestamp = format!(
             "{:04}-{:02}-{:02} {:02}:{:02}:{:02}Z",
@@ -70,7 +69,7 @@ impl TokenError {
 }
 
 /// AADSTS90002, also used by discovery for an unknown tenant.
-pub fn tenant_not_found(tenant: &str) -> TokenError {
+pub(crate) fn tenant_not_found(tenant: &str) -> TokenError {
     if tenant == "00000000-0000-0000-0000-000000000000" {
         return TokenError::new(
             400,
@@ -129,7 +128,7 @@ fn audience_for_scope(scope: &str, authority: &str) -> Result<&'static str, Toke
 }
 
 /// Handle a token request; the result is the JSON body and its status.
-pub fn issue(
+pub(crate) fn issue(
     req: &TokenRequest<'_>,
     tenants: &Tenants,
     key: &SigningKey,
