@@ -18,6 +18,7 @@ usage: graphbox-mock serve [options]
                      (default $GRAPHBOX_DATA_DIR, else ~/.local/share/graphbox)
   --state FILE       load tenants from FILE on start if present; save on shutdown
   --seed FILE        JSON {\"users\": [<POST /users bodies>]} created in a new default tenant
+                     ({domain} in a value stands for the tenant's initial domain)
   --id-seed N        seed for object ids (same seed, same ids)
   --admin-key KEY    let non-loopback callers use the control API with this key
                      (also $GRAPHBOX_ADMIN_KEY)

@@ -143,7 +143,9 @@ impl GraphboxBuilder {
     }
 
     /// Users to create (as `POST /users` bodies) in the default tenant when it
-    /// is new rather than loaded from a state file.
+    /// is new rather than loaded from a state file. `{domain}` in any string
+    /// value stands for the tenant's initial domain, which is only known once the
+    /// tenant exists.
     pub fn seed_users(mut self, users: Vec<serde_json::Map<String, serde_json::Value>>) -> Self {
         self.seed_users = users;
         self
@@ -197,8 +199,10 @@ impl GraphboxBuilder {
                 {
                     let now = tenant.clock.now();
                     let mut dir = tenant.write();
+                    let domain = dir.initial_domain().to_owned();
                     for (index, user) in self.seed_users.iter().enumerate() {
-                        dir.create_user(user, now)
+                        let user = with_domain(user, &domain);
+                        dir.create_user(&user, now)
                             .map_err(|e| StartError::Seed { index, message: format!("{} {}", e.code, e.message) })?;
                     }
                 }
@@ -319,4 +323,19 @@ impl Drop for Graphbox {
     fn drop(&mut self) {
         let _ = self.shutdown.send(true);
     }
+}
+
+/// Replace `{domain}` in a seed user's string values.
+fn with_domain(user: &serde_json::Map<String, serde_json::Value>, domain: &str) -> serde_json::Map<String, serde_json::Value> {
+    fn walk(v: &serde_json::Value, domain: &str) -> serde_json::Value {
+        match v {
+            serde_json::Value::String(s) if s.contains("{domain}") => serde_json::Value::String(s.replace("{domain}", domain)),
+            serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(|x| walk(x, domain)).collect()),
+            serde_json::Value::Object(o) => {
+                serde_json::Value::Object(o.iter().map(|(k, x)| (k.clone(), walk(x, domain))).collect())
+            }
+            other => other.clone(),
+        }
+    }
+    user.iter().map(|(k, v)| (k.clone(), walk(v, domain))).collect()
 }

@@ -1,0 +1,149 @@
+//! The `graphbox-mock serve` binary: the ready line, TLS, and the state file
+//! across a SIGTERM restart.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+struct Running {
+    child: Child,
+    ready: Value,
+}
+
+fn serve(data_dir: &Path, extra: &[&str]) -> Running {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_graphbox-mock"))
+        .args(["serve", "--port", "0", "--data-dir"])
+        .arg(data_dir)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout piped")).read_line(&mut line).expect("ready line");
+    let ready: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("ready line is JSON ({e}): {line:?}"));
+    Running { child, ready }
+}
+
+fn sigterm(child: &mut Child) -> std::process::ExitStatus {
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
+    child.wait().expect("the server exits")
+}
+
+fn tls_client(ca_file: &str) -> reqwest::Client {
+    let pem = std::fs::read(ca_file).expect("CA file exists");
+    reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).expect("CA is PEM"))
+        .build()
+        .expect("client builds")
+}
+
+async fn token(http: &reqwest::Client, ready: &Value) -> String {
+    crate::support::token_for(
+        http,
+        &format!("{}/{}/oauth2/v2.0/token", ready["authority"].as_str().unwrap(), ready["tenant_id"].as_str().unwrap()),
+        ready["client_id"].as_str().unwrap(),
+        ready["client_secret"].as_str().unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_binary_serves_https_that_a_strict_rustls_client_trusts_via_the_ca_file() {
+    let dir = tempdir("tls");
+    let mut server = serve(&dir, &[]);
+    let ready = server.ready.clone();
+    assert!(ready["authority"].as_str().unwrap().starts_with("https://127.0.0.1:"));
+    let http = tls_client(ready["ca_file"].as_str().unwrap());
+    let token = token(&http, &ready).await;
+    let r = http.get(format!("{}/users", ready["graph_url"].as_str().unwrap())).bearer_auth(token).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(sigterm(&mut server.child).success());
+}
+
+#[tokio::test]
+async fn state_survives_a_sigterm_restart() {
+    let dir = tempdir("state");
+    let state = dir.join("state.json");
+    let state_arg = state.to_str().unwrap();
+    let mut first = serve(&dir, &["--plain-http", "--state", state_arg]);
+    let http = reqwest::Client::new();
+    let token1 = token(&http, &first.ready).await;
+    let graph = first.ready["graph_url"].as_str().unwrap().to_owned();
+    let upn = format!("survivor@{}", first.ready["tenant_domain"].as_str().unwrap());
+    let created = http
+        .post(format!("{graph}/users"))
+        .bearer_auth(&token1)
+        .json(&crate::support::new_user(&upn, "Survivor"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    assert!(sigterm(&mut first.child).success());
+    assert!(state.exists());
+
+    let second = serve(&dir, &["--plain-http", "--state", state_arg]);
+    assert_eq!(second.ready["tenant_id"], first.ready["tenant_id"]);
+    assert_eq!(second.ready["client_secret"], first.ready["client_secret"]);
+    let token2 = token(&http, &second.ready).await;
+    let graph2 = second.ready["graph_url"].as_str().unwrap();
+    let r = http.get(format!("{graph2}/users/{upn}")).bearer_auth(&token2).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let mut second = second;
+    assert!(sigterm(&mut second.child).success());
+}
+
+#[test]
+fn a_corrupt_state_file_refuses_the_start_and_is_left_untouched() {
+    let dir = tempdir("corrupt");
+    let state = dir.join("state.json");
+    std::fs::write(&state, b"{\"format\": \"graphbox-state\", \"version\": 1, \"tenants\": [{\"trunc").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_graphbox-mock"))
+        .args(["serve", "--port", "0", "--plain-http", "--data-dir"])
+        .arg(&dir)
+        .arg("--state")
+        .arg(&state)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty(), "no ready line");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("is not valid graphbox state"), "{stderr}");
+    assert!(stderr.contains("left untouched"), "{stderr}");
+    assert_eq!(std::fs::read(&state).unwrap(), b"{\"format\": \"graphbox-state\", \"version\": 1, \"tenants\": [{\"trunc");
+}
+
+#[test]
+fn a_state_file_from_a_newer_graphbox_refuses_the_start() {
+    let dir = tempdir("newer");
+    let state = dir.join("state.json");
+    let content = b"{\"format\": \"graphbox-state\", \"version\": 99, \"tenants\": []}";
+    std::fs::write(&state, content).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_graphbox-mock"))
+        .args(["serve", "--port", "0", "--plain-http", "--data-dir"])
+        .arg(&dir)
+        .arg("--state")
+        .arg(&state)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("newer graphbox"));
+    assert_eq!(std::fs::read(&state).unwrap(), content);
+}
+
+#[test]
+fn unknown_flags_print_usage_and_exit_2() {
+    let out = Command::new(env!("CARGO_BIN_EXE_graphbox-mock")).args(["serve", "--bogus"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("usage: graphbox-mock serve"));
+}
+
+fn tempdir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("graphbox-it-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

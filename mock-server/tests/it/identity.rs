@@ -1,0 +1,134 @@
+//! The token endpoint and discovery (reference/graph-wire.md §1, clients.md).
+
+use base64::Engine;
+use serde_json::{json, Value};
+
+use crate::support::env;
+
+async fn token_request(env: &crate::support::Env, tenant: &str, form: &[(&str, &str)]) -> crate::support::Reply {
+    let url = format!("{}/{tenant}/oauth2/v2.0/token", env.mock.authority());
+    env.send(env.http.post(url).form(form)).await
+}
+
+#[tokio::test]
+async fn client_credentials_token_has_graphs_claims_and_the_consented_roles() {
+    let env = env().await;
+    let client_id = env.mock.client_id().to_string();
+    let r = token_request(
+        &env,
+        env.mock.tenant_domain(),
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", &client_id),
+            ("client_secret", env.mock.client_secret()),
+            ("scope", "https://graph.microsoft.com/.default"),
+            ("client_info", "1"),
+            ("claims", "{\"access_token\":{\"xms_cc\":{\"values\":[\"cp1\"]}}}"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.header("content-type").unwrap().starts_with("application/json"));
+    let body = r.json();
+    insta::assert_json_snapshot!(body, { ".access_token" => "[jwt]" });
+    let token = body["access_token"].as_str().unwrap();
+    let parts: Vec<&str> = token.split('.').collect();
+    let header: Value = serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
+    let claims: Value = serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    assert_eq!(header["alg"], "RS256");
+    assert_eq!(claims["aud"], "https://graph.microsoft.com");
+    assert_eq!(claims["iss"], format!("https://sts.windows.net/{}/", env.mock.tenant_id()));
+    assert_eq!(claims["ver"], "1.0");
+    assert_eq!(claims["idtyp"], "app");
+    assert_eq!(claims["appid"], client_id);
+    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 3599);
+    assert!(claims["roles"].as_array().unwrap().iter().any(|r| r == "User.ReadWrite.All"));
+    assert!(claims["wids"].as_array().unwrap().iter().any(|w| w == "62e90394-69f5-4237-9190-012177145e10"));
+}
+
+#[tokio::test]
+async fn token_endpoint_errors_use_the_identity_platforms_envelope() {
+    let env = env().await;
+    let client_id = env.mock.client_id().to_string();
+    let tid = env.mock.tenant_id().to_string();
+    let graph = "https://graph.microsoft.com/.default";
+    let cases: Vec<(&str, String, Vec<(&str, &str)>)> = vec![
+        ("unknown_tenant", "nosuch.onmicrosoft.com".into(), vec![("grant_type", "client_credentials"), ("client_id", &client_id), ("client_secret", "x"), ("scope", graph)]),
+        ("empty_guid_tenant", "00000000-0000-0000-0000-000000000000".into(), vec![("grant_type", "client_credentials"), ("client_id", &client_id), ("client_secret", "x"), ("scope", graph)]),
+        ("unknown_client", tid.clone(), vec![("grant_type", "client_credentials"), ("client_id", "3c9e8a71-2b4d-4f60-a8e5-7d1c0b9e2f34"), ("client_secret", "x"), ("scope", graph)]),
+        ("wrong_secret", tid.clone(), vec![("grant_type", "client_credentials"), ("client_id", &client_id), ("client_secret", "wrong"), ("scope", graph)]),
+        ("no_secret", tid.clone(), vec![("grant_type", "client_credentials"), ("client_id", &client_id), ("scope", graph)]),
+        ("delegated_scope", tid.clone(), vec![("grant_type", "client_credentials"), ("client_id", &client_id), ("client_secret", env.mock.client_secret()), ("scope", "User.Read")]),
+        ("missing_scope", tid.clone(), vec![("grant_type", "client_credentials"), ("client_id", &client_id), ("client_secret", env.mock.client_secret())]),
+        ("unknown_resource", tid.clone(), vec![("grant_type", "client_credentials"), ("client_id", &client_id), ("client_secret", env.mock.client_secret()), ("scope", "https://graph.microsoft.co/.default")]),
+        ("unsupported_grant", tid.clone(), vec![("grant_type", "implicit"), ("client_id", &client_id), ("scope", graph)]),
+    ];
+    let mut seen = serde_json::Map::new();
+    for (name, tenant, form) in cases {
+        let r = token_request(&env, &tenant, &form).await;
+        let body = r.json();
+        let description = body["error_description"].as_str().unwrap();
+        assert!(description.starts_with(&format!("AADSTS{}: ", body["error_codes"][0])), "{name}: {description}");
+        assert!(description.contains("\r\nTrace ID: ") && description.contains("\r\nTimestamp: 2026-03-02 10:00:00Z"), "{name}");
+        assert_eq!(body["timestamp"], "2026-03-02 10:00:00Z", "{name}");
+        let first_line = description.split("\r\n").next().unwrap().to_owned();
+        seen.insert(
+            name.to_owned(),
+            json!({"status": r.status, "error": body["error"], "first_line": first_line, "error_codes": body["error_codes"], "error_uri": body["error_uri"]}),
+        );
+    }
+    insta::assert_json_snapshot!(Value::Object(seen));
+}
+
+#[tokio::test]
+async fn the_secret_may_also_come_as_http_basic() {
+    let env = env().await;
+    let url = env.mock.token_url();
+    let r = env
+        .send(
+            env.http
+                .post(url)
+                .basic_auth(env.mock.client_id().to_string(), Some(env.mock.client_secret()))
+                .form(&[("grant_type", "client_credentials"), ("scope", "https://graph.microsoft.com/.default")]),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+#[tokio::test]
+async fn discovery_builds_every_url_on_the_authority_the_client_used() {
+    let env = env().await;
+    let url = format!("{}/{}/v2.0/.well-known/openid-configuration", env.mock.authority(), env.mock.tenant_domain());
+    let r = env.send(env.http.get(url)).await;
+    assert_eq!(r.status, 200);
+    let doc = r.json();
+    let tid = env.mock.tenant_id();
+    assert_eq!(doc["token_endpoint"], format!("{}/{tid}/oauth2/v2.0/token", env.mock.authority()));
+    assert_eq!(doc["issuer"], format!("{}/{tid}/v2.0", env.mock.authority()));
+    let keys = env.send(env.http.get(doc["jwks_uri"].as_str().unwrap())).await.json();
+    assert_eq!(keys["keys"][0]["kty"], "RSA");
+    let unknown = env.send(env.http.get(format!("{}/nosuch.example/v2.0/.well-known/openid-configuration", env.mock.authority()))).await;
+    assert_eq!(unknown.status, 400);
+    assert_eq!(unknown.json()["error_codes"][0], 90002);
+}
+
+#[tokio::test]
+async fn a_tenants_token_never_reaches_another_tenants_objects() {
+    let env = env().await;
+    let other = env.mock.create_tenant();
+    let other_token = crate::support::token_for(&env.http, &format!("{}/{}/oauth2/v2.0/token", other.authority, other.tenant_id), &other.client_id.to_string(), &other.client_secret).await;
+    let mine = env.create_user("mine", "Only Mine").await;
+    let r = env.send(env.http.get(env.url(&format!("/users/{mine}"))).bearer_auth(&other_token)).await;
+    assert_eq!(r.status, 404);
+    let listed = env.send(env.http.get(env.url("/users")).bearer_auth(&other_token)).await.json();
+    assert!(listed["value"].as_array().unwrap().iter().all(|u| u["displayName"] != "Only Mine"));
+    // The other tenant's secret does not work at this tenant's token endpoint.
+    let cross = token_request(
+        &env,
+        &env.mock.tenant_id().to_string(),
+        &[("grant_type", "client_credentials"), ("client_id", &other.client_id.to_string()), ("client_secret", &other.client_secret), ("scope", "https://graph.microsoft.com/.default")],
+    )
+    .await;
+    assert_eq!(cross.status, 400);
+    assert_eq!(cross.json()["error_codes"][0], 700016);
+}

@@ -1,0 +1,11 @@
+//! The mock over real sockets, tested with raw HTTP and JSON (never the SDK's
+//! models, so a mistake on both sides cannot pass silently).
+
+mod cli;
+mod control;
+mod errors;
+mod identity;
+mod paging;
+mod query;
+mod support;
+mod users;
