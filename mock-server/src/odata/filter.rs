@@ -1,4 +1,4 @@
-//! `$filter` text → [`Expr`], by recursive descent over [`lexer`] tokens.
+//! `$filter` text → [`Expr`], by recursive descent over the tokens of `lexer`.
 //!
 //! Precedence, loosest first: `or`, `and`, `not`, comparison/`in`. `not` takes the
 //! whole comparison after it (`not a eq 'x'` is `not (a eq 'x')`), which is how
