@@ -173,8 +173,8 @@ impl Parser<'_> {
     }
 
     fn parse_unary(&mut self) -> Result<Expr, ODataError> {
-        // `not(…)` and `not …` both negate; `not` followed by `/` or an operator
-        // would be a property called "not", which Graph has none of.
+        // `not(…)` and `not …` both negate. The word is always the operator:
+        // Graph has no property called "not" for it to be confused with.
         if self.peek_keyword("not") {
             self.at += 1;
             self.node()?;
