@@ -26,6 +26,13 @@ impl Resolve for serde_json::Map<String, Value> {
     }
 }
 
+/// A JSON object resolves its members; any other JSON value has no properties.
+impl Resolve for Value {
+    fn property(&self, name: &str) -> Option<&Value> {
+        self.as_object()?.get(name)
+    }
+}
+
 /// Whether `entity` satisfies `expr`.
 ///
 /// Property names are looked up as written in `expr`, so run it through

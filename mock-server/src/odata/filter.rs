@@ -1,4 +1,4 @@
-//! `$filter` text → [`Expr`], by recursive descent over [`lexer`] tokens.
+//! `$filter` text → [`Expr`], by recursive descent over the tokens of `lexer`.
 //!
 //! Precedence, loosest first: `or`, `and`, `not`, comparison/`in`. `not` takes the
 //! whole comparison after it (`not a eq 'x'` is `not (a eq 'x')`), which is how
@@ -173,8 +173,8 @@ impl Parser<'_> {
     }
 
     fn parse_unary(&mut self) -> Result<Expr, ODataError> {
-        // `not(…)` and `not …` both negate; `not` followed by `/` or an operator
-        // would be a property called "not", which Graph has none of.
+        // `not(…)` and `not …` both negate. The word is always the operator:
+        // Graph has no property called "not" for it to be confused with.
         if self.peek_keyword("not") {
             self.at += 1;
             self.node()?;

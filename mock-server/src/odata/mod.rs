@@ -8,8 +8,13 @@
 //! | `query`  | the raw query string               | [`QueryOptions`]               |
 //! | `filter` | a `$filter` value                  | [`Expr`]                       |
 //! | `check`  | an [`Expr`] + a [`FilterSchema`]   | default vs advanced query, or the error Graph gives |
+//! | `check::canonicalize` | an [`Expr`] + a [`FilterSchema`] | the [`Expr`] with property names spelled as the schema spells them |
 //! | `eval`   | an [`Expr`] + one entity           | `bool`                         |
 //! | `search` | a `$search` value                  | [`SearchExpr`]                 |
+//!
+//! A handler runs `parse_query`, then `check_filter` and `canonicalize` against
+//! the entity set's schema, then `eval` per entity (property names in $filter are
+//! case-insensitive in Graph; entities are keyed by canonical name).
 //!
 //! Errors carry Graph's error code and a message in the words Graph's own OData
 //! parser uses, naming what was wrong and where.

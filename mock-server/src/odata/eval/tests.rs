@@ -146,3 +146,10 @@ fn nested_lambdas_bind_the_innermost_variable() {
         assert_eq!(eval(&expr, &entity), want, "{text}");
     }
 }
+
+#[test]
+fn a_json_value_resolves_like_its_object() {
+    let expr = parse_filter("displayName eq 'mira'").expect("parses");
+    assert!(eval(&expr, &json!({"displayName": "Mira"})));
+    assert!(!eval(&expr, &json!(["displayName", "Mira"])));
+}
