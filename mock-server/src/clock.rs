@@ -92,8 +92,7 @@ pub(crate) fn format_inner_error_date(t: OffsetDateTime) -> String {
 /// `Mon, 02 Mar 2026 10:21:07 GMT` for the `Date` header.
 pub(crate) fn format_http_date(t: OffsetDateTime) -> String {
     const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    const MONTHS: [&str; 12] =
-        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let t = t.to_offset(time::UtcOffset::UTC);
     format!(
         "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",

@@ -39,9 +39,7 @@ impl ApiError {
         ApiError::new(
             404,
             "Request_ResourceNotFound",
-            format!(
-                "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
-            ),
+            format!("Resource '{id}' does not exist or one of its queried reference-property objects are not present."),
         )
     }
 
@@ -98,13 +96,14 @@ impl ApiError {
     }
 
     pub(crate) fn value_required(property: &str, resource: &str) -> Self {
-        ApiError::request_bad_request(format!("A value is required for property '{property}' of resource '{resource}'."))
+        ApiError::request_bad_request(format!(
+            "A value is required for property '{property}' of resource '{resource}'."
+        ))
     }
 
     pub(crate) fn invalid_values() -> Self {
         ApiError::request_bad_request("One or more properties contains invalid values.")
     }
-
 }
 
 impl From<ODataError> for ApiError {

@@ -62,9 +62,7 @@ impl IdGen {
 /// Bytes from the OS generator, for secrets and keys.
 pub(crate) fn secure_bytes<const N: usize>() -> [u8; N] {
     let mut out = [0u8; N];
-    ring::rand::SystemRandom::new()
-        .fill(&mut out)
-        .expect("the operating system's random generator is available");
+    ring::rand::SystemRandom::new().fill(&mut out).expect("the operating system's random generator is available");
     out
 }
 

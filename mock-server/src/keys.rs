@@ -14,8 +14,8 @@ use std::sync::{Arc, OnceLock};
 
 use base64::Engine;
 use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose, SanType,
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    SanType,
 };
 use ring::signature::{RsaKeyPair, RsaPublicKeyComponents};
 use rustls_pki_types::pem::PemObject;
@@ -85,18 +85,15 @@ impl SigningKey {
         let pair = RsaKeyPair::from_pkcs8(der).ok()?;
         let components = ring::rsa::PublicKeyComponents::<Vec<u8>>::from(pair.public());
         let (modulus, exponent) = (components.n, components.e);
-        let digest = ring::digest::digest(
-            &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
-            pair.public().as_ref(),
-        );
+        let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, pair.public().as_ref());
         let kid = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref());
         Some(SigningKey { pair, kid, modulus, exponent })
     }
 
     fn generate_pkcs8() -> Result<Vec<u8>, KeyError> {
         use rsa::pkcs8::EncodePrivateKey;
-        let key = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 2048)
-            .map_err(|e| KeyError::Generate(e.to_string()))?;
+        let key =
+            rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 2048).map_err(|e| KeyError::Generate(e.to_string()))?;
         let der = key.to_pkcs8_der().map_err(|e| KeyError::Generate(e.to_string()))?;
         Ok(der.as_bytes().to_vec())
     }
@@ -105,12 +102,7 @@ impl SigningKey {
     pub(crate) fn sign(&self, message: &[u8]) -> Vec<u8> {
         let mut sig = vec![0u8; self.pair.public().modulus_len()];
         self.pair
-            .sign(
-                &ring::signature::RSA_PKCS1_SHA256,
-                &ring::rand::SystemRandom::new(),
-                message,
-                &mut sig,
-            )
+            .sign(&ring::signature::RSA_PKCS1_SHA256, &ring::rand::SystemRandom::new(), message, &mut sig)
             .expect("PKCS#1 v1.5 signing with a valid key and a right-sized buffer cannot fail");
         sig
     }

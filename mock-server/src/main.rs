@@ -54,14 +54,19 @@ fn parse_args() -> Result<Args, String> {
     while let Some(arg) = parser.next().map_err(err)? {
         match arg {
             Value(v) if !saw_serve && v == "serve" => saw_serve = true,
-            Long("host") => args.host = parser.value().map_err(err)?.string().map_err(|_| "--host must be UTF-8".to_owned())?,
+            Long("host") => {
+                args.host = parser.value().map_err(err)?.string().map_err(|_| "--host must be UTF-8".to_owned())?
+            }
             Long("port") => args.port = parser.value().map_err(err)?.parse().map_err(err)?,
             Long("plain-http") => args.plain_http = true,
             Long("data-dir") => args.data_dir = Some(parser.value().map_err(err)?.into()),
             Long("state") => args.state = Some(parser.value().map_err(err)?.into()),
             Long("seed") => args.seed = Some(parser.value().map_err(err)?.into()),
             Long("id-seed") => args.id_seed = Some(parser.value().map_err(err)?.parse().map_err(err)?),
-            Long("admin-key") => args.admin_key = Some(parser.value().map_err(err)?.string().map_err(|_| "--admin-key must be UTF-8".to_owned())?),
+            Long("admin-key") => {
+                args.admin_key =
+                    Some(parser.value().map_err(err)?.string().map_err(|_| "--admin-key must be UTF-8".to_owned())?)
+            }
             Short('h') | Long("help") => return Err(USAGE.to_owned()),
             other => return Err(format!("{}\n\n{USAGE}", other.unexpected())),
         }
@@ -156,7 +161,10 @@ async fn run(args: Args) -> ExitCode {
     match mock.shutdown().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("graphbox-mock: {e}: {}", std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or_default());
+            eprintln!(
+                "graphbox-mock: {e}: {}",
+                std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or_default()
+            );
             ExitCode::FAILURE
         }
     }
@@ -172,7 +180,11 @@ fn read_seed(path: &std::path::Path) -> Result<Vec<serde_json::Map<String, serde
         .ok_or_else(|| format!("seed file {} needs a \"users\" array", path.display()))?;
     users
         .iter()
-        .map(|u| u.as_object().cloned().ok_or_else(|| format!("seed file {}: every user must be a JSON object", path.display())))
+        .map(|u| {
+            u.as_object()
+                .cloned()
+                .ok_or_else(|| format!("seed file {}: every user must be a JSON object", path.display()))
+        })
         .collect()
 }
 

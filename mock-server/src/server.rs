@@ -166,15 +166,17 @@ impl GraphboxBuilder {
             None => None,
         };
         let addr = format!("{}:{}", self.host, self.port);
-        let listener = TcpListener::bind(&addr).await.map_err(|source| StartError::Bind { addr: addr.clone(), source })?;
+        let listener =
+            TcpListener::bind(&addr).await.map_err(|source| StartError::Bind { addr: addr.clone(), source })?;
         let local = listener.local_addr().map_err(|source| StartError::Bind { addr, source })?;
         let tls = if self.tls {
-            let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-                .with_safe_default_protocol_versions()
-                .map_err(|e| StartError::Tls(e.to_string()))?
-                .with_no_client_auth()
-                .with_single_cert(keys.tls.chain.clone(), keys.tls.private_key())
-                .map_err(|e| StartError::Tls(e.to_string()))?;
+            let config =
+                rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                    .with_safe_default_protocol_versions()
+                    .map_err(|e| StartError::Tls(e.to_string()))?
+                    .with_no_client_auth()
+                    .with_single_cert(keys.tls.chain.clone(), keys.tls.private_key())
+                    .map_err(|e| StartError::Tls(e.to_string()))?;
             let mut config = config;
             // HTTP/1.1 only: advertising h2 without speaking it breaks clients
             // (reference/clients.md item 3).
@@ -326,10 +328,15 @@ impl Drop for Graphbox {
 }
 
 /// Replace `{domain}` in a seed user's string values.
-fn with_domain(user: &serde_json::Map<String, serde_json::Value>, domain: &str) -> serde_json::Map<String, serde_json::Value> {
+fn with_domain(
+    user: &serde_json::Map<String, serde_json::Value>,
+    domain: &str,
+) -> serde_json::Map<String, serde_json::Value> {
     fn walk(v: &serde_json::Value, domain: &str) -> serde_json::Value {
         match v {
-            serde_json::Value::String(s) if s.contains("{domain}") => serde_json::Value::String(s.replace("{domain}", domain)),
+            serde_json::Value::String(s) if s.contains("{domain}") => {
+                serde_json::Value::String(s.replace("{domain}", domain))
+            }
             serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(|x| walk(x, domain)).collect()),
             serde_json::Value::Object(o) => {
                 serde_json::Value::Object(o.iter().map(|(k, x)| (k.clone(), walk(x, domain))).collect())

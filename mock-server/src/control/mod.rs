@@ -18,18 +18,32 @@ pub(crate) fn handle(server: &Server, req: &Inbound, rest: &str) -> Response<Bod
     }
     let segments: Vec<&str> = rest.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
     match (req.method.clone(), segments.as_slice()) {
-        (Method::GET, []) => response::control_json(200, &json!({"tenants": server.tenants.all().iter().map(|t| t.id).collect::<Vec<_>>()})),
+        (Method::GET, []) => response::control_json(
+            200,
+            &json!({"tenants": server.tenants.all().iter().map(|t| t.id).collect::<Vec<_>>()}),
+        ),
         (Method::POST, ["tenants"]) => {
             let tenant = server.tenants.insert(Tenant::create(&server.next_tenant_options(), None));
-            response::control_json(201, &json!(ReadyInfo::for_tenant(&req.authority, server.keys.tls.ca_file.as_path(), server.tls, &tenant)))
+            response::control_json(
+                201,
+                &json!(ReadyInfo::for_tenant(&req.authority, server.keys.tls.ca_file.as_path(), server.tls, &tenant)),
+            )
         }
-        (Method::GET, ["tenants"]) => response::control_json(200, &json!({"tenants": server.tenants.all().iter().map(|t| t.id).collect::<Vec<_>>()})),
+        (Method::GET, ["tenants"]) => response::control_json(
+            200,
+            &json!({"tenants": server.tenants.all().iter().map(|t| t.id).collect::<Vec<_>>()}),
+        ),
         (Method::POST, ["state", "save"]) => match &server.state_file {
             Some(path) => match crate::state::save(path, &crate::state::snapshot(&server.tenants.all())) {
                 Ok(()) => response::control_json(200, &json!({"saved": path})),
-                Err(e) => response::control_error(500, &format!("{e}: {}", std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or_default())),
+                Err(e) => response::control_error(
+                    500,
+                    &format!("{e}: {}", std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or_default()),
+                ),
             },
-            None => response::control_error(409, "the server was started without --state, so there is no file to save to"),
+            None => {
+                response::control_error(409, "the server was started without --state, so there is no file to save to")
+            }
         },
         (method, ["tenants", tid, rest @ ..]) => {
             let Some(tenant) = Uuid::parse_str(tid).ok().and_then(|id| server.tenants.get(id)) else {
@@ -50,30 +64,48 @@ fn authorized(server: &Server, req: &Inbound) -> bool {
     req.peer.ip().is_loopback()
 }
 
-fn body_json(req: &Inbound) -> Result<Value, Response<Body>> {
-    serde_json::from_slice(&req.body).map_err(|e| response::control_error(400, &format!("the body is not JSON: {e}")))
+fn body_json(req: &Inbound) -> Result<Value, Box<Response<Body>>> {
+    serde_json::from_slice(&req.body)
+        .map_err(|e| Box::new(response::control_error(400, &format!("the body is not JSON: {e}"))))
 }
 
-fn tenant_route(server: &Server, req: &Inbound, tenant: &std::sync::Arc<Tenant>, method: Method, rest: &[&str]) -> Response<Body> {
+fn tenant_route(
+    server: &Server,
+    req: &Inbound,
+    tenant: &std::sync::Arc<Tenant>,
+    method: Method,
+    rest: &[&str],
+) -> Response<Body> {
     match (method, rest) {
-        (Method::GET, []) => response::control_json(200, &json!(ReadyInfo::for_tenant(&req.authority, server.keys.tls.ca_file.as_path(), server.tls, tenant))),
+        (Method::GET, []) => response::control_json(
+            200,
+            &json!(ReadyInfo::for_tenant(&req.authority, server.keys.tls.ca_file.as_path(), server.tls, tenant)),
+        ),
         (Method::POST, ["clock", "advance"]) => {
             let body = match body_json(req) {
                 Ok(b) => b,
-                Err(r) => return r,
+                Err(r) => return *r,
             };
-            let Some(seconds) = body.get("seconds").and_then(Value::as_f64).filter(|s| s.is_finite() && *s >= 0.0) else {
+            let Some(seconds) = body.get("seconds").and_then(Value::as_f64).filter(|s| s.is_finite() && *s >= 0.0)
+            else {
                 return response::control_error(400, "send {\"seconds\": N} with N a non-negative number");
             };
             tenant.clock.advance(std::time::Duration::from_secs_f64(seconds.min(1e12)));
             response::control_json(200, &json!({"now": crate::clock::format_datetime(tenant.clock.now())}))
         }
-        (Method::GET, ["clock"]) => response::control_json(200, &json!({"now": crate::clock::format_datetime(tenant.clock.now())})),
+        (Method::GET, ["clock"]) => {
+            response::control_json(200, &json!({"now": crate::clock::format_datetime(tenant.clock.now())}))
+        }
         (Method::GET, ["state"]) => response::control_json(200, &crate::state::snapshot_tenant(tenant)),
         (Method::PUT, ["state"]) => {
             let saved: crate::state::SavedTenant = match serde_json::from_slice(&req.body) {
                 Ok(s) => s,
-                Err(e) => return response::control_error(400, &format!("the body is not a saved tenant (GET …/state gives one): {e}")),
+                Err(e) => {
+                    return response::control_error(
+                        400,
+                        &format!("the body is not a saved tenant (GET …/state gives one): {e}"),
+                    )
+                }
             };
             if saved.id != tenant.id {
                 return response::control_error(400, &format!("the saved tenant is {}, not {}", saved.id, tenant.id));
@@ -84,13 +116,21 @@ fn tenant_route(server: &Server, req: &Inbound, tenant: &std::sync::Arc<Tenant>,
         (Method::POST, ["reset"]) => {
             let fresh = Tenant::create(&tenant.options(), Some(&tenant.bootstrap));
             let fresh = server.tenants.replace(fresh);
-            response::control_json(200, &json!(ReadyInfo::for_tenant(&req.authority, server.keys.tls.ca_file.as_path(), server.tls, &fresh)))
+            response::control_json(
+                200,
+                &json!(ReadyInfo::for_tenant(&req.authority, server.keys.tls.ca_file.as_path(), server.tls, &fresh)),
+            )
         }
         (Method::GET, ["requests"]) => response::control_json(200, &json!({"requests": tenant.requests()})),
         (_, ["faults"]) | (_, ["dirsync", "cycle"]) => response::control_error(
             501,
-            &format!("/_graphbox/tenants/{{tid}}/{} is not modelled yet; see the fidelity notes in the README", rest.join("/")),
+            &format!(
+                "/_graphbox/tenants/{{tid}}/{} is not modelled yet; see the fidelity notes in the README",
+                rest.join("/")
+            ),
         ),
-        (m, r) => response::control_error(404, &format!("no control endpoint {m} /_graphbox/tenants/{{tid}}/{}", r.join("/"))),
+        (m, r) => {
+            response::control_error(404, &format!("no control endpoint {m} /_graphbox/tenants/{{tid}}/{}", r.join("/")))
+        }
     }
 }

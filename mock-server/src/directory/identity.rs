@@ -121,20 +121,35 @@ impl Directory {
             created: now,
             secrets: Vec::new(),
         });
-        self.identity.service_principals.push(ServicePrincipal { id: sp_id, app_id, display_name: display_name.to_owned() });
+        self.identity.service_principals.push(ServicePrincipal {
+            id: sp_id,
+            app_id,
+            display_name: display_name.to_owned(),
+        });
         (app_id, sp_id)
     }
 
     /// Add a client secret to an application; returns the secret text, the only
     /// time it exists outside a hash.
-    pub(crate) fn add_secret(&mut self, app_id: Uuid, display_name: Option<String>, now: OffsetDateTime) -> Option<String> {
+    pub(crate) fn add_secret(
+        &mut self,
+        app_id: Uuid,
+        display_name: Option<String>,
+        now: OffsetDateTime,
+    ) -> Option<String> {
         let text = crate::ids::client_secret_text();
         self.add_known_secret(app_id, display_name, &text, now).then_some(text)
     }
 
     /// Add a secret whose text the caller already has (a reset tenant keeps its
     /// bootstrap secret).
-    pub(crate) fn add_known_secret(&mut self, app_id: Uuid, display_name: Option<String>, text: &str, now: OffsetDateTime) -> bool {
+    pub(crate) fn add_known_secret(
+        &mut self,
+        app_id: Uuid,
+        display_name: Option<String>,
+        text: &str,
+        now: OffsetDateTime,
+    ) -> bool {
         let key_id = self.new_id();
         let Some(app) = self.identity.applications.iter_mut().find(|a| a.app_id == app_id) else {
             return false;

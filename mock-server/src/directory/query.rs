@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::record::{Projection, Record};
 use super::schema::EntitySchema;
 use crate::error::ApiError;
-use crate::odata::{check_filter, eval, QueryClass, QueryOptions, Support};
+use crate::odata::{canonicalize, check_filter, eval, Expr, QueryClass, QueryOptions, Support};
 
 /// Paging bounds of one collection (users: 100 by default, 999 at most).
 #[derive(Debug, Clone, Copy)]
@@ -35,6 +35,9 @@ pub(crate) struct ListPlan<'q> {
     pub projection: Projection,
     /// The `$select` names for `@odata.context`, canonical spelling.
     pub selected: Option<Vec<&'static str>>,
+    /// The filter with property names in their schema spelling (Graph matches
+    /// them case-insensitively; the evaluator looks them up exactly).
+    filter: Option<Expr>,
     order: Vec<(usize, bool)>,
     page_size: usize,
     with_count: bool,
@@ -131,10 +134,12 @@ impl<'q> ListPlan<'q> {
         // (reference/graph-wire.md §3.3); $search needs only the header.
         let advanced_allowed = eventual && opts.count == Some(true);
         let mut needs_advanced = false;
-        if let Some(filter) = &opts.filter {
-            if check_filter(filter, schema)? == QueryClass::Advanced {
+        let mut filter = None;
+        if let Some(f) = &opts.filter {
+            if check_filter(f, schema)? == QueryClass::Advanced {
                 needs_advanced = true;
             }
+            filter = Some(canonicalize(f, schema));
         }
         let mut order = Vec::with_capacity(opts.orderby.len());
         for o in &opts.orderby {
@@ -178,6 +183,7 @@ impl<'q> ListPlan<'q> {
             opts,
             projection,
             selected,
+            filter,
             order,
             page_size,
             // $count=true without the header is silently ignored, as Graph does.
@@ -188,14 +194,13 @@ impl<'q> ListPlan<'q> {
 
     fn matches(&self, record: &Record) -> bool {
         let view = record.resolver(self.schema);
-        if let Some(f) = &self.opts.filter {
+        if let Some(f) = &self.filter {
             if !eval(f, &view) {
                 return false;
             }
         }
         if let Some(s) = &self.opts.search {
-            let searchable: Vec<&str> =
-                self.schema.props.iter().filter(|p| p.searchable).map(|p| p.name).collect();
+            let searchable: Vec<&str> = self.schema.props.iter().filter(|p| p.searchable).map(|p| p.name).collect();
             if !s.matches(&view, &searchable) {
                 return false;
             }

@@ -267,7 +267,6 @@ impl EntitySchema {
         let idx = self.index();
         idx.get(name).or_else(|| idx.get(&name.to_ascii_lowercase())).copied()
     }
-
 }
 
 impl FilterSchema for EntitySchema {

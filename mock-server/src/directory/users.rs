@@ -167,7 +167,10 @@ fn validate_body(body: &Map<String, Value>, creating: bool) -> Result<Changes, A
             for key in profile.keys() {
                 if !matches!(
                     key.as_str(),
-                    "password" | "forceChangePasswordNextSignIn" | "forceChangePasswordNextSignInWithMfa" | "@odata.type"
+                    "password"
+                        | "forceChangePasswordNextSignIn"
+                        | "forceChangePasswordNextSignInWithMfa"
+                        | "@odata.type"
                 ) {
                     return Err(ApiError::request_bad_request(format!("Invalid property '{key}'.")));
                 }
@@ -236,20 +239,12 @@ fn check_formats(dir: &Directory, changes: &Changes) -> Result<(), ApiError> {
                     return Err(ApiError::invalid_values());
                 }
             }
-            "usageLocation" => {
-                if !(s.len() == 2 && s.chars().all(|c| c.is_ascii_uppercase())) {
-                    return Err(ApiError::invalid_values());
-                }
+            "usageLocation" if !(s.len() == 2 && s.chars().all(|c| c.is_ascii_uppercase())) => {
+                return Err(ApiError::invalid_values());
             }
-            "mail" => {
-                if !is_address(s) {
-                    return Err(ApiError::invalid_values());
-                }
-            }
-            "onPremisesImmutableId" => {
-                if s.contains('$') || s.contains('_') || s.is_empty() {
-                    return Err(ApiError::invalid_values());
-                }
+            "mail" if !is_address(s) => return Err(ApiError::invalid_values()),
+            "onPremisesImmutableId" if s.contains('$') || s.contains('_') || s.is_empty() => {
+                return Err(ApiError::invalid_values());
             }
             "displayName" if s.trim().is_empty() => {
                 return Err(ApiError::value_required("displayName", USER.resource_name));
@@ -302,10 +297,7 @@ impl Directory {
     pub(crate) fn create_user(&mut self, body: &Map<String, Value>, now: OffsetDateTime) -> Result<Uuid, ApiError> {
         let changes = validate_body(body, true)?;
         for required in REQUIRED_ON_CREATE {
-            let present = changes
-                .values
-                .iter()
-                .any(|(pos, v)| USER.props[*pos].name == *required && !v.is_null());
+            let present = changes.values.iter().any(|(pos, v)| USER.props[*pos].name == *required && !v.is_null());
             if !present {
                 return Err(ApiError::value_required(required, USER.resource_name));
             }
@@ -359,13 +351,19 @@ impl Directory {
     }
 
     /// `PATCH /users/{id|upn}`.
-    pub(crate) fn update_user(&mut self, id: Uuid, body: &Map<String, Value>, now: OffsetDateTime) -> Result<(), ApiError> {
+    pub(crate) fn update_user(
+        &mut self,
+        id: Uuid,
+        body: &Map<String, Value>,
+        now: OffsetDateTime,
+    ) -> Result<(), ApiError> {
         let changes = validate_body(body, false)?;
         check_formats(self, &changes)?;
         let current = self.users.get(&id).ok_or_else(|| ApiError::not_found(&id.to_string()))?;
         if current.get(&USER, "onPremisesSyncEnabled") == Some(&Value::Bool(true)) {
-            let touches_mastered = changes.values.iter().any(|(pos, _)| SOURCE_MASTERED.contains(&USER.props[*pos].name))
-                || changes.password.is_some();
+            let touches_mastered =
+                changes.values.iter().any(|(pos, _)| SOURCE_MASTERED.contains(&USER.props[*pos].name))
+                    || changes.password.is_some();
             if touches_mastered {
                 return Err(ApiError::request_bad_request(
                     "Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.",
@@ -405,12 +403,7 @@ impl Directory {
             let mut proxies: Vec<Value> = record
                 .get(&USER, "proxyAddresses")
                 .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter(|p| !p.as_str().is_some_and(|s| s.starts_with("SMTP:")))
-                        .cloned()
-                        .collect()
-                })
+                .map(|a| a.iter().filter(|p| !p.as_str().is_some_and(|s| s.starts_with("SMTP:"))).cloned().collect())
                 .unwrap_or_default();
             if let Some(m) = mail {
                 proxies.insert(0, Value::String(format!("SMTP:{m}")));

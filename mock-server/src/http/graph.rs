@@ -63,7 +63,9 @@ pub(crate) fn handle(server: &Server, req: &Inbound, rest: &str) -> Response<Bod
     let ctx = Ctx { req, graph_url: format!("{}/v1.0", req.authority), principal, tenant };
     let result = dispatch(&ctx, rest);
     let (status, response) = match result {
-        Ok(Reply::Json { status, body, location }) => (status, response::graph_json(status, &body, &c, location.as_deref())),
+        Ok(Reply::Json { status, body, location }) => {
+            (status, response::graph_json(status, &body, &c, location.as_deref()))
+        }
         Ok(Reply::Text(t)) => (200, response::graph_text(200, t, &c)),
         Ok(Reply::NoContent) => (204, response::no_content(&c)),
         Err(e) => (e.status, response::graph_error(&e, &c)),
@@ -135,7 +137,7 @@ fn json_body(req: &Inbound) -> Result<Map<String, Value>, ApiError> {
 
 /// Options that make no sense on a single-entity read.
 fn reject_collection_options(opts: &QueryOptions) -> Result<(), ApiError> {
-    if opts.filter.is_some() || opts.top.is_some() || opts.orderby.first().is_some() || opts.search.is_some() {
+    if opts.filter.is_some() || opts.top.is_some() || !opts.orderby.is_empty() || opts.search.is_some() {
         return Err(ApiError::bad_request(
             "The query specified in the URI is not valid. Query options $filter, $top, $orderby and $search apply to collections only.",
         ));
@@ -144,7 +146,7 @@ fn reject_collection_options(opts: &QueryOptions) -> Result<(), ApiError> {
 }
 
 /// The key of `users/{key}` or `users('{key}')`.
-fn key_of<'s>(segs: &'s [Segment]) -> Option<(String, &'s [Segment])> {
+fn key_of(segs: &[Segment]) -> Option<(String, &[Segment])> {
     match segs {
         [Segment::Parens(args), rest @ ..] => match args.as_slice() {
             [KeyArg { name: None, value: Literal::String(s) }] => Some((s.clone(), rest)),
@@ -195,12 +197,17 @@ fn users(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, method: &Method) 
             match rest {
                 [] => user_item(ctx, &key, opts, method),
                 [Segment::Identifier(nav), ..]
-                    if matches!(nav.as_str(), "manager" | "memberOf" | "directReports" | "licenseDetails" | "assignLicense") =>
+                    if matches!(
+                        nav.as_str(),
+                        "manager" | "memberOf" | "directReports" | "licenseDetails" | "assignLicense"
+                    ) =>
                 {
                     Err(ApiError::new(
                         501,
                         "NotImplemented",
-                        format!("graphbox does not model /users/{{id}}/{nav} yet; see the fidelity notes in the README."),
+                        format!(
+                            "graphbox does not model /users/{{id}}/{nav} yet; see the fidelity notes in the README."
+                        ),
                     ))
                 }
                 [s, ..] => Err(ApiError::unknown_segment(&segment_text(s))),
@@ -422,7 +429,11 @@ fn deleted_items(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, method: &
     }
 }
 
-fn deleted_object_body(ctx: &Ctx<'_>, d: &crate::directory::DeletedObject, opts: &QueryOptions) -> Result<Value, ApiError> {
+fn deleted_object_body(
+    ctx: &Ctx<'_>,
+    d: &crate::directory::DeletedObject,
+    opts: &QueryOptions,
+) -> Result<Value, ApiError> {
     let (projection, _) = projection_for(&USER, opts.select.as_ref())?;
     let mut out = d.record.project(&USER, &projection);
     out.insert("deletedDateTime".into(), Value::String(crate::clock::format_datetime(d.deleted_at)));

@@ -17,16 +17,21 @@ pub(crate) fn handle(server: &Server, req: &Inbound) -> Response<Body> {
     let c = req.correlation(now);
     match (segments.as_slice(), &req.method) {
         (["common", "discovery", "instance"], &Method::GET) => {
-            let authorize = form_pairs(&req.query)
-                .into_iter()
-                .find(|(k, _)| k == "authorization_endpoint")
-                .map(|(_, v)| v);
+            let authorize =
+                form_pairs(&req.query).into_iter().find(|(k, _)| k == "authorization_endpoint").map(|(_, v)| v);
             let tenant = authorize.as_deref().and_then(|a| a.split('/').nth(3)).map(str::to_owned);
-            response::identity_json(200, &discovery::instance_discovery(&req.authority, tenant.as_deref()), &c, CACHEABLE)
+            response::identity_json(
+                200,
+                &discovery::instance_discovery(&req.authority, tenant.as_deref()),
+                &c,
+                CACHEABLE,
+            )
         }
         ([tenant, "v2.0", ".well-known", "openid-configuration"], &Method::GET) => {
             match server.tenants.resolve(tenant) {
-                Some(t) => response::identity_json(200, &discovery::openid_configuration(&req.authority, t.id), &c, CACHEABLE),
+                Some(t) => {
+                    response::identity_json(200, &discovery::openid_configuration(&req.authority, t.id), &c, CACHEABLE)
+                }
                 None => token_error(&token::tenant_not_found(tenant), req, now),
             }
         }
@@ -82,7 +87,11 @@ pub(crate) fn handle(server: &Server, req: &Inbound) -> Response<Body> {
         _ => {
             let c = req.correlation(now);
             response::graph_error(
-                &crate::error::ApiError::new(404, "NotFound", format!("graphbox serves no resource at '{}'.", req.path)),
+                &crate::error::ApiError::new(
+                    404,
+                    "NotFound",
+                    format!("graphbox serves no resource at '{}'.", req.path),
+                ),
                 &c,
             )
         }
@@ -113,7 +122,8 @@ pub(crate) fn form_pairs(text: &str) -> Vec<(String, String)> {
         .filter(|p| !p.is_empty())
         .map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let decode = |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
+            let decode =
+                |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
             (decode(k), decode(v))
         })
         .collect()

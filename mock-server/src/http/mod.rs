@@ -191,27 +191,17 @@ async fn handle(server: Arc<Server>, req: Request<Incoming>, peer: SocketAddr) -
     let span = tracing::debug_span!("request", id = %request_id, method = %parts.method, path = %path);
     let _enter = span.enter();
 
-    let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(_) => {
-            let c = Correlation {
-                request_id,
-                client_request_id: request_id.to_string(),
-                now: crate::clock::system_now(),
-            };
-            return Ok(response::graph_error(&crate::error::ApiError::payload_too_large(MAX_BODY_BYTES), &c));
-        }
+    // A body that breaks off mid-way gets no useful answer either way; only the
+    // size limit deserves Graph's 413.
+    let (body, too_large) = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(b) => (b.to_bytes(), false),
+        Err(e) => (Bytes::new(), e.downcast_ref::<http_body_util::LengthLimitError>().is_some()),
     };
-    let req = Inbound {
-        method: parts.method,
-        path,
-        query,
-        headers: parts.headers,
-        body,
-        authority,
-        peer,
-        request_id,
-    };
+    let req = Inbound { method: parts.method, path, query, headers: parts.headers, body, authority, peer, request_id };
+    if too_large {
+        let c = req.correlation(crate::clock::system_now());
+        return Ok(response::graph_error(&crate::error::ApiError::payload_too_large(MAX_BODY_BYTES), &c));
+    }
     Ok(route(&server, &req))
 }
 

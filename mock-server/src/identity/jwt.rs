@@ -61,4 +61,3 @@ pub(crate) fn verify<C: DeserializeOwned>(key: &SigningKey, token: &str) -> Resu
     }
     serde_json::from_slice(&payload).map_err(|_| JwsError::Malformed)
 }
-

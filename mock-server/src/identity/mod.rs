@@ -135,12 +135,15 @@ impl TokenValidator {
 
     fn verify(&self, token: &str) -> Result<CachedToken, ApiError> {
         let claims: AccessClaims = jwt::verify(self.signing_key(), token).map_err(|e| match e {
-            jwt::JwsError::Malformed => ApiError::invalid_token("CompactToken parsing failed with error code: 80049217"),
+            jwt::JwsError::Malformed => {
+                ApiError::invalid_token("CompactToken parsing failed with error code: 80049217")
+            }
             jwt::JwsError::UnsupportedHeader | jwt::JwsError::BadSignature => {
                 ApiError::invalid_token("Access token validation failure. Invalid signature.")
             }
         })?;
-        let graph_aud = claims.aud == GRAPH_AUDIENCE || claims.aud == crate::directory::catalog::MICROSOFT_GRAPH_APP_ID.to_string();
+        let graph_aud =
+            claims.aud == GRAPH_AUDIENCE || claims.aud == crate::directory::catalog::MICROSOFT_GRAPH_APP_ID.to_string();
         if !graph_aud {
             return Err(ApiError::invalid_token("Access token validation failure. Invalid audience."));
         }
@@ -153,7 +156,10 @@ impl TokenValidator {
             object_id: claims.oid,
             app_only: claims.idtyp == "app",
             roles: claims.roles,
-            scopes: claims.scp.map(|s| s.split(' ').filter(|p| !p.is_empty()).map(str::to_owned).collect()).unwrap_or_default(),
+            scopes: claims
+                .scp
+                .map(|s| s.split(' ').filter(|p| !p.is_empty()).map(str::to_owned).collect())
+                .unwrap_or_default(),
             wids: claims.wids,
         };
         Ok(CachedToken { principal: Arc::new(principal), nbf: claims.nbf, exp: claims.exp })

@@ -10,6 +10,8 @@ use uuid::Uuid;
 use super::{jwt, AccessClaims, AAD_GRAPH_AUDIENCE, GRAPH_AUDIENCE};
 use crate::directory::catalog::MICROSOFT_GRAPH_APP_ID;
 use crate::keys::SigningKey;
+use std::sync::Arc;
+
 use crate::tenant::{Tenant, Tenants};
 
 /// Access tokens live this long: Entra's typical ~1 h, well over the five
@@ -75,7 +77,9 @@ pub(crate) fn tenant_not_found(tenant: &str) -> TokenError {
             400,
             "invalid_request",
             90002,
-            format!("Requested tenant identifier '{tenant}' is not valid. Tenant identifiers may not be an empty GUID."),
+            format!(
+                "Requested tenant identifier '{tenant}' is not valid. Tenant identifiers may not be an empty GUID."
+            ),
         );
     }
     TokenError::new(
@@ -127,17 +131,27 @@ fn audience_for_scope(scope: &str, authority: &str) -> Result<&'static str, Toke
     ))
 }
 
-/// Handle a token request; the result is the JSON body and its status.
+/// A refusal, with the tenant when it was known (its clock dates the error and
+/// its log records the attempt).
+pub(crate) type TokenFailure = (TokenError, Option<Arc<Tenant>>);
+
+/// Handle a token request: the token response body and the tenant it is for.
 pub(crate) fn issue(
     req: &TokenRequest<'_>,
     tenants: &Tenants,
     key: &SigningKey,
-) -> Result<(Value, std::sync::Arc<Tenant>), (TokenError, Option<std::sync::Arc<Tenant>>)> {
+) -> Result<(Value, Arc<Tenant>), TokenFailure> {
     let tenant = tenants.resolve(req.tenant).ok_or_else(|| (tenant_not_found(req.tenant), None))?;
     let fail = |e: TokenError| (e, Some(tenant.clone()));
 
-    let grant = field(&req.form, "grant_type")
-        .ok_or_else(|| fail(TokenError::new(400, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.")))?;
+    let grant = field(&req.form, "grant_type").ok_or_else(|| {
+        fail(TokenError::new(
+            400,
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'grant_type'.",
+        ))
+    })?;
     if grant != "client_credentials" {
         return Err(fail(TokenError::new(
             400,
@@ -161,10 +175,21 @@ pub(crate) fn issue(
     });
     let client_id = field(&req.form, "client_id").map(str::to_owned).or_else(|| basic.as_ref().map(|b| b.0.clone()));
     let Some(client_id) = client_id else {
-        return Err(fail(TokenError::new(400, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'.")));
+        return Err(fail(TokenError::new(
+            400,
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'client_id'.",
+        )));
     };
-    let scope = field(&req.form, "scope")
-        .ok_or_else(|| fail(TokenError::new(400, "invalid_request", 900144, "The request body must contain the following parameter: 'scope'.")))?;
+    let scope = field(&req.form, "scope").ok_or_else(|| {
+        fail(TokenError::new(
+            400,
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'scope'.",
+        ))
+    })?;
 
     let now = tenant.clock.now();
     let dir = tenant.read();

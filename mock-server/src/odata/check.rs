@@ -5,9 +5,7 @@
 //! operator/property refusals are the directory's (`Request_UnsupportedQuery`),
 //! matching where Graph raises each (graph-wire.md §2.2, §3.3).
 
-use super::{
-    CompareOp, Expr, LambdaKind, Literal, ODataError, Operand, PropertyPath, StringFunction,
-};
+use super::{CompareOp, Expr, LambdaKind, Literal, ODataError, Operand, PropertyPath, StringFunction};
 
 /// The EDM type of a property, as the checker needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,22 +99,14 @@ pub trait FilterSchema {
 /// filter; `Request_UnsupportedQuery` for an operator the schema does not
 /// support on a property, a comparison between two properties or two literals.
 pub fn check_filter(expr: &Expr, schema: &dyn FilterSchema) -> Result<QueryClass, ODataError> {
-    Checker {
-        schema,
-        scopes: Vec::new(),
-    }
-    .check(expr, false)
+    Checker { schema, scopes: Vec::new() }.check(expr, false)
 }
 
 /// `expr` with every property path spelled the way the schema spells it
 /// (`DisplayName` → `displayName`), for [`eval`](super::eval::eval), whose
 /// entities are keyed by canonical name. Unknown names are left as written.
 pub fn canonicalize(expr: &Expr, schema: &dyn FilterSchema) -> Expr {
-    Checker {
-        schema,
-        scopes: Vec::new(),
-    }
-    .canonical(expr)
+    Checker { schema, scopes: Vec::new() }.canonical(expr)
 }
 
 struct Checker<'s> {
@@ -136,9 +126,7 @@ struct Resolved {
 impl Checker<'_> {
     fn check(&mut self, expr: &Expr, negated: bool) -> Result<QueryClass, ODataError> {
         match expr {
-            Expr::And(a, b) | Expr::Or(a, b) => {
-                Ok(self.check(a, negated)?.max(self.check(b, negated)?))
-            }
+            Expr::And(a, b) | Expr::Or(a, b) => Ok(self.check(a, negated)?.max(self.check(b, negated)?)),
             Expr::Not(inner) => self.check(inner, true),
             Expr::Compare { op, left, right } => self.check_compare(*op, left, right, negated),
             Expr::In { operand, values } => {
@@ -151,11 +139,7 @@ impl Checker<'_> {
                 }
                 self.classify(&resolved.support_key, FilterOp::In, negated)
             }
-            Expr::Function {
-                function,
-                target,
-                argument,
-            } => {
+            Expr::Function { function, target, argument } => {
                 let name = match function {
                     StringFunction::StartsWith => "startswith",
                     StringFunction::EndsWith => "endswith",
@@ -168,16 +152,12 @@ impl Checker<'_> {
                 };
                 let (Operand::Property(path), Operand::Literal(arg)) = (target, argument) else {
                     return match (target, argument) {
-                        (Operand::Literal(Literal::String(_)), Operand::Property(_)) => {
-                            Err(unsupported_query())
-                        }
+                        (Operand::Literal(Literal::String(_)), Operand::Property(_)) => Err(unsupported_query()),
                         _ => Err(no_signature()),
                     };
                 };
                 let resolved = self.resolve(path)?;
-                if resolved.ty != EdmType::String
-                    || !matches!(arg, Literal::String(_) | Literal::Null)
-                {
+                if resolved.ty != EdmType::String || !matches!(arg, Literal::String(_) | Literal::Null) {
                     return Err(no_signature());
                 }
                 let op = match function {
@@ -187,12 +167,7 @@ impl Checker<'_> {
                 };
                 self.classify(&resolved.support_key, op, negated)
             }
-            Expr::Lambda {
-                kind,
-                collection,
-                variable,
-                predicate,
-            } => {
+            Expr::Lambda { kind, collection, variable, predicate } => {
                 let resolved = self.resolve(collection)?;
                 let EdmType::Collection(element) = resolved.ty else {
                     return Err(ODataError::bad_request(
@@ -201,18 +176,12 @@ impl Checker<'_> {
                 };
                 let mut class = QueryClass::Default;
                 if *kind == LambdaKind::All {
-                    class =
-                        class.max(self.classify(&resolved.support_key, FilterOp::All, negated)?);
+                    class = class.max(self.classify(&resolved.support_key, FilterOp::All, negated)?);
                 }
                 let Some(predicate) = predicate else {
-                    return Ok(class.max(self.classify(
-                        &resolved.support_key,
-                        FilterOp::Any,
-                        negated,
-                    )?));
+                    return Ok(class.max(self.classify(&resolved.support_key, FilterOp::Any, negated)?));
                 };
-                self.scopes
-                    .push((variable.clone(), *element, resolved.support_key));
+                self.scopes.push((variable.clone(), *element, resolved.support_key));
                 let inner = self.check(predicate, negated);
                 self.scopes.pop();
                 Ok(class.max(inner?))
@@ -243,10 +212,7 @@ impl Checker<'_> {
                 // Resolve both so an unknown name is reported before the refusal.
                 let first = self.resolve(a)?;
                 self.resolve(b)?;
-                return Err(unsupported_for(
-                    &first.support_key,
-                    self.schema.resource_name(),
-                ));
+                return Err(unsupported_for(&first.support_key, self.schema.resource_name()));
             }
             (Operand::Literal(_), Operand::Literal(_)) => return Err(unsupported_query()),
         };
@@ -264,12 +230,7 @@ impl Checker<'_> {
 
     /// Asks the schema about `op` (and about `not` too under a negation); the
     /// stricter answer wins.
-    fn classify(
-        &self,
-        property: &str,
-        op: FilterOp,
-        negated: bool,
-    ) -> Result<QueryClass, ODataError> {
+    fn classify(&self, property: &str, op: FilterOp, negated: bool) -> Result<QueryClass, ODataError> {
         let mut answers = vec![self.schema.support(property, op)];
         if negated {
             answers.push(self.schema.support(property, FilterOp::Not));
@@ -279,9 +240,7 @@ impl Checker<'_> {
             match answer {
                 Support::Default => {}
                 Support::Advanced => class = QueryClass::Advanced,
-                Support::Unsupported => {
-                    return Err(unsupported_for(property, self.schema.resource_name()))
-                }
+                Support::Unsupported => return Err(unsupported_for(property, self.schema.resource_name())),
             }
         }
         Ok(class)
@@ -289,9 +248,7 @@ impl Checker<'_> {
 
     fn resolve(&self, path: &PropertyPath) -> Result<Resolved, ODataError> {
         let Some((first, rest)) = path.0.split_first() else {
-            return Err(ODataError::bad_request(
-                "Invalid filter clause: empty property path.",
-            ));
+            return Err(ODataError::bad_request("Invalid filter clause: empty property path."));
         };
         let bound = self.scopes.iter().rev().find(|(v, _, _)| v == first);
         let (mut ty, support_key, mut canonical) = match bound {
@@ -314,18 +271,12 @@ impl Checker<'_> {
                 )));
             };
             let (name, member_ty) = self.schema.member(complex, member).ok_or_else(|| {
-                ODataError::bad_request(format!(
-                    "Could not find a property named '{member}' on type '{complex}'."
-                ))
+                ODataError::bad_request(format!("Could not find a property named '{member}' on type '{complex}'."))
             })?;
             canonical.push(name.to_owned());
             ty = member_ty;
         }
-        Ok(Resolved {
-            support_key,
-            ty,
-            canonical,
-        })
+        Ok(Resolved { support_key, ty, canonical })
     }
 
     fn canonical(&mut self, expr: &Expr) -> Expr {
@@ -337,39 +288,19 @@ impl Checker<'_> {
             Expr::And(a, b) => Expr::And(Box::new(self.canonical(a)), Box::new(self.canonical(b))),
             Expr::Or(a, b) => Expr::Or(Box::new(self.canonical(a)), Box::new(self.canonical(b))),
             Expr::Not(inner) => Expr::Not(Box::new(self.canonical(inner))),
-            Expr::Compare { op, left, right } => Expr::Compare {
-                op: *op,
-                left: operand(self, left),
-                right: operand(self, right),
-            },
-            Expr::In { operand: o, values } => Expr::In {
-                operand: operand(self, o),
-                values: values.clone(),
-            },
-            Expr::Function {
-                function,
-                target,
-                argument,
-            } => Expr::Function {
-                function: *function,
-                target: operand(self, target),
-                argument: operand(self, argument),
-            },
-            Expr::Lambda {
-                kind,
-                collection,
-                variable,
-                predicate,
-            } => {
+            Expr::Compare { op, left, right } => {
+                Expr::Compare { op: *op, left: operand(self, left), right: operand(self, right) }
+            }
+            Expr::In { operand: o, values } => Expr::In { operand: operand(self, o), values: values.clone() },
+            Expr::Function { function, target, argument } => {
+                Expr::Function { function: *function, target: operand(self, target), argument: operand(self, argument) }
+            }
+            Expr::Lambda { kind, collection, variable, predicate } => {
                 let resolved = self.resolve(collection).ok();
                 let collection = self.canonical_path(collection);
                 let predicate = predicate.as_ref().map(|p| {
                     let element = match resolved {
-                        Some(Resolved {
-                            ty: EdmType::Collection(element),
-                            support_key,
-                            ..
-                        }) => (*element, support_key),
+                        Some(Resolved { ty: EdmType::Collection(element), support_key, .. }) => (*element, support_key),
                         _ => (EdmType::String, String::new()),
                     };
                     self.scopes.push((variable.clone(), element.0, element.1));
@@ -377,12 +308,7 @@ impl Checker<'_> {
                     self.scopes.pop();
                     Box::new(p)
                 });
-                Expr::Lambda {
-                    kind: *kind,
-                    collection,
-                    variable: variable.clone(),
-                    predicate,
-                }
+                Expr::Lambda { kind: *kind, collection, variable: variable.clone(), predicate }
             }
             Expr::Value(o) => Expr::Value(operand(self, o)),
         }
@@ -398,20 +324,12 @@ impl Checker<'_> {
 
 /// Whether `literal` may stand beside a property of type `ty`. Graph accepts a
 /// quoted GUID against an `Edm.Guid` property (`id eq '…'`), and null anywhere.
-fn type_compatible(
-    ty: &EdmType,
-    literal: &Literal,
-    op: CompareOp,
-    literal_first: bool,
-) -> Result<(), ODataError> {
+fn type_compatible(ty: &EdmType, literal: &Literal, op: CompareOp, literal_first: bool) -> Result<(), ODataError> {
     let ok = match (ty, literal) {
         (_, Literal::Null) => true,
         (EdmType::String, Literal::String(_)) => true,
         (EdmType::Boolean, Literal::Bool(_)) => true,
-        (
-            EdmType::Int32 | EdmType::Int64 | EdmType::Double,
-            Literal::Int(_) | Literal::Float(_),
-        ) => true,
+        (EdmType::Int32 | EdmType::Int64 | EdmType::Double, Literal::Int(_) | Literal::Float(_)) => true,
         (EdmType::Guid, Literal::Guid(_)) => true,
         (EdmType::Guid, Literal::String(s)) => uuid::Uuid::parse_str(s).is_ok(),
         (EdmType::DateTimeOffset, Literal::DateTime(_)) => true,
@@ -421,11 +339,7 @@ fn type_compatible(
         return Ok(());
     }
     let (property_type, literal_type) = (ty.wire_name(), literal_type(literal));
-    let (l, r) = if literal_first {
-        (literal_type, property_type)
-    } else {
-        (property_type, literal_type)
-    };
+    let (l, r) = if literal_first { (literal_type, property_type) } else { (property_type, literal_type) };
     let kind = match op {
         CompareOp::Eq => "Equal",
         CompareOp::Ne => "NotEqual",
@@ -464,9 +378,7 @@ fn unsupported_query() -> ODataError {
 }
 
 fn not_boolean() -> ODataError {
-    ODataError::bad_request(
-        "Invalid filter clause: The $filter expression must evaluate to a single boolean value.",
-    )
+    ODataError::bad_request("Invalid filter clause: The $filter expression must evaluate to a single boolean value.")
 }
 
 #[cfg(test)]

@@ -39,11 +39,7 @@ impl Resolve for Value {
 /// [`check::canonicalize`](super::check::canonicalize) first; members of nested
 /// objects also match ignoring ASCII case.
 pub fn eval(expr: &Expr, entity: &dyn Resolve) -> bool {
-    Evaluator {
-        entity,
-        scopes: Vec::new(),
-    }
-    .eval(expr)
+    Evaluator { entity, scopes: Vec::new() }.eval(expr)
 }
 
 struct Evaluator<'e> {
@@ -89,17 +85,10 @@ impl<'e> Evaluator<'e> {
             }
             Expr::In { operand, values } => {
                 let l = self.scalar(operand);
-                values
-                    .iter()
-                    .any(|v| equal(&l, &literal_scalar(v)) == Some(true))
+                values.iter().any(|v| equal(&l, &literal_scalar(v)) == Some(true))
             }
-            Expr::Function {
-                function,
-                target,
-                argument,
-            } => {
-                let (Scalar::Str(t), Scalar::Str(a)) = (self.scalar(target), self.scalar(argument))
-                else {
+            Expr::Function { function, target, argument } => {
+                let (Scalar::Str(t), Scalar::Str(a)) = (self.scalar(target), self.scalar(argument)) else {
                     return false;
                 };
                 let (t, a) = (t.to_lowercase(), a.to_lowercase());
@@ -109,12 +98,7 @@ impl<'e> Evaluator<'e> {
                     StringFunction::Contains => t.contains(&a),
                 }
             }
-            Expr::Lambda {
-                kind,
-                collection,
-                variable,
-                predicate,
-            } => {
+            Expr::Lambda { kind, collection, variable, predicate } => {
                 let Some(Value::Array(items)) = self.resolve(collection) else {
                     return false;
                 };
@@ -144,12 +128,7 @@ impl<'e> Evaluator<'e> {
     /// else starts at the entity's property. Members walk JSON objects.
     fn resolve(&self, path: &PropertyPath) -> Option<&'e Value> {
         let (first, rest) = path.0.split_first()?;
-        let bound = self
-            .scopes
-            .iter()
-            .rev()
-            .find(|(v, _)| v == first)
-            .map(|(_, value)| *value);
+        let bound = self.scopes.iter().rev().find(|(v, _)| v == first).map(|(_, value)| *value);
         let mut value = match bound {
             Some(value) => value,
             None => self.entity.property(first)?,
@@ -160,10 +139,7 @@ impl<'e> Evaluator<'e> {
             };
             value = match map.get(member) {
                 Some(v) => v,
-                None => map
-                    .iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case(member))
-                    .map(|(_, v)| v)?,
+                None => map.iter().find(|(k, _)| k.eq_ignore_ascii_case(member)).map(|(_, v)| v)?,
             };
         }
         Some(value)

@@ -13,9 +13,7 @@ pub(crate) mod lexer;
 
 use lexer::{LexError, Spanned, Token};
 
-use super::{
-    CompareOp, Expr, LambdaKind, Literal, ODataError, Operand, PropertyPath, StringFunction,
-};
+use super::{CompareOp, Expr, LambdaKind, Literal, ODataError, Operand, PropertyPath, StringFunction};
 
 /// Deepest nesting of parentheses, `not` and lambdas before we refuse: the
 /// parser, checker and evaluator all recurse, and a hostile `((((…` must not
@@ -35,14 +33,7 @@ const MAX_NODES: usize = 1000;
 /// character position (the text length when the input ended too early).
 pub fn parse_filter(text: &str) -> Result<Expr, ODataError> {
     let tokens = lexer::tokenize(text).map_err(|e| lex_error(text, e))?;
-    let mut parser = Parser {
-        text,
-        tokens,
-        at: 0,
-        depth: 0,
-        nodes: 0,
-        scopes: Vec::new(),
-    };
+    let mut parser = Parser { text, tokens, at: 0, depth: 0, nodes: 0, scopes: Vec::new() };
     let expr = parser.parse_or()?;
     match parser.peek() {
         None => Ok(expr),
@@ -88,9 +79,7 @@ impl Parser<'_> {
 
     /// Where the next token starts, or the end of the text.
     fn pos(&self) -> usize {
-        self.tokens
-            .get(self.at)
-            .map_or_else(|| self.text.chars().count(), |s| s.pos)
+        self.tokens.get(self.at).map_or_else(|| self.text.chars().count(), |s| s.pos)
     }
 
     fn bump(&mut self) -> Option<Token> {
@@ -102,19 +91,11 @@ impl Parser<'_> {
     }
 
     fn syntax_error(&self) -> ODataError {
-        invalid(format!(
-            "Syntax error at position {} in '{}'.",
-            self.pos(),
-            self.text
-        ))
+        invalid(format!("Syntax error at position {} in '{}'.", self.pos(), self.text))
     }
 
     fn expected(&self, what: &str) -> ODataError {
-        invalid(format!(
-            "{what} expected at position {} in '{}'.",
-            self.pos(),
-            self.text
-        ))
+        invalid(format!("{what} expected at position {} in '{}'.", self.pos(), self.text))
     }
 
     fn expect(&mut self, token: &Token, what: &str) -> Result<(), ODataError> {
@@ -216,10 +197,7 @@ impl Parser<'_> {
         if matches!(self.peek(), Some(Token::Ident(w)) if w == "in") {
             self.at += 1;
             let values = self.parse_in_list()?;
-            return Ok(Expr::In {
-                operand: left,
-                values,
-            });
+            return Ok(Expr::In { operand: left, values });
         }
         Ok(Expr::Value(left))
     }
@@ -251,11 +229,7 @@ impl Parser<'_> {
         };
         let keep = *b == (op == CompareOp::Eq);
         self.at += 1;
-        Ok(if keep {
-            expr
-        } else {
-            Expr::Not(Box::new(expr))
-        })
+        Ok(if keep { expr } else { Expr::Not(Box::new(expr)) })
     }
 
     fn parse_function(&mut self, name: &str) -> Result<Expr, ODataError> {
@@ -264,9 +238,7 @@ impl Parser<'_> {
             "endswith" => StringFunction::EndsWith,
             "contains" => StringFunction::Contains,
             _ => {
-                return Err(invalid(format!(
-                    "The query specified in the URI is not valid. Unknown function '{name}'."
-                )))
+                return Err(invalid(format!("The query specified in the URI is not valid. Unknown function '{name}'.")))
             }
         };
         self.at += 2;
@@ -274,11 +246,7 @@ impl Parser<'_> {
         self.expect(&Token::Comma, "')' or ','")?;
         let argument = self.parse_operand()?;
         self.expect(&Token::RParen, "')' or ','")?;
-        Ok(Expr::Function {
-            function,
-            target,
-            argument,
-        })
+        Ok(Expr::Function { function, target, argument })
     }
 
     /// After `collection` the parser stands on `/`: `any(v: …)`, `all(v: …)` or `any()`.
@@ -297,12 +265,7 @@ impl Parser<'_> {
                 // `all()` has no meaning: OData only defines the empty form for any.
                 return Err(self.expected("Range variable"));
             }
-            return Ok(Expr::Lambda {
-                kind,
-                collection,
-                variable: String::new(),
-                predicate: None,
-            });
+            return Ok(Expr::Lambda { kind, collection, variable: String::new(), predicate: None });
         }
         let variable = match self.peek() {
             Some(Token::Ident(v)) if !is_keyword(v) => v.clone(),
@@ -322,12 +285,7 @@ impl Parser<'_> {
         self.depth -= 1;
         let predicate = predicate?;
         self.expect(&Token::RParen, "')' or operator")?;
-        Ok(Expr::Lambda {
-            kind,
-            collection,
-            variable,
-            predicate: Some(Box::new(predicate)),
-        })
+        Ok(Expr::Lambda { kind, collection, variable, predicate: Some(Box::new(predicate)) })
     }
 
     fn parse_operand(&mut self) -> Result<Operand, ODataError> {
@@ -394,9 +352,7 @@ impl Parser<'_> {
 
 /// Words that are never a property name, so `eq eq 'x'` fails where it starts.
 fn is_keyword(word: &str) -> bool {
-    ["and", "or", "not"]
-        .iter()
-        .any(|k| word.eq_ignore_ascii_case(k))
+    ["and", "or", "not"].iter().any(|k| word.eq_ignore_ascii_case(k))
         || ["eq", "ne", "gt", "ge", "lt", "le", "in"].contains(&word)
 }
 

@@ -71,22 +71,13 @@ pub struct ODataError {
 
 impl ODataError {
     pub fn bad_request(message: impl Into<String>) -> Self {
-        ODataError {
-            code: ErrorCode::BadRequest,
-            message: message.into(),
-        }
+        ODataError { code: ErrorCode::BadRequest, message: message.into() }
     }
     pub fn unsupported(message: impl Into<String>) -> Self {
-        ODataError {
-            code: ErrorCode::UnsupportedQuery,
-            message: message.into(),
-        }
+        ODataError { code: ErrorCode::UnsupportedQuery, message: message.into() }
     }
     pub fn request_bad_request(message: impl Into<String>) -> Self {
-        ODataError {
-            code: ErrorCode::RequestBadRequest,
-            message: message.into(),
-        }
+        ODataError { code: ErrorCode::RequestBadRequest, message: message.into() }
     }
 }
 
@@ -251,10 +242,7 @@ pub enum Expr {
 /// `$search="displayName:mir" OR "mail:mira"`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SearchExpr {
-    Term {
-        property: Option<String>,
-        text: String,
-    },
+    Term { property: Option<String>, text: String },
     And(Box<SearchExpr>, Box<SearchExpr>),
     Or(Box<SearchExpr>, Box<SearchExpr>),
 }

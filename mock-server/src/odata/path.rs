@@ -33,9 +33,7 @@ pub fn parse_path(path: &str) -> Result<ODataPath, ODataError> {
     // One trailing slash is tolerated (`/users/`), so `//` is an empty segment.
     let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
     for raw in trimmed.split('/') {
-        let decoded = percent_decode_str(raw)
-            .decode_utf8()
-            .map_err(|_| not_found(raw))?;
+        let decoded = percent_decode_str(raw).decode_utf8().map_err(|_| not_found(raw))?;
         parse_segment(&decoded, &mut segments)?;
     }
     Ok(ODataPath { segments })
@@ -46,7 +44,9 @@ fn not_found(segment: &str) -> ODataError {
 }
 
 fn malformed(segment: &str) -> ODataError {
-    ODataError::bad_request(format!("Bad Request - Error in query syntax: the parentheses in segment '{segment}' are malformed."))
+    ODataError::bad_request(format!(
+        "Bad Request - Error in query syntax: the parentheses in segment '{segment}' are malformed."
+    ))
 }
 
 fn parse_segment(segment: &str, out: &mut Vec<Segment>) -> Result<(), ODataError> {
@@ -92,25 +92,17 @@ fn parse_segment(segment: &str, out: &mut Vec<Segment>) -> Result<(), ODataError
 /// `'abc'`, `appId='…'`, `a=1,b='x'` or nothing. `None` when malformed; the
 /// caller names the segment.
 fn parse_args(inner: &str) -> Option<Vec<KeyArg>> {
-    let tokens: Vec<Token> = lexer::tokenize(inner)
-        .ok()?
-        .into_iter()
-        .map(|s| s.token)
-        .collect();
+    let tokens: Vec<Token> = lexer::tokenize(inner).ok()?.into_iter().map(|s| s.token).collect();
     let mut args = Vec::new();
     if tokens.is_empty() {
         return Some(args);
     }
     for arg in tokens.split(|t| *t == Token::Comma) {
         let arg = match arg {
-            [Token::Literal(value)] => KeyArg {
-                name: None,
-                value: value.clone(),
-            },
-            [Token::Ident(name), Token::Equals, Token::Literal(value)] => KeyArg {
-                name: Some(name.clone()),
-                value: value.clone(),
-            },
+            [Token::Literal(value)] => KeyArg { name: None, value: value.clone() },
+            [Token::Ident(name), Token::Equals, Token::Literal(value)] => {
+                KeyArg { name: Some(name.clone()), value: value.clone() }
+            }
             _ => return None,
         };
         args.push(arg);
@@ -148,7 +140,10 @@ mod tests {
             ),
             ("/users/delta()", vec![id("users"), id("delta"), Parens(vec![])]),
             ("/users/microsoft.graph.delta()", vec![id("users"), id("microsoft.graph.delta"), Parens(vec![])]),
-            ("/directory/deletedItems/microsoft.graph.user", vec![id("directory"), id("deletedItems"), Cast("microsoft.graph.user".into())]),
+            (
+                "/directory/deletedItems/microsoft.graph.user",
+                vec![id("directory"), id("deletedItems"), Cast("microsoft.graph.user".into())],
+            ),
             ("/users/$count", vec![id("users"), Count]),
             ("/$batch", vec![Batch]),
             ("/$metadata", vec![Metadata]),
@@ -157,23 +152,35 @@ mod tests {
                 "/directoryRoles(roleTemplateId='62e90394-69f5-4237-9190-012177145e10')/members/$ref",
                 vec![
                     id("directoryRoles"),
-                    Parens(vec![KeyArg { name: Some("roleTemplateId".into()), value: string("62e90394-69f5-4237-9190-012177145e10") }]),
+                    Parens(vec![KeyArg {
+                        name: Some("roleTemplateId".into()),
+                        value: string("62e90394-69f5-4237-9190-012177145e10"),
+                    }]),
                     id("members"),
                     Ref,
                 ],
             ),
             ("/users('abc')", vec![id("users"), Parens(vec![KeyArg { name: None, value: string("abc") }])]),
             ("/users%28%27abc%27%29", vec![id("users"), Parens(vec![KeyArg { name: None, value: string("abc") }])]),
-            ("/users('o''brien@x.com')", vec![id("users"), Parens(vec![KeyArg { name: None, value: string("o'brien@x.com") }])]),
-            ("/users(3c9e8a71-2b4d-4f60-a8e5-7d1c0b9e2f34)", vec![id("users"), Parens(vec![KeyArg { name: None, value: Literal::Guid(app) }])]),
-            ("/f(a=1,b=true,c=null)", vec![
-                id("f"),
-                Parens(vec![
-                    KeyArg { name: Some("a".into()), value: Literal::Int(1) },
-                    KeyArg { name: Some("b".into()), value: Literal::Bool(true) },
-                    KeyArg { name: Some("c".into()), value: Literal::Null },
-                ]),
-            ]),
+            (
+                "/users('o''brien@x.com')",
+                vec![id("users"), Parens(vec![KeyArg { name: None, value: string("o'brien@x.com") }])],
+            ),
+            (
+                "/users(3c9e8a71-2b4d-4f60-a8e5-7d1c0b9e2f34)",
+                vec![id("users"), Parens(vec![KeyArg { name: None, value: Literal::Guid(app) }])],
+            ),
+            (
+                "/f(a=1,b=true,c=null)",
+                vec![
+                    id("f"),
+                    Parens(vec![
+                        KeyArg { name: Some("a".into()), value: Literal::Int(1) },
+                        KeyArg { name: Some("b".into()), value: Literal::Bool(true) },
+                        KeyArg { name: Some("c".into()), value: Literal::Null },
+                    ]),
+                ],
+            ),
             ("/users/", vec![id("users")]),
             ("users", vec![id("users")]),
             ("/users/a%2Fb", vec![id("users"), id("a/b")]),
@@ -192,10 +199,7 @@ mod tests {
     #[test]
     fn unknown_dollar_segments_are_resource_not_found() {
         let err = parse_path("/users/$xyz").expect_err("unknown");
-        assert_eq!(
-            err,
-            ODataError::bad_request("Resource not found for the segment '$xyz'.")
-        );
+        assert_eq!(err, ODataError::bad_request("Resource not found for the segment '$xyz'."));
     }
 
     #[test]
@@ -251,10 +255,7 @@ mod tests {
         for path in cases {
             let result = parse_path(path);
             assert!(result.is_err(), "{path} → {result:?}");
-            assert_eq!(
-                result.expect_err("checked").code,
-                crate::odata::ErrorCode::BadRequest
-            );
+            assert_eq!(result.expect_err("checked").code, crate::odata::ErrorCode::BadRequest);
         }
     }
 

@@ -44,9 +44,7 @@ pub fn parse_query(raw: &str) -> Result<QueryOptions, ODataError> {
         if name.starts_with('$') {
             let lower = name.to_ascii_lowercase();
             let Some(known) = SYSTEM_OPTIONS.iter().find(|o| **o == lower) else {
-                return Err(ODataError::bad_request(format!(
-                    "Query option '{name}' is not supported."
-                )));
+                return Err(ODataError::bad_request(format!("Query option '{name}' is not supported.")));
             };
             if seen.contains(known) {
                 return Err(ODataError::bad_request(format!(
@@ -67,19 +65,13 @@ fn decode(text: &str) -> Result<String, ODataError> {
     percent_decode_str(&spaced)
         .decode_utf8()
         .map(|s| s.into_owned())
-        .map_err(|_| {
-            ODataError::bad_request(format!(
-                "The query parameter '{text}' is not valid UTF-8 once decoded."
-            ))
-        })
+        .map_err(|_| ODataError::bad_request(format!("The query parameter '{text}' is not valid UTF-8 once decoded.")))
 }
 
 fn apply(options: &mut QueryOptions, name: &'static str, value: &str) -> Result<(), ODataError> {
     let requires_value = ["$select", "$filter", "$orderby", "$expand", "$search"];
     if requires_value.contains(&name) && value.trim().is_empty() {
-        return Err(ODataError::bad_request(format!(
-            "The {name} query option must not be empty."
-        )));
+        return Err(ODataError::bad_request(format!("The {name} query option must not be empty.")));
     }
     match name {
         "$select" => options.select = Some(comma_list(name, value)?),
@@ -92,11 +84,7 @@ fn apply(options: &mut QueryOptions, name: &'static str, value: &str) -> Result<
             options.count = Some(match value.to_ascii_lowercase().as_str() {
                 "true" => true,
                 "false" => false,
-                _ => {
-                    return Err(ODataError::bad_request(format!(
-                        "'{value}' is not a valid count option."
-                    )))
-                }
+                _ => return Err(ODataError::bad_request(format!("'{value}' is not a valid count option."))),
             })
         }
         "$orderby" => options.orderby = parse_orderby(value)?,
@@ -116,11 +104,7 @@ fn apply(options: &mut QueryOptions, name: &'static str, value: &str) -> Result<
 }
 
 fn non_negative(name: &str, value: &str) -> Result<u64, ODataError> {
-    let parsed = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-        value.parse().ok()
-    } else {
-        None
-    };
+    let parsed = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) { value.parse().ok() } else { None };
     parsed.ok_or_else(|| {
         ODataError::bad_request(format!(
             "Invalid value '{value}' for {name} query option found. The {name} query option requires a non-negative integer value."
@@ -134,9 +118,7 @@ fn comma_list(name: &str, value: &str) -> Result<Vec<String>, ODataError> {
         .map(|item| {
             let item = item.trim();
             if item.is_empty() {
-                Err(ODataError::bad_request(format!(
-                    "Invalid value '{value}' for {name} query option: empty item."
-                )))
+                Err(ODataError::bad_request(format!("Invalid value '{value}' for {name} query option: empty item.")))
             } else {
                 Ok(item.to_owned())
             }
@@ -163,19 +145,14 @@ fn parse_orderby(value: &str) -> Result<Vec<OrderBy>, ODataError> {
             if !segments.iter().all(|s| is_identifier(s)) {
                 return Err(bad());
             }
-            Ok(OrderBy {
-                property: PropertyPath(segments),
-                descending,
-            })
+            Ok(OrderBy { property: PropertyPath(segments), descending })
         })
         .collect()
 }
 
 fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -216,10 +193,7 @@ fn parse_expand(value: &str) -> Result<Vec<ExpandItem>, ODataError> {
                 None => None,
                 Some(nested) => Some(parse_nested(nested, value)?),
             };
-            Ok(ExpandItem {
-                property: property.to_owned(),
-                select,
-            })
+            Ok(ExpandItem { property: property.to_owned(), select })
         })
         .collect()
 }
@@ -231,9 +205,7 @@ fn parse_nested(nested: &str, whole: &str) -> Result<Vec<String>, ODataError> {
         let (name, value) = option.split_once('=').unwrap_or((option, ""));
         let name = name.trim();
         if !name.eq_ignore_ascii_case("$select") {
-            return Err(ODataError::bad_request(format!(
-                "Query option '{name}' is not supported."
-            )));
+            return Err(ODataError::bad_request(format!("Query option '{name}' is not supported.")));
         }
         if select.is_some() {
             return Err(ODataError::bad_request(
@@ -241,9 +213,7 @@ fn parse_nested(nested: &str, whole: &str) -> Result<Vec<String>, ODataError> {
             ));
         }
         if value.trim().is_empty() {
-            return Err(ODataError::bad_request(format!(
-                "Invalid $expand clause '{whole}'."
-            )));
+            return Err(ODataError::bad_request(format!("Invalid $expand clause '{whole}'.")));
         }
         select = Some(comma_list("$select", value)?);
     }

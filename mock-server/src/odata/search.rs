@@ -18,12 +18,7 @@ const MAX_DEPTH: usize = 100;
 /// for anything outside a quoted clause that is not `AND`, `OR` or a parenthesis,
 /// and for an unterminated or empty clause.
 pub fn parse_search(text: &str) -> Result<SearchExpr, ODataError> {
-    let mut parser = Parser {
-        text,
-        chars: text.chars().collect(),
-        at: 0,
-        depth: 0,
-    };
+    let mut parser = Parser { text, chars: text.chars().collect(), at: 0, depth: 0 };
     let expr = parser.parse_or()?;
     parser.skip_space();
     if parser.at < parser.chars.len() {
@@ -52,9 +47,7 @@ impl SearchExpr {
                         .iter()
                         .find(|s| s.eq_ignore_ascii_case(p))
                         .is_some_and(|canonical| property_matches(entity, canonical, &words)),
-                    None => searchable
-                        .iter()
-                        .any(|s| property_matches(entity, s, &words)),
+                    None => searchable.iter().any(|s| property_matches(entity, s, &words)),
                 }
             }
         }
@@ -73,9 +66,7 @@ impl SearchExpr {
                 a.collect_properties(out);
                 b.collect_properties(out);
             }
-            SearchExpr::Term {
-                property: Some(p), ..
-            } => out.push(p),
+            SearchExpr::Term { property: Some(p), .. } => out.push(p),
             SearchExpr::Term { property: None, .. } => {}
         }
     }
@@ -84,15 +75,11 @@ impl SearchExpr {
 fn property_matches(entity: &dyn Resolve, property: &str, words: &[String]) -> bool {
     let text_matches = |value: &str| {
         let have = tokens(value);
-        words
-            .iter()
-            .all(|w| have.iter().any(|t| t.starts_with(w.as_str())))
+        words.iter().all(|w| have.iter().any(|t| t.starts_with(w.as_str())))
     };
     match entity.property(property) {
         Some(serde_json::Value::String(s)) => text_matches(s),
-        Some(serde_json::Value::Array(items)) => {
-            items.iter().any(|i| i.as_str().is_some_and(text_matches))
-        }
+        Some(serde_json::Value::Array(items)) => items.iter().any(|i| i.as_str().is_some_and(text_matches)),
         _ => false,
     }
 }
@@ -100,10 +87,7 @@ fn property_matches(entity: &dyn Resolve, property: &str, words: &[String]) -> b
 /// Lowercased tokens split on everything that is not a letter or digit, which is
 /// how the directory indexes `mira.okafor@contoso.com` as `mira`, `okafor`, …
 fn tokens(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|t| !t.is_empty())
-        .map(str::to_lowercase)
-        .collect()
+    text.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()).map(str::to_lowercase).collect()
 }
 
 struct Parser<'t> {
@@ -138,10 +122,7 @@ impl Parser<'_> {
         let end = self.at + word.len();
         let matches = self.chars.len() >= end
             && self.chars[self.at..end].iter().copied().eq(word.chars())
-            && self
-                .chars
-                .get(end)
-                .is_none_or(|c| c.is_whitespace() || *c == '"' || *c == '(');
+            && self.chars.get(end).is_none_or(|c| c.is_whitespace() || *c == '"' || *c == '(');
         if matches {
             self.at = end;
         }
@@ -216,14 +197,10 @@ impl Parser<'_> {
             }
         }
         let term = match body.split_once(':') {
-            Some((p, t)) if is_property_name(p) => SearchExpr::Term {
-                property: Some(p.to_owned()),
-                text: t.trim().to_owned(),
-            },
-            _ => SearchExpr::Term {
-                property: None,
-                text: body.trim().to_owned(),
-            },
+            Some((p, t)) if is_property_name(p) => {
+                SearchExpr::Term { property: Some(p.to_owned()), text: t.trim().to_owned() }
+            }
+            _ => SearchExpr::Term { property: None, text: body.trim().to_owned() },
         };
         if matches!(&term, SearchExpr::Term { text, .. } if text.is_empty()) {
             return Err(ODataError::bad_request(format!(
@@ -237,9 +214,7 @@ impl Parser<'_> {
 
 fn is_property_name(s: &str) -> bool {
     let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 

@@ -59,7 +59,8 @@ async fn the_binary_serves_https_that_a_strict_rustls_client_trusts_via_the_ca_f
     assert!(ready["authority"].as_str().unwrap().starts_with("https://127.0.0.1:"));
     let http = tls_client(ready["ca_file"].as_str().unwrap());
     let token = token(&http, &ready).await;
-    let r = http.get(format!("{}/users", ready["graph_url"].as_str().unwrap())).bearer_auth(token).send().await.unwrap();
+    let r =
+        http.get(format!("{}/users", ready["graph_url"].as_str().unwrap())).bearer_auth(token).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert!(sigterm(&mut server.child).success());
 }
@@ -113,7 +114,10 @@ fn a_corrupt_state_file_refuses_the_start_and_is_left_untouched() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("is not valid graphbox state"), "{stderr}");
     assert!(stderr.contains("left untouched"), "{stderr}");
-    assert_eq!(std::fs::read(&state).unwrap(), b"{\"format\": \"graphbox-state\", \"version\": 1, \"tenants\": [{\"trunc");
+    assert_eq!(
+        std::fs::read(&state).unwrap(),
+        b"{\"format\": \"graphbox-state\", \"version\": 1, \"tenants\": [{\"trunc"
+    );
 }
 
 #[test]

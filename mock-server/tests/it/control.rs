@@ -10,7 +10,18 @@ async fn post_tenants_creates_an_isolated_tenant_with_the_ready_line_fields() {
     let r = env.send(env.http.post(format!("{}/tenants", env.mock.control_url()))).await;
     assert_eq!(r.status, 201);
     let info = r.json();
-    for field in ["authority", "graph_url", "tenant_id", "tenant_domain", "client_id", "client_secret", "admin_username", "admin_password", "ca_file", "control_url"] {
+    for field in [
+        "authority",
+        "graph_url",
+        "tenant_id",
+        "tenant_domain",
+        "client_id",
+        "client_secret",
+        "admin_username",
+        "admin_password",
+        "ca_file",
+        "control_url",
+    ] {
         assert!(info.get(field).is_some(), "{field} missing");
     }
     assert_ne!(info["tenant_id"], env.mock.tenant_id().to_string());
@@ -32,7 +43,10 @@ async fn state_round_trips_through_get_and_put() {
     let state_url = format!("{}/tenants/{}/state", env.mock.control_url(), env.mock.tenant_id());
     let saved: Value = env.http.get(&state_url).send().await.unwrap().json().await.unwrap();
     assert!(!saved.to_string().contains("Vk3#pL9!wQz2"), "passwords are stored hashed");
-    assert!(!saved.to_string().contains(env.mock.client_secret()) || saved["bootstrap"]["client_secret"] == env.mock.client_secret());
+    assert!(
+        !saved.to_string().contains(env.mock.client_secret())
+            || saved["bootstrap"]["client_secret"] == env.mock.client_secret()
+    );
     assert_eq!(env.delete(&format!("/users/{id}")).await.status, 204);
     let put = env.http.put(&state_url).json(&saved).send().await.unwrap();
     assert_eq!(put.status(), 200);
@@ -47,7 +61,13 @@ async fn reset_empties_the_tenant_but_keeps_its_id_and_credentials() {
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["tenant_id"], env.mock.tenant_id().to_string());
     assert_eq!(env.get(&format!("/users/{id}")).await.status, 404);
-    let token = crate::support::token_for(&env.http, &env.mock.token_url(), &env.mock.client_id().to_string(), env.mock.client_secret()).await;
+    let token = crate::support::token_for(
+        &env.http,
+        &env.mock.token_url(),
+        &env.mock.client_id().to_string(),
+        env.mock.client_secret(),
+    )
+    .await;
     assert_eq!(env.send(env.http.get(env.url("/users")).bearer_auth(token)).await.status, 200);
 }
 
@@ -86,6 +106,12 @@ async fn clock_advance_validates_its_body() {
 #[tokio::test]
 async fn an_unknown_tenant_is_not_created_by_accident() {
     let env = env().await;
-    let r = env.send(env.http.post(format!("{}/tenants/9f0d3c1e-aaaa-4bbb-8ccc-123456789abc/clock/advance", env.mock.control_url())).json(&json!({"seconds": 1}))).await;
+    let r = env
+        .send(
+            env.http
+                .post(format!("{}/tenants/9f0d3c1e-aaaa-4bbb-8ccc-123456789abc/clock/advance", env.mock.control_url()))
+                .json(&json!({"seconds": 1})),
+        )
+        .await;
     assert_eq!(r.status, 404);
 }

@@ -17,7 +17,11 @@ async fn every_error_kind_has_graphs_envelope_and_headers() {
         ("wrong_method", env.http.put(env.url("/users")).bearer_auth(&env.token).json(&json!({}))),
         (
             "malformed_json",
-            env.http.post(env.url("/users")).bearer_auth(&env.token).header("content-type", "application/json").body("{\"displayName\": "),
+            env.http
+                .post(env.url("/users"))
+                .bearer_auth(&env.token)
+                .header("content-type", "application/json")
+                .body("{\"displayName\": "),
         ),
         (
             "wrong_content_type",
@@ -25,7 +29,11 @@ async fn every_error_kind_has_graphs_envelope_and_headers() {
         ),
         (
             "body_too_large",
-            env.http.post(env.url("/users")).bearer_auth(&env.token).header("content-type", "application/json").body(huge),
+            env.http
+                .post(env.url("/users"))
+                .bearer_auth(&env.token)
+                .header("content-type", "application/json")
+                .body(huge),
         ),
     ];
     let mut seen = serde_json::Map::new();

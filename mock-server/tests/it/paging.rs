@@ -54,12 +54,11 @@ async fn a_2500_user_tenant_paged_with_top_999_returns_every_user_once() {
 async fn first_page_snapshot_with_next_link() {
     let env = env_with(Graphbox::builder().seed_users(many_users(5))).await;
     let r = env.get("/users?$top=2&$select=displayName").await;
-    let body = env.normalize(r.json());
-    insta::assert_json_snapshot!(body, { ".@odata.nextLink" => insta::dynamic_redaction(|v, _| {
-        let link = v.as_str().unwrap_or_default();
-        assert!(link.starts_with("http://graphbox.test/v1.0/users?$top=2&$select=displayName&$skiptoken="));
-        "[next link with $skiptoken]"
-    })});
+    let mut body = env.normalize(r.json());
+    let link = body["@odata.nextLink"].as_str().expect("a next link").to_owned();
+    assert!(link.starts_with("http://graphbox.test/v1.0/users?$top=2&$select=displayName&$skiptoken="), "{link}");
+    body["@odata.nextLink"] = Value::String("[next link with $skiptoken]".into());
+    insta::assert_json_snapshot!(body);
 }
 
 #[tokio::test]
@@ -84,6 +83,7 @@ async fn count_appears_only_on_the_first_page() {
     let first = env.get_eventual("/users?$top=2&$count=true").await.json();
     assert_eq!(first["@odata.count"], 6);
     let link = first["@odata.nextLink"].as_str().unwrap().to_owned();
-    let second = env.send(env.http.get(&link).bearer_auth(&env.token).header("ConsistencyLevel", "eventual")).await.json();
+    let second =
+        env.send(env.http.get(&link).bearer_auth(&env.token).header("ConsistencyLevel", "eventual")).await.json();
     assert!(second.get("@odata.count").is_none());
 }

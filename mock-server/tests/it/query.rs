@@ -7,7 +7,9 @@ use crate::support::{env, Env};
 
 async fn seeded() -> Env {
     let env = env().await;
-    for (local, name) in [("alice", "Alice Adams"), ("bob", "Bob Brown"), ("carol", "Carol Clark"), ("dave", "Dave Dunn")] {
+    for (local, name) in
+        [("alice", "Alice Adams"), ("bob", "Bob Brown"), ("carol", "Carol Clark"), ("dave", "Dave Dunn")]
+    {
         env.create_user(local, name).await;
     }
     env
@@ -48,7 +50,9 @@ async fn filter_values_parse_the_same_in_both_client_encodings() {
 #[tokio::test]
 async fn filter_eq_or_in_and_parentheses_combine() {
     let env = seeded().await;
-    let r = env.get("/users?$filter=(displayName eq 'Alice Adams' or displayName eq 'Bob Brown') and accountEnabled eq true").await;
+    let r = env
+        .get("/users?$filter=(displayName eq 'Alice Adams' or displayName eq 'Bob Brown') and accountEnabled eq true")
+        .await;
     assert_eq!(names(&r), ["Alice Adams", "Bob Brown"]);
     let r = env.get("/users?$filter=displayName in ('Carol Clark', 'Dave Dunn')").await;
     assert_eq!(names(&r), ["Carol Clark", "Dave Dunn"]);
@@ -65,7 +69,10 @@ async fn filter_on_userprincipalname_with_a_quote_escape() {
 #[tokio::test]
 async fn filter_any_over_proxy_addresses() {
     let env = seeded().await;
-    let id = env.get("/users?$filter=displayName eq 'Carol Clark'").await.json()["value"][0]["id"].as_str().unwrap().to_owned();
+    let id = env.get("/users?$filter=displayName eq 'Carol Clark'").await.json()["value"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     env.patch(&format!("/users/{id}"), &serde_json::json!({"mail": "carol@example.com"})).await;
     let r = env.get("/users?$filter=proxyAddresses/any(p:startswith(p,'smtp:carol@'))").await;
     assert_eq!(r.status, 200, "{}", r.text);

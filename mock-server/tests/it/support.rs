@@ -5,29 +5,29 @@ use graphbox_mock::Graphbox;
 use serde_json::{json, Value};
 
 /// A fixed instant for frozen tenant clocks, so snapshots are byte-stable.
-pub fn frozen_instant() -> time::OffsetDateTime {
+pub(crate) fn frozen_instant() -> time::OffsetDateTime {
     time::macros::datetime!(2026-03-02 10:00:00 UTC)
 }
 
-pub struct Env {
-    pub mock: Graphbox,
-    pub http: reqwest::Client,
-    pub token: String,
+pub(crate) struct Env {
+    pub(crate) mock: Graphbox,
+    pub(crate) http: reqwest::Client,
+    pub(crate) token: String,
 }
 
 /// A plain-HTTP mock with a frozen clock and fixed seed, and a bootstrap token.
-pub async fn env() -> Env {
+pub(crate) async fn env() -> Env {
     env_with(Graphbox::builder()).await
 }
 
-pub async fn env_with(builder: graphbox_mock::GraphboxBuilder) -> Env {
+pub(crate) async fn env_with(builder: graphbox_mock::GraphboxBuilder) -> Env {
     let mock = builder.plain_http().seed(7).frozen_clock(frozen_instant()).start().await.expect("mock starts");
     let http = reqwest::Client::new();
     let token = token_for(&http, &mock.token_url(), &mock.client_id().to_string(), mock.client_secret()).await;
     Env { mock, http, token }
 }
 
-pub async fn token_for(http: &reqwest::Client, token_url: &str, client_id: &str, secret: &str) -> String {
+pub(crate) async fn token_for(http: &reqwest::Client, token_url: &str, client_id: &str, secret: &str) -> String {
     let res = http
         .post(token_url)
         .form(&[
@@ -46,33 +46,33 @@ pub async fn token_for(http: &reqwest::Client, token_url: &str, client_id: &str,
 
 /// A response reduced to what tests look at.
 #[derive(Debug)]
-pub struct Reply {
-    pub status: u16,
-    pub headers: reqwest::header::HeaderMap,
-    pub text: String,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) text: String,
 }
 
 impl Reply {
-    pub fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
     }
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
-    pub fn error_code(&self) -> String {
+    pub(crate) fn error_code(&self) -> String {
         self.json()["error"]["code"].as_str().unwrap_or_default().to_owned()
     }
-    pub fn error_message(&self) -> String {
+    pub(crate) fn error_message(&self) -> String {
         self.json()["error"]["message"].as_str().unwrap_or_default().to_owned()
     }
 }
 
 impl Env {
-    pub fn url(&self, path_and_query: &str) -> String {
+    pub(crate) fn url(&self, path_and_query: &str) -> String {
         format!("{}{}", self.mock.graph_url(), path_and_query)
     }
 
-    pub async fn send(&self, req: reqwest::RequestBuilder) -> Reply {
+    pub(crate) async fn send(&self, req: reqwest::RequestBuilder) -> Reply {
         let res = req.send().await.expect("request sent");
         let status = res.status().as_u16();
         let headers = res.headers().clone();
@@ -80,48 +80,50 @@ impl Env {
         Reply { status, headers, text }
     }
 
-    pub async fn get(&self, path: &str) -> Reply {
+    pub(crate) async fn get(&self, path: &str) -> Reply {
         self.send(self.http.get(self.url(path)).bearer_auth(&self.token)).await
     }
 
     /// A GET with `ConsistencyLevel: eventual` (advanced queries).
-    pub async fn get_eventual(&self, path: &str) -> Reply {
+    pub(crate) async fn get_eventual(&self, path: &str) -> Reply {
         self.send(self.http.get(self.url(path)).bearer_auth(&self.token).header("ConsistencyLevel", "eventual")).await
     }
 
-    pub async fn post(&self, path: &str, body: &Value) -> Reply {
+    pub(crate) async fn post(&self, path: &str, body: &Value) -> Reply {
         self.send(self.http.post(self.url(path)).bearer_auth(&self.token).json(body)).await
     }
 
-    pub async fn patch(&self, path: &str, body: &Value) -> Reply {
+    pub(crate) async fn patch(&self, path: &str, body: &Value) -> Reply {
         self.send(self.http.patch(self.url(path)).bearer_auth(&self.token).json(body)).await
     }
 
-    pub async fn delete(&self, path: &str) -> Reply {
+    pub(crate) async fn delete(&self, path: &str) -> Reply {
         self.send(self.http.delete(self.url(path)).bearer_auth(&self.token)).await
     }
 
-    pub fn upn(&self, local: &str) -> String {
+    pub(crate) fn upn(&self, local: &str) -> String {
         format!("{local}@{}", self.mock.tenant_domain())
     }
 
     /// Create a user and return its id.
-    pub async fn create_user(&self, local: &str, display_name: &str) -> String {
+    pub(crate) async fn create_user(&self, local: &str, display_name: &str) -> String {
         let r = self.post("/users", &new_user(&self.upn(local), display_name)).await;
         assert_eq!(r.status, 201, "{}", r.text);
         r.json()["id"].as_str().expect("id").to_owned()
     }
 
     /// Replace this server's authority with a fixed one, for snapshots.
-    pub fn normalize(&self, v: Value) -> Value {
+    pub(crate) fn normalize(&self, v: Value) -> Value {
         let text = serde_json::to_string(&v).expect("serializes");
-        let text = text.replace(self.mock.authority(), "http://graphbox.test").replace(self.mock.tenant_domain(), "tenant.test");
+        let text = text
+            .replace(self.mock.authority(), "http://graphbox.test")
+            .replace(self.mock.tenant_domain(), "tenant.test");
         serde_json::from_str(&text).expect("still JSON")
     }
 }
 
 /// A valid `POST /users` body.
-pub fn new_user(upn: &str, display_name: &str) -> Value {
+pub(crate) fn new_user(upn: &str, display_name: &str) -> Value {
     let nickname: String = upn.split('@').next().unwrap_or("u").chars().filter(char::is_ascii_alphanumeric).collect();
     json!({
         "accountEnabled": true,

@@ -109,7 +109,10 @@ async fn concurrent_creates_of_one_upn_give_one_201_and_49_refusals() {
         match r.status {
             201 => created += 1,
             400 => {
-                assert_eq!(r.error_message(), "Another object with the same value for property userPrincipalName already exists.");
+                assert_eq!(
+                    r.error_message(),
+                    "Another object with the same value for property userPrincipalName already exists."
+                );
                 refused += 1;
             }
             other => panic!("unexpected {other}: {}", r.text),

@@ -31,37 +31,20 @@ impl FilterSchema for Users {
             ("otherMails", string_collection()),
             (
                 "assignedLicenses",
-                EdmType::Collection(Box::new(EdmType::Complex(
-                    "microsoft.graph.assignedLicense".into(),
-                ))),
+                EdmType::Collection(Box::new(EdmType::Complex("microsoft.graph.assignedLicense".into()))),
             ),
-            (
-                "passwordProfile",
-                EdmType::Complex("microsoft.graph.passwordProfile".into()),
-            ),
-            (
-                "employeeOrgData",
-                EdmType::Complex("microsoft.graph.employeeOrgData".into()),
-            ),
+            ("passwordProfile", EdmType::Complex("microsoft.graph.passwordProfile".into())),
+            ("employeeOrgData", EdmType::Complex("microsoft.graph.employeeOrgData".into())),
         ];
-        table
-            .into_iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        table.into_iter().find(|(n, _)| n.eq_ignore_ascii_case(name))
     }
 
     fn member(&self, complex_type: &str, name: &str) -> Option<(&str, EdmType)> {
         let table = [
             ("microsoft.graph.assignedLicense", "skuId", EdmType::Guid),
-            (
-                "microsoft.graph.employeeOrgData",
-                "division",
-                EdmType::String,
-            ),
+            ("microsoft.graph.employeeOrgData", "division", EdmType::String),
         ];
-        table
-            .into_iter()
-            .find(|(t, n, _)| *t == complex_type && n.eq_ignore_ascii_case(name))
-            .map(|(_, n, ty)| (n, ty))
+        table.into_iter().find(|(t, n, _)| *t == complex_type && n.eq_ignore_ascii_case(name)).map(|(_, n, ty)| (n, ty))
     }
 
     fn support(&self, property: &str, op: FilterOp) -> Support {
@@ -121,10 +104,7 @@ fn supported_filters_are_classified_like_the_directory_does() {
         ("proxyAddresses/any(p:p eq 'SMTP:x')", Default),
         ("NOT(proxyAddresses/any(p:p eq 'x'))", Advanced),
         ("proxyAddresses/any(p:endswith(p,'@x.com'))", Advanced),
-        (
-            "assignedLicenses/any(x:x/skuId eq 6fd2c87f-b296-42f0-b197-1e91e994b900)",
-            Default,
-        ),
+        ("assignedLicenses/any(x:x/skuId eq 6fd2c87f-b296-42f0-b197-1e91e994b900)", Default),
         ("assignedLicenses/any()", Default),
         ("employeeOrgData/division eq 'x'", Advanced),
         ("'Mira' eq displayName", Default),
@@ -201,9 +181,11 @@ fn refusals_carry_graphs_code_and_words() {
 
 #[test]
 fn canonicalize_respells_properties_and_members_but_not_variables() {
-    let expr = parse_filter("DISPLAYNAME eq 'x' and assignedlicenses/any(L: L/SKUID eq 6fd2c87f-b296-42f0-b197-1e91e994b900)")
-        .expect("parses");
-    let want = parse_filter("displayName eq 'x' and assignedLicenses/any(L: L/skuId eq 6fd2c87f-b296-42f0-b197-1e91e994b900)")
-        .expect("parses");
+    let expr =
+        parse_filter("DISPLAYNAME eq 'x' and assignedlicenses/any(L: L/SKUID eq 6fd2c87f-b296-42f0-b197-1e91e994b900)")
+            .expect("parses");
+    let want =
+        parse_filter("displayName eq 'x' and assignedLicenses/any(L: L/skuId eq 6fd2c87f-b296-42f0-b197-1e91e994b900)")
+            .expect("parses");
     assert_eq!(canonicalize(&expr, &Users), want);
 }

@@ -75,9 +75,7 @@ pub(crate) fn tokenize(text: &str) -> Result<Vec<Spanned>, LexError> {
             lex_string(&chars, i)?
         } else if let Some(found) = lex_guid(&chars, i) {
             found
-        } else if c.is_ascii_digit()
-            || (c == '-' && chars.get(i + 1).is_some_and(char::is_ascii_digit))
-        {
+        } else if c.is_ascii_digit() || (c == '-' && chars.get(i + 1).is_some_and(char::is_ascii_digit)) {
             lex_number_or_date(&chars, i)?
         } else if c.is_ascii_alphabetic() || c == '_' {
             let end = scan(&chars, i, |c| c.is_ascii_alphanumeric() || c == '_');
@@ -146,10 +144,7 @@ fn lex_guid(chars: &[char], start: usize) -> Option<(Token, usize)> {
         }
     }
     // `…-0123456789abX` is not a GUID followed by an identifier: it is nothing.
-    if chars
-        .get(i)
-        .is_some_and(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-    {
+    if chars.get(i).is_some_and(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-') {
         return None;
     }
     let text: String = chars[start..i].iter().collect();
@@ -163,9 +158,7 @@ fn lex_number_or_date(chars: &[char], start: usize) -> Result<(Token, usize), Le
     let digits_end = scan(chars, start, |c| c.is_ascii_digit());
     let looks_like_date = digits_end - start == 4 && chars.get(digits_end) == Some(&'-');
     if looks_like_date {
-        let end = scan(chars, start, |c| {
-            c.is_ascii_alphanumeric() || matches!(c, '-' | ':' | '.' | '+')
-        });
+        let end = scan(chars, start, |c| c.is_ascii_alphanumeric() || matches!(c, '-' | ':' | '.' | '+'));
         let text: String = chars[start..end].iter().collect();
         let instant = parse_instant(&text).ok_or(LexError::BadLiteral { pos: start })?;
         return Ok((Token::Literal(Literal::DateTime(instant)), end));
@@ -187,35 +180,21 @@ fn lex_number_or_date(chars: &[char], start: usize) -> Result<(Token, usize), Le
         }
     }
     // OData's type suffixes (`5L`, `1.5d`, `1.5m`) are accepted and ignored.
-    if matches!(
-        chars.get(end),
-        Some('L' | 'l' | 'd' | 'D' | 'm' | 'M' | 'f' | 'F')
-    ) {
+    if matches!(chars.get(end), Some('L' | 'l' | 'd' | 'D' | 'm' | 'M' | 'f' | 'F')) {
         end += 1;
     }
-    if chars
-        .get(end)
-        .is_some_and(|c| c.is_ascii_alphanumeric() || *c == '_')
-    {
+    if chars.get(end).is_some_and(|c| c.is_ascii_alphanumeric() || *c == '_') {
         return Err(LexError::BadLiteral { pos: start });
     }
-    let text: String = chars[start..end]
-        .iter()
-        .filter(|c| !matches!(c, 'L' | 'l' | 'd' | 'D' | 'm' | 'M' | 'f' | 'F'))
-        .collect();
+    let text: String =
+        chars[start..end].iter().filter(|c| !matches!(c, 'L' | 'l' | 'd' | 'D' | 'm' | 'M' | 'f' | 'F')).collect();
     let literal = if is_float {
-        Literal::Float(
-            text.parse()
-                .map_err(|_| LexError::BadLiteral { pos: start })?,
-        )
+        Literal::Float(text.parse().map_err(|_| LexError::BadLiteral { pos: start })?)
     } else {
         match text.parse::<i64>() {
             Ok(n) => Literal::Int(n),
             // Too big for Int64: OData promotes such literals to Decimal/Double.
-            Err(_) => Literal::Float(
-                text.parse()
-                    .map_err(|_| LexError::BadLiteral { pos: start })?,
-            ),
+            Err(_) => Literal::Float(text.parse().map_err(|_| LexError::BadLiteral { pos: start })?),
         }
     };
     Ok((Token::Literal(literal), end))
@@ -243,11 +222,7 @@ mod tests {
     use uuid::uuid;
 
     fn kinds(text: &str) -> Vec<Token> {
-        tokenize(text)
-            .expect("valid")
-            .into_iter()
-            .map(|s| s.token)
-            .collect()
+        tokenize(text).expect("valid").into_iter().map(|s| s.token).collect()
     }
 
     fn lit(l: Literal) -> Token {
@@ -269,26 +244,11 @@ mod tests {
             ("true", lit(Literal::Bool(true))),
             ("false", lit(Literal::Bool(false))),
             ("True", Token::Ident("True".into())),
-            (
-                "3c9e8a71-2b4d-4f60-a8e5-7d1c0b9e2f34",
-                lit(Literal::Guid(uuid!("3c9e8a71-2b4d-4f60-a8e5-7d1c0b9e2f34"))),
-            ),
-            (
-                "ABCDEF01-2b4d-4f60-a8e5-7d1c0b9e2f34",
-                lit(Literal::Guid(uuid!("abcdef01-2b4d-4f60-a8e5-7d1c0b9e2f34"))),
-            ),
-            (
-                "2026-03-02T10:00:00Z",
-                lit(Literal::DateTime(datetime!(2026-03-02 10:00:00 UTC))),
-            ),
-            (
-                "2026-03-02T10:00Z",
-                lit(Literal::DateTime(datetime!(2026-03-02 10:00:00 UTC))),
-            ),
-            (
-                "2026-03-02T10:00:00.5+01:00",
-                lit(Literal::DateTime(datetime!(2026-03-02 10:00:00.5 +01:00))),
-            ),
+            ("3c9e8a71-2b4d-4f60-a8e5-7d1c0b9e2f34", lit(Literal::Guid(uuid!("3c9e8a71-2b4d-4f60-a8e5-7d1c0b9e2f34")))),
+            ("ABCDEF01-2b4d-4f60-a8e5-7d1c0b9e2f34", lit(Literal::Guid(uuid!("abcdef01-2b4d-4f60-a8e5-7d1c0b9e2f34")))),
+            ("2026-03-02T10:00:00Z", lit(Literal::DateTime(datetime!(2026-03-02 10:00:00 UTC)))),
+            ("2026-03-02T10:00Z", lit(Literal::DateTime(datetime!(2026-03-02 10:00:00 UTC)))),
+            ("2026-03-02T10:00:00.5+01:00", lit(Literal::DateTime(datetime!(2026-03-02 10:00:00.5 +01:00)))),
             ("assignedLicenses", Token::Ident("assignedLicenses".into())),
         ];
         for (text, want) in cases {

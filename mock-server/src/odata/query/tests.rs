@@ -24,34 +24,16 @@ fn every_option_is_parsed_and_raw_keeps_request_order() {
     assert_eq!(
         q.orderby,
         vec![
-            OrderBy {
-                property: PropertyPath(strings(&["displayName"])),
-                descending: true
-            },
-            OrderBy {
-                property: PropertyPath(strings(&["mail"])),
-                descending: false
-            },
+            OrderBy { property: PropertyPath(strings(&["displayName"])), descending: true },
+            OrderBy { property: PropertyPath(strings(&["mail"])), descending: false },
         ]
     );
-    assert_eq!(
-        q.search,
-        Some(SearchExpr::Term {
-            property: Some("displayName".into()),
-            text: "mir".into()
-        })
-    );
+    assert_eq!(q.search, Some(SearchExpr::Term { property: Some("displayName".into()), text: "mir".into() }));
     assert_eq!(
         q.expand,
         vec![
-            ExpandItem {
-                property: "manager".into(),
-                select: Some(strings(&["id", "displayName"]))
-            },
-            ExpandItem {
-                property: "memberOf".into(),
-                select: None
-            },
+            ExpandItem { property: "manager".into(), select: Some(strings(&["id", "displayName"])) },
+            ExpandItem { property: "memberOf".into(), select: None },
         ]
     );
     assert_eq!(
@@ -85,9 +67,7 @@ fn every_option_is_parsed_and_raw_keeps_request_order() {
 
 #[test]
 fn javascript_and_python_encodings_parse_identically() {
-    let js = parse(
-        "$filter=startswith(displayName,'Mira%20O')%20and%20id%20in%20('a','b')&$select=id,mail",
-    );
+    let js = parse("$filter=startswith(displayName,'Mira%20O')%20and%20id%20in%20('a','b')&$select=id,mail");
     let python = parse(
         "%24filter=startswith%28displayName%2C%27Mira+O%27%29+and+id+in+%28%27a%27%2C%27b%27%29&%24select=id%2Cmail",
     );
@@ -99,22 +79,13 @@ fn javascript_and_python_encodings_parse_identically() {
 fn option_names_match_ignoring_case_and_plus_survives_when_encoded() {
     let q = parse("$Filter=mail%20eq%20'a%2Bb@x.com'&$TOP=1");
     assert_eq!(q.top, Some(1));
-    assert_eq!(
-        q.raw[0],
-        ("$Filter".to_owned(), "mail eq 'a+b@x.com'".to_owned())
-    );
+    assert_eq!(q.raw[0], ("$Filter".to_owned(), "mail eq 'a+b@x.com'".to_owned()));
 }
 
 #[test]
 fn empty_pairs_and_custom_options_are_harmless() {
     let q = parse("&&foo&bar=1&&");
-    assert_eq!(
-        q.raw,
-        vec![
-            ("foo".to_owned(), String::new()),
-            ("bar".to_owned(), "1".to_owned())
-        ]
-    );
+    assert_eq!(q.raw, vec![("foo".to_owned(), String::new()), ("bar".to_owned(), "1".to_owned())]);
     assert_eq!(parse(""), QueryOptions::default());
 }
 
@@ -138,11 +109,7 @@ fn refusals_use_graphs_words() {
         ("$format=xml", "The query option $format with value 'xml' is not supported."),
     ];
     for (raw, message) in cases {
-        assert_eq!(
-            parse_query(raw),
-            Err(ODataError::bad_request(message)),
-            "{raw}"
-        );
+        assert_eq!(parse_query(raw), Err(ODataError::bad_request(message)), "{raw}");
     }
 }
 
@@ -194,10 +161,6 @@ fn malformed_queries_are_bad_requests_not_panics() {
     for raw in cases {
         let result = parse_query(raw);
         assert!(result.is_err(), "{raw} → {result:?}");
-        assert_eq!(
-            result.expect_err("checked").code,
-            ErrorCode::BadRequest,
-            "{raw}"
-        );
+        assert_eq!(result.expect_err("checked").code, ErrorCode::BadRequest, "{raw}");
     }
 }
