@@ -46,4 +46,6 @@ mod server;
 mod state;
 mod tenant;
 
+pub use keys::KeyError;
 pub use server::{Graphbox, GraphboxBuilder, ReadyInfo, StartError};
+pub use state::StateError;
