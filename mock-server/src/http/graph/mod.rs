@@ -1,0 +1,199 @@
+//! Microsoft Graph v1.0: authenticate, parse the OData path and query, route to
+//! an operation, authorize it, run it against the tenant, shape the answer.
+
+use std::sync::Arc;
+
+use http::Response;
+use serde_json::{Map, Value};
+
+mod directory;
+mod users;
+
+use super::response::{self, Body};
+use super::{Inbound, Server};
+use crate::error::ApiError;
+use crate::identity::Principal;
+use crate::odata::{parse_path, parse_query, KeyArg, Literal, QueryOptions, Segment};
+use crate::tenant::{LoggedRequest, Tenant};
+
+/// Entity sets of Graph v1.0 that graphbox does not serve yet: they answer
+/// 501 rather than pretending the segment does not exist.
+const NOT_YET_MODELLED: &[&str] = &[
+    "organization",
+    "applications",
+    "servicePrincipals",
+    "groups",
+    "domains",
+    "directoryRoles",
+    "directoryRoleTemplates",
+    "roleManagement",
+    "oauth2PermissionGrants",
+    "subscribedSkus",
+    "directoryObjects",
+    "me",
+    "$batch",
+];
+
+/// What a Graph operation produced.
+#[derive(Debug)]
+pub(super) enum Reply {
+    Json { status: u16, body: Value, location: Option<String> },
+    Text(String),
+    NoContent,
+}
+
+/// Facts about the request the handlers need.
+pub(super) struct Ctx<'a> {
+    pub(super) req: &'a Inbound,
+    pub(super) graph_url: String,
+    pub(super) principal: Arc<Principal>,
+    pub(super) tenant: Arc<Tenant>,
+}
+
+pub(crate) fn handle(server: &Server, req: &Inbound, rest: &str) -> Response<Body> {
+    let auth = server.validator.authenticate(req.header("authorization"), &server.tenants);
+    let (principal, tenant) = match auth {
+        Ok(pt) => pt,
+        Err(e) => return response::graph_error(&e, &req.correlation(crate::clock::system_now())),
+    };
+    let now = tenant.clock.now();
+    let c = req.correlation(now);
+    let ctx = Ctx { req, graph_url: format!("{}/v1.0", req.authority), principal, tenant };
+    let result = dispatch(&ctx, rest);
+    let (status, response) = match result {
+        Ok(Reply::Json { status, body, location }) => {
+            (status, response::graph_json(status, &body, &c, location.as_deref()))
+        }
+        Ok(Reply::Text(t)) => (200, response::graph_text(200, t, &c)),
+        Ok(Reply::NoContent) => (204, response::no_content(&c)),
+        Err(e) => (e.status, response::graph_error(&e, &c)),
+    };
+    ctx.tenant.log_request(LoggedRequest {
+        request_id: req.request_id,
+        time: now,
+        method: req.method.to_string(),
+        path: req.path.clone(),
+        status,
+        client_id: Some(ctx.principal.app_id),
+    });
+    response
+}
+
+fn dispatch(ctx: &Ctx<'_>, rest: &str) -> Result<Reply, ApiError> {
+    let path = parse_path(if rest.is_empty() { "/" } else { rest })?;
+    let opts = parse_query(&ctx.req.query)?;
+    let segs = path.segments.as_slice();
+    let method = &ctx.req.method;
+    let Some(Segment::Identifier(first)) = segs.first() else {
+        return match segs.first() {
+            None => Err(ApiError::bad_request("The request URI must name a resource, e.g. /v1.0/users.")),
+            Some(s) => Err(ApiError::unknown_segment(&segment_text(s))),
+        };
+    };
+    match first.as_str() {
+        "users" => users::users(ctx, &segs[1..], &opts, method),
+        "directory" => directory::directory(ctx, &segs[1..], &opts, method),
+        other if NOT_YET_MODELLED.contains(&other) => Err(ApiError::new(
+            501,
+            "NotImplemented",
+            format!("graphbox does not model '/{other}' yet; see the fidelity notes in the README."),
+        )),
+        other => Err(ApiError::unknown_segment(other)),
+    }
+}
+
+pub(super) fn segment_text(s: &Segment) -> String {
+    match s {
+        Segment::Identifier(s) | Segment::Cast(s) => s.clone(),
+        Segment::Parens(_) => "(…)".to_owned(),
+        Segment::Count => "$count".to_owned(),
+        Segment::Ref => "$ref".to_owned(),
+        Segment::Value => "$value".to_owned(),
+        Segment::Batch => "$batch".to_owned(),
+        Segment::Metadata => "$metadata".to_owned(),
+    }
+}
+
+pub(super) fn is_eventual(req: &Inbound) -> bool {
+    req.header("consistencylevel").is_some_and(|v| v.trim().eq_ignore_ascii_case("eventual"))
+}
+
+/// Parse a JSON object body; Graph answers one message for every way this fails.
+pub(super) fn json_body(req: &Inbound) -> Result<Map<String, Value>, ApiError> {
+    let is_json = req
+        .header("content-type")
+        .map(|ct| ct.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json"))
+        .unwrap_or(false);
+    if !is_json {
+        return Err(ApiError::unreadable_json());
+    }
+    match serde_json::from_slice::<Value>(&req.body) {
+        Ok(Value::Object(m)) => Ok(m),
+        _ => Err(ApiError::unreadable_json()),
+    }
+}
+
+/// Options that make no sense on a single-entity read.
+pub(super) fn reject_collection_options(opts: &QueryOptions) -> Result<(), ApiError> {
+    if opts.filter.is_some() || opts.top.is_some() || !opts.orderby.is_empty() || opts.search.is_some() {
+        return Err(ApiError::bad_request(
+            "The query specified in the URI is not valid. Query options $filter, $top, $orderby and $search apply to collections only.",
+        ));
+    }
+    Ok(())
+}
+
+/// The key of `users/{key}` or `users('{key}')`.
+pub(super) fn key_of(segs: &[Segment]) -> Option<(String, &[Segment])> {
+    match segs {
+        [Segment::Parens(args), rest @ ..] => match args.as_slice() {
+            [KeyArg { name: None, value: Literal::String(s) }] => Some((s.clone(), rest)),
+            [KeyArg { name: None, value: Literal::Guid(g) }] => Some((g.to_string(), rest)),
+            _ => None,
+        },
+        [Segment::Identifier(k), rest @ ..] => Some((k.clone(), rest)),
+        _ => None,
+    }
+}
+
+pub(super) fn context_for(graph_url: &str, set: &str, selected: Option<&[&str]>) -> String {
+    match selected {
+        Some(names) => format!("{graph_url}/$metadata#{set}({})", names.join(",")),
+        None => format!("{graph_url}/$metadata#{set}"),
+    }
+}
+
+/// The next page's absolute URL: the original query options, percent-encoded
+/// (`%20`, never `+`), with the new `$skiptoken` (reference/clients.md item 24).
+pub(super) fn next_link(graph_url: &str, set: &str, opts: &QueryOptions, skiptoken: &str) -> String {
+    use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+    const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'$');
+    let mut q = String::new();
+    for (k, v) in &opts.raw {
+        if k.eq_ignore_ascii_case("$skiptoken") {
+            continue;
+        }
+        if !q.is_empty() {
+            q.push('&');
+        }
+        q.push_str(&utf8_percent_encode(k, QUERY_VALUE).to_string());
+        q.push('=');
+        q.push_str(&utf8_percent_encode(v, QUERY_VALUE).to_string());
+    }
+    if !q.is_empty() {
+        q.push('&');
+    }
+    q.push_str("$skiptoken=");
+    q.push_str(&utf8_percent_encode(skiptoken, QUERY_VALUE).to_string());
+    format!("{graph_url}/{set}?{q}")
+}
+
+/// `annotations` first, then the entity's properties, as Graph orders them.
+pub(super) fn annotated(annotations: &[(&str, String)], properties: Map<String, Value>) -> Map<String, Value> {
+    let mut out = Map::with_capacity(annotations.len() + properties.len());
+    for (k, v) in annotations {
+        out.insert((*k).to_owned(), Value::String(v.clone()));
+    }
+    out.extend(properties);
+    out
+}

@@ -1,0 +1,140 @@
+//! `/users`: list, create, `$count`, and one user by id or UPN.
+
+use http::Method;
+use serde_json::{Map, Value};
+
+use super::{
+    annotated, context_for, is_eventual, json_body, key_of, next_link, reject_collection_options, segment_text, Ctx,
+    Reply,
+};
+use crate::directory::query::{projection_for, ListPlan, DIRECTORY_PAGING};
+use crate::directory::record::Projection;
+use crate::directory::users::USER;
+use crate::error::ApiError;
+use crate::odata::{QueryOptions, Segment};
+
+pub(super) fn users(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, method: &Method) -> Result<Reply, ApiError> {
+    match segs {
+        [] => match *method {
+            Method::GET => {
+                crate::authz::check(&ctx.principal, "users.list")?;
+                list_users(ctx, opts)
+            }
+            Method::POST => {
+                crate::authz::check(&ctx.principal, "users.create")?;
+                create_user(ctx)
+            }
+            _ => Err(ApiError::method_not_allowed()),
+        },
+        [Segment::Count] => {
+            if *method != Method::GET {
+                return Err(ApiError::method_not_allowed());
+            }
+            crate::authz::check(&ctx.principal, "users.count")?;
+            if !is_eventual(ctx.req) {
+                return Err(ApiError::request_bad_request("$count is not currently supported."));
+            }
+            let mut count_opts = opts.clone();
+            count_opts.count = Some(true);
+            let plan = ListPlan::new(&USER, &count_opts, true, DIRECTORY_PAGING)?;
+            let dir = ctx.tenant.read();
+            Ok(Reply::Text(plan.count(&dir.users).to_string()))
+        }
+        [Segment::Identifier(name), Segment::Parens(args)] if name == "delta" && args.is_empty() => Err(ApiError::new(
+            501,
+            "NotImplemented",
+            "graphbox does not model /users/delta yet; see the fidelity notes in the README.",
+        )),
+        _ => {
+            let Some((key, rest)) = key_of(segs) else {
+                return Err(ApiError::unknown_segment(&segs.first().map(segment_text).unwrap_or_default()));
+            };
+            match rest {
+                [] => user_item(ctx, &key, opts, method),
+                [Segment::Identifier(nav), ..]
+                    if matches!(
+                        nav.as_str(),
+                        "manager" | "memberOf" | "directReports" | "licenseDetails" | "assignLicense"
+                    ) =>
+                {
+                    Err(ApiError::new(
+                        501,
+                        "NotImplemented",
+                        format!(
+                            "graphbox does not model /users/{{id}}/{nav} yet; see the fidelity notes in the README."
+                        ),
+                    ))
+                }
+                [s, ..] => Err(ApiError::unknown_segment(&segment_text(s))),
+            }
+        }
+    }
+}
+
+fn list_users(ctx: &Ctx<'_>, opts: &QueryOptions) -> Result<Reply, ApiError> {
+    let plan = ListPlan::new(&USER, opts, is_eventual(ctx.req), DIRECTORY_PAGING)?;
+    let page = {
+        let dir = ctx.tenant.read();
+        plan.run(&dir.users)
+    };
+    let mut body = Map::new();
+    body.insert("@odata.context".into(), Value::String(context_for(&ctx.graph_url, "users", plan.selected.as_deref())));
+    if let Some(n) = page.count {
+        body.insert("@odata.count".into(), Value::from(n));
+    }
+    if let Some(token) = page.next_skiptoken {
+        body.insert("@odata.nextLink".into(), Value::String(next_link(&ctx.graph_url, "users", opts, &token)));
+    }
+    body.insert("value".into(), Value::Array(page.items.into_iter().map(Value::Object).collect()));
+    Ok(Reply::Json { status: 200, body: Value::Object(body), location: None })
+}
+
+fn create_user(ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
+    let body = json_body(ctx.req)?;
+    let now = ctx.tenant.clock.now();
+    let mut dir = ctx.tenant.write();
+    let id = dir.create_user(&body, now)?;
+    let out = dir.users[&id].project(&USER, &Projection::default_set(&USER));
+    drop(dir);
+    let out = annotated(&[("@odata.context", format!("{}/$metadata#users/$entity", ctx.graph_url))], out);
+    let location = format!("{}/directoryObjects/{id}/Microsoft.DirectoryServices.User", ctx.graph_url);
+    Ok(Reply::Json { status: 201, body: Value::Object(out), location: Some(location) })
+}
+
+fn user_item(ctx: &Ctx<'_>, key: &str, opts: &QueryOptions, method: &Method) -> Result<Reply, ApiError> {
+    match *method {
+        Method::GET => {
+            crate::authz::check(&ctx.principal, "users.get")?;
+            reject_collection_options(opts)?;
+            let (projection, selected) = projection_for(&USER, opts.select.as_ref())?;
+            let dir = ctx.tenant.read();
+            let id = dir.find_user(key).ok_or_else(|| ApiError::not_found(key))?;
+            let out = dir.users[&id].project(&USER, &projection);
+            drop(dir);
+            let context = match &selected {
+                Some(names) => format!("{}/$metadata#users({})/$entity", ctx.graph_url, names.join(",")),
+                None => format!("{}/$metadata#users/$entity", ctx.graph_url),
+            };
+            let out = annotated(&[("@odata.context", context)], out);
+            Ok(Reply::Json { status: 200, body: Value::Object(out), location: None })
+        }
+        Method::PATCH => {
+            crate::authz::check(&ctx.principal, "users.update")?;
+            let body = json_body(ctx.req)?;
+            let now = ctx.tenant.clock.now();
+            let mut dir = ctx.tenant.write();
+            let id = dir.find_user(key).ok_or_else(|| ApiError::not_found(key))?;
+            dir.update_user(id, &body, now)?;
+            Ok(Reply::NoContent)
+        }
+        Method::DELETE => {
+            crate::authz::check(&ctx.principal, "users.delete")?;
+            let now = ctx.tenant.clock.now();
+            let mut dir = ctx.tenant.write();
+            let id = dir.find_user(key).ok_or_else(|| ApiError::not_found(key))?;
+            dir.delete_user(id, now)?;
+            Ok(Reply::NoContent)
+        }
+        _ => Err(ApiError::method_not_allowed()),
+    }
+}
