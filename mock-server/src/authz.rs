@@ -14,17 +14,63 @@ use crate::identity::Principal;
 /// Operations the mock serves that the reference table does not list, with
 /// the permissions Graph's documentation gives for them.
 const EXTRA_OPERATIONS: &[(&str, &[&str], &[&str])] = &[
-    (
-        "users.count",
-        &["User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"],
-        &["User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"],
-    ),
-    (
-        "deletedItems.getUser",
-        &["User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"],
-        &["User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"],
-    ),
+    ("users.count", USER_READ, USER_READ_DELEGATED),
+    ("deletedItems.getUser", USER_READ, USER_READ_DELEGATED),
+    ("applications.list", APP_READ, APP_READ),
+    ("applications.addKey", APP_WRITE, APP_WRITE_DELEGATED),
+    ("servicePrincipals.list", APP_READ, APP_READ),
+    ("servicePrincipals.update", APP_WRITE, APP_WRITE_DELEGATED),
+    ("servicePrincipals.delete", APP_WRITE, APP_WRITE_DELEGATED),
+    ("servicePrincipals.appRoleAssignments.list", APP_READ, APP_READ),
+    ("servicePrincipals.appRoleAssignedTo.delete", ASSIGN, ASSIGN),
+    // Granting Microsoft Graph's own app roles: Application.ReadWrite.All is
+    // not enough (reference/graph-wire.md §5.6).
+    ("servicePrincipals.appRoleAssignedTo.create.graph", ASSIGN_GRAPH, ASSIGN_GRAPH),
+    ("oauth2PermissionGrants.list", GRANT_READ, GRANT_READ),
+    ("oauth2PermissionGrants.get", GRANT_READ, GRANT_READ),
+    ("oauth2PermissionGrants.update", GRANT_WRITE, GRANT_WRITE),
+    ("oauth2PermissionGrants.delete", GRANT_WRITE, GRANT_WRITE),
+    ("deletedItems.listApplication", APP_READ, APP_READ),
+    ("deletedItems.getApplication", APP_READ, APP_READ),
+    ("deletedItems.restoreApplication", APP_WRITE, APP_WRITE_DELEGATED),
+    ("deletedItems.deleteApplication", APP_WRITE, APP_WRITE_DELEGATED),
+    ("deletedItems.listServicePrincipal", APP_READ, APP_READ),
+    ("deletedItems.getServicePrincipal", APP_READ, APP_READ),
+    ("deletedItems.restoreServicePrincipal", APP_WRITE, APP_WRITE_DELEGATED),
+    ("deletedItems.deleteServicePrincipal", APP_WRITE, APP_WRITE_DELEGATED),
 ];
+
+const USER_READ: &[&str] = &["User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"];
+const USER_READ_DELEGATED: &[&str] =
+    &["User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"];
+const APP_READ: &[&str] = &[
+    "Application.Read.All",
+    "Application.ReadWrite.OwnedBy",
+    "Application.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+];
+const APP_WRITE: &[&str] = &["Application.ReadWrite.OwnedBy", "Application.ReadWrite.All", "Directory.ReadWrite.All"];
+const APP_WRITE_DELEGATED: &[&str] = &["Application.ReadWrite.All", "Directory.ReadWrite.All"];
+const ASSIGN: &[&str] = &[
+    "AppRoleAssignment.ReadWrite.All + Application.Read.All",
+    "AppRoleAssignment.ReadWrite.All + Directory.Read.All",
+    "Application.ReadWrite.All",
+    "Directory.ReadWrite.All",
+];
+const ASSIGN_GRAPH: &[&str] = &[
+    "AppRoleAssignment.ReadWrite.All + Application.Read.All",
+    "AppRoleAssignment.ReadWrite.All + Application.ReadWrite.All",
+    "AppRoleAssignment.ReadWrite.All + Directory.Read.All",
+    "AppRoleAssignment.ReadWrite.All + Directory.ReadWrite.All",
+];
+const GRANT_READ: &[&str] = &[
+    "DelegatedPermissionGrant.Read.All",
+    "DelegatedPermissionGrant.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+];
+const GRANT_WRITE: &[&str] = &["DelegatedPermissionGrant.ReadWrite.All", "Directory.ReadWrite.All"];
 
 fn satisfied(entry: &str, held: &[String]) -> bool {
     entry.split('+').map(str::trim).all(|needed| held.iter().any(|h| h == needed))

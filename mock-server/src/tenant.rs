@@ -11,8 +11,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::clock::TenantClock;
-use crate::directory::catalog::{GLOBAL_ADMINISTRATOR_TEMPLATE, MICROSOFT_GRAPH_APP_ID};
-use crate::directory::identity::ServicePrincipal;
+use crate::directory::applications::APPLICATION;
+use crate::directory::catalog::GLOBAL_ADMINISTRATOR_TEMPLATE;
 use crate::directory::users::USER;
 use crate::directory::Directory;
 use crate::ids::IdGen;
@@ -93,24 +93,37 @@ impl Tenant {
         let domain = format!("{label}.onmicrosoft.com");
         let mut dir = Directory::new(id, "Graphbox Lab".to_owned(), domain.clone(), ids);
 
-        let graph_sp = dir.new_id();
-        dir.identity.service_principals.push(ServicePrincipal {
-            id: graph_sp,
-            app_id: MICROSOFT_GRAPH_APP_ID,
-            display_name: "Microsoft Graph".to_owned(),
-        });
-
-        let (client_id, sp) = dir.register_application("graphbox-bootstrap", now);
+        dir.seed_graph_service_principal();
+        let app = dir
+            .create_application(
+                serde_json::json!({"displayName": "graphbox-bootstrap", "signInAudience": "AzureADMyOrg"})
+                    .as_object()
+                    .expect("a JSON object literal"),
+                now,
+            )
+            .expect("the bootstrap application is valid");
+        let client_id = dir.applications[&app]
+            .get_str(&APPLICATION, "appId")
+            .and_then(|s| Uuid::parse_str(s).ok())
+            .expect("a new application has an appId");
+        let sp = dir
+            .create_service_principal(serde_json::json!({"appId": client_id}).as_object().expect("a JSON object literal"))
+            .expect("the bootstrap application has no service principal yet");
         let client_secret = match reuse {
             Some(old) => {
-                dir.add_known_secret(client_id, Some("bootstrap".to_owned()), &old.client_secret, now);
+                dir.add_known_secret(app, "bootstrap", &old.client_secret, now);
                 old.client_secret.clone()
             }
-            None => dir.add_secret(client_id, Some("bootstrap".to_owned()), now).expect("the app was just registered"),
+            None => {
+                let body = serde_json::json!({"passwordCredential": {"displayName": "bootstrap"}});
+                dir.add_password(app, body.as_object().expect("a JSON object literal"), now)
+                    .expect("a fresh application takes a secret")
+                    .text
+            }
         };
         for role in BOOTSTRAP_APP_ROLES {
             let granted = dir.grant_graph_app_role(sp, role, now);
-            debug_assert!(granted, "{role} is in the catalogue");
+            debug_assert!(granted.is_ok(), "{role} is in the catalogue");
         }
         dir.assign_directory_role(sp, GLOBAL_ADMINISTRATOR_TEMPLATE);
 

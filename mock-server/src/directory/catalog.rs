@@ -25,6 +25,9 @@ pub(crate) struct Permission {
     #[serde(rename = "type")]
     pub kind: PermissionKind,
     pub id: Uuid,
+    pub display_name: String,
+    #[serde(default)]
+    pub admin_consent_required: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -3,11 +3,14 @@
 //! directory (see `tenant.rs`), so an invariant that spans collections is checked
 //! and applied atomically.
 
+pub(crate) mod applications;
 pub(crate) mod catalog;
-pub(crate) mod identity;
+pub(crate) mod consent;
 pub(crate) mod query;
 pub(crate) mod record;
+pub(crate) mod roles;
 pub(crate) mod schema;
+pub(crate) mod service_principals;
 pub(crate) mod users;
 
 use std::collections::{BTreeMap, HashMap};
@@ -97,12 +100,23 @@ pub(crate) struct Directory {
     pub users: BTreeMap<Uuid, Record>,
     pub passwords: HashMap<Uuid, PasswordHash>,
     pub deleted: BTreeMap<Uuid, DeletedObject>,
-    pub identity: identity::IdentityStore,
+    pub applications: BTreeMap<Uuid, Record>,
+    pub service_principals: BTreeMap<Uuid, Record>,
+    /// Client secrets by application object id, hashed.
+    pub secrets: applications::SecretStore,
+    /// Keyed internally by a GUID; the wire id is an opaque string property.
+    pub app_role_assignments: BTreeMap<Uuid, Record>,
+    pub oauth2_grants: BTreeMap<Uuid, Record>,
+    pub role_assignments: Vec<roles::RoleAssignment>,
     ids: IdGen,
     #[serde(skip)]
     upn_index: HashMap<String, Uuid>,
     #[serde(skip)]
     proxy_index: HashMap<String, Uuid>,
+    #[serde(skip)]
+    app_ids: HashMap<Uuid, Uuid>,
+    #[serde(skip)]
+    sp_by_app_id: HashMap<Uuid, Uuid>,
 }
 
 impl Directory {
@@ -114,10 +128,17 @@ impl Directory {
             users: BTreeMap::new(),
             passwords: HashMap::new(),
             deleted: BTreeMap::new(),
-            identity: identity::IdentityStore::default(),
+            applications: BTreeMap::new(),
+            service_principals: BTreeMap::new(),
+            secrets: HashMap::new(),
+            app_role_assignments: BTreeMap::new(),
+            oauth2_grants: BTreeMap::new(),
+            role_assignments: Vec::new(),
             ids,
             upn_index: HashMap::new(),
             proxy_index: HashMap::new(),
+            app_ids: HashMap::new(),
+            sp_by_app_id: HashMap::new(),
         }
     }
 
@@ -130,6 +151,19 @@ impl Directory {
             let record = self.users.remove(&id).expect("key taken from the map");
             self.insert_user(record);
         }
+        let guid = |r: &Record, schema: &schema::EntitySchema| {
+            r.get_str(schema, "appId").and_then(|s| Uuid::parse_str(s).ok())
+        };
+        self.app_ids = self
+            .applications
+            .iter()
+            .filter_map(|(id, r)| Some((guid(r, &applications::APPLICATION)?, *id)))
+            .collect();
+        self.sp_by_app_id = self
+            .service_principals
+            .iter()
+            .filter_map(|(id, r)| Some((guid(r, &service_principals::SERVICE_PRINCIPAL)?, *id)))
+            .collect();
     }
 
     pub(crate) fn new_id(&mut self) -> Uuid {

@@ -10,7 +10,7 @@ use std::ops::Bound;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::record::{Projection, Record};
@@ -44,12 +44,12 @@ pub(crate) struct ListPlan<'q> {
     after: Option<Cursor>,
 }
 
-/// One page of results.
+/// One page of results, not yet projected (the caller knows how to show them).
 #[derive(Debug)]
-pub(crate) struct ListPage {
-    pub items: Vec<Map<String, Value>>,
-    pub count: Option<usize>,
-    pub next_skiptoken: Option<String>,
+pub(crate) struct ListPage<'r> {
+    pub(crate) items: Vec<&'r Record>,
+    pub(crate) count: Option<usize>,
+    pub(crate) next_skiptoken: Option<String>,
 }
 
 /// Where the previous page stopped: its last item's sort values and id.
@@ -214,7 +214,7 @@ impl<'q> ListPlan<'q> {
     }
 
     /// Run the plan over a collection kept in id order.
-    pub(crate) fn run(&self, records: &BTreeMap<Uuid, Record>) -> ListPage {
+    pub(crate) fn run<'r>(&self, records: &'r BTreeMap<Uuid, Record>) -> ListPage<'r> {
         let count = self.with_count.then(|| self.count(records));
         let mut page: Vec<&Record> = Vec::with_capacity(self.page_size + 1);
         if self.order.is_empty() {
@@ -247,8 +247,7 @@ impl<'q> ListPlan<'q> {
         } else {
             None
         };
-        let items = page.iter().map(|r| r.project(self.schema, &self.projection)).collect();
-        ListPage { items, count, next_skiptoken }
+        ListPage { items: page, count, next_skiptoken }
     }
 
     fn sort_keys(&self, r: &Record) -> Vec<Value> {

@@ -29,6 +29,12 @@ impl Record {
         self.props.binary_search_by_key(&pos, |(p, _)| *p).ok().map(|i| &self.props[i].1)
     }
 
+    /// A record whose wire `id` is an opaque string (app role assignments and
+    /// grants), ordered and found internally by `key`.
+    pub fn with_wire_id(key: Uuid, wire_id: String) -> Self {
+        Record { id: key, props: vec![(0, Value::String(wire_id))] }
+    }
+
     /// Set (or, with `Value::Null`, clear) the property at `pos`.
     pub(crate) fn set_at(&mut self, pos: usize, value: Value) {
         let pos = pos as u16;

@@ -293,3 +293,41 @@ impl FilterSchema for EntitySchema {
         }
     }
 }
+
+/// Check a POST/PATCH body against a schema: every name known, writable, of the
+/// right JSON type. Returns `(position, value)` pairs; nothing is applied here.
+pub(crate) fn validate_write(
+    schema: &EntitySchema,
+    body: &serde_json::Map<String, Value>,
+) -> Result<Vec<(usize, Value)>, crate::error::ApiError> {
+    use crate::error::ApiError;
+    let mut values = Vec::with_capacity(body.len());
+    for (name, value) in body {
+        // Clients may tag bodies with their type; Graph ignores the annotation.
+        if name == "@odata.type" {
+            continue;
+        }
+        if name.starts_with('@') || name.contains("@odata.") {
+            return Err(ApiError::bad_request(format!(
+                "The property annotation '{name}' is not supported in a request body."
+            )));
+        }
+        let Some(pos) = schema.position(name) else {
+            return Err(ApiError::request_bad_request(format!("Invalid property '{name}'.")));
+        };
+        let def = &schema.props[pos];
+        if def.access == Access::ReadOnly {
+            return Err(ApiError::property_read_only(name));
+        }
+        if !value.is_null() && !def.ty.accepts(value) {
+            let shown = value.to_string();
+            let shown = if shown.chars().count() > 60 { format!("{}…", shown.chars().take(60).collect::<String>()) } else { shown };
+            return Err(ApiError::bad_request(format!(
+                "Cannot convert the literal '{shown}' to the expected type '{}' of property '{name}'.",
+                def.ty.edm_name()
+            )));
+        }
+        values.push((pos, value.clone()));
+    }
+    Ok(values)
+}

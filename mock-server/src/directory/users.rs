@@ -124,86 +124,42 @@ struct Changes {
     password: Option<String>,
 }
 
-/// Check a POST/PATCH body against the schema: every name known, writable,
-/// and of the right type. Nothing is applied here.
+/// Check a POST/PATCH body: the generic schema checks, then the password, which
+/// is never stored as a property.
 fn validate_body(body: &Map<String, Value>, creating: bool) -> Result<Changes, ApiError> {
-    let mut values = Vec::with_capacity(body.len());
+    let mut values = super::schema::validate_write(&USER, body)?;
     let mut password = None;
-    for (name, value) in body {
-        // Clients may tag bodies with their type; Graph ignores the annotation.
-        if name.starts_with('@') || name.contains("@odata.") {
-            if name == "@odata.type" {
-                continue;
+    if let Some(i) = values.iter().position(|(pos, _)| USER.props[*pos].name == "passwordProfile") {
+        let (pos, value) = values.remove(i);
+        match value {
+            Value::Object(mut profile) => {
+                for key in profile.keys() {
+                    if !matches!(
+                        key.as_str(),
+                        "password" | "forceChangePasswordNextSignIn" | "forceChangePasswordNextSignInWithMfa" | "@odata.type"
+                    ) {
+                        return Err(ApiError::request_bad_request(format!("Invalid property '{key}'.")));
+                    }
+                }
+                match profile.remove("password") {
+                    Some(Value::String(p)) => {
+                        check_password_complexity(&p)?;
+                        password = Some(p);
+                    }
+                    Some(Value::Null) | None if creating => {
+                        return Err(ApiError::value_required("passwordProfile.password", USER.resource_name))
+                    }
+                    Some(Value::Null) | None => {}
+                    Some(_) => return Err(ApiError::invalid_values()),
+                }
+                profile.remove("@odata.type");
+                values.push((pos, Value::Object(profile)));
             }
-            return Err(ApiError::bad_request(format!(
-                "The property annotation '{name}' is not supported in a request body."
-            )));
+            _ if creating => return Err(ApiError::value_required("passwordProfile", USER.resource_name)),
+            _ => {}
         }
-        let Some(pos) = USER.position(name) else {
-            return Err(ApiError::request_bad_request(format!("Invalid property '{name}'.")));
-        };
-        let def = &USER.props[pos];
-        let writable = match def.access {
-            super::schema::Access::ReadWrite => true,
-            super::schema::Access::ReadOnly => false,
-        };
-        if !writable {
-            return Err(ApiError::property_read_only(name));
-        }
-        if !value.is_null() && !def.ty.accepts(value) {
-            return Err(ApiError::bad_request(format!(
-                "Cannot convert the literal '{}' to the expected type '{}' of property '{name}'.",
-                short(value),
-                def.ty.edm_name()
-            )));
-        }
-        if name == "passwordProfile" {
-            let Some(profile) = value.as_object() else {
-                if creating {
-                    return Err(ApiError::value_required("passwordProfile", USER.resource_name));
-                }
-                continue;
-            };
-            for key in profile.keys() {
-                if !matches!(
-                    key.as_str(),
-                    "password"
-                        | "forceChangePasswordNextSignIn"
-                        | "forceChangePasswordNextSignInWithMfa"
-                        | "@odata.type"
-                ) {
-                    return Err(ApiError::request_bad_request(format!("Invalid property '{key}'.")));
-                }
-            }
-            match profile.get("password") {
-                Some(Value::String(p)) => {
-                    check_password_complexity(p)?;
-                    password = Some(p.clone());
-                }
-                Some(Value::Null) | None if creating => {
-                    return Err(ApiError::value_required("passwordProfile.password", USER.resource_name))
-                }
-                Some(Value::Null) | None => {}
-                Some(_) => return Err(ApiError::invalid_values()),
-            }
-            let mut stored = profile.clone();
-            stored.remove("password");
-            stored.remove("@odata.type");
-            values.push((pos, Value::Object(stored)));
-            continue;
-        }
-        values.push((pos, value.clone()));
     }
     Ok(Changes { values, password })
-}
-
-fn short(v: &Value) -> String {
-    let s = v.to_string();
-    if s.len() > 64 {
-        format!("{}…", &s[..s.char_indices().nth(60).map_or(s.len(), |(i, _)| i)])
-    } else {
-        s
-    }
 }
 
 /// Entra's rule: 8–256 characters with three of lower case, upper case,

@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{jwt, AccessClaims, AAD_GRAPH_AUDIENCE, GRAPH_AUDIENCE};
+use crate::directory::applications::APPLICATION;
 use crate::directory::catalog::MICROSOFT_GRAPH_APP_ID;
 use crate::keys::SigningKey;
 use std::sync::Arc;
@@ -202,8 +203,9 @@ pub(crate) fn issue(
         )
     };
     let app_id = Uuid::parse_str(&client_id).map_err(|_| fail(unknown_client()))?;
-    let app = dir.identity.application_by_app_id(app_id).ok_or_else(|| fail(unknown_client()))?;
-    let sp = dir.identity.service_principal_by_app_id(app_id).ok_or_else(|| fail(unknown_client()))?;
+    let app = dir.application_by_app_id(app_id).ok_or_else(|| fail(unknown_client()))?;
+    let app_name = app.get_str(&APPLICATION, "displayName").unwrap_or_default().to_owned();
+    let sp = dir.service_principal_id_by_app_id(app_id).ok_or_else(|| fail(unknown_client()))?;
 
     let secret = field(&req.form, "client_secret").map(str::to_owned).or_else(|| basic.map(|b| b.1));
     let Some(secret) = secret else {
@@ -222,7 +224,7 @@ pub(crate) fn issue(
             "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.",
         )));
     };
-    let matching: Vec<_> = app.secrets.iter().filter(|s| s.hash.matches(&secret)).collect();
+    let matching: Vec<_> = dir.secrets_of(app_id).iter().filter(|s| s.hash.matches(&secret)).collect();
     if matching.is_empty() {
         return Err(fail(TokenError::new(
             401,
@@ -249,25 +251,25 @@ pub(crate) fn issue(
         nbf: iat,
         exp: iat + TOKEN_LIFETIME_SECS,
         aio: "E2RgYGhpZ2Jib3gtbW9jaw==".to_owned(),
-        app_displayname: app.display_name.clone(),
+        app_displayname: app_name,
         appid: app_id,
         appidacr: "1".to_owned(),
         idp: format!("https://sts.windows.net/{}/", tenant.id),
         idtyp: "app".to_owned(),
-        oid: sp.id,
+        oid: sp,
         rh: "0.graphbox".to_owned(),
         // Roles are fixed at issue time: a grant made later reaches only tokens
         // issued after it (graph-wire.md §9.1).
-        roles: if audience == GRAPH_AUDIENCE { dir.identity.graph_roles_of(sp.id) } else { Vec::new() },
+        roles: if audience == GRAPH_AUDIENCE { dir.graph_roles_of(sp) } else { Vec::new() },
         scp: None,
-        sub: sp.id,
+        sub: sp,
         tid: tenant.id,
         uti: {
             use base64::engine::general_purpose::URL_SAFE_NO_PAD;
             URL_SAFE_NO_PAD.encode(crate::ids::secure_bytes::<16>())
         },
         ver: "1.0".to_owned(),
-        wids: dir.identity.role_template_ids_of(sp.id),
+        wids: dir.role_template_ids_of(sp),
         upn: None,
     };
     drop(dir);

@@ -1,23 +1,24 @@
-//! `/directory/deletedItems`: soft-deleted objects, restore, permanent delete.
+//! `/directory/deletedItems`: soft-deleted users, applications and service
+//! principals; restore and permanent delete (reference/graph-wire.md §5.3, §9.8).
+
+use std::collections::BTreeMap;
 
 use http::Method;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::{annotated, context_for, is_eventual, key_of, next_link, segment_text, Ctx, Reply};
+use super::{annotated, collection, is_eventual, key_of, segment_text, Ctx, Reply};
+use crate::directory::applications::APPLICATION;
 use crate::directory::query::{projection_for, ListPlan, DIRECTORY_PAGING};
-use crate::directory::record::Projection;
+use crate::directory::record::{Projection, Record};
+use crate::directory::schema::EntitySchema;
+use crate::directory::service_principals::SERVICE_PRINCIPAL;
 use crate::directory::users::USER;
-use crate::directory::ObjectKind;
+use crate::directory::{DeletedObject, Directory, ObjectKind};
 use crate::error::ApiError;
 use crate::odata::{QueryOptions, Segment};
 
-pub(super) fn directory(
-    ctx: &Ctx<'_>,
-    segs: &[Segment],
-    opts: &QueryOptions,
-    method: &Method,
-) -> Result<Reply, ApiError> {
+pub(super) fn directory(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, method: &Method) -> Result<Reply, ApiError> {
     match segs {
         [Segment::Identifier(n), rest @ ..] if n == "deletedItems" => deleted_items(ctx, rest, opts, method),
         [Segment::Identifier(n), ..] if n == "onPremisesSynchronization" => Err(ApiError::new(
@@ -30,6 +31,46 @@ pub(super) fn directory(
     }
 }
 
+fn schema_of(kind: ObjectKind) -> Option<&'static EntitySchema> {
+    match kind {
+        ObjectKind::User => Some(&USER),
+        ObjectKind::Application => Some(&APPLICATION),
+        ObjectKind::ServicePrincipal => Some(&SERVICE_PRINCIPAL),
+        ObjectKind::Group => None,
+    }
+}
+
+/// The authorization operation for an action on a deleted object of `kind`.
+fn operation(kind: ObjectKind, action: &str) -> String {
+    let noun = match kind {
+        ObjectKind::User => "User",
+        ObjectKind::Application => "Application",
+        ObjectKind::ServicePrincipal => "ServicePrincipal",
+        ObjectKind::Group => "Group",
+    };
+    // The reference's table names the user list in the plural.
+    match (kind, action) {
+        (ObjectKind::User, "list") => "deletedItems.listUsers".to_owned(),
+        _ => format!("deletedItems.{action}{noun}"),
+    }
+}
+
+fn kind_of_cast(cast: &str) -> Option<ObjectKind> {
+    match cast {
+        "microsoft.graph.user" => Some(ObjectKind::User),
+        "microsoft.graph.application" => Some(ObjectKind::Application),
+        "microsoft.graph.servicePrincipal" => Some(ObjectKind::ServicePrincipal),
+        "microsoft.graph.group" => Some(ObjectKind::Group),
+        _ => None,
+    }
+}
+
+fn show(d: &DeletedObject, schema: &EntitySchema, projection: &Projection) -> Map<String, Value> {
+    let mut out = d.record.project(schema, projection);
+    out.insert("deletedDateTime".into(), Value::String(crate::clock::format_datetime(d.deleted_at)));
+    out
+}
+
 fn deleted_items(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, method: &Method) -> Result<Reply, ApiError> {
     match segs {
         [] => Err(ApiError::request_bad_request(
@@ -39,88 +80,67 @@ fn deleted_items(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, method: &
             if *method != Method::GET {
                 return Err(ApiError::method_not_allowed());
             }
-            match cast.as_str() {
-                "microsoft.graph.user" => {
-                    crate::authz::check(&ctx.principal, "deletedItems.listUsers")?;
-                    let plan = ListPlan::new(&USER, opts, is_eventual(ctx.req), DIRECTORY_PAGING)?;
-                    let dir = ctx.tenant.read();
-                    let deleted_users: std::collections::BTreeMap<Uuid, crate::directory::record::Record> = dir
-                        .deleted
-                        .iter()
-                        .filter(|(_, d)| d.kind == ObjectKind::User)
-                        .map(|(id, d)| (*id, d.record.clone()))
-                        .collect();
-                    let page = plan.run(&deleted_users);
-                    let mut items = Vec::with_capacity(page.items.len());
-                    for mut item in page.items {
-                        let deleted_at = item
-                            .get("id")
-                            .and_then(Value::as_str)
-                            .and_then(|s| Uuid::parse_str(s).ok())
-                            .and_then(|id| dir.deleted.get(&id))
-                            .map(|d| crate::clock::format_datetime(d.deleted_at));
-                        item.insert("deletedDateTime".into(), deleted_at.map(Value::String).unwrap_or(Value::Null));
-                        items.push(Value::Object(item));
-                    }
-                    drop(dir);
-                    let mut body = Map::new();
-                    body.insert(
-                        "@odata.context".into(),
-                        Value::String(context_for(&ctx.graph_url, "directory/deletedItems/microsoft.graph.user", plan.selected.as_deref())),
-                    );
-                    if let Some(n) = page.count {
-                        body.insert("@odata.count".into(), Value::from(n));
-                    }
-                    if let Some(token) = page.next_skiptoken {
-                        body.insert(
-                            "@odata.nextLink".into(),
-                            Value::String(next_link(&ctx.graph_url, "directory/deletedItems/microsoft.graph.user", opts, &token)),
-                        );
-                    }
-                    body.insert("value".into(), Value::Array(items));
-                    Ok(Reply::Json { status: 200, body: Value::Object(body), location: None })
-                }
-                "microsoft.graph.group" | "microsoft.graph.application" | "microsoft.graph.servicePrincipal" => {
-                    Err(ApiError::new(501, "NotImplemented", format!("graphbox does not model deleted {cast} objects yet.")))
-                }
-                other => Err(ApiError::unknown_segment(other)),
-            }
+            let kind = kind_of_cast(cast).ok_or_else(|| ApiError::unknown_segment(cast))?;
+            let schema = schema_of(kind).ok_or_else(|| {
+                ApiError::new(501, "NotImplemented", format!("graphbox does not model deleted {cast} objects yet."))
+            })?;
+            crate::authz::check(&ctx.principal, &operation(kind, "list"))?;
+            let plan = ListPlan::new(schema, opts, is_eventual(ctx.req), DIRECTORY_PAGING)?;
+            let dir = ctx.tenant.read();
+            let of_kind: BTreeMap<Uuid, Record> =
+                dir.deleted.iter().filter(|(_, d)| d.kind == kind).map(|(id, d)| (*id, d.record.clone())).collect();
+            let page = plan.run(&of_kind);
+            let set = format!("directory/deletedItems/{cast}");
+            Ok(collection(ctx, &set, &plan, page, |r| match dir.deleted.get(&r.id) {
+                Some(d) => show(d, schema, &plan.projection),
+                None => r.project(schema, &plan.projection),
+            }))
         }
         _ => {
             let Some((key, rest)) = key_of(segs) else {
                 return Err(ApiError::unknown_segment(&segs.first().map(segment_text).unwrap_or_default()));
             };
             let id = Uuid::parse_str(&key).map_err(|_| ApiError::not_found(&key))?;
+            let kind = ctx.tenant.read().deleted.get(&id).map(|d| d.kind).ok_or_else(|| ApiError::not_found(&key))?;
+            let schema = schema_of(kind).ok_or_else(|| ApiError::not_found(&key))?;
             match (rest, method) {
                 ([], &Method::GET) => {
-                    crate::authz::check(&ctx.principal, "deletedItems.getUser")?;
+                    crate::authz::check(&ctx.principal, &operation(kind, "get"))?;
+                    let (projection, _) = projection_for(schema, opts.select.as_ref())?;
                     let dir = ctx.tenant.read();
                     let d = dir.deleted.get(&id).ok_or_else(|| ApiError::not_found(&key))?;
-                    Ok(Reply::Json { status: 200, body: deleted_object_body(ctx, d, opts)?, location: None })
+                    let body = annotated(
+                        &[
+                            ("@odata.context", format!("{}/$metadata#directoryObjects/$entity", ctx.graph_url)),
+                            ("@odata.type", format!("#{}", kind.type_name())),
+                        ],
+                        show(d, schema, &projection),
+                    );
+                    Ok(Reply::Json { status: 200, body: Value::Object(body), location: None })
                 }
                 ([], &Method::DELETE) => {
-                    crate::authz::check(&ctx.principal, "deletedItems.deleteUser")?;
+                    crate::authz::check(&ctx.principal, &operation(kind, "delete"))?;
                     let mut dir = ctx.tenant.write();
                     if dir.deleted.remove(&id).is_none() {
                         return Err(ApiError::not_found(&key));
                     }
                     dir.passwords.remove(&id);
+                    dir.secrets.remove(&id);
                     Ok(Reply::NoContent)
                 }
                 ([Segment::Identifier(action)], &Method::POST) if action == "restore" => {
-                    crate::authz::check(&ctx.principal, "deletedItems.restoreUser")?;
+                    crate::authz::check(&ctx.principal, &operation(kind, "restore"))?;
                     let mut dir = ctx.tenant.write();
-                    dir.restore_user(id)?;
-                    let out = dir.users[&id].project(&USER, &Projection::default_set(&USER));
+                    let body = restore(&mut dir, id, kind, schema)?;
                     drop(dir);
-                    let out = annotated(
+                    let body = annotated(
                         &[
                             ("@odata.context", format!("{}/$metadata#directoryObjects/$entity", ctx.graph_url)),
-                            ("@odata.type", "#microsoft.graph.user".to_owned()),
+                            ("@odata.type", format!("#{}", kind.type_name())),
                         ],
-                        out,
+                        body,
                     );
-                    Ok(Reply::Json { status: 200, body: Value::Object(out), location: None })
+                    Ok(Reply::Json { status: 200, body: Value::Object(body), location: None })
                 }
                 ([], _) => Err(ApiError::method_not_allowed()),
                 ([Segment::Identifier(action)], _) if action == "restore" => Err(ApiError::method_not_allowed()),
@@ -130,20 +150,20 @@ fn deleted_items(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, method: &
     }
 }
 
-fn deleted_object_body(
-    ctx: &Ctx<'_>,
-    d: &crate::directory::DeletedObject,
-    opts: &QueryOptions,
-) -> Result<Value, ApiError> {
-    let (projection, _) = projection_for(&USER, opts.select.as_ref())?;
-    let mut out = d.record.project(&USER, &projection);
-    out.insert("deletedDateTime".into(), Value::String(crate::clock::format_datetime(d.deleted_at)));
-    let out = annotated(
-        &[
-            ("@odata.context", format!("{}/$metadata#directoryObjects/$entity", ctx.graph_url)),
-            ("@odata.type", format!("#{}", d.kind.type_name())),
-        ],
-        out,
-    );
-    Ok(Value::Object(out))
+fn restore(dir: &mut Directory, id: Uuid, kind: ObjectKind, schema: &EntitySchema) -> Result<Map<String, Value>, ApiError> {
+    match kind {
+        ObjectKind::User => {
+            dir.restore_user(id)?;
+            Ok(dir.users[&id].project(schema, &Projection::default_set(schema)))
+        }
+        ObjectKind::Application => {
+            dir.restore_application(id)?;
+            Ok(dir.applications[&id].project(schema, &Projection::default_set(schema)))
+        }
+        ObjectKind::ServicePrincipal => {
+            dir.restore_service_principal(id)?;
+            Ok(dir.service_principals[&id].project(schema, &Projection::default_set(schema)))
+        }
+        ObjectKind::Group => Err(ApiError::not_found(&id.to_string())),
+    }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use http::Response;
 use serde_json::{Map, Value};
 
+mod applications;
 mod directory;
 mod users;
 
@@ -20,14 +21,11 @@ use crate::tenant::{LoggedRequest, Tenant};
 /// 501 rather than pretending the segment does not exist.
 const NOT_YET_MODELLED: &[&str] = &[
     "organization",
-    "applications",
-    "servicePrincipals",
     "groups",
     "domains",
     "directoryRoles",
     "directoryRoleTemplates",
     "roleManagement",
-    "oauth2PermissionGrants",
     "subscribedSkus",
     "directoryObjects",
     "me",
@@ -93,6 +91,9 @@ fn dispatch(ctx: &Ctx<'_>, rest: &str) -> Result<Reply, ApiError> {
     match first.as_str() {
         "users" => users::users(ctx, &segs[1..], &opts, method),
         "directory" => directory::directory(ctx, &segs[1..], &opts, method),
+        "applications" => applications::applications(ctx, &segs[1..], &opts, method),
+        "servicePrincipals" => applications::service_principals(ctx, &segs[1..], &opts, method),
+        "oauth2PermissionGrants" => applications::oauth2_permission_grants(ctx, &segs[1..], &opts, method),
         other if NOT_YET_MODELLED.contains(&other) => Err(ApiError::new(
             501,
             "NotImplemented",
@@ -196,4 +197,24 @@ pub(super) fn annotated(annotations: &[(&str, String)], properties: Map<String, 
     }
     out.extend(properties);
     out
+}
+
+/// A collection response: context, count, next link and the projected page.
+pub(super) fn collection(
+    ctx: &Ctx<'_>,
+    set_path: &str,
+    plan: &crate::directory::query::ListPlan<'_>,
+    page: crate::directory::query::ListPage<'_>,
+    project: impl Fn(&crate::directory::record::Record) -> Map<String, Value>,
+) -> Reply {
+    let mut body = Map::new();
+    body.insert("@odata.context".into(), Value::String(context_for(&ctx.graph_url, set_path, plan.selected.as_deref())));
+    if let Some(n) = page.count {
+        body.insert("@odata.count".into(), Value::from(n));
+    }
+    if let Some(token) = &page.next_skiptoken {
+        body.insert("@odata.nextLink".into(), Value::String(next_link(&ctx.graph_url, set_path, plan.opts, token)));
+    }
+    body.insert("value".into(), Value::Array(page.items.iter().map(|r| Value::Object(project(r))).collect()));
+    Reply::Json { status: 200, body: Value::Object(body), location: None }
 }

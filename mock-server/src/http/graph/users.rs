@@ -4,7 +4,7 @@ use http::Method;
 use serde_json::{Map, Value};
 
 use super::{
-    annotated, context_for, is_eventual, json_body, key_of, next_link, reject_collection_options, segment_text, Ctx,
+    annotated, collection, is_eventual, json_body, key_of, next_link, reject_collection_options, segment_text, Ctx,
     Reply,
 };
 use crate::directory::query::{projection_for, ListPlan, DIRECTORY_PAGING};
@@ -73,20 +73,9 @@ pub(super) fn users(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, method
 
 fn list_users(ctx: &Ctx<'_>, opts: &QueryOptions) -> Result<Reply, ApiError> {
     let plan = ListPlan::new(&USER, opts, is_eventual(ctx.req), DIRECTORY_PAGING)?;
-    let page = {
-        let dir = ctx.tenant.read();
-        plan.run(&dir.users)
-    };
-    let mut body = Map::new();
-    body.insert("@odata.context".into(), Value::String(context_for(&ctx.graph_url, "users", plan.selected.as_deref())));
-    if let Some(n) = page.count {
-        body.insert("@odata.count".into(), Value::from(n));
-    }
-    if let Some(token) = page.next_skiptoken {
-        body.insert("@odata.nextLink".into(), Value::String(next_link(&ctx.graph_url, "users", opts, &token)));
-    }
-    body.insert("value".into(), Value::Array(page.items.into_iter().map(Value::Object).collect()));
-    Ok(Reply::Json { status: 200, body: Value::Object(body), location: None })
+    let dir = ctx.tenant.read();
+    let page = plan.run(&dir.users);
+    Ok(collection(ctx, "users", &plan, page, |r| r.project(&USER, &plan.projection)))
 }
 
 fn create_user(ctx: &Ctx<'_>) -> Result<Reply, ApiError> {

@@ -1,0 +1,398 @@
+//! Applications (reference/graph-wire.md §5.4): the schema, create with Graph's
+//! defaults, PATCH, soft delete, and credentials — client secrets (stored
+//! hashed, the text returned once by `addPassword`) and certificates
+//! (`keyCredentials`, used to verify client assertions).
+
+use std::collections::HashMap;
+
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::record::Record;
+use super::schema::{prop, validate_write, EntitySchema, FilterProfile as F, PropType as T};
+use super::{Directory, PasswordHash};
+use crate::clock::{format_datetime, parse_datetime};
+use crate::error::ApiError;
+use crate::odata::Support;
+
+pub(crate) static APPLICATION: EntitySchema = EntitySchema::new(
+    "microsoft.graph.application",
+    "Application",
+    &[
+        prop("id", T::Guid).read_only().default_set().filter(F::Key),
+        prop("deletedDateTime", T::DateTime).read_only().default_set(),
+        prop("addIns", T::ComplexList("microsoft.graph.addIn")).default_set(),
+        prop("api", T::Complex("microsoft.graph.apiApplication")).default_set(),
+        prop("appId", T::Guid).read_only().default_set().filter(F::Key),
+        prop("applicationTemplateId", T::String).read_only().default_set(),
+        prop("appRoles", T::ComplexList("microsoft.graph.appRole")).default_set(),
+        prop("createdDateTime", T::DateTime).read_only().default_set().filter(F::Created).orderby(Support::Advanced),
+        prop("defaultRedirectUri", T::String).default_set(),
+        prop("description", T::String).default_set().filter(F::Text),
+        prop("disabledByMicrosoftStatus", T::String).read_only().default_set(),
+        prop("displayName", T::String).default_set().filter(F::Text).orderby(Support::Default).searchable(),
+        prop("groupMembershipClaims", T::String).default_set(),
+        prop("identifierUris", T::StringList).default_set().filter(F::AnyText),
+        prop("info", T::Complex("microsoft.graph.informationalUrl")).default_set(),
+        prop("isDeviceOnlyAuthSupported", T::Bool).default_set(),
+        prop("isFallbackPublicClient", T::Bool).default_set(),
+        prop("keyCredentials", T::ComplexList("microsoft.graph.keyCredential")).default_set(),
+        prop("notes", T::String).default_set(),
+        prop("optionalClaims", T::Complex("microsoft.graph.optionalClaims")).default_set(),
+        prop("parentalControlSettings", T::Complex("microsoft.graph.parentalControlSettings")).default_set(),
+        prop("passwordCredentials", T::ComplexList("microsoft.graph.passwordCredential")).read_only().default_set(),
+        prop("publicClient", T::Complex("microsoft.graph.publicClientApplication")).default_set(),
+        prop("publisherDomain", T::String).read_only().default_set().filter(F::Text),
+        prop("requiredResourceAccess", T::ComplexList("microsoft.graph.requiredResourceAccess")).default_set(),
+        prop("serviceManagementReference", T::String).default_set(),
+        prop("signInAudience", T::String).default_set().filter(F::Key),
+        prop("spa", T::Complex("microsoft.graph.spaApplication")).default_set(),
+        prop("tags", T::StringList).default_set().filter(F::AnyText),
+        prop("tokenEncryptionKeyId", T::Guid).default_set(),
+        prop("web", T::Complex("microsoft.graph.webApplication")).default_set(),
+    ],
+    &[],
+);
+
+/// The audiences Graph accepts for `signInAudience`.
+const AUDIENCES: &[&str] =
+    &["AzureADMyOrg", "AzureADMultipleOrgs", "AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount"];
+
+/// When a create omits `signInAudience`. Graph's documentation shows this value
+/// (reference/graph-wire.md §5.4, unconfirmed for today's service).
+pub(crate) const DEFAULT_SIGN_IN_AUDIENCE: &str = "AzureADandPersonalMicrosoftAccount";
+
+/// A client secret as stored: hashed, with its window of validity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct StoredSecret {
+    pub key_id: Uuid,
+    #[serde(with = "time::serde::rfc3339")]
+    pub start: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub end: OffsetDateTime,
+    pub hash: PasswordHash,
+}
+
+/// What `addPassword` returns: the credential with its text, this once.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct NewSecret {
+    pub credential: Map<String, Value>,
+    pub text: String,
+}
+
+fn defaults(now: OffsetDateTime, publisher_domain: &str, app_id: Uuid) -> Vec<(&'static str, Value)> {
+    vec![
+        ("appId", Value::String(app_id.to_string())),
+        ("createdDateTime", Value::String(format_datetime(now))),
+        ("publisherDomain", Value::String(publisher_domain.to_owned())),
+        ("signInAudience", Value::String(DEFAULT_SIGN_IN_AUDIENCE.to_owned())),
+        ("addIns", json!([])),
+        ("appRoles", json!([])),
+        ("identifierUris", json!([])),
+        ("keyCredentials", json!([])),
+        ("passwordCredentials", json!([])),
+        ("requiredResourceAccess", json!([])),
+        ("tags", json!([])),
+        (
+            "api",
+            json!({"acceptMappedClaims": null, "knownClientApplications": [], "requestedAccessTokenVersion": null,
+                   "oauth2PermissionScopes": [], "preAuthorizedApplications": []}),
+        ),
+        (
+            "info",
+            json!({"logoUrl": null, "marketingUrl": null, "privacyStatementUrl": null, "supportUrl": null,
+                   "termsOfServiceUrl": null}),
+        ),
+        ("parentalControlSettings", json!({"countriesBlockedForMinors": [], "legalAgeGroupRule": "Allow"})),
+        ("publicClient", json!({"redirectUris": []})),
+        ("spa", json!({"redirectUris": []})),
+        (
+            "web",
+            json!({"homePageUrl": null, "logoutUrl": null, "redirectUris": [], "redirectUriSettings": [],
+                   "implicitGrantSettings": {"enableAccessTokenIssuance": false, "enableIdTokenIssuance": false}}),
+        ),
+    ]
+}
+
+fn is_guid(v: &Value) -> bool {
+    v.as_str().is_some_and(|s| Uuid::parse_str(s).is_ok())
+}
+
+/// Per-property checks beyond the JSON type.
+fn check_values(values: &mut [(usize, Value)], now: OffsetDateTime) -> Result<(), ApiError> {
+    for (pos, value) in values.iter_mut() {
+        match APPLICATION.props[*pos].name {
+            "displayName" if value.as_str().is_none_or(|s| s.trim().is_empty()) => {
+                return Err(ApiError::value_required("displayName", APPLICATION.resource_name));
+            }
+            "signInAudience" => {
+                if !value.as_str().is_some_and(|a| AUDIENCES.contains(&a)) {
+                    return Err(ApiError::invalid_values());
+                }
+            }
+            "requiredResourceAccess" => {
+                for rra in value.as_array().into_iter().flatten() {
+                    let ok = rra.get("resourceAppId").is_some_and(is_guid)
+                        && rra.get("resourceAccess").and_then(Value::as_array).is_some_and(|list| {
+                            list.iter().all(|ra| {
+                                ra.get("id").is_some_and(is_guid)
+                                    && matches!(ra.get("type").and_then(Value::as_str), Some("Role" | "Scope"))
+                            })
+                        });
+                    if !ok {
+                        return Err(ApiError::invalid_values());
+                    }
+                }
+            }
+            "keyCredentials" => {
+                let mut normalised = Vec::new();
+                for kc in value.as_array().into_iter().flatten() {
+                    normalised.push(check_key_credential(kc, now)?);
+                }
+                *value = Value::Array(normalised);
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Validate a certificate credential and fill what Graph computes: its key id,
+/// thumbprint (`customKeyIdentifier`) and validity dates from the certificate.
+fn check_key_credential(kc: &Value, now: OffsetDateTime) -> Result<Value, ApiError> {
+    let obj = kc.as_object().ok_or_else(ApiError::invalid_values)?;
+    let der = obj
+        .get("key")
+        .and_then(Value::as_str)
+        .and_then(|k| base64::engine::general_purpose::STANDARD.decode(k).ok())
+        .ok_or_else(|| ApiError::request_bad_request("Key credential 'key' must be a base64-encoded certificate."))?;
+    if webpki::EndEntityCert::try_from(&rustls_pki_types::CertificateDer::from(der.as_slice())).is_err() {
+        return Err(ApiError::request_bad_request("Key credential 'key' is not a valid X.509 certificate."));
+    }
+    let ty = obj.get("type").and_then(Value::as_str).unwrap_or("AsymmetricX509Cert");
+    let usage = obj.get("usage").and_then(Value::as_str).unwrap_or("Verify");
+    if ty != "AsymmetricX509Cert" || !matches!(usage, "Verify" | "Sign") {
+        return Err(ApiError::invalid_values());
+    }
+    let thumbprint = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &der);
+    let key_id = obj.get("keyId").and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok());
+    let start = obj.get("startDateTime").and_then(Value::as_str).and_then(parse_datetime).unwrap_or(now);
+    let end = obj
+        .get("endDateTime")
+        .and_then(Value::as_str)
+        .and_then(parse_datetime)
+        .unwrap_or(now + time::Duration::days(365));
+    Ok(json!({
+        "customKeyIdentifier": base64::engine::general_purpose::STANDARD.encode(thumbprint.as_ref()),
+        "displayName": obj.get("displayName").cloned().unwrap_or(Value::Null),
+        "endDateTime": format_datetime(end),
+        "key": base64::engine::general_purpose::STANDARD.encode(&der),
+        "keyId": key_id.unwrap_or_else(|| Uuid::from_bytes(crate::ids::secure_bytes::<16>())).to_string(),
+        "startDateTime": format_datetime(start),
+        "type": ty,
+        "usage": usage,
+    }))
+}
+
+impl Directory {
+    /// `POST /applications`. Returns the object id.
+    pub(crate) fn create_application(&mut self, body: &Map<String, Value>, now: OffsetDateTime) -> Result<Uuid, ApiError> {
+        let mut values = validate_write(&APPLICATION, body)?;
+        if !values.iter().any(|(pos, v)| APPLICATION.props[*pos].name == "displayName" && !v.is_null()) {
+            return Err(ApiError::value_required("displayName", APPLICATION.resource_name));
+        }
+        check_values(&mut values, now)?;
+        let id = self.new_id();
+        let app_id = self.new_id();
+        let mut record = Record::new(id);
+        let domain = self.initial_domain().to_owned();
+        for (name, value) in defaults(now, &domain, app_id) {
+            record.set(&APPLICATION, name, value);
+        }
+        for (pos, value) in values {
+            record.set_at(pos, value);
+        }
+        self.app_ids.insert(app_id, id);
+        self.applications.insert(id, record);
+        Ok(id)
+    }
+
+    /// `PATCH /applications/{id}`.
+    pub(crate) fn update_application(
+        &mut self,
+        id: Uuid,
+        body: &Map<String, Value>,
+        now: OffsetDateTime,
+    ) -> Result<(), ApiError> {
+        let mut values = validate_write(&APPLICATION, body)?;
+        check_values(&mut values, now)?;
+        let record = self.applications.get_mut(&id).ok_or_else(|| ApiError::not_found(&id.to_string()))?;
+        for (pos, value) in values {
+            record.set_at(pos, value);
+        }
+        Ok(())
+    }
+
+    /// `DELETE /applications/{id}`: soft delete; the app's secrets stop working.
+    pub(crate) fn delete_application(&mut self, id: Uuid, now: OffsetDateTime) -> Result<(), ApiError> {
+        let record = self.applications.remove(&id).ok_or_else(|| ApiError::not_found(&id.to_string()))?;
+        if let Some(app_id) = record.get_str(&APPLICATION, "appId").and_then(|s| Uuid::parse_str(s).ok()) {
+            self.app_ids.remove(&app_id);
+        }
+        self.deleted.insert(id, super::DeletedObject { kind: super::ObjectKind::Application, deleted_at: now, record });
+        Ok(())
+    }
+
+    /// `POST /directory/deletedItems/{id}/restore` for an application.
+    pub(crate) fn restore_application(&mut self, id: Uuid) -> Result<(), ApiError> {
+        let d = self.deleted.get(&id).ok_or_else(|| ApiError::not_found(&id.to_string()))?;
+        let app_id = d.record.get_str(&APPLICATION, "appId").and_then(|s| Uuid::parse_str(s).ok());
+        if app_id.is_some_and(|a| self.app_ids.contains_key(&a)) {
+            return Err(ApiError::request_bad_request("Another object with the same value for property appId already exists."));
+        }
+        let d = self.deleted.remove(&id).expect("present (looked up above)");
+        if let Some(a) = app_id {
+            self.app_ids.insert(a, id);
+        }
+        self.applications.insert(id, d.record);
+        Ok(())
+    }
+
+    /// Find an application by object id, or by `appId` when `by_app_id`.
+    pub(crate) fn find_application(&self, key: &str, by_app_id: bool) -> Option<Uuid> {
+        let key = Uuid::parse_str(key).ok()?;
+        if by_app_id {
+            self.app_ids.get(&key).copied()
+        } else {
+            self.applications.contains_key(&key).then_some(key)
+        }
+    }
+
+    pub(crate) fn application_by_app_id(&self, app_id: Uuid) -> Option<&Record> {
+        self.applications.get(self.app_ids.get(&app_id)?)
+    }
+
+    /// `POST /applications/{id}/addPassword`.
+    pub(crate) fn add_password(
+        &mut self,
+        id: Uuid,
+        body: &Map<String, Value>,
+        now: OffsetDateTime,
+    ) -> Result<NewSecret, ApiError> {
+        let requested = match body.get("passwordCredential") {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(m)) => m.clone(),
+            Some(_) => return Err(ApiError::invalid_values()),
+        };
+        for key in body.keys() {
+            if key != "passwordCredential" && key != "@odata.type" {
+                return Err(ApiError::request_bad_request(format!("Invalid property '{key}'.")));
+            }
+        }
+        for key in requested.keys() {
+            if !matches!(key.as_str(), "displayName" | "startDateTime" | "endDateTime" | "@odata.type") {
+                return Err(ApiError::request_bad_request(format!(
+                    "Property '{key}' cannot be set on a password credential: Graph generates it."
+                )));
+            }
+        }
+        let date = |name: &str| -> Result<Option<OffsetDateTime>, ApiError> {
+            match requested.get(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => parse_datetime(s).map(Some).ok_or_else(ApiError::invalid_values),
+                Some(_) => Err(ApiError::invalid_values()),
+            }
+        };
+        let start = date("startDateTime")?.unwrap_or(now);
+        // Graph's default lifetime for a secret is two years.
+        let end = date("endDateTime")?.unwrap_or(start + time::Duration::days(730));
+        if end <= start {
+            return Err(ApiError::invalid_values());
+        }
+        let display_name = match requested.get("displayName") {
+            None | Some(Value::Null) => Value::Null,
+            Some(Value::String(s)) => Value::String(s.clone()),
+            Some(_) => return Err(ApiError::invalid_values()),
+        };
+        if !self.applications.contains_key(&id) {
+            return Err(ApiError::not_found(&id.to_string()));
+        }
+        let key_id = self.new_id();
+        let text = crate::ids::client_secret_text();
+        let hint: String = text.chars().take(3).collect();
+        let credential = json!({
+            "customKeyIdentifier": null,
+            "displayName": display_name,
+            "endDateTime": format_datetime(end),
+            "hint": hint,
+            "keyId": key_id.to_string(),
+            "secretText": null,
+            "startDateTime": format_datetime(start),
+        });
+        let record = self.applications.get_mut(&id).expect("present (checked above)");
+        let mut list = record.get(&APPLICATION, "passwordCredentials").and_then(Value::as_array).cloned().unwrap_or_default();
+        list.push(credential.clone());
+        record.set(&APPLICATION, "passwordCredentials", Value::Array(list));
+        self.secrets.entry(id).or_default().push(StoredSecret { key_id, start, end, hash: PasswordHash::new(&text) });
+        let mut credential = credential.as_object().expect("a JSON object literal").clone();
+        credential.insert("secretText".into(), Value::String(text.clone()));
+        Ok(NewSecret { credential, text })
+    }
+
+    /// Add a secret whose text the caller already has (a reset tenant keeps its
+    /// bootstrap secret).
+    pub(crate) fn add_known_secret(&mut self, id: Uuid, display_name: &str, text: &str, now: OffsetDateTime) {
+        let key_id = self.new_id();
+        let end = now + time::Duration::days(730);
+        let credential = json!({
+            "customKeyIdentifier": null, "displayName": display_name, "endDateTime": format_datetime(end),
+            "hint": text.chars().take(3).collect::<String>(), "keyId": key_id.to_string(), "secretText": null,
+            "startDateTime": format_datetime(now),
+        });
+        if let Some(record) = self.applications.get_mut(&id) {
+            let mut list =
+                record.get(&APPLICATION, "passwordCredentials").and_then(Value::as_array).cloned().unwrap_or_default();
+            list.push(credential);
+            record.set(&APPLICATION, "passwordCredentials", Value::Array(list));
+            self.secrets.entry(id).or_default().push(StoredSecret {
+                key_id,
+                start: now,
+                end,
+                hash: PasswordHash::new(text),
+            });
+        }
+    }
+
+    /// `POST /applications/{id}/removePassword`.
+    pub(crate) fn remove_password(&mut self, id: Uuid, body: &Map<String, Value>) -> Result<(), ApiError> {
+        let key_id = match body.get("keyId") {
+            Some(Value::String(s)) => Uuid::parse_str(s).map_err(|_| ApiError::invalid_values())?,
+            _ => return Err(ApiError::value_required("keyId", "passwordCredential")),
+        };
+        let record = self.applications.get_mut(&id).ok_or_else(|| ApiError::not_found(&id.to_string()))?;
+        let list = record.get(&APPLICATION, "passwordCredentials").and_then(Value::as_array).cloned().unwrap_or_default();
+        let key = key_id.to_string();
+        if !list.iter().any(|c| c.get("keyId").and_then(Value::as_str) == Some(key.as_str())) {
+            return Err(ApiError::request_bad_request(format!("No password credential found with keyId '{key_id}'.")));
+        }
+        let kept: Vec<Value> =
+            list.into_iter().filter(|c| c.get("keyId").and_then(Value::as_str) != Some(key.as_str())).collect();
+        record.set(&APPLICATION, "passwordCredentials", Value::Array(kept));
+        if let Some(secrets) = self.secrets.get_mut(&id) {
+            secrets.retain(|s| s.key_id != key_id);
+        }
+        Ok(())
+    }
+
+    /// The secrets of the application with `app_id`.
+    pub(crate) fn secrets_of(&self, app_id: Uuid) -> &[StoredSecret] {
+        self.app_ids.get(&app_id).and_then(|id| self.secrets.get(id)).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+/// Secrets by application object id (the text exists nowhere but in the
+/// `addPassword` response).
+pub(crate) type SecretStore = HashMap<Uuid, Vec<StoredSecret>>;

@@ -1,0 +1,362 @@
+//! `/applications` and `/servicePrincipals`, addressed by object id or by the
+//! `(appId='…')` alternate key, with secrets, app role assignments and the
+//! `/oauth2PermissionGrants` collection.
+
+use http::Method;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::{annotated, collection, is_eventual, json_body, reject_collection_options, segment_text, Ctx, Reply};
+use crate::directory::applications::APPLICATION;
+use crate::directory::consent::{AssignmentPath, APP_ROLE_ASSIGNMENT, OAUTH2_PERMISSION_GRANT};
+use crate::directory::query::{projection_for, ListPlan, DIRECTORY_PAGING};
+use crate::directory::record::Projection;
+use crate::directory::service_principals::{project_service_principal, SERVICE_PRINCIPAL};
+use crate::error::ApiError;
+use crate::odata::{KeyArg, Literal, QueryOptions, Segment};
+
+/// How a path names an application or service principal.
+enum Key {
+    ObjectId(String),
+    AppId(String),
+}
+
+impl Key {
+    fn text(&self) -> &str {
+        match self {
+            Key::ObjectId(s) | Key::AppId(s) => s,
+        }
+    }
+}
+
+fn key_of(segs: &[Segment]) -> Result<Option<(Key, &[Segment])>, ApiError> {
+    Ok(match segs {
+        [Segment::Parens(args), rest @ ..] => match args.as_slice() {
+            [KeyArg { name: Some(n), value: Literal::String(s) }] if n == "appId" => Some((Key::AppId(s.clone()), rest)),
+            [KeyArg { name: Some(n), value: Literal::Guid(g) }] if n == "appId" => {
+                Some((Key::AppId(g.to_string()), rest))
+            }
+            [KeyArg { name: None, value: Literal::String(s) }] => Some((Key::ObjectId(s.clone()), rest)),
+            [KeyArg { name: None, value: Literal::Guid(g) }] => Some((Key::ObjectId(g.to_string()), rest)),
+            [KeyArg { name: Some(n), .. }] => {
+                return Err(ApiError::bad_request(format!(
+                    "The key property '{n}' is not an alternate key of this entity set; use (appId='…') or the object id."
+                )))
+            }
+            _ => return Err(ApiError::bad_request("The key in parentheses is not valid.")),
+        },
+        [Segment::Identifier(k), rest @ ..] => Some((Key::ObjectId(k.clone()), rest)),
+        _ => None,
+    })
+}
+
+fn entity(ctx: &Ctx<'_>, set: &str, body: Map<String, Value>) -> Value {
+    Value::Object(annotated(&[("@odata.context", format!("{}/$metadata#{set}/$entity", ctx.graph_url))], body))
+}
+
+// ------------------------------------------------------------------ applications
+
+pub(super) fn applications(
+    ctx: &Ctx<'_>,
+    segs: &[Segment],
+    opts: &QueryOptions,
+    method: &Method,
+) -> Result<Reply, ApiError> {
+    let authz = |op: &str| crate::authz::check(&ctx.principal, op);
+    let Some((key, rest)) = key_of(segs)? else {
+        return match (segs, method) {
+            ([], &Method::GET) => {
+                authz("applications.list")?;
+                let plan = ListPlan::new(&APPLICATION, opts, is_eventual(ctx.req), DIRECTORY_PAGING)?;
+                let dir = ctx.tenant.read();
+                let page = plan.run(&dir.applications);
+                Ok(collection(ctx, "applications", &plan, page, |r| r.project(&APPLICATION, &plan.projection)))
+            }
+            ([], &Method::POST) => {
+                authz("applications.create")?;
+                let body = json_body(ctx.req)?;
+                let now = ctx.tenant.clock.now();
+                let mut dir = ctx.tenant.write();
+                let id = dir.create_application(&body, now)?;
+                let out = dir.applications[&id].project(&APPLICATION, &Projection::default_set(&APPLICATION));
+                let location = format!("{}/applications/{id}", ctx.graph_url);
+                Ok(Reply::Json { status: 201, body: entity(ctx, "applications", out), location: Some(location) })
+            }
+            ([], _) => Err(ApiError::method_not_allowed()),
+            ([s, ..], _) => Err(ApiError::unknown_segment(&segment_text(s))),
+        };
+    };
+    let find = |dir: &crate::directory::Directory| {
+        dir.find_application(key.text(), matches!(key, Key::AppId(_))).ok_or_else(|| ApiError::not_found(key.text()))
+    };
+    match (rest, method) {
+        ([], &Method::GET) => {
+            authz("applications.get")?;
+            reject_collection_options(opts)?;
+            let (projection, _) = projection_for(&APPLICATION, opts.select.as_ref())?;
+            let dir = ctx.tenant.read();
+            let id = find(&dir)?;
+            let out = dir.applications[&id].project(&APPLICATION, &projection);
+            Ok(Reply::Json { status: 200, body: entity(ctx, "applications", out), location: None })
+        }
+        ([], &Method::PATCH) => {
+            authz("applications.update")?;
+            let body = json_body(ctx.req)?;
+            let now = ctx.tenant.clock.now();
+            let mut dir = ctx.tenant.write();
+            let id = find(&dir)?;
+            dir.update_application(id, &body, now)?;
+            Ok(Reply::NoContent)
+        }
+        ([], &Method::DELETE) => {
+            authz("applications.delete")?;
+            let now = ctx.tenant.clock.now();
+            let mut dir = ctx.tenant.write();
+            let id = find(&dir)?;
+            dir.delete_application(id, now)?;
+            Ok(Reply::NoContent)
+        }
+        ([Segment::Identifier(action)], &Method::POST) if action == "addPassword" => {
+            authz("applications.addPassword")?;
+            let body = optional_json_body(ctx)?;
+            let now = ctx.tenant.clock.now();
+            let mut dir = ctx.tenant.write();
+            let id = find(&dir)?;
+            let secret = dir.add_password(id, &body, now)?;
+            let out = annotated(
+                &[("@odata.context", format!("{}/$metadata#microsoft.graph.passwordCredential", ctx.graph_url))],
+                secret.credential,
+            );
+            Ok(Reply::Json { status: 200, body: Value::Object(out), location: None })
+        }
+        ([Segment::Identifier(action)], &Method::POST) if action == "removePassword" => {
+            authz("applications.removePassword")?;
+            let body = json_body(ctx.req)?;
+            let mut dir = ctx.tenant.write();
+            let id = find(&dir)?;
+            dir.remove_password(id, &body)?;
+            Ok(Reply::NoContent)
+        }
+        ([Segment::Identifier(action)], &Method::POST) if action == "addKey" || action == "removeKey" => Err(ApiError::new(
+            501,
+            "NotImplemented",
+            format!("graphbox does not model /applications/{{id}}/{action} yet; PATCH keyCredentials instead."),
+        )),
+        ([Segment::Identifier(a)], _) if matches!(a.as_str(), "addPassword" | "removePassword" | "addKey" | "removeKey") => {
+            Err(ApiError::method_not_allowed())
+        }
+        ([], _) => Err(ApiError::method_not_allowed()),
+        ([s, ..], _) => Err(ApiError::unknown_segment(&segment_text(s))),
+    }
+}
+
+/// Actions whose body is optional (`addPassword` with no body is valid).
+fn optional_json_body(ctx: &Ctx<'_>) -> Result<Map<String, Value>, ApiError> {
+    if ctx.req.body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    json_body(ctx.req)
+}
+
+// ------------------------------------------------------------------ service principals
+
+pub(super) fn service_principals(
+    ctx: &Ctx<'_>,
+    segs: &[Segment],
+    opts: &QueryOptions,
+    method: &Method,
+) -> Result<Reply, ApiError> {
+    let authz = |op: &str| crate::authz::check(&ctx.principal, op);
+    let Some((key, rest)) = key_of(segs)? else {
+        return match (segs, method) {
+            ([], &Method::GET) => {
+                authz("servicePrincipals.list")?;
+                let plan = ListPlan::new(&SERVICE_PRINCIPAL, opts, is_eventual(ctx.req), DIRECTORY_PAGING)?;
+                let dir = ctx.tenant.read();
+                let page = plan.run(&dir.service_principals);
+                Ok(collection(ctx, "servicePrincipals", &plan, page, |r| {
+                    project_service_principal(&dir, r, &plan.projection)
+                }))
+            }
+            ([], &Method::POST) => {
+                authz("servicePrincipals.create")?;
+                let body = json_body(ctx.req)?;
+                let mut dir = ctx.tenant.write();
+                let id = dir.create_service_principal(&body)?;
+                let out = project_service_principal(
+                    &dir,
+                    &dir.service_principals[&id],
+                    &Projection::default_set(&SERVICE_PRINCIPAL),
+                );
+                let location = format!("{}/servicePrincipals/{id}", ctx.graph_url);
+                Ok(Reply::Json { status: 201, body: entity(ctx, "servicePrincipals", out), location: Some(location) })
+            }
+            ([], _) => Err(ApiError::method_not_allowed()),
+            ([s, ..], _) => Err(ApiError::unknown_segment(&segment_text(s))),
+        };
+    };
+    let find = |dir: &crate::directory::Directory| {
+        dir.find_service_principal(key.text(), matches!(key, Key::AppId(_))).ok_or_else(|| ApiError::not_found(key.text()))
+    };
+    match (rest, method) {
+        ([], &Method::GET) => {
+            authz("servicePrincipals.get")?;
+            reject_collection_options(opts)?;
+            let (projection, _) = projection_for(&SERVICE_PRINCIPAL, opts.select.as_ref())?;
+            let dir = ctx.tenant.read();
+            let id = find(&dir)?;
+            let out = project_service_principal(&dir, &dir.service_principals[&id], &projection);
+            Ok(Reply::Json { status: 200, body: entity(ctx, "servicePrincipals", out), location: None })
+        }
+        ([], &Method::PATCH) => {
+            authz("servicePrincipals.update")?;
+            let body = json_body(ctx.req)?;
+            let mut dir = ctx.tenant.write();
+            let id = find(&dir)?;
+            dir.update_service_principal(id, &body)?;
+            Ok(Reply::NoContent)
+        }
+        ([], &Method::DELETE) => {
+            authz("servicePrincipals.delete")?;
+            let now = ctx.tenant.clock.now();
+            let mut dir = ctx.tenant.write();
+            let id = find(&dir)?;
+            dir.delete_service_principal(id, now)?;
+            Ok(Reply::NoContent)
+        }
+        ([Segment::Identifier(nav), tail @ ..], _) if nav == "appRoleAssignedTo" || nav == "appRoleAssignments" => {
+            let id = find(&ctx.tenant.read())?;
+            let path = if nav == "appRoleAssignedTo" {
+                AssignmentPath::AssignedTo(id)
+            } else {
+                AssignmentPath::AssignmentsOf(id)
+            };
+            assignments(ctx, id, nav, path, tail, opts, method)
+        }
+        ([Segment::Identifier(nav)], &Method::GET) if nav == "oauth2PermissionGrants" => {
+            authz("oauth2PermissionGrants.list")?;
+            let dir = ctx.tenant.read();
+            let id = find(&dir)?;
+            let plan = ListPlan::new(&OAUTH2_PERMISSION_GRANT, opts, is_eventual(ctx.req), DIRECTORY_PAGING)?;
+            let mine: std::collections::BTreeMap<Uuid, crate::directory::record::Record> = dir
+                .oauth2_grants
+                .iter()
+                .filter(|(_, g)| g.get_str(&OAUTH2_PERMISSION_GRANT, "clientId") == Some(id.to_string().as_str()))
+                .map(|(k, g)| (*k, g.clone()))
+                .collect();
+            let page = plan.run(&mine);
+            let set = format!("servicePrincipals('{id}')/oauth2PermissionGrants");
+            Ok(collection(ctx, &set, &plan, page, |r| r.project(&OAUTH2_PERMISSION_GRANT, &plan.projection)))
+        }
+        ([], _) => Err(ApiError::method_not_allowed()),
+        ([s, ..], _) => Err(ApiError::unknown_segment(&segment_text(s))),
+    }
+}
+
+fn assignments(
+    ctx: &Ctx<'_>,
+    sp: Uuid,
+    nav: &str,
+    path: AssignmentPath,
+    tail: &[Segment],
+    opts: &QueryOptions,
+    method: &Method,
+) -> Result<Reply, ApiError> {
+    let set = format!("servicePrincipals('{sp}')/{nav}");
+    match (tail, method) {
+        ([], &Method::GET) => {
+            crate::authz::check(&ctx.principal, "servicePrincipals.appRoleAssignedTo.list")?;
+            let plan = ListPlan::new(&APP_ROLE_ASSIGNMENT, opts, is_eventual(ctx.req), DIRECTORY_PAGING)?;
+            let dir = ctx.tenant.read();
+            let matching = dir.app_role_assignments_at(path);
+            let page = plan.run(&matching);
+            Ok(collection(ctx, &set, &plan, page, |r| r.project(&APP_ROLE_ASSIGNMENT, &plan.projection)))
+        }
+        ([], &Method::POST) => {
+            let body = json_body(ctx.req)?;
+            let resource = body.get("resourceId").and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok());
+            let graph = ctx.tenant.read().graph_service_principal_id();
+            let operation = if resource.is_some() && resource == graph {
+                "servicePrincipals.appRoleAssignedTo.create.graph"
+            } else {
+                "servicePrincipals.appRoleAssignedTo.create"
+            };
+            crate::authz::check(&ctx.principal, operation)?;
+            let now = ctx.tenant.clock.now();
+            let mut dir = ctx.tenant.write();
+            let key = dir.create_app_role_assignment(path, &body, now)?;
+            let out = dir.app_role_assignments[&key].project(&APP_ROLE_ASSIGNMENT, &Projection::default_set(&APP_ROLE_ASSIGNMENT));
+            Ok(Reply::Json { status: 201, body: entity(ctx, &set, out), location: None })
+        }
+        ([Segment::Identifier(aid)], &Method::GET) => {
+            crate::authz::check(&ctx.principal, "servicePrincipals.appRoleAssignedTo.list")?;
+            let dir = ctx.tenant.read();
+            let key = dir.find_app_role_assignment(aid, path).ok_or_else(|| ApiError::not_found(aid))?;
+            let out = dir.app_role_assignments[&key].project(&APP_ROLE_ASSIGNMENT, &Projection::default_set(&APP_ROLE_ASSIGNMENT));
+            Ok(Reply::Json { status: 200, body: entity(ctx, &set, out), location: None })
+        }
+        ([Segment::Identifier(aid)], &Method::DELETE) => {
+            crate::authz::check(&ctx.principal, "servicePrincipals.appRoleAssignedTo.delete")?;
+            let mut dir = ctx.tenant.write();
+            let key = dir.find_app_role_assignment(aid, path).ok_or_else(|| ApiError::not_found(aid))?;
+            dir.app_role_assignments.remove(&key);
+            Ok(Reply::NoContent)
+        }
+        ([] | [Segment::Identifier(_)], _) => Err(ApiError::method_not_allowed()),
+        ([s, ..], _) => Err(ApiError::unknown_segment(&segment_text(s))),
+    }
+}
+
+// ------------------------------------------------------------------ oauth2PermissionGrants
+
+pub(super) fn oauth2_permission_grants(
+    ctx: &Ctx<'_>,
+    segs: &[Segment],
+    opts: &QueryOptions,
+    method: &Method,
+) -> Result<Reply, ApiError> {
+    let authz = |op: &str| crate::authz::check(&ctx.principal, op);
+    match (segs, method) {
+        ([], &Method::GET) => {
+            authz("oauth2PermissionGrants.list")?;
+            let plan = ListPlan::new(&OAUTH2_PERMISSION_GRANT, opts, is_eventual(ctx.req), DIRECTORY_PAGING)?;
+            let dir = ctx.tenant.read();
+            let page = plan.run(&dir.oauth2_grants);
+            Ok(collection(ctx, "oauth2PermissionGrants", &plan, page, |r| {
+                r.project(&OAUTH2_PERMISSION_GRANT, &plan.projection)
+            }))
+        }
+        ([], &Method::POST) => {
+            authz("oauth2PermissionGrants.create")?;
+            let body = json_body(ctx.req)?;
+            let mut dir = ctx.tenant.write();
+            let key = dir.create_oauth2_grant(&body)?;
+            let out = dir.oauth2_grants[&key].project(&OAUTH2_PERMISSION_GRANT, &Projection::default_set(&OAUTH2_PERMISSION_GRANT));
+            Ok(Reply::Json { status: 201, body: entity(ctx, "oauth2PermissionGrants", out), location: None })
+        }
+        ([Segment::Identifier(id)], &Method::GET) => {
+            authz("oauth2PermissionGrants.get")?;
+            let dir = ctx.tenant.read();
+            let key = dir.find_oauth2_grant(id).ok_or_else(|| ApiError::not_found(id))?;
+            let out = dir.oauth2_grants[&key].project(&OAUTH2_PERMISSION_GRANT, &Projection::default_set(&OAUTH2_PERMISSION_GRANT));
+            Ok(Reply::Json { status: 200, body: entity(ctx, "oauth2PermissionGrants", out), location: None })
+        }
+        ([Segment::Identifier(id)], &Method::PATCH) => {
+            authz("oauth2PermissionGrants.update")?;
+            let body = json_body(ctx.req)?;
+            let mut dir = ctx.tenant.write();
+            let key = dir.find_oauth2_grant(id).ok_or_else(|| ApiError::not_found(id))?;
+            dir.update_oauth2_grant(key, &body)?;
+            Ok(Reply::NoContent)
+        }
+        ([Segment::Identifier(id)], &Method::DELETE) => {
+            authz("oauth2PermissionGrants.delete")?;
+            let mut dir = ctx.tenant.write();
+            let key = dir.find_oauth2_grant(id).ok_or_else(|| ApiError::not_found(id))?;
+            dir.oauth2_grants.remove(&key);
+            Ok(Reply::NoContent)
+        }
+        ([] | [Segment::Identifier(_)], _) => Err(ApiError::method_not_allowed()),
+        ([s, ..], _) => Err(ApiError::unknown_segment(&segment_text(s))),
+    }
+}
