@@ -9,6 +9,8 @@
 
 use crate::directory::catalog::{Catalog, PermissionSets};
 use crate::error::ApiError;
+use uuid::Uuid;
+
 use crate::identity::Principal;
 
 /// Operations the mock serves that the reference table does not list, with
@@ -82,22 +84,94 @@ fn allowed_by(sets: Option<&PermissionSets>, held: &[String]) -> bool {
 
 /// Whether `principal` may perform `operation`; `Err(403)` if not.
 pub(crate) fn check(principal: &Principal, operation: &str) -> Result<(), ApiError> {
-    let ok = match Catalog::get().operation(operation) {
+    let permitted = match Catalog::get().operation(operation) {
         Some(op) if principal.app_only => allowed_by(op.application.as_ref(), &principal.roles),
-        Some(op) => allowed_by(op.delegated_work_or_school.as_ref(), &principal.scopes),
+        Some(op) => {
+            delegated_catch_all(principal) || allowed_by(op.delegated_work_or_school.as_ref(), &principal.scopes)
+        }
         None => match EXTRA_OPERATIONS.iter().find(|(name, _, _)| *name == operation) {
-            Some((_, app, delegated)) if principal.app_only => app.iter().any(|e| satisfied(e, &principal.roles)),
-            Some((_, _, delegated)) => delegated.iter().any(|e| satisfied(e, &principal.scopes)),
+            Some((_, app, _)) if principal.app_only => app.iter().any(|e| satisfied(e, &principal.roles)),
+            Some((_, _, delegated)) => {
+                delegated_catch_all(principal) || delegated.iter().any(|e| satisfied(e, &principal.scopes))
+            }
             // An operation missing from both tables is a bug in the mock, and
             // refusing is the safe failure.
             None => false,
         },
     };
-    if ok {
+    // A delegated token acts for a user: the app's scopes are not enough, the
+    // user must also hold a role that allows the write.
+    let user_may = principal.app_only || user_role_allows(&principal.wids, operation);
+    if permitted && user_may {
         Ok(())
     } else {
         Err(ApiError::forbidden())
     }
+}
+
+/// `Directory.AccessAsUser.All` lets the app do whatever the signed-in user can.
+fn delegated_catch_all(principal: &Principal) -> bool {
+    principal.scopes.iter().any(|s| s == "Directory.AccessAsUser.All")
+}
+
+const GLOBAL_ADMINISTRATOR: Uuid = uuid::uuid!("62e90394-69f5-4237-9190-012177145e10");
+const USER_ADMINISTRATOR: Uuid = uuid::uuid!("fe930be7-5e62-47db-91af-98c3a49a38b1");
+const APPLICATION_ADMINISTRATOR: Uuid = uuid::uuid!("9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3");
+const CLOUD_APPLICATION_ADMINISTRATOR: Uuid = uuid::uuid!("158c047a-c907-4556-b7ef-446551a6b5f7");
+const PRIVILEGED_ROLE_ADMINISTRATOR: Uuid = uuid::uuid!("e8611ab8-c189-46e8-94e1-60213ab1f814");
+const HYBRID_IDENTITY_ADMINISTRATOR: Uuid = uuid::uuid!("8ac3fc64-6eca-42ea-9e69-59f4c7b60eb2");
+const GROUPS_ADMINISTRATOR: Uuid = uuid::uuid!("fdd7a751-b60b-444a-984c-02652fe8fa1c");
+const DOMAIN_NAME_ADMINISTRATOR: Uuid = uuid::uuid!("8329153b-31d0-4727-b945-745eb3bc5f31");
+
+/// Which directory roles let a signed-in user make a change, by operation
+/// family. Reads need no role: member users read the directory by default.
+const WRITE_ROLES: &[(&str, &[Uuid])] = &[
+    (
+        "servicePrincipals.appRoleAssigned",
+        &[
+            GLOBAL_ADMINISTRATOR,
+            PRIVILEGED_ROLE_ADMINISTRATOR,
+            APPLICATION_ADMINISTRATOR,
+            CLOUD_APPLICATION_ADMINISTRATOR,
+        ],
+    ),
+    (
+        "oauth2PermissionGrants.",
+        &[
+            GLOBAL_ADMINISTRATOR,
+            PRIVILEGED_ROLE_ADMINISTRATOR,
+            APPLICATION_ADMINISTRATOR,
+            CLOUD_APPLICATION_ADMINISTRATOR,
+        ],
+    ),
+    ("users.", &[GLOBAL_ADMINISTRATOR, USER_ADMINISTRATOR]),
+    (
+        "deletedItems.",
+        &[GLOBAL_ADMINISTRATOR, USER_ADMINISTRATOR, APPLICATION_ADMINISTRATOR, CLOUD_APPLICATION_ADMINISTRATOR],
+    ),
+    ("applications.", &[GLOBAL_ADMINISTRATOR, APPLICATION_ADMINISTRATOR, CLOUD_APPLICATION_ADMINISTRATOR]),
+    ("servicePrincipals.", &[GLOBAL_ADMINISTRATOR, APPLICATION_ADMINISTRATOR, CLOUD_APPLICATION_ADMINISTRATOR]),
+    ("directoryRoles.", &[GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR]),
+    ("roleManagement.", &[GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR]),
+    ("organization.", &[GLOBAL_ADMINISTRATOR, HYBRID_IDENTITY_ADMINISTRATOR]),
+    ("onPremisesSynchronization.", &[GLOBAL_ADMINISTRATOR, HYBRID_IDENTITY_ADMINISTRATOR]),
+    ("groups.", &[GLOBAL_ADMINISTRATOR, GROUPS_ADMINISTRATOR, USER_ADMINISTRATOR]),
+    ("domains.", &[GLOBAL_ADMINISTRATOR, DOMAIN_NAME_ADMINISTRATOR]),
+];
+
+fn is_read(operation: &str) -> bool {
+    let verb = operation.rsplit('.').next().unwrap_or(operation);
+    ["list", "get", "count"].iter().any(|r| verb.starts_with(r))
+}
+
+fn user_role_allows(wids: &[Uuid], operation: &str) -> bool {
+    if is_read(operation) {
+        return true;
+    }
+    WRITE_ROLES
+        .iter()
+        .find(|(prefix, _)| operation.starts_with(prefix))
+        .is_some_and(|(_, roles)| roles.iter().any(|r| wids.contains(r)))
 }
 
 #[cfg(test)]
@@ -137,6 +211,40 @@ mod tests {
         assert!(check(&only_one, "servicePrincipals.appRoleAssignedTo.create").is_err());
         let both = app_with(&["AppRoleAssignment.ReadWrite.All", "Application.Read.All"]);
         assert!(check(&both, "servicePrincipals.appRoleAssignedTo.create").is_ok());
+    }
+
+    fn user_with(scopes: &[&str], wids: &[Uuid]) -> Principal {
+        Principal {
+            app_only: false,
+            scopes: scopes.iter().map(|r| r.to_string()).collect(),
+            wids: wids.to_vec(),
+            ..app_with(&[])
+        }
+    }
+
+    #[test]
+    fn delegated_writes_need_the_scope_and_a_user_role() {
+        let plain_user = user_with(&["User.ReadWrite.All"], &[]);
+        assert!(check(&plain_user, "users.list").is_ok(), "reads need no role");
+        assert!(check(&plain_user, "users.create").is_err(), "writes need a role");
+        let user_admin = user_with(&["User.ReadWrite.All"], &[USER_ADMINISTRATOR]);
+        assert!(check(&user_admin, "users.create").is_ok());
+        assert!(check(&user_admin, "applications.create").is_err(), "neither scope nor role");
+    }
+
+    #[test]
+    fn directory_access_as_user_acts_with_the_users_own_roles() {
+        let admin = user_with(&["Directory.AccessAsUser.All"], &[GLOBAL_ADMINISTRATOR]);
+        assert!(check(&admin, "applications.create").is_ok());
+        let nobody = user_with(&["Directory.AccessAsUser.All"], &[]);
+        assert!(check(&nobody, "applications.create").is_err());
+    }
+
+    #[test]
+    fn application_read_write_all_cannot_grant_microsoft_graph_app_roles() {
+        let p = app_with(&["Application.ReadWrite.All"]);
+        assert!(check(&p, "servicePrincipals.appRoleAssignedTo.create").is_ok());
+        assert!(check(&p, "servicePrincipals.appRoleAssignedTo.create.graph").is_err());
     }
 
     #[test]

@@ -36,6 +36,13 @@ pub(crate) const BOOTSTRAP_APP_ROLES: &[&str] = &[
     "User.ReadWrite.All",
 ];
 
+/// The delegated permissions consented tenant-wide for the bootstrap
+/// application, so an administrator can sign in through it.
+pub(crate) const BOOTSTRAP_DELEGATED_SCOPES: &str = "User.Read User.ReadWrite.All Directory.AccessAsUser.All \
+Directory.ReadWrite.All Application.ReadWrite.All AppRoleAssignment.ReadWrite.All DelegatedPermissionGrant.ReadWrite.All \
+RoleManagement.ReadWrite.Directory Organization.ReadWrite.All OnPremDirectorySynchronization.ReadWrite.All \
+Domain.ReadWrite.All Group.ReadWrite.All User.DeleteRestore.All";
+
 /// The credentials a tenant was created with (the ready line's fields).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct BootstrapCredentials {
@@ -96,9 +103,10 @@ impl Tenant {
         dir.seed_graph_service_principal();
         let app = dir
             .create_application(
-                serde_json::json!({"displayName": "graphbox-bootstrap", "signInAudience": "AzureADMyOrg"})
-                    .as_object()
-                    .expect("a JSON object literal"),
+                serde_json::json!({"displayName": "graphbox-bootstrap", "signInAudience": "AzureADMyOrg",
+                                   "isFallbackPublicClient": true})
+                .as_object()
+                .expect("a JSON object literal"),
                 now,
             )
             .expect("the bootstrap application is valid");
@@ -107,7 +115,9 @@ impl Tenant {
             .and_then(|s| Uuid::parse_str(s).ok())
             .expect("a new application has an appId");
         let sp = dir
-            .create_service_principal(serde_json::json!({"appId": client_id}).as_object().expect("a JSON object literal"))
+            .create_service_principal(
+                serde_json::json!({"appId": client_id}).as_object().expect("a JSON object literal"),
+            )
             .expect("the bootstrap application has no service principal yet");
         let client_secret = match reuse {
             Some(old) => {
@@ -125,6 +135,11 @@ impl Tenant {
             let granted = dir.grant_graph_app_role(sp, role, now);
             debug_assert!(granted.is_ok(), "{role} is in the catalogue");
         }
+        let graph = dir.graph_service_principal_id().expect("seeded above");
+        let consent = serde_json::json!({"clientId": sp, "resourceId": graph, "consentType": "AllPrincipals",
+                                         "principalId": null, "scope": BOOTSTRAP_DELEGATED_SCOPES});
+        dir.create_oauth2_grant(consent.as_object().expect("a JSON object literal"))
+            .expect("the bootstrap scopes are in the catalogue");
         dir.assign_directory_role(sp, GLOBAL_ADMINISTRATOR_TEMPLATE);
 
         let admin_username = format!("admin@{domain}");

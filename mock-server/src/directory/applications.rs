@@ -199,7 +199,11 @@ fn check_key_credential(kc: &Value, now: OffsetDateTime) -> Result<Value, ApiErr
 
 impl Directory {
     /// `POST /applications`. Returns the object id.
-    pub(crate) fn create_application(&mut self, body: &Map<String, Value>, now: OffsetDateTime) -> Result<Uuid, ApiError> {
+    pub(crate) fn create_application(
+        &mut self,
+        body: &Map<String, Value>,
+        now: OffsetDateTime,
+    ) -> Result<Uuid, ApiError> {
         let mut values = validate_write(&APPLICATION, body)?;
         if !values.iter().any(|(pos, v)| APPLICATION.props[*pos].name == "displayName" && !v.is_null()) {
             return Err(ApiError::value_required("displayName", APPLICATION.resource_name));
@@ -251,7 +255,9 @@ impl Directory {
         let d = self.deleted.get(&id).ok_or_else(|| ApiError::not_found(&id.to_string()))?;
         let app_id = d.record.get_str(&APPLICATION, "appId").and_then(|s| Uuid::parse_str(s).ok());
         if app_id.is_some_and(|a| self.app_ids.contains_key(&a)) {
-            return Err(ApiError::request_bad_request("Another object with the same value for property appId already exists."));
+            return Err(ApiError::request_bad_request(
+                "Another object with the same value for property appId already exists.",
+            ));
         }
         let d = self.deleted.remove(&id).expect("present (looked up above)");
         if let Some(a) = app_id {
@@ -333,7 +339,8 @@ impl Directory {
             "startDateTime": format_datetime(start),
         });
         let record = self.applications.get_mut(&id).expect("present (checked above)");
-        let mut list = record.get(&APPLICATION, "passwordCredentials").and_then(Value::as_array).cloned().unwrap_or_default();
+        let mut list =
+            record.get(&APPLICATION, "passwordCredentials").and_then(Value::as_array).cloned().unwrap_or_default();
         list.push(credential.clone());
         record.set(&APPLICATION, "passwordCredentials", Value::Array(list));
         self.secrets.entry(id).or_default().push(StoredSecret { key_id, start, end, hash: PasswordHash::new(&text) });
@@ -373,7 +380,8 @@ impl Directory {
             _ => return Err(ApiError::value_required("keyId", "passwordCredential")),
         };
         let record = self.applications.get_mut(&id).ok_or_else(|| ApiError::not_found(&id.to_string()))?;
-        let list = record.get(&APPLICATION, "passwordCredentials").and_then(Value::as_array).cloned().unwrap_or_default();
+        let list =
+            record.get(&APPLICATION, "passwordCredentials").and_then(Value::as_array).cloned().unwrap_or_default();
         let key = key_id.to_string();
         if !list.iter().any(|c| c.get("keyId").and_then(Value::as_str) == Some(key.as_str())) {
             return Err(ApiError::request_bad_request(format!("No password credential found with keyId '{key_id}'.")));

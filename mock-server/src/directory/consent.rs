@@ -103,13 +103,18 @@ impl Directory {
         }
         let (principal_type, principal_name, member_type) = if let Some(sp) = self.service_principals.get(&principal_id)
         {
-            ("ServicePrincipal", sp.get_str(&SERVICE_PRINCIPAL, "displayName").unwrap_or_default().to_owned(), "Application")
+            (
+                "ServicePrincipal",
+                sp.get_str(&SERVICE_PRINCIPAL, "displayName").unwrap_or_default().to_owned(),
+                "Application",
+            )
         } else if let Some(user) = self.users.get(&principal_id) {
             ("User", user.get_str(&USER, "displayName").unwrap_or_default().to_owned(), "User")
         } else {
             return Err(ApiError::not_found(&principal_id.to_string()));
         };
-        let resource_sp = self.service_principals.get(&resource_id).ok_or_else(|| ApiError::not_found(&resource_id.to_string()))?;
+        let resource_sp =
+            self.service_principals.get(&resource_id).ok_or_else(|| ApiError::not_found(&resource_id.to_string()))?;
         let resource_name = resource_sp.get_str(&SERVICE_PRINCIPAL, "displayName").unwrap_or_default().to_owned();
         let resource_app_id = resource_sp.get_str(&SERVICE_PRINCIPAL, "appId").unwrap_or_default().to_owned();
         let roles = self.app_roles_of(resource_id).unwrap_or(json!([]));
@@ -176,7 +181,12 @@ impl Directory {
     }
 
     /// Grant one of Microsoft Graph's application permissions (bootstrap).
-    pub(crate) fn grant_graph_app_role(&mut self, sp: Uuid, value: &str, now: OffsetDateTime) -> Result<Uuid, ApiError> {
+    pub(crate) fn grant_graph_app_role(
+        &mut self,
+        sp: Uuid,
+        value: &str,
+        now: OffsetDateTime,
+    ) -> Result<Uuid, ApiError> {
         let role = Catalog::get().app_role(value).ok_or_else(ApiError::invalid_values)?;
         let graph = self.graph_service_principal_id().ok_or_else(|| ApiError::not_found("Microsoft Graph"))?;
         let body = json!({"principalId": sp, "resourceId": graph, "appRoleId": role.id});
@@ -204,7 +214,10 @@ impl Directory {
 
     /// `POST /oauth2PermissionGrants`. Returns the internal key.
     pub(crate) fn create_oauth2_grant(&mut self, body: &Map<String, Value>) -> Result<Uuid, ApiError> {
-        only_known(body, &["clientId", "consentType", "principalId", "resourceId", "scope", "startTime", "expiryTime"])?;
+        only_known(
+            body,
+            &["clientId", "consentType", "principalId", "resourceId", "scope", "startTime", "expiryTime"],
+        )?;
         let resource = OAUTH2_PERMISSION_GRANT.resource_name;
         let client_id = guid_field(body, "clientId", resource)?;
         let resource_id = guid_field(body, "resourceId", resource)?;
@@ -239,13 +252,21 @@ impl Directory {
                 && uuid_of(g, &OAUTH2_PERMISSION_GRANT, "principalId") == principal_id
         });
         if duplicate {
-            return Err(ApiError::new(409, "Request_MultipleObjectsWithSameKeyValue", "Permission entry already exists."));
+            return Err(ApiError::new(
+                409,
+                "Request_MultipleObjectsWithSameKeyValue",
+                "Permission entry already exists.",
+            ));
         }
         let key = self.new_id();
         let mut record = Record::with_wire_id(key, self.new_opaque_id());
         record.set(&OAUTH2_PERMISSION_GRANT, "clientId", Value::String(client_id.to_string()));
         record.set(&OAUTH2_PERMISSION_GRANT, "consentType", Value::String(consent_type));
-        record.set(&OAUTH2_PERMISSION_GRANT, "principalId", principal_id.map_or(Value::Null, |p| Value::String(p.to_string())));
+        record.set(
+            &OAUTH2_PERMISSION_GRANT,
+            "principalId",
+            principal_id.map_or(Value::Null, |p| Value::String(p.to_string())),
+        );
         record.set(&OAUTH2_PERMISSION_GRANT, "resourceId", Value::String(resource_id.to_string()));
         record.set(&OAUTH2_PERMISSION_GRANT, "scope", Value::String(scope));
         self.oauth2_grants.insert(key, record);
@@ -270,7 +291,10 @@ impl Directory {
     }
 
     pub(crate) fn find_oauth2_grant(&self, wire_id: &str) -> Option<Uuid> {
-        self.oauth2_grants.iter().find(|(_, g)| g.get_str(&OAUTH2_PERMISSION_GRANT, "id") == Some(wire_id)).map(|(k, _)| *k)
+        self.oauth2_grants
+            .iter()
+            .find(|(_, g)| g.get_str(&OAUTH2_PERMISSION_GRANT, "id") == Some(wire_id))
+            .map(|(k, _)| *k)
     }
 
     /// `PATCH /oauth2PermissionGrants/{id}`: only `scope` may change.

@@ -108,6 +108,8 @@ pub(crate) struct Directory {
     pub app_role_assignments: BTreeMap<Uuid, Record>,
     pub oauth2_grants: BTreeMap<Uuid, Record>,
     pub role_assignments: Vec<roles::RoleAssignment>,
+    /// Refresh tokens by the hash of their text.
+    pub refresh_tokens: HashMap<String, crate::identity::delegated::RefreshGrant>,
     ids: IdGen,
     #[serde(skip)]
     upn_index: HashMap<String, Uuid>,
@@ -134,6 +136,7 @@ impl Directory {
             app_role_assignments: BTreeMap::new(),
             oauth2_grants: BTreeMap::new(),
             role_assignments: Vec::new(),
+            refresh_tokens: HashMap::new(),
             ids,
             upn_index: HashMap::new(),
             proxy_index: HashMap::new(),
@@ -154,11 +157,8 @@ impl Directory {
         let guid = |r: &Record, schema: &schema::EntitySchema| {
             r.get_str(schema, "appId").and_then(|s| Uuid::parse_str(s).ok())
         };
-        self.app_ids = self
-            .applications
-            .iter()
-            .filter_map(|(id, r)| Some((guid(r, &applications::APPLICATION)?, *id)))
-            .collect();
+        self.app_ids =
+            self.applications.iter().filter_map(|(id, r)| Some((guid(r, &applications::APPLICATION)?, *id))).collect();
         self.sp_by_app_id = self
             .service_principals
             .iter()

@@ -321,7 +321,11 @@ pub(crate) fn validate_write(
         }
         if !value.is_null() && !def.ty.accepts(value) {
             let shown = value.to_string();
-            let shown = if shown.chars().count() > 60 { format!("{}…", shown.chars().take(60).collect::<String>()) } else { shown };
+            let shown = if shown.chars().count() > 60 {
+                format!("{}…", shown.chars().take(60).collect::<String>())
+            } else {
+                shown
+            };
             return Err(ApiError::bad_request(format!(
                 "Cannot convert the literal '{shown}' to the expected type '{}' of property '{name}'.",
                 def.ty.edm_name()

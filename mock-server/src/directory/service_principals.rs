@@ -74,7 +74,10 @@ fn base_values(app_id: Uuid, name: &str, owner: &str, audience: &str) -> Vec<(&'
         ("appOwnerOrganizationId", Value::String(owner.to_owned())),
         ("appRoleAssignmentRequired", Value::Bool(false)),
         ("displayName", Value::String(name.to_owned())),
-        ("info", json!({"logoUrl": null, "marketingUrl": null, "privacyStatementUrl": null, "supportUrl": null, "termsOfServiceUrl": null})),
+        (
+            "info",
+            json!({"logoUrl": null, "marketingUrl": null, "privacyStatementUrl": null, "supportUrl": null, "termsOfServiceUrl": null}),
+        ),
         ("keyCredentials", json!([])),
         ("notificationEmailAddresses", json!([])),
         ("passwordCredentials", json!([])),
@@ -123,14 +126,20 @@ impl Directory {
     pub(crate) fn seed_graph_service_principal(&mut self) -> Uuid {
         let id = self.new_id();
         let mut record = Record::new(id);
-        for (name, value) in base_values(MICROSOFT_GRAPH_APP_ID, "Microsoft Graph", MICROSOFT_TENANT_ID, "AzureADMultipleOrgs")
+        for (name, value) in
+            base_values(MICROSOFT_GRAPH_APP_ID, "Microsoft Graph", MICROSOFT_TENANT_ID, "AzureADMultipleOrgs")
         {
             record.set(&SERVICE_PRINCIPAL, name, value);
         }
         record.set(
             &SERVICE_PRINCIPAL,
             "servicePrincipalNames",
-            json!([MICROSOFT_GRAPH_APP_ID.to_string(), "https://graph.microsoft.com", "https://graph.microsoft.com/", "https://canary.graph.microsoft.com"]),
+            json!([
+                MICROSOFT_GRAPH_APP_ID.to_string(),
+                "https://graph.microsoft.com",
+                "https://graph.microsoft.com/",
+                "https://canary.graph.microsoft.com"
+            ]),
         );
         self.sp_by_app_id.insert(MICROSOFT_GRAPH_APP_ID, id);
         self.service_principals.insert(id, record);
@@ -167,11 +176,7 @@ impl Directory {
             .and_then(|api| api.get("oauth2PermissionScopes"))
             .cloned()
             .unwrap_or(json!([]));
-        let reply_urls = app
-            .get(&APPLICATION, "web")
-            .and_then(|w| w.get("redirectUris"))
-            .cloned()
-            .unwrap_or(json!([]));
+        let reply_urls = app.get(&APPLICATION, "web").and_then(|w| w.get("redirectUris")).cloned().unwrap_or(json!([]));
         let tenant = self.tenant_id.to_string();
 
         let id = self.new_id();

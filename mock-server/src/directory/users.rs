@@ -136,7 +136,10 @@ fn validate_body(body: &Map<String, Value>, creating: bool) -> Result<Changes, A
                 for key in profile.keys() {
                     if !matches!(
                         key.as_str(),
-                        "password" | "forceChangePasswordNextSignIn" | "forceChangePasswordNextSignInWithMfa" | "@odata.type"
+                        "password"
+                            | "forceChangePasswordNextSignIn"
+                            | "forceChangePasswordNextSignInWithMfa"
+                            | "@odata.type"
                     ) {
                         return Err(ApiError::request_bad_request(format!("Invalid property '{key}'.")));
                     }

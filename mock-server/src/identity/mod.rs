@@ -6,6 +6,8 @@
 //! signed with the server's key and fully validated on the way back in: shape,
 //! signature, audience, issuer tenant and lifetime against that tenant's clock.
 
+pub(crate) mod client_auth;
+pub(crate) mod delegated;
 pub(crate) mod discovery;
 pub(crate) mod jwt;
 pub(crate) mod token;
@@ -43,7 +45,7 @@ pub(crate) struct AccessClaims {
     pub roles: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scp: Option<String>,
-    pub sub: Uuid,
+    pub sub: String,
     pub tid: Uuid,
     pub uti: String,
     pub ver: String,
@@ -51,6 +53,10 @@ pub(crate) struct AccessClaims {
     pub wids: Vec<Uuid>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unique_name: Option<String>,
 }
 
 /// Who is calling: the result of validating a bearer token.

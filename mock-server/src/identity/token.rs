@@ -1,18 +1,22 @@
-//! `POST /{tenant}/oauth2/v2.0/token`: the client-credentials grant with a client
-//! secret (in the body or as HTTP Basic). Failures use the identity platform's
-//! own envelope and AADSTS codes (reference/graph-wire.md §1.1), not Graph's.
+//! `POST /{tenant}/oauth2/v2.0/token`: client credentials (secret or
+//! certificate assertion), resource-owner password and refresh token grants.
+//! Failures use the identity platform's own envelope and AADSTS codes
+//! (reference/graph-wire.md §1.1), never Graph's.
 
+use std::sync::Arc;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::client_auth::{authenticate_client, ClientAuth};
 use super::{jwt, AccessClaims, AAD_GRAPH_AUDIENCE, GRAPH_AUDIENCE};
 use crate::directory::applications::APPLICATION;
 use crate::directory::catalog::MICROSOFT_GRAPH_APP_ID;
+use crate::directory::Directory;
 use crate::keys::SigningKey;
-use std::sync::Arc;
-
 use crate::tenant::{Tenant, Tenants};
 
 /// Access tokens live this long: Entra's typical ~1 h, well over the five
@@ -26,8 +30,14 @@ pub(crate) struct TokenRequest<'a> {
     pub tenant: &'a str,
     pub form: Vec<(String, String)>,
     pub authorization: Option<&'a str>,
-    /// `scheme://host:port` the client used, for `https://<host>/.default`.
+    /// `scheme://host:port` the client used.
     pub authority: &'a str,
+}
+
+impl TokenRequest<'_> {
+    pub(crate) fn field(&self, name: &str) -> Option<&str> {
+        self.form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
 }
 
 /// An AADSTS failure.
@@ -40,22 +50,22 @@ pub(crate) struct TokenError {
 }
 
 impl TokenError {
-    fn new(status: u16, error: &'static str, code: u32, description: impl Into<String>) -> Self {
+    pub(crate) fn new(status: u16, error: &'static str, code: u32, description: impl Into<String>) -> Self {
         TokenError { status, error, code, description: description.into() }
+    }
+
+    pub(crate) fn missing(parameter: &str) -> Self {
+        TokenError::new(
+            400,
+            "invalid_request",
+            900144,
+            format!("The request body must contain the following parameter: '{parameter}'."),
+        )
     }
 
     /// The identity platform's error body, with its trace trailer.
     pub(crate) fn body(&self, now: OffsetDateTime, trace_id: Uuid, correlation_id: &str) -> Value {
-        let t = now.to_offset(time::UtcOffset::UTC);
-        let timestamp = format!(
-            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}Z",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second()
-        );
+        let timestamp = ests_timestamp(now);
         json!({
             "error": self.error,
             "error_description": format!(
@@ -69,6 +79,20 @@ impl TokenError {
             "error_uri": format!("https://login.microsoftonline.com/error?code={}", self.code),
         })
     }
+}
+
+/// `2026-03-02 10:15:44Z`: the identity platform's timestamp format.
+pub(crate) fn ests_timestamp(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
 /// AADSTS90002, also used by discovery for an unknown tenant.
@@ -91,12 +115,53 @@ pub(crate) fn tenant_not_found(tenant: &str) -> TokenError {
     )
 }
 
-fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+/// The resource a scope names: Microsoft Graph or the retired AAD Graph that
+/// MSOnline clients still ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Resource {
+    Graph,
+    AadGraph,
 }
 
-/// Which resource a client-credentials `scope` names, as the audience to issue.
-fn audience_for_scope(scope: &str, authority: &str) -> Result<&'static str, TokenError> {
+impl Resource {
+    pub(crate) fn audience(self) -> &'static str {
+        match self {
+            Resource::Graph => GRAPH_AUDIENCE,
+            Resource::AadGraph => AAD_GRAPH_AUDIENCE,
+        }
+    }
+
+    /// Parse a resource identifier (the part of a scope before the permission).
+    pub(crate) fn parse(resource: &str, authority: &str) -> Option<Resource> {
+        let resource = resource.trim_end_matches('/');
+        if resource.eq_ignore_ascii_case(GRAPH_AUDIENCE)
+            || resource.eq_ignore_ascii_case(&MICROSOFT_GRAPH_APP_ID.to_string())
+            // msgraph-sdk asks for https://<host>/.default when a caller forgets
+            // scopes (reference/clients.md, item 12).
+            || resource.eq_ignore_ascii_case(authority)
+        {
+            Some(Resource::Graph)
+        } else if resource.eq_ignore_ascii_case(AAD_GRAPH_AUDIENCE)
+            || resource == "00000002-0000-0000-c000-000000000000"
+        {
+            Some(Resource::AadGraph)
+        } else {
+            None
+        }
+    }
+}
+
+pub(crate) fn unknown_resource(resource: &str) -> TokenError {
+    TokenError::new(
+        400,
+        "invalid_resource",
+        500011,
+        format!("The resource principal named {resource} was not found in the tenant. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant."),
+    )
+}
+
+/// Which resource a client-credentials `scope` names.
+fn resource_for_client_credentials(scope: &str, authority: &str) -> Result<Resource, TokenError> {
     let scope = scope.trim();
     let invalid = || {
         TokenError::new(
@@ -109,27 +174,8 @@ fn audience_for_scope(scope: &str, authority: &str) -> Result<&'static str, Toke
     if scope.contains(' ') {
         return Err(invalid());
     }
-    let Some(resource) = scope.strip_suffix("/.default") else {
-        return Err(invalid());
-    };
-    let resource = resource.trim_end_matches('/');
-    if resource.eq_ignore_ascii_case(GRAPH_AUDIENCE)
-        || resource.eq_ignore_ascii_case(&MICROSOFT_GRAPH_APP_ID.to_string())
-        // msgraph-sdk asks for https://<host>/.default when a caller forgets
-        // scopes (reference/clients.md, item 12).
-        || resource.eq_ignore_ascii_case(authority)
-    {
-        return Ok(GRAPH_AUDIENCE);
-    }
-    if resource.eq_ignore_ascii_case(AAD_GRAPH_AUDIENCE) || resource == "00000002-0000-0000-c000-000000000000" {
-        return Ok(AAD_GRAPH_AUDIENCE);
-    }
-    Err(TokenError::new(
-        400,
-        "invalid_resource",
-        500011,
-        format!("The resource principal named {resource} was not found in the tenant. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant."),
-    ))
+    let resource = scope.strip_suffix("/.default").ok_or_else(invalid)?;
+    Resource::parse(resource, authority).ok_or_else(|| unknown_resource(resource))
 }
 
 /// A refusal, with the tenant when it was known (its clock dates the error and
@@ -143,144 +189,110 @@ pub(crate) fn issue(
     key: &SigningKey,
 ) -> Result<(Value, Arc<Tenant>), TokenFailure> {
     let tenant = tenants.resolve(req.tenant).ok_or_else(|| (tenant_not_found(req.tenant), None))?;
-    let fail = |e: TokenError| (e, Some(tenant.clone()));
+    let result = issue_for(req, &tenant, key);
+    result.map(|body| (body, tenant.clone())).map_err(|e| (e, Some(tenant)))
+}
 
-    let grant = field(&req.form, "grant_type").ok_or_else(|| {
-        fail(TokenError::new(
-            400,
-            "invalid_request",
-            900144,
-            "The request body must contain the following parameter: 'grant_type'.",
-        ))
-    })?;
-    if grant != "client_credentials" {
-        return Err(fail(TokenError::new(
+fn issue_for(req: &TokenRequest<'_>, tenant: &Tenant, key: &SigningKey) -> Result<Value, TokenError> {
+    let grant = req.field("grant_type").ok_or_else(|| TokenError::missing("grant_type"))?;
+    if !matches!(grant, "client_credentials" | "password" | "refresh_token") {
+        return Err(TokenError::new(
             400,
             "unsupported_grant_type",
             70003,
             format!("The app requested an unsupported grant type '{grant}'."),
-        )));
+        ));
     }
-
-    // The secret may come in the body or as HTTP Basic (client_secret_basic).
-    let basic = req.authorization.and_then(|h| {
-        let (scheme, rest) = h.trim().split_once(' ')?;
-        if !scheme.eq_ignore_ascii_case("basic") {
-            return None;
-        }
-        let decoded = base64::engine::general_purpose::STANDARD.decode(rest.trim()).ok()?;
-        let text = String::from_utf8(decoded).ok()?;
-        let (id, secret) = text.split_once(':')?;
-        let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
-        Some((decode(id), decode(secret)))
-    });
-    let client_id = field(&req.form, "client_id").map(str::to_owned).or_else(|| basic.as_ref().map(|b| b.0.clone()));
-    let Some(client_id) = client_id else {
-        return Err(fail(TokenError::new(
-            400,
-            "invalid_request",
-            900144,
-            "The request body must contain the following parameter: 'client_id'.",
-        )));
-    };
-    let scope = field(&req.form, "scope").ok_or_else(|| {
-        fail(TokenError::new(
-            400,
-            "invalid_request",
-            900144,
-            "The request body must contain the following parameter: 'scope'.",
-        ))
-    })?;
-
     let now = tenant.clock.now();
-    let dir = tenant.read();
-    let unknown_client = || {
-        TokenError::new(
-            400,
-            "unauthorized_client",
-            700016,
-            format!("Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", dir.display_name),
-        )
-    };
-    let app_id = Uuid::parse_str(&client_id).map_err(|_| fail(unknown_client()))?;
-    let app = dir.application_by_app_id(app_id).ok_or_else(|| fail(unknown_client()))?;
-    let app_name = app.get_str(&APPLICATION, "displayName").unwrap_or_default().to_owned();
-    let sp = dir.service_principal_id_by_app_id(app_id).ok_or_else(|| fail(unknown_client()))?;
-
-    let secret = field(&req.form, "client_secret").map(str::to_owned).or_else(|| basic.map(|b| b.1));
-    let Some(secret) = secret else {
-        if field(&req.form, "client_assertion").is_some() {
-            return Err(fail(TokenError::new(
-                401,
-                "invalid_client",
-                700027,
-                "Client assertion contains an invalid signature. [Reason - The key was not found.]",
-            )));
+    match grant {
+        "client_credentials" => {
+            let dir = tenant.read();
+            let client = authenticate_client(req, tenant, &dir, now, true)?;
+            let scope = req.field("scope").ok_or_else(|| TokenError::missing("scope"))?;
+            let resource = resource_for_client_credentials(scope, req.authority)?;
+            let claims = app_claims(tenant, &dir, &client, resource, now);
+            drop(dir);
+            Ok(token_response(jwt::sign(key, &claims), None))
         }
-        return Err(fail(TokenError::new(
-            400,
-            "invalid_request",
-            7000216,
-            "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.",
-        )));
-    };
-    let matching: Vec<_> = dir.secrets_of(app_id).iter().filter(|s| s.hash.matches(&secret)).collect();
-    if matching.is_empty() {
-        return Err(fail(TokenError::new(
-            401,
-            "invalid_client",
-            7000215,
-            format!("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{app_id}'."),
-        )));
+        "password" => {
+            let mut dir = tenant.write();
+            super::delegated::password_grant(req, tenant, &mut dir, key, now)
+        }
+        _ => {
+            let mut dir = tenant.write();
+            super::delegated::refresh_grant(req, tenant, &mut dir, key, now)
+        }
     }
-    if !matching.iter().any(|s| s.start <= now && now < s.end) {
-        return Err(fail(TokenError::new(
-            401,
-            "invalid_client",
-            7000222,
-            format!("The provided client secret keys for app '{app_id}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds."),
-        )));
-    }
-    let audience = audience_for_scope(scope, req.authority).map_err(fail)?;
+}
 
+/// The claims of an app-only token: roles fixed at issue time, so a grant made
+/// later reaches only tokens issued after it (graph-wire.md §9.1).
+fn app_claims(
+    tenant: &Tenant,
+    dir: &Directory,
+    client: &ClientAuth,
+    resource: Resource,
+    now: OffsetDateTime,
+) -> AccessClaims {
     let iat = now.unix_timestamp();
-    let claims = AccessClaims {
-        aud: audience.to_owned(),
-        iss: format!("https://sts.windows.net/{}/", tenant.id),
+    let issuer = format!("https://sts.windows.net/{}/", tenant.id);
+    AccessClaims {
+        aud: resource.audience().to_owned(),
+        iss: issuer.clone(),
         iat,
         nbf: iat,
         exp: iat + TOKEN_LIFETIME_SECS,
         aio: "E2RgYGhpZ2Jib3gtbW9jaw==".to_owned(),
-        app_displayname: app_name,
-        appid: app_id,
-        appidacr: "1".to_owned(),
-        idp: format!("https://sts.windows.net/{}/", tenant.id),
+        app_displayname: client.app_name.clone(),
+        appid: client.app_id,
+        appidacr: client.acr.to_owned(),
+        idp: issuer,
         idtyp: "app".to_owned(),
-        oid: sp,
+        oid: client.sp_id,
         rh: "0.graphbox".to_owned(),
-        // Roles are fixed at issue time: a grant made later reaches only tokens
-        // issued after it (graph-wire.md §9.1).
-        roles: if audience == GRAPH_AUDIENCE { dir.graph_roles_of(sp) } else { Vec::new() },
+        roles: if resource == Resource::Graph { dir.graph_roles_of(client.sp_id) } else { Vec::new() },
         scp: None,
-        sub: sp,
+        sub: client.sp_id.to_string(),
         tid: tenant.id,
-        uti: {
-            use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-            URL_SAFE_NO_PAD.encode(crate::ids::secure_bytes::<16>())
-        },
+        uti: token_id(),
         ver: "1.0".to_owned(),
-        wids: dir.role_template_ids_of(sp),
+        wids: dir.role_template_ids_of(client.sp_id),
         upn: None,
-    };
-    drop(dir);
-    let token = jwt::sign(key, &claims);
-    Ok((
-        json!({
-            "token_type": "Bearer",
-            "expires_in": TOKEN_LIFETIME_SECS,
-            "ext_expires_in": TOKEN_LIFETIME_SECS,
-            "access_token": token,
-        }),
-        tenant,
-    ))
+        name: None,
+        unique_name: None,
+    }
+}
+
+/// `uti`: a unique token id, not guessable.
+pub(crate) fn token_id() -> String {
+    B64.encode(crate::ids::secure_bytes::<16>())
+}
+
+pub(crate) fn token_response(access_token: String, extra: Option<serde_json::Map<String, Value>>) -> Value {
+    let mut body = serde_json::Map::new();
+    body.insert("token_type".into(), json!("Bearer"));
+    if let Some(extra) = &extra {
+        if let Some(scope) = extra.get("scope") {
+            body.insert("scope".into(), scope.clone());
+        }
+    }
+    body.insert("expires_in".into(), json!(TOKEN_LIFETIME_SECS));
+    body.insert("ext_expires_in".into(), json!(TOKEN_LIFETIME_SECS));
+    body.insert("access_token".into(), Value::String(access_token));
+    if let Some(extra) = extra {
+        for (k, v) in extra {
+            if k != "scope" {
+                body.insert(k, v);
+            }
+        }
+    }
+    Value::Object(body)
+}
+
+/// The display name of an application, for claims.
+pub(crate) fn app_display_name(dir: &Directory, app_id: Uuid) -> String {
+    dir.application_by_app_id(app_id)
+        .and_then(|a| a.get_str(&APPLICATION, "displayName"))
+        .unwrap_or_default()
+        .to_owned()
 }

@@ -32,17 +32,17 @@ impl Key {
 fn key_of(segs: &[Segment]) -> Result<Option<(Key, &[Segment])>, ApiError> {
     Ok(match segs {
         [Segment::Parens(args), rest @ ..] => match args.as_slice() {
-            [KeyArg { name: Some(n), value: Literal::String(s) }] if n == "appId" => Some((Key::AppId(s.clone()), rest)),
+            [KeyArg { name: Some(n), value: Literal::String(s) }] if n == "appId" => {
+                Some((Key::AppId(s.clone()), rest))
+            }
             [KeyArg { name: Some(n), value: Literal::Guid(g) }] if n == "appId" => {
                 Some((Key::AppId(g.to_string()), rest))
             }
             [KeyArg { name: None, value: Literal::String(s) }] => Some((Key::ObjectId(s.clone()), rest)),
             [KeyArg { name: None, value: Literal::Guid(g) }] => Some((Key::ObjectId(g.to_string()), rest)),
-            [KeyArg { name: Some(n), .. }] => {
-                return Err(ApiError::bad_request(format!(
-                    "The key property '{n}' is not an alternate key of this entity set; use (appId='…') or the object id."
-                )))
-            }
+            [KeyArg { name: Some(n), .. }] => return Err(ApiError::bad_request(format!(
+                "The key property '{n}' is not an alternate key of this entity set; use (appId='…') or the object id."
+            ))),
             _ => return Err(ApiError::bad_request("The key in parentheses is not valid.")),
         },
         [Segment::Identifier(k), rest @ ..] => Some((Key::ObjectId(k.clone()), rest)),
@@ -137,12 +137,16 @@ pub(super) fn applications(
             dir.remove_password(id, &body)?;
             Ok(Reply::NoContent)
         }
-        ([Segment::Identifier(action)], &Method::POST) if action == "addKey" || action == "removeKey" => Err(ApiError::new(
-            501,
-            "NotImplemented",
-            format!("graphbox does not model /applications/{{id}}/{action} yet; PATCH keyCredentials instead."),
-        )),
-        ([Segment::Identifier(a)], _) if matches!(a.as_str(), "addPassword" | "removePassword" | "addKey" | "removeKey") => {
+        ([Segment::Identifier(action)], &Method::POST) if action == "addKey" || action == "removeKey" => {
+            Err(ApiError::new(
+                501,
+                "NotImplemented",
+                format!("graphbox does not model /applications/{{id}}/{action} yet; PATCH keyCredentials instead."),
+            ))
+        }
+        ([Segment::Identifier(a)], _)
+            if matches!(a.as_str(), "addPassword" | "removePassword" | "addKey" | "removeKey") =>
+        {
             Err(ApiError::method_not_allowed())
         }
         ([], _) => Err(ApiError::method_not_allowed()),
@@ -196,7 +200,8 @@ pub(super) fn service_principals(
         };
     };
     let find = |dir: &crate::directory::Directory| {
-        dir.find_service_principal(key.text(), matches!(key, Key::AppId(_))).ok_or_else(|| ApiError::not_found(key.text()))
+        dir.find_service_principal(key.text(), matches!(key, Key::AppId(_)))
+            .ok_or_else(|| ApiError::not_found(key.text()))
     };
     match (rest, method) {
         ([], &Method::GET) => {
@@ -285,14 +290,16 @@ fn assignments(
             let now = ctx.tenant.clock.now();
             let mut dir = ctx.tenant.write();
             let key = dir.create_app_role_assignment(path, &body, now)?;
-            let out = dir.app_role_assignments[&key].project(&APP_ROLE_ASSIGNMENT, &Projection::default_set(&APP_ROLE_ASSIGNMENT));
+            let out = dir.app_role_assignments[&key]
+                .project(&APP_ROLE_ASSIGNMENT, &Projection::default_set(&APP_ROLE_ASSIGNMENT));
             Ok(Reply::Json { status: 201, body: entity(ctx, &set, out), location: None })
         }
         ([Segment::Identifier(aid)], &Method::GET) => {
             crate::authz::check(&ctx.principal, "servicePrincipals.appRoleAssignedTo.list")?;
             let dir = ctx.tenant.read();
             let key = dir.find_app_role_assignment(aid, path).ok_or_else(|| ApiError::not_found(aid))?;
-            let out = dir.app_role_assignments[&key].project(&APP_ROLE_ASSIGNMENT, &Projection::default_set(&APP_ROLE_ASSIGNMENT));
+            let out = dir.app_role_assignments[&key]
+                .project(&APP_ROLE_ASSIGNMENT, &Projection::default_set(&APP_ROLE_ASSIGNMENT));
             Ok(Reply::Json { status: 200, body: entity(ctx, &set, out), location: None })
         }
         ([Segment::Identifier(aid)], &Method::DELETE) => {
@@ -331,14 +338,16 @@ pub(super) fn oauth2_permission_grants(
             let body = json_body(ctx.req)?;
             let mut dir = ctx.tenant.write();
             let key = dir.create_oauth2_grant(&body)?;
-            let out = dir.oauth2_grants[&key].project(&OAUTH2_PERMISSION_GRANT, &Projection::default_set(&OAUTH2_PERMISSION_GRANT));
+            let out = dir.oauth2_grants[&key]
+                .project(&OAUTH2_PERMISSION_GRANT, &Projection::default_set(&OAUTH2_PERMISSION_GRANT));
             Ok(Reply::Json { status: 201, body: entity(ctx, "oauth2PermissionGrants", out), location: None })
         }
         ([Segment::Identifier(id)], &Method::GET) => {
             authz("oauth2PermissionGrants.get")?;
             let dir = ctx.tenant.read();
             let key = dir.find_oauth2_grant(id).ok_or_else(|| ApiError::not_found(id))?;
-            let out = dir.oauth2_grants[&key].project(&OAUTH2_PERMISSION_GRANT, &Projection::default_set(&OAUTH2_PERMISSION_GRANT));
+            let out = dir.oauth2_grants[&key]
+                .project(&OAUTH2_PERMISSION_GRANT, &Projection::default_set(&OAUTH2_PERMISSION_GRANT));
             Ok(Reply::Json { status: 200, body: entity(ctx, "oauth2PermissionGrants", out), location: None })
         }
         ([Segment::Identifier(id)], &Method::PATCH) => {

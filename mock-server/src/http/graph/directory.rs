@@ -18,7 +18,12 @@ use crate::directory::{DeletedObject, Directory, ObjectKind};
 use crate::error::ApiError;
 use crate::odata::{QueryOptions, Segment};
 
-pub(super) fn directory(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, method: &Method) -> Result<Reply, ApiError> {
+pub(super) fn directory(
+    ctx: &Ctx<'_>,
+    segs: &[Segment],
+    opts: &QueryOptions,
+    method: &Method,
+) -> Result<Reply, ApiError> {
     match segs {
         [Segment::Identifier(n), rest @ ..] if n == "deletedItems" => deleted_items(ctx, rest, opts, method),
         [Segment::Identifier(n), ..] if n == "onPremisesSynchronization" => Err(ApiError::new(
@@ -150,7 +155,12 @@ fn deleted_items(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, method: &
     }
 }
 
-fn restore(dir: &mut Directory, id: Uuid, kind: ObjectKind, schema: &EntitySchema) -> Result<Map<String, Value>, ApiError> {
+fn restore(
+    dir: &mut Directory,
+    id: Uuid,
+    kind: ObjectKind,
+    schema: &EntitySchema,
+) -> Result<Map<String, Value>, ApiError> {
     match kind {
         ObjectKind::User => {
             dir.restore_user(id)?;

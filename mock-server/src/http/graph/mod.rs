@@ -208,7 +208,10 @@ pub(super) fn collection(
     project: impl Fn(&crate::directory::record::Record) -> Map<String, Value>,
 ) -> Reply {
     let mut body = Map::new();
-    body.insert("@odata.context".into(), Value::String(context_for(&ctx.graph_url, set_path, plan.selected.as_deref())));
+    body.insert(
+        "@odata.context".into(),
+        Value::String(context_for(&ctx.graph_url, set_path, plan.selected.as_deref())),
+    );
     if let Some(n) = page.count {
         body.insert("@odata.count".into(), Value::from(n));
     }

@@ -1,0 +1,260 @@
+//! Client authentication at the token endpoint: a client secret (in the body
+//! or as HTTP Basic), a certificate-signed `client_assertion`, or nothing for a
+//! public client. Every failure is the AADSTS error the real endpoint gives.
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD as B64};
+use base64::Engine;
+use serde_json::Value;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::token::{ests_timestamp, TokenError, TokenRequest};
+use crate::directory::applications::APPLICATION;
+use crate::directory::Directory;
+use crate::tenant::Tenant;
+
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// An authenticated (or public) client.
+#[derive(Debug, Clone)]
+pub(crate) struct ClientAuth {
+    pub app_id: Uuid,
+    pub sp_id: Uuid,
+    pub app_name: String,
+    /// `appidacr`: "0" public client, "1" secret, "2" certificate.
+    pub acr: &'static str,
+}
+
+fn basic_credentials(req: &TokenRequest<'_>) -> Option<(String, String)> {
+    let (scheme, rest) = req.authorization?.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = STANDARD.decode(rest.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+    Some((decode(id), decode(secret)))
+}
+
+/// Authenticate the client of a token request. `confidential_only` is true for
+/// grants only confidential clients may use (client credentials).
+pub(crate) fn authenticate_client(
+    req: &TokenRequest<'_>,
+    tenant: &Tenant,
+    dir: &Directory,
+    now: OffsetDateTime,
+    confidential_only: bool,
+) -> Result<ClientAuth, TokenError> {
+    let basic = basic_credentials(req);
+    let client_id = req
+        .field("client_id")
+        .map(str::to_owned)
+        .or_else(|| basic.as_ref().map(|b| b.0.clone()))
+        .ok_or_else(|| TokenError::missing("client_id"))?;
+    let unknown_client = || {
+        TokenError::new(
+            400,
+            "unauthorized_client",
+            700016,
+            format!("Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", dir.display_name),
+        )
+    };
+    let app_id = Uuid::parse_str(&client_id).map_err(|_| unknown_client())?;
+    let app = dir.application_by_app_id(app_id).ok_or_else(unknown_client)?;
+    let sp_id = dir.service_principal_id_by_app_id(app_id).ok_or_else(|| {
+        TokenError::new(
+            400,
+            "invalid_client",
+            7000229,
+            format!("The client application {app_id} is missing service principal in the tenant {}. See instructions here: https://go.microsoft.com/fwlink/?linkid=2225119", tenant.id),
+        )
+    })?;
+    let app_name = app.get_str(&APPLICATION, "displayName").unwrap_or_default().to_owned();
+    let public = app.get(&APPLICATION, "isFallbackPublicClient") == Some(&Value::Bool(true));
+    let secret = req.field("client_secret").map(str::to_owned).or_else(|| basic.map(|b| b.1));
+    let assertion = req.field("client_assertion");
+
+    let acr =
+        match (secret, assertion) {
+            (Some(_), Some(_)) => {
+                return Err(TokenError::new(
+                    400,
+                    "invalid_request",
+                    50027,
+                    "Only one of 'client_secret' and 'client_assertion' may be sent.",
+                ))
+            }
+            (Some(secret), None) => {
+                check_secret(dir, app_id, &secret, now)?;
+                "1"
+            }
+            (None, Some(assertion)) => {
+                check_assertion(req, tenant, app, app_id, assertion, now)?;
+                "2"
+            }
+            (None, None) if public && !confidential_only => "0",
+            (None, None) if confidential_only => return Err(TokenError::new(
+                400,
+                "invalid_request",
+                7000216,
+                "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.",
+            )),
+            (None, None) => {
+                return Err(TokenError::new(
+                    401,
+                    "invalid_client",
+                    7000218,
+                    "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+                ))
+            }
+        };
+    Ok(ClientAuth { app_id, sp_id, app_name, acr })
+}
+
+fn check_secret(dir: &Directory, app_id: Uuid, secret: &str, now: OffsetDateTime) -> Result<(), TokenError> {
+    let matching: Vec<_> = dir.secrets_of(app_id).iter().filter(|s| s.hash.matches(secret)).collect();
+    if matching.is_empty() {
+        return Err(TokenError::new(
+            401,
+            "invalid_client",
+            7000215,
+            format!("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{app_id}'."),
+        ));
+    }
+    if !matching.iter().any(|s| s.start <= now && now < s.end) {
+        return Err(TokenError::new(
+            401,
+            "invalid_client",
+            7000222,
+            format!("The provided client secret keys for app '{app_id}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds."),
+        ));
+    }
+    Ok(())
+}
+
+fn bad_assertion(reason: &str) -> TokenError {
+    TokenError::new(
+        401,
+        "invalid_client",
+        700027,
+        format!("Client assertion contains an invalid signature. [Reason - {reason}]"),
+    )
+}
+
+/// Verify a certificate-signed client assertion (reference/graph-wire.md §1.1):
+/// RS256 with `x5t`, or PS256 with `x5t#S256`, signed by a certificate in the
+/// application's `keyCredentials`; `aud` the token endpoint; `iss` = `sub` = the
+/// client id; within its lifetime on the tenant clock.
+fn check_assertion(
+    req: &TokenRequest<'_>,
+    tenant: &Tenant,
+    app: &crate::directory::record::Record,
+    app_id: Uuid,
+    assertion: &str,
+    now: OffsetDateTime,
+) -> Result<(), TokenError> {
+    if req.field("client_assertion_type") != Some(JWT_BEARER) {
+        return Err(TokenError::new(
+            400,
+            "invalid_request",
+            7000219,
+            format!("'client_assertion_type' must be '{JWT_BEARER}'."),
+        ));
+    }
+    let malformed = || TokenError::new(400, "invalid_request", 50027, "JWT token is invalid or malformed.");
+    let mut parts = assertion.split('.');
+    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err(malformed());
+    };
+    let header: Value = B64.decode(h).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or_else(malformed)?;
+    let claims: Value = B64.decode(p).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or_else(malformed)?;
+    let signature = B64.decode(s).map_err(|_| malformed())?;
+
+    let alg = header.get("alg").and_then(Value::as_str).unwrap_or_default();
+    let verifier: &dyn rustls_pki_types::SignatureVerificationAlgorithm = match alg {
+        "RS256" => webpki::ring::RSA_PKCS1_2048_8192_SHA256,
+        "PS256" => webpki::ring::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+        _ => return Err(bad_assertion(&format!("The token's signing algorithm '{alg}' is not supported."))),
+    };
+    let x5t = header.get("x5t").and_then(Value::as_str).and_then(|t| B64.decode(t).ok());
+    let x5t256 = header.get("x5t#S256").and_then(Value::as_str).and_then(|t| B64.decode(t).ok());
+    let keys = app.get(&APPLICATION, "keyCredentials").and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut found = None;
+    for kc in &keys {
+        let Some(der) = kc.get("key").and_then(Value::as_str).and_then(|k| STANDARD.decode(k).ok()) else { continue };
+        let sha1 = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &der);
+        let sha256 = ring::digest::digest(&ring::digest::SHA256, &der);
+        if x5t.as_deref() == Some(sha1.as_ref()) || x5t256.as_deref() == Some(sha256.as_ref()) {
+            found = Some((der, kc.clone()));
+            break;
+        }
+    }
+    let thumbprint: String =
+        x5t.as_deref().or(x5t256.as_deref()).unwrap_or_default().iter().map(|b| format!("{b:02X}")).collect();
+    let Some((der, credential)) = found else {
+        return Err(bad_assertion(&format!(
+            "The key was not found., Thumbprint of key used by client: '{thumbprint}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '{app_id}'."
+        )));
+    };
+    let cert_der = rustls_pki_types::CertificateDer::from(der.as_slice());
+    let cert = webpki::EndEntityCert::try_from(&cert_der)
+        .map_err(|_| bad_assertion("The key is not a usable certificate."))?;
+    cert.verify_signature(verifier, &assertion.as_bytes()[..h.len() + 1 + p.len()], &signature)
+        .map_err(|_| bad_assertion("The provided signature value did not match the expected signature value."))?;
+    let in_window = |name: &str, cmp: fn(OffsetDateTime, OffsetDateTime) -> bool| {
+        credential.get(name).and_then(Value::as_str).and_then(crate::clock::parse_datetime).is_none_or(|t| cmp(t, now))
+    };
+    if !in_window("startDateTime", |t, now| t <= now) || !in_window("endDateTime", |t, now| now < t) {
+        return Err(bad_assertion("The key used is expired or not yet valid."));
+    }
+
+    let client_id = app_id.to_string();
+    let iss = claims.get("iss").and_then(Value::as_str);
+    let sub = claims.get("sub").and_then(Value::as_str);
+    if iss != Some(client_id.as_str()) || sub != Some(client_id.as_str()) {
+        return Err(TokenError::new(
+            400,
+            "invalid_request",
+            700021,
+            "Client assertion application identifier doesn't match 'client_id' parameter. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .",
+        ));
+    }
+    let aud = claims.get("aud").and_then(Value::as_str).unwrap_or_default();
+    let accepted = [
+        format!("{}/{}/oauth2/v2.0/token", req.authority, req.tenant),
+        format!("{}/{}/oauth2/v2.0/token", req.authority, tenant.id),
+        format!("{}/{}/oauth2/token", req.authority, tenant.id),
+        format!("{}/{}/v2.0", req.authority, tenant.id),
+    ];
+    if !accepted.iter().any(|a| a.eq_ignore_ascii_case(aud)) {
+        return Err(TokenError::new(
+            401,
+            "invalid_client",
+            50013,
+            format!("Assertion failed signature validation. [Reason - The assertion audience '{aud}' does not match the token endpoint '{}'.]", accepted[1]),
+        ));
+    }
+    let time = |name: &str| claims.get(name).and_then(Value::as_i64);
+    let (nbf, exp) = (time("nbf").unwrap_or(i64::MIN), time("exp").ok_or_else(malformed)?);
+    let t = now.unix_timestamp();
+    // Entra allows a few minutes of clock skew on assertions.
+    const SKEW: i64 = 300;
+    if t + SKEW < nbf || t >= exp + SKEW {
+        let show = |secs: i64| {
+            OffsetDateTime::from_unix_timestamp(secs).map(ests_timestamp).unwrap_or_else(|_| secs.to_string())
+        };
+        return Err(TokenError::new(
+            401,
+            "invalid_client",
+            700024,
+            format!(
+                "Client assertion is not within its valid time range. Current time: {}, assertion valid from {}, expiry time of assertion {}. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .",
+                ests_timestamp(now),
+                if nbf == i64::MIN { "unset".to_owned() } else { show(nbf) },
+                show(exp)
+            ),
+        ));
+    }
+    Ok(())
+}
