@@ -128,10 +128,8 @@ fn check_values(values: &mut [(usize, Value)], now: OffsetDateTime) -> Result<()
             "displayName" if value.as_str().is_none_or(|s| s.trim().is_empty()) => {
                 return Err(ApiError::value_required("displayName", APPLICATION.resource_name));
             }
-            "signInAudience" => {
-                if !value.as_str().is_some_and(|a| AUDIENCES.contains(&a)) {
-                    return Err(ApiError::invalid_values());
-                }
+            "signInAudience" if !value.as_str().is_some_and(|a| AUDIENCES.contains(&a)) => {
+                return Err(ApiError::invalid_values());
             }
             "requiredResourceAccess" => {
                 for rra in value.as_array().into_iter().flatten() {

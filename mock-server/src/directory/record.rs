@@ -31,7 +31,7 @@ impl Record {
 
     /// A record whose wire `id` is an opaque string (app role assignments and
     /// grants), ordered and found internally by `key`.
-    pub fn with_wire_id(key: Uuid, wire_id: String) -> Self {
+    pub(crate) fn with_wire_id(key: Uuid, wire_id: String) -> Self {
         Record { id: key, props: vec![(0, Value::String(wire_id))] }
     }
 

@@ -71,7 +71,7 @@ fn parse_scope(scope: &str, authority: &str) -> Result<ScopeRequest, TokenError>
                 400,
                 "invalid_scope",
                 28000,
-                "Provided value for the input parameter scope is not valid because it contains more than one resource. Scope {scope} is not valid.",
+                format!("Provided value for the input parameter scope is not valid because it contains more than one resource. Scope {scope} is not valid."),
             ));
         }
         resource = Some(res);

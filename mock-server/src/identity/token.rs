@@ -13,7 +13,6 @@ use uuid::Uuid;
 
 use super::client_auth::{authenticate_client, ClientAuth};
 use super::{jwt, AccessClaims, AAD_GRAPH_AUDIENCE, GRAPH_AUDIENCE};
-use crate::directory::applications::APPLICATION;
 use crate::directory::catalog::MICROSOFT_GRAPH_APP_ID;
 use crate::directory::Directory;
 use crate::keys::SigningKey;
@@ -287,12 +286,4 @@ pub(crate) fn token_response(access_token: String, extra: Option<serde_json::Map
         }
     }
     Value::Object(body)
-}
-
-/// The display name of an application, for claims.
-pub(crate) fn app_display_name(dir: &Directory, app_id: Uuid) -> String {
-    dir.application_by_app_id(app_id)
-        .and_then(|a| a.get_str(&APPLICATION, "displayName"))
-        .unwrap_or_default()
-        .to_owned()
 }

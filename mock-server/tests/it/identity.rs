@@ -223,3 +223,182 @@ async fn a_tenants_token_never_reaches_another_tenants_objects() {
     assert_eq!(cross.status, 400);
     assert_eq!(cross.json()["error_codes"][0], 700016);
 }
+
+/// A client-credentials token request for `app_id` with `secret`.
+pub(crate) async fn token_reply(env: &crate::support::Env, app_id: &str, secret: &str) -> crate::support::Reply {
+    token_request(
+        env,
+        &env.mock.tenant_id().to_string(),
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", app_id),
+            ("client_secret", secret),
+            ("scope", "https://graph.microsoft.com/.default"),
+        ],
+    )
+    .await
+}
+
+pub(crate) async fn token_status(env: &crate::support::Env, app_id: &str, secret: &str) -> u16 {
+    token_reply(env, app_id, secret).await.status
+}
+
+fn claims_of(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+async fn password_token(
+    env: &crate::support::Env,
+    username: &str,
+    password: &str,
+    scope: &str,
+) -> crate::support::Reply {
+    let client_id = env.mock.client_id().to_string();
+    token_request(
+        env,
+        &env.mock.tenant_id().to_string(),
+        &[
+            ("grant_type", "password"),
+            ("client_id", &client_id),
+            ("username", username),
+            ("password", password),
+            ("scope", scope),
+            ("client_info", "1"),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_admin_signs_in_with_the_password_grant_and_gets_a_delegated_token() {
+    let env = env().await;
+    let r = password_token(
+        &env,
+        env.mock.admin_username(),
+        env.mock.admin_password(),
+        "https://graph.microsoft.com/User.ReadWrite.All openid profile offline_access",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let body = r.json();
+    assert_eq!(body["scope"], "User.ReadWrite.All openid profile offline_access");
+    assert!(body["refresh_token"].is_string() && body["id_token"].is_string() && body["client_info"].is_string());
+    let claims = claims_of(body["access_token"].as_str().unwrap());
+    assert_eq!(claims["idtyp"], "user");
+    assert_eq!(claims["scp"], "User.ReadWrite.All");
+    assert_eq!(claims["upn"], env.mock.admin_username());
+    assert_eq!(claims["appidacr"], "0", "the bootstrap app signs in as a public client here");
+    assert!(claims.get("roles").is_none());
+    let token = body["access_token"].as_str().unwrap();
+    let created = env
+        .send(
+            env.http
+                .post(env.url("/users"))
+                .bearer_auth(token)
+                .json(&crate::support::new_user(&env.upn("delegated"), "Delegated")),
+        )
+        .await;
+    assert_eq!(created.status, 201, "a Global Administrator with User.ReadWrite.All may create users");
+}
+
+#[tokio::test]
+async fn delegated_writes_need_a_directory_role_even_with_the_scope() {
+    let env = env().await;
+    let upn = env.upn("plain");
+    env.create_user("plain", "Plain Member").await;
+    let r = password_token(&env, &upn, "Vk3#pL9!wQz2", "https://graph.microsoft.com/User.ReadWrite.All").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let token = r.json()["access_token"].as_str().unwrap().to_owned();
+    let list = env.send(env.http.get(env.url("/users")).bearer_auth(&token)).await;
+    assert_eq!(list.status, 200, "members read the directory");
+    let create = env
+        .send(
+            env.http
+                .post(env.url("/users"))
+                .bearer_auth(&token)
+                .json(&crate::support::new_user(&env.upn("nope"), "Nope")),
+        )
+        .await;
+    assert_eq!(create.status, 403);
+    assert_eq!(create.error_code(), "Authorization_RequestDenied");
+}
+
+#[tokio::test]
+async fn password_grant_failures_have_their_aadsts_codes() {
+    let env = env().await;
+    let wrong = password_token(&env, env.mock.admin_username(), "wrong-password", "User.Read").await;
+    let missing = password_token(&env, &env.upn("ghost"), "x", "User.Read").await;
+    let id = env.create_user("disabled", "Disabled").await;
+    env.patch(&format!("/users/{id}"), &json!({"accountEnabled": false})).await;
+    let disabled = password_token(&env, &env.upn("disabled"), "Vk3#pL9!wQz2", "User.Read").await;
+    let unconsented = password_token(
+        &env,
+        env.mock.admin_username(),
+        env.mock.admin_password(),
+        "https://graph.microsoft.com/Group.Read.All",
+    )
+    .await;
+    let two_resources = password_token(
+        &env,
+        env.mock.admin_username(),
+        env.mock.admin_password(),
+        "https://graph.microsoft.com/User.Read https://graph.windows.net/.default",
+    )
+    .await;
+    let mut seen = serde_json::Map::new();
+    for (name, r) in [
+        ("wrong_password", wrong),
+        ("unknown_user", missing),
+        ("disabled_account", disabled),
+        ("consent_missing", unconsented),
+        ("two_resources", two_resources),
+    ] {
+        let body = r.json();
+        seen.insert(
+            name.to_owned(),
+            json!({"status": r.status, "error": body["error"], "error_codes": body["error_codes"],
+                   "first_line": body["error_description"].as_str().unwrap().split("\r\n").next().unwrap()}),
+        );
+    }
+    insta::assert_json_snapshot!(env.normalize(Value::Object(seen)), {
+        ".consent_missing.first_line" => "[mentions the client id]", ".unknown_user.first_line" => "[mentions the tenant id]"
+    });
+}
+
+#[tokio::test]
+async fn refresh_tokens_give_new_access_tokens_and_fail_once_consent_is_gone() {
+    let env = env().await;
+    let r =
+        password_token(&env, env.mock.admin_username(), env.mock.admin_password(), "User.Read offline_access").await;
+    let refresh = r.json()["refresh_token"].as_str().unwrap().to_owned();
+    let client_id = env.mock.client_id().to_string();
+    let tid = env.mock.tenant_id().to_string();
+    let again = token_request(
+        &env,
+        &tid,
+        &[("grant_type", "refresh_token"), ("client_id", &client_id), ("refresh_token", &refresh)],
+    )
+    .await;
+    assert_eq!(again.status, 200, "{}", again.text);
+    assert_eq!(claims_of(again.json()["access_token"].as_str().unwrap())["scp"], "User.Read");
+    let bogus = token_request(
+        &env,
+        &tid,
+        &[("grant_type", "refresh_token"), ("client_id", &client_id), ("refresh_token", "nope")],
+    )
+    .await;
+    assert_eq!(bogus.status, 400);
+    assert_eq!(bogus.json()["error"], "invalid_grant");
+    // Revoke the tenant-wide grant: the refresh token stops working.
+    let grants = env.get("/oauth2PermissionGrants").await.json();
+    let grant_id = grants["value"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(env.delete(&format!("/oauth2PermissionGrants/{grant_id}")).await.status, 204);
+    let revoked = token_request(
+        &env,
+        &tid,
+        &[("grant_type", "refresh_token"), ("client_id", &client_id), ("refresh_token", &refresh)],
+    )
+    .await;
+    assert_eq!(revoked.json()["error_codes"][0], 65001);
+}

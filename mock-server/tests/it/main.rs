@@ -1,7 +1,10 @@
 //! The mock over real sockets, tested with raw HTTP and JSON (never the SDK's
 //! models, so a mistake on both sides cannot pass silently).
 
+mod applications;
+mod certificates;
 mod cli;
+mod consent;
 mod control;
 mod errors;
 mod identity;

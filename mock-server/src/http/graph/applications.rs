@@ -40,9 +40,11 @@ fn key_of(segs: &[Segment]) -> Result<Option<(Key, &[Segment])>, ApiError> {
             }
             [KeyArg { name: None, value: Literal::String(s) }] => Some((Key::ObjectId(s.clone()), rest)),
             [KeyArg { name: None, value: Literal::Guid(g) }] => Some((Key::ObjectId(g.to_string()), rest)),
-            [KeyArg { name: Some(n), .. }] => return Err(ApiError::bad_request(format!(
+            [KeyArg { name: Some(n), .. }] => {
+                return Err(ApiError::bad_request(format!(
                 "The key property '{n}' is not an alternate key of this entity set; use (appId='…') or the object id."
-            ))),
+            )))
+            }
             _ => return Err(ApiError::bad_request("The key in parentheses is not valid.")),
         },
         [Segment::Identifier(k), rest @ ..] => Some((Key::ObjectId(k.clone()), rest)),

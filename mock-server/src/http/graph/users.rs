@@ -1,11 +1,10 @@
 //! `/users`: list, create, `$count`, and one user by id or UPN.
 
 use http::Method;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::{
-    annotated, collection, is_eventual, json_body, key_of, next_link, reject_collection_options, segment_text, Ctx,
-    Reply,
+    annotated, collection, is_eventual, json_body, key_of, reject_collection_options, segment_text, Ctx, Reply,
 };
 use crate::directory::query::{projection_for, ListPlan, DIRECTORY_PAGING};
 use crate::directory::record::Projection;
