@@ -27,6 +27,20 @@ pub(crate) fn handle(server: &Server, req: &Inbound) -> Response<Body> {
                 CACHEABLE,
             )
         }
+        (["common", "userrealm", username], &Method::GET) => {
+            // User realm discovery (MSAL's password flow asks it first): every
+            // tenant of the mock is managed, never federated.
+            let domain = username.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
+            let known = server.tenants.resolve(domain).is_some();
+            let body = serde_json::json!({
+                "ver": "1.0",
+                "account_type": if known { "Managed" } else { "Unknown" },
+                "domain_name": domain,
+                "cloud_instance_name": "microsoftonline.com",
+                "cloud_audience_urn": "urn:federation:MicrosoftOnline",
+            });
+            response::identity_json(200, &body, &c, NO_STORE)
+        }
         ([tenant, "v2.0", ".well-known", "openid-configuration"], &Method::GET) => {
             match server.tenants.resolve(tenant) {
                 Some(t) => {

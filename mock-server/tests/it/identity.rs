@@ -402,3 +402,16 @@ async fn refresh_tokens_give_new_access_tokens_and_fail_once_consent_is_gone() {
     .await;
     assert_eq!(revoked.json()["error_codes"][0], 65001);
 }
+
+#[tokio::test]
+async fn user_realm_discovery_says_every_tenant_is_managed() {
+    let env = env().await;
+    let url = format!("{}/common/userrealm/{}?api-version=1.0", env.mock.authority(), env.mock.admin_username());
+    let body = env.send(env.http.get(url)).await.json();
+    assert_eq!(body["account_type"], "Managed");
+    let other = env
+        .send(env.http.get(format!("{}/common/userrealm/x@elsewhere.example?api-version=1.0", env.mock.authority())))
+        .await
+        .json();
+    assert_eq!(other["account_type"], "Unknown");
+}

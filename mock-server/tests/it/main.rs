@@ -8,6 +8,7 @@ mod consent;
 mod control;
 mod errors;
 mod identity;
+mod msal;
 mod paging;
 mod query;
 mod support;
