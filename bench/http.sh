@@ -11,6 +11,7 @@
 #   small   graphbox-mock, SMALL users: authenticated GET /v1.0/users/{id}
 #   big     graphbox-mock, BIG users:   authenticated GET /v1.0/users/{id}
 #   pages   graphbox-mock, SMALL users: GET /v1.0/users?$top=999 (a full 999-user page)
+#   tokens  graphbox-mock, SMALL users: POST /{tenant}/oauth2/v2.0/token (client credentials)
 # Prints each run, then the medians: mock/bare, big vs small, pages/s.
 # Environment: ROUNDS, DUR (wrk duration per run), SMALL, BIG, ID_SEED (42),
 #   CONNS/THREADS/WARMUP/PIN_CPU as bench-http.sh takes them, NO_BUILD=1 to skip cargo.
@@ -136,6 +137,10 @@ n_page=$(curl -sf -H "Authorization: Bearer $small_token" "$pages_url" | jq '.va
 echo "page size check: $n_page users in the first page of $pages_url" >&2
 echo "GET by id body: $(curl -sf -H "Authorization: Bearer $small_token" "$small_url" | wc -c) bytes (bare: $(curl -sf "$bare_url" | wc -c) bytes)" >&2
 
+token_url="$(jq -r .authority <<<"$small_ready")/$(jq -r .tenant_id <<<"$small_ready")/oauth2/v2.0/token"
+token_body="grant_type=client_credentials&client_id=$(jq -r .client_id <<<"$small_ready")&client_secret=$(jq -r .client_secret <<<"$small_ready")&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default"
+echo "token size: $(echo -n "$small_token" | wc -c) bytes" >&2
+
 # --- rounds ----------------------------------------------------------------------
 results=$work/results
 : >"$results"
@@ -154,7 +159,17 @@ for ((r = 1; r <= rounds; r++)); do
   run "$r" small "$small_url" "$small_token"
   run "$r" big "$big_url" "$big_token"
   run "$r" pages "$pages_url" "$small_token"
+  METHOD=POST BODY=$token_body run "$r" tokens "$token_url" -
 done
+
+# Tokens are CPU-bound (RSA-2048 signatures): a server pinned to one vCPU runs one
+# tokio worker. Once more with a server and wrk free to use both vCPUs.
+pin_cmd=()
+start free "$mock_bin" "${mock_args[@]}"
+free_ready=$ready
+free_body="grant_type=client_credentials&client_id=$(jq -r .client_id <<<"$free_ready")&client_secret=$(jq -r .client_secret <<<"$free_ready")&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default"
+PIN_CPU=none METHOD=POST BODY=$free_body run 1 tokens_unpinned \
+  "$(jq -r .authority <<<"$free_ready")/$(jq -r .tenant_id <<<"$free_ready")/oauth2/v2.0/token" -
 
 # --- summary ---------------------------------------------------------------------
 val() { # ROUND TARGET FIELD
@@ -176,5 +191,7 @@ echo "bare   rps=$(med_of bare rps) p50_ms=$(med_of bare p50_ms) p99_ms=$(med_of
 echo "small  rps=$(med_of small rps) p50_ms=$(med_of small p50_ms) p99_ms=$(med_of small p99_ms)   ($small users, GET /users/{id})"
 echo "big    rps=$(med_of big rps) p50_ms=$(med_of big p50_ms) p99_ms=$(med_of big p99_ms)   ($big users, GET /users/{id})"
 echo "pages  pages_per_s=$(med_of pages rps) p50_ms=$(med_of pages p50_ms) p99_ms=$(med_of pages p99_ms)   (GET /users?\$top=999, 999 users a page)"
+echo "tokens tokens_per_s=$(med_of tokens rps) p50_ms=$(med_of tokens p50_ms) p99_ms=$(med_of tokens p99_ms)   (client credentials, pinned to 1 vCPU)"
+echo "tokens unpinned (2 vCPU shared with wrk, 1 run): $(grep ' tokens_unpinned ' "$results" | cut -d' ' -f3-)   goal >= 2000/s"
 echo "ratio mock/bare (per-round ratios: ${ratios[*]:-none}) median=$(printf '%s\n' "${ratios[@]}" | median)   goal >= 0.70"
 echo "change $big vs $small users, % (per round: ${changes[*]:-none}) median=$(printf '%s\n' "${changes[@]}" | median)   goal within ±5"

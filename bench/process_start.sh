@@ -40,6 +40,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+ncpu=$(nproc)
 pin_cmd=()
 if [[ "$pin" != "none" && -n "$pin" ]]; then
   pin_cmd=(taskset -c "$pin")
@@ -91,7 +92,7 @@ stats() { # label, microsecond values on stdin
     printf "%-40s runs=%d median=%.2f ms min=%.2f ms max=%.2f ms\n", label, NR, med / 1000, a[1] / 1000, a[NR] / 1000 }'
 }
 
-echo "# $(date -u +%FT%TZ) $(nproc) vCPU, server pinned to CPU $pin, poller on CPU 0, $runs runs each"
+echo "# $(date -u +%FT%TZ) $ncpu vCPU, server pinned to CPU $pin, poller on CPU 0, $runs runs each"
 for i in $(seq "$runs"); do one_start "$bare_bin" serve "$port"; done | stats "bare hyper (floor)"
 for i in $(seq "$runs"); do one_start "$mock_bin" serve --plain-http --port "$port" --data-dir "$work/data"; done \
   | stats "graphbox-mock serve --plain-http"
