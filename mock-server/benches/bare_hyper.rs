@@ -48,17 +48,12 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     runtime.block_on(serve(port));
 }
 
 async fn serve(port: u16) {
-    let listener = TcpListener::bind(("127.0.0.1", port))
-        .await
-        .expect("bind 127.0.0.1");
+    let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind 127.0.0.1");
     let port = listener.local_addr().expect("local address").port();
     {
         let mut out = std::io::stdout().lock();
@@ -73,23 +68,20 @@ async fn serve(port: u16) {
         let _ = stream.set_nodelay(true);
         let body = body.clone();
         tokio::spawn(async move {
-            let service =
-                hyper::service::service_fn(move |_req: Request<hyper::body::Incoming>| {
-                    let body = body.clone();
-                    async move {
-                        Ok::<_, Infallible>(
-                            Response::builder()
-                                .header("content-type", "application/json")
-                                .body(Full::new(body))
-                                .expect("static response parts are valid"),
-                        )
-                    }
-                });
+            let service = hyper::service::service_fn(move |_req: Request<hyper::body::Incoming>| {
+                let body = body.clone();
+                async move {
+                    Ok::<_, Infallible>(
+                        Response::builder()
+                            .header("content-type", "application/json")
+                            .body(Full::new(body))
+                            .expect("static response parts are valid"),
+                    )
+                }
+            });
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder.keep_alive(true);
-            let _ = builder
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            let _ = builder.serve_connection(TokioIo::new(stream), service).await;
         });
     }
 }

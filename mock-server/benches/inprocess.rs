@@ -44,10 +44,7 @@ const FROZEN_AT: &str = "2026-01-01T00:00:00Z";
 
 fn env_usize(name: &str, default: usize) -> usize {
     match std::env::var(name) {
-        Ok(v) => v
-            .replace('_', "")
-            .parse()
-            .unwrap_or_else(|_| panic!("{name} must be a number, got {v:?}")),
+        Ok(v) => v.replace('_', "").parse().unwrap_or_else(|_| panic!("{name} must be a number, got {v:?}")),
         Err(_) => default,
     }
 }
@@ -114,10 +111,7 @@ impl Conn {
     async fn open(addr: SocketAddr) -> io::Result<Conn> {
         let stream = TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;
-        Ok(Conn {
-            stream,
-            buf: Vec::with_capacity(16 * 1024),
-        })
+        Ok(Conn { stream, buf: Vec::with_capacity(16 * 1024) })
     }
 
     /// Send `request` (complete bytes) and read one whole response.
@@ -133,19 +127,13 @@ impl Conn {
             }
             self.fill().await?;
         };
-        let head = std::str::from_utf8(&self.buf[..head_end])
-            .map_err(|_| bad("response head is not UTF-8"))?;
-        let status: u16 = head
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| bad("no status code"))?;
+        let head = std::str::from_utf8(&self.buf[..head_end]).map_err(|_| bad("response head is not UTF-8"))?;
+        let status: u16 = head.split(' ').nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| bad("no status code"))?;
         let len: usize = head
             .lines()
             .find_map(|l| {
                 let (k, v) = l.split_once(':')?;
-                k.eq_ignore_ascii_case("content-length")
-                    .then(|| v.trim().parse().ok())?
+                k.eq_ignore_ascii_case("content-length").then(|| v.trim().parse().ok())?
             })
             .ok_or_else(|| bad("no content-length"))?;
         while self.buf.len() < head_end + len {
@@ -160,10 +148,7 @@ impl Conn {
         let mut chunk = [0u8; 16 * 1024];
         let n = self.stream.read(&mut chunk).await?;
         if n == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "server closed the connection",
-            ));
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "server closed the connection"));
         }
         self.buf.extend_from_slice(&chunk[..n]);
         Ok(())
@@ -179,9 +164,7 @@ fn bad(what: &str) -> io::Error {
 }
 
 fn get(path: &str, token: Option<&str>) -> Vec<u8> {
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
     format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}\r\n").into_bytes()
 }
 
@@ -202,9 +185,7 @@ fn token_request(mock: &Graphbox) -> Vec<u8> {
 fn percent_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -213,12 +194,7 @@ fn percent_encode(s: &str) -> String {
 async fn fetch_token(mock: &Graphbox) -> String {
     let mut c = Conn::open(mock.local_addr()).await.expect("connect");
     let a = c.send(&token_request(mock)).await.expect("token request");
-    assert_eq!(
-        a.status,
-        200,
-        "token endpoint: {}",
-        String::from_utf8_lossy(&a.body)
-    );
+    assert_eq!(a.status, 200, "token endpoint: {}", String::from_utf8_lossy(&a.body));
     let v: Value = serde_json::from_slice(&a.body).expect("token JSON");
     v["access_token"].as_str().expect("access_token").to_owned()
 }
@@ -226,26 +202,10 @@ async fn fetch_token(mock: &Graphbox) -> String {
 /// Ids of the first `n` users in id order (`$top` ≤ 999).
 async fn some_user_ids(mock: &Graphbox, token: &str, n: usize) -> Vec<String> {
     let mut c = Conn::open(mock.local_addr()).await.expect("connect");
-    let a = c
-        .send(&get(
-            &format!("/v1.0/users?$top={n}&$select=id"),
-            Some(token),
-        ))
-        .await
-        .expect("list users");
-    assert_eq!(
-        a.status,
-        200,
-        "list users: {}",
-        String::from_utf8_lossy(&a.body)
-    );
+    let a = c.send(&get(&format!("/v1.0/users?$top={n}&$select=id"), Some(token))).await.expect("list users");
+    assert_eq!(a.status, 200, "list users: {}", String::from_utf8_lossy(&a.body));
     let v: Value = serde_json::from_slice(&a.body).expect("list JSON");
-    v["value"]
-        .as_array()
-        .expect("value")
-        .iter()
-        .map(|u| u["id"].as_str().expect("id").to_owned())
-        .collect()
+    v["value"].as_array().expect("value").iter().map(|u| u["id"].as_str().expect("id").to_owned()).collect()
 }
 
 fn user_body(domain: &str, i: usize) -> Map<String, Value> {
@@ -270,28 +230,16 @@ fn user_body(domain: &str, i: usize) -> Map<String, Value> {
 /// connection's first answer on the now-running server)
 async fn start_and_first_answer(seed: u64) -> (Duration, Duration, Duration) {
     let t0 = Instant::now();
-    let mock = Graphbox::builder()
-        .plain_http()
-        .port(0)
-        .seed(seed)
-        .start()
-        .await
-        .expect("start");
+    let mock = Graphbox::builder().plain_http().port(0).seed(seed).start().await.expect("start");
     let started = t0.elapsed();
     let mut c = Conn::open(mock.local_addr()).await.expect("connect");
-    let a = c
-        .send(&get("/v1.0/users", None))
-        .await
-        .expect("first request");
+    let a = c.send(&get("/v1.0/users", None)).await.expect("first request");
     let elapsed = t0.elapsed();
     assert_eq!(a.status, 401, "an unauthenticated request answers 401");
     drop(c);
     let t1 = Instant::now();
     let mut c = Conn::open(mock.local_addr()).await.expect("connect");
-    let a = c
-        .send(&get("/v1.0/users", None))
-        .await
-        .expect("second request");
+    let a = c.send(&get("/v1.0/users", None)).await.expect("second request");
     let second = t1.elapsed();
     assert_eq!(a.status, 401);
     drop(c);
@@ -304,9 +252,7 @@ async fn start_and_first_answer(seed: u64) -> (Duration, Duration, Duration) {
 async fn bare_start_and_first_answer() -> Duration {
     use http_body_util::Full;
     let t0 = Instant::now();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("local address");
     let task = tokio::spawn(async move {
         loop {
@@ -316,9 +262,7 @@ async fn bare_start_and_first_answer() -> Duration {
             let _ = stream.set_nodelay(true);
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(|_req| async {
-                    Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(
-                        bytes::Bytes::from_static(b"{}"),
-                    )))
+                    Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(bytes::Bytes::from_static(b"{}"))))
                 });
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
@@ -327,10 +271,7 @@ async fn bare_start_and_first_answer() -> Duration {
         }
     });
     let mut c = Conn::open(addr).await.expect("connect");
-    let a = c
-        .send(&get("/v1.0/users", None))
-        .await
-        .expect("first request");
+    let a = c.send(&get("/v1.0/users", None)).await.expect("first request");
     let elapsed = t0.elapsed();
     assert_eq!(a.status, 200);
     drop(c);
@@ -342,12 +283,8 @@ fn section_start(starts: usize) {
     println!("\n## (a) start() to first answer (plain HTTP, in-process), {starts} starts");
     for flavor in ["multi_thread", "current_thread"] {
         let rt = match flavor {
-            "multi_thread" => tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build(),
-            _ => tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build(),
+            "multi_thread" => tokio::runtime::Builder::new_multi_thread().enable_all().build(),
+            _ => tokio::runtime::Builder::new_current_thread().enable_all().build(),
         }
         .expect("runtime");
         rt.block_on(async {
@@ -492,12 +429,7 @@ fn section_memory(rt: &tokio::runtime::Runtime, total: usize, conns: usize) {
 /// The default tenant's domain for a server started with `.seed(seed)`: the same
 /// seed makes the same first tenant, so a throwaway start tells it.
 async fn learn_domain(seed: u64) -> String {
-    let probe = Graphbox::builder()
-        .plain_http()
-        .seed(seed)
-        .start()
-        .await
-        .expect("start");
+    let probe = Graphbox::builder().plain_http().seed(seed).start().await.expect("start");
     let domain = probe.tenant_domain().to_owned();
     let _ = probe.shutdown().await;
     domain
@@ -517,16 +449,11 @@ where
         n += k;
         lat.extend(l);
     }
-    (
-        n as f64 / t0.elapsed().as_secs_f64(),
-        quantile(&mut lat, 0.5),
-    )
+    (n as f64 / t0.elapsed().as_secs_f64(), quantile(&mut lat, 0.5))
 }
 
 fn section_tokens(rt: &tokio::runtime::Runtime, token_secs: f64, get_secs: f64) {
-    println!(
-        "\n## (e) tokens per second and authenticated GET /users/{{id}} per second (keep-alive)"
-    );
+    println!("\n## (e) tokens per second and authenticated GET /users/{{id}} per second (keep-alive)");
     rt.block_on(async {
         let domain = learn_domain(3).await;
         let users: Vec<_> = (0..1000).map(|i| user_body(&domain, i)).collect();
@@ -558,17 +485,11 @@ fn section_tokens(rt: &tokio::runtime::Runtime, token_secs: f64, get_secs: f64) 
                 }
             })
             .await;
-            println!(
-                "tokens_per_sec conns={conns} rate={rps:.0}/s p50={}",
-                us(p50)
-            );
+            println!("tokens_per_sec conns={conns} rate={rps:.0}/s p50={}", us(p50));
         }
         let token = fetch_token(&mock).await;
         let ids = some_user_ids(&mock, &token, 100).await;
-        let requests: Vec<Vec<u8>> = ids
-            .iter()
-            .map(|id| get(&format!("/v1.0/users/{id}"), Some(&token)))
-            .collect();
+        let requests: Vec<Vec<u8>> = ids.iter().map(|id| get(&format!("/v1.0/users/{id}"), Some(&token))).collect();
         for conns in [1usize, 4] {
             let requests = requests.clone();
             let (rps, p50) = rate(conns, move |k| {
@@ -580,10 +501,7 @@ fn section_tokens(rt: &tokio::runtime::Runtime, token_secs: f64, get_secs: f64) 
                     let mut i = k;
                     while Instant::now() < end {
                         let t = Instant::now();
-                        let a = c
-                            .send(&requests[i % requests.len()])
-                            .await
-                            .expect("request");
+                        let a = c.send(&requests[i % requests.len()]).await.expect("request");
                         lat.push(t.elapsed());
                         assert_eq!(a.status, 200);
                         i += 1;
@@ -592,10 +510,7 @@ fn section_tokens(rt: &tokio::runtime::Runtime, token_secs: f64, get_secs: f64) 
                 }
             })
             .await;
-            println!(
-                "get_user_by_id_per_sec conns={conns} rate={rps:.0}/s p50={}",
-                us(p50)
-            );
+            println!("get_user_by_id_per_sec conns={conns} rate={rps:.0}/s p50={}", us(p50));
         }
         let _ = mock.shutdown().await;
     });
@@ -696,17 +611,12 @@ fn main() {
     println!(
         "# graphbox-mock in-process bench (pid {}, {} CPUs visible)",
         std::process::id(),
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(0)
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
     );
     if enabled("start") {
         section_start(starts);
     }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     if enabled("tenant") {
         section_tenant(&rt, tenants);
     }

@@ -336,12 +336,13 @@ impl Directory {
             "secretText": null,
             "startDateTime": format_datetime(start),
         });
+        let hash = self.hash_secret(&text);
         let record = self.applications.get_mut(&id).expect("present (checked above)");
         let mut list =
             record.get(&APPLICATION, "passwordCredentials").and_then(Value::as_array).cloned().unwrap_or_default();
         list.push(credential.clone());
         record.set(&APPLICATION, "passwordCredentials", Value::Array(list));
-        self.secrets.entry(id).or_default().push(StoredSecret { key_id, start, end, hash: PasswordHash::new(&text) });
+        self.secrets.entry(id).or_default().push(StoredSecret { key_id, start, end, hash });
         let mut credential = credential.as_object().expect("a JSON object literal").clone();
         credential.insert("secretText".into(), Value::String(text.clone()));
         Ok(NewSecret { credential, text })
@@ -351,6 +352,7 @@ impl Directory {
     /// bootstrap secret).
     pub(crate) fn add_known_secret(&mut self, id: Uuid, display_name: &str, text: &str, now: OffsetDateTime) {
         let key_id = self.new_id();
+        let hash = self.hash_secret(text);
         let end = now + time::Duration::days(730);
         let credential = json!({
             "customKeyIdentifier": null, "displayName": display_name, "endDateTime": format_datetime(end),
@@ -362,12 +364,7 @@ impl Directory {
                 record.get(&APPLICATION, "passwordCredentials").and_then(Value::as_array).cloned().unwrap_or_default();
             list.push(credential);
             record.set(&APPLICATION, "passwordCredentials", Value::Array(list));
-            self.secrets.entry(id).or_default().push(StoredSecret {
-                key_id,
-                start: now,
-                end,
-                hash: PasswordHash::new(text),
-            });
+            self.secrets.entry(id).or_default().push(StoredSecret { key_id, start: now, end, hash });
         }
     }
 

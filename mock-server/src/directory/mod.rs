@@ -61,33 +61,55 @@ pub(crate) struct DeletedObject {
 }
 
 /// A salted SHA-256 of a password or secret: what is stored instead of the text.
+/// Salts need to be unique, not secret, so they come from the tenant's id
+/// generator (the OS generator costs a system call per seeded user).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct PasswordHash {
-    salt: String,
-    hash: String,
+    salt: u64,
+    #[serde(with = "base64_bytes")]
+    hash: [u8; 32],
 }
 
 impl PasswordHash {
-    pub(crate) fn new(text: &str) -> Self {
-        use base64::Engine;
-        let salt = base64::engine::general_purpose::STANDARD_NO_PAD.encode(crate::ids::secure_bytes::<12>());
-        let hash = Self::digest(&salt, text);
-        PasswordHash { salt, hash }
+    pub(crate) fn new(salt: u64, text: &str) -> Self {
+        PasswordHash { salt, hash: Self::digest(salt, text) }
     }
 
-    fn digest(salt: &str, text: &str) -> String {
-        use base64::Engine;
+    fn digest(salt: u64, text: &str) -> [u8; 32] {
         let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-        ctx.update(salt.as_bytes());
-        ctx.update(b":");
+        ctx.update(&salt.to_le_bytes());
         ctx.update(text.as_bytes());
-        base64::engine::general_purpose::STANDARD_NO_PAD.encode(ctx.finish().as_ref())
+        let mut out = [0u8; 32];
+        out.copy_from_slice(ctx.finish().as_ref());
+        out
     }
 
     /// Constant-time comparison, so a fake never teaches a timing oracle.
     pub(crate) fn matches(&self, text: &str) -> bool {
-        let candidate = Self::digest(&self.salt, text);
-        crate::ids::constant_time_eq(candidate.as_bytes(), self.hash.as_bytes())
+        crate::ids::constant_time_eq(&Self::digest(self.salt, text), &self.hash)
+    }
+}
+
+mod base64_bytes {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(bytes: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+        let text = String::deserialize(d)?;
+        let bytes = STANDARD.decode(text).map_err(serde::de::Error::custom)?;
+        bytes.try_into().map_err(|_| serde::de::Error::custom("a password hash is 32 bytes"))
+    }
+}
+
+impl Directory {
+    /// Hash a password or secret with a fresh salt.
+    pub(crate) fn hash_secret(&mut self, text: &str) -> PasswordHash {
+        PasswordHash::new(self.ids.next_u64(), text)
     }
 }
 

@@ -64,7 +64,21 @@ impl Record {
     /// The object as Graph shows it: `fields` in schema order, unset scalars as
     /// null and unset collections as `[]`.
     pub(crate) fn project(&self, schema: &EntitySchema, fields: &Projection) -> Map<String, Value> {
-        let mut out = Map::with_capacity(fields.positions.len());
+        self.project_annotated(schema, fields, &[])
+    }
+
+    /// [`Record::project`] with OData annotations (`@odata.context`, …) first, as
+    /// Graph orders them, built in one pass.
+    pub(crate) fn project_annotated(
+        &self,
+        schema: &EntitySchema,
+        fields: &Projection,
+        annotations: &[(&str, String)],
+    ) -> Map<String, Value> {
+        let mut out = Map::with_capacity(annotations.len() + fields.positions.len());
+        for (k, v) in annotations {
+            out.insert((*k).to_owned(), Value::String(v.clone()));
+        }
         for &pos in &fields.positions {
             let def = &schema.props[pos];
             let v = match self.get_at(pos) {

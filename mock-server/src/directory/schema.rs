@@ -4,6 +4,7 @@
 //! written per resource.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 use serde_json::Value;
@@ -222,6 +223,25 @@ impl PropertyDef {
     }
 }
 
+/// FNV-1a for property-name lookups: a filter resolves a name per record, and
+/// names are short, trusted strings, so SipHash's DoS resistance buys nothing.
+#[derive(Debug, Default)]
+pub(crate) struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
 /// An entity type: its names on the wire and its properties in wire order.
 #[derive(Debug)]
 pub(crate) struct EntitySchema {
@@ -232,7 +252,7 @@ pub(crate) struct EntitySchema {
     pub props: &'static [PropertyDef],
     /// Members of the complex types this entity uses, for `a/b` filter paths.
     pub complex_members: &'static [(&'static str, &'static str, PropType)],
-    index: OnceLock<HashMap<String, usize>>,
+    index: OnceLock<HashMap<String, usize, BuildHasherDefault<Fnv>>>,
 }
 
 impl EntitySchema {
@@ -245,9 +265,9 @@ impl EntitySchema {
         EntitySchema { type_name, resource_name, props, complex_members, index: OnceLock::new() }
     }
 
-    fn index(&self) -> &HashMap<String, usize> {
+    fn index(&self) -> &HashMap<String, usize, BuildHasherDefault<Fnv>> {
         self.index.get_or_init(|| {
-            let mut m = HashMap::with_capacity(self.props.len() * 2);
+            let mut m = HashMap::with_capacity_and_hasher(self.props.len() * 2, BuildHasherDefault::default());
             for (i, p) in self.props.iter().enumerate() {
                 m.insert(p.name.to_owned(), i);
                 m.insert(p.name.to_ascii_lowercase(), i);

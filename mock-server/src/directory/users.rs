@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::record::Record;
 use super::schema::{prop, EntitySchema, FilterProfile as F, PropType as T, PropertyDef};
-use super::{Directory, PasswordHash};
+use super::Directory;
 use crate::clock::format_datetime;
 use crate::error::ApiError;
 use crate::odata::Support;
@@ -302,7 +302,8 @@ impl Directory {
             record.set(&USER, "proxyAddresses", Value::from(proxies));
         }
         if let Some(p) = changes.password {
-            self.passwords.insert(id, PasswordHash::new(&p));
+            let hash = self.hash_secret(&p);
+            self.passwords.insert(id, hash);
             record.set(&USER, "lastPasswordChangeDateTime", Value::String(format_datetime(now)));
         }
         self.insert_user(record);
@@ -378,7 +379,8 @@ impl Directory {
             );
         }
         if let Some(p) = changes.password {
-            self.passwords.insert(id, PasswordHash::new(&p));
+            let hash = self.hash_secret(&p);
+            self.passwords.insert(id, hash);
             record.set(&USER, "lastPasswordChangeDateTime", Value::String(format_datetime(now)));
         }
         self.insert_user(record);

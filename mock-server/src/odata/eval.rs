@@ -91,12 +91,7 @@ impl<'e> Evaluator<'e> {
                 let (Scalar::Str(t), Scalar::Str(a)) = (self.scalar(target), self.scalar(argument)) else {
                     return false;
                 };
-                let (t, a) = (t.to_lowercase(), a.to_lowercase());
-                match function {
-                    StringFunction::StartsWith => t.starts_with(&a),
-                    StringFunction::EndsWith => t.ends_with(&a),
-                    StringFunction::Contains => t.contains(&a),
-                }
+                match_ignore_case(*function, t, a)
             }
             Expr::Lambda { kind, collection, variable, predicate } => {
                 let Some(Value::Array(items)) = self.resolve(collection) else {
@@ -194,7 +189,7 @@ fn order(a: &Scalar<'_>, b: &Scalar<'_>) -> Option<Ordering> {
         (Int(x), Float(y)) => (*x as f64).partial_cmp(y),
         (Float(x), Int(y)) => x.partial_cmp(&(*y as f64)),
         (Float(x), Float(y)) => x.partial_cmp(y),
-        (Str(x), Str(y)) => Some(x.to_lowercase().cmp(&y.to_lowercase())),
+        (Str(x), Str(y)) => Some(cmp_ignore_case(x, y)),
         (Guid(x), Guid(y)) => Some(x.cmp(y)),
         // GUIDs are stored as JSON strings; a quoted GUID literal is a string too.
         (Str(s), Guid(g)) => Uuid::parse_str(s).ok().map(|u| u.cmp(g)),
@@ -205,6 +200,36 @@ fn order(a: &Scalar<'_>, b: &Scalar<'_>) -> Option<Ordering> {
         (Str(s), Instant(t)) => parse_instant(s).map(|u| u.cmp(t)),
         (Instant(t), Str(s)) => parse_instant(s).map(|u| t.cmp(&u)),
         _ => None,
+    }
+}
+
+/// Case-insensitive ordering. Directory values are almost always ASCII, and a
+/// filter runs once per record, so the ASCII path must not allocate; anything
+/// else falls back to full Unicode lowercasing.
+fn cmp_ignore_case(a: &str, b: &str) -> Ordering {
+    if a.is_ascii() && b.is_ascii() {
+        a.bytes().map(|c| c.to_ascii_lowercase()).cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+    } else {
+        a.to_lowercase().cmp(&b.to_lowercase())
+    }
+}
+
+/// `startswith`/`endswith`/`contains` without regard to case (see
+/// [`cmp_ignore_case`] for why the ASCII path is separate).
+fn match_ignore_case(function: StringFunction, target: &str, argument: &str) -> bool {
+    if target.is_ascii() && argument.is_ascii() {
+        let (t, a) = (target.as_bytes(), argument.as_bytes());
+        return match function {
+            StringFunction::StartsWith => t.len() >= a.len() && t[..a.len()].eq_ignore_ascii_case(a),
+            StringFunction::EndsWith => t.len() >= a.len() && t[t.len() - a.len()..].eq_ignore_ascii_case(a),
+            StringFunction::Contains => a.is_empty() || t.windows(a.len()).any(|w| w.eq_ignore_ascii_case(a)),
+        };
+    }
+    let (t, a) = (target.to_lowercase(), argument.to_lowercase());
+    match function {
+        StringFunction::StartsWith => t.starts_with(&a),
+        StringFunction::EndsWith => t.ends_with(&a),
+        StringFunction::Contains => t.contains(&a),
     }
 }
 

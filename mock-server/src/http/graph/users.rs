@@ -97,13 +97,12 @@ fn user_item(ctx: &Ctx<'_>, key: &str, opts: &QueryOptions, method: &Method) -> 
             let (projection, selected) = projection_for(&USER, opts.select.as_ref())?;
             let dir = ctx.tenant.read();
             let id = dir.find_user(key).ok_or_else(|| ApiError::not_found(key))?;
-            let out = dir.users[&id].project(&USER, &projection);
-            drop(dir);
             let context = match &selected {
                 Some(names) => format!("{}/$metadata#users({})/$entity", ctx.graph_url, names.join(",")),
                 None => format!("{}/$metadata#users/$entity", ctx.graph_url),
             };
-            let out = annotated(&[("@odata.context", context)], out);
+            let out = dir.users[&id].project_annotated(&USER, &projection, &[("@odata.context", context)]);
+            drop(dir);
             Ok(Reply::Json { status: 200, body: Value::Object(out), location: None })
         }
         Method::PATCH => {
