@@ -32,6 +32,13 @@ const EXTRA_OPERATIONS: &[(&str, &[&str], &[&str])] = &[
     ("oauth2PermissionGrants.get", GRANT_READ, GRANT_READ),
     ("oauth2PermissionGrants.update", GRANT_WRITE, GRANT_WRITE),
     ("oauth2PermissionGrants.delete", GRANT_WRITE, GRANT_WRITE),
+    ("directoryRoleTemplates.list", ROLE_READ, ROLE_READ),
+    ("directoryRoles.get", ROLE_READ, ROLE_READ),
+    ("directoryRoles.members.list", ROLE_READ, ROLE_READ),
+    ("directoryRoles.members.remove", ROLE_WRITE, ROLE_WRITE),
+    ("roleManagement.directory.roleDefinitions.list", ROLE_READ, ROLE_READ),
+    ("roleManagement.directory.roleAssignments.get", ROLE_READ, ROLE_READ),
+    ("roleManagement.directory.roleAssignments.delete", ROLE_WRITE, ROLE_WRITE),
     ("deletedItems.listApplication", APP_READ, APP_READ),
     ("deletedItems.getApplication", APP_READ, APP_READ),
     ("deletedItems.restoreApplication", APP_WRITE, APP_WRITE_DELEGATED),
@@ -66,6 +73,14 @@ const ASSIGN_GRAPH: &[&str] = &[
     "AppRoleAssignment.ReadWrite.All + Directory.Read.All",
     "AppRoleAssignment.ReadWrite.All + Directory.ReadWrite.All",
 ];
+const ROLE_READ: &[&str] = &[
+    "RoleManagement.Read.Directory",
+    "RoleManagement.Read.All",
+    "RoleManagement.ReadWrite.Directory",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+];
+const ROLE_WRITE: &[&str] = &["RoleManagement.ReadWrite.Directory"];
 const GRANT_READ: &[&str] = &[
     "DelegatedPermissionGrant.Read.All",
     "DelegatedPermissionGrant.ReadWrite.All",

@@ -30,6 +30,13 @@ pub(crate) struct Permission {
     pub admin_consent_required: bool,
 }
 
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RoleTemplate {
+    pub(crate) display_name: String,
+    pub(crate) role_template_id: Uuid,
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct PermissionSets {
@@ -53,12 +60,14 @@ pub(crate) struct OperationPermissions {
 #[serde(rename_all = "camelCase")]
 struct RawCatalog {
     graph_permissions: Vec<Permission>,
+    directory_role_templates: Vec<RoleTemplate>,
     operations: Vec<OperationPermissions>,
 }
 
 #[derive(Debug)]
 pub(crate) struct Catalog {
     pub permissions: Vec<Permission>,
+    pub role_templates: Vec<RoleTemplate>,
     operations: HashMap<String, OperationPermissions>,
 }
 
@@ -70,6 +79,7 @@ impl Catalog {
                 .expect("the embedded well-known-ids.json is valid (checked by a unit test)");
             Catalog {
                 permissions: raw.graph_permissions,
+                role_templates: raw.directory_role_templates,
                 operations: raw.operations.into_iter().map(|o| (o.operation.clone(), o)).collect(),
             }
         })

@@ -354,6 +354,6 @@ impl Directory {
             uuid_of(g, &OAUTH2_PERMISSION_GRANT, "clientId") != Some(sp)
                 && uuid_of(g, &OAUTH2_PERMISSION_GRANT, "resourceId") != Some(sp)
         });
-        self.role_assignments.retain(|r| r.principal_id != sp);
+        self.remove_role_assignments_of(sp);
     }
 }

@@ -129,7 +129,10 @@ pub(crate) struct Directory {
     /// Keyed internally by a GUID; the wire id is an opaque string property.
     pub app_role_assignments: BTreeMap<Uuid, Record>,
     pub oauth2_grants: BTreeMap<Uuid, Record>,
-    pub role_assignments: Vec<roles::RoleAssignment>,
+    /// Unified role assignments (wire id opaque), the source of both role views.
+    pub role_assignments: BTreeMap<Uuid, Record>,
+    /// Activated directory roles by object id.
+    pub directory_roles: BTreeMap<Uuid, Record>,
     /// Refresh tokens by the hash of their text.
     pub refresh_tokens: HashMap<String, crate::identity::delegated::RefreshGrant>,
     ids: IdGen,
@@ -157,7 +160,8 @@ impl Directory {
             secrets: HashMap::new(),
             app_role_assignments: BTreeMap::new(),
             oauth2_grants: BTreeMap::new(),
-            role_assignments: Vec::new(),
+            role_assignments: BTreeMap::new(),
+            directory_roles: BTreeMap::new(),
             refresh_tokens: HashMap::new(),
             ids,
             upn_index: HashMap::new(),

@@ -5,9 +5,11 @@ use std::sync::Arc;
 
 use http::Response;
 use serde_json::{Map, Value};
+use uuid::Uuid;
 
 mod applications;
 mod directory;
+mod roles;
 mod users;
 
 use super::response::{self, Body};
@@ -23,9 +25,6 @@ const NOT_YET_MODELLED: &[&str] = &[
     "organization",
     "groups",
     "domains",
-    "directoryRoles",
-    "directoryRoleTemplates",
-    "roleManagement",
     "subscribedSkus",
     "directoryObjects",
     "me",
@@ -94,6 +93,9 @@ fn dispatch(ctx: &Ctx<'_>, rest: &str) -> Result<Reply, ApiError> {
         "applications" => applications::applications(ctx, &segs[1..], &opts, method),
         "servicePrincipals" => applications::service_principals(ctx, &segs[1..], &opts, method),
         "oauth2PermissionGrants" => applications::oauth2_permission_grants(ctx, &segs[1..], &opts, method),
+        "directoryRoles" => roles::directory_roles(ctx, &segs[1..], &opts, method),
+        "directoryRoleTemplates" => roles::directory_role_templates(ctx, &segs[1..], &opts, method),
+        "roleManagement" => roles::role_management(ctx, &segs[1..], &opts, method),
         other if NOT_YET_MODELLED.contains(&other) => Err(ApiError::new(
             501,
             "NotImplemented",
@@ -220,4 +222,42 @@ pub(super) fn collection(
     }
     body.insert("value".into(), Value::Array(page.items.iter().map(|r| Value::Object(project(r))).collect()));
     Reply::Json { status: 200, body: Value::Object(body), location: None }
+}
+
+/// A directory object as mixed collections show it (`members`, `memberOf`,
+/// `manager`): `@odata.type` first, then the type's default properties.
+pub(super) fn directory_object(dir: &crate::directory::Directory, id: Uuid) -> Option<Map<String, Value>> {
+    use crate::directory::record::Projection;
+    use crate::directory::roles::DIRECTORY_ROLE;
+    use crate::directory::service_principals::{project_service_principal, SERVICE_PRINCIPAL};
+    use crate::directory::users::USER;
+    if let Some(r) = dir.users.get(&id) {
+        return Some(r.project_annotated(&USER, &Projection::default_set(&USER), &[("@odata.type", "#microsoft.graph.user".into())]));
+    }
+    if let Some(r) = dir.service_principals.get(&id) {
+        let body = project_service_principal(dir, r, &Projection::default_set(&SERVICE_PRINCIPAL));
+        return Some(annotated(&[("@odata.type", "#microsoft.graph.servicePrincipal".into())], body));
+    }
+    if let Some(r) = dir.directory_roles.get(&id) {
+        return Some(r.project_annotated(
+            &DIRECTORY_ROLE,
+            &Projection::default_set(&DIRECTORY_ROLE),
+            &[("@odata.type", "#microsoft.graph.directoryRole".into())],
+        ));
+    }
+    None
+}
+
+/// The object a `$ref` body points at: `{"@odata.id": ".../directoryObjects/{id}"}`
+/// (any Graph URL whose last segment is the object id).
+pub(super) fn reference_target(body: &Map<String, Value>) -> Result<Uuid, ApiError> {
+    let url = match body.get("@odata.id") {
+        Some(Value::String(s)) => s,
+        _ => return Err(ApiError::bad_request("A $ref request body needs \"@odata.id\": the URL of the object to reference.")),
+    };
+    url.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .and_then(|last| Uuid::parse_str(last.trim_start_matches("directoryObjects('").trim_end_matches("')")).ok())
+        .ok_or_else(|| ApiError::bad_request(format!("The @odata.id '{url}' does not name a directory object by id.")))
 }

@@ -1,0 +1,192 @@
+//! `/directoryRoles`, `/directoryRoleTemplates` and
+//! `/roleManagement/directory/{roleDefinitions,roleAssignments}`.
+
+use http::Method;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::{annotated, collection, directory_object, is_eventual, json_body, reference_target, segment_text, Ctx, Reply};
+use crate::directory::query::{ListPlan, PageBounds, DIRECTORY_PAGING};
+use crate::directory::record::Projection;
+use crate::directory::roles::{role_definitions_json, templates_json, DIRECTORY_ROLE, ROLE_ASSIGNMENT};
+use crate::error::ApiError;
+use crate::odata::{KeyArg, Literal, QueryOptions, Segment};
+
+/// `directoryRoles` and their members are not paged (graph-wire.md §3.1).
+const UNPAGED: PageBounds = PageBounds { default_size: usize::MAX / 2, max_size: 999 };
+
+fn entity(ctx: &Ctx<'_>, set: &str, body: Map<String, Value>) -> Value {
+    Value::Object(annotated(&[("@odata.context", format!("{}/$metadata#{set}/$entity", ctx.graph_url))], body))
+}
+
+/// A fixed list (templates, definitions) takes `$select` only.
+fn fixed_list(ctx: &Ctx<'_>, set: &str, items: Vec<Map<String, Value>>, opts: &QueryOptions) -> Result<Reply, ApiError> {
+    if opts.filter.is_some() || opts.search.is_some() || !opts.orderby.is_empty() || opts.top.is_some() {
+        return Err(ApiError::bad_request(format!("Only $select is supported on /{set}.")));
+    }
+    let items: Vec<Value> = items
+        .into_iter()
+        .map(|item| match &opts.select {
+            Some(names) => Value::Object(item.into_iter().filter(|(k, _)| names.iter().any(|n| n.eq_ignore_ascii_case(k))).collect()),
+            None => Value::Object(item),
+        })
+        .collect();
+    let mut body = Map::new();
+    body.insert("@odata.context".into(), Value::String(format!("{}/$metadata#{set}", ctx.graph_url)));
+    body.insert("value".into(), Value::Array(items));
+    Ok(Reply::Json { status: 200, body: Value::Object(body), location: None })
+}
+
+fn find_in(items: Vec<Map<String, Value>>, id: &str) -> Option<Map<String, Value>> {
+    items.into_iter().find(|t| t.get("id").and_then(Value::as_str).is_some_and(|x| x.eq_ignore_ascii_case(id)))
+}
+
+pub(super) fn directory_role_templates(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, method: &Method) -> Result<Reply, ApiError> {
+    if *method != Method::GET {
+        return Err(ApiError::method_not_allowed());
+    }
+    crate::authz::check(&ctx.principal, "directoryRoleTemplates.list")?;
+    match segs {
+        [] => fixed_list(ctx, "directoryRoleTemplates", templates_json(), opts),
+        [Segment::Identifier(id)] => {
+            let t = find_in(templates_json(), id).ok_or_else(|| ApiError::not_found(id))?;
+            Ok(Reply::Json { status: 200, body: entity(ctx, "directoryRoleTemplates", t), location: None })
+        }
+        [s, ..] => Err(ApiError::unknown_segment(&segment_text(s))),
+    }
+}
+
+pub(super) fn directory_roles(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, method: &Method) -> Result<Reply, ApiError> {
+    let authz = |op: &str| crate::authz::check(&ctx.principal, op);
+    let (key, by_template, rest) = match segs {
+        [] => {
+            return match *method {
+                Method::GET => {
+                    authz("directoryRoles.list")?;
+                    let plan = ListPlan::new(&DIRECTORY_ROLE, opts, is_eventual(ctx.req), UNPAGED)?;
+                    let dir = ctx.tenant.read();
+                    let page = plan.run(&dir.directory_roles);
+                    Ok(collection(ctx, "directoryRoles", &plan, page, |r| r.project(&DIRECTORY_ROLE, &plan.projection)))
+                }
+                Method::POST => {
+                    authz("directoryRoles.activate")?;
+                    let body = json_body(ctx.req)?;
+                    let mut dir = ctx.tenant.write();
+                    let id = dir.activate_directory_role(&body)?;
+                    let out = dir.directory_roles[&id].project(&DIRECTORY_ROLE, &Projection::default_set(&DIRECTORY_ROLE));
+                    Ok(Reply::Json { status: 201, body: entity(ctx, "directoryRoles", out), location: None })
+                }
+                _ => Err(ApiError::method_not_allowed()),
+            }
+        }
+        [Segment::Parens(args), rest @ ..] => match args.as_slice() {
+            [KeyArg { name: Some(n), value: Literal::String(s) }] if n == "roleTemplateId" => (s.clone(), true, rest),
+            [KeyArg { name: Some(n), value: Literal::Guid(g) }] if n == "roleTemplateId" => (g.to_string(), true, rest),
+            [KeyArg { name: None, value: Literal::String(s) }] => (s.clone(), false, rest),
+            [KeyArg { name: None, value: Literal::Guid(g) }] => (g.to_string(), false, rest),
+            _ => return Err(ApiError::bad_request("The key in parentheses is not valid; use (roleTemplateId='…').")),
+        },
+        // `roleTemplateId={id}` as a path segment is how the reference writes it.
+        [Segment::Identifier(k), rest @ ..] => match k.strip_prefix("roleTemplateId=") {
+            Some(t) => (t.trim_matches('\'').to_owned(), true, rest),
+            None => (k.clone(), false, rest),
+        },
+        [s, ..] => return Err(ApiError::unknown_segment(&segment_text(s))),
+    };
+    let find = |dir: &crate::directory::Directory| dir.find_directory_role(&key, by_template).ok_or_else(|| ApiError::not_found(&key));
+    match (rest, method) {
+        ([], &Method::GET) => {
+            authz("directoryRoles.get")?;
+            let dir = ctx.tenant.read();
+            let id = find(&dir)?;
+            let out = dir.directory_roles[&id].project(&DIRECTORY_ROLE, &Projection::default_set(&DIRECTORY_ROLE));
+            Ok(Reply::Json { status: 200, body: entity(ctx, "directoryRoles", out), location: None })
+        }
+        ([Segment::Identifier(m)], &Method::GET) if m == "members" => {
+            authz("directoryRoles.members.list")?;
+            let dir = ctx.tenant.read();
+            let id = find(&dir)?;
+            let members: Vec<Value> =
+                dir.directory_role_members(id).into_iter().filter_map(|p| directory_object(&dir, p)).map(Value::Object).collect();
+            let mut body = Map::new();
+            body.insert("@odata.context".into(), Value::String(format!("{}/$metadata#directoryObjects", ctx.graph_url)));
+            body.insert("value".into(), Value::Array(members));
+            Ok(Reply::Json { status: 200, body: Value::Object(body), location: None })
+        }
+        ([Segment::Identifier(m), Segment::Ref], &Method::POST) if m == "members" => {
+            authz("directoryRoles.members.add")?;
+            let target = reference_target(&json_body(ctx.req)?)?;
+            let mut dir = ctx.tenant.write();
+            let id = find(&dir)?;
+            dir.add_directory_role_member(id, target)?;
+            Ok(Reply::NoContent)
+        }
+        ([Segment::Identifier(m), Segment::Identifier(member), Segment::Ref], &Method::DELETE) if m == "members" => {
+            authz("directoryRoles.members.remove")?;
+            let member = Uuid::parse_str(member).map_err(|_| ApiError::not_found(member))?;
+            let mut dir = ctx.tenant.write();
+            let id = find(&dir)?;
+            dir.remove_directory_role_member(id, member)?;
+            Ok(Reply::NoContent)
+        }
+        ([], _) => Err(ApiError::method_not_allowed()),
+        ([Segment::Identifier(m), ..], _) if m == "members" => Err(ApiError::method_not_allowed()),
+        ([s, ..], _) => Err(ApiError::unknown_segment(&segment_text(s))),
+    }
+}
+
+pub(super) fn role_management(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, method: &Method) -> Result<Reply, ApiError> {
+    let authz = |op: &str| crate::authz::check(&ctx.principal, op);
+    let (Some(Segment::Identifier(provider)), Some(Segment::Identifier(set))) = (segs.first(), segs.get(1)) else {
+        return Err(ApiError::unknown_segment(&segs.first().map(segment_text).unwrap_or_else(|| "roleManagement".into())));
+    };
+    if provider != "directory" {
+        return Err(ApiError::unknown_segment(provider));
+    }
+    let rest = &segs[2..];
+    match (set.as_str(), rest, method) {
+        ("roleDefinitions", [], &Method::GET) => {
+            authz("roleManagement.directory.roleDefinitions.list")?;
+            fixed_list(ctx, "roleManagement/directory/roleDefinitions", role_definitions_json(), opts)
+        }
+        ("roleDefinitions", [Segment::Identifier(id)], &Method::GET) => {
+            authz("roleManagement.directory.roleDefinitions.list")?;
+            let d = find_in(role_definitions_json(), id).ok_or_else(|| ApiError::not_found(id))?;
+            Ok(Reply::Json { status: 200, body: entity(ctx, "roleManagement/directory/roleDefinitions", d), location: None })
+        }
+        ("roleAssignments", [], &Method::GET) => {
+            authz("roleManagement.directory.roleAssignments.list")?;
+            let plan = ListPlan::new(&ROLE_ASSIGNMENT, opts, is_eventual(ctx.req), DIRECTORY_PAGING)?;
+            let dir = ctx.tenant.read();
+            let page = plan.run(&dir.role_assignments);
+            Ok(collection(ctx, "roleManagement/directory/roleAssignments", &plan, page, |r| {
+                r.project(&ROLE_ASSIGNMENT, &plan.projection)
+            }))
+        }
+        ("roleAssignments", [], &Method::POST) => {
+            authz("roleManagement.directory.roleAssignments.create")?;
+            let body = json_body(ctx.req)?;
+            let mut dir = ctx.tenant.write();
+            let key = dir.create_role_assignment(&body)?;
+            let out = dir.role_assignments[&key].project(&ROLE_ASSIGNMENT, &Projection::default_set(&ROLE_ASSIGNMENT));
+            Ok(Reply::Json { status: 201, body: entity(ctx, "roleManagement/directory/roleAssignments", out), location: None })
+        }
+        ("roleAssignments", [Segment::Identifier(id)], &Method::GET) => {
+            authz("roleManagement.directory.roleAssignments.get")?;
+            let dir = ctx.tenant.read();
+            let key = dir.find_role_assignment(id).ok_or_else(|| ApiError::not_found(id))?;
+            let out = dir.role_assignments[&key].project(&ROLE_ASSIGNMENT, &Projection::default_set(&ROLE_ASSIGNMENT));
+            Ok(Reply::Json { status: 200, body: entity(ctx, "roleManagement/directory/roleAssignments", out), location: None })
+        }
+        ("roleAssignments", [Segment::Identifier(id)], &Method::DELETE) => {
+            authz("roleManagement.directory.roleAssignments.delete")?;
+            let mut dir = ctx.tenant.write();
+            let key = dir.find_role_assignment(id).ok_or_else(|| ApiError::not_found(id))?;
+            dir.role_assignments.remove(&key);
+            Ok(Reply::NoContent)
+        }
+        ("roleDefinitions" | "roleAssignments", [] | [Segment::Identifier(_)], _) => Err(ApiError::method_not_allowed()),
+        ("roleDefinitions" | "roleAssignments", [s, ..], _) => Err(ApiError::unknown_segment(&segment_text(s))),
+        (other, _, _) => Err(ApiError::unknown_segment(other)),
+    }
+}
