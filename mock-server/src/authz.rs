@@ -39,6 +39,29 @@ const EXTRA_OPERATIONS: &[(&str, &[&str], &[&str])] = &[
     ("roleManagement.directory.roleDefinitions.list", ROLE_READ, ROLE_READ),
     ("roleManagement.directory.roleAssignments.get", ROLE_READ, ROLE_READ),
     ("roleManagement.directory.roleAssignments.delete", ROLE_WRITE, ROLE_WRITE),
+    ("users.memberOf.list", USER_READ, USER_READ_DELEGATED),
+    ("users.licenseDetails.list", USER_READ, USER_READ_DELEGATED),
+    (
+        "users.assignLicense",
+        &["User.ReadWrite.All", "Directory.ReadWrite.All"],
+        &["User.ReadWrite.All", "Directory.ReadWrite.All"],
+    ),
+    ("groups.list", GROUP_READ, GROUP_READ),
+    (
+        "groups.members.remove",
+        &["GroupMember.ReadWrite.All", "Group.ReadWrite.All", "Directory.ReadWrite.All"],
+        &["GroupMember.ReadWrite.All", "Group.ReadWrite.All", "Directory.ReadWrite.All"],
+    ),
+    ("domains.delete", &["Domain.ReadWrite.All"], &["Domain.ReadWrite.All"]),
+    ("subscribedSkus.list", SKU_READ, SKU_READ),
+    ("deletedItems.listGroup", GROUP_READ, GROUP_READ),
+    ("deletedItems.getGroup", GROUP_READ, GROUP_READ),
+    (
+        "deletedItems.restoreGroup",
+        &["Group.ReadWrite.All", "Directory.ReadWrite.All"],
+        &["Group.ReadWrite.All", "Directory.ReadWrite.All"],
+    ),
+    ("deletedItems.deleteGroup", &["Group.ReadWrite.All"], &["Group.ReadWrite.All"]),
     ("deletedItems.listApplication", APP_READ, APP_READ),
     ("deletedItems.getApplication", APP_READ, APP_READ),
     ("deletedItems.restoreApplication", APP_WRITE, APP_WRITE_DELEGATED),
@@ -72,6 +95,15 @@ const ASSIGN_GRAPH: &[&str] = &[
     "AppRoleAssignment.ReadWrite.All + Application.ReadWrite.All",
     "AppRoleAssignment.ReadWrite.All + Directory.Read.All",
     "AppRoleAssignment.ReadWrite.All + Directory.ReadWrite.All",
+];
+const GROUP_READ: &[&str] =
+    &["GroupMember.Read.All", "Group.Read.All", "Group.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"];
+const SKU_READ: &[&str] = &[
+    "LicenseAssignment.Read.All",
+    "Organization.Read.All",
+    "Directory.Read.All",
+    "Organization.ReadWrite.All",
+    "Directory.ReadWrite.All",
 ];
 const ROLE_READ: &[&str] = &[
     "RoleManagement.Read.Directory",

@@ -6,6 +6,8 @@
 pub(crate) mod applications;
 pub(crate) mod catalog;
 pub(crate) mod consent;
+pub(crate) mod groups;
+pub(crate) mod licenses;
 pub(crate) mod query;
 pub(crate) mod record;
 pub(crate) mod roles;
@@ -133,6 +135,11 @@ pub(crate) struct Directory {
     pub role_assignments: BTreeMap<Uuid, Record>,
     /// Activated directory roles by object id.
     pub directory_roles: BTreeMap<Uuid, Record>,
+    pub groups: BTreeMap<Uuid, Record>,
+    pub group_links: HashMap<Uuid, groups::GroupLinks>,
+    /// `user → manager`.
+    pub managers: HashMap<Uuid, Uuid>,
+    pub skus: Vec<licenses::Sku>,
     /// Refresh tokens by the hash of their text.
     pub refresh_tokens: HashMap<String, crate::identity::delegated::RefreshGrant>,
     ids: IdGen,
@@ -162,6 +169,10 @@ impl Directory {
             oauth2_grants: BTreeMap::new(),
             role_assignments: BTreeMap::new(),
             directory_roles: BTreeMap::new(),
+            groups: BTreeMap::new(),
+            group_links: HashMap::new(),
+            managers: HashMap::new(),
+            skus: licenses::default_skus(),
             refresh_tokens: HashMap::new(),
             ids,
             upn_index: HashMap::new(),
@@ -250,5 +261,107 @@ impl Directory {
             }
         }
         Some(record)
+    }
+}
+
+impl Directory {
+    /// A domain of the tenant by name (case-insensitive).
+    pub(crate) fn domain(&self, name: &str) -> Option<&Domain> {
+        self.domains.iter().find(|d| d.name.eq_ignore_ascii_case(name))
+    }
+
+    /// A domain as Graph shows it (reference/graph-wire.md §5.9).
+    pub(crate) fn domain_json(&self, d: &Domain) -> serde_json::Map<String, Value> {
+        serde_json::json!({
+            "authenticationType": "Managed", "availabilityStatus": null, "id": d.name, "isAdminManaged": true,
+            "isDefault": d.is_default, "isInitial": d.is_initial, "isRoot": true, "isVerified": d.is_verified,
+            "passwordNotificationWindowInDays": 14, "passwordValidityPeriodInDays": 2147483647,
+            "supportedServices": if d.is_verified { serde_json::json!(["Email", "OfficeCommunicationsOnline"]) } else { serde_json::json!([]) },
+            "state": null,
+        })
+        .as_object()
+        .expect("a JSON object literal")
+        .clone()
+    }
+
+    /// The TXT record that would prove ownership of a domain.
+    pub(crate) fn verification_record(&self, d: &Domain) -> Value {
+        let digest = ring::digest::digest(&ring::digest::SHA256, format!("{}:{}", self.tenant_id, d.name).as_bytes());
+        let code: String = digest.as_ref()[..4].iter().map(|b| format!("{b:02x}")).collect();
+        serde_json::json!({
+            "@odata.type": "#microsoft.graph.domainDnsTxtRecord", "id": format!("aceff52c-06a5-447f-ac5f-{code}0000"),
+            "isOptional": false, "label": d.name, "recordType": "Txt", "supportedService": "Email", "ttl": 3600,
+            "text": format!("MS=ms{}", u32::from_str_radix(&code, 16).unwrap_or(0)),
+        })
+    }
+
+    /// `POST /domains` with `{"id": "contoso.example"}`: added unverified.
+    pub(crate) fn add_domain(
+        &mut self,
+        body: &serde_json::Map<String, Value>,
+    ) -> Result<String, crate::error::ApiError> {
+        use crate::error::ApiError;
+        for key in body.keys() {
+            if key != "id" && key != "@odata.type" && key != "authenticationType" {
+                return Err(ApiError::request_bad_request(format!("Invalid property '{key}'.")));
+            }
+        }
+        let name = body.get("id").and_then(Value::as_str).ok_or_else(|| ApiError::value_required("id", "Domain"))?;
+        let labels: Vec<&str> = name.split('.').collect();
+        let valid = labels.len() >= 2
+            && name.len() <= 253
+            && labels.iter().all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            });
+        if !valid {
+            return Err(ApiError::invalid_values());
+        }
+        if name.to_ascii_lowercase().ends_with(".onmicrosoft.com") {
+            return Err(ApiError::request_bad_request(
+                "Domains ending in onmicrosoft.com are reserved for initial domains.",
+            ));
+        }
+        if self.domain(name).is_some() {
+            return Err(ApiError::request_bad_request(
+                "A conflicting object with one or more of the specified property values is present in the directory.",
+            ));
+        }
+        let name = name.to_ascii_lowercase();
+        self.domains.push(Domain { name: name.clone(), is_verified: false, is_initial: false, is_default: false });
+        Ok(name)
+    }
+
+    /// `POST /domains/{id}/verify`. The mock has no DNS to look at, so
+    /// verification succeeds (see the fidelity notes).
+    pub(crate) fn verify_domain(&mut self, name: &str) -> Result<(), crate::error::ApiError> {
+        let d = self
+            .domains
+            .iter_mut()
+            .find(|d| d.name.eq_ignore_ascii_case(name))
+            .ok_or_else(|| crate::error::ApiError::not_found(name))?;
+        d.is_verified = true;
+        Ok(())
+    }
+
+    /// `DELETE /domains/{id}`: refused for the initial domain and while users use it.
+    pub(crate) fn delete_domain(&mut self, name: &str) -> Result<(), crate::error::ApiError> {
+        use crate::error::ApiError;
+        let d = self.domain(name).ok_or_else(|| ApiError::not_found(name))?;
+        if d.is_initial {
+            return Err(ApiError::request_bad_request("The initial domain of a tenant cannot be deleted."));
+        }
+        let suffix = format!("@{}", d.name);
+        if self.upn_index.keys().any(|upn| upn.ends_with(&suffix)) {
+            return Err(ApiError::request_bad_request(format!(
+                "Domain '{}' cannot be deleted because it is referenced by one or more objects.",
+                d.name
+            )));
+        }
+        self.domains.retain(|x| !x.name.eq_ignore_ascii_case(name));
+        Ok(())
     }
 }

@@ -116,13 +116,23 @@ impl Directory {
     /// Activate a directory role from its template (idempotent inside the
     /// mock; the API refuses a second activation). Returns the role's object id.
     fn activate_role(&mut self, template: Uuid) -> Uuid {
-        if let Some((id, _)) = self.directory_roles.iter().find(|(_, r)| uuid_of(r, &DIRECTORY_ROLE, "roleTemplateId") == Some(template)) {
+        if let Some((id, _)) =
+            self.directory_roles.iter().find(|(_, r)| uuid_of(r, &DIRECTORY_ROLE, "roleTemplateId") == Some(template))
+        {
             return *id;
         }
         let id = self.new_id();
         let mut record = Record::new(id);
-        record.set(&DIRECTORY_ROLE, "description", description(template).map_or(Value::Null, |d| Value::String(d.into())));
-        record.set(&DIRECTORY_ROLE, "displayName", Value::String(known_template(template).unwrap_or_default().to_owned()));
+        record.set(
+            &DIRECTORY_ROLE,
+            "description",
+            description(template).map_or(Value::Null, |d| Value::String(d.into())),
+        );
+        record.set(
+            &DIRECTORY_ROLE,
+            "displayName",
+            Value::String(known_template(template).unwrap_or_default().to_owned()),
+        );
         record.set(&DIRECTORY_ROLE, "roleTemplateId", Value::String(template.to_string()));
         self.directory_roles.insert(id, record);
         id
@@ -137,7 +147,9 @@ impl Directory {
         }
         let template = match body.get("roleTemplateId") {
             Some(Value::String(s)) => Uuid::parse_str(s).map_err(|_| ApiError::invalid_values())?,
-            Some(Value::Null) | None => return Err(ApiError::value_required("roleTemplateId", DIRECTORY_ROLE.resource_name)),
+            Some(Value::Null) | None => {
+                return Err(ApiError::value_required("roleTemplateId", DIRECTORY_ROLE.resource_name))
+            }
             Some(_) => return Err(ApiError::invalid_values()),
         };
         if known_template(template).is_none() {
@@ -155,7 +167,10 @@ impl Directory {
     pub(crate) fn find_directory_role(&self, key: &str, by_template: bool) -> Option<Uuid> {
         let key = Uuid::parse_str(key).ok()?;
         if by_template {
-            self.directory_roles.iter().find(|(_, r)| uuid_of(r, &DIRECTORY_ROLE, "roleTemplateId") == Some(key)).map(|(id, _)| *id)
+            self.directory_roles
+                .iter()
+                .find(|(_, r)| uuid_of(r, &DIRECTORY_ROLE, "roleTemplateId") == Some(key))
+                .map(|(id, _)| *id)
         } else {
             self.directory_roles.contains_key(&key).then_some(key)
         }
@@ -234,7 +249,10 @@ impl Directory {
     /// `POST /roleManagement/directory/roleAssignments`.
     pub(crate) fn create_role_assignment(&mut self, body: &Map<String, Value>) -> Result<Uuid, ApiError> {
         for key in body.keys() {
-            if !matches!(key.as_str(), "principalId" | "roleDefinitionId" | "directoryScopeId" | "appScopeId" | "@odata.type") {
+            if !matches!(
+                key.as_str(),
+                "principalId" | "roleDefinitionId" | "directoryScopeId" | "appScopeId" | "@odata.type"
+            ) {
                 return Err(ApiError::request_bad_request(format!("Invalid property '{key}'.")));
             }
         }
@@ -251,12 +269,17 @@ impl Directory {
         let scope = match (body.get("directoryScopeId"), body.get("appScopeId")) {
             (Some(Value::String(s)), _) => s.clone(),
             (_, Some(Value::String(_))) => {
-                return Err(ApiError::request_bad_request("graphbox models directoryScopeId assignments only; appScopeId is not supported."))
+                return Err(ApiError::request_bad_request(
+                    "graphbox models directoryScopeId assignments only; appScopeId is not supported.",
+                ))
             }
             _ => return Err(ApiError::value_required("directoryScopeId", resource)),
         };
         let scope_ok = scope == "/"
-            || scope.strip_prefix('/').and_then(|s| Uuid::parse_str(s).ok()).is_some_and(|app| self.applications.contains_key(&app));
+            || scope
+                .strip_prefix('/')
+                .and_then(|s| Uuid::parse_str(s).ok())
+                .is_some_and(|app| self.applications.contains_key(&app));
         if !scope_ok {
             return Err(ApiError::invalid_values());
         }
@@ -314,4 +337,3 @@ impl Directory {
             .collect()
     }
 }
-

@@ -41,7 +41,7 @@ fn schema_of(kind: ObjectKind) -> Option<&'static EntitySchema> {
         ObjectKind::User => Some(&USER),
         ObjectKind::Application => Some(&APPLICATION),
         ObjectKind::ServicePrincipal => Some(&SERVICE_PRINCIPAL),
-        ObjectKind::Group => None,
+        ObjectKind::Group => Some(&crate::directory::groups::GROUP),
     }
 }
 
@@ -174,6 +174,9 @@ fn restore(
             dir.restore_service_principal(id)?;
             Ok(dir.service_principals[&id].project(schema, &Projection::default_set(schema)))
         }
-        ObjectKind::Group => Err(ApiError::not_found(&id.to_string())),
+        ObjectKind::Group => {
+            dir.restore_group(id)?;
+            Ok(dir.groups[&id].project(schema, &Projection::default_set(schema)))
+        }
     }
 }

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 mod applications;
 mod directory;
+mod groups;
 mod roles;
 mod users;
 
@@ -21,15 +22,7 @@ use crate::tenant::{LoggedRequest, Tenant};
 
 /// Entity sets of Graph v1.0 that graphbox does not serve yet: they answer
 /// 501 rather than pretending the segment does not exist.
-const NOT_YET_MODELLED: &[&str] = &[
-    "organization",
-    "groups",
-    "domains",
-    "subscribedSkus",
-    "directoryObjects",
-    "me",
-    "$batch",
-];
+const NOT_YET_MODELLED: &[&str] = &["organization", "directoryObjects", "me", "$batch"];
 
 /// What a Graph operation produced.
 #[derive(Debug)]
@@ -96,6 +89,9 @@ fn dispatch(ctx: &Ctx<'_>, rest: &str) -> Result<Reply, ApiError> {
         "directoryRoles" => roles::directory_roles(ctx, &segs[1..], &opts, method),
         "directoryRoleTemplates" => roles::directory_role_templates(ctx, &segs[1..], &opts, method),
         "roleManagement" => roles::role_management(ctx, &segs[1..], &opts, method),
+        "groups" => groups::groups(ctx, &segs[1..], &opts, method),
+        "domains" => groups::domains(ctx, &segs[1..], method),
+        "subscribedSkus" => groups::subscribed_skus(ctx, &segs[1..], method),
         other if NOT_YET_MODELLED.contains(&other) => Err(ApiError::new(
             501,
             "NotImplemented",
@@ -232,7 +228,11 @@ pub(super) fn directory_object(dir: &crate::directory::Directory, id: Uuid) -> O
     use crate::directory::service_principals::{project_service_principal, SERVICE_PRINCIPAL};
     use crate::directory::users::USER;
     if let Some(r) = dir.users.get(&id) {
-        return Some(r.project_annotated(&USER, &Projection::default_set(&USER), &[("@odata.type", "#microsoft.graph.user".into())]));
+        return Some(r.project_annotated(
+            &USER,
+            &Projection::default_set(&USER),
+            &[("@odata.type", "#microsoft.graph.user".into())],
+        ));
     }
     if let Some(r) = dir.service_principals.get(&id) {
         let body = project_service_principal(dir, r, &Projection::default_set(&SERVICE_PRINCIPAL));
@@ -253,7 +253,11 @@ pub(super) fn directory_object(dir: &crate::directory::Directory, id: Uuid) -> O
 pub(super) fn reference_target(body: &Map<String, Value>) -> Result<Uuid, ApiError> {
     let url = match body.get("@odata.id") {
         Some(Value::String(s)) => s,
-        _ => return Err(ApiError::bad_request("A $ref request body needs \"@odata.id\": the URL of the object to reference.")),
+        _ => {
+            return Err(ApiError::bad_request(
+                "A $ref request body needs \"@odata.id\": the URL of the object to reference.",
+            ))
+        }
     };
     url.trim_end_matches('/')
         .rsplit('/')

@@ -5,7 +5,9 @@ use http::Method;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::{annotated, collection, directory_object, is_eventual, json_body, reference_target, segment_text, Ctx, Reply};
+use super::{
+    annotated, collection, directory_object, is_eventual, json_body, reference_target, segment_text, Ctx, Reply,
+};
 use crate::directory::query::{ListPlan, PageBounds, DIRECTORY_PAGING};
 use crate::directory::record::Projection;
 use crate::directory::roles::{role_definitions_json, templates_json, DIRECTORY_ROLE, ROLE_ASSIGNMENT};
@@ -20,14 +22,21 @@ fn entity(ctx: &Ctx<'_>, set: &str, body: Map<String, Value>) -> Value {
 }
 
 /// A fixed list (templates, definitions) takes `$select` only.
-fn fixed_list(ctx: &Ctx<'_>, set: &str, items: Vec<Map<String, Value>>, opts: &QueryOptions) -> Result<Reply, ApiError> {
+fn fixed_list(
+    ctx: &Ctx<'_>,
+    set: &str,
+    items: Vec<Map<String, Value>>,
+    opts: &QueryOptions,
+) -> Result<Reply, ApiError> {
     if opts.filter.is_some() || opts.search.is_some() || !opts.orderby.is_empty() || opts.top.is_some() {
         return Err(ApiError::bad_request(format!("Only $select is supported on /{set}.")));
     }
     let items: Vec<Value> = items
         .into_iter()
         .map(|item| match &opts.select {
-            Some(names) => Value::Object(item.into_iter().filter(|(k, _)| names.iter().any(|n| n.eq_ignore_ascii_case(k))).collect()),
+            Some(names) => Value::Object(
+                item.into_iter().filter(|(k, _)| names.iter().any(|n| n.eq_ignore_ascii_case(k))).collect(),
+            ),
             None => Value::Object(item),
         })
         .collect();
@@ -41,7 +50,12 @@ fn find_in(items: Vec<Map<String, Value>>, id: &str) -> Option<Map<String, Value
     items.into_iter().find(|t| t.get("id").and_then(Value::as_str).is_some_and(|x| x.eq_ignore_ascii_case(id)))
 }
 
-pub(super) fn directory_role_templates(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, method: &Method) -> Result<Reply, ApiError> {
+pub(super) fn directory_role_templates(
+    ctx: &Ctx<'_>,
+    segs: &[Segment],
+    opts: &QueryOptions,
+    method: &Method,
+) -> Result<Reply, ApiError> {
     if *method != Method::GET {
         return Err(ApiError::method_not_allowed());
     }
@@ -56,7 +70,12 @@ pub(super) fn directory_role_templates(ctx: &Ctx<'_>, segs: &[Segment], opts: &Q
     }
 }
 
-pub(super) fn directory_roles(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, method: &Method) -> Result<Reply, ApiError> {
+pub(super) fn directory_roles(
+    ctx: &Ctx<'_>,
+    segs: &[Segment],
+    opts: &QueryOptions,
+    method: &Method,
+) -> Result<Reply, ApiError> {
     let authz = |op: &str| crate::authz::check(&ctx.principal, op);
     let (key, by_template, rest) = match segs {
         [] => {
@@ -73,7 +92,8 @@ pub(super) fn directory_roles(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptio
                     let body = json_body(ctx.req)?;
                     let mut dir = ctx.tenant.write();
                     let id = dir.activate_directory_role(&body)?;
-                    let out = dir.directory_roles[&id].project(&DIRECTORY_ROLE, &Projection::default_set(&DIRECTORY_ROLE));
+                    let out =
+                        dir.directory_roles[&id].project(&DIRECTORY_ROLE, &Projection::default_set(&DIRECTORY_ROLE));
                     Ok(Reply::Json { status: 201, body: entity(ctx, "directoryRoles", out), location: None })
                 }
                 _ => Err(ApiError::method_not_allowed()),
@@ -93,7 +113,9 @@ pub(super) fn directory_roles(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptio
         },
         [s, ..] => return Err(ApiError::unknown_segment(&segment_text(s))),
     };
-    let find = |dir: &crate::directory::Directory| dir.find_directory_role(&key, by_template).ok_or_else(|| ApiError::not_found(&key));
+    let find = |dir: &crate::directory::Directory| {
+        dir.find_directory_role(&key, by_template).ok_or_else(|| ApiError::not_found(&key))
+    };
     match (rest, method) {
         ([], &Method::GET) => {
             authz("directoryRoles.get")?;
@@ -106,10 +128,17 @@ pub(super) fn directory_roles(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptio
             authz("directoryRoles.members.list")?;
             let dir = ctx.tenant.read();
             let id = find(&dir)?;
-            let members: Vec<Value> =
-                dir.directory_role_members(id).into_iter().filter_map(|p| directory_object(&dir, p)).map(Value::Object).collect();
+            let members: Vec<Value> = dir
+                .directory_role_members(id)
+                .into_iter()
+                .filter_map(|p| directory_object(&dir, p))
+                .map(Value::Object)
+                .collect();
             let mut body = Map::new();
-            body.insert("@odata.context".into(), Value::String(format!("{}/$metadata#directoryObjects", ctx.graph_url)));
+            body.insert(
+                "@odata.context".into(),
+                Value::String(format!("{}/$metadata#directoryObjects", ctx.graph_url)),
+            );
             body.insert("value".into(), Value::Array(members));
             Ok(Reply::Json { status: 200, body: Value::Object(body), location: None })
         }
@@ -135,10 +164,17 @@ pub(super) fn directory_roles(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptio
     }
 }
 
-pub(super) fn role_management(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, method: &Method) -> Result<Reply, ApiError> {
+pub(super) fn role_management(
+    ctx: &Ctx<'_>,
+    segs: &[Segment],
+    opts: &QueryOptions,
+    method: &Method,
+) -> Result<Reply, ApiError> {
     let authz = |op: &str| crate::authz::check(&ctx.principal, op);
     let (Some(Segment::Identifier(provider)), Some(Segment::Identifier(set))) = (segs.first(), segs.get(1)) else {
-        return Err(ApiError::unknown_segment(&segs.first().map(segment_text).unwrap_or_else(|| "roleManagement".into())));
+        return Err(ApiError::unknown_segment(
+            &segs.first().map(segment_text).unwrap_or_else(|| "roleManagement".into()),
+        ));
     };
     if provider != "directory" {
         return Err(ApiError::unknown_segment(provider));
@@ -152,7 +188,11 @@ pub(super) fn role_management(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptio
         ("roleDefinitions", [Segment::Identifier(id)], &Method::GET) => {
             authz("roleManagement.directory.roleDefinitions.list")?;
             let d = find_in(role_definitions_json(), id).ok_or_else(|| ApiError::not_found(id))?;
-            Ok(Reply::Json { status: 200, body: entity(ctx, "roleManagement/directory/roleDefinitions", d), location: None })
+            Ok(Reply::Json {
+                status: 200,
+                body: entity(ctx, "roleManagement/directory/roleDefinitions", d),
+                location: None,
+            })
         }
         ("roleAssignments", [], &Method::GET) => {
             authz("roleManagement.directory.roleAssignments.list")?;
@@ -169,14 +209,22 @@ pub(super) fn role_management(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptio
             let mut dir = ctx.tenant.write();
             let key = dir.create_role_assignment(&body)?;
             let out = dir.role_assignments[&key].project(&ROLE_ASSIGNMENT, &Projection::default_set(&ROLE_ASSIGNMENT));
-            Ok(Reply::Json { status: 201, body: entity(ctx, "roleManagement/directory/roleAssignments", out), location: None })
+            Ok(Reply::Json {
+                status: 201,
+                body: entity(ctx, "roleManagement/directory/roleAssignments", out),
+                location: None,
+            })
         }
         ("roleAssignments", [Segment::Identifier(id)], &Method::GET) => {
             authz("roleManagement.directory.roleAssignments.get")?;
             let dir = ctx.tenant.read();
             let key = dir.find_role_assignment(id).ok_or_else(|| ApiError::not_found(id))?;
             let out = dir.role_assignments[&key].project(&ROLE_ASSIGNMENT, &Projection::default_set(&ROLE_ASSIGNMENT));
-            Ok(Reply::Json { status: 200, body: entity(ctx, "roleManagement/directory/roleAssignments", out), location: None })
+            Ok(Reply::Json {
+                status: 200,
+                body: entity(ctx, "roleManagement/directory/roleAssignments", out),
+                location: None,
+            })
         }
         ("roleAssignments", [Segment::Identifier(id)], &Method::DELETE) => {
             authz("roleManagement.directory.roleAssignments.delete")?;
@@ -185,7 +233,9 @@ pub(super) fn role_management(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptio
             dir.role_assignments.remove(&key);
             Ok(Reply::NoContent)
         }
-        ("roleDefinitions" | "roleAssignments", [] | [Segment::Identifier(_)], _) => Err(ApiError::method_not_allowed()),
+        ("roleDefinitions" | "roleAssignments", [] | [Segment::Identifier(_)], _) => {
+            Err(ApiError::method_not_allowed())
+        }
         ("roleDefinitions" | "roleAssignments", [s, ..], _) => Err(ApiError::unknown_segment(&segment_text(s))),
         (other, _, _) => Err(ApiError::unknown_segment(other)),
     }

@@ -56,13 +56,7 @@ pub(super) fn users(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, method
                         "manager" | "memberOf" | "directReports" | "licenseDetails" | "assignLicense"
                     ) =>
                 {
-                    Err(ApiError::new(
-                        501,
-                        "NotImplemented",
-                        format!(
-                            "graphbox does not model /users/{{id}}/{nav} yet; see the fidelity notes in the README."
-                        ),
-                    ))
+                    super::groups::user_relation(ctx, &key, rest, method)
                 }
                 [s, ..] => Err(ApiError::unknown_segment(&segment_text(s))),
             }

@@ -1,0 +1,299 @@
+//! `/groups` with members and owners, and the user's relations: `manager`,
+//! `directReports`, `memberOf`, `licenseDetails`, `assignLicense`.
+
+use http::Method;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::{
+    annotated, collection, directory_object, is_eventual, json_body, key_of, reference_target,
+    reject_collection_options, segment_text, Ctx, Reply,
+};
+use crate::directory::groups::{Link, GROUP};
+use crate::directory::query::{projection_for, ListPlan, DIRECTORY_PAGING};
+use crate::directory::record::Projection;
+use crate::directory::users::USER;
+use crate::directory::Directory;
+use crate::error::ApiError;
+use crate::odata::{QueryOptions, Segment};
+
+fn entity(ctx: &Ctx<'_>, set: &str, body: Map<String, Value>) -> Value {
+    Value::Object(annotated(&[("@odata.context", format!("{}/$metadata#{set}/$entity", ctx.graph_url))], body))
+}
+
+/// A mixed collection of directory objects (`members`, `memberOf`, …), unpaged:
+/// these links are small in the tenants a mock holds.
+fn objects(ctx: &Ctx<'_>, dir: &Directory, ids: Vec<Uuid>) -> Reply {
+    let value: Vec<Value> = ids.into_iter().filter_map(|id| directory_object(dir, id)).map(Value::Object).collect();
+    let mut body = Map::new();
+    body.insert("@odata.context".into(), Value::String(format!("{}/$metadata#directoryObjects", ctx.graph_url)));
+    body.insert("value".into(), Value::Array(value));
+    Reply::Json { status: 200, body: Value::Object(body), location: None }
+}
+
+pub(super) fn groups(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, method: &Method) -> Result<Reply, ApiError> {
+    let authz = |op: &str| crate::authz::check(&ctx.principal, op);
+    let Some((key, rest)) = key_of(segs) else {
+        return match (segs, method) {
+            ([], &Method::GET) => {
+                authz("groups.list")?;
+                let plan = ListPlan::new(&GROUP, opts, is_eventual(ctx.req), DIRECTORY_PAGING)?;
+                let dir = ctx.tenant.read();
+                let page = plan.run(&dir.groups);
+                Ok(collection(ctx, "groups", &plan, page, |r| r.project(&GROUP, &plan.projection)))
+            }
+            ([], &Method::POST) => {
+                authz("groups.create")?;
+                let body = json_body(ctx.req)?;
+                let now = ctx.tenant.clock.now();
+                let mut dir = ctx.tenant.write();
+                let id = dir.create_group(&body, now)?;
+                let out = dir.groups[&id].project(&GROUP, &Projection::default_set(&GROUP));
+                let location = format!("{}/groups/{id}", ctx.graph_url);
+                Ok(Reply::Json { status: 201, body: entity(ctx, "groups", out), location: Some(location) })
+            }
+            ([], _) => Err(ApiError::method_not_allowed()),
+            ([s, ..], _) => Err(ApiError::unknown_segment(&segment_text(s))),
+        };
+    };
+    let find = |dir: &Directory| {
+        Uuid::parse_str(&key).ok().filter(|id| dir.groups.contains_key(id)).ok_or_else(|| ApiError::not_found(&key))
+    };
+    let link_of = |name: &str| match name {
+        "members" => Some(Link::Members),
+        "owners" => Some(Link::Owners),
+        _ => None,
+    };
+    match (rest, method) {
+        ([], &Method::GET) => {
+            authz("groups.get")?;
+            reject_collection_options(opts)?;
+            let (projection, _) = projection_for(&GROUP, opts.select.as_ref())?;
+            let dir = ctx.tenant.read();
+            let id = find(&dir)?;
+            Ok(Reply::Json {
+                status: 200,
+                body: entity(ctx, "groups", dir.groups[&id].project(&GROUP, &projection)),
+                location: None,
+            })
+        }
+        ([], &Method::PATCH) => {
+            authz("groups.update")?;
+            let body = json_body(ctx.req)?;
+            let mut dir = ctx.tenant.write();
+            let id = find(&dir)?;
+            dir.update_group(id, &body)?;
+            Ok(Reply::NoContent)
+        }
+        ([], &Method::DELETE) => {
+            authz("groups.delete")?;
+            let now = ctx.tenant.clock.now();
+            let mut dir = ctx.tenant.write();
+            let id = find(&dir)?;
+            dir.delete_group(id, now)?;
+            Ok(Reply::NoContent)
+        }
+        ([Segment::Identifier(nav)], &Method::GET) if link_of(nav).is_some() => {
+            authz("groups.get")?;
+            let dir = ctx.tenant.read();
+            let id = find(&dir)?;
+            let ids = dir.group_link(id, link_of(nav).expect("checked by the guard"));
+            Ok(objects(ctx, &dir, ids))
+        }
+        ([Segment::Identifier(nav), Segment::Ref], &Method::POST) if link_of(nav).is_some() => {
+            authz("groups.members.add")?;
+            let target = reference_target(&json_body(ctx.req)?)?;
+            let mut dir = ctx.tenant.write();
+            let id = find(&dir)?;
+            dir.add_group_link(id, link_of(nav).expect("checked by the guard"), target)?;
+            Ok(Reply::NoContent)
+        }
+        ([Segment::Identifier(nav), Segment::Identifier(member), Segment::Ref], &Method::DELETE)
+            if link_of(nav).is_some() =>
+        {
+            authz("groups.members.remove")?;
+            let member = Uuid::parse_str(member).map_err(|_| ApiError::not_found(member))?;
+            let mut dir = ctx.tenant.write();
+            let id = find(&dir)?;
+            dir.remove_group_link(id, link_of(nav).expect("checked by the guard"), member)?;
+            Ok(Reply::NoContent)
+        }
+        ([], _) => Err(ApiError::method_not_allowed()),
+        ([Segment::Identifier(nav), ..], _) if link_of(nav).is_some() => Err(ApiError::method_not_allowed()),
+        ([s, ..], _) => Err(ApiError::unknown_segment(&segment_text(s))),
+    }
+}
+
+/// `/users/{id}/{relation}…` for the relations a user has.
+pub(super) fn user_relation(
+    ctx: &Ctx<'_>,
+    user_key: &str,
+    rest: &[Segment],
+    method: &Method,
+) -> Result<Reply, ApiError> {
+    let authz = |op: &str| crate::authz::check(&ctx.principal, op);
+    let find = |dir: &Directory| dir.find_user(user_key).ok_or_else(|| ApiError::not_found(user_key));
+    match (rest, method) {
+        ([Segment::Identifier(n)], &Method::GET) if n == "manager" => {
+            authz("users.manager.get")?;
+            let dir = ctx.tenant.read();
+            let id = find(&dir)?;
+            let manager = dir.managers.get(&id).copied().filter(|m| dir.users.contains_key(m));
+            let manager = manager.ok_or_else(|| ApiError::not_found(&format!("{id}/manager")))?;
+            let body = directory_object(&dir, manager).ok_or_else(|| ApiError::not_found(&manager.to_string()))?;
+            let body =
+                annotated(&[("@odata.context", format!("{}/$metadata#directoryObjects/$entity", ctx.graph_url))], body);
+            Ok(Reply::Json { status: 200, body: Value::Object(body), location: None })
+        }
+        ([Segment::Identifier(n), Segment::Ref], &Method::PUT) if n == "manager" => {
+            authz("users.manager.set")?;
+            let manager = reference_target(&json_body(ctx.req)?)?;
+            let mut dir = ctx.tenant.write();
+            let id = find(&dir)?;
+            if !dir.users.contains_key(&manager) {
+                return Err(ApiError::not_found(&manager.to_string()));
+            }
+            if manager == id {
+                return Err(ApiError::request_bad_request("A user cannot be their own manager."));
+            }
+            dir.managers.insert(id, manager);
+            Ok(Reply::NoContent)
+        }
+        ([Segment::Identifier(n), Segment::Ref], &Method::DELETE) if n == "manager" => {
+            authz("users.manager.remove")?;
+            let mut dir = ctx.tenant.write();
+            let id = find(&dir)?;
+            dir.managers.remove(&id).ok_or_else(|| ApiError::not_found(&format!("{id}/manager")))?;
+            Ok(Reply::NoContent)
+        }
+        ([Segment::Identifier(n)], &Method::GET) if n == "directReports" => {
+            authz("users.manager.get")?;
+            let dir = ctx.tenant.read();
+            let id = find(&dir)?;
+            let reports: Vec<Uuid> = dir.managers.iter().filter(|(_, m)| **m == id).map(|(u, _)| *u).collect();
+            Ok(objects(ctx, &dir, reports))
+        }
+        ([Segment::Identifier(n)], &Method::GET) if n == "memberOf" => {
+            authz("users.memberOf.list")?;
+            let dir = ctx.tenant.read();
+            let id = find(&dir)?;
+            let mut ids = dir.groups_of(id);
+            ids.extend(dir.directory_roles_of(id));
+            Ok(objects(ctx, &dir, ids))
+        }
+        ([Segment::Identifier(n)], &Method::GET) if n == "licenseDetails" => {
+            authz("users.licenseDetails.list")?;
+            let dir = ctx.tenant.read();
+            let id = find(&dir)?;
+            let mut body = Map::new();
+            body.insert(
+                "@odata.context".into(),
+                Value::String(format!("{}/$metadata#users('{id}')/licenseDetails", ctx.graph_url)),
+            );
+            body.insert("value".into(), Value::Array(dir.license_details_json(id)));
+            Ok(Reply::Json { status: 200, body: Value::Object(body), location: None })
+        }
+        ([Segment::Identifier(n)], &Method::POST) if n == "assignLicense" => {
+            authz("users.assignLicense")?;
+            let body = json_body(ctx.req)?;
+            let now = ctx.tenant.clock.now();
+            let mut dir = ctx.tenant.write();
+            let id = find(&dir)?;
+            dir.assign_license(id, &body, now)?;
+            let out = dir.users[&id].project(&USER, &Projection::default_set(&USER));
+            Ok(Reply::Json { status: 200, body: entity(ctx, "users", out), location: None })
+        }
+        ([Segment::Identifier(n), ..], _)
+            if matches!(n.as_str(), "manager" | "directReports" | "memberOf" | "licenseDetails" | "assignLicense") =>
+        {
+            Err(ApiError::method_not_allowed())
+        }
+        ([s, ..], _) => Err(ApiError::unknown_segment(&segment_text(s))),
+        ([], _) => Err(ApiError::method_not_allowed()),
+    }
+}
+
+/// `/domains` and `/subscribedSkus`.
+pub(super) fn domains(ctx: &Ctx<'_>, segs: &[Segment], method: &Method) -> Result<Reply, ApiError> {
+    let authz = |op: &str| crate::authz::check(&ctx.principal, op);
+    let list = |dir: &Directory| -> Value {
+        let mut body = Map::new();
+        body.insert("@odata.context".into(), Value::String(format!("{}/$metadata#domains", ctx.graph_url)));
+        body.insert(
+            "value".into(),
+            Value::Array(dir.domains.iter().map(|d| Value::Object(dir.domain_json(d))).collect()),
+        );
+        Value::Object(body)
+    };
+    match (segs, method) {
+        ([], &Method::GET) => {
+            authz("domains.list")?;
+            Ok(Reply::Json { status: 200, body: list(&ctx.tenant.read()), location: None })
+        }
+        ([], &Method::POST) => {
+            authz("domains.create")?;
+            let body = json_body(ctx.req)?;
+            let mut dir = ctx.tenant.write();
+            let name = dir.add_domain(&body)?;
+            let out = dir.domain_json(dir.domains.iter().find(|d| d.name == name).expect("just added"));
+            Ok(Reply::Json { status: 201, body: entity(ctx, "domains", out), location: None })
+        }
+        ([Segment::Identifier(name)], &Method::GET) => {
+            authz("domains.list")?;
+            let dir = ctx.tenant.read();
+            let d = dir.domain(name).ok_or_else(|| ApiError::not_found(name))?;
+            Ok(Reply::Json { status: 200, body: entity(ctx, "domains", dir.domain_json(d)), location: None })
+        }
+        ([Segment::Identifier(name)], &Method::DELETE) => {
+            authz("domains.delete")?;
+            ctx.tenant.write().delete_domain(name)?;
+            Ok(Reply::NoContent)
+        }
+        ([Segment::Identifier(name), Segment::Identifier(action)], &Method::POST) if action == "verify" => {
+            authz("domains.verify")?;
+            let mut dir = ctx.tenant.write();
+            dir.verify_domain(name)?;
+            let d = dir.domain(name).expect("verified above");
+            Ok(Reply::Json { status: 200, body: entity(ctx, "domains", dir.domain_json(d)), location: None })
+        }
+        ([Segment::Identifier(name), Segment::Identifier(nav)], &Method::GET) if nav == "verificationDnsRecords" => {
+            authz("domains.list")?;
+            let dir = ctx.tenant.read();
+            let d = dir.domain(name).ok_or_else(|| ApiError::not_found(name))?;
+            let mut body = Map::new();
+            body.insert(
+                "@odata.context".into(),
+                Value::String(format!("{}/$metadata#domains('{}')/verificationDnsRecords", ctx.graph_url, d.name)),
+            );
+            body.insert("value".into(), Value::Array(vec![dir.verification_record(d)]));
+            Ok(Reply::Json { status: 200, body: Value::Object(body), location: None })
+        }
+        ([] | [Segment::Identifier(_)] | [Segment::Identifier(_), Segment::Identifier(_)], _) => {
+            Err(ApiError::method_not_allowed())
+        }
+        ([s, ..], _) => Err(ApiError::unknown_segment(&segment_text(s))),
+    }
+}
+
+pub(super) fn subscribed_skus(ctx: &Ctx<'_>, segs: &[Segment], method: &Method) -> Result<Reply, ApiError> {
+    if *method != Method::GET {
+        return Err(ApiError::method_not_allowed());
+    }
+    crate::authz::check(&ctx.principal, "subscribedSkus.list")?;
+    let dir = ctx.tenant.read();
+    let skus = dir.subscribed_skus_json();
+    match segs {
+        [] => {
+            let mut body = Map::new();
+            body.insert("@odata.context".into(), Value::String(format!("{}/$metadata#subscribedSkus", ctx.graph_url)));
+            body.insert("value".into(), Value::Array(skus));
+            Ok(Reply::Json { status: 200, body: Value::Object(body), location: None })
+        }
+        [Segment::Identifier(id)] => {
+            let sku = skus.into_iter().find(|s| s["id"] == id.as_str()).ok_or_else(|| ApiError::not_found(id))?;
+            let Value::Object(sku) = sku else { return Err(ApiError::not_found(id)) };
+            Ok(Reply::Json { status: 200, body: entity(ctx, "subscribedSkus", sku), location: None })
+        }
+        [s, ..] => Err(ApiError::unknown_segment(&segment_text(s))),
+    }
+}
