@@ -1,0 +1,1 @@
+//! Resource APIs, one module per family.
