@@ -5,6 +5,7 @@
 pub mod api;
 pub mod auth;
 mod client;
+pub mod delta;
 pub mod error;
 pub mod ids;
 pub mod models;

@@ -72,8 +72,19 @@ model! {
     }
 }
 sparse_debug!(Application {
-    id, app_id, display_name, sign_in_audience, required_resource_access, identifier_uris, password_credentials,
-    key_credentials, app_roles, publisher_domain, created_date_time, web, tags,
+    id,
+    app_id,
+    display_name,
+    sign_in_audience,
+    required_resource_access,
+    identifier_uris,
+    password_credentials,
+    key_credentials,
+    app_roles,
+    publisher_domain,
+    created_date_time,
+    web,
+    tags,
 });
 
 impl Application {
@@ -166,7 +177,15 @@ model! {
         end_date_time: OffsetDateTime,
     }
 }
-sparse_debug!(KeyCredential { key_id, kind, usage, custom_key_identifier, display_name, start_date_time, end_date_time });
+sparse_debug!(KeyCredential {
+    key_id,
+    kind,
+    usage,
+    custom_key_identifier,
+    display_name,
+    start_date_time,
+    end_date_time
+});
 
 /// The body of `POST /applications/{id}/addKey`.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -246,8 +265,17 @@ model! {
     }
 }
 sparse_debug!(ServicePrincipal {
-    id, app_id, display_name, app_display_name, account_enabled, service_principal_type, service_principal_names,
-    app_roles, oauth2_permission_scopes, app_owner_organization_id, tags,
+    id,
+    app_id,
+    display_name,
+    app_display_name,
+    account_enabled,
+    service_principal_type,
+    service_principal_names,
+    app_roles,
+    oauth2_permission_scopes,
+    app_owner_organization_id,
+    tags,
 });
 
 impl ServicePrincipal {
@@ -280,13 +308,23 @@ model! {
     }
 }
 sparse_debug!(AppRoleAssignment {
-    id, app_role_id, principal_id, principal_display_name, principal_type, resource_id, resource_display_name,
+    id,
+    app_role_id,
+    principal_id,
+    principal_display_name,
+    principal_type,
+    resource_id,
+    resource_display_name,
     created_date_time,
 });
 
 impl AppRoleAssignment {
     /// Grants app role `app_role_id` of `resource` to `principal`.
-    pub fn new(principal: &ServicePrincipalId, resource: &ServicePrincipalId, app_role_id: impl Into<AppRoleId>) -> Self {
+    pub fn new(
+        principal: &ServicePrincipalId,
+        resource: &ServicePrincipalId,
+        app_role_id: impl Into<AppRoleId>,
+    ) -> Self {
         Self {
             principal_id: Some(principal.to_string()),
             resource_id: Some(resource.clone()),

@@ -108,7 +108,15 @@ model! {
     }
 }
 sparse_debug!(Group {
-    id, display_name, description, mail_enabled, mail_nickname, security_enabled, group_types, mail, created_date_time,
+    id,
+    display_name,
+    description,
+    mail_enabled,
+    mail_nickname,
+    security_enabled,
+    group_types,
+    mail,
+    created_date_time,
 });
 
 impl Group {
@@ -157,7 +165,14 @@ model! {
     }
 }
 sparse_debug!(Domain {
-    id, authentication_type, is_default, is_initial, is_root, is_verified, is_admin_managed, supported_services,
+    id,
+    authentication_type,
+    is_default,
+    is_initial,
+    is_root,
+    is_verified,
+    is_admin_managed,
+    supported_services,
 });
 
 model! {
@@ -179,7 +194,15 @@ model! {
         service_plans: Vec<serde_json::Value>,
     }
 }
-sparse_debug!(SubscribedSku { id, sku_id, sku_part_number, consumed_units, capability_status, prepaid_units, service_plans });
+sparse_debug!(SubscribedSku {
+    id,
+    sku_id,
+    sku_part_number,
+    consumed_units,
+    capability_status,
+    prepaid_units,
+    service_plans
+});
 
 model! {
     /// The tenant (`organization`).
@@ -209,8 +232,16 @@ model! {
     }
 }
 sparse_debug!(Organization {
-    id, display_name, tenant_type, country_letter_code, on_premises_sync_enabled, on_premises_last_sync_date_time,
-    verified_domains, technical_notification_mails, marketing_notification_emails, created_date_time,
+    id,
+    display_name,
+    tenant_type,
+    country_letter_code,
+    on_premises_sync_enabled,
+    on_premises_last_sync_date_time,
+    verified_domains,
+    technical_notification_mails,
+    marketing_notification_emails,
+    created_date_time,
 });
 
 model! {

@@ -81,10 +81,33 @@ model! {
     }
 }
 sparse_debug!(User {
-    id, account_enabled, display_name, given_name, surname, mail_nickname, user_principal_name, mail, job_title,
-    department, mobile_phone, office_location, preferred_language, business_phones, usage_location, password_profile,
-    user_type, on_premises_immutable_id, on_premises_sync_enabled, on_premises_last_sync_date_time, proxy_addresses,
-    other_mails, show_in_address_list, assigned_licenses, created_date_time, deleted_date_time, manager,
+    id,
+    account_enabled,
+    display_name,
+    given_name,
+    surname,
+    mail_nickname,
+    user_principal_name,
+    mail,
+    job_title,
+    department,
+    mobile_phone,
+    office_location,
+    preferred_language,
+    business_phones,
+    usage_location,
+    password_profile,
+    user_type,
+    on_premises_immutable_id,
+    on_premises_sync_enabled,
+    on_premises_last_sync_date_time,
+    proxy_addresses,
+    other_mails,
+    show_in_address_list,
+    assigned_licenses,
+    created_date_time,
+    deleted_date_time,
+    manager,
 });
 
 impl User {

@@ -1,0 +1,9 @@
+//! SDK integration tests: wiremock for exact wire scripts, the in-process mock end to end.
+
+mod support;
+
+mod auth;
+mod errors;
+mod mock_users;
+mod paging;
+mod retry;
