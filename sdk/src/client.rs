@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 
 use crate::auth::{missing_credential, Credential, CredentialKind, TokenCache, TokenEndpoint};
 use crate::error::{BuildError, Error};
@@ -162,11 +161,6 @@ impl GraphClient {
     pub async fn get_page<T: DeserializeOwned>(&self, next_link: &str) -> Result<Page<T>, Error> {
         self.send_json(Method::GET, next_link.to_owned(), None, false).await
     }
-}
-
-pub(crate) fn to_body(value: &impl Serialize) -> Result<serde_json::Value, Error> {
-    serde_json::to_value(value)
-        .map_err(|e| Error::Build(BuildError::with_source("request body could not be serialised", e)))
 }
 
 fn trim_url(url: &str) -> String {

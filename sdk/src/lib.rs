@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod batch;
 mod client;
 pub mod delta;
 pub mod error;
@@ -11,6 +12,7 @@ pub mod ids;
 pub mod models;
 pub mod odata;
 pub mod paging;
+pub mod permissions;
 pub mod request;
 mod runtime;
 pub mod transport;

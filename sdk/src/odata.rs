@@ -75,6 +75,10 @@ impl Literal {
     }
 }
 
+pub(crate) fn render_literal(literal: &Literal) -> String {
+    literal.render()
+}
+
 impl From<&str> for Literal {
     fn from(s: &str) -> Self {
         Literal::String(s.to_owned())

@@ -157,7 +157,6 @@ pub(crate) struct GraphRequest {
 /// A Graph answer with a 2xx status.
 #[derive(Debug)]
 pub(crate) struct GraphResponse {
-    pub(crate) status: u16,
     pub(crate) body: Vec<u8>,
     pub(crate) request: RequestSummary,
 }
@@ -253,7 +252,7 @@ impl Transport {
             };
             span.record("status", status);
             if (200..300).contains(&status) {
-                return Ok(GraphResponse { status, body, request: summary });
+                return Ok(GraphResponse { body, request: summary });
             }
             let retry_after = headers
                 .get("retry-after")
