@@ -2,7 +2,9 @@
 
 mod support;
 
+mod api;
 mod auth;
+mod batch;
 mod errors;
 mod mock_users;
 mod paging;

@@ -149,3 +149,35 @@ async fn a_wrong_secret_is_an_auth_error_with_the_aadsts_code() {
     assert_eq!(auth.aadsts(), Some(7000215));
     assert_eq!(auth.status(), Some(401));
 }
+
+#[tokio::test]
+async fn a_deleted_user_is_listed_in_deleted_items_and_can_be_restored() {
+    let mock = plain_mock().await;
+    let graph = client_for(&mock);
+    let created = graph.users().create(new_user(&mock, "lazarus", "Lazarus")).send().await.expect("create");
+    let id = created.id.expect("id");
+    graph.users().delete(&id).send().await.expect("delete");
+
+    let deleted = graph.deleted_items().users().send().await.expect("deleted list");
+    assert!(deleted.value.iter().any(|u| u.id.as_ref() == Some(&id)));
+    let item = graph.deleted_items().get(id.as_str()).send().await.expect("deleted item");
+    assert!(item.deleted_date_time.is_some());
+
+    let restored = graph.deleted_items().restore(id.as_str()).send().await.expect("restore");
+    assert_eq!(restored.id.as_ref().map(|i| i.as_str()), Some(id.as_str()));
+    let back = graph.users().get(&id).send().await.expect("back in /users");
+    assert_eq!(back.display_name.as_deref(), Some("Lazarus"));
+}
+
+#[tokio::test]
+async fn a_permanently_deleted_user_is_gone_from_deleted_items() {
+    let mock = plain_mock().await;
+    let graph = client_for(&mock);
+    let id = graph.users().create(new_user(&mock, "gone", "Gone")).send().await.expect("create").id.expect("id");
+    graph.users().delete(&id).send().await.expect("delete");
+
+    graph.deleted_items().permanently_delete(id.as_str()).send().await.expect("purge");
+
+    let err = graph.deleted_items().get(id.as_str()).send().await.expect_err("purged");
+    assert!(err.is_not_found());
+}
