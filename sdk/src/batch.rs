@@ -112,8 +112,8 @@ impl GraphClient {
     /// let new = User::new("Batch User", "batchuser", "batchuser@contoso.onmicrosoft.com", "Qw!9r-Tz7m#Lp2");
     /// let patch = User { usage_location: Some("SE".into()), ..Default::default() };
     /// let answers = graph.batch()
-    ///     .add(BatchItem::post("a", "/users", &new)?)
-    ///     .add(BatchItem::patch("c", "/users/batchuser@contoso.onmicrosoft.com", &patch)?.depends_on(["a"]))
+    ///     .request(BatchItem::post("a", "/users", &new)?)
+    ///     .request(BatchItem::patch("c", "/users/batchuser@contoso.onmicrosoft.com", &patch)?.depends_on(["a"]))
     ///     .send().await?;
     /// let created: User = answers.get("a").expect("answered").json()?;
     /// # Ok(()) }
@@ -125,7 +125,7 @@ impl GraphClient {
 
 impl BatchRequest {
     /// Adds an item.
-    pub fn add(mut self, item: BatchItem) -> Self {
+    pub fn request(mut self, item: BatchItem) -> Self {
         self.items.push(item);
         self
     }

@@ -2,9 +2,9 @@
 //! model or an [`Error`].
 //!
 //! Retries (429/503/504, honouring `Retry-After`; transport errors only when the request cannot
-//! have been applied) are decided by the pure [`RetryPolicy::delay`] so they are unit-tested
-//! without sockets. Waiting goes through the injected [`Sleeper`](crate::Sleeper) and elapsed
-//! time comes from the injected [`Clock`](crate::Clock).
+//! have been applied) are decided by a pure function of [`RetryPolicy`] so they are unit-tested
+//! without sockets. Waiting goes through the injected [`Sleeper`] and elapsed
+//! time comes from the injected [`Clock`].
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};

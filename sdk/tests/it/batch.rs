@@ -29,14 +29,14 @@ async fn batch_sends_the_requests_and_answers_are_extracted_by_id() {
     let answers = h
         .client()
         .batch()
-        .add(BatchItem::post("a", "/users", &new).expect("body"))
-        .add(BatchItem::get("b", "/users?$filter=startswith(displayName,'Batch')&$select=id"))
-        .add(
+        .request(BatchItem::post("a", "/users", &new).expect("body"))
+        .request(BatchItem::get("b", "/users?$filter=startswith(displayName,'Batch')&$select=id"))
+        .request(
             BatchItem::patch("c", "/users/batchuser@fabrikamlab.onmicrosoft.com", &patch)
                 .expect("body")
                 .depends_on(["a"]),
         )
-        .add(BatchItem::delete("d", "/users/someone"))
+        .request(BatchItem::delete("d", "/users/someone"))
         .send()
         .await
         .expect("batch");
@@ -56,7 +56,7 @@ async fn a_batch_of_more_than_twenty_is_refused_before_sending() {
     let h = Harness::new().await;
     let mut batch = h.client().batch();
     for i in 0..21 {
-        batch = batch.add(BatchItem::get(i.to_string(), "/users"));
+        batch = batch.request(BatchItem::get(i.to_string(), "/users"));
     }
 
     let err = batch.send().await.expect_err("too many");
@@ -68,8 +68,9 @@ async fn a_batch_of_more_than_twenty_is_refused_before_sending() {
 #[tokio::test]
 async fn duplicate_ids_and_unknown_dependencies_are_build_errors() {
     let h = Harness::new().await;
-    let dup = h.client().batch().add(BatchItem::get("a", "/users")).add(BatchItem::get("a", "/groups")).send().await;
-    let unknown = h.client().batch().add(BatchItem::get("a", "/users").depends_on(["z"])).send().await;
+    let dup =
+        h.client().batch().request(BatchItem::get("a", "/users")).request(BatchItem::get("a", "/groups")).send().await;
+    let unknown = h.client().batch().request(BatchItem::get("a", "/users").depends_on(["z"])).send().await;
     assert!(matches!(dup, Err(Error::Build(_))));
     assert!(matches!(unknown, Err(Error::Build(_))));
 }
