@@ -289,7 +289,7 @@ impl GraphClientBuilder {
             http,
             graph_url,
             scope: self.scope.unwrap_or_else(|| self.cloud.graph_scope().to_owned()),
-            tokens: Some(Arc::new(TokenCache::new(credential.0, endpoint))),
+            tokens: Arc::new(TokenCache::new(credential.0, endpoint)),
             retry: self.retry,
             clock: self.clock,
             sleeper: self.sleeper,

@@ -166,7 +166,7 @@ pub(crate) struct Transport {
     pub(crate) http: reqwest::Client,
     pub(crate) graph_url: String,
     pub(crate) scope: String,
-    pub(crate) tokens: Option<Arc<TokenCache>>,
+    pub(crate) tokens: Arc<TokenCache>,
     pub(crate) retry: RetryPolicy,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) sleeper: Arc<dyn Sleeper>,
@@ -202,15 +202,12 @@ impl Transport {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            let token = match &self.tokens {
-                Some(cache) => Some(cache.token(&self.scope).await.map_err(Error::Auth)?),
-                None => None,
-            };
-            let mut builder =
-                self.http.request(req.method.clone(), parsed.clone()).header("client-request-id", &client_request_id);
-            if let Some(token) = &token {
-                builder = builder.bearer_auth(&token.token);
-            }
+            let token = self.tokens.token(&self.scope).await.map_err(Error::Auth)?;
+            let mut builder = self
+                .http
+                .request(req.method.clone(), parsed.clone())
+                .header("client-request-id", &client_request_id)
+                .bearer_auth(&token.token);
             if req.eventual {
                 // Graph rejects $count, $search and advanced filters on directory objects
                 // without this header; nextLinks do not carry it, so every page resends it.
@@ -260,14 +257,12 @@ impl Transport {
                 .and_then(|v| parse_retry_after(v, self.clock.now()));
             let error = graph_error(status, &headers, &body, retry_after, &summary, &client_request_id);
             if status == 401 && !refreshed_token && error.code == "InvalidAuthenticationToken" {
-                if let (Some(cache), Some(token)) = (&self.tokens, &token) {
-                    // The token expired or was revoked between cache check and use: fetch a
-                    // fresh one once; a second 401 is the caller's problem.
-                    tracing::debug!(parent: &span, "token rejected; refreshing once");
-                    cache.invalidate(&self.scope, &token.token).await;
-                    refreshed_token = true;
-                    continue;
-                }
+                // The token expired or was revoked between cache check and use: fetch a fresh
+                // one once; a second 401 is the caller's problem.
+                tracing::debug!(parent: &span, "token rejected; refreshing once");
+                self.tokens.invalidate(&self.scope, &token.token).await;
+                refreshed_token = true;
+                continue;
             }
             let outcome = Outcome::Status { status, retry_after };
             if let Some(delay) = self.retry.delay(retries, outcome, elapsed, random_u64(&*self.random)) {

@@ -181,3 +181,19 @@ async fn a_permanently_deleted_user_is_gone_from_deleted_items() {
     let err = graph.deleted_items().get(id.as_str()).send().await.expect_err("purged");
     assert!(err.is_not_found());
 }
+
+#[tokio::test]
+async fn a_token_expired_on_the_mock_clock_is_refreshed_after_the_401() {
+    let mock = plain_mock().await;
+    let graph = client_for(&mock);
+    graph.users().list().top(1).send().await.expect("first token works");
+
+    // The mock's tenant clock moves two hours on; the SDK's own clock does not, so its cached
+    // token still looks fresh and only the mock's 401 can tell it otherwise.
+    let advance = format!("{}/tenants/{}/clock/advance", mock.control_url(), mock.tenant_id());
+    let answer =
+        reqwest::Client::new().post(advance).json(&serde_json::json!({"seconds": 7200})).send().await.expect("control");
+    assert!(answer.status().is_success());
+
+    graph.users().list().top(1).send().await.expect("refreshed after 401");
+}
