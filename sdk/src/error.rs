@@ -113,31 +113,38 @@ impl From<BuildError> for Error {
 /// `invalid_client`), [`aadsts`](Self::aadsts) the `AADSTS` number and
 /// [`description`](Self::description) the `error_description`.
 #[derive(Debug)]
-pub struct AuthError {
+pub struct AuthError(Box<AuthDetails>);
+
+#[derive(Debug)]
+struct AuthDetails {
     status: Option<u16>,
     error: Option<String>,
     aadsts: Option<u32>,
     description: Option<String>,
     correlation_id: Option<String>,
+    request: Option<RequestSummary>,
     source: Option<BoxError>,
 }
 
 impl AuthError {
     /// An error from a custom [`TokenCredential`](crate::auth::TokenCredential).
     pub fn custom(description: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(AuthDetails {
             status: None,
             error: None,
             aadsts: None,
             description: Some(description.into()),
             correlation_id: None,
+            request: None,
             source: None,
-        }
+        }))
     }
 
     /// A custom error with an underlying cause.
     pub fn with_source(description: impl Into<String>, source: impl Into<BoxError>) -> Self {
-        Self { source: Some(source.into()), ..Self::custom(description) }
+        let mut e = Self::custom(description);
+        e.0.source = Some(source.into());
+        e
     }
 
     pub(crate) fn endpoint(
@@ -148,32 +155,50 @@ impl AuthError {
         correlation_id: Option<String>,
     ) -> Self {
         let aadsts = error_codes.first().copied().or_else(|| description.as_deref().and_then(parse_aadsts));
-        Self { status: Some(status), error, aadsts, description, correlation_id, source: None }
+        Self(Box::new(AuthDetails {
+            status: Some(status),
+            error,
+            aadsts,
+            description,
+            correlation_id,
+            request: None,
+            source: None,
+        }))
+    }
+
+    pub(crate) fn for_request(mut self, request: RequestSummary) -> Self {
+        self.0.request = Some(request);
+        self
+    }
+
+    /// The token request (method and path), for the built-in credentials.
+    pub fn request(&self) -> Option<&RequestSummary> {
+        self.0.request.as_ref()
     }
 
     /// HTTP status of the token endpoint's answer, if it answered.
     pub fn status(&self) -> Option<u16> {
-        self.status
+        self.0.status
     }
 
     /// The OAuth `error` field, e.g. `invalid_client`.
     pub fn error(&self) -> Option<&str> {
-        self.error.as_deref()
+        self.0.error.as_deref()
     }
 
     /// The AADSTS code, from `error_codes` or the `AADSTS…:` prefix of the description.
     pub fn aadsts(&self) -> Option<u32> {
-        self.aadsts
+        self.0.aadsts
     }
 
     /// The `error_description` (or a custom credential's message).
     pub fn description(&self) -> Option<&str> {
-        self.description.as_deref()
+        self.0.description.as_deref()
     }
 
     /// The identity platform's `correlation_id`, for support requests.
     pub fn correlation_id(&self) -> Option<&str> {
-        self.correlation_id.as_deref()
+        self.0.correlation_id.as_deref()
     }
 }
 
@@ -185,20 +210,22 @@ fn parse_aadsts(description: &str) -> Option<u32> {
 
 impl fmt::Display for AuthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.status, &self.error, self.aadsts) {
-            (Some(status), Some(error), Some(code)) => {
-                write!(f, "token endpoint answered {status} {error} (AADSTS{code})")
-            }
-            (Some(status), Some(error), None) => write!(f, "token endpoint answered {status} {error}"),
-            (Some(status), None, _) => write!(f, "token endpoint answered {status}"),
-            (None, _, _) => f.write_str(self.description.as_deref().unwrap_or("credential failed")),
+        match &self.0.request {
+            Some(request) => write!(f, "{request}")?,
+            None => f.write_str("token endpoint")?,
+        }
+        match (&self.0.status, &self.0.error, self.0.aadsts) {
+            (Some(status), Some(error), Some(code)) => write!(f, " answered {status} {error} (AADSTS{code})"),
+            (Some(status), Some(error), None) => write!(f, " answered {status} {error}"),
+            (Some(status), None, _) => write!(f, " answered {status}"),
+            (None, _, _) => write!(f, ": {}", self.0.description.as_deref().unwrap_or("credential failed")),
         }
     }
 }
 
 impl StdError for AuthError {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        self.source.as_deref().map(|e| e as &(dyn StdError + 'static))
+        self.0.source.as_deref().map(|e| e as &(dyn StdError + 'static))
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::{AccessToken, CredentialKind};
-use crate::error::AuthError;
+use crate::error::{AuthError, RequestSummary};
 use crate::runtime::{Clock, RandomSource};
 
 #[derive(Debug, Clone)]
@@ -43,9 +43,20 @@ struct TokenErrorResponse {
 
 impl TokenEndpoint {
     pub(crate) async fn acquire(&self, credential: &CredentialKind, scope: &str) -> Result<AccessToken, AuthError> {
+        if let CredentialKind::Custom(custom) = credential {
+            return custom.get_token(&[scope]).await;
+        }
+        let path = reqwest::Url::parse(&self.url).map(|u| u.path().to_owned()).unwrap_or_else(|_| self.url.clone());
+        let request = RequestSummary { method: "POST".into(), path };
+        self.request_token(credential, scope).await.map_err(|e| e.for_request(request))
+    }
+
+    async fn request_token(&self, credential: &CredentialKind, scope: &str) -> Result<AccessToken, AuthError> {
         let mut form: Vec<(&str, String)> = vec![("scope", scope.to_owned())];
         match credential {
-            CredentialKind::Custom(custom) => return custom.get_token(&[scope]).await,
+            CredentialKind::Custom(_) => {
+                return Err(AuthError::custom("custom credentials are not sent to the token endpoint"))
+            }
             CredentialKind::Secret(c) => {
                 form.push(("grant_type", "client_credentials".into()));
                 form.push(("client_id", c.client_id.clone()));

@@ -156,7 +156,10 @@ async fn token_endpoint_refusal_is_an_auth_error_with_aadsts_details() {
     assert_eq!(auth.aadsts(), Some(7000215));
     assert_eq!(auth.correlation_id(), Some("4f2d8a61-3b7c-49e0-a5d6-1c8e7b2f9a43"));
     assert!(auth.description().is_some_and(|d| d.starts_with("AADSTS7000215: Invalid client secret")));
-    assert_eq!(auth.to_string(), "token endpoint answered 401 invalid_client (AADSTS7000215)");
+    assert_eq!(
+        auth.to_string(),
+        format!("POST /{TENANT}/oauth2/v2.0/token answered 401 invalid_client (AADSTS7000215)")
+    );
 }
 
 #[tokio::test]
