@@ -223,3 +223,45 @@ impl<T: DeserializeOwned> Call<T> {
         self.client.send_json(self.method, self.client.url(&self.path), body, false).await
     }
 }
+
+/// `GET …/$count`: the number of matching objects (always with `ConsistencyLevel: eventual`,
+/// which Graph requires for the `$count` segment on directory objects).
+#[must_use = "nothing is sent until .send()"]
+#[derive(Debug)]
+pub struct CountRequest {
+    client: GraphClient,
+    path: String,
+    query: QueryOptions,
+}
+
+impl CountRequest {
+    pub(crate) fn new(client: &GraphClient, path: impl Into<String>) -> Self {
+        Self { client: client.clone(), path: path.into(), query: QueryOptions::default() }
+    }
+
+    /// `$filter`.
+    pub fn filter(mut self, filter: Filter) -> Self {
+        self.query.filter = Some(filter);
+        self
+    }
+
+    /// `$search`.
+    pub fn search(mut self, search: impl Into<String>) -> Self {
+        self.query.search = Some(search.into());
+        self
+    }
+
+    /// Sends the request.
+    ///
+    /// # Errors
+    ///
+    /// Any [`Error`]; a body that is not a number is [`Error::Decode`].
+    pub async fn send(self) -> Result<u64, Error> {
+        let qs = self.query.to_query_string();
+        let mut url = self.client.url(&format!("{}/$count", self.path));
+        if !qs.is_empty() {
+            url = format!("{url}?{qs}");
+        }
+        self.client.send_json(Method::GET, url, None, true).await
+    }
+}

@@ -7,10 +7,12 @@ use crate::client::GraphClient;
 use crate::delta::DeltaRequest;
 use crate::ids::{DirectoryObjectId, UserId};
 use crate::models::{AssignLicense, DirectoryObject, LicenseDetails, User};
-use crate::request::{Call, GetRequest, ListRequest};
+use crate::request::{Call, CountRequest, GetRequest, ListRequest};
 
 /// `GET /users`.
 pub type ListUsers = ListRequest<User>;
+/// `GET /users/$count`.
+pub type CountUsers = CountRequest;
 /// `GET /users/{id}`.
 pub type GetUser = GetRequest<User>;
 /// `POST /users`.
@@ -62,6 +64,18 @@ impl UsersHandler {
     /// ```
     pub fn list(&self) -> ListUsers {
         ListRequest::new(&self.client, "/users")
+    }
+
+    /// Counts users (`GET /users/$count`).
+    ///
+    /// ```no_run
+    /// # async fn run(graph: graphbox_sdk::GraphClient) -> Result<(), graphbox_sdk::Error> {
+    /// use graphbox_sdk::odata::Filter;
+    /// let guests = graph.users().count().filter(Filter::eq("userType", "Guest")).send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn count(&self) -> CountUsers {
+        CountRequest::new(&self.client, "/users")
     }
 
     /// Gets a user by id or UPN.

@@ -107,6 +107,9 @@ async fn count_with_eventual_consistency_reports_the_total() {
         .await
         .expect("count");
     assert_eq!(page.count, Some(5));
+    let counted =
+        graph.users().count().filter(Filter::starts_with("displayName", "Counted")).send().await.expect("$count");
+    assert_eq!(counted, 5);
     let ne = graph
         .users()
         .list()
