@@ -1,0 +1,233 @@
+//! The tenant: `/organization`, `/domains`, `/subscribedSkus` and
+//! `/directory/onPremisesSynchronization`.
+
+use reqwest::Method;
+
+use super::seg;
+use crate::client::GraphClient;
+use crate::ids::{DomainId, TenantId};
+use crate::models::{Domain, OnPremisesDirectorySynchronization, Organization, SubscribedSku};
+use crate::request::{Call, GetRequest, ListRequest};
+
+/// `GET /organization`.
+pub type ListOrganizations = ListRequest<Organization>;
+/// `GET /organization/{id}`.
+pub type GetOrganization = GetRequest<Organization>;
+/// `PATCH /organization/{id}`.
+pub type UpdateOrganization = Call<()>;
+/// `GET /domains`.
+pub type ListDomains = ListRequest<Domain>;
+/// `GET /domains/{id}`.
+pub type GetDomain = GetRequest<Domain>;
+/// `POST /domains`.
+pub type CreateDomain = Call<Domain>;
+/// `POST /domains/{id}/verify`.
+pub type VerifyDomain = Call<Domain>;
+/// `DELETE /domains/{id}`.
+pub type DeleteDomain = Call<()>;
+/// `GET /subscribedSkus`.
+pub type ListSubscribedSkus = ListRequest<SubscribedSku>;
+/// `GET /directory/onPremisesSynchronization`.
+pub type ListOnPremisesSync = ListRequest<OnPremisesDirectorySynchronization>;
+/// `GET /directory/onPremisesSynchronization/{id}`.
+pub type GetOnPremisesSync = GetRequest<OnPremisesDirectorySynchronization>;
+/// `PATCH /directory/onPremisesSynchronization/{id}`.
+pub type UpdateOnPremisesSync = Call<()>;
+
+/// The organisation (tenant) object; from [`GraphClient::organization`].
+#[derive(Debug, Clone)]
+pub struct OrganizationHandler {
+    client: GraphClient,
+}
+
+/// Domains; from [`GraphClient::domains`].
+#[derive(Debug, Clone)]
+pub struct DomainsHandler {
+    client: GraphClient,
+}
+
+/// Licence SKUs; from [`GraphClient::subscribed_skus`].
+#[derive(Debug, Clone)]
+pub struct SubscribedSkusHandler {
+    client: GraphClient,
+}
+
+/// DirSync settings; from [`GraphClient::on_premises_synchronization`].
+#[derive(Debug, Clone)]
+pub struct OnPremisesSyncHandler {
+    client: GraphClient,
+}
+
+impl GraphClient {
+    /// The organisation (tenant) object.
+    pub fn organization(&self) -> OrganizationHandler {
+        OrganizationHandler { client: self.clone() }
+    }
+
+    /// Domains.
+    pub fn domains(&self) -> DomainsHandler {
+        DomainsHandler { client: self.clone() }
+    }
+
+    /// Licence SKUs the tenant subscribes to.
+    pub fn subscribed_skus(&self) -> SubscribedSkusHandler {
+        SubscribedSkusHandler { client: self.clone() }
+    }
+
+    /// Directory synchronisation settings.
+    pub fn on_premises_synchronization(&self) -> OnPremisesSyncHandler {
+        OnPremisesSyncHandler { client: self.clone() }
+    }
+}
+
+impl OrganizationHandler {
+    /// Lists the organisation (a collection of exactly one).
+    ///
+    /// ```no_run
+    /// # async fn run(graph: graphbox_sdk::GraphClient) -> Result<(), graphbox_sdk::Error> {
+    /// let org = graph.organization().list().send().await?.value.into_iter().next();
+    /// let dirsync = org.and_then(|o| o.on_premises_sync_enabled);
+    /// # Ok(()) }
+    /// ```
+    pub fn list(&self) -> ListOrganizations {
+        ListRequest::new(&self.client, "/organization")
+    }
+
+    /// Gets the organisation by tenant id.
+    ///
+    /// ```no_run
+    /// # async fn run(graph: graphbox_sdk::GraphClient) -> Result<(), graphbox_sdk::Error> {
+    /// let org = graph.organization().get("5a1f0c3e-8d27-4b6a-9e41-0c7d2b9f6a18").send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn get(&self, tenant: impl Into<TenantId>) -> GetOrganization {
+        GetRequest::new(&self.client, format!("/organization/{}", seg(tenant.into())))
+    }
+
+    /// Updates writable properties, e.g. switching DirSync off with `on_premises_sync_enabled: Some(false)`.
+    ///
+    /// ```no_run
+    /// # async fn run(graph: graphbox_sdk::GraphClient) -> Result<(), graphbox_sdk::Error> {
+    /// use graphbox_sdk::models::Organization;
+    /// let patch = Organization { on_premises_sync_enabled: Some(false), ..Default::default() };
+    /// graph.organization().update("5a1f0c3e-8d27-4b6a-9e41-0c7d2b9f6a18", patch).send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn update(&self, tenant: impl Into<TenantId>, patch: Organization) -> UpdateOrganization {
+        Call::new(&self.client, Method::PATCH, format!("/organization/{}", seg(tenant.into()))).body(&patch)
+    }
+}
+
+impl DomainsHandler {
+    /// Lists domains.
+    ///
+    /// ```no_run
+    /// # async fn run(graph: graphbox_sdk::GraphClient) -> Result<(), graphbox_sdk::Error> {
+    /// let domains = graph.domains().list().send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn list(&self) -> ListDomains {
+        ListRequest::new(&self.client, "/domains")
+    }
+
+    /// Gets a domain by name.
+    ///
+    /// ```no_run
+    /// # async fn run(graph: graphbox_sdk::GraphClient) -> Result<(), graphbox_sdk::Error> {
+    /// let domain = graph.domains().get("contoso-lab.example").send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn get(&self, name: impl Into<DomainId>) -> GetDomain {
+        GetRequest::new(&self.client, format!("/domains/{}", seg(name.into())))
+    }
+
+    /// Adds an (unverified) domain.
+    ///
+    /// ```no_run
+    /// # async fn run(graph: graphbox_sdk::GraphClient) -> Result<(), graphbox_sdk::Error> {
+    /// let domain = graph.domains().create("contoso-lab.example").send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn create(&self, name: impl Into<DomainId>) -> CreateDomain {
+        Call::new(&self.client, Method::POST, "/domains").json(serde_json::json!({ "id": name.into() }))
+    }
+
+    /// Verifies ownership (fails until the DNS record is in place).
+    ///
+    /// ```no_run
+    /// # async fn run(graph: graphbox_sdk::GraphClient) -> Result<(), graphbox_sdk::Error> {
+    /// let domain = graph.domains().verify("contoso-lab.example").send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn verify(&self, name: impl Into<DomainId>) -> VerifyDomain {
+        Call::new(&self.client, Method::POST, format!("/domains/{}/verify", seg(name.into())))
+    }
+
+    /// Removes a domain.
+    ///
+    /// ```no_run
+    /// # async fn run(graph: graphbox_sdk::GraphClient) -> Result<(), graphbox_sdk::Error> {
+    /// graph.domains().delete("contoso-lab.example").send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn delete(&self, name: impl Into<DomainId>) -> DeleteDomain {
+        Call::new(&self.client, Method::DELETE, format!("/domains/{}", seg(name.into())))
+    }
+}
+
+impl SubscribedSkusHandler {
+    /// Lists subscribed SKUs.
+    ///
+    /// ```no_run
+    /// # async fn run(graph: graphbox_sdk::GraphClient) -> Result<(), graphbox_sdk::Error> {
+    /// let skus = graph.subscribed_skus().list().send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn list(&self) -> ListSubscribedSkus {
+        ListRequest::new(&self.client, "/subscribedSkus")
+    }
+}
+
+impl OnPremisesSyncHandler {
+    /// Lists the settings (a collection of one, keyed by tenant id).
+    ///
+    /// ```no_run
+    /// # async fn run(graph: graphbox_sdk::GraphClient) -> Result<(), graphbox_sdk::Error> {
+    /// let settings = graph.on_premises_synchronization().list().send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn list(&self) -> ListOnPremisesSync {
+        ListRequest::new(&self.client, "/directory/onPremisesSynchronization")
+    }
+
+    /// Gets the settings.
+    ///
+    /// ```no_run
+    /// # async fn run(graph: graphbox_sdk::GraphClient) -> Result<(), graphbox_sdk::Error> {
+    /// let settings = graph.on_premises_synchronization().get("5a1f0c3e-8d27-4b6a-9e41-0c7d2b9f6a18").send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn get(&self, tenant: impl Into<TenantId>) -> GetOnPremisesSync {
+        GetRequest::new(&self.client, format!("/directory/onPremisesSynchronization/{}", seg(tenant.into())))
+    }
+
+    /// Updates the settings set in `patch`.
+    ///
+    /// ```no_run
+    /// # async fn run(graph: graphbox_sdk::GraphClient) -> Result<(), graphbox_sdk::Error> {
+    /// use graphbox_sdk::models::OnPremisesDirectorySynchronization;
+    /// let mut features = serde_json::Map::new();
+    /// features.insert("passwordSyncEnabled".into(), true.into());
+    /// let patch = OnPremisesDirectorySynchronization { features: Some(features), ..Default::default() };
+    /// graph.on_premises_synchronization().update("5a1f0c3e-8d27-4b6a-9e41-0c7d2b9f6a18", patch).send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn update(
+        &self,
+        tenant: impl Into<TenantId>,
+        patch: OnPremisesDirectorySynchronization,
+    ) -> UpdateOnPremisesSync {
+        let path = format!("/directory/onPremisesSynchronization/{}", seg(tenant.into()));
+        Call::new(&self.client, Method::PATCH, path).body(&patch)
+    }
+}

@@ -1,0 +1,11 @@
+//! SDK integration tests: wiremock for exact wire scripts, the in-process mock end to end.
+
+mod support;
+
+mod api;
+mod auth;
+mod batch;
+mod errors;
+mod mock_users;
+mod paging;
+mod retry;
