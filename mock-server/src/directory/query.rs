@@ -216,7 +216,7 @@ impl<'q> ListPlan<'q> {
     /// Run the plan over a collection kept in id order.
     pub(crate) fn run<'r>(&self, records: &'r BTreeMap<Uuid, Record>) -> ListPage<'r> {
         let count = self.with_count.then(|| self.count(records));
-        let mut page: Vec<&Record> = Vec::with_capacity(self.page_size + 1);
+        let mut page: Vec<&Record> = Vec::with_capacity(self.page_size.min(1000) + 1);
         if self.order.is_empty() {
             let start = match &self.after {
                 Some(c) => Bound::Excluded(c.id),

@@ -202,7 +202,24 @@ async fn handle(server: Arc<Server>, req: Request<Incoming>, peer: SocketAddr) -
         let c = req.correlation(crate::clock::system_now());
         return Ok(response::graph_error(&crate::error::ApiError::payload_too_large(MAX_BODY_BYTES), &c));
     }
-    Ok(route(&server, &req))
+    // A panic is a bug in the mock; the caller still gets Graph's envelope (a
+    // 500, as Graph answers its own internal errors) instead of a dropped
+    // connection, and the tenant locks recover (see `Tenant::read`).
+    let routed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| route(&server, &req)));
+    Ok(routed.unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown".to_owned());
+        tracing::error!(request = %req.request_id, panic = %what, "handler panicked");
+        let e = crate::error::ApiError::new(
+            500,
+            "UnknownError",
+            format!("graphbox hit an internal error ({what}); please report it with request-id {}.", req.request_id),
+        );
+        response::graph_error(&e, &req.correlation(crate::clock::system_now()))
+    }))
 }
 
 /// The top-level split by path.

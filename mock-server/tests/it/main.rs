@@ -6,6 +6,7 @@ mod certificates;
 mod cli;
 mod consent;
 mod control;
+mod directory_objects;
 mod errors;
 mod identity;
 mod msal;

@@ -238,6 +238,14 @@ pub(super) fn directory_object(dir: &crate::directory::Directory, id: Uuid) -> O
         let body = project_service_principal(dir, r, &Projection::default_set(&SERVICE_PRINCIPAL));
         return Some(annotated(&[("@odata.type", "#microsoft.graph.servicePrincipal".into())], body));
     }
+    if let Some(r) = dir.groups.get(&id) {
+        use crate::directory::groups::GROUP;
+        return Some(r.project_annotated(
+            &GROUP,
+            &Projection::default_set(&GROUP),
+            &[("@odata.type", "#microsoft.graph.group".into())],
+        ));
+    }
     if let Some(r) = dir.directory_roles.get(&id) {
         return Some(r.project_annotated(
             &DIRECTORY_ROLE,

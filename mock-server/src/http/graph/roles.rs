@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::odata::{KeyArg, Literal, QueryOptions, Segment};
 
 /// `directoryRoles` and their members are not paged (graph-wire.md §3.1).
-const UNPAGED: PageBounds = PageBounds { default_size: usize::MAX / 2, max_size: 999 };
+const UNPAGED: PageBounds = PageBounds { default_size: 100_000, max_size: 999 };
 
 fn entity(ctx: &Ctx<'_>, set: &str, body: Map<String, Value>) -> Value {
     Value::Object(annotated(&[("@odata.context", format!("{}/$metadata#{set}/$entity", ctx.graph_url))], body))
