@@ -76,7 +76,7 @@ impl Server {
     }
 
     /// A request id: unique per server, cheap, no lock.
-    fn next_request_id(&self) -> Uuid {
+    pub(crate) fn next_request_id(&self) -> Uuid {
         let n = self.requests_seen.fetch_add(1, Ordering::Relaxed);
         crate::ids::IdGen::seeded(self.seed.rotate_left(17) ^ n).uuid()
     }

@@ -2,6 +2,7 @@
 //! models, so a mistake on both sides cannot pass silently).
 
 mod applications;
+mod batch;
 mod certificates;
 mod cli;
 mod consent;

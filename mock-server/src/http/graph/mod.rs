@@ -3,11 +3,12 @@
 
 use std::sync::Arc;
 
-use http::Response;
+use http::{Method, Response};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
 mod applications;
+mod batch;
 mod directory;
 mod groups;
 mod roles;
@@ -49,7 +50,7 @@ pub(crate) fn handle(server: &Server, req: &Inbound, rest: &str) -> Response<Bod
     let now = tenant.clock.now();
     let c = req.correlation(now);
     let ctx = Ctx { req, graph_url: format!("{}/v1.0", req.authority), principal, tenant };
-    let result = dispatch(&ctx, rest);
+    let result = dispatch(server, &ctx, rest);
     let (status, response) = match result {
         Ok(Reply::Json { status, body, location }) => {
             (status, response::graph_json(status, &body, &c, location.as_deref()))
@@ -69,11 +70,17 @@ pub(crate) fn handle(server: &Server, req: &Inbound, rest: &str) -> Response<Bod
     response
 }
 
-fn dispatch(ctx: &Ctx<'_>, rest: &str) -> Result<Reply, ApiError> {
+fn dispatch(server: &Server, ctx: &Ctx<'_>, rest: &str) -> Result<Reply, ApiError> {
     let path = parse_path(if rest.is_empty() { "/" } else { rest })?;
     let opts = parse_query(&ctx.req.query)?;
     let segs = path.segments.as_slice();
     let method = &ctx.req.method;
+    if let [Segment::Batch] = segs {
+        return match *method {
+            Method::POST => batch::batch(server, ctx),
+            _ => Err(ApiError::method_not_allowed()),
+        };
+    }
     let Some(Segment::Identifier(first)) = segs.first() else {
         return match segs.first() {
             None => Err(ApiError::bad_request("The request URI must name a resource, e.g. /v1.0/users.")),
