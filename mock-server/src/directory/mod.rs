@@ -6,6 +6,7 @@
 pub(crate) mod applications;
 pub(crate) mod catalog;
 pub(crate) mod consent;
+pub(crate) mod organization;
 pub(crate) mod query;
 pub(crate) mod record;
 pub(crate) mod roles;
@@ -110,6 +111,9 @@ pub(crate) struct Directory {
     pub role_assignments: Vec<roles::RoleAssignment>,
     /// Refresh tokens by the hash of their text.
     pub refresh_tokens: HashMap<String, crate::identity::delegated::RefreshGrant>,
+    /// The organization, its sync configuration and its DirSync machine.
+    #[serde(default)]
+    pub organization: organization::Organization,
     ids: IdGen,
     #[serde(skip)]
     upn_index: HashMap<String, Uuid>,
@@ -137,6 +141,7 @@ impl Directory {
             oauth2_grants: BTreeMap::new(),
             role_assignments: Vec::new(),
             refresh_tokens: HashMap::new(),
+            organization: organization::Organization::default(),
             ids,
             upn_index: HashMap::new(),
             proxy_index: HashMap::new(),
@@ -164,6 +169,10 @@ impl Directory {
             .iter()
             .filter_map(|(id, r)| Some((guid(r, &service_principals::SERVICE_PRINCIPAL)?, *id)))
             .collect();
+        // State saved before the organization existed: give it one.
+        if self.organization.record.id.is_nil() {
+            self.seed_organization(OffsetDateTime::UNIX_EPOCH, 0);
+        }
     }
 
     pub(crate) fn new_id(&mut self) -> Uuid {

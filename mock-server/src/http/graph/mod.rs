@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 mod applications;
 mod directory;
+mod organization;
 mod users;
 
 use super::response::{self, Body};
@@ -20,7 +21,6 @@ use crate::tenant::{LoggedRequest, Tenant};
 /// Entity sets of Graph v1.0 that graphbox does not serve yet: they answer
 /// 501 rather than pretending the segment does not exist.
 const NOT_YET_MODELLED: &[&str] = &[
-    "organization",
     "groups",
     "domains",
     "directoryRoles",
@@ -54,6 +54,8 @@ pub(crate) fn handle(server: &Server, req: &Inbound, rest: &str) -> Response<Bod
         Ok(pt) => pt,
         Err(e) => return response::graph_error(&e, &req.correlation(crate::clock::system_now())),
     };
+    // A DirSync deadline the clock has passed fires before the request looks.
+    tenant.settle_dirsync();
     let now = tenant.clock.now();
     let c = req.correlation(now);
     let ctx = Ctx { req, graph_url: format!("{}/v1.0", req.authority), principal, tenant };
@@ -94,6 +96,7 @@ fn dispatch(ctx: &Ctx<'_>, rest: &str) -> Result<Reply, ApiError> {
         "applications" => applications::applications(ctx, &segs[1..], &opts, method),
         "servicePrincipals" => applications::service_principals(ctx, &segs[1..], &opts, method),
         "oauth2PermissionGrants" => applications::oauth2_permission_grants(ctx, &segs[1..], &opts, method),
+        "organization" => organization::organization(ctx, &segs[1..], &opts, method),
         other if NOT_YET_MODELLED.contains(&other) => Err(ApiError::new(
             501,
             "NotImplemented",

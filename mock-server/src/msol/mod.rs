@@ -1,0 +1,1 @@
+//! MSOnline provisioning web service (SOAP).
