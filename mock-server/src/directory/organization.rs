@@ -88,8 +88,11 @@ const FEATURES: &[(&str, bool)] = &[
     ("userWritebackEnabled", false),
 ];
 
+/// Whether a JSON value has the shape a member accepts.
+type Accepts = fn(&Value) -> bool;
+
 /// `configuration` members and the JSON shape each accepts.
-const CONFIGURATION: &[(&str, fn(&Value) -> bool)] = &[
+const CONFIGURATION: &[(&str, Accepts)] = &[
     ("accidentalDeletionPrevention", Value::is_object),
     ("anchorAttribute", Value::is_string),
     ("applicationId", Value::is_string),

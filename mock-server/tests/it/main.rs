@@ -10,6 +10,7 @@ mod dirsync;
 mod errors;
 mod identity;
 mod msal;
+mod msol;
 mod organization;
 mod paging;
 mod query;
