@@ -18,6 +18,8 @@
 //! | `identity`  | token endpoint, discovery, JWKS, JWT issue and validation |
 //! | `authz`     | operation → permissions, the one place that says 403 |
 //! | `directory` | the tenant's objects: schemas, records, users, identity objects, listing |
+//! | `dirsync`   | the DirSync state machine (pure `step`), sync cycles, its control-API view |
+//! | `msol`      | MSOnline's provisioning web service (SOAP 1.2) over the same tenant state |
 //! | `tenant`    | a tenant: clock, directory lock, request log; the tenant registry |
 //! | `control`   | `/_graphbox` test-control API |
 //! | `state`     | saving and loading tenants atomically |
