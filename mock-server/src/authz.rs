@@ -70,6 +70,9 @@ const EXTRA_OPERATIONS: &[(&str, &[&str], &[&str])] = &[
     ("deletedItems.getServicePrincipal", APP_READ, APP_READ),
     ("deletedItems.restoreServicePrincipal", APP_WRITE, APP_WRITE_DELEGATED),
     ("deletedItems.deleteServicePrincipal", APP_WRITE, APP_WRITE_DELEGATED),
+    // App-only PATCH of the sync configuration, which v1.0's docs do not
+    // support; used only when the tenant's `appOnlySyncUpdate` setting is on.
+    ("onPremisesSynchronization.update.app", SYNC_WRITE, SYNC_WRITE),
 ];
 
 const USER_READ: &[&str] = &["User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"];
@@ -119,6 +122,7 @@ const GRANT_READ: &[&str] = &[
     "Directory.Read.All",
     "Directory.ReadWrite.All",
 ];
+const SYNC_WRITE: &[&str] = &["OnPremDirectorySynchronization.ReadWrite.All"];
 const GRANT_WRITE: &[&str] = &["DelegatedPermissionGrant.ReadWrite.All", "Directory.ReadWrite.All"];
 
 fn satisfied(entry: &str, held: &[String]) -> bool {

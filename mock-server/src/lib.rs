@@ -18,6 +18,8 @@
 //! | `identity`  | token endpoint, discovery, JWKS, JWT issue and validation |
 //! | `authz`     | operation → permissions, the one place that says 403 |
 //! | `directory` | the tenant's objects: schemas, records, users, identity objects, listing |
+//! | `dirsync`   | the DirSync state machine (pure `step`), sync cycles, its control-API view |
+//! | `msol`      | MSOnline's provisioning web service (SOAP 1.2) over the same tenant state |
 //! | `tenant`    | a tenant: clock, directory lock, request log; the tenant registry |
 //! | `control`   | `/_graphbox` test-control API |
 //! | `state`     | saving and loading tenants atomically |
@@ -36,11 +38,13 @@ mod authz;
 mod clock;
 mod control;
 mod directory;
+mod dirsync;
 mod error;
 mod http;
 mod identity;
 mod ids;
 mod keys;
+mod msol;
 pub mod odata;
 mod server;
 mod state;

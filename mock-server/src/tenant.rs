@@ -156,6 +156,7 @@ impl Tenant {
             .expect("the bootstrap admin is valid in a fresh tenant");
         debug_assert!(dir.users[&admin].get_str(&USER, "userPrincipalName").is_some());
         dir.assign_directory_role(admin, GLOBAL_ADMINISTRATOR_TEMPLATE);
+        dir.seed_organization(now, options.seed);
 
         Tenant {
             id,
@@ -189,6 +190,16 @@ impl Tenant {
 
     pub(crate) fn write(&self) -> std::sync::RwLockWriteGuard<'_, Directory> {
         self.directory.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Deliver the tenant clock to the DirSync machine: fire a deadline that has
+    /// passed (`dirsync.rs` says why this happens at request intake). Takes the
+    /// write lock only when a deadline is due.
+    pub(crate) fn settle_dirsync(&self) {
+        let now = self.clock.now();
+        if self.read().organization.dirsync.state.is_due(now) {
+            self.write().settle_dirsync(now);
+        }
     }
 
     /// What the tenant was created from (a reset recreates it from these).

@@ -91,12 +91,43 @@ fn tenant_route(
                 return response::control_error(400, "send {\"seconds\": N} with N a non-negative number");
             };
             tenant.clock.advance(std::time::Duration::from_secs_f64(seconds.min(1e12)));
+            // The clock event reaches the DirSync machine now (dirsync.rs).
+            tenant.settle_dirsync();
             response::control_json(200, &json!({"now": crate::clock::format_datetime(tenant.clock.now())}))
         }
         (Method::GET, ["clock"]) => {
             response::control_json(200, &json!({"now": crate::clock::format_datetime(tenant.clock.now())}))
         }
-        (Method::GET, ["state"]) => response::control_json(200, &crate::state::snapshot_tenant(tenant)),
+        (Method::GET, ["state"]) => {
+            tenant.settle_dirsync();
+            response::control_json(200, &crate::state::snapshot_tenant(tenant))
+        }
+        (Method::POST, ["dirsync", "cycle"]) => {
+            let body = match body_json(req) {
+                Ok(b) => b,
+                Err(r) => return *r,
+            };
+            tenant.settle_dirsync();
+            let now = tenant.clock.now();
+            match crate::dirsync::cycle::run(&mut tenant.write(), &body, now) {
+                Ok(summary) => response::control_json(200, &summary),
+                Err(e) => response::control_error(e.status, &e.message),
+            }
+        }
+        (Method::GET, ["dirsync"]) => {
+            tenant.settle_dirsync();
+            response::control_json(200, &crate::dirsync::control::view(&tenant.read()))
+        }
+        (Method::PUT, ["dirsync", "settings"]) => {
+            let body = match body_json(req) {
+                Ok(b) => b,
+                Err(r) => return *r,
+            };
+            match crate::dirsync::control::put_settings(&mut tenant.write(), &body) {
+                Ok(view) => response::control_json(200, &view),
+                Err(message) => response::control_error(400, &message),
+            }
+        }
         (Method::PUT, ["state"]) => {
             let saved: crate::state::SavedTenant = match serde_json::from_slice(&req.body) {
                 Ok(s) => s,
@@ -122,7 +153,7 @@ fn tenant_route(
             )
         }
         (Method::GET, ["requests"]) => response::control_json(200, &json!({"requests": tenant.requests()})),
-        (_, ["faults"]) | (_, ["dirsync", "cycle"]) => response::control_error(
+        (_, ["faults"]) => response::control_error(
             501,
             &format!(
                 "/_graphbox/tenants/{{tid}}/{} is not modelled yet; see the fidelity notes in the README",

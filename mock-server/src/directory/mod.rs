@@ -8,6 +8,7 @@ pub(crate) mod catalog;
 pub(crate) mod consent;
 pub(crate) mod groups;
 pub(crate) mod licenses;
+pub(crate) mod organization;
 pub(crate) mod query;
 pub(crate) mod record;
 pub(crate) mod roles;
@@ -142,6 +143,9 @@ pub(crate) struct Directory {
     pub skus: Vec<licenses::Sku>,
     /// Refresh tokens by the hash of their text.
     pub refresh_tokens: HashMap<String, crate::identity::delegated::RefreshGrant>,
+    /// The organization, its sync configuration and its DirSync machine.
+    #[serde(default)]
+    pub organization: organization::Organization,
     ids: IdGen,
     #[serde(skip)]
     upn_index: HashMap<String, Uuid>,
@@ -174,6 +178,7 @@ impl Directory {
             managers: HashMap::new(),
             skus: licenses::default_skus(),
             refresh_tokens: HashMap::new(),
+            organization: organization::Organization::default(),
             ids,
             upn_index: HashMap::new(),
             proxy_index: HashMap::new(),
@@ -201,6 +206,10 @@ impl Directory {
             .iter()
             .filter_map(|(id, r)| Some((guid(r, &service_principals::SERVICE_PRINCIPAL)?, *id)))
             .collect();
+        // State saved before the organization existed: give it one.
+        if self.organization.record.id.is_nil() {
+            self.seed_organization(OffsetDateTime::UNIX_EPOCH, 0);
+        }
     }
 
     pub(crate) fn new_id(&mut self) -> Uuid {

@@ -254,6 +254,9 @@ fn proxy_conflict() -> ApiError {
 impl Directory {
     /// `POST /users`. Returns the new user's id.
     pub(crate) fn create_user(&mut self, body: &Map<String, Value>, now: OffsetDateTime) -> Result<Uuid, ApiError> {
+        if self.organization.dirsync.refuses_user_writes() {
+            return Err(super::organization::strict_pending_refusal());
+        }
         let changes = validate_body(body, true)?;
         for required in REQUIRED_ON_CREATE {
             let present = changes.values.iter().any(|(pos, v)| USER.props[*pos].name == *required && !v.is_null());
@@ -320,7 +323,12 @@ impl Directory {
         let changes = validate_body(body, false)?;
         check_formats(self, &changes)?;
         let current = self.users.get(&id).ok_or_else(|| ApiError::not_found(&id.to_string()))?;
-        if current.get(&USER, "onPremisesSyncEnabled") == Some(&Value::Bool(true)) {
+        if self.organization.dirsync.refuses_user_writes() {
+            return Err(super::organization::strict_pending_refusal());
+        }
+        // Still synced until DirSync reaches Disabled, which converts the user.
+        let still_synced = self.organization.dirsync.state != crate::dirsync::State::Disabled;
+        if still_synced && current.get(&USER, "onPremisesSyncEnabled") == Some(&Value::Bool(true)) {
             let touches_mastered =
                 changes.values.iter().any(|(pos, _)| SOURCE_MASTERED.contains(&USER.props[*pos].name))
                     || changes.password.is_some();

@@ -228,6 +228,9 @@ pub(crate) fn route(server: &Server, req: &Inbound) -> Response<Body> {
     if path == "/v1.0" || path.starts_with("/v1.0/") {
         return graph::handle(server, req, &path[5..]);
     }
+    if path.eq_ignore_ascii_case("/provisioningwebservice.svc") {
+        return crate::msol::handle(server, req);
+    }
     if let Some(rest) = path.strip_prefix("/_graphbox") {
         return crate::control::handle(server, req, rest);
     }

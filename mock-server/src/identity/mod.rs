@@ -93,13 +93,14 @@ struct CachedToken {
 pub(crate) struct TokenValidator {
     key: Arc<crate::keys::KeyMaterial>,
     verified: DashMap<Box<str>, CachedToken>,
+    verified_aad_graph: DashMap<Box<str>, CachedToken>,
 }
 
 const VERIFIED_CACHE_LIMIT: usize = 50_000;
 
 impl TokenValidator {
     pub(crate) fn new(key: Arc<crate::keys::KeyMaterial>) -> Self {
-        TokenValidator { key, verified: DashMap::new() }
+        TokenValidator { key, verified: DashMap::new(), verified_aad_graph: DashMap::new() }
     }
 
     pub(crate) fn signing_key(&self) -> &SigningKey {
@@ -122,16 +123,39 @@ impl TokenValidator {
         if token.is_empty() {
             return Err(ApiError::invalid_token("Access token is empty."));
         }
+        self.validate(token, tenants, false)
+    }
+
+    /// Check a token for MSOnline's provisioning service, which takes AAD Graph
+    /// tokens (`aud` `https://graph.windows.net`) and never Graph's; Graph's own
+    /// check above is unchanged. Same signature, issuer and lifetime rules.
+    pub(crate) fn authenticate_aad_graph(
+        &self,
+        token: &str,
+        tenants: &Tenants,
+    ) -> Result<(Arc<Principal>, Arc<Tenant>), ApiError> {
+        self.validate(token, tenants, true)
+    }
+
+    fn validate(
+        &self,
+        token: &str,
+        tenants: &Tenants,
+        aad_graph: bool,
+    ) -> Result<(Arc<Principal>, Arc<Tenant>), ApiError> {
+        // One cache per audience, so a token verified for one is never taken as
+        // verified for the other.
+        let cache = if aad_graph { &self.verified_aad_graph } else { &self.verified };
         let key = token.get(token.len().saturating_sub(32)..).unwrap_or(token);
-        let hit = self.verified.get(key).map(|c| c.value().clone()).filter(|c| &*c.token == token);
+        let hit = cache.get(key).map(|c| c.value().clone()).filter(|c| &*c.token == token);
         let cached = match hit {
             Some(c) => c,
             None => {
-                let fresh = self.verify(token)?;
-                if self.verified.len() >= VERIFIED_CACHE_LIMIT {
-                    self.verified.clear();
+                let fresh = self.verify(token, aad_graph)?;
+                if cache.len() >= VERIFIED_CACHE_LIMIT {
+                    cache.clear();
                 }
-                self.verified.insert(key.into(), fresh.clone());
+                cache.insert(key.into(), fresh.clone());
                 fresh
             }
         };
@@ -145,7 +169,7 @@ impl TokenValidator {
         Ok((cached.principal, tenant))
     }
 
-    fn verify(&self, token: &str) -> Result<CachedToken, ApiError> {
+    fn verify(&self, token: &str, aad_graph: bool) -> Result<CachedToken, ApiError> {
         let claims: AccessClaims = jwt::verify(self.signing_key(), token).map_err(|e| match e {
             jwt::JwsError::Malformed => {
                 ApiError::invalid_token("CompactToken parsing failed with error code: 80049217")
@@ -156,7 +180,8 @@ impl TokenValidator {
         })?;
         let graph_aud =
             claims.aud == GRAPH_AUDIENCE || claims.aud == crate::directory::catalog::MICROSOFT_GRAPH_APP_ID.to_string();
-        if !graph_aud {
+        let aad_graph_aud = claims.aud == AAD_GRAPH_AUDIENCE || claims.aud == "00000002-0000-0000-c000-000000000000";
+        if (aad_graph && !aad_graph_aud) || (!aad_graph && !graph_aud) {
             return Err(ApiError::invalid_token("Access token validation failure. Invalid audience."));
         }
         if claims.iss != format!("https://sts.windows.net/{}/", claims.tid) {

@@ -26,11 +26,9 @@ pub(super) fn directory(
 ) -> Result<Reply, ApiError> {
     match segs {
         [Segment::Identifier(n), rest @ ..] if n == "deletedItems" => deleted_items(ctx, rest, opts, method),
-        [Segment::Identifier(n), ..] if n == "onPremisesSynchronization" => Err(ApiError::new(
-            501,
-            "NotImplemented",
-            "graphbox does not model /directory/onPremisesSynchronization yet; see the fidelity notes in the README.",
-        )),
+        [Segment::Identifier(n), rest @ ..] if n == "onPremisesSynchronization" => {
+            super::organization::on_premises_synchronization(ctx, rest, opts, method)
+        }
         [] => Err(ApiError::method_not_allowed()),
         [s, ..] => Err(ApiError::unknown_segment(&segment_text(s))),
     }
