@@ -47,6 +47,7 @@ const EXTRA_OPERATIONS: &[(&str, &[&str], &[&str])] = &[
         &["User.ReadWrite.All", "Directory.ReadWrite.All"],
     ),
     ("groups.list", GROUP_READ, GROUP_READ),
+    ("groups.delta", GROUP_READ, GROUP_READ),
     (
         "groups.members.remove",
         &["GroupMember.ReadWrite.All", "Group.ReadWrite.All", "Directory.ReadWrite.All"],

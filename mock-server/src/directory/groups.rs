@@ -166,6 +166,7 @@ impl Directory {
             record.set(&GROUP, "visibility", Value::String("Public".into()));
         }
         self.groups.insert(id, record);
+        self.group_changes.touch(id);
         self.group_links
             .insert(id, GroupLinks { members: members.into_iter().collect(), owners: owners.into_iter().collect() });
         Ok(id)
@@ -181,6 +182,7 @@ impl Directory {
             }
             record.set_at(pos, value);
         }
+        self.group_changes.touch(id);
         Ok(())
     }
 
@@ -188,6 +190,7 @@ impl Directory {
     pub(crate) fn delete_group(&mut self, id: Uuid, now: OffsetDateTime) -> Result<(), ApiError> {
         let record = self.groups.remove(&id).ok_or_else(|| ApiError::not_found(&id.to_string()))?;
         self.deleted.insert(id, super::DeletedObject { kind: super::ObjectKind::Group, deleted_at: now, record });
+        self.group_changes.touch(id);
         Ok(())
     }
 
@@ -195,6 +198,7 @@ impl Directory {
     pub(crate) fn restore_group(&mut self, id: Uuid) -> Result<(), ApiError> {
         let d = self.deleted.remove(&id).ok_or_else(|| ApiError::not_found(&id.to_string()))?;
         self.groups.insert(id, d.record);
+        self.group_changes.touch(id);
         Ok(())
     }
 

@@ -6,6 +6,7 @@
 pub(crate) mod applications;
 pub(crate) mod catalog;
 pub(crate) mod consent;
+pub(crate) mod delta;
 pub(crate) mod groups;
 pub(crate) mod licenses;
 pub(crate) mod organization;
@@ -138,6 +139,11 @@ pub(crate) struct Directory {
     pub directory_roles: BTreeMap<Uuid, Record>,
     pub groups: BTreeMap<Uuid, Record>,
     pub group_links: HashMap<Uuid, groups::GroupLinks>,
+    /// Change tracking for `/users/delta` and `/groups/delta`.
+    #[serde(default)]
+    pub user_changes: delta::ChangeLog,
+    #[serde(default)]
+    pub group_changes: delta::ChangeLog,
     /// `user → manager`.
     pub managers: HashMap<Uuid, Uuid>,
     pub skus: Vec<licenses::Sku>,
@@ -176,6 +182,8 @@ impl Directory {
             groups: BTreeMap::new(),
             group_links: HashMap::new(),
             managers: HashMap::new(),
+            user_changes: delta::ChangeLog::default(),
+            group_changes: delta::ChangeLog::default(),
             skus: licenses::default_skus(),
             refresh_tokens: HashMap::new(),
             organization: organization::Organization::default(),
@@ -194,8 +202,11 @@ impl Directory {
         let users: Vec<Uuid> = self.users.keys().copied().collect();
         for id in users {
             let record = self.users.remove(&id).expect("key taken from the map");
-            self.insert_user(record);
+            self.index_user(&record);
+            self.users.insert(id, record);
         }
+        self.user_changes.reindex();
+        self.group_changes.reindex();
         let guid = |r: &Record, schema: &schema::EntitySchema| {
             r.get_str(schema, "appId").and_then(|s| Uuid::parse_str(s).ok())
         };
@@ -245,7 +256,15 @@ impl Directory {
         }
     }
 
+    /// Put a user (new or changed) into the map and every index, and record the
+    /// change for delta queries.
     pub(crate) fn insert_user(&mut self, record: Record) {
+        self.index_user(&record);
+        self.user_changes.touch(record.id);
+        self.users.insert(record.id, record);
+    }
+
+    fn index_user(&mut self, record: &Record) {
         let id = record.id;
         if let Some(upn) = record.get_str(&USER, "userPrincipalName") {
             self.upn_index.insert(upn.to_lowercase(), id);
@@ -255,7 +274,6 @@ impl Directory {
                 self.proxy_index.insert(p.to_lowercase(), id);
             }
         }
-        self.users.insert(id, record);
     }
 
     /// Take a user out of the map and every index (to change or delete it).

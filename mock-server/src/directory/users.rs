@@ -398,6 +398,7 @@ impl Directory {
     /// `DELETE /users/{id|upn}`: a soft delete into `/directory/deletedItems`.
     pub(crate) fn delete_user(&mut self, id: Uuid, now: OffsetDateTime) -> Result<(), ApiError> {
         let record = self.remove_user_indexes(id).ok_or_else(|| ApiError::not_found(&id.to_string()))?;
+        self.user_changes.touch(id);
         self.deleted.insert(id, super::DeletedObject { kind: super::ObjectKind::User, deleted_at: now, record });
         Ok(())
     }

@@ -7,6 +7,7 @@ mod certificates;
 mod cli;
 mod consent;
 mod control;
+mod delta;
 mod directory_objects;
 mod dirsync;
 mod errors;

@@ -129,6 +129,12 @@ fn deleted_items(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, method: &
                     }
                     dir.passwords.remove(&id);
                     dir.secrets.remove(&id);
+                    // Delta reports a permanent deletion as `reason: deleted`.
+                    match kind {
+                        ObjectKind::User => dir.user_changes.touch(id),
+                        ObjectKind::Group => dir.group_changes.touch(id),
+                        _ => {}
+                    }
                     Ok(Reply::NoContent)
                 }
                 ([Segment::Identifier(action)], &Method::POST) if action == "restore" => {

@@ -33,6 +33,11 @@ fn objects(ctx: &Ctx<'_>, dir: &Directory, ids: Vec<Uuid>) -> Reply {
 
 pub(super) fn groups(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, method: &Method) -> Result<Reply, ApiError> {
     let authz = |op: &str| crate::authz::check(&ctx.principal, op);
+    if let [Segment::Identifier(name)] | [Segment::Identifier(name), Segment::Parens(_)] = segs {
+        if name == "delta" {
+            return super::delta::delta(ctx, super::delta::Tracked::Groups, opts, method);
+        }
+    }
     let Some((key, rest)) = key_of(segs) else {
         return match (segs, method) {
             ([], &Method::GET) => {

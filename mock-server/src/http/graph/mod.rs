@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 mod applications;
 mod batch;
+mod delta;
 mod directory;
 mod groups;
 mod organization;

@@ -39,11 +39,14 @@ pub(super) fn users(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, method
             let dir = ctx.tenant.read();
             Ok(Reply::Text(plan.count(&dir.users).to_string()))
         }
-        [Segment::Identifier(name), Segment::Parens(args)] if name == "delta" && args.is_empty() => Err(ApiError::new(
-            501,
-            "NotImplemented",
-            "graphbox does not model /users/delta yet; see the fidelity notes in the README.",
-        )),
+        [Segment::Identifier(name), Segment::Parens(args)] if name == "delta" && args.is_empty() => {
+            super::delta::delta(ctx, super::delta::Tracked::Users, opts, method)
+        }
+        // `/users/delta` without parentheses is what next and delta links use; a
+        // UPN always has an `@`, so it cannot be a user key.
+        [Segment::Identifier(name)] if name == "delta" => {
+            super::delta::delta(ctx, super::delta::Tracked::Users, opts, method)
+        }
         _ => {
             let Some((key, rest)) = key_of(segs) else {
                 return Err(ApiError::unknown_segment(&segs.first().map(segment_text).unwrap_or_default()));
