@@ -69,6 +69,33 @@ fn unknown_property(schema: &EntitySchema, name: &str) -> ApiError {
     ApiError::bad_request(format!("Could not find a property named '{name}' on type '{}'.", schema.type_name))
 }
 
+/// The navigation properties `$expand` may name, by entity type.
+fn expandable(schema: &EntitySchema) -> &'static [&'static str] {
+    match schema.type_name {
+        "microsoft.graph.user" => &["manager", "memberOf", "directReports"],
+        "microsoft.graph.group" => &["members", "owners"],
+        _ => &[],
+    }
+}
+
+/// Check `$expand` against the entity's navigation properties: one level, as
+/// Graph allows on directory objects.
+pub(crate) fn check_expand(schema: &EntitySchema, expand: &[crate::odata::ExpandItem]) -> Result<(), ApiError> {
+    for item in expand {
+        if expandable(schema).contains(&item.property.as_str()) {
+            continue;
+        }
+        return Err(match schema.position_ignore_case(&item.property) {
+            Some(_) => ApiError::bad_request(format!(
+                "Property '{}' on type '{}' is not a navigation property or complex property. Only navigation properties can be expanded.",
+                item.property, schema.type_name
+            )),
+            None => unknown_property(schema, &item.property),
+        });
+    }
+    Ok(())
+}
+
 /// Resolve `$select` names (case-insensitively) into a projection.
 pub(crate) fn projection_for(
     schema: &'static EntitySchema,
@@ -117,18 +144,7 @@ impl<'q> ListPlan<'q> {
                 )))
             }
         };
-        if let Some(item) = opts.expand.first() {
-            return Err(match schema.position_ignore_case(&item.property) {
-                Some(_) => ApiError::bad_request(format!(
-                    "Property '{}' on type '{}' is not a navigation property or complex property. Only navigation properties can be expanded.",
-                    item.property, schema.type_name
-                )),
-                None => ApiError::bad_request(format!(
-                    "Could not find a property named '{}' on type '{}'.",
-                    item.property, schema.type_name
-                )),
-            });
-        }
+        check_expand(schema, &opts.expand)?;
         let (projection, selected) = projection_for(schema, opts.select.as_ref())?;
         // Advanced queries need both the header and $count=true
         // (reference/graph-wire.md §3.3); $search needs only the header.

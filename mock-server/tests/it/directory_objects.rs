@@ -237,3 +237,31 @@ async fn domains_start_with_the_initial_domain_and_new_ones_verify() {
     let initial = env.delete(&format!("/domains/{}", env.mock.tenant_domain())).await;
     assert_eq!(initial.status, 400);
 }
+
+#[tokio::test]
+async fn expand_embeds_the_manager_and_memberships_one_level_deep() {
+    let env = env().await;
+    let boss = env.create_user("eboss", "Expand Boss").await;
+    let report = env.create_user("ereport", "Expand Report").await;
+    env.send(
+        env.http
+            .put(env.url(&format!("/users/{report}/manager/$ref")))
+            .bearer_auth(&env.token)
+            .json(&ref_to(&env, &boss)),
+    )
+    .await;
+    let one = env.get(&format!("/users/{report}?$select=displayName&$expand=manager($select=id,displayName)")).await;
+    assert_eq!(one.status, 200, "{}", one.text);
+    let body = one.json();
+    assert_eq!(body["manager"]["id"], boss.as_str());
+    assert_eq!(body["manager"]["@odata.type"], "#microsoft.graph.user");
+    assert!(body["manager"].get("userPrincipalName").is_none(), "the nested $select applies");
+    let list = env.get(&format!("/users?$filter=id eq '{boss}'&$expand=directReports")).await.json();
+    assert_eq!(list["value"][0]["directReports"][0]["id"], report.as_str());
+    let no_manager = env.get(&format!("/users/{boss}?$expand=manager")).await.json();
+    assert!(no_manager.get("manager").is_none(), "absent, not null, when there is none");
+    let bad = env.get("/users?$expand=favouriteColour").await;
+    assert_eq!(bad.status, 400);
+    let not_nav = env.get("/users?$expand=displayName").await;
+    assert_eq!(not_nav.status, 400);
+}

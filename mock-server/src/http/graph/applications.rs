@@ -96,6 +96,7 @@ pub(super) fn applications(
             authz("applications.get")?;
             reject_collection_options(opts)?;
             let (projection, _) = projection_for(&APPLICATION, opts.select.as_ref())?;
+            crate::directory::query::check_expand(&APPLICATION, &opts.expand)?;
             let dir = ctx.tenant.read();
             let id = find(&dir)?;
             let out = dir.applications[&id].project(&APPLICATION, &projection);
@@ -210,6 +211,7 @@ pub(super) fn service_principals(
             authz("servicePrincipals.get")?;
             reject_collection_options(opts)?;
             let (projection, _) = projection_for(&SERVICE_PRINCIPAL, opts.select.as_ref())?;
+            crate::directory::query::check_expand(&SERVICE_PRINCIPAL, &opts.expand)?;
             let dir = ctx.tenant.read();
             let id = find(&dir)?;
             let out = project_service_principal(&dir, &dir.service_principals[&id], &projection);

@@ -45,7 +45,11 @@ pub(super) fn groups(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, metho
                 let plan = ListPlan::new(&GROUP, opts, is_eventual(ctx.req), DIRECTORY_PAGING)?;
                 let dir = ctx.tenant.read();
                 let page = plan.run(&dir.groups);
-                Ok(collection(ctx, "groups", &plan, page, |r| r.project(&GROUP, &plan.projection)))
+                Ok(collection(ctx, "groups", &plan, page, |r| {
+                    let mut item = r.project(&GROUP, &plan.projection);
+                    expand(&dir, r.id, &mut item, &opts.expand);
+                    item
+                }))
             }
             ([], &Method::POST) => {
                 authz("groups.create")?;
@@ -300,5 +304,44 @@ pub(super) fn subscribed_skus(ctx: &Ctx<'_>, segs: &[Segment], method: &Method) 
             Ok(Reply::Json { status: 200, body: entity(ctx, "subscribedSkus", sku), location: None })
         }
         [s, ..] => Err(ApiError::unknown_segment(&segment_text(s))),
+    }
+}
+
+/// Graph returns at most this many objects in an expanded collection, with no
+/// next link (reference/graph-wire.md §3.4).
+const EXPAND_LIMIT: usize = 20;
+
+/// Add `$expand`ed navigation properties to an already projected object.
+pub(super) fn expand(dir: &Directory, id: Uuid, item: &mut Map<String, Value>, expand: &[crate::odata::ExpandItem]) {
+    let shown = |target: Uuid, select: &Option<Vec<String>>| -> Option<Value> {
+        let mut obj = directory_object(dir, target)?;
+        if let Some(names) = select {
+            obj.retain(|k, _| k.starts_with('@') || names.iter().any(|n| n.eq_ignore_ascii_case(k)));
+        }
+        Some(Value::Object(obj))
+    };
+    for e in expand {
+        match e.property.as_str() {
+            "manager" => {
+                if let Some(m) = dir.managers.get(&id).and_then(|m| shown(*m, &e.select)) {
+                    item.insert("manager".into(), m);
+                }
+            }
+            nav => {
+                let ids: Vec<Uuid> = match nav {
+                    "directReports" => dir.managers.iter().filter(|(_, m)| **m == id).map(|(u, _)| *u).collect(),
+                    "memberOf" => {
+                        let mut ids = dir.groups_of(id);
+                        ids.extend(dir.directory_roles_of(id));
+                        ids
+                    }
+                    "members" => dir.group_link(id, Link::Members),
+                    "owners" => dir.group_link(id, Link::Owners),
+                    _ => continue,
+                };
+                let list = ids.into_iter().filter_map(|t| shown(t, &e.select)).take(EXPAND_LIMIT).collect();
+                item.insert(nav.into(), Value::Array(list));
+            }
+        }
     }
 }

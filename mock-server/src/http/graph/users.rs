@@ -71,7 +71,11 @@ fn list_users(ctx: &Ctx<'_>, opts: &QueryOptions) -> Result<Reply, ApiError> {
     let plan = ListPlan::new(&USER, opts, is_eventual(ctx.req), DIRECTORY_PAGING)?;
     let dir = ctx.tenant.read();
     let page = plan.run(&dir.users);
-    Ok(collection(ctx, "users", &plan, page, |r| r.project(&USER, &plan.projection)))
+    Ok(collection(ctx, "users", &plan, page, |r| {
+        let mut item = r.project(&USER, &plan.projection);
+        super::groups::expand(&dir, r.id, &mut item, &opts.expand);
+        item
+    }))
 }
 
 fn create_user(ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
@@ -92,13 +96,15 @@ fn user_item(ctx: &Ctx<'_>, key: &str, opts: &QueryOptions, method: &Method) -> 
             crate::authz::check(&ctx.principal, "users.get")?;
             reject_collection_options(opts)?;
             let (projection, selected) = projection_for(&USER, opts.select.as_ref())?;
+            crate::directory::query::check_expand(&USER, &opts.expand)?;
             let dir = ctx.tenant.read();
             let id = dir.find_user(key).ok_or_else(|| ApiError::not_found(key))?;
             let context = match &selected {
                 Some(names) => format!("{}/$metadata#users({})/$entity", ctx.graph_url, names.join(",")),
                 None => format!("{}/$metadata#users/$entity", ctx.graph_url),
             };
-            let out = dir.users[&id].project_annotated(&USER, &projection, &[("@odata.context", context)]);
+            let mut out = dir.users[&id].project_annotated(&USER, &projection, &[("@odata.context", context)]);
+            super::groups::expand(&dir, id, &mut out, &opts.expand);
             drop(dir);
             Ok(Reply::Json { status: 200, body: Value::Object(out), location: None })
         }
