@@ -41,6 +41,15 @@ pub(crate) fn handle(server: &Server, req: &Inbound) -> Response<Body> {
             });
             response::identity_json(200, &body, &c, NO_STORE)
         }
+        ([tenant, "v2.0", ".well-known", "openid-configuration"], &Method::GET)
+            if discovery::MULTI_TENANT_SEGMENTS.contains(tenant) =>
+        {
+            response::identity_json(200, &discovery::multi_tenant_configuration(&req.authority, tenant), &c, CACHEABLE)
+        }
+        ([tenant, "discovery", "v2.0", "keys"], &Method::GET) if discovery::MULTI_TENANT_SEGMENTS.contains(tenant) => {
+            let issuer = format!("{}/{{tenantid}}/v2.0", req.authority);
+            response::identity_json(200, &discovery::jwks(&server.keys.signing, &issuer), &c, CACHEABLE)
+        }
         ([tenant, "v2.0", ".well-known", "openid-configuration"], &Method::GET) => {
             match server.tenants.resolve(tenant) {
                 Some(t) => {

@@ -9,9 +9,22 @@ use uuid::Uuid;
 
 use crate::keys::SigningKey;
 
+/// The tenant-independent segments MSAL may address: the document carries the
+/// `{tenantid}` placeholder in its issuer (reference/graph-wire.md §1.2).
+pub(crate) const MULTI_TENANT_SEGMENTS: &[&str] = &["common", "organizations"];
+
 /// `/{tenant}/v2.0/.well-known/openid-configuration` for a known tenant.
 pub(crate) fn openid_configuration(authority: &str, tenant_id: Uuid) -> Value {
-    let base = format!("{authority}/{tenant_id}");
+    document(authority, &tenant_id.to_string(), &tenant_id.to_string(), Some("WW"))
+}
+
+/// The same document for `common` or `organizations`.
+pub(crate) fn multi_tenant_configuration(authority: &str, segment: &str) -> Value {
+    document(authority, segment, "{tenantid}", None)
+}
+
+fn document(authority: &str, segment: &str, issuer_tenant: &str, region: Option<&str>) -> Value {
+    let base = format!("{authority}/{segment}");
     json!({
         "token_endpoint": format!("{base}/oauth2/v2.0/token"),
         "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
@@ -21,7 +34,7 @@ pub(crate) fn openid_configuration(authority: &str, tenant_id: Uuid) -> Value {
         "id_token_signing_alg_values_supported": ["RS256"],
         "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
-        "issuer": format!("{base}/v2.0"),
+        "issuer": format!("{authority}/{issuer_tenant}/v2.0"),
         "request_uri_parameter_supported": false,
         "userinfo_endpoint": format!("{authority}/oidc/userinfo"),
         "authorization_endpoint": format!("{base}/oauth2/v2.0/authorize"),
@@ -31,7 +44,7 @@ pub(crate) fn openid_configuration(authority: &str, tenant_id: Uuid) -> Value {
         "end_session_endpoint": format!("{base}/oauth2/v2.0/logout"),
         "claims_supported": ["sub","iss","cloud_instance_name","cloud_instance_host_name","cloud_graph_host_name","msgraph_host","aud","exp","iat","auth_time","acr","nonce","preferred_username","name","tid","ver","at_hash","c_hash","email"],
         "kerberos_endpoint": format!("{base}/kerberos"),
-        "tenant_region_scope": "WW",
+        "tenant_region_scope": region,
         "cloud_instance_name": "microsoftonline.com",
         "cloud_graph_host_name": "graph.windows.net",
         "msgraph_host": "graph.microsoft.com",

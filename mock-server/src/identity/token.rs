@@ -187,9 +187,67 @@ pub(crate) fn issue(
     tenants: &Tenants,
     key: &SigningKey,
 ) -> Result<(Value, Arc<Tenant>), TokenFailure> {
-    let tenant = tenants.resolve(req.tenant).ok_or_else(|| (tenant_not_found(req.tenant), None))?;
+    let tenant = match tenants.resolve(req.tenant) {
+        Some(t) => t,
+        None if super::discovery::MULTI_TENANT_SEGMENTS.contains(&req.tenant) => home_tenant(req, tenants)?,
+        None => return Err((tenant_not_found(req.tenant), None)),
+    };
     let result = issue_for(req, &tenant, key);
     result.map(|body| (body, tenant.clone())).map_err(|e| (e, Some(tenant)))
+}
+
+/// The tenant a `common`/`organizations` request is for: the signing-in user's
+/// domain for the password grant, else the tenant that registered the client,
+/// which must then be multi-tenant (Entra refuses single-tenant apps there).
+fn home_tenant(req: &TokenRequest<'_>, tenants: &Tenants) -> Result<Arc<Tenant>, TokenFailure> {
+    if let Some(username) = req.field("username") {
+        let domain = username.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
+        return tenants.resolve(domain).ok_or_else(|| {
+            (
+                TokenError::new(
+                    400,
+                    "invalid_grant",
+                    50034,
+                    "The user account {EUII Hidden} does not exist in the directory. To sign into this application, the account must be added to the directory.",
+                ),
+                None,
+            )
+        });
+    }
+    let client_id = req.field("client_id").and_then(|c| Uuid::parse_str(c).ok());
+    let home = client_id.and_then(|app_id| {
+        tenants.all().into_iter().find(|t| t.read().application_by_app_id(app_id).is_some()).map(|t| (app_id, t))
+    });
+    let Some((app_id, tenant)) = home else {
+        return Err((
+            TokenError::new(
+                400,
+                "unauthorized_client",
+                700016,
+                format!("Application with identifier '{}' was not found in the directory. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", req.field("client_id").unwrap_or_default()),
+            ),
+            None,
+        ));
+    };
+    let (name, single) = {
+        let dir = tenant.read();
+        let app = dir.application_by_app_id(app_id).expect("found above");
+        let name = app.get_str(&crate::directory::applications::APPLICATION, "displayName").unwrap_or_default().to_owned();
+        let audience = app.get_str(&crate::directory::applications::APPLICATION, "signInAudience").unwrap_or_default().to_owned();
+        (name, audience == "AzureADMyOrg")
+    };
+    if single {
+        return Err((
+            TokenError::new(
+                400,
+                "invalid_request",
+                50194,
+                format!("Application '{app_id}'({name}) is not configured as a multi-tenant application. Usage of the /common endpoint is not supported for such applications created after '10/15/2018'. Use a tenant-specific endpoint or configure the application to be multi-tenant."),
+            ),
+            Some(tenant),
+        ));
+    }
+    Ok(tenant)
 }
 
 fn issue_for(req: &TokenRequest<'_>, tenant: &Tenant, key: &SigningKey) -> Result<Value, TokenError> {

@@ -415,3 +415,37 @@ async fn user_realm_discovery_says_every_tenant_is_managed() {
         .json();
     assert_eq!(other["account_type"], "Unknown");
 }
+
+#[tokio::test]
+async fn discovery_documents_for_a_tenant_and_for_common_have_entras_shape() {
+    let env = env().await;
+    let tenant_doc = env.send(env.http.get(format!("{}/{}/v2.0/.well-known/openid-configuration", env.mock.authority(), env.mock.tenant_id()))).await;
+    let common_doc = env.send(env.http.get(format!("{}/common/v2.0/.well-known/openid-configuration", env.mock.authority()))).await;
+    assert_eq!(common_doc.status, 200);
+    assert!(common_doc.header("cache-control").unwrap().contains("max-age=86400"));
+    let mut both = json!({"tenant": tenant_doc.json(), "common": common_doc.json()});
+    let text = both.to_string().replace(&env.mock.tenant_id().to_string(), "[tenant id]");
+    both = env.normalize(serde_json::from_str(&text).unwrap());
+    insta::assert_json_snapshot!(both);
+}
+
+#[tokio::test]
+async fn common_endpoints_find_the_users_tenant_and_refuse_single_tenant_apps_for_client_credentials() {
+    let env = env().await;
+    let client_id = env.mock.client_id().to_string();
+    let ropc = token_request(
+        &env,
+        "organizations",
+        &[("grant_type", "password"), ("client_id", &client_id), ("username", env.mock.admin_username()), ("password", env.mock.admin_password()), ("scope", "User.Read")],
+    )
+    .await;
+    assert_eq!(ropc.status, 200, "{}", ropc.text);
+    let app_only = token_request(
+        &env,
+        "common",
+        &[("grant_type", "client_credentials"), ("client_id", &client_id), ("client_secret", env.mock.client_secret()), ("scope", "https://graph.microsoft.com/.default")],
+    )
+    .await;
+    assert_eq!(app_only.status, 400);
+    assert_eq!(app_only.json()["error_codes"][0], 50194);
+}
