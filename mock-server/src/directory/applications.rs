@@ -390,6 +390,103 @@ impl Directory {
         Ok(())
     }
 
+    /// Check the proof of possession `addKey`/`removeKey` require: a JWT signed
+    /// by one of the app's current certificates, `aud` the AAD Graph app id,
+    /// `iss` the application's object id, living at most ten minutes.
+    fn check_proof(&self, id: Uuid, body: &Map<String, Value>, now: OffsetDateTime) -> Result<(), ApiError> {
+        let proof = body
+            .get("proof")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ApiError::value_required("proof", "Application"))?;
+        let record = self.applications.get(&id).ok_or_else(|| ApiError::not_found(&id.to_string()))?;
+        let keys = record.get(&APPLICATION, "keyCredentials").and_then(Value::as_array).cloned().unwrap_or_default();
+        if keys.is_empty() {
+            return Err(ApiError::request_bad_request(
+                "The application has no certificate to prove possession with; add the first certificate with PATCH keyCredentials.",
+            ));
+        }
+        let fail =
+            |why: &str| ApiError::request_bad_request(format!("Key credential proof of possession failed: {why}."));
+        let (claims, _) = crate::identity::certificates::verify(proof, &keys, now).map_err(|e| {
+            use crate::identity::certificates::CertJwsError::*;
+            match e {
+                Malformed => fail("the proof is not a signed JWT"),
+                UnsupportedAlgorithm(alg) => fail(&format!("algorithm '{alg}' is not supported")),
+                KeyNotFound(_) | NotACertificate => fail("it is not signed by a certificate of this application"),
+                BadSignature => fail("the signature does not verify"),
+                KeyOutsideValidity => fail("the signing certificate is expired or not yet valid"),
+            }
+        })?;
+        if claims.get("aud").and_then(Value::as_str) != Some("00000002-0000-0000-c000-000000000000") {
+            return Err(fail("'aud' must be 00000002-0000-0000-c000-000000000000"));
+        }
+        if claims.get("iss").and_then(Value::as_str) != Some(id.to_string().as_str()) {
+            return Err(fail("'iss' must be the application's object id"));
+        }
+        let (nbf, exp) = (claims.get("nbf").and_then(Value::as_i64), claims.get("exp").and_then(Value::as_i64));
+        let (Some(nbf), Some(exp)) = (nbf, exp) else { return Err(fail("'nbf' and 'exp' are required")) };
+        let t = now.unix_timestamp();
+        if exp - nbf > 600 || t < nbf - 300 || t >= exp {
+            return Err(fail("the proof must be valid now and live at most ten minutes"));
+        }
+        Ok(())
+    }
+
+    /// `POST /applications/{id}/addKey`.
+    pub(crate) fn add_key(
+        &mut self,
+        id: Uuid,
+        body: &Map<String, Value>,
+        now: OffsetDateTime,
+    ) -> Result<Map<String, Value>, ApiError> {
+        for key in body.keys() {
+            if !matches!(key.as_str(), "keyCredential" | "passwordCredential" | "proof" | "@odata.type") {
+                return Err(ApiError::request_bad_request(format!("Invalid property '{key}'.")));
+            }
+        }
+        if body.get("passwordCredential").is_some_and(|p| !p.is_null()) {
+            return Err(ApiError::request_bad_request(
+                "graphbox's addKey adds certificates only; add secrets with addPassword.",
+            ));
+        }
+        let requested =
+            body.get("keyCredential").ok_or_else(|| ApiError::value_required("keyCredential", "Application"))?;
+        self.check_proof(id, body, now)?;
+        let credential = check_key_credential(requested, now)?;
+        let record = self.applications.get_mut(&id).expect("present (checked by the proof)");
+        let mut keys =
+            record.get(&APPLICATION, "keyCredentials").and_then(Value::as_array).cloned().unwrap_or_default();
+        keys.push(credential.clone());
+        record.set(&APPLICATION, "keyCredentials", Value::Array(keys));
+        let mut shown = credential.as_object().cloned().unwrap_or_default();
+        shown.insert("key".into(), Value::Null);
+        Ok(shown)
+    }
+
+    /// `POST /applications/{id}/removeKey`.
+    pub(crate) fn remove_key(
+        &mut self,
+        id: Uuid,
+        body: &Map<String, Value>,
+        now: OffsetDateTime,
+    ) -> Result<(), ApiError> {
+        let key_id = body
+            .get("keyId")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ApiError::value_required("keyId", "Application"))?
+            .to_owned();
+        self.check_proof(id, body, now)?;
+        let record = self.applications.get_mut(&id).expect("present (checked by the proof)");
+        let keys = record.get(&APPLICATION, "keyCredentials").and_then(Value::as_array).cloned().unwrap_or_default();
+        if !keys.iter().any(|k| k.get("keyId").and_then(Value::as_str) == Some(key_id.as_str())) {
+            return Err(ApiError::request_bad_request(format!("No key credential found with keyId '{key_id}'.")));
+        }
+        let kept: Vec<Value> =
+            keys.into_iter().filter(|k| k.get("keyId").and_then(Value::as_str) != Some(key_id.as_str())).collect();
+        record.set(&APPLICATION, "keyCredentials", Value::Array(kept));
+        Ok(())
+    }
+
     /// The secrets of the application with `app_id`.
     pub(crate) fn secrets_of(&self, app_id: Uuid) -> &[StoredSecret] {
         self.app_ids.get(&app_id).and_then(|id| self.secrets.get(id)).map(Vec::as_slice).unwrap_or(&[])

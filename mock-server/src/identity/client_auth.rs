@@ -2,12 +2,13 @@
 //! or as HTTP Basic), a certificate-signed `client_assertion`, or nothing for a
 //! public client. Every failure is the AADSTS error the real endpoint gives.
 
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD as B64};
+use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::certificates::CertJwsError;
 use super::token::{ests_timestamp, TokenError, TokenRequest};
 use crate::directory::applications::APPLICATION;
 use crate::directory::Directory;
@@ -163,51 +164,21 @@ fn check_assertion(
         ));
     }
     let malformed = || TokenError::new(400, "invalid_request", 50027, "JWT token is invalid or malformed.");
-    let mut parts = assertion.split('.');
-    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
-        return Err(malformed());
-    };
-    let header: Value = B64.decode(h).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or_else(malformed)?;
-    let claims: Value = B64.decode(p).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or_else(malformed)?;
-    let signature = B64.decode(s).map_err(|_| malformed())?;
-
-    let alg = header.get("alg").and_then(Value::as_str).unwrap_or_default();
-    let verifier: &dyn rustls_pki_types::SignatureVerificationAlgorithm = match alg {
-        "RS256" => webpki::ring::RSA_PKCS1_2048_8192_SHA256,
-        "PS256" => webpki::ring::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
-        _ => return Err(bad_assertion(&format!("The token's signing algorithm '{alg}' is not supported."))),
-    };
-    let x5t = header.get("x5t").and_then(Value::as_str).and_then(|t| B64.decode(t).ok());
-    let x5t256 = header.get("x5t#S256").and_then(Value::as_str).and_then(|t| B64.decode(t).ok());
     let keys = app.get(&APPLICATION, "keyCredentials").and_then(Value::as_array).cloned().unwrap_or_default();
-    let mut found = None;
-    for kc in &keys {
-        let Some(der) = kc.get("key").and_then(Value::as_str).and_then(|k| STANDARD.decode(k).ok()) else { continue };
-        let sha1 = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &der);
-        let sha256 = ring::digest::digest(&ring::digest::SHA256, &der);
-        if x5t.as_deref() == Some(sha1.as_ref()) || x5t256.as_deref() == Some(sha256.as_ref()) {
-            found = Some((der, kc.clone()));
-            break;
+    let (claims, _) = super::certificates::verify(assertion, &keys, now).map_err(|e| match e {
+        CertJwsError::Malformed => malformed(),
+        CertJwsError::UnsupportedAlgorithm(alg) => {
+            bad_assertion(&format!("The token's signing algorithm '{alg}' is not supported."))
         }
-    }
-    let thumbprint: String =
-        x5t.as_deref().or(x5t256.as_deref()).unwrap_or_default().iter().map(|b| format!("{b:02X}")).collect();
-    let Some((der, credential)) = found else {
-        return Err(bad_assertion(&format!(
+        CertJwsError::KeyNotFound(thumbprint) => bad_assertion(&format!(
             "The key was not found., Thumbprint of key used by client: '{thumbprint}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '{app_id}'."
-        )));
-    };
-    let cert_der = rustls_pki_types::CertificateDer::from(der.as_slice());
-    let cert = webpki::EndEntityCert::try_from(&cert_der)
-        .map_err(|_| bad_assertion("The key is not a usable certificate."))?;
-    cert.verify_signature(verifier, &assertion.as_bytes()[..h.len() + 1 + p.len()], &signature)
-        .map_err(|_| bad_assertion("The provided signature value did not match the expected signature value."))?;
-    let in_window = |name: &str, cmp: fn(OffsetDateTime, OffsetDateTime) -> bool| {
-        credential.get(name).and_then(Value::as_str).and_then(crate::clock::parse_datetime).is_none_or(|t| cmp(t, now))
-    };
-    if !in_window("startDateTime", |t, now| t <= now) || !in_window("endDateTime", |t, now| now < t) {
-        return Err(bad_assertion("The key used is expired or not yet valid."));
-    }
+        )),
+        CertJwsError::NotACertificate => bad_assertion("The key is not a usable certificate."),
+        CertJwsError::BadSignature => {
+            bad_assertion("The provided signature value did not match the expected signature value.")
+        }
+        CertJwsError::KeyOutsideValidity => bad_assertion("The key used is expired or not yet valid."),
+    })?;
 
     let client_id = app_id.to_string();
     let iss = claims.get("iss").and_then(Value::as_str);

@@ -232,8 +232,10 @@ fn home_tenant(req: &TokenRequest<'_>, tenants: &Tenants) -> Result<Arc<Tenant>,
     let (name, single) = {
         let dir = tenant.read();
         let app = dir.application_by_app_id(app_id).expect("found above");
-        let name = app.get_str(&crate::directory::applications::APPLICATION, "displayName").unwrap_or_default().to_owned();
-        let audience = app.get_str(&crate::directory::applications::APPLICATION, "signInAudience").unwrap_or_default().to_owned();
+        let name =
+            app.get_str(&crate::directory::applications::APPLICATION, "displayName").unwrap_or_default().to_owned();
+        let audience =
+            app.get_str(&crate::directory::applications::APPLICATION, "signInAudience").unwrap_or_default().to_owned();
         (name, audience == "AzureADMyOrg")
     };
     if single {

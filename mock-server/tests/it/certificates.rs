@@ -107,3 +107,61 @@ async fn a_key_credential_that_is_not_a_certificate_is_refused() {
         .await;
     assert_eq!(r.status, 400);
 }
+
+fn proof(cert: &Cert, app_object_id: &str, nbf: i64) -> String {
+    let thumb = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &cert.der);
+    let header = json!({"alg": "RS256", "typ": "JWT", "x5t": B64.encode(thumb.as_ref())});
+    let claims =
+        json!({"aud": "00000002-0000-0000-c000-000000000000", "iss": app_object_id, "nbf": nbf, "exp": nbf + 600});
+    let signing_input = format!("{}.{}", B64.encode(header.to_string()), B64.encode(claims.to_string()));
+    let mut sig = vec![0u8; cert.key.public().modulus_len()];
+    cert.key
+        .sign(&ring::signature::RSA_PKCS1_SHA256, &ring::rand::SystemRandom::new(), signing_input.as_bytes(), &mut sig)
+        .unwrap();
+    format!("{signing_input}.{}", B64.encode(sig))
+}
+
+#[tokio::test]
+async fn add_key_needs_proof_of_possession_of_a_current_certificate() {
+    let env = env().await;
+    let app = new_app(&env, "rolling-certs").await;
+    let id = env.get(&format!("/applications(appId='{}')", app.app_id)).await.json()["id"].as_str().unwrap().to_owned();
+    let (first, second) = (make_cert(), make_cert());
+    let new_key = json!({"type": "AsymmetricX509Cert", "usage": "Verify", "key": STANDARD.encode(&second.der)});
+    let now = crate::support::frozen_instant().unix_timestamp();
+
+    let without_any = env
+        .post(
+            &format!("/applications/{id}/addKey"),
+            &json!({"keyCredential": new_key, "proof": proof(&second, &id, now)}),
+        )
+        .await;
+    assert_eq!(without_any.status, 400, "the first certificate goes in with PATCH");
+    env.patch(&format!("/applications/{id}"), &json!({"keyCredentials": [{"type": "AsymmetricX509Cert", "usage": "Verify", "key": STANDARD.encode(&first.der)}]})).await;
+
+    let wrong_signer = env
+        .post(
+            &format!("/applications/{id}/addKey"),
+            &json!({"keyCredential": new_key, "proof": proof(&second, &id, now)}),
+        )
+        .await;
+    assert_eq!(wrong_signer.status, 400);
+    let added = env
+        .post(
+            &format!("/applications/{id}/addKey"),
+            &json!({"keyCredential": new_key, "passwordCredential": null, "proof": proof(&first, &id, now)}),
+        )
+        .await;
+    assert_eq!(added.status, 200, "{}", added.text);
+    assert_eq!(added.json()["key"], Value::Null, "the key is not echoed");
+    let keys = env.get(&format!("/applications/{id}?$select=keyCredentials")).await.json();
+    assert_eq!(keys["keyCredentials"].as_array().unwrap().len(), 2);
+    let first_key_id = keys["keyCredentials"][0]["keyId"].as_str().unwrap().to_owned();
+    let removed = env
+        .post(
+            &format!("/applications/{id}/removeKey"),
+            &json!({"keyId": first_key_id, "proof": proof(&second, &id, now)}),
+        )
+        .await;
+    assert_eq!(removed.status, 204, "{}", removed.text);
+}

@@ -419,8 +419,15 @@ async fn user_realm_discovery_says_every_tenant_is_managed() {
 #[tokio::test]
 async fn discovery_documents_for_a_tenant_and_for_common_have_entras_shape() {
     let env = env().await;
-    let tenant_doc = env.send(env.http.get(format!("{}/{}/v2.0/.well-known/openid-configuration", env.mock.authority(), env.mock.tenant_id()))).await;
-    let common_doc = env.send(env.http.get(format!("{}/common/v2.0/.well-known/openid-configuration", env.mock.authority()))).await;
+    let tenant_doc = env
+        .send(env.http.get(format!(
+            "{}/{}/v2.0/.well-known/openid-configuration",
+            env.mock.authority(),
+            env.mock.tenant_id()
+        )))
+        .await;
+    let common_doc =
+        env.send(env.http.get(format!("{}/common/v2.0/.well-known/openid-configuration", env.mock.authority()))).await;
     assert_eq!(common_doc.status, 200);
     assert!(common_doc.header("cache-control").unwrap().contains("max-age=86400"));
     let mut both = json!({"tenant": tenant_doc.json(), "common": common_doc.json()});
@@ -436,14 +443,25 @@ async fn common_endpoints_find_the_users_tenant_and_refuse_single_tenant_apps_fo
     let ropc = token_request(
         &env,
         "organizations",
-        &[("grant_type", "password"), ("client_id", &client_id), ("username", env.mock.admin_username()), ("password", env.mock.admin_password()), ("scope", "User.Read")],
+        &[
+            ("grant_type", "password"),
+            ("client_id", &client_id),
+            ("username", env.mock.admin_username()),
+            ("password", env.mock.admin_password()),
+            ("scope", "User.Read"),
+        ],
     )
     .await;
     assert_eq!(ropc.status, 200, "{}", ropc.text);
     let app_only = token_request(
         &env,
         "common",
-        &[("grant_type", "client_credentials"), ("client_id", &client_id), ("client_secret", env.mock.client_secret()), ("scope", "https://graph.microsoft.com/.default")],
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", &client_id),
+            ("client_secret", env.mock.client_secret()),
+            ("scope", "https://graph.microsoft.com/.default"),
+        ],
     )
     .await;
     assert_eq!(app_only.status, 400);

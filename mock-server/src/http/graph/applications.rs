@@ -140,12 +140,27 @@ pub(super) fn applications(
             dir.remove_password(id, &body)?;
             Ok(Reply::NoContent)
         }
-        ([Segment::Identifier(action)], &Method::POST) if action == "addKey" || action == "removeKey" => {
-            Err(ApiError::new(
-                501,
-                "NotImplemented",
-                format!("graphbox does not model /applications/{{id}}/{action} yet; PATCH keyCredentials instead."),
-            ))
+        ([Segment::Identifier(action)], &Method::POST) if action == "addKey" => {
+            authz("applications.addKey")?;
+            let body = json_body(ctx.req)?;
+            let now = ctx.tenant.clock.now();
+            let mut dir = ctx.tenant.write();
+            let id = find(&dir)?;
+            let credential = dir.add_key(id, &body, now)?;
+            let out = annotated(
+                &[("@odata.context", format!("{}/$metadata#microsoft.graph.keyCredential", ctx.graph_url))],
+                credential,
+            );
+            Ok(Reply::Json { status: 200, body: Value::Object(out), location: None })
+        }
+        ([Segment::Identifier(action)], &Method::POST) if action == "removeKey" => {
+            authz("applications.addKey")?;
+            let body = json_body(ctx.req)?;
+            let now = ctx.tenant.clock.now();
+            let mut dir = ctx.tenant.write();
+            let id = find(&dir)?;
+            dir.remove_key(id, &body, now)?;
+            Ok(Reply::NoContent)
         }
         ([Segment::Identifier(a)], _)
             if matches!(a.as_str(), "addPassword" | "removePassword" | "addKey" | "removeKey") =>
