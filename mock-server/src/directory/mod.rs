@@ -157,6 +157,9 @@ pub(crate) struct Directory {
     upn_index: HashMap<String, Uuid>,
     #[serde(skip)]
     proxy_index: HashMap<String, Uuid>,
+    /// Lower-cased display names, for `startswith(displayName, …)` without a scan.
+    #[serde(skip)]
+    name_index: std::collections::BTreeSet<(String, Uuid)>,
     #[serde(skip)]
     app_ids: HashMap<Uuid, Uuid>,
     #[serde(skip)]
@@ -190,6 +193,7 @@ impl Directory {
             ids,
             upn_index: HashMap::new(),
             proxy_index: HashMap::new(),
+            name_index: std::collections::BTreeSet::new(),
             app_ids: HashMap::new(),
             sp_by_app_id: HashMap::new(),
         }
@@ -199,6 +203,7 @@ impl Directory {
     pub(crate) fn rebuild_indexes(&mut self) {
         self.upn_index.clear();
         self.proxy_index.clear();
+        self.name_index.clear();
         let users: Vec<Uuid> = self.users.keys().copied().collect();
         for id in users {
             let record = self.users.remove(&id).expect("key taken from the map");
@@ -266,6 +271,9 @@ impl Directory {
 
     fn index_user(&mut self, record: &Record) {
         let id = record.id;
+        if let Some(name) = record.get_str(&USER, "displayName") {
+            self.name_index.insert((name.to_lowercase(), id));
+        }
         if let Some(upn) = record.get_str(&USER, "userPrincipalName") {
             self.upn_index.insert(upn.to_lowercase(), id);
         }
@@ -279,6 +287,9 @@ impl Directory {
     /// Take a user out of the map and every index (to change or delete it).
     pub(crate) fn remove_user_indexes(&mut self, id: Uuid) -> Option<Record> {
         let record = self.users.remove(&id)?;
+        if let Some(name) = record.get_str(&USER, "displayName") {
+            self.name_index.remove(&(name.to_lowercase(), id));
+        }
         if let Some(upn) = record.get_str(&USER, "userPrincipalName") {
             self.upn_index.remove(&upn.to_lowercase());
         }
@@ -390,5 +401,18 @@ impl Directory {
         }
         self.domains.retain(|x| !x.name.eq_ignore_ascii_case(name));
         Ok(())
+    }
+}
+
+impl Directory {
+    /// Users whose display name starts with `prefix`, ignoring case: the
+    /// candidates for `startswith(displayName, prefix)`.
+    pub(crate) fn users_with_name_prefix(&self, prefix: &str) -> Vec<Uuid> {
+        let prefix = prefix.to_lowercase();
+        self.name_index
+            .range((prefix.clone(), Uuid::nil())..)
+            .take_while(|(name, _)| name.starts_with(&prefix))
+            .map(|(_, id)| *id)
+            .collect()
     }
 }

@@ -229,6 +229,48 @@ impl<'q> ListPlan<'q> {
         records.values().filter(|r| self.matches(r)).count()
     }
 
+    /// The prefix of a top-level `startswith(property, '…')` in the filter (alone
+    /// or under `and`), which an index on `property` can answer without a scan.
+    pub(crate) fn prefix_on(&self, property: &str) -> Option<&str> {
+        use crate::odata::{Literal, Operand, StringFunction};
+        fn find<'e>(expr: &'e Expr, property: &str) -> Option<&'e str> {
+            match expr {
+                Expr::And(a, b) => find(a, property).or_else(|| find(b, property)),
+                Expr::Function {
+                    function: StringFunction::StartsWith,
+                    target: Operand::Property(path),
+                    argument: Operand::Literal(Literal::String(prefix)),
+                } if path.0.len() == 1 && path.0[0] == property => Some(prefix),
+                _ => None,
+            }
+        }
+        find(self.filter.as_ref()?, property)
+    }
+
+    /// Run the plan over only `candidates` (ids an index picked, a superset of
+    /// the matches); paging stays in id order, as over the whole collection.
+    pub(crate) fn run_candidates<'r>(
+        &self,
+        records: &'r BTreeMap<Uuid, Record>,
+        mut candidates: Vec<Uuid>,
+    ) -> ListPage<'r> {
+        if !self.order.is_empty() {
+            return self.run(records);
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        let matching = || candidates.iter().filter_map(|id| records.get(id)).filter(|r| self.matches(r));
+        let count = self.with_count.then(|| matching().count());
+        let after = self.after.as_ref().map(|c| c.id);
+        let mut page: Vec<&Record> =
+            matching().filter(|r| after.is_none_or(|a| r.id > a)).take(self.page_size + 1).collect();
+        let more = page.len() > self.page_size;
+        page.truncate(self.page_size);
+        let next_skiptoken =
+            if more { page.last().map(|last| encode_cursor(&Cursor { keys: Vec::new(), id: last.id })) } else { None };
+        ListPage { items: page, count, next_skiptoken }
+    }
+
     /// Run the plan over a collection kept in id order.
     pub(crate) fn run<'r>(&self, records: &'r BTreeMap<Uuid, Record>) -> ListPage<'r> {
         let count = self.with_count.then(|| self.count(records));

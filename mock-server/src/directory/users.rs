@@ -114,8 +114,8 @@ pub(crate) const SOURCE_MASTERED: &[&str] = &[
     "userPrincipalName",
 ];
 
-const REQUIRED_ON_CREATE: &[&str] =
-    &["accountEnabled", "displayName", "mailNickname", "userPrincipalName", "passwordProfile"];
+/// Required on create besides `passwordProfile`, whose password is checked apart.
+const REQUIRED_ON_CREATE: &[&str] = &["accountEnabled", "displayName", "mailNickname", "userPrincipalName"];
 
 /// A validated write: property positions and values, plus the password if one
 /// was given (never stored as a property).
@@ -130,7 +130,9 @@ fn validate_body(body: &Map<String, Value>, creating: bool) -> Result<Changes, A
     let mut values = super::schema::validate_write(&USER, body)?;
     let mut password = None;
     if let Some(i) = values.iter().position(|(pos, _)| USER.props[*pos].name == "passwordProfile") {
-        let (pos, value) = values.remove(i);
+        // Graph never shows a password profile back (reference/graph-wire.md §3.2:
+        // it comes back null), so only the password's hash is kept.
+        let (_, value) = values.remove(i);
         match value {
             Value::Object(mut profile) => {
                 for key in profile.keys() {
@@ -155,8 +157,6 @@ fn validate_body(body: &Map<String, Value>, creating: bool) -> Result<Changes, A
                     Some(Value::Null) | None => {}
                     Some(_) => return Err(ApiError::invalid_values()),
                 }
-                profile.remove("@odata.type");
-                values.push((pos, Value::Object(profile)));
             }
             _ if creating => return Err(ApiError::value_required("passwordProfile", USER.resource_name)),
             _ => {}
@@ -263,6 +263,9 @@ impl Directory {
             if !present {
                 return Err(ApiError::value_required(required, USER.resource_name));
             }
+        }
+        if changes.password.is_none() {
+            return Err(ApiError::value_required("passwordProfile", USER.resource_name));
         }
         check_formats(self, &changes)?;
         let upn = changes

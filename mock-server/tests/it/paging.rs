@@ -91,3 +91,32 @@ async fn count_appears_only_on_the_first_page() {
         env.send(env.http.get(&link).bearer_auth(&env.token).header("ConsistencyLevel", "eventual")).await.json();
     assert!(second.get("@odata.count").is_none());
 }
+
+#[tokio::test]
+async fn startswith_pages_through_every_match_once_in_any_case() {
+    let env = env_with(Graphbox::builder().seed_users(many_users(40))).await;
+    let mut seen = HashSet::new();
+    let mut next = Some(env.url(
+        "/users?$filter=startswith(displayName,'uSER 0001') and accountEnabled eq true&$top=3&$select=id,displayName",
+    ));
+    while let Some(url) = next {
+        let body = env.send(env.http.get(&url).bearer_auth(&env.token)).await.json();
+        for u in body["value"].as_array().unwrap() {
+            assert!(u["displayName"].as_str().unwrap().starts_with("User 0001"));
+            assert!(seen.insert(u["id"].as_str().unwrap().to_owned()));
+        }
+        next = body.get("@odata.nextLink").and_then(Value::as_str).map(str::to_owned);
+    }
+    assert_eq!(seen.len(), 10, "User 00010 … User 00019");
+    let renamed = env.get("/users?$filter=startswith(displayName,'User 00015')").await.json()["value"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    env.patch(&format!("/users/{renamed}"), &json!({"displayName": "Zed"})).await;
+    let after = env.get("/users?$filter=startswith(displayName,'zed')").await.json();
+    assert_eq!(after["value"][0]["id"], renamed.as_str(), "the index follows renames");
+    assert!(env.get("/users?$filter=startswith(displayName,'User 00015')").await.json()["value"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+}

@@ -70,7 +70,12 @@ pub(super) fn users(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, method
 fn list_users(ctx: &Ctx<'_>, opts: &QueryOptions) -> Result<Reply, ApiError> {
     let plan = ListPlan::new(&USER, opts, is_eventual(ctx.req), DIRECTORY_PAGING)?;
     let dir = ctx.tenant.read();
-    let page = plan.run(&dir.users);
+    // An indexed prefix answers the common `startswith(displayName, …)` without
+    // walking every user.
+    let page = match plan.prefix_on("displayName") {
+        Some(prefix) => plan.run_candidates(&dir.users, dir.users_with_name_prefix(prefix)),
+        None => plan.run(&dir.users),
+    };
     Ok(collection(ctx, "users", &plan, page, |r| {
         let mut item = r.project(&USER, &plan.projection);
         super::groups::expand(&dir, r.id, &mut item, &opts.expand);
