@@ -50,6 +50,27 @@ mod server;
 mod state;
 mod tenant;
 
+/// Entry points for the benchmarks in `benches/`; not part of the API.
+#[doc(hidden)]
+pub mod __bench {
+    /// Run the authorization check for `operation` `iterations` times with an
+    /// app-only principal holding the bootstrap application's roles; returns
+    /// how many calls were allowed (so the work cannot be optimised away).
+    pub fn authz_checks(operation: &str, iterations: u64) -> u64 {
+        let principal = crate::identity::Principal {
+            tenant_id: uuid::Uuid::nil(),
+            app_id: uuid::Uuid::nil(),
+            object_id: uuid::Uuid::nil(),
+            app_only: true,
+            roles: crate::tenant::BOOTSTRAP_APP_ROLES.iter().map(|r| (*r).to_owned()).collect(),
+            scopes: Vec::new(),
+            wids: Vec::new(),
+        };
+        (0..iterations).filter(|_| crate::authz::check(std::hint::black_box(&principal), operation).is_ok()).count()
+            as u64
+    }
+}
+
 pub use keys::KeyError;
 pub use server::{Graphbox, GraphboxBuilder, ReadyInfo, StartError};
 pub use state::StateError;
