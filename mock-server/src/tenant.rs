@@ -258,8 +258,13 @@ impl Tenants {
         match Uuid::parse_str(tenant) {
             Ok(id) => self.get(id),
             Err(_) => {
-                let id = *self.by_domain.get(&tenant.to_lowercase())?.value();
-                self.get(id)
+                let found = self.by_domain.get(&tenant.to_lowercase()).map(|id| *id.value());
+                match found {
+                    Some(id) => self.get(id),
+                    // Domains verified after the tenant was created are not in the
+                    // index; tenants are few, so look through them.
+                    None => self.all().into_iter().find(|t| t.read().is_verified_domain(tenant)),
+                }
             }
         }
     }

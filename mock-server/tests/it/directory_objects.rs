@@ -232,6 +232,12 @@ async fn domains_start_with_the_initial_domain_and_new_ones_verify() {
     let verified = env.post("/domains/contoso-lab.example/verify", &json!({})).await;
     assert_eq!(verified.json()["isVerified"], true);
     assert_eq!(env.post("/users", &crate::support::new_user("x@contoso-lab.example", "X")).await.status, 201);
+    let discovery = env
+        .send(
+            env.http.get(format!("{}/contoso-lab.example/v2.0/.well-known/openid-configuration", env.mock.authority())),
+        )
+        .await;
+    assert_eq!(discovery.status, 200, "a verified domain names the tenant at the identity platform too");
     let in_use = env.delete("/domains/contoso-lab.example").await;
     assert_eq!(in_use.status, 400);
     let initial = env.delete(&format!("/domains/{}", env.mock.tenant_domain())).await;
