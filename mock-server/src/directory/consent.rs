@@ -117,8 +117,7 @@ impl Directory {
             self.service_principals.get(&resource_id).ok_or_else(|| ApiError::not_found(&resource_id.to_string()))?;
         let resource_name = resource_sp.get_str(&SERVICE_PRINCIPAL, "displayName").unwrap_or_default().to_owned();
         let resource_app_id = resource_sp.get_str(&SERVICE_PRINCIPAL, "appId").unwrap_or_default().to_owned();
-        let roles = self.app_roles_of(resource_id).unwrap_or(json!([]));
-        let role_ok = roles.as_array().into_iter().flatten().any(|r| {
+        let role_ok = self.app_roles_of(resource_id).and_then(Value::as_array).into_iter().flatten().any(|r| {
             r.get("id").and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok()) == Some(app_role_id)
                 && r.get("allowedMemberTypes")
                     .and_then(Value::as_array)
