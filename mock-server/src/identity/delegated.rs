@@ -11,9 +11,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::client_auth::{authenticate_client, ClientAuth};
-use super::token::{
-    token_id, token_response, unknown_resource, Resource, TokenError, TokenRequest, TOKEN_LIFETIME_SECS,
-};
+use super::token::{token_response, unknown_resource, Resource, TokenError, TokenRequest, TOKEN_LIFETIME_SECS};
 use super::{jwt, AccessClaims};
 use crate::directory::users::USER;
 use crate::directory::Directory;
@@ -235,35 +233,17 @@ fn respond(
     let upn = record.get_str(&USER, "userPrincipalName").unwrap_or_default().to_owned();
     let name = record.get_str(&USER, "displayName").unwrap_or_default().to_owned();
     let iat = now.unix_timestamp();
-    let issuer = format!("https://sts.windows.net/{}/", tenant.id);
     // `sub` is pairwise per application, as in real tokens.
     let sub = B64.encode(
         &ring::digest::digest(&ring::digest::SHA256, format!("{user}:{}", client.app_id).as_bytes()).as_ref()[..20],
     );
     let claims = AccessClaims {
-        aud: resource.audience().to_owned(),
-        iss: issuer.clone(),
-        iat,
-        nbf: iat,
-        exp: iat + TOKEN_LIFETIME_SECS,
-        aio: "E2RgYGhpZ2Jib3gtbW9jaw==".to_owned(),
-        app_displayname: client.app_name.clone(),
-        appid: client.app_id,
-        appidacr: client.acr.to_owned(),
-        idp: issuer,
-        idtyp: "user".to_owned(),
-        oid: user,
-        rh: "0.graphbox".to_owned(),
-        roles: Vec::new(),
         scp: Some(scopes.join(" ")),
-        sub,
-        tid: tenant.id,
-        uti: token_id(),
-        ver: "1.0".to_owned(),
         wids: dir.role_template_ids_of(user),
         upn: Some(upn.clone()),
         name: Some(name.clone()),
         unique_name: Some(upn.clone()),
+        ..super::token::base_claims(tenant, client, resource, now, "user", user, sub)
     };
     let access_token = jwt::sign(key, &claims);
     let mut extra = Map::new();

@@ -82,16 +82,7 @@ impl TokenError {
 
 /// `2026-03-02 10:15:44Z`: the identity platform's timestamp format.
 pub(crate) fn ests_timestamp(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    crate::clock::format_datetime(t).replacen('T', " ", 1)
 }
 
 /// AADSTS90002, also used by discovery for an unknown tenant.
@@ -293,6 +284,24 @@ fn app_claims(
     resource: Resource,
     now: OffsetDateTime,
 ) -> AccessClaims {
+    AccessClaims {
+        roles: if resource == Resource::Graph { dir.graph_roles_of(client.sp_id) } else { Vec::new() },
+        wids: dir.role_template_ids_of(client.sp_id),
+        ..base_claims(tenant, client, resource, now, "app", client.sp_id, client.sp_id.to_string())
+    }
+}
+
+/// What every token the mock issues carries: v1-shaped Graph claims
+/// (reference/graph-wire.md §1.5) for `oid` acting through `client`.
+pub(crate) fn base_claims(
+    tenant: &Tenant,
+    client: &ClientAuth,
+    resource: Resource,
+    now: OffsetDateTime,
+    idtyp: &str,
+    oid: Uuid,
+    sub: String,
+) -> AccessClaims {
     let iat = now.unix_timestamp();
     let issuer = format!("https://sts.windows.net/{}/", tenant.id);
     AccessClaims {
@@ -306,16 +315,16 @@ fn app_claims(
         appid: client.app_id,
         appidacr: client.acr.to_owned(),
         idp: issuer,
-        idtyp: "app".to_owned(),
-        oid: client.sp_id,
+        idtyp: idtyp.to_owned(),
+        oid,
         rh: "0.graphbox".to_owned(),
-        roles: if resource == Resource::Graph { dir.graph_roles_of(client.sp_id) } else { Vec::new() },
+        roles: Vec::new(),
         scp: None,
-        sub: client.sp_id.to_string(),
+        sub,
         tid: tenant.id,
         uti: token_id(),
         ver: "1.0".to_owned(),
-        wids: dir.role_template_ids_of(client.sp_id),
+        wids: Vec::new(),
         upn: None,
         name: None,
         unique_name: None,
