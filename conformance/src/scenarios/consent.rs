@@ -1,0 +1,3 @@
+//! stub
+use crate::scenario::Scenario;
+pub(crate) const SCENARIOS: &[Scenario] = &[];
