@@ -205,9 +205,10 @@ impl Ctx {
                     ("scope", "https://graph.microsoft.com/.default"),
                 ])
                 .await?;
-            return r.json["access_token"].as_str().map(str::to_owned).ok_or_else(|| {
-                Failure::new(format!("token request: expected access_token, got status {}", r.status))
-            });
+            return r.json["access_token"]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| Failure::new(format!("token request: expected access_token, got status {}", r.status)));
         }
         // A certificate: let a fresh SDK client sign the assertion, and read the bearer it sent.
         let graph = self.builder().credential(main_credential(&self.0.session)?).build()?;

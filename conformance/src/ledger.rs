@@ -127,7 +127,12 @@ pub fn fidelity_markdown(scenarios: &[Scenario], ledger: &Ledger) -> String {
     out.push_str("\n| scenario | reference fact | why the mock differs |\n|---|---|---|\n");
     for s in scenarios {
         if let Some(entry) = ledger.get(s.name) {
-            out.push_str(&format!("| `{}` | {} | {} |\n", s.name, s.fact.replace('|', "\\|"), entry.reason.replace('|', "\\|")));
+            out.push_str(&format!(
+                "| `{}` | {} | {} |\n",
+                s.name,
+                s.fact.replace('|', "\\|"),
+                entry.reason.replace('|', "\\|")
+            ));
         }
     }
     out

@@ -117,7 +117,12 @@ async fn run() -> Result<ExitCode, Box<dyn std::error::Error>> {
         timeout: Duration::from_secs(if caps.is_mock { 30 } else { 600 }),
         prefix: run_prefix(),
     };
-    println!("graphbox-conformance: {} scenarios against {} (prefix {})", selected.len(), target.describe(), options.prefix);
+    println!(
+        "graphbox-conformance: {} scenarios against {} (prefix {})",
+        selected.len(),
+        target.describe(),
+        options.prefix
+    );
     let started = tokio::time::Instant::now();
     let outcomes = runner::run(&target, &selected, &ledger, &options).await;
     let elapsed = started.elapsed();

@@ -49,7 +49,8 @@ impl Spec {
     ///
     /// Never at run time in practice: the slice is compiled in and a unit test parses it.
     pub fn bundled() -> Self {
-        let document: Value = serde_json::from_str(SLICE).expect("the bundled OpenAPI slice is valid JSON (unit-tested)");
+        let document: Value =
+            serde_json::from_str(SLICE).expect("the bundled OpenAPI slice is valid JSON (unit-tested)");
         Self::from_document(&document)
     }
 
@@ -120,9 +121,8 @@ impl Spec {
         let Some(op) = operation else { return Checked::Unchecked };
         let exact = status.to_string();
         let range = format!("{}XX", status / 100);
-        let Some((key, response)) = [exact.as_str(), range.as_str(), "default"]
-            .into_iter()
-            .find_map(|k| op.responses.get(k).map(|r| (k, r)))
+        let Some((key, response)) =
+            [exact.as_str(), range.as_str(), "default"].into_iter().find_map(|k| op.responses.get(k).map(|r| (k, r)))
         else {
             return Checked::Invalid {
                 operation: format!("{} {}", op.method, op.template),
@@ -176,10 +176,7 @@ impl Spec {
 /// Path segments, lower-cased (Graph paths are case-insensitive) with a trailing `()` dropped
 /// (`delta()` and `delta` are the same function call).
 fn split(path: &str) -> Vec<String> {
-    path.split('/')
-        .filter(|s| !s.is_empty())
-        .map(|s| s.strip_suffix("()").unwrap_or(s).to_ascii_lowercase())
-        .collect()
+    path.split('/').filter(|s| !s.is_empty()).map(|s| s.strip_suffix("()").unwrap_or(s).to_ascii_lowercase()).collect()
 }
 
 /// `Some(true)` literal match, `Some(false)` parameter match, `None` no match.
@@ -223,7 +220,8 @@ mod tests {
             Some("/directory/deletedItems/microsoft.graph.user")
         );
         assert_eq!(
-            spec.find("GET", "/applications(appId='3c9e8a71-2b4d-4f60-a8e5-7d1c0b9e2f34')").map(|o| o.template.as_str()),
+            spec.find("GET", "/applications(appId='3c9e8a71-2b4d-4f60-a8e5-7d1c0b9e2f34')")
+                .map(|o| o.template.as_str()),
             Some("/applications(appId='{appId}')")
         );
         assert_eq!(spec.find("GET", "/users/delta").map(|o| o.template.as_str()), Some("/users/delta()"));

@@ -84,7 +84,9 @@ fn missing(needs: &[Need], caps: Capabilities) -> Option<String> {
         Need::TenantChanges if !caps.tenant_changes_allowed => {
             Some("changes tenant-wide settings; pass --allow-tenant-changes".to_owned())
         }
-        Need::AdminUser if !caps.has_admin_user => Some("needs a user name and password for delegated sign-in".to_owned()),
+        Need::AdminUser if !caps.has_admin_user => {
+            Some("needs a user name and password for delegated sign-in".to_owned())
+        }
         _ => None,
     })
 }

@@ -140,10 +140,9 @@ pub fn graph_error<T: Debug>(result: Result<T, SdkError>, status: u16, code: &st
         }
         Err(e) => match e.as_graph_error() {
             Some(g) if g.status == status && g.code == code => Ok(g.clone()),
-            Some(g) => Err(Failure::new(format!(
-                "expected {status} {code}, got {} {} \"{}\"",
-                g.status, g.code, g.message
-            ))),
+            Some(g) => {
+                Err(Failure::new(format!("expected {status} {code}, got {} {} \"{}\"", g.status, g.code, g.message)))
+            }
             None => Err(Failure::new(format!("expected {status} {code}, got {}", chain(&e)))),
         },
     }

@@ -68,11 +68,8 @@ const REF_PREFIX: &str = "#/components/schemas/";
 impl Schemas {
     /// Schemas from `components.schemas` of an OpenAPI document.
     pub fn new(document: &Value) -> Self {
-        let components = document
-            .pointer("/components/schemas")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
+        let components =
+            document.pointer("/components/schemas").and_then(Value::as_object).cloned().unwrap_or_default();
         Self { components }
     }
 
@@ -363,7 +360,10 @@ mod tests {
 
     #[test]
     fn an_unknown_name_on_an_entity_fails_but_extensions_and_annotations_pass() {
-        let v = check("microsoft.graph.user", json!({"id": "1", "acountEnabled": true, "extension_abc_x": 1, "a@odata.type": "y"}));
+        let v = check(
+            "microsoft.graph.user",
+            json!({"id": "1", "acountEnabled": true, "extension_abc_x": 1, "a@odata.type": "y"}),
+        );
         assert_eq!(v, ["$.acountEnabled: 'acountEnabled' is not a property of this entity type"]);
     }
 
@@ -377,7 +377,10 @@ mod tests {
 
     #[test]
     fn formats_are_checked_inside_nested_references() {
-        let v = check("microsoft.graph.user", json!({"assignedLicenses": [{"skuId": "nope"}], "createdDateTime": "yesterday"}));
+        let v = check(
+            "microsoft.graph.user",
+            json!({"assignedLicenses": [{"skuId": "nope"}], "createdDateTime": "yesterday"}),
+        );
         assert_eq!(
             v,
             [

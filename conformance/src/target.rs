@@ -147,9 +147,9 @@ impl Target {
     pub fn mock_url(ready_json: &str) -> Result<Self, TargetError> {
         let ready: ReadyInfo = serde_json::from_str(ready_json.trim()).map_err(TargetError::ReadyLine)?;
         let ca_pem = match &ready.ca_file {
-            Some(path) => Some(
-                std::fs::read_to_string(path).map_err(|source| TargetError::Read { path: path.clone(), source })?,
-            ),
+            Some(path) => {
+                Some(std::fs::read_to_string(path).map_err(|source| TargetError::Read { path: path.clone(), source })?)
+            }
             None => None,
         };
         Ok(Self::MockUrl { ready, ca_pem })
@@ -167,14 +167,15 @@ impl Target {
         let var = |name: &'static str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let tenant = var("GRAPHBOX_TENANT_ID").ok_or(TargetError::MissingEnv("GRAPHBOX_TENANT_ID"))?;
         let client_id = var("GRAPHBOX_CLIENT_ID").ok_or(TargetError::MissingEnv("GRAPHBOX_CLIENT_ID"))?;
-        let read = |path: String| {
-            std::fs::read(&path).map_err(|source| TargetError::Read { path: path.into(), source })
-        };
+        let read =
+            |path: String| std::fs::read(&path).map_err(|source| TargetError::Read { path: path.into(), source });
         let credential = match (var("GRAPHBOX_CLIENT_SECRET"), var("GRAPHBOX_CLIENT_CERT_PEM")) {
             (Some(secret), _) => TenantCredential::Secret(secret),
             (None, Some(cert)) => TenantCredential::Certificate {
                 cert_pem: read(cert)?,
-                key_pem: read(var("GRAPHBOX_CLIENT_KEY_PEM").ok_or(TargetError::MissingEnv("GRAPHBOX_CLIENT_KEY_PEM"))?)?,
+                key_pem: read(
+                    var("GRAPHBOX_CLIENT_KEY_PEM").ok_or(TargetError::MissingEnv("GRAPHBOX_CLIENT_KEY_PEM"))?,
+                )?,
             },
             (None, None) => return Err(TargetError::MissingEnv("GRAPHBOX_CLIENT_SECRET")),
         };

@@ -68,7 +68,10 @@ async fn inner_error(cx: Ctx) -> Result<(), Failure> {
     let date = inner["date"].as_str().unwrap_or_default();
     let shape = date.len() == 19 && date.as_bytes()[10] == b'T' && !date.ends_with('Z');
     ensure(shape, format!("innerError.date: expected yyyy-MM-ddTHH:mm:ss without Z, got {date:?}"))?;
-    ensure(inner["request-id"].is_string(), format!("innerError.request-id: expected a string, got {}", inner["request-id"]))?;
+    ensure(
+        inner["request-id"].is_string(),
+        format!("innerError.request-id: expected a string, got {}", inner["request-id"]),
+    )?;
     eq(
         "innerError.client-request-id",
         inner["client-request-id"].as_str(),

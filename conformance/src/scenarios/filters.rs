@@ -78,7 +78,11 @@ async fn query(cx: &Ctx, filter: &str, advanced: bool, expect: usize) -> Result<
     let count = if advanced { "&$count=true" } else { "" };
     let path = format!("/users?$filter={}&$select=id,displayName{count}", enc(filter));
     cx.eventually("the new users in the answer", || async {
-        let r = if advanced { support::raw_eventual(cx, &path, &token).await? } else { support::raw(cx, Method::GET, &path, &token).await? };
+        let r = if advanced {
+            support::raw_eventual(cx, &path, &token).await?
+        } else {
+            support::raw(cx, Method::GET, &path, &token).await?
+        };
         let n = r.json["value"].as_array().map_or(0, Vec::len);
         Ok((r.status != 200 || n >= expect).then_some(r))
     })
@@ -86,8 +90,12 @@ async fn query(cx: &Ctx, filter: &str, advanced: bool, expect: usize) -> Result<
 }
 
 fn names(r: &RawResponse) -> Vec<String> {
-    let mut v: Vec<String> = r.json["value"].as_array().into_iter().flatten()
-        .filter_map(|u| u["displayName"].as_str().map(str::to_owned)).collect();
+    let mut v: Vec<String> = r.json["value"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|u| u["displayName"].as_str().map(str::to_owned))
+        .collect();
     v.sort();
     v
 }
@@ -150,7 +158,8 @@ async fn not_advanced(cx: Ctx) -> Result<(), Failure> {
 
 async fn ends_with(cx: Ctx) -> Result<(), Failure> {
     let (_, a, _) = pair(&cx).await?;
-    let suffix = a.upn.split_once('@').map(|(local, d)| format!("{}@{d}", &local[local.len() - 2..])).unwrap_or_default();
+    let suffix =
+        a.upn.split_once('@').map(|(local, d)| format!("{}@{d}", &local[local.len() - 2..])).unwrap_or_default();
     advanced_only(&cx, &format!("endswith(userPrincipalName,'{suffix}')"), &[&a.nick]).await
 }
 
@@ -163,7 +172,10 @@ async fn quoted_boolean(cx: Ctx) -> Result<(), Failure> {
     let r = query(&cx, "accountEnabled eq 'true'", false, 0).await?;
     expect_error(&r, 400, "BadRequest", None)?;
     let message = r.json.pointer("/error/message").and_then(|m| m.as_str()).unwrap_or_default();
-    ensure(message.starts_with("Invalid filter clause"), format!("message: expected \"Invalid filter clause…\", got {message:?}"))
+    ensure(
+        message.starts_with("Invalid filter clause"),
+        format!("message: expected \"Invalid filter clause…\", got {message:?}"),
+    )
 }
 
 async fn unsupported(cx: Ctx) -> Result<(), Failure> {
@@ -189,17 +201,26 @@ async fn all_lambda(cx: Ctx) -> Result<(), Failure> {
 async fn filter_orderby(cx: Ctx) -> Result<(), Failure> {
     let (tag, a, b) = pair(&cx).await?;
     let token = cx.token().await?;
-    let path = format!("/users?$filter={}&$orderby=displayName%20desc&$select=id,displayName", enc(&format!("startswith(displayName,'{tag}')")));
+    let path = format!(
+        "/users?$filter={}&$orderby=displayName%20desc&$select=id,displayName",
+        enc(&format!("startswith(displayName,'{tag}')"))
+    );
     let plain = support::raw(&cx, Method::GET, &path, &token).await?;
     expect_error(&plain, 400, "Request_UnsupportedQuery", None)?;
     let advanced = format!("{path}&$count=true");
-    let r = cx.eventually("both users", || async {
-        let r = support::raw_eventual(&cx, &advanced, &token).await?;
-        Ok((r.status != 200 || r.json["value"].as_array().map_or(0, Vec::len) >= 2).then_some(r))
-    }).await?;
+    let r = cx
+        .eventually("both users", || async {
+            let r = support::raw_eventual(&cx, &advanced, &token).await?;
+            Ok((r.status != 200 || r.json["value"].as_array().map_or(0, Vec::len) >= 2).then_some(r))
+        })
+        .await?;
     eq("status", r.status, 200)?;
-    let order: Vec<String> = r.json["value"].as_array().into_iter().flatten()
-        .filter_map(|u| u["displayName"].as_str().map(str::to_owned)).collect();
+    let order: Vec<String> = r.json["value"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|u| u["displayName"].as_str().map(str::to_owned))
+        .collect();
     eq("order", order, vec![b.nick, a.nick])
 }
 
@@ -209,9 +230,11 @@ async fn search(cx: Ctx) -> Result<(), Failure> {
     let path = format!("/users?$search={}&$select=id,displayName", enc(&format!("\"displayName:{tag}\"")));
     let plain = support::raw(&cx, Method::GET, &path, &token).await?;
     expect_error(&plain, 400, "Request_UnsupportedQuery", Some("Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'"))?;
-    let r = cx.eventually("both users found", || async {
-        let r = support::raw_eventual(&cx, &path, &token).await?;
-        Ok((r.status != 200 || r.json["value"].as_array().map_or(0, Vec::len) >= 2).then_some(r))
-    }).await?;
+    let r = cx
+        .eventually("both users found", || async {
+            let r = support::raw_eventual(&cx, &path, &token).await?;
+            Ok((r.status != 200 || r.json["value"].as_array().map_or(0, Vec::len) >= 2).then_some(r))
+        })
+        .await?;
     expect_names(&r, &[&a.nick, &b.nick])
 }

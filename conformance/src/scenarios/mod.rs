@@ -4,7 +4,6 @@
 use crate::scenario::Scenario;
 
 mod applications;
-mod support;
 mod batch;
 mod consent;
 mod delta;
@@ -16,6 +15,7 @@ mod licences;
 mod paging;
 mod roles;
 mod service_principals;
+mod support;
 mod token;
 mod users;
 

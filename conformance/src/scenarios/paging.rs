@@ -67,7 +67,9 @@ async fn three_users(cx: &Ctx) -> Result<String, Failure> {
 
 async fn next_link(cx: Ctx) -> Result<(), Failure> {
     let tag = three_users(&cx).await?;
-    let list = || cx.graph().users().list().filter(Filter::starts_with("displayName", &tag)).select(["id", "displayName"]).top(2);
+    let list = || {
+        cx.graph().users().list().filter(Filter::starts_with("displayName", &tag)).select(["id", "displayName"]).top(2)
+    };
     cx.eventually("three new users listed", || async {
         let page = list().send().await?;
         Ok((page.value.len() == 2 && page.next_link.is_some()).then_some(()))
@@ -78,7 +80,10 @@ async fn next_link(cx: Ctx) -> Result<(), Failure> {
     ensure(link.starts_with("http"), format!("@odata.nextLink: expected an absolute URL, got {link:?}"))?;
     let decoded = link.replace("%24", "$").replace("%2C", ",");
     ensure(decoded.contains("$skiptoken="), format!("@odata.nextLink: expected a $skiptoken, got {link:?}"))?;
-    ensure(decoded.contains("$select=id,displayName"), format!("@odata.nextLink: expected the original $select, got {link:?}"))?;
+    ensure(
+        decoded.contains("$select=id,displayName"),
+        format!("@odata.nextLink: expected the original $select, got {link:?}"),
+    )?;
     ensure(decoded.contains("$top=2"), format!("@odata.nextLink: expected the original $top, got {link:?}"))?;
     let all: Vec<User> = page.into_stream(cx.graph()).try_collect().await?;
     eq("users across pages", all.len(), 3)
@@ -110,7 +115,10 @@ async fn count_ignored(cx: Ctx) -> Result<(), Failure> {
     let token = cx.token().await?;
     let r = support::raw(&cx, Method::GET, "/users?$count=true&$top=1", &token).await?;
     eq("status", r.status, 200)?;
-    ensure(r.json.get("@odata.count").is_none(), format!("@odata.count: expected absent without ConsistencyLevel, got {}", r.json["@odata.count"]))
+    ensure(
+        r.json.get("@odata.count").is_none(),
+        format!("@odata.count: expected absent without ConsistencyLevel, got {}", r.json["@odata.count"]),
+    )
 }
 
 async fn count_first_page_only(cx: Ctx) -> Result<(), Failure> {
@@ -126,13 +134,20 @@ async fn count_first_page_only(cx: Ctx) -> Result<(), Failure> {
         .await?;
     let link = first.json["@odata.nextLink"].as_str().unwrap_or_default().to_owned();
     ensure(!link.is_empty(), "page 1: expected an @odata.nextLink with $top=2 and 3 matches, got none")?;
-    let second = cx.send(reqwest::Client::new().get(&link).bearer_auth(&token).header("ConsistencyLevel", "eventual")).await?;
+    let second =
+        cx.send(reqwest::Client::new().get(&link).bearer_auth(&token).header("ConsistencyLevel", "eventual")).await?;
     eq("status of page 2", second.status, 200)?;
-    ensure(second.json.get("@odata.count").is_none(), format!("page 2: expected no @odata.count, got {}", second.json["@odata.count"]))
+    ensure(
+        second.json.get("@odata.count").is_none(),
+        format!("page 2: expected no @odata.count, got {}", second.json["@odata.count"]),
+    )
 }
 
 async fn select_context(cx: Ctx) -> Result<(), Failure> {
     let page = cx.graph().users().list().select(["id", "displayName"]).top(1).send().await?;
     let context = page.context.unwrap_or_default();
-    ensure(context.ends_with("$metadata#users(id,displayName)"), format!("@odata.context: expected …$metadata#users(id,displayName), got {context:?}"))
+    ensure(
+        context.ends_with("$metadata#users(id,displayName)"),
+        format!("@odata.context: expected …$metadata#users(id,displayName), got {context:?}"),
+    )
 }

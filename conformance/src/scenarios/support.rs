@@ -84,8 +84,7 @@ pub(crate) async fn app_with_roles(cx: &Ctx, app_roles: &[&str]) -> Result<NewAp
     let sp = cx.graph().service_principals().create(ServicePrincipal::for_app(app_id.as_str())).send().await?;
     let sp_id = some(sp.id, "service principal id")?.to_string();
     cx.cleanup(Cleanup::ServicePrincipal(sp_id.clone()));
-    let mut credential = PasswordCredential::default();
-    credential.display_name = Some(cx.name("secret"));
+    let credential = PasswordCredential { display_name: Some(cx.name("secret")), ..Default::default() };
     let secret = cx.graph().applications().add_password(object_id.as_str(), credential).send().await?;
     let secret = some(secret.secret_text, "secretText of addPassword")?;
     for role in app_roles {

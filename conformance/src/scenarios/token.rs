@@ -4,15 +4,15 @@
 use graphbox_sdk::auth::{ClientSecretCredential, UsernamePasswordCredential};
 use graphbox_sdk::models::PasswordCredential;
 use graphbox_sdk::RetryPolicy;
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 use reqwest::Method;
 use serde_json::Value;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 
 use super::support::{self, NO_SUCH_ID};
 use crate::context::{claims, Ctx};
-use crate::scenario::{auth_error, ensure, eq, Failure, Need, Scenario};
 use crate::scenario;
+use crate::scenario::{auth_error, ensure, eq, Failure, Need, Scenario};
 
 pub(crate) const SCENARIOS: &[Scenario] = &[
     scenario!(
@@ -96,9 +96,15 @@ async fn client_credentials_answer(cx: Ctx) -> Result<(), Failure> {
     eq("status", r.status, 200)?;
     eq("token_type", r.json["token_type"].as_str(), Some("Bearer"))?;
     ensure(r.json["expires_in"].is_u64(), format!("expires_in: expected a JSON number, got {}", r.json["expires_in"]))?;
-    ensure(r.json["ext_expires_in"].is_u64(), format!("ext_expires_in: expected a JSON number, got {}", r.json["ext_expires_in"]))?;
+    ensure(
+        r.json["ext_expires_in"].is_u64(),
+        format!("ext_expires_in: expected a JSON number, got {}", r.json["ext_expires_in"]),
+    )?;
     for absent in ["refresh_token", "id_token", "scope"] {
-        ensure(r.json.get(absent).is_none(), format!("{absent}: expected absent for client credentials, got {}", r.json[absent]))?;
+        ensure(
+            r.json.get(absent).is_none(),
+            format!("{absent}: expected absent for client credentials, got {}", r.json[absent]),
+        )?;
     }
     let cache = r.header("cache-control").unwrap_or_default().to_ascii_lowercase();
     ensure(cache.contains("no-store"), format!("Cache-Control: expected no-store, got {cache:?}"))
@@ -116,7 +122,10 @@ async fn app_only_claims(cx: Ctx) -> Result<(), Failure> {
         eq("appidacr", c["appidacr"].as_str(), Some("1"))?;
     }
     eq("idtyp", c["idtyp"].as_str(), Some("app"))?;
-    ensure(c["oid"].is_string() && c["oid"] == c["sub"], format!("oid and sub: expected equal, got {} and {}", c["oid"], c["sub"]))?;
+    ensure(
+        c["oid"].is_string() && c["oid"] == c["sub"],
+        format!("oid and sub: expected equal, got {} and {}", c["oid"], c["sub"]),
+    )?;
     ensure(c.get("scp").is_none(), format!("scp: expected absent in an app-only token, got {}", c["scp"]))?;
     for n in ["iat", "nbf", "exp"] {
         ensure(c[n].is_u64(), format!("{n}: expected integer seconds, got {}", c[n]))?;
@@ -138,7 +147,8 @@ fn main_secret(cx: &Ctx) -> Result<TenantSecret, Failure> {
 }
 
 fn error_of(r: &crate::context::RawResponse) -> (u16, String, Vec<i64>) {
-    let codes = r.json["error_codes"].as_array().map(|a| a.iter().filter_map(Value::as_i64).collect()).unwrap_or_default();
+    let codes =
+        r.json["error_codes"].as_array().map(|a| a.iter().filter_map(Value::as_i64).collect()).unwrap_or_default();
     (r.status, r.json["error"].as_str().unwrap_or("<none>").to_owned(), codes)
 }
 
@@ -194,9 +204,15 @@ async fn error_envelope(cx: Ctx) -> Result<(), Failure> {
         .await?;
     eq("status", r.status, 401)?;
     let description = r.json["error_description"].as_str().unwrap_or_default();
-    ensure(description.starts_with("AADSTS7000215:"), format!("error_description: expected to start with AADSTS7000215:, got {description:?}"))?;
+    ensure(
+        description.starts_with("AADSTS7000215:"),
+        format!("error_description: expected to start with AADSTS7000215:, got {description:?}"),
+    )?;
     for trailer in ["\r\nTrace ID: ", "\r\nCorrelation ID: ", "\r\nTimestamp: "] {
-        ensure(description.contains(trailer), format!("error_description: expected the {trailer:?} trailer line, got {description:?}"))?;
+        ensure(
+            description.contains(trailer),
+            format!("error_description: expected the {trailer:?} trailer line, got {description:?}"),
+        )?;
     }
     let ts = r.json["timestamp"].as_str().unwrap_or_default();
     let shape = ts.len() == 20 && ts.as_bytes()[10] == b' ' && ts.ends_with('Z') && !ts.contains('.');
@@ -236,8 +252,7 @@ async fn expired_secret(cx: Ctx) -> Result<(), Failure> {
     let now = cx.control(Method::GET, "clock", None).await?;
     let now = now.json["now"].as_str().and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok());
     let now = now.ok_or_else(|| Failure::new("control API clock: expected {\"now\": <RFC 3339>}"))?;
-    let mut short = PasswordCredential::default();
-    short.end_date_time = Some(now + time::Duration::hours(1));
+    let short = PasswordCredential { end_date_time: Some(now + time::Duration::hours(1)), ..Default::default() };
     let added = cx.graph().applications().add_password(app.object_id.as_str(), short).send().await?;
     app.secret = added.secret_text.ok_or_else(|| Failure::new("secretText of addPassword: expected a value"))?;
     support::token_for(&cx, &app).await?;
@@ -271,6 +286,9 @@ async fn password_grant(cx: Ctx) -> Result<(), Failure> {
     let token = cx.last().and_then(|e| e.bearer).ok_or_else(|| Failure::new("no bearer token was sent"))?;
     let c = claims(&token)?;
     eq("idtyp", c["idtyp"].as_str(), Some("user"))?;
-    ensure(c["scp"].as_str().is_some_and(|s| !s.is_empty()), format!("scp: expected space-separated scopes, got {}", c["scp"]))?;
+    ensure(
+        c["scp"].as_str().is_some_and(|s| !s.is_empty()),
+        format!("scp: expected space-separated scopes, got {}", c["scp"]),
+    )?;
     ensure(c.get("roles").is_none(), format!("roles: expected absent in a delegated Graph token, got {}", c["roles"]))
 }
