@@ -5,7 +5,7 @@
 //! | module | owns |
 //! |---|---|
 //! | [`target`] | where scenarios run: in-process mock, a mock by its ready line, a real tenant; capabilities |
-//! | [`scenario`] | [`scenario::Scenario`] (name, reference fact, needs, steps), [`scenario::Failure`], assertion helpers |
+//! | [`mod@scenario`] | [`scenario::Scenario`] (name, reference fact, needs, steps), [`scenario::Failure`], assertion helpers |
 //! | [`context`] | [`context::Ctx`]: SDK client, raw HTTP, run-prefixed names, cleanup registry, polling, control API |
 //! | [`scenarios`] | the scenarios, one module per behaviour family |
 //! | [`proxy`] | the recording proxy every request goes through, so every response body is schema-checked |

@@ -4,7 +4,7 @@
 //! scenario receives must be checked against the OpenAPI slice — including properties no
 //! assertion reads. So each scenario's SDK client (and its raw HTTP calls) talks to a
 //! loopback proxy that forwards to the target, validates each response against
-//! [`Spec`](crate::openapi::Spec), and keeps a log that failure messages quote ("the request").
+//! [`Spec`], and keeps a log that failure messages quote ("the request").
 //!
 //! Paths under `/v1.0` go to the Graph upstream, everything else to the identity platform.
 //! Absolute links in bodies (`@odata.nextLink`, `deltaLink`) are rewritten from the upstream

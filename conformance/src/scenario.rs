@@ -1,7 +1,7 @@
 //! What a scenario is, how it fails, and the assertion helpers scenarios use.
 //!
 //! A scenario is a name, the reference fact it checks (quoted with its section), what it needs
-//! from the target, and an async function of a [`Ctx`](crate::context::Ctx). It fails with a
+//! from the target, and an async function of a [`Ctx`]. It fails with a
 //! [`Failure`] saying what differed; the runner adds the fact and the request.
 
 use std::fmt::Debug;

@@ -146,3 +146,30 @@ fn a_ledger_entry_for_an_unknown_scenario_is_an_error() {
     let err = Ledger::parse(json, &scenarios::all()).expect_err("unknown scenario");
     assert_eq!(err.to_string(), "known-differences ledger names scenarios that do not exist: users::no_such_scenario");
 }
+
+#[tokio::test]
+async fn a_running_mock_given_by_its_ready_line_gives_each_scenario_a_fresh_tenant() {
+    let mock = graphbox_mock::Graphbox::builder().plain_http().start().await.expect("mock starts");
+    let ready = serde_json::to_string(mock.ready_info()).expect("ready line");
+    let target = Target::mock_url(&ready).expect("the ready line parses");
+    let chosen = [
+        scenario("token::app_only_graph_token_is_v1_shaped"),
+        scenario("users::duplicate_upn_is_400_with_object_conflict"),
+    ];
+    let options = RunOptions { jobs: 2, timeout: Duration::from_secs(20), prefix: "gbx-selftest-".into() };
+    let outcomes = runner::run(&target, &chosen, &Ledger::default(), &options).await;
+    for o in &outcomes {
+        assert_eq!(o.status, Status::Passed, "{}", o.scenario.name);
+    }
+    // The ready line's own tenant stays untouched: scenarios ran in tenants of their own.
+    let tenants: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/tenants", mock.control_url()))
+        .send()
+        .await
+        .expect("control")
+        .json()
+        .await
+        .expect("json");
+    let count = tenants["tenants"].as_array().map_or(0, Vec::len);
+    assert_eq!(count, 3, "the ready line's tenant plus one fresh tenant per scenario: {tenants}");
+}
