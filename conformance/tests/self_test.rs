@@ -173,3 +173,15 @@ async fn a_running_mock_given_by_its_ready_line_gives_each_scenario_a_fresh_tena
     let count = tenants["tenants"].as_array().map_or(0, Vec::len);
     assert_eq!(count, 3, "the ready line's tenant plus one fresh tenant per scenario: {tenants}");
 }
+
+#[tokio::test]
+async fn a_ledger_entry_whose_scenario_passes_is_reported_as_started_passing() {
+    let target = Target::in_process().await.expect("mock starts");
+    let name = "errors::missing_token_is_401_access_token_is_empty";
+    let json = format!(r#"{{"differences": [{{"scenario": "{name}", "reason": "not modelled yet"}}]}}"#);
+    let ledger = Ledger::parse(&json, &scenarios::all()).expect("valid ledger");
+    let options = RunOptions { jobs: 1, timeout: Duration::from_secs(20), prefix: "gbx-selftest-".into() };
+    let outcomes = runner::run(&target, &[scenario(name)], &ledger, &options).await;
+    assert_eq!(outcomes[0].status, Status::StartedPassing { reason: "not modelled yet".into() });
+    assert!(graphbox_conformance::report::Totals::of(&outcomes).is_failure(), "a stale ledger entry fails the run");
+}
