@@ -99,6 +99,9 @@ async fn synced_user(cx: &Ctx) -> Result<String, Failure> {
         .update(tid, Organization { on_premises_sync_enabled: Some(true), ..Default::default() })
         .send()
         .await?;
+    // Enabling passes through PendingEnabled first (dirsync.md §1.2); a sync
+    // cycle only runs once the tenant is Enabled.
+    cx.advance_clock(60).await?;
     let (upn, nick) = cx.upn("sync").await?;
     let cycle = json!({"users": [{"userPrincipalName": upn, "displayName": nick, "mailNickname": nick,
         "onPremisesImmutableId": "dGVzdC1hbmNob3ItMQ==", "onPremisesSamAccountName": nick,

@@ -92,16 +92,8 @@ const FEATURES: &[(&str, bool)] = &[
 type Accepts = fn(&Value) -> bool;
 
 /// `configuration` members and the JSON shape each accepts.
-const CONFIGURATION: &[(&str, Accepts)] = &[
-    ("accidentalDeletionPrevention", Value::is_object),
-    ("anchorAttribute", Value::is_string),
-    ("applicationId", Value::is_string),
-    ("currentExportData", Value::is_object),
-    ("customerRequestedSynchronizationInterval", Value::is_string),
-    ("synchronizationClientVersion", Value::is_string),
-    ("synchronizationInterval", Value::is_string),
-    ("writebackConfiguration", Value::is_object),
-];
+/// Only what v1.0 defines (the OpenAPI slice); beta adds more.
+const CONFIGURATION: &[(&str, Accepts)] = &[("accidentalDeletionPrevention", Value::is_object)];
 
 /// The on-premises attributes a completed disable clears on converted users
 /// (dirsync.md §2.2); the immutable id and the SID are kept.
@@ -163,9 +155,6 @@ impl Directory {
             "configuration",
             json!({
                 "accidentalDeletionPrevention": {"synchronizationPreventionType": "enabledForCount", "alertThreshold": 500},
-                "anchorAttribute": null, "applicationId": null, "currentExportData": null,
-                "customerRequestedSynchronizationInterval": null, "synchronizationClientVersion": null,
-                "synchronizationInterval": "PT30M", "writebackConfiguration": null,
             }),
         );
         self.organization = Organization { record, sync, dirsync: DirSync::for_seed(seed) };

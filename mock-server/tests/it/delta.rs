@@ -70,7 +70,10 @@ async fn deltatoken_latest_starts_from_now_and_bad_tokens_are_refused() {
     let bad = env.get("/users/delta?$deltatoken=garbage").await;
     assert_eq!(bad.status, 400);
     let filtered = env.get("/users/delta?$filter=startswith(displayName,'x')").await;
-    assert_eq!(filtered.status, 400);
+    assert_eq!(filtered.status, 400, "delta filters on id only");
+    let new_id = changes[0]["id"].as_str().unwrap().to_owned();
+    let by_id = env.get(&format!("/users/delta?$filter=id eq '{new_id}'")).await.json();
+    assert_eq!(by_id["value"].as_array().unwrap().len(), 1, "an id filter narrows the round");
 }
 
 #[tokio::test]

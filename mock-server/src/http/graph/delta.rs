@@ -65,6 +65,31 @@ struct Cursor {
     initial: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     select: Option<Vec<String>>,
+    /// `$filter=id eq '…' or id eq '…'`: the only filter delta takes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ids: Option<Vec<uuid::Uuid>>,
+}
+
+/// The ids of `id eq '…' (or id eq '…')*`; anything else is refused.
+fn id_filter(expr: &crate::odata::Expr) -> Option<Vec<uuid::Uuid>> {
+    use crate::odata::{CompareOp, Expr, Literal, Operand};
+    match expr {
+        Expr::Or(a, b) => {
+            let mut ids = id_filter(a)?;
+            ids.extend(id_filter(b)?);
+            Some(ids)
+        }
+        Expr::Compare { op: CompareOp::Eq, left: Operand::Property(p), right: Operand::Literal(lit) }
+            if p.0.len() == 1 && p.0[0].eq_ignore_ascii_case("id") =>
+        {
+            match lit {
+                Literal::Guid(g) => Some(vec![*g]),
+                Literal::String(s) => uuid::Uuid::parse_str(s).ok().map(|g| vec![g]),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
 }
 
 const DEFAULT_PAGE: usize = 100;
@@ -101,26 +126,35 @@ pub(super) fn delta(ctx: &Ctx<'_>, tracked: Tracked, opts: &QueryOptions, method
         return Err(ApiError::method_not_allowed());
     }
     crate::authz::check(&ctx.principal, &format!("{}.delta", tracked.set()))?;
-    if opts.filter.is_some() || !opts.orderby.is_empty() || opts.search.is_some() || opts.top.is_some() {
-        return Err(ApiError::unsupported_query(
-            "Delta queries take $select (and tokens) only; filter the results on the client.",
-        ));
+    if !opts.orderby.is_empty() || opts.search.is_some() || opts.top.is_some() {
+        return Err(ApiError::unsupported_query("Delta queries take $select, $filter on id, and their tokens only."));
     }
+    let ids = match &opts.filter {
+        None => None,
+        Some(f) => Some(id_filter(f).filter(|ids| ids.len() <= 50).ok_or_else(|| {
+            ApiError::unsupported_query("Delta queries filter only on id: $filter=id eq '…' or id eq '…' (at most 50).")
+        })?),
+    };
     let dir = ctx.tenant.read();
     let log = tracked.log(&dir);
     let set = tracked.set();
     let cursor = match (&opts.skiptoken, &opts.deltatoken) {
         (Some(t), _) => decode(t, set)?,
-        (None, Some(t)) if t == "latest" => {
-            Cursor { set: set.into(), from: log.current, to: log.current, initial: false, select: opts.select.clone() }
-        }
+        (None, Some(t)) if t == "latest" => Cursor {
+            set: set.into(),
+            from: log.current,
+            to: log.current,
+            initial: false,
+            select: opts.select.clone(),
+            ids,
+        },
         (None, Some(t)) => {
             let c = decode(t, set)?;
             // A delta link starts the next round from where the last one ended.
             Cursor { from: c.from, to: log.current, initial: false, ..c }
         }
         (None, None) => {
-            Cursor { set: set.into(), from: 0, to: log.current, initial: true, select: opts.select.clone() }
+            Cursor { set: set.into(), from: 0, to: log.current, initial: true, select: opts.select.clone(), ids }
         }
     };
     let (projection, selected) = projection_for(tracked.schema(), cursor.select.as_ref())?;
@@ -129,6 +163,10 @@ pub(super) fn delta(ctx: &Ctx<'_>, tracked: Tracked, opts: &QueryOptions, method
     let mut last = cursor.from;
     let mut more = false;
     for (version, id) in log.since(cursor.from, cursor.to) {
+        if cursor.ids.as_ref().is_some_and(|ids| !ids.contains(&id)) {
+            last = version;
+            continue;
+        }
         if value.len() == size {
             more = true;
             break;
