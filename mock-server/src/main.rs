@@ -135,6 +135,9 @@ async fn run(args: Args) -> ExitCode {
     if let Some(key) = args.admin_key {
         builder = builder.admin_key(key);
     }
+    // Listen for signals before the ready line goes out: a supervisor may send
+    // SIGTERM the moment it has read it.
+    let signals = Signals::install();
     let mock = match builder.start().await {
         Ok(m) => m,
         Err(e) => {
@@ -156,7 +159,7 @@ async fn run(args: Args) -> ExitCode {
         }
     }
     tracing::info!(authority = mock.authority(), "graphbox-mock ready");
-    wait_for_signal().await;
+    signals.wait().await;
     tracing::info!("shutting down");
     match mock.shutdown().await {
         Ok(()) => ExitCode::SUCCESS,
@@ -188,24 +191,38 @@ fn read_seed(path: &std::path::Path) -> Result<Vec<serde_json::Map<String, serde
         .collect()
 }
 
-async fn wait_for_signal() {
+/// SIGINT and SIGTERM (Ctrl-C elsewhere), registered up front.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
-            (Ok(mut term), Ok(mut int)) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = int.recv() => {}
-                }
-            }
-            _ => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+    streams: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    fn install() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let streams = match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+                (Ok(term), Ok(int)) => Some((term, int)),
+                _ => None,
+            };
+            Signals { streams }
+        }
+        #[cfg(not(unix))]
+        {
+            Signals {}
         }
     }
-    #[cfg(not(unix))]
-    {
+
+    async fn wait(self) {
+        #[cfg(unix)]
+        if let Some((mut term, mut int)) = self.streams {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+            return;
+        }
         let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -27,10 +27,20 @@ fn serve(data_dir: &Path, extra: &[&str]) -> Running {
     Running { child, ready }
 }
 
+/// Send SIGTERM and wait; on a failed exit, show what the server said.
 fn sigterm(child: &mut Child) -> std::process::ExitStatus {
     let pid = child.id().to_string();
     Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
-    child.wait().expect("the server exits")
+    let status = child.wait().expect("the server exits");
+    if !status.success() {
+        let mut err = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            use std::io::Read;
+            let _ = e.read_to_string(&mut err);
+        }
+        eprintln!("server exited with {status}; stderr:\n{err}");
+    }
+    status
 }
 
 fn tls_client(ca_file: &str) -> reqwest::Client {
