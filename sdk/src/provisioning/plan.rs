@@ -132,7 +132,12 @@ impl fmt::Display for Plan {
         for e in &self.entries {
             match &e.action {
                 Action::Create { values } => {
-                    let v: Vec<String> = values.iter().map(|(a, v)| format!("{a}={v}")).collect();
+                    // The UPN already leads the line.
+                    let v: Vec<String> = values
+                        .iter()
+                        .filter(|(a, _)| **a != Attribute::UserPrincipalName)
+                        .map(|(a, v)| format!("{a}={v}"))
+                        .collect();
                     writeln!(f, "+ create    {}: {}", e.user_principal_name, v.join(", "))?;
                 }
                 Action::Update { changes, .. } => {
