@@ -154,6 +154,7 @@ async fn main() -> anyhow::Result<()> {
 
     step(3, "onboarding: DirSync off, application, consent, role, secret, token");
     let for_connect = target.clone();
+    let waited = Arc::new(std::sync::Mutex::new(Duration::ZERO));
     let onboarded = Onboarding::new(admin.clone(), move |credential| for_connect.client(credential))
         .display_name("graphbox full_flow provisioning")
         .application_permissions([
@@ -164,10 +165,19 @@ async fn main() -> anyhow::Result<()> {
         .delegated_permissions([GraphPermission::UserRead, GraphPermission::DirectoryAccessAsUserAll])
         .secret_lifetime(Duration::from_secs(90 * 86_400))
         .waiter(target.waiter())
-        .on_event(|event| {
-            if !matches!(event, OnboardingEvent::Started(_)) {
-                println!("   {event}");
+        .on_event(move |event| match event {
+            OnboardingEvent::Started(_) => {}
+            // DirSync's pending window is polled dozens of times: show the first wait and then
+            // one line per virtual day.
+            OnboardingEvent::Waiting { delay, .. } => {
+                let mut total = waited.lock().unwrap_or_else(|p| p.into_inner());
+                let before = total.as_secs() / 86_400;
+                *total += *delay;
+                if before != total.as_secs() / 86_400 || *total == *delay {
+                    println!("   {event} (waited {} h of virtual time so far)", total.as_secs() / 3600);
+                }
             }
+            _ => println!("   {event}"),
         })
         .run()
         .await

@@ -85,7 +85,10 @@ async fn wait_until_disabled(
         if synced.value.is_empty() {
             let detail = match (flag, switched || attempt > 0) {
                 (None, _) => "the tenant never synced (onPremisesSyncEnabled: null)".to_owned(),
-                (_, true) => "DirSync is disabled; every synced user is now cloud-managed".to_owned(),
+                (_, true) => format!(
+                    "DirSync is disabled after waiting {} h; every synced user is now cloud-managed",
+                    waited.as_secs() / 3600
+                ),
                 (_, false) => "DirSync was already disabled".to_owned(),
             };
             let event = if switched || attempt > 0 {
