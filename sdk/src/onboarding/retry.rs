@@ -117,7 +117,90 @@ where
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
+
     use super::*;
+    use crate::error::{GraphError, InnerError, RequestSummary};
+    use crate::runtime::SleepFuture;
+
+    #[derive(Debug, Default)]
+    struct Recorder(Mutex<Vec<Duration>>);
+
+    impl Sleeper for Recorder {
+        fn sleep(&self, duration: Duration) -> SleepFuture {
+            self.0.lock().expect("recorder").push(duration);
+            Box::pin(async {})
+        }
+    }
+
+    fn graph(status: u16, message: &str) -> Error {
+        Error::Api(Box::new(GraphError {
+            status,
+            code: "Request_BadRequest".into(),
+            message: message.into(),
+            inner_error: InnerError::default(),
+            details: vec![],
+            retry_after: None,
+            request: RequestSummary { method: "POST".into(), path: "/v1.0/servicePrincipals".into() },
+        }))
+    }
+
+    #[tokio::test]
+    async fn a_fresh_objects_404_is_retried_with_back_off_until_it_appears() {
+        let sleeper = Recorder::default();
+        let mut answers = vec![Ok(7), Err(graph(404, "gone")), Err(graph(404, "gone"))];
+        let got = retry(
+            Backoff::replication(),
+            &sleeper,
+            is_replication_delay,
+            |_, _, _| {},
+            || {
+                let next = answers.pop().expect("an answer");
+                async move { next }
+            },
+        )
+        .await;
+        assert_eq!(got.ok(), Some(7));
+        assert_eq!(*sleeper.0.lock().expect("recorder"), [Duration::from_secs(1), Duration::from_secs(2)]);
+    }
+
+    #[tokio::test]
+    async fn other_errors_are_not_retried_and_the_budget_bounds_the_rest() {
+        let sleeper = Recorder::default();
+        let refused = retry(
+            Backoff::replication(),
+            &sleeper,
+            is_replication_delay,
+            |_, _, _| {},
+            || async {
+                Err::<(), _>(graph(
+                    400,
+                    "Another object with the same value for property userPrincipalName already exists.",
+                ))
+            },
+        )
+        .await;
+        assert!(refused.is_err());
+        assert!(sleeper.0.lock().expect("recorder").is_empty());
+
+        let mut calls = 0;
+        let missing = "The appId 'x' of the service principal does not reference a valid application object.";
+        let gave_up = retry(
+            Backoff::replication(),
+            &sleeper,
+            is_replication_delay,
+            |_, _, _| {},
+            || {
+                calls += 1;
+                async move { Err::<(), _>(graph(400, missing)) }
+            },
+        )
+        .await;
+        assert!(gave_up.is_err());
+        let waited: Duration = sleeper.0.lock().expect("recorder").iter().sum();
+        assert!(waited <= Backoff::replication().budget, "{waited:?}");
+        assert_eq!(calls, 10, "1+2+4+8×6 = 55 s of waits fit in 60 s: 9 waits, 10 tries");
+    }
 
     #[test]
     fn backoff_doubles_up_to_its_cap() {
