@@ -177,7 +177,7 @@ pub enum OnboardingError {
     /// The token could not be decoded (not a JWT with a JSON payload).
     #[error("the access token is not a decodable JWT: {0}")]
     UndecodableToken(String),
-    /// The run was told to stop after this step ([`Onboarding::stop_after`]).
+    /// The run was told to stop after this step ([`Onboarding::stop_after`](super::Onboarding::stop_after)).
     #[error("stopped after step '{after}' as asked")]
     Stopped {
         /// The last step completed.
