@@ -98,6 +98,11 @@ pub(super) fn describe(ctx: &rquickjs::Ctx<'_>, error: rquickjs::Error, text: &s
     } else {
         if message.contains("has no property") {
             hint = Some(format!("known names: {}", names().1.join(", ")));
+        } else if message.contains("cannot read property") || message.contains("cannot set property") {
+            hint = Some(
+                "a value is null or undefined here; unset source attributes read as null, so check before using them"
+                    .into(),
+            );
         } else if name == "ReferenceError" {
             hint = Some("scripts see source, destination, isPerson(), isGroup(), trace() and reject()".into());
         }

@@ -50,6 +50,7 @@ fn a_runtime_error_has_line_and_column() {
     let e = run("\n\nnull.foo;").expect_err("throws");
     assert_eq!((e.kind, e.line), (ScriptErrorKind::Runtime, Some(3)), "{e}");
     assert!(e.column.is_some(), "{e}");
+    assert!(e.hint.as_deref().is_some_and(|h| h.contains("null or undefined")), "{e}");
 }
 
 #[test]
