@@ -47,6 +47,8 @@
 //! | [`ids`] | identifier newtypes (`UserId`, `AppId`, `ServicePrincipalId`, …) |
 //! | [`api`] | one handler per resource family: `graph.users()`, `graph.applications()`, … |
 //! | [`permissions`] | generated catalogue: Graph permissions and directory roles, name ⇄ id |
+//! | [`onboarding`] | the onboarding workflow: DirSync off, application, consent, role, secret, proof |
+//! | [`provisioning`] | outbound provisioning: source users, ownership policy, plan, apply, mapping scripts |
 //!
 //! # Invariants
 //!
@@ -69,8 +71,10 @@ pub mod error;
 pub mod ids;
 pub mod models;
 pub mod odata;
+pub mod onboarding;
 pub mod paging;
 pub mod permissions;
+pub mod provisioning;
 pub mod request;
 mod runtime;
 pub mod transport;
