@@ -1,8 +1,5 @@
-//! DirSync and the flow. These are written against the documented Graph API (PATCH
-//! /organization, users' onPremisesSyncEnabled) and the mock's control API (dirsync/cycle,
-//! clock/advance). The mock in this branch answers 501 for /organization and the sync cycle,
-//! so they are ignored; once the DirSync branch is merged, delete the `#[ignore]` lines. (Both
-//! passed against a trial merge of the `dirsync` branch, as did `full_flow`'s DirSync path.)
+//! DirSync and the flow, written against the documented Graph API (PATCH /organization,
+//! users' onPremisesSyncEnabled) and the mock's control API (dirsync/cycle, clock/advance).
 
 use std::time::Duration;
 
@@ -39,7 +36,7 @@ fn source(t: &Tenant) -> Vec<SourceUser> {
 }
 
 #[tokio::test]
-#[ignore = "needs the DirSync mock (branch dirsync)"]
+
 async fn onboarding_switches_dirsync_off_and_waits_through_pending_disabled() {
     let t = tenant().await;
     dirsync_on_with_a_synced_user(&t).await;
@@ -72,7 +69,7 @@ async fn onboarding_switches_dirsync_off_and_waits_through_pending_disabled() {
 }
 
 #[tokio::test]
-#[ignore = "needs the DirSync mock (branch dirsync)"]
+
 async fn provisioning_is_refused_while_dirsync_is_on_and_while_pending_and_accepted_after() {
     let t = tenant().await;
     dirsync_on_with_a_synced_user(&t).await;
