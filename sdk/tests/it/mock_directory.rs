@@ -348,6 +348,34 @@ async fn users_delta_returns_everything_then_only_what_changed() {
 }
 
 #[tokio::test]
+async fn groups_delta_reports_a_new_group_then_only_the_change() {
+    let mock = plain_mock().await;
+    let graph = client_for(&mock);
+    let first = graph.groups().create(Group::security("Delta One", "deltaone")).send().await.expect("create");
+    let first_id = first.id.expect("id");
+
+    let initial = graph.groups().delta().select(["id", "displayName", "description"]).send().await.expect("initial");
+    assert!(initial.changes.iter().any(|c| matches!(c, DeltaItem::Changed(g) if g.id.as_ref() == Some(&first_id))));
+    let link = initial.delta_link.expect("delta link");
+
+    graph
+        .groups()
+        .update(&first_id, Group { description: Some("changed".into()), ..Default::default() })
+        .send()
+        .await
+        .expect("update");
+    let round = graph.groups().delta_from(link).send().await.expect("second round");
+    assert_eq!(round.changes.len(), 1, "{:?}", round.changes);
+    match &round.changes[0] {
+        DeltaItem::Changed(g) => {
+            assert_eq!(g.id.as_ref(), Some(&first_id));
+            assert_eq!(g.description.as_deref(), Some("changed"));
+        }
+        other => panic!("expected a change, got {other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn a_batch_runs_dependencies_in_order_and_answers_424_after_a_failure() {
     let mock = plain_mock().await;
     let graph = client_for(&mock);
