@@ -158,8 +158,15 @@ impl GraphClient {
     /// # Errors
     ///
     /// [`Error::Build`] if the link is not under the Graph base URL; otherwise as any call.
+    ///
+    /// Graph does not carry request headers in a `nextLink`, so when the link continues an
+    /// advanced query (it holds `$search` or `$count=true`, which this SDK adds to every advanced
+    /// query) `ConsistencyLevel: eventual` is sent again, as the first page needed it.
     pub async fn get_page<T: DeserializeOwned>(&self, next_link: &str) -> Result<Page<T>, Error> {
-        self.send_json(Method::GET, next_link.to_owned(), None, false).await
+        let eventual = crate::paging::link_needs_eventual(next_link);
+        let mut page: Page<T> = self.send_json(Method::GET, next_link.to_owned(), None, eventual).await?;
+        page.eventual = eventual;
+        Ok(page)
     }
 }
 

@@ -50,6 +50,18 @@ impl<T: DeserializeOwned + Send + 'static> Page<T> {
     }
 }
 
+/// Whether a `nextLink` continues an advanced query: Graph keeps the query options in the link
+/// but not the `ConsistencyLevel: eventual` header, which must be sent again. Advanced queries
+/// always carry `$search` or `$count=true` (the SDK adds `$count=true` to every advanced filter).
+pub(crate) fn link_needs_eventual(link: &str) -> bool {
+    let Ok(url) = reqwest::Url::parse(link) else {
+        return false;
+    };
+    url.query_pairs().any(|(k, v)| {
+        k.eq_ignore_ascii_case("$search") || (k.eq_ignore_ascii_case("$count") && v.eq_ignore_ascii_case("true"))
+    })
+}
+
 struct State<T> {
     client: GraphClient,
     pending: VecDeque<T>,
@@ -85,4 +97,19 @@ pub(crate) fn item_stream<T: DeserializeOwned + Send + 'static>(
             }
         }
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::link_needs_eventual;
+
+    #[test]
+    fn next_links_of_advanced_queries_need_the_header_again() {
+        let base = "https://graph.microsoft.com/v1.0/users";
+        assert!(link_needs_eventual(&format!("{base}?$search=%22displayName:mi%22&$top=5&$skiptoken=X")));
+        assert!(link_needs_eventual(&format!("{base}?%24count=true&$filter=endswith(mail,'x')&$skiptoken=X")));
+        assert!(!link_needs_eventual(&format!("{base}?$count=false&$top=5&$skiptoken=X")));
+        assert!(!link_needs_eventual(&format!("{base}?$filter=startswith(displayName,'%24search')&$skiptoken=X")));
+        assert!(!link_needs_eventual("not a url"));
+    }
 }

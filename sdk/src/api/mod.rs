@@ -9,7 +9,7 @@
 //! | [`GraphClient::service_principals`] | [`service_principals`] | service principals, app role assignments |
 //! | [`GraphClient::oauth2_permission_grants`] | [`permission_grants`] | delegated consent |
 //! | [`GraphClient::directory_roles`], [`GraphClient::directory_role_templates`], [`GraphClient::role_management`] | [`roles`] | directory roles, unified RBAC |
-//! | [`GraphClient::groups`] | [`groups`] | groups, members |
+//! | [`GraphClient::groups`] | [`groups`] | groups, members, owners, delta |
 //! | [`GraphClient::organization`], [`GraphClient::domains`], [`GraphClient::subscribed_skus`], [`GraphClient::on_premises_synchronization`] | [`tenant`] | the tenant itself |
 //! | [`GraphClient::deleted_items`] | [`deleted_items`] | soft-deleted objects |
 //! | [`GraphClient::batch`] | [`crate::batch`] | JSON `$batch` |

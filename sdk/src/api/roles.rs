@@ -27,6 +27,8 @@ pub type ListRoleDefinitions = ListRequest<UnifiedRoleDefinition>;
 pub type GetRoleDefinition = GetRequest<UnifiedRoleDefinition>;
 /// `GET /roleManagement/directory/roleAssignments`.
 pub type ListRoleAssignments = ListRequest<UnifiedRoleAssignment>;
+/// `GET /roleManagement/directory/roleAssignments/{id}`.
+pub type GetRoleAssignment = GetRequest<UnifiedRoleAssignment>;
 /// `POST /roleManagement/directory/roleAssignments`.
 pub type CreateRoleAssignment = Call<UnifiedRoleAssignment>;
 /// `DELETE /roleManagement/directory/roleAssignments/{id}`.
@@ -188,6 +190,19 @@ impl RoleManagementHandler {
     /// ```
     pub fn role_assignments(&self) -> ListRoleAssignments {
         ListRequest::new(&self.client, "/roleManagement/directory/roleAssignments")
+    }
+
+    /// Gets a role assignment by its (opaque) id.
+    ///
+    /// ```no_run
+    /// # async fn run(graph: graphbox_sdk::GraphClient) -> Result<(), graphbox_sdk::Error> {
+    /// let assignment = graph.role_management()
+    ///     .role_assignment("lAPpYvVpN0KRkAEhdxReEJC2sEqbR_9Hr48lds9SGHI-1")
+    ///     .send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn role_assignment(&self, id: impl Into<RoleAssignmentId>) -> GetRoleAssignment {
+        GetRequest::new(&self.client, format!("/roleManagement/directory/roleAssignments/{}", seg(id.into())))
     }
 
     /// Assigns a role.

@@ -6,7 +6,7 @@ use reqwest::Method;
 use super::seg;
 use crate::client::GraphClient;
 use crate::ids::{DomainId, TenantId};
-use crate::models::{Domain, OnPremisesDirectorySynchronization, Organization, SubscribedSku};
+use crate::models::{Domain, DomainDnsRecord, OnPremisesDirectorySynchronization, Organization, SubscribedSku};
 use crate::request::{Call, GetRequest, ListRequest};
 
 /// `GET /organization`.
@@ -23,6 +23,8 @@ pub type GetDomain = GetRequest<Domain>;
 pub type CreateDomain = Call<Domain>;
 /// `POST /domains/{id}/verify`.
 pub type VerifyDomain = Call<Domain>;
+/// `GET /domains/{id}/verificationDnsRecords`.
+pub type ListVerificationDnsRecords = ListRequest<DomainDnsRecord>;
 /// `DELETE /domains/{id}`.
 pub type DeleteDomain = Call<()>;
 /// `GET /subscribedSkus`.
@@ -150,6 +152,20 @@ impl DomainsHandler {
     /// ```
     pub fn create(&self, name: impl Into<DomainId>) -> CreateDomain {
         Call::new(&self.client, Method::POST, "/domains").json(serde_json::json!({ "id": name.into() }))
+    }
+
+    /// The DNS records (`TXT`/`MX`) that prove ownership of a domain before [`verify`](Self::verify).
+    ///
+    /// ```no_run
+    /// # async fn run(graph: graphbox_sdk::GraphClient) -> Result<(), graphbox_sdk::Error> {
+    /// let records = graph.domains().verification_dns_records("contoso-lab.example").send().await?;
+    /// for record in &records.value {
+    ///     println!("{:?} {:?}", record.record_type, record.text);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn verification_dns_records(&self, name: impl Into<DomainId>) -> ListVerificationDnsRecords {
+        ListRequest::new(&self.client, format!("/domains/{}/verificationDnsRecords", seg(name.into())))
     }
 
     /// Verifies ownership (fails until the DNS record is in place).

@@ -176,6 +176,30 @@ sparse_debug!(Domain {
 });
 
 model! {
+    /// A DNS record a domain needs (`domainDnsRecord`), e.g. the `TXT` record from
+    /// `verificationDnsRecords`. The concrete type (`#microsoft.graph.domainDnsTxtRecord`, …)
+    /// is in `odata_type`; type-specific properties other than `text` stay in `extra`.
+    pub struct DomainDnsRecord {
+        /// Id.
+        id: String,
+        /// `@odata.type`.
+        #[serde(rename = "@odata.type")]
+        odata_type: String,
+        /// `Txt`, `Mx`, …
+        record_type: String,
+        /// The host name the record is set on (`@` for the domain itself).
+        label: String,
+        /// Time to live, in seconds.
+        ttl: i64,
+        /// Whether it is optional.
+        is_optional: bool,
+        /// The value of a `TXT` record, e.g. `MS=ms12345678`.
+        text: String,
+    }
+}
+sparse_debug!(DomainDnsRecord { id, odata_type, record_type, label, ttl, is_optional, text });
+
+model! {
     /// A licence SKU the tenant has bought.
     pub struct SubscribedSku {
         /// Id.

@@ -200,3 +200,39 @@ async fn a_token_expired_on_the_mock_clock_is_refreshed_after_the_401() {
 
     graph.users().list().top(1).send().await.expect("refreshed after 401");
 }
+
+#[tokio::test]
+async fn search_and_order_by_page_on_with_get_page_and_page_streams() {
+    let mock = plain_mock().await;
+    let graph = client_for(&mock);
+    for i in (0..12).rev() {
+        graph
+            .users()
+            .create(new_user(&mock, &format!("walker{i:02}"), &format!("Walker {i:02}")))
+            .send()
+            .await
+            .expect("create");
+    }
+
+    let ordered = graph.users().list().order_by("displayName desc").top(999).send().await.expect("$orderby");
+    let names: Vec<&str> = ordered.value.iter().filter_map(|u| u.display_name.as_deref()).collect();
+    let mut sorted = names.clone();
+    sorted.sort_unstable_by_key(|name| std::cmp::Reverse(name.to_lowercase()));
+    assert_eq!(names, sorted, "descending by displayName");
+
+    // $search needs `ConsistencyLevel: eventual` on every page; nextLinks do not carry headers.
+    let first = graph.users().list().search("displayName:Walker").count(true).top(5).send().await.expect("$search");
+    assert_eq!(first.count, Some(12));
+    assert_eq!(first.value.len(), 5);
+    let link = first.next_link.clone().expect("more pages");
+    let second = graph.get_page::<User>(&link).await.expect("get_page resends the header a $search link needs");
+    assert_eq!(second.value.len(), 5);
+    assert_eq!(second.count, None, "@odata.count only on the first page");
+
+    let rest: Vec<User> = first.into_stream(&graph).try_collect().await.expect("Page::into_stream");
+    assert_eq!(rest.len(), 12);
+    let mut ids: Vec<_> = rest.iter().filter_map(|u| u.id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 12, "no user twice across pages");
+}

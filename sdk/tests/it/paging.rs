@@ -123,3 +123,31 @@ async fn delta_yields_changes_and_removals_and_hands_back_the_delta_link() {
     );
     assert!(round.delta_link.as_deref().is_some_and(|l| l.contains("$deltatoken=")));
 }
+
+/// graph-wire.md §3.5: the only filter delta takes is `id eq '…'` clauses joined by `or`.
+#[tokio::test]
+async fn delta_sends_an_id_filter_on_the_initial_round() {
+    let h = Harness::new().await;
+    let base = h.server.uri();
+    Mock::given(method("GET"))
+        .and(path("/v1.0/users/delta"))
+        .and(query_param(
+            "$filter",
+            "id eq '2d7e9c14-a3b8-4f51-8c06-9e2b4d7a1f30' or id eq '6c0b8e25-1f94-4d7a-b3e2-8a5f9c1d4e67'",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "@odata.context": format!("{base}/v1.0/$metadata#users"),
+            "@odata.deltaLink": format!("{base}/v1.0/users/delta?$deltatoken=abc"),
+            "value": [{"id": "2d7e9c14-a3b8-4f51-8c06-9e2b4d7a1f30", "displayName": "Mira Okafor"}]
+        })))
+        .expect(1)
+        .mount(&h.server)
+        .await;
+
+    let filter = graphbox_sdk::odata::Filter::eq("id", "2d7e9c14-a3b8-4f51-8c06-9e2b4d7a1f30")
+        .or(graphbox_sdk::odata::Filter::eq("id", "6c0b8e25-1f94-4d7a-b3e2-8a5f9c1d4e67"));
+    let round = h.client().users().delta().filter(filter).send().await.expect("delta");
+
+    assert_eq!(round.changes.len(), 1);
+    assert_eq!(round.delta_link, Some(format!("{base}/v1.0/users/delta?$deltatoken=abc")));
+}
