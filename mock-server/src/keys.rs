@@ -10,7 +10,7 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use base64::Engine;
 use rcgen::{
@@ -141,6 +141,13 @@ impl KeyMaterial {
     /// The process-wide ephemeral material for in-process servers.
     pub(crate) fn ephemeral() -> Result<Arc<Self>, KeyError> {
         static SHARED: OnceLock<Arc<KeyMaterial>> = OnceLock::new();
+        // One generator at a time: servers starting in parallel must not each
+        // write a CA file into the same folder while only one CA is kept.
+        static GENERATING: Mutex<()> = Mutex::new(());
+        if let Some(m) = SHARED.get() {
+            return Ok(m.clone());
+        }
+        let _one_at_a_time = GENERATING.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(m) = SHARED.get() {
             return Ok(m.clone());
         }

@@ -115,3 +115,13 @@ async fn an_unknown_tenant_is_not_created_by_accident() {
         .await;
     assert_eq!(r.status, 404);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn servers_started_in_parallel_each_point_at_the_ca_file_that_signed_them() {
+    let starts: Vec<_> = (0..8).map(|_| tokio::spawn(graphbox_mock::Graphbox::start())).collect();
+    for s in starts {
+        let mock = s.await.expect("task").expect("mock starts");
+        let on_disk = std::fs::read_to_string(mock.ca_file().expect("HTTPS has a CA file")).expect("CA file readable");
+        assert_eq!(on_disk, mock.ca_pem(), "the CA file must be the CA that signed this server's certificate");
+    }
+}
