@@ -15,18 +15,20 @@ pub(crate) struct ErrorDetail {
 
 /// A failed Graph request: status, Graph's `error.code` and a message that tells
 /// the caller what to fix.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{status} {code}: {message}")]
 pub(crate) struct ApiError {
     pub status: u16,
     pub code: Cow<'static, str>,
     pub message: String,
     pub details: Vec<ErrorDetail>,
+    /// `Retry-After` in seconds, for throttling and unavailability answers.
+    pub retry_after: Option<f64>,
 }
 
 impl ApiError {
     pub(crate) fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code: Cow::Borrowed(code), message: message.into(), details: Vec::new() }
+        ApiError { status, code: Cow::Borrowed(code), message: message.into(), details: Vec::new(), retry_after: None }
     }
 
     pub(crate) fn with_detail(mut self, target: &str, code: &str) -> Self {

@@ -21,6 +21,7 @@
 //! | `dirsync`   | the DirSync state machine (pure `step`), sync cycles, its control-API view |
 //! | `msol`      | MSOnline's provisioning web service (SOAP 1.2) over the same tenant state |
 //! | `tenant`    | a tenant: clock, directory lock, request log; the tenant registry |
+//! | `faults`    | injected 429/5xx answers scripted through the control API |
 //! | `control`   | `/_graphbox` test-control API |
 //! | `state`     | saving and loading tenants atomically |
 //! | `keys`      | TLS CA and server certificate, token-signing key |
@@ -40,6 +41,7 @@ mod control;
 mod directory;
 mod dirsync;
 mod error;
+mod faults;
 mod http;
 mod identity;
 mod ids;

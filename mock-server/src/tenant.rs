@@ -72,6 +72,8 @@ pub(crate) struct Tenant {
     pub bootstrap: BootstrapCredentials,
     options: TenantOptions,
     requests: Mutex<VecDeque<LoggedRequest>>,
+    /// Scripted failures (`PUT /_graphbox/tenants/{tid}/faults`).
+    pub(crate) faults: crate::faults::Faults,
 }
 
 /// Options for a new tenant.
@@ -165,6 +167,7 @@ impl Tenant {
             bootstrap: BootstrapCredentials { client_id, client_secret, admin_username, admin_password },
             options: options.clone(),
             requests: Mutex::new(VecDeque::with_capacity(64)),
+            faults: Default::default(),
         }
     }
 
@@ -179,6 +182,7 @@ impl Tenant {
             bootstrap: saved.bootstrap,
             options: TenantOptions { seed: saved.seed, frozen_at: saved.frozen_at },
             requests: Mutex::new(VecDeque::new()),
+            faults: Default::default(),
         }
     }
 

@@ -153,13 +153,28 @@ fn tenant_route(
             )
         }
         (Method::GET, ["requests"]) => response::control_json(200, &json!({"requests": tenant.requests()})),
-        (_, ["faults"]) => response::control_error(
-            501,
-            &format!(
-                "/_graphbox/tenants/{{tid}}/{} is not modelled yet; see the fidelity notes in the README",
-                rest.join("/")
-            ),
-        ),
+        (Method::GET, ["faults"]) => response::control_json(200, &json!({"rules": tenant.faults.rules()})),
+        (Method::PUT, ["faults"]) => {
+            #[derive(serde::Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct Body {
+                rules: Vec<crate::faults::FaultRule>,
+            }
+            let body: Body = match serde_json::from_slice(&req.body) {
+                Ok(b) => b,
+                Err(e) => {
+                    return response::control_error(
+                        400,
+                        &format!("send {{\"rules\": [{{\"path\": \"/v1.0/users\", \"status\": 429, \"method\": \"GET\", \"retryAfterSeconds\": 2, \"times\": 3}}]}}: {e}"),
+                    )
+                }
+            };
+            if let Err(e) = crate::faults::validate(&body.rules) {
+                return response::control_error(400, &e);
+            }
+            tenant.faults.replace(body.rules);
+            response::control_json(200, &json!({"rules": tenant.faults.rules()}))
+        }
         (m, r) => {
             response::control_error(404, &format!("no control endpoint {m} /_graphbox/tenants/{{tid}}/{}", r.join("/")))
         }

@@ -97,8 +97,11 @@ pub(crate) fn graph_error(e: &ApiError, c: &Correlation) -> Response<Body> {
             r#"Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000""#,
         );
     }
-    if e.status == 429 {
-        b = b.header(header::RETRY_AFTER, "1");
+    if let Some(seconds) = e.retry_after {
+        // Graph sends whole seconds in most answers and a fraction in some
+        // (reference/graph-wire.md §2.2); keep what the fault asked for.
+        let value = if seconds.fract() == 0.0 { format!("{}", seconds as u64) } else { format!("{seconds}") };
+        b = b.header(header::RETRY_AFTER, value);
     }
     finish(b, Bytes::from(serde_json::to_vec(&body).expect("JSON values serialize")))
 }

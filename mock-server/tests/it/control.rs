@@ -125,3 +125,34 @@ async fn servers_started_in_parallel_each_point_at_the_ca_file_that_signed_them(
         assert_eq!(on_disk, mock.ca_pem(), "the CA file must be the CA that signed this server's certificate");
     }
 }
+
+#[tokio::test]
+async fn injected_faults_throttle_then_let_requests_through_untouched() {
+    let env = env().await;
+    let url = format!("{}/tenants/{}/faults", env.mock.control_url(), env.mock.tenant_id());
+    let bad =
+        env.http.put(&url).json(&json!({"rules": [{"path": "/v1.0/users", "status": 418}]})).send().await.unwrap();
+    assert_eq!(bad.status(), 400);
+    let set = env
+        .http
+        .put(&url)
+        .json(&json!({"rules": [{"method": "POST", "path": "/v1.0/users", "status": 429, "retryAfterSeconds": 2, "times": 2}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), 200);
+    let body = crate::support::new_user(&env.upn("throttled"), "Throttled");
+    let first = env.post("/users", &body).await;
+    assert_eq!(first.status, 429);
+    assert_eq!(first.header("retry-after"), Some("2"));
+    insta::assert_json_snapshot!(first.json(), { ".error.innerError" => "[inner]" });
+    assert_eq!(env.post("/users", &body).await.status, 429);
+    assert_eq!(
+        env.get("/users?$filter=startswith(displayName,'Throttled')").await.json()["value"].as_array().unwrap().len(),
+        0,
+        "a throttled write applies nothing"
+    );
+    assert_eq!(env.post("/users", &body).await.status, 201, "the rule is used up");
+    let left: Value = env.http.get(&url).send().await.unwrap().json().await.unwrap();
+    assert_eq!(left["rules"].as_array().unwrap().len(), 0);
+}

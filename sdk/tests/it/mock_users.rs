@@ -236,3 +236,23 @@ async fn search_and_order_by_page_on_with_get_page_and_page_streams() {
     ids.dedup();
     assert_eq!(ids.len(), 12, "no user twice across pages");
 }
+
+#[tokio::test]
+async fn the_sdk_rides_out_throttling_injected_by_the_mock() {
+    let mock = plain_mock().await;
+    let graph = client_for(&mock);
+    // Two 429s with Retry-After: 0 on the next user reads, scripted through the
+    // mock's faults control API rather than wiremock.
+    let faults = format!("{}/tenants/{}/faults", mock.control_url(), mock.tenant_id());
+    let set = reqwest::Client::new()
+        .put(&faults)
+        .json(&serde_json::json!({"rules": [{"method": "GET", "path": "/v1.0/users", "status": 429, "retryAfterSeconds": 0, "times": 2}]}))
+        .send()
+        .await
+        .expect("control API");
+    assert_eq!(set.status(), 200);
+    let page = graph.users().list().top(5).send().await.expect("retried past the throttling");
+    assert_eq!(page.value.len(), 1, "the admin");
+    let left: serde_json::Value = reqwest::get(&faults).await.expect("control API").json().await.expect("json");
+    assert!(left["rules"].as_array().expect("rules").is_empty(), "both 429s were served");
+}

@@ -54,7 +54,12 @@ pub(crate) fn handle(server: &Server, req: &Inbound, rest: &str) -> Response<Bod
     let now = tenant.clock.now();
     let c = req.correlation(now);
     let ctx = Ctx { req, graph_url: format!("{}/v1.0", req.authority), principal, tenant };
-    let result = dispatch(server, &ctx, rest);
+    // An injected fault answers instead of the operation, as a throttled or
+    // unavailable service does: nothing is applied.
+    let result = match ctx.tenant.faults.take(req.method.as_str(), &req.path) {
+        Some(fault) => Err(fault),
+        None => dispatch(server, &ctx, rest),
+    };
     let (status, response) = match result {
         Ok(Reply::Json { status, body, location }) => {
             (status, response::graph_json(status, &body, &c, location.as_deref()))
