@@ -5,7 +5,7 @@ use reqwest::Method;
 use super::support::{self, expect_error, NO_SUCH_ID};
 use crate::context::Ctx;
 use crate::scenario;
-use crate::scenario::{ensure, eq, graph_error, some, Failure, Scenario};
+use crate::scenario::{ensure, eq, graph_error, some, Failure, Need, Scenario};
 
 pub(crate) const SCENARIOS: &[Scenario] = &[
     scenario!(
@@ -44,7 +44,28 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
         [],
         success_headers
     ),
+    scenario!(
+        "errors::throttled_request_is_429_too_many_requests_with_retry_after",
+        "graph-wire.md §2.2: throttled → 429 TooManyRequests \"Please retry again later.\" with a Retry-After header in seconds (scripted through the mock's faults)",
+        [Need::Mock],
+        throttled
+    ),
 ];
+
+async fn throttled(cx: Ctx) -> Result<(), Failure> {
+    let rules = serde_json::json!({"rules": [{"method": "GET", "path": "/v1.0/users", "status": 429, "retryAfterSeconds": 3, "times": 1}]});
+    let set = cx.control(Method::PUT, "faults", Some(rules)).await?;
+    ensure(set.status == 200, format!("control API faults answered {}: {}", set.status, set.text))?;
+    let token = cx.token().await?;
+    let r = cx.send(cx.graph_request(Method::GET, "/users").bearer_auth(&token)).await?;
+    eq("status", r.status, 429)?;
+    eq("Retry-After", r.header("retry-after").unwrap_or_default(), "3")?;
+    let body: serde_json::Value =
+        serde_json::from_str(&r.text).map_err(|e| Failure::new(format!("body is not JSON: {e}")))?;
+    eq("error.code", body["error"]["code"].as_str().unwrap_or_default(), "TooManyRequests")?;
+    let after = cx.send(cx.graph_request(Method::GET, "/users").bearer_auth(&token)).await?;
+    eq("status after the throttled request", after.status, 200)
+}
 
 async fn not_found(cx: Ctx) -> Result<(), Failure> {
     let e = graph_error(cx.graph().users().get(NO_SUCH_ID).send().await, 404, "Request_ResourceNotFound")?;
