@@ -40,6 +40,9 @@ fn key_of(segs: &[Segment]) -> Result<Option<(Key, &[Segment])>, ApiError> {
             }
             [KeyArg { name: None, value: Literal::String(s) }] => Some((Key::ObjectId(s.clone()), rest)),
             [KeyArg { name: None, value: Literal::Guid(g) }] => Some((Key::ObjectId(g.to_string()), rest)),
+            [KeyArg { name: Some(n), .. }] if n == "appId" => {
+                return Err(ApiError::bad_request("The alternate key appId takes a GUID in quotes: (appId='…')."))
+            }
             [KeyArg { name: Some(n), .. }] => {
                 return Err(ApiError::bad_request(format!(
                 "The key property '{n}' is not an alternate key of this entity set; use (appId='…') or the object id."
