@@ -71,6 +71,22 @@ fn only_known(body: &Map<String, Value>, known: &[&str]) -> Result<(), ApiError>
     Ok(())
 }
 
+/// Whether a stored GUID string names `canonical` (lower case, hyphenated).
+/// Stored ids are almost always canonical already; comparing text first keeps
+/// consent checks (run at every grant, eleven times per new tenant) from
+/// parsing every GUID they pass.
+fn guid_eq(stored: &str, canonical: &str) -> bool {
+    if stored.len() == 36 {
+        stored.eq_ignore_ascii_case(canonical)
+    } else {
+        Uuid::parse_str(stored).is_ok_and(|u| u.to_string() == canonical)
+    }
+}
+
+fn field_is(record: &Record, schema: &EntitySchema, name: &str, canonical: &str) -> bool {
+    record.get_str(schema, name).is_some_and(|s| guid_eq(s, canonical))
+}
+
 fn uuid_of(record: &Record, schema: &EntitySchema, name: &str) -> Option<Uuid> {
     record.get_str(schema, name).and_then(|s| Uuid::parse_str(s).ok())
 }
@@ -117,8 +133,9 @@ impl Directory {
             self.service_principals.get(&resource_id).ok_or_else(|| ApiError::not_found(&resource_id.to_string()))?;
         let resource_name = resource_sp.get_str(&SERVICE_PRINCIPAL, "displayName").unwrap_or_default().to_owned();
         let resource_app_id = resource_sp.get_str(&SERVICE_PRINCIPAL, "appId").unwrap_or_default().to_owned();
+        let role_text = app_role_id.to_string();
         let role_ok = self.app_roles_of(resource_id).and_then(Value::as_array).into_iter().flatten().any(|r| {
-            r.get("id").and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok()) == Some(app_role_id)
+            r.get("id").and_then(Value::as_str).is_some_and(|s| guid_eq(s, &role_text))
                 && r.get("allowedMemberTypes")
                     .and_then(Value::as_array)
                     .is_some_and(|t| t.iter().any(|m| m.as_str() == Some(member_type)))
@@ -128,10 +145,11 @@ impl Directory {
                 "Permission being assigned was not found on application '{resource_app_id}'."
             )));
         }
+        let (principal_text, resource_text) = (principal_id.to_string(), resource_id.to_string());
         let duplicate = self.app_role_assignments.values().any(|a| {
-            uuid_of(a, &APP_ROLE_ASSIGNMENT, "principalId") == Some(principal_id)
-                && uuid_of(a, &APP_ROLE_ASSIGNMENT, "resourceId") == Some(resource_id)
-                && uuid_of(a, &APP_ROLE_ASSIGNMENT, "appRoleId") == Some(app_role_id)
+            field_is(a, &APP_ROLE_ASSIGNMENT, "principalId", &principal_text)
+                && field_is(a, &APP_ROLE_ASSIGNMENT, "resourceId", &resource_text)
+                && field_is(a, &APP_ROLE_ASSIGNMENT, "appRoleId", &role_text)
         });
         if duplicate {
             return Err(ApiError::request_bad_request("Permission being assigned already exists on the object."));
@@ -139,13 +157,13 @@ impl Directory {
         let key = self.new_id();
         let mut record = Record::with_wire_id(key, self.new_opaque_id());
         for (name, value) in [
-            ("appRoleId", Value::String(app_role_id.to_string())),
+            ("appRoleId", Value::String(role_text)),
             ("createdDateTime", Value::String(format_datetime(now))),
             ("principalDisplayName", Value::String(principal_name)),
-            ("principalId", Value::String(principal_id.to_string())),
+            ("principalId", Value::String(principal_text)),
             ("principalType", Value::String(principal_type.to_owned())),
             ("resourceDisplayName", Value::String(resource_name)),
-            ("resourceId", Value::String(resource_id.to_string())),
+            ("resourceId", Value::String(resource_text)),
         ] {
             record.set(&APP_ROLE_ASSIGNMENT, name, value);
         }
