@@ -6,7 +6,9 @@ use http::Method;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::{annotated, collection, is_eventual, json_body, reject_collection_options, segment_text, Ctx, Reply};
+use super::{
+    annotated, collection, entity, is_eventual, json_body, reject_collection_options, segment_text, Ctx, Reply,
+};
 use crate::directory::applications::APPLICATION;
 use crate::directory::consent::{AssignmentPath, APP_ROLE_ASSIGNMENT, OAUTH2_PERMISSION_GRANT};
 use crate::directory::query::{projection_for, ListPlan, DIRECTORY_PAGING};
@@ -53,10 +55,6 @@ fn key_of(segs: &[Segment]) -> Result<Option<(Key, &[Segment])>, ApiError> {
         [Segment::Identifier(k), rest @ ..] => Some((Key::ObjectId(k.clone()), rest)),
         _ => None,
     })
-}
-
-fn entity(ctx: &Ctx<'_>, set: &str, body: Map<String, Value>) -> Value {
-    Value::Object(annotated(&[("@odata.context", format!("{}/$metadata#{set}/$entity", ctx.graph_url))], body))
 }
 
 // ------------------------------------------------------------------ applications

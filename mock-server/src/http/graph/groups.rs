@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::{
-    annotated, collection, directory_object, is_eventual, json_body, key_of, reference_target,
+    annotated, collection, directory_object, entity, is_eventual, json_body, key_of, objects, reference_target,
     reject_collection_options, segment_text, Ctx, Reply,
 };
 use crate::directory::groups::{Link, GROUP};
@@ -16,20 +16,6 @@ use crate::directory::users::USER;
 use crate::directory::Directory;
 use crate::error::ApiError;
 use crate::odata::{QueryOptions, Segment};
-
-fn entity(ctx: &Ctx<'_>, set: &str, body: Map<String, Value>) -> Value {
-    Value::Object(annotated(&[("@odata.context", format!("{}/$metadata#{set}/$entity", ctx.graph_url))], body))
-}
-
-/// A mixed collection of directory objects (`members`, `memberOf`, …), unpaged:
-/// these links are small in the tenants a mock holds.
-fn objects(ctx: &Ctx<'_>, dir: &Directory, ids: Vec<Uuid>) -> Reply {
-    let value: Vec<Value> = ids.into_iter().filter_map(|id| directory_object(dir, id)).map(Value::Object).collect();
-    let mut body = Map::new();
-    body.insert("@odata.context".into(), Value::String(format!("{}/$metadata#directoryObjects", ctx.graph_url)));
-    body.insert("value".into(), Value::Array(value));
-    Reply::Json { status: 200, body: Value::Object(body), location: None }
-}
 
 pub(super) fn groups(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, method: &Method) -> Result<Reply, ApiError> {
     let authz = |op: &str| crate::authz::check(&ctx.principal, op);

@@ -290,3 +290,18 @@ pub(super) fn reference_target(body: &Map<String, Value>) -> Result<Uuid, ApiErr
         .and_then(|last| Uuid::parse_str(last.trim_start_matches("directoryObjects('").trim_end_matches("')")).ok())
         .ok_or_else(|| ApiError::bad_request(format!("The @odata.id '{url}' does not name a directory object by id.")))
 }
+
+/// A single entity with its `@odata.context` (`…/$metadata#{set}/$entity`) first.
+pub(super) fn entity(ctx: &Ctx<'_>, set: &str, body: Map<String, Value>) -> Value {
+    Value::Object(annotated(&[("@odata.context", format!("{}/$metadata#{set}/$entity", ctx.graph_url))], body))
+}
+
+/// A mixed collection of directory objects (`members`, `memberOf`, …), unpaged:
+/// these links are small in the tenants a mock holds.
+pub(super) fn objects(ctx: &Ctx<'_>, dir: &crate::directory::Directory, ids: Vec<Uuid>) -> Reply {
+    let value: Vec<Value> = ids.into_iter().filter_map(|id| directory_object(dir, id)).map(Value::Object).collect();
+    let mut body = Map::new();
+    body.insert("@odata.context".into(), Value::String(format!("{}/$metadata#directoryObjects", ctx.graph_url)));
+    body.insert("value".into(), Value::Array(value));
+    Reply::Json { status: 200, body: Value::Object(body), location: None }
+}

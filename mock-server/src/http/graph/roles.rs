@@ -5,9 +5,7 @@ use http::Method;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::{
-    annotated, collection, directory_object, is_eventual, json_body, reference_target, segment_text, Ctx, Reply,
-};
+use super::{collection, entity, is_eventual, json_body, objects, reference_target, segment_text, Ctx, Reply};
 use crate::directory::query::{ListPlan, PageBounds, DIRECTORY_PAGING};
 use crate::directory::record::Projection;
 use crate::directory::roles::{role_definitions_json, templates_json, DIRECTORY_ROLE, ROLE_ASSIGNMENT};
@@ -16,10 +14,6 @@ use crate::odata::{KeyArg, Literal, QueryOptions, Segment};
 
 /// `directoryRoles` and their members are not paged (graph-wire.md §3.1).
 const UNPAGED: PageBounds = PageBounds { default_size: 100_000, max_size: 999 };
-
-fn entity(ctx: &Ctx<'_>, set: &str, body: Map<String, Value>) -> Value {
-    Value::Object(annotated(&[("@odata.context", format!("{}/$metadata#{set}/$entity", ctx.graph_url))], body))
-}
 
 /// A fixed list (templates, definitions) takes `$select` only.
 fn fixed_list(
@@ -128,19 +122,7 @@ pub(super) fn directory_roles(
             authz("directoryRoles.members.list")?;
             let dir = ctx.tenant.read();
             let id = find(&dir)?;
-            let members: Vec<Value> = dir
-                .directory_role_members(id)
-                .into_iter()
-                .filter_map(|p| directory_object(&dir, p))
-                .map(Value::Object)
-                .collect();
-            let mut body = Map::new();
-            body.insert(
-                "@odata.context".into(),
-                Value::String(format!("{}/$metadata#directoryObjects", ctx.graph_url)),
-            );
-            body.insert("value".into(), Value::Array(members));
-            Ok(Reply::Json { status: 200, body: Value::Object(body), location: None })
+            Ok(objects(ctx, &dir, dir.directory_role_members(id)))
         }
         ([Segment::Identifier(m), Segment::Ref], &Method::POST) if m == "members" => {
             authz("directoryRoles.members.add")?;
