@@ -133,10 +133,8 @@ impl Tenant {
                     .text
             }
         };
-        for role in BOOTSTRAP_APP_ROLES {
-            let granted = dir.grant_graph_app_role(sp, role, now);
-            debug_assert!(granted.is_ok(), "{role} is in the catalogue");
-        }
+        dir.grant_graph_app_roles(sp, BOOTSTRAP_APP_ROLES, now)
+            .expect("the bootstrap roles are in the catalogue and the service principals exist");
         let graph = dir.graph_service_principal_id().expect("seeded above");
         let consent = serde_json::json!({"clientId": sp, "resourceId": graph, "consentType": "AllPrincipals",
                                          "principalId": null, "scope": BOOTSTRAP_DELEGATED_SCOPES});

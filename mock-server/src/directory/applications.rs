@@ -4,6 +4,7 @@
 //! (`keyCredentials`, used to verify client assertions).
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -83,38 +84,54 @@ pub(crate) struct NewSecret {
     pub text: String,
 }
 
-fn defaults(now: OffsetDateTime, publisher_domain: &str, app_id: Uuid) -> Vec<(&'static str, Value)> {
-    vec![
+/// What a new application holds before the caller's values: the per-app
+/// values, then the empty collections and complex values every app starts with
+/// (built once per process; cloning them is cheaper than building them).
+fn defaults(now: OffsetDateTime, publisher_domain: &str, app_id: Uuid) -> Vec<(usize, Value)> {
+    static EMPTY_DEFAULTS: OnceLock<Vec<(usize, Value)>> = OnceLock::new();
+    let fixed = EMPTY_DEFAULTS.get_or_init(|| {
+        [
+            ("addIns", json!([])),
+            ("appRoles", json!([])),
+            ("identifierUris", json!([])),
+            ("keyCredentials", json!([])),
+            ("passwordCredentials", json!([])),
+            ("requiredResourceAccess", json!([])),
+            ("tags", json!([])),
+            (
+                "api",
+                json!({"acceptMappedClaims": null, "knownClientApplications": [], "requestedAccessTokenVersion": null,
+                       "oauth2PermissionScopes": [], "preAuthorizedApplications": []}),
+            ),
+            (
+                "info",
+                json!({"logoUrl": null, "marketingUrl": null, "privacyStatementUrl": null, "supportUrl": null,
+                       "termsOfServiceUrl": null}),
+            ),
+            ("parentalControlSettings", json!({"countriesBlockedForMinors": [], "legalAgeGroupRule": "Allow"})),
+            ("publicClient", json!({"redirectUris": []})),
+            ("spa", json!({"redirectUris": []})),
+            (
+                "web",
+                json!({"homePageUrl": null, "logoutUrl": null, "redirectUris": [], "redirectUriSettings": [],
+                       "implicitGrantSettings": {"enableAccessTokenIssuance": false, "enableIdTokenIssuance": false}}),
+            ),
+        ]
+        .into_iter()
+        .map(|(name, v)| (APPLICATION.position(name).expect("in the schema"), v))
+        .collect()
+    });
+    let mut values = Vec::with_capacity(fixed.len() + 24);
+    for (name, v) in [
         ("appId", Value::String(app_id.to_string())),
         ("createdDateTime", Value::String(format_datetime(now))),
         ("publisherDomain", Value::String(publisher_domain.to_owned())),
         ("signInAudience", Value::String(DEFAULT_SIGN_IN_AUDIENCE.to_owned())),
-        ("addIns", json!([])),
-        ("appRoles", json!([])),
-        ("identifierUris", json!([])),
-        ("keyCredentials", json!([])),
-        ("passwordCredentials", json!([])),
-        ("requiredResourceAccess", json!([])),
-        ("tags", json!([])),
-        (
-            "api",
-            json!({"acceptMappedClaims": null, "knownClientApplications": [], "requestedAccessTokenVersion": null,
-                   "oauth2PermissionScopes": [], "preAuthorizedApplications": []}),
-        ),
-        (
-            "info",
-            json!({"logoUrl": null, "marketingUrl": null, "privacyStatementUrl": null, "supportUrl": null,
-                   "termsOfServiceUrl": null}),
-        ),
-        ("parentalControlSettings", json!({"countriesBlockedForMinors": [], "legalAgeGroupRule": "Allow"})),
-        ("publicClient", json!({"redirectUris": []})),
-        ("spa", json!({"redirectUris": []})),
-        (
-            "web",
-            json!({"homePageUrl": null, "logoutUrl": null, "redirectUris": [], "redirectUriSettings": [],
-                   "implicitGrantSettings": {"enableAccessTokenIssuance": false, "enableIdTokenIssuance": false}}),
-        ),
-    ]
+    ] {
+        values.push((APPLICATION.position(name).expect("in the schema"), v));
+    }
+    values.extend(fixed.iter().cloned());
+    values
 }
 
 fn is_guid(v: &Value) -> bool {
@@ -209,14 +226,9 @@ impl Directory {
         check_values(&mut values, now)?;
         let id = self.new_id();
         let app_id = self.new_id();
-        let mut record = Record::new(id);
-        let domain = self.initial_domain().to_owned();
-        for (name, value) in defaults(now, &domain, app_id) {
-            record.set(&APPLICATION, name, value);
-        }
-        for (pos, value) in values {
-            record.set_at(pos, value);
-        }
+        let mut all = defaults(now, self.initial_domain(), app_id);
+        all.extend(values);
+        let record = Record::from_values(id, all);
         self.app_ids.insert(app_id, id);
         self.applications.insert(id, record);
         Ok(id)

@@ -2,7 +2,7 @@
 //! permissions as OAuth2 permission grants (reference/graph-wire.md §5.6), with
 //! the validations the real service makes. Tokens read these at issue time.
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -91,6 +91,17 @@ fn uuid_of(record: &Record, schema: &EntitySchema, name: &str) -> Option<Uuid> {
     record.get_str(schema, name).and_then(|s| Uuid::parse_str(s).ok())
 }
 
+/// An app role assignment's checked parts, as the text the record stores.
+struct NewAssignment {
+    app_role: String,
+    created: String,
+    principal_name: String,
+    principal: String,
+    principal_type: &'static str,
+    resource_name: String,
+    resource: String,
+}
+
 impl Directory {
     /// Create an app role assignment. Returns the internal key of the record.
     pub(crate) fn create_app_role_assignment(
@@ -134,41 +145,67 @@ impl Directory {
         let resource_name = resource_sp.get_str(&SERVICE_PRINCIPAL, "displayName").unwrap_or_default().to_owned();
         let resource_app_id = resource_sp.get_str(&SERVICE_PRINCIPAL, "appId").unwrap_or_default().to_owned();
         let role_text = app_role_id.to_string();
-        let role_ok = self.app_roles_of(resource_id).and_then(Value::as_array).into_iter().flatten().any(|r| {
-            r.get("id").and_then(Value::as_str).is_some_and(|s| guid_eq(s, &role_text))
-                && r.get("allowedMemberTypes")
-                    .and_then(Value::as_array)
-                    .is_some_and(|t| t.iter().any(|m| m.as_str() == Some(member_type)))
-        });
+        let role_ok = if self.graph_service_principal_id() == Some(resource_id) {
+            // Graph's app roles are the catalogue's application permissions, all
+            // assignable to applications only; a lookup beats scanning their JSON.
+            member_type == "Application" && Catalog::get().app_role_by_id(app_role_id).is_some()
+        } else {
+            self.app_roles_of(resource_id).and_then(Value::as_array).into_iter().flatten().any(|r| {
+                r.get("id").and_then(Value::as_str).is_some_and(|s| guid_eq(s, &role_text))
+                    && r.get("allowedMemberTypes")
+                        .and_then(Value::as_array)
+                        .is_some_and(|t| t.iter().any(|m| m.as_str() == Some(member_type)))
+            })
+        };
         if !role_ok {
             return Err(ApiError::request_bad_request(format!(
                 "Permission being assigned was not found on application '{resource_app_id}'."
             )));
         }
         let (principal_text, resource_text) = (principal_id.to_string(), resource_id.to_string());
-        let duplicate = self.app_role_assignments.values().any(|a| {
-            field_is(a, &APP_ROLE_ASSIGNMENT, "principalId", &principal_text)
-                && field_is(a, &APP_ROLE_ASSIGNMENT, "resourceId", &resource_text)
-                && field_is(a, &APP_ROLE_ASSIGNMENT, "appRoleId", &role_text)
-        });
-        if duplicate {
+        if self.has_app_role_assignment(&principal_text, &resource_text, &role_text) {
             return Err(ApiError::request_bad_request("Permission being assigned already exists on the object."));
         }
+        let assignment = NewAssignment {
+            app_role: role_text,
+            created: format_datetime(now),
+            principal_name,
+            principal: principal_text,
+            principal_type,
+            resource_name,
+            resource: resource_text,
+        };
+        Ok(self.insert_app_role_assignment(assignment))
+    }
+
+    fn has_app_role_assignment(&self, principal: &str, resource: &str, app_role: &str) -> bool {
+        self.app_role_assignments.values().any(|a| {
+            field_is(a, &APP_ROLE_ASSIGNMENT, "principalId", principal)
+                && field_is(a, &APP_ROLE_ASSIGNMENT, "resourceId", resource)
+                && field_is(a, &APP_ROLE_ASSIGNMENT, "appRoleId", app_role)
+        })
+    }
+
+    /// Store an assignment whose parts have been checked. Its properties are
+    /// written in schema order straight into the record.
+    fn insert_app_role_assignment(&mut self, a: NewAssignment) -> Uuid {
         let key = self.new_id();
-        let mut record = Record::with_wire_id(key, self.new_opaque_id());
-        for (name, value) in [
-            ("appRoleId", Value::String(role_text)),
-            ("createdDateTime", Value::String(format_datetime(now))),
-            ("principalDisplayName", Value::String(principal_name)),
-            ("principalId", Value::String(principal_text)),
-            ("principalType", Value::String(principal_type.to_owned())),
-            ("resourceDisplayName", Value::String(resource_name)),
-            ("resourceId", Value::String(resource_text)),
-        ] {
-            record.set(&APP_ROLE_ASSIGNMENT, name, value);
-        }
+        let values = [
+            ("appRoleId", a.app_role),
+            ("createdDateTime", a.created),
+            ("principalDisplayName", a.principal_name),
+            ("principalId", a.principal),
+            ("principalType", a.principal_type.to_owned()),
+            ("resourceDisplayName", a.resource_name),
+            ("resourceId", a.resource),
+        ];
+        let record = Record::with_wire_id_and(
+            key,
+            self.new_opaque_id(),
+            values.into_iter().map(|(name, v)| (APP_ROLE_ASSIGNMENT.position(name).expect("in the schema"), v.into())),
+        );
         self.app_role_assignments.insert(key, record);
-        Ok(key)
+        key
     }
 
     /// Find an assignment by its wire id under a resource or principal.
@@ -197,17 +234,39 @@ impl Directory {
             .collect()
     }
 
-    /// Grant one of Microsoft Graph's application permissions (bootstrap).
-    pub(crate) fn grant_graph_app_role(
+    /// Grant Microsoft Graph application permissions to `sp` (tenant bootstrap).
+    /// The same checks as [`Directory::create_app_role_assignment`] but without
+    /// a request body: names, times and Graph's id are looked up once for all.
+    pub(crate) fn grant_graph_app_roles(
         &mut self,
         sp: Uuid,
-        value: &str,
+        values: &[&str],
         now: OffsetDateTime,
-    ) -> Result<Uuid, ApiError> {
-        let role = Catalog::get().app_role(value).ok_or_else(ApiError::invalid_values)?;
+    ) -> Result<(), ApiError> {
+        let catalog = Catalog::get();
         let graph = self.graph_service_principal_id().ok_or_else(|| ApiError::not_found("Microsoft Graph"))?;
-        let body = json!({"principalId": sp, "resourceId": graph, "appRoleId": role.id});
-        self.create_app_role_assignment(AssignmentPath::AssignedTo(graph), body.as_object().expect("object"), now)
+        let name_of = |id: Uuid| {
+            self.service_principals.get(&id).map(|r| r.get_str(&SERVICE_PRINCIPAL, "displayName").unwrap_or_default())
+        };
+        let principal_name = name_of(sp).ok_or_else(|| ApiError::not_found(&sp.to_string()))?.to_owned();
+        let resource_name = name_of(graph).unwrap_or_default().to_owned();
+        let (principal, resource, created) = (sp.to_string(), graph.to_string(), format_datetime(now));
+        for value in values {
+            let role = catalog.app_role(value).ok_or_else(ApiError::invalid_values)?.id.to_string();
+            if self.has_app_role_assignment(&principal, &resource, &role) {
+                continue;
+            }
+            self.insert_app_role_assignment(NewAssignment {
+                app_role: role,
+                created: created.clone(),
+                principal_name: principal_name.clone(),
+                principal: principal.clone(),
+                principal_type: "ServicePrincipal",
+                resource_name: resource_name.clone(),
+                resource: resource.clone(),
+            });
+        }
+        Ok(())
     }
 
     /// The values of Microsoft Graph's app roles granted to `sp`: a token's `roles`.

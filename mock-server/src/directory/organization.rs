@@ -4,6 +4,8 @@
 //! principal, converting synced users) are applied here, under the directory's
 //! write lock, in the same critical section as the state change.
 
+use std::sync::OnceLock;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
@@ -147,16 +149,19 @@ impl Directory {
         ] {
             record.set(&ORGANIZATION, name, value);
         }
-        let mut sync = Record::new(id);
-        let features: Map<String, Value> = FEATURES.iter().map(|(n, v)| ((*n).to_owned(), Value::Bool(*v))).collect();
-        sync.set(&ON_PREMISES_SYNCHRONIZATION, "features", Value::Object(features));
-        sync.set(
-            &ON_PREMISES_SYNCHRONIZATION,
-            "configuration",
-            json!({
+        // The same for every new tenant: built once, cloned per tenant.
+        static SYNC_DEFAULTS: OnceLock<(Value, Value)> = OnceLock::new();
+        let (features, configuration) = SYNC_DEFAULTS.get_or_init(|| {
+            let features: Map<String, Value> =
+                FEATURES.iter().map(|(n, v)| ((*n).to_owned(), Value::Bool(*v))).collect();
+            let configuration = json!({
                 "accidentalDeletionPrevention": {"synchronizationPreventionType": "enabledForCount", "alertThreshold": 500},
-            }),
-        );
+            });
+            (Value::Object(features), configuration)
+        });
+        let mut sync = Record::new(id);
+        sync.set(&ON_PREMISES_SYNCHRONIZATION, "features", features.clone());
+        sync.set(&ON_PREMISES_SYNCHRONIZATION, "configuration", configuration.clone());
         self.organization = Organization { record, sync, dirsync: DirSync::for_seed(seed) };
     }
 

@@ -35,6 +35,32 @@ impl Record {
         Record { id: key, props: vec![(0, Value::String(wire_id))] }
     }
 
+    /// A record with `id` set and `values` (positions in any order; a later
+    /// value for a position wins, nulls are dropped). Building the sorted list
+    /// once beats inserting defaults and then the caller's values one by one.
+    pub(crate) fn from_values(id: Uuid, mut values: Vec<(usize, Value)>) -> Self {
+        values.push((0, Value::String(id.to_string())));
+        values.reverse();
+        values.sort_by_key(|(pos, _)| *pos);
+        values.dedup_by_key(|(pos, _)| *pos);
+        let props = values.into_iter().filter(|(_, v)| !v.is_null()).map(|(p, v)| (p as u16, v)).collect();
+        Record { id, props }
+    }
+
+    /// [`Record::with_wire_id`] plus properties given in schema order (checked
+    /// in debug builds), for records built from parts already validated.
+    pub(crate) fn with_wire_id_and(
+        key: Uuid,
+        wire_id: String,
+        props: impl ExactSizeIterator<Item = (usize, Value)>,
+    ) -> Self {
+        let mut all = Vec::with_capacity(1 + props.len());
+        all.push((0, Value::String(wire_id)));
+        all.extend(props.filter(|(_, v)| !v.is_null()).map(|(p, v)| (p as u16, v)));
+        debug_assert!(all.windows(2).all(|w| w[0].0 < w[1].0), "properties in schema order");
+        Record { id: key, props: all }
+    }
+
     /// Set (or, with `Value::Null`, clear) the property at `pos`.
     pub(crate) fn set_at(&mut self, pos: usize, value: Value) {
         let pos = pos as u16;

@@ -64,30 +64,49 @@ pub(crate) static SERVICE_PRINCIPAL: EntitySchema = EntitySchema::new(
     &[],
 );
 
-fn base_values(app_id: Uuid, name: &str, owner: &str, audience: &str) -> Vec<(&'static str, Value)> {
-    vec![
-        ("accountEnabled", Value::Bool(true)),
-        ("addIns", json!([])),
-        ("alternativeNames", json!([])),
+/// What every service principal starts with: its own names and ids, then the
+/// empty collections and complex values (built once per process).
+fn base_values(app_id: Uuid, name: &str, owner: &str, audience: &str) -> Vec<(usize, Value)> {
+    static FIXED: OnceLock<Vec<(usize, Value)>> = OnceLock::new();
+    let fixed = FIXED.get_or_init(|| {
+        [
+            ("accountEnabled", Value::Bool(true)),
+            ("addIns", json!([])),
+            ("alternativeNames", json!([])),
+            ("appRoleAssignmentRequired", Value::Bool(false)),
+            (
+                "info",
+                json!({"logoUrl": null, "marketingUrl": null, "privacyStatementUrl": null, "supportUrl": null, "termsOfServiceUrl": null}),
+            ),
+            ("keyCredentials", json!([])),
+            ("notificationEmailAddresses", json!([])),
+            ("passwordCredentials", json!([])),
+            ("replyUrls", json!([])),
+            ("resourceSpecificApplicationPermissions", json!([])),
+            ("servicePrincipalType", Value::String("Application".into())),
+            ("tags", json!([])),
+            ("verifiedPublisher", json!({"displayName": null, "verifiedPublisherId": null, "addedDateTime": null})),
+        ]
+        .into_iter()
+        .map(|(n, v)| (position(n), v))
+        .collect()
+    });
+    let mut values = Vec::with_capacity(fixed.len() + 12);
+    values.extend(fixed.iter().cloned());
+    for (n, v) in [
         ("appDisplayName", Value::String(name.to_owned())),
         ("appId", Value::String(app_id.to_string())),
         ("appOwnerOrganizationId", Value::String(owner.to_owned())),
-        ("appRoleAssignmentRequired", Value::Bool(false)),
         ("displayName", Value::String(name.to_owned())),
-        (
-            "info",
-            json!({"logoUrl": null, "marketingUrl": null, "privacyStatementUrl": null, "supportUrl": null, "termsOfServiceUrl": null}),
-        ),
-        ("keyCredentials", json!([])),
-        ("notificationEmailAddresses", json!([])),
-        ("passwordCredentials", json!([])),
-        ("replyUrls", json!([])),
-        ("resourceSpecificApplicationPermissions", json!([])),
-        ("servicePrincipalType", Value::String("Application".into())),
         ("signInAudience", Value::String(audience.to_owned())),
-        ("tags", json!([])),
-        ("verifiedPublisher", json!({"displayName": null, "verifiedPublisherId": null, "addedDateTime": null})),
-    ]
+    ] {
+        values.push((position(n), v));
+    }
+    values
+}
+
+fn position(name: &str) -> usize {
+    SERVICE_PRINCIPAL.position(name).expect("property names used in code exist in the schema")
 }
 
 /// Microsoft Graph's app roles and delegated scopes from the catalogue, built
@@ -125,22 +144,18 @@ impl Directory {
     /// roles and scopes are not stored: projection adds them from the catalogue.
     pub(crate) fn seed_graph_service_principal(&mut self) -> Uuid {
         let id = self.new_id();
-        let mut record = Record::new(id);
-        for (name, value) in
-            base_values(MICROSOFT_GRAPH_APP_ID, "Microsoft Graph", MICROSOFT_TENANT_ID, "AzureADMultipleOrgs")
-        {
-            record.set(&SERVICE_PRINCIPAL, name, value);
-        }
-        record.set(
-            &SERVICE_PRINCIPAL,
-            "servicePrincipalNames",
+        let mut values =
+            base_values(MICROSOFT_GRAPH_APP_ID, "Microsoft Graph", MICROSOFT_TENANT_ID, "AzureADMultipleOrgs");
+        values.push((
+            position("servicePrincipalNames"),
             json!([
                 MICROSOFT_GRAPH_APP_ID.to_string(),
                 "https://graph.microsoft.com",
                 "https://graph.microsoft.com/",
                 "https://canary.graph.microsoft.com"
             ]),
-        );
+        ));
+        let record = Record::from_values(id, values);
         self.sp_by_app_id.insert(MICROSOFT_GRAPH_APP_ID, id);
         self.service_principals.insert(id, record);
         id
@@ -180,17 +195,15 @@ impl Directory {
         let tenant = self.tenant_id.to_string();
 
         let id = self.new_id();
-        let mut record = Record::new(id);
-        for (name, value) in base_values(app_id, &name, &tenant, &audience) {
-            record.set(&SERVICE_PRINCIPAL, name, value);
-        }
-        record.set(&SERVICE_PRINCIPAL, "servicePrincipalNames", Value::Array(names));
-        record.set(&SERVICE_PRINCIPAL, "appRoles", app_roles);
-        record.set(&SERVICE_PRINCIPAL, "oauth2PermissionScopes", scopes);
-        record.set(&SERVICE_PRINCIPAL, "replyUrls", reply_urls);
-        for (pos, value) in values {
-            record.set_at(pos, value);
-        }
+        let mut all = base_values(app_id, &name, &tenant, &audience);
+        all.extend([
+            (position("servicePrincipalNames"), Value::Array(names)),
+            (position("appRoles"), app_roles),
+            (position("oauth2PermissionScopes"), scopes),
+            (position("replyUrls"), reply_urls),
+        ]);
+        all.extend(values);
+        let record = Record::from_values(id, all);
         self.sp_by_app_id.insert(app_id, id);
         self.service_principals.insert(id, record);
         Ok(id)
