@@ -110,12 +110,9 @@ impl Inbound {
     }
 
     pub(crate) fn correlation(&self, now: OffsetDateTime) -> Correlation {
-        let client_request_id = self
-            .header("client-request-id")
-            .filter(|s| !s.is_empty() && s.len() <= 200)
-            .map(str::to_owned)
-            .unwrap_or_else(|| self.request_id.to_string());
-        Correlation { request_id: self.request_id, client_request_id, now }
+        let sent = self.header("client-request-id").filter(|s| !s.is_empty() && s.len() <= 200);
+        let client_request_id = sent.map(str::to_owned).unwrap_or_else(|| self.request_id.to_string());
+        Correlation { request_id: self.request_id, client_request_id, client_sent: sent.is_some(), now }
     }
 }
 

@@ -2,7 +2,7 @@
 //! platform's error envelope. The only place the mock produces bytes.
 
 use bytes::Bytes;
-use http::{header, HeaderValue, Response, StatusCode};
+use http::{header, HeaderName, HeaderValue, Response, StatusCode};
 use http_body_util::Full;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
@@ -23,23 +23,72 @@ pub(crate) struct Correlation {
     pub request_id: Uuid,
     /// The caller's `client-request-id`, echoed; else the request id.
     pub client_request_id: String,
+    /// Whether `client_request_id` came from the caller (else it is the request id).
+    pub client_sent: bool,
     pub now: OffsetDateTime,
 }
 
-fn base(status: u16, c: &Correlation) -> http::response::Builder {
-    Response::builder()
-        .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
-        .header("request-id", c.request_id.to_string())
-        .header("client-request-id", header_safe(&c.client_request_id))
-        .header(header::DATE, format_http_date(c.now))
-        .header(header::CACHE_CONTROL, "no-cache")
-        .header(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000")
-        .header("OData-Version", "4.0")
-        .header(
-            "x-ms-ags-diagnostic",
+const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
+const CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("client-request-id");
+const ODATA_VERSION: HeaderName = HeaderName::from_static("odata-version");
+const AGS_DIAGNOSTIC: HeaderName = HeaderName::from_static("x-ms-ags-diagnostic");
+const RESOURCE_UNIT: HeaderName = HeaderName::from_static("x-ms-resource-unit");
+const X_MS_REQUEST_ID: HeaderName = HeaderName::from_static("x-ms-request-id");
+const ESTS_SERVER: HeaderName = HeaderName::from_static("x-ms-ests-server");
+
+/// Graph's headers on a response with `body`. Every Graph answer goes through
+/// here, so the headers go straight into a map sized for them, with constant
+/// names and values; only the ids and the date are made per request.
+fn graph_response(status: u16, c: &Correlation, content_type: Option<HeaderValue>, body: Bytes) -> Response<Body> {
+    let mut response = Response::new(Full::new(body));
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let h = response.headers_mut();
+    h.reserve(12);
+    let request_id = uuid_value(c.request_id);
+    let client_request_id = if c.client_sent { header_safe(&c.client_request_id) } else { request_id.clone() };
+    h.insert(REQUEST_ID, request_id);
+    h.insert(CLIENT_REQUEST_ID, client_request_id);
+    h.insert(header::DATE, http_date(c.now));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    h.insert(ODATA_VERSION, HeaderValue::from_static("4.0"));
+    h.insert(
+        AGS_DIAGNOSTIC,
+        HeaderValue::from_static(
             r#"{"ServerInfo":{"DataCenter":"graphbox","Slice":"E","Ring":"0","ScaleUnit":"000","RoleInstance":"graphbox"}}"#,
-        )
-        .header("x-ms-resource-unit", "1")
+        ),
+    );
+    h.insert(RESOURCE_UNIT, HeaderValue::from_static("1"));
+    if let Some(ct) = content_type {
+        h.insert(header::CONTENT_TYPE, ct);
+    }
+    response
+}
+
+fn uuid_value(id: Uuid) -> HeaderValue {
+    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    HeaderValue::from_bytes(id.hyphenated().encode_lower(&mut buf).as_bytes())
+        .expect("a hyphenated GUID is a valid header value")
+}
+
+/// The `Date` header for `now`, formatted once per second per thread: every
+/// response carries one and most land in the same second as the last.
+fn http_date(now: OffsetDateTime) -> HeaderValue {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(i64, HeaderValue)>> = const { std::cell::RefCell::new(None) };
+    }
+    let second = now.unix_timestamp();
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        match &*last {
+            Some((s, v)) if *s == second => v.clone(),
+            _ => {
+                let v = HeaderValue::from_str(&format_http_date(now)).expect("an HTTP date is a valid header value");
+                *last = Some((second, v.clone()));
+                v
+            }
+        }
+    })
 }
 
 fn header_safe(s: &str) -> HeaderValue {
@@ -54,20 +103,28 @@ fn finish(builder: http::response::Builder, body: Bytes) -> Response<Body> {
     })
 }
 
+/// A JSON body's bytes; most Graph bodies are a few hundred bytes, so start
+/// there rather than growing from serde_json's default.
+fn json_bytes(body: &Value) -> Bytes {
+    let mut out = Vec::with_capacity(512);
+    serde_json::to_writer(&mut out, body).expect("JSON values serialize");
+    Bytes::from(out)
+}
+
 pub(crate) fn graph_json(status: u16, body: &Value, c: &Correlation, location: Option<&str>) -> Response<Body> {
-    let mut b = base(status, c).header(header::CONTENT_TYPE, GRAPH_JSON);
+    let mut r = graph_response(status, c, Some(HeaderValue::from_static(GRAPH_JSON)), json_bytes(body));
     if let Some(loc) = location {
-        b = b.header(header::LOCATION, header_safe(loc));
+        r.headers_mut().insert(header::LOCATION, header_safe(loc));
     }
-    finish(b, Bytes::from(serde_json::to_vec(body).expect("JSON values serialize")))
+    r
 }
 
 pub(crate) fn graph_text(status: u16, text: String, c: &Correlation) -> Response<Body> {
-    finish(base(status, c).header(header::CONTENT_TYPE, "text/plain"), Bytes::from(text))
+    graph_response(status, c, Some(HeaderValue::from_static("text/plain")), Bytes::from(text))
 }
 
 pub(crate) fn no_content(c: &Correlation) -> Response<Body> {
-    finish(base(204, c), Bytes::new())
+    graph_response(204, c, None, Bytes::new())
 }
 
 /// Graph's error envelope (reference/graph-wire.md §2.1).
@@ -90,20 +147,23 @@ pub(crate) fn graph_error(e: &ApiError, c: &Correlation) -> Response<Body> {
         }),
     );
     let body = json!({ "error": Value::Object(error) });
-    let mut b = base(e.status, c).header(header::CONTENT_TYPE, "application/json");
+    let mut r = graph_response(e.status, c, Some(HeaderValue::from_static("application/json")), json_bytes(&body));
+    let h = r.headers_mut();
     if e.status == 401 {
-        b = b.header(
+        h.insert(
             header::WWW_AUTHENTICATE,
-            r#"Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000""#,
+            HeaderValue::from_static(
+                r#"Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000""#,
+            ),
         );
     }
     if let Some(seconds) = e.retry_after {
         // Graph sends whole seconds in most answers and a fraction in some
         // (reference/graph-wire.md §2.2); keep what the fault asked for.
         let value = if seconds.fract() == 0.0 { format!("{}", seconds as u64) } else { format!("{seconds}") };
-        b = b.header(header::RETRY_AFTER, value);
+        h.insert(header::RETRY_AFTER, header_safe(&value));
     }
-    finish(b, Bytes::from(serde_json::to_vec(&body).expect("JSON values serialize")))
+    r
 }
 
 /// A response from the identity platform's side (token, discovery, keys).
@@ -114,11 +174,11 @@ pub(crate) fn identity_json(status: u16, body: &Value, c: &Correlation, cache: &
         .header(header::CACHE_CONTROL, cache)
         .header(header::PRAGMA, "no-cache")
         .header(header::EXPIRES, "-1")
-        .header("x-ms-request-id", c.request_id.to_string())
-        .header("client-request-id", header_safe(&c.client_request_id))
-        .header("x-ms-ests-server", "graphbox")
-        .header(header::DATE, format_http_date(c.now));
-    finish(b, Bytes::from(serde_json::to_vec(body).expect("JSON values serialize")))
+        .header(X_MS_REQUEST_ID, uuid_value(c.request_id))
+        .header(CLIENT_REQUEST_ID, header_safe(&c.client_request_id))
+        .header(ESTS_SERVER, HeaderValue::from_static("graphbox"))
+        .header(header::DATE, http_date(c.now));
+    finish(b, json_bytes(body))
 }
 
 /// A plain JSON answer from the control API.

@@ -212,3 +212,50 @@ async fn restore_is_refused_when_the_upn_was_taken_meanwhile() {
     assert_eq!(r.status, 400);
     assert_eq!(r.error_message(), "Another object with the same value for property userPrincipalName already exists.");
 }
+
+#[tokio::test]
+async fn success_responses_carry_the_headers_graph_sets_and_echo_client_request_id() {
+    let env = env().await;
+    let id = env.create_user("hedda", "Hedda Berg").await;
+    let r = env.get(&format!("/users/{id}")).await;
+    assert_eq!(r.status, 200);
+    // reference/graph-wire.md §2.3, in Graph's order of importance to clients.
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8")
+    );
+    assert_eq!(r.header("cache-control"), Some("no-cache"));
+    assert_eq!(r.header("strict-transport-security"), Some("max-age=31536000"));
+    assert_eq!(r.header("odata-version"), Some("4.0"));
+    assert_eq!(r.header("x-ms-resource-unit"), Some("1"));
+    let diagnostic: serde_json::Value = serde_json::from_str(r.header("x-ms-ags-diagnostic").unwrap()).unwrap();
+    assert!(diagnostic["ServerInfo"]["DataCenter"].is_string());
+    let request_id = r.header("request-id").unwrap();
+    assert!(uuid::Uuid::parse_str(request_id).is_ok_and(|u| u.hyphenated().to_string() == request_id));
+    assert_eq!(r.header("client-request-id"), Some(request_id), "without one from the caller it is the request id");
+    // The tenant's clock, not the host's.
+    assert_eq!(r.header("date"), Some("Mon, 02 Mar 2026 10:00:00 GMT"));
+
+    let sent = env
+        .send(
+            env.http
+                .get(env.url(&format!("/users/{id}")))
+                .bearer_auth(&env.token)
+                .header("client-request-id", "c0ffee-42"),
+        )
+        .await;
+    assert_eq!(sent.header("client-request-id"), Some("c0ffee-42"));
+    assert_ne!(sent.header("request-id"), Some(request_id), "each request has its own id");
+
+    let no_content = env.patch(&format!("/users/{id}"), &json!({"jobTitle": "Cartographer"})).await;
+    assert_eq!(no_content.status, 204);
+    assert_eq!(no_content.header("content-type"), None, "204 has no body and no content type");
+    assert!(no_content.header("request-id").is_some());
+
+    // The date follows the tenant clock when it moves, even within one host second.
+    let advance = format!("{}/tenants/{}/clock/advance", env.mock.control_url(), env.mock.tenant_id());
+    env.http.post(&advance).json(&json!({"seconds": 120})).send().await.unwrap();
+    let later = env.get(&format!("/users/{id}")).await;
+    assert_eq!(later.status, 200);
+    assert_eq!(later.header("date"), Some("Mon, 02 Mar 2026 10:02:00 GMT"));
+}
