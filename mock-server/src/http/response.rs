@@ -119,6 +119,11 @@ pub(crate) fn graph_json(status: u16, body: &Value, c: &Correlation, location: O
     r
 }
 
+/// [`graph_json`] for a body serialized by the caller.
+pub(crate) fn graph_json_bytes(status: u16, json: Vec<u8>, c: &Correlation) -> Response<Body> {
+    graph_response(status, c, Some(HeaderValue::from_static(GRAPH_JSON)), Bytes::from(json))
+}
+
 pub(crate) fn graph_text(status: u16, text: String, c: &Correlation) -> Response<Body> {
     graph_response(status, c, Some(HeaderValue::from_static("text/plain")), Bytes::from(text))
 }

@@ -15,6 +15,7 @@ mod groups;
 mod organization;
 mod roles;
 mod users;
+mod wire;
 
 use super::response::{self, Body};
 use super::{Inbound, Server};
@@ -30,7 +31,16 @@ const NOT_YET_MODELLED: &[&str] = &["directoryObjects", "me"];
 /// What a Graph operation produced.
 #[derive(Debug)]
 pub(super) enum Reply {
-    Json { status: u16, body: Value, location: Option<String> },
+    Json {
+        status: u16,
+        body: Value,
+        location: Option<String>,
+    },
+    /// A JSON body already serialized (see `wire.rs`).
+    Serialized {
+        status: u16,
+        json: Vec<u8>,
+    },
     Text(String),
     NoContent,
 }
@@ -64,6 +74,7 @@ pub(crate) fn handle(server: &Server, req: &Inbound, rest: &str) -> Response<Bod
         Ok(Reply::Json { status, body, location }) => {
             (status, response::graph_json(status, &body, &c, location.as_deref()))
         }
+        Ok(Reply::Serialized { status, json }) => (status, response::graph_json_bytes(status, json, &c)),
         Ok(Reply::Text(t)) => (200, response::graph_text(200, t, &c)),
         Ok(Reply::NoContent) => (204, response::no_content(&c)),
         Err(e) => (e.status, response::graph_error(&e, &c)),
@@ -289,6 +300,27 @@ pub(super) fn reference_target(body: &Map<String, Value>) -> Result<Uuid, ApiErr
         .next()
         .and_then(|last| Uuid::parse_str(last.trim_start_matches("directoryObjects('").trim_end_matches("')")).ok())
         .ok_or_else(|| ApiError::bad_request(format!("The @odata.id '{url}' does not name a directory object by id.")))
+}
+
+/// [`collection`] for items shown exactly as their projection (no `$expand`,
+/// nothing added per item), written straight from the records.
+pub(super) fn serialized_page(
+    ctx: &Ctx<'_>,
+    set_path: &str,
+    plan: &crate::directory::query::ListPlan<'_>,
+    page: &crate::directory::query::ListPage<'_>,
+) -> Reply {
+    let context = context_for(&ctx.graph_url, set_path, plan.selected.as_deref());
+    let next_link = page.next_skiptoken.as_ref().map(|token| next_link(&ctx.graph_url, set_path, plan.opts, token));
+    let body = wire::Page {
+        context: &context,
+        count: page.count,
+        next_link: next_link.as_deref(),
+        items: &page.items,
+        schema: plan.schema,
+        fields: &plan.projection,
+    };
+    Reply::Serialized { status: 200, json: wire::to_bytes(&body, page.items.len()) }
 }
 
 /// A single entity with its `@odata.context` (`…/$metadata#{set}/$entity`) first.

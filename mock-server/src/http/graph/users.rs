@@ -3,6 +3,7 @@
 use http::Method;
 use serde_json::Value;
 
+use super::wire::{self, Projected};
 use super::{
     annotated, collection, is_eventual, json_body, key_of, reject_collection_options, segment_text, Ctx, Reply,
 };
@@ -76,6 +77,9 @@ fn list_users(ctx: &Ctx<'_>, opts: &QueryOptions) -> Result<Reply, ApiError> {
         Some(prefix) => plan.run_candidates(&dir.users, dir.users_with_name_prefix(prefix)),
         None => plan.run(&dir.users),
     };
+    if opts.expand.is_empty() {
+        return Ok(super::serialized_page(ctx, "users", &plan, &page));
+    }
     Ok(collection(ctx, "users", &plan, page, |r| {
         let mut item = r.project(&USER, &plan.projection);
         super::groups::expand(&dir, r.id, &mut item, &opts.expand);
@@ -108,7 +112,13 @@ fn user_item(ctx: &Ctx<'_>, key: &str, opts: &QueryOptions, method: &Method) -> 
                 Some(names) => format!("{}/$metadata#users({})/$entity", ctx.graph_url, names.join(",")),
                 None => format!("{}/$metadata#users/$entity", ctx.graph_url),
             };
-            let mut out = dir.users[&id].project_annotated(&USER, &projection, &[("@odata.context", context)]);
+            let record = &dir.users[&id];
+            if opts.expand.is_empty() {
+                let annotations = [("@odata.context", context.as_str())];
+                let view = Projected { record, schema: &USER, fields: &projection, annotations: &annotations };
+                return Ok(Reply::Serialized { status: 200, json: wire::to_bytes(&view, 1) });
+            }
+            let mut out = record.project_annotated(&USER, &projection, &[("@odata.context", context)]);
             super::groups::expand(&dir, id, &mut out, &opts.expand);
             drop(dir);
             Ok(Reply::Json { status: 200, body: Value::Object(out), location: None })
