@@ -68,17 +68,37 @@ impl TenantClock {
 }
 
 /// `2026-03-02T10:21:07Z`: Graph's date-time format for entity properties.
+///
+/// Written digit by digit: every object a tenant creates carries one or two of
+/// these, and the `format!` machinery was a visible share of tenant creation.
 pub(crate) fn format_datetime(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    let year = t.year();
+    if !(0..=9999).contains(&year) {
+        return format!(
+            "{year:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        );
+    }
+    let mut out = *b"0000-00-00T00:00:00Z";
+    let mut put = |at: usize, value: u32, width: usize| {
+        let mut v = value;
+        for i in (0..width).rev() {
+            out[at + i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, year as u32, 4);
+    put(5, u32::from(u8::from(t.month())), 2);
+    put(8, u32::from(t.day()), 2);
+    put(11, u32::from(t.hour()), 2);
+    put(14, u32::from(t.minute()), 2);
+    put(17, u32::from(t.second()), 2);
+    String::from_utf8(out.to_vec()).expect("ASCII digits and separators")
 }
 
 /// `2026-03-02T10:21:07`: `innerError.date` has no zone and no fraction
@@ -129,5 +149,12 @@ mod tests {
         assert_eq!(format_datetime(t), "2026-03-02T10:21:07Z");
         assert_eq!(format_inner_error_date(t), "2026-03-02T10:21:07");
         assert_eq!(format_http_date(t), "Mon, 02 Mar 2026 10:21:07 GMT");
+    }
+
+    #[test]
+    fn entity_dates_pad_every_field_and_are_in_utc() {
+        assert_eq!(format_datetime(datetime!(0987-01-09 03:04:05 UTC)), "0987-01-09T03:04:05Z");
+        assert_eq!(format_datetime(datetime!(9999-12-31 23:59:59.999 UTC)), "9999-12-31T23:59:59Z");
+        assert_eq!(format_datetime(datetime!(2026-03-02 01:00:00 +02:00)), "2026-03-01T23:00:00Z");
     }
 }

@@ -164,7 +164,7 @@ impl Tenant {
             directory: RwLock::new(dir),
             bootstrap: BootstrapCredentials { client_id, client_secret, admin_username, admin_password },
             options: options.clone(),
-            requests: Mutex::new(VecDeque::with_capacity(64)),
+            requests: Mutex::new(VecDeque::new()),
             faults: Default::default(),
         }
     }

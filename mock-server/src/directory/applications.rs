@@ -298,9 +298,10 @@ impl Directory {
         body: &Map<String, Value>,
         now: OffsetDateTime,
     ) -> Result<NewSecret, ApiError> {
+        let empty = Map::new();
         let requested = match body.get("passwordCredential") {
-            None | Some(Value::Null) => Map::new(),
-            Some(Value::Object(m)) => m.clone(),
+            None | Some(Value::Null) => &empty,
+            Some(Value::Object(m)) => m,
             Some(_) => return Err(ApiError::invalid_values()),
         };
         for key in body.keys() {

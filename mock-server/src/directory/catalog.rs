@@ -69,6 +69,10 @@ pub(crate) struct Catalog {
     pub permissions: Vec<Permission>,
     pub role_templates: Vec<RoleTemplate>,
     operations: HashMap<String, OperationPermissions>,
+    /// Indexes into `permissions`: every new tenant's consent looks up two dozen.
+    app_roles_by_value: HashMap<String, usize>,
+    scopes_by_value: HashMap<String, usize>,
+    app_roles_by_id: HashMap<Uuid, usize>,
 }
 
 impl Catalog {
@@ -77,20 +81,53 @@ impl Catalog {
         CATALOG.get_or_init(|| {
             let raw: RawCatalog = serde_json::from_str(include_str!("../../data/well-known-ids.json"))
                 .expect("the embedded well-known-ids.json is valid (checked by a unit test)");
+            let permissions = raw.graph_permissions;
+            let by_value = |kind| {
+                permissions
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| p.kind == kind)
+                    .map(|(i, p)| (p.value.clone(), i))
+                    .collect()
+            };
+            let (app_roles_by_value, scopes_by_value) =
+                (by_value(PermissionKind::Application), by_value(PermissionKind::Delegated));
+            let app_roles_by_id = permissions
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.kind == PermissionKind::Application)
+                .map(|(i, p)| (p.id, i))
+                .collect();
             Catalog {
-                permissions: raw.graph_permissions,
+                permissions,
                 role_templates: raw.directory_role_templates,
                 operations: raw.operations.into_iter().map(|o| (o.operation.clone(), o)).collect(),
+                app_roles_by_value,
+                scopes_by_value,
+                app_roles_by_id,
             }
         })
     }
 
     pub(crate) fn app_role(&self, value: &str) -> Option<&Permission> {
-        self.permissions.iter().find(|p| p.kind == PermissionKind::Application && p.value == value)
+        self.permission(PermissionKind::Application, value)
+    }
+
+    /// A delegated permission (scope) by its value.
+    pub(crate) fn scope(&self, value: &str) -> Option<&Permission> {
+        self.permission(PermissionKind::Delegated, value)
+    }
+
+    fn permission(&self, kind: PermissionKind, value: &str) -> Option<&Permission> {
+        let index = match kind {
+            PermissionKind::Application => &self.app_roles_by_value,
+            PermissionKind::Delegated => &self.scopes_by_value,
+        };
+        index.get(value).map(|&i| &self.permissions[i])
     }
 
     pub(crate) fn app_role_by_id(&self, id: Uuid) -> Option<&Permission> {
-        self.permissions.iter().find(|p| p.kind == PermissionKind::Application && p.id == id)
+        self.app_roles_by_id.get(&id).map(|&i| &self.permissions[i])
     }
 
     pub(crate) fn operation(&self, name: &str) -> Option<&OperationPermissions> {

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::catalog::{Catalog, PermissionKind};
+use super::catalog::Catalog;
 use super::record::Record;
 use super::schema::{prop, EntitySchema, FilterProfile as F, PropType as T};
 use super::service_principals::SERVICE_PRINCIPAL;
@@ -83,12 +83,26 @@ fn guid_eq(stored: &str, canonical: &str) -> bool {
     }
 }
 
-fn field_is(record: &Record, schema: &EntitySchema, name: &str, canonical: &str) -> bool {
-    record.get_str(schema, name).is_some_and(|s| guid_eq(s, canonical))
-}
-
 fn uuid_of(record: &Record, schema: &EntitySchema, name: &str) -> Option<Uuid> {
     record.get_str(schema, name).and_then(|s| Uuid::parse_str(s).ok())
+}
+
+/// The schema positions of what [`NewAssignment`] holds, in its field order
+/// (which is schema order); looked up once, as every grant checks them all.
+fn assignment_positions() -> &'static [usize; 7] {
+    static POSITIONS: std::sync::OnceLock<[usize; 7]> = std::sync::OnceLock::new();
+    POSITIONS.get_or_init(|| {
+        [
+            "appRoleId",
+            "createdDateTime",
+            "principalDisplayName",
+            "principalId",
+            "principalType",
+            "resourceDisplayName",
+            "resourceId",
+        ]
+        .map(|name| APP_ROLE_ASSIGNMENT.position(name).expect("in the schema"))
+    })
 }
 
 /// An app role assignment's checked parts, as the text the record stores.
@@ -179,10 +193,12 @@ impl Directory {
     }
 
     fn has_app_role_assignment(&self, principal: &str, resource: &str, app_role: &str) -> bool {
+        let [app_role_at, _, _, principal_at, _, _, resource_at] = *assignment_positions();
+        let fields = [(principal_at, principal), (resource_at, resource), (app_role_at, app_role)];
         self.app_role_assignments.values().any(|a| {
-            field_is(a, &APP_ROLE_ASSIGNMENT, "principalId", principal)
-                && field_is(a, &APP_ROLE_ASSIGNMENT, "resourceId", resource)
-                && field_is(a, &APP_ROLE_ASSIGNMENT, "appRoleId", app_role)
+            fields
+                .iter()
+                .all(|(pos, canonical)| a.get_at(*pos).and_then(Value::as_str).is_some_and(|s| guid_eq(s, canonical)))
         })
     }
 
@@ -191,18 +207,18 @@ impl Directory {
     fn insert_app_role_assignment(&mut self, a: NewAssignment) -> Uuid {
         let key = self.new_id();
         let values = [
-            ("appRoleId", a.app_role),
-            ("createdDateTime", a.created),
-            ("principalDisplayName", a.principal_name),
-            ("principalId", a.principal),
-            ("principalType", a.principal_type.to_owned()),
-            ("resourceDisplayName", a.resource_name),
-            ("resourceId", a.resource),
+            a.app_role,
+            a.created,
+            a.principal_name,
+            a.principal,
+            a.principal_type.to_owned(),
+            a.resource_name,
+            a.resource,
         ];
         let record = Record::with_wire_id_and(
             key,
             self.new_opaque_id(),
-            values.into_iter().map(|(name, v)| (APP_ROLE_ASSIGNMENT.position(name).expect("in the schema"), v.into())),
+            assignment_positions().iter().zip(values).map(|(&pos, v)| (pos, Value::String(v))),
         );
         self.app_role_assignments.insert(key, record);
         key
@@ -352,12 +368,25 @@ impl Directory {
     /// Every scope value must be one the resource exposes.
     fn check_scopes(&self, resource_id: Uuid, scope: &str) -> Result<(), ApiError> {
         let scopes = self.scopes_of(resource_id).ok_or_else(|| ApiError::not_found(&resource_id.to_string()))?;
-        let known: Vec<&str> =
-            scopes.as_array().into_iter().flatten().filter_map(|s| s.get("value").and_then(Value::as_str)).collect();
+        // Graph's scopes are the catalogue's delegated permissions: look them up
+        // there rather than in their JSON (every tenant's bootstrap grant checks 13).
+        let is_graph = self.graph_service_principal_id() == Some(resource_id);
+        let known: Vec<&str> = if is_graph {
+            Vec::new()
+        } else {
+            scopes.as_array().into_iter().flatten().filter_map(|s| s.get("value").and_then(Value::as_str)).collect()
+        };
+        let exposed = |value: &str| {
+            if is_graph {
+                Catalog::get().scope(value).is_some()
+            } else {
+                known.contains(&value)
+            }
+        };
         // Graph itself also accepts the OpenID Connect scopes in a grant.
         let oidc = ["openid", "profile", "email", "offline_access"];
         for value in scope.split(' ').filter(|s| !s.is_empty()) {
-            if !known.contains(&value) && !oidc.contains(&value) {
+            if !exposed(value) && !oidc.contains(&value) {
                 return Err(ApiError::request_bad_request(format!(
                     "Invalid value specified for property 'scope' of resource 'OAuth2PermissionGrant': '{value}' is not a scope of the resource."
                 )));
@@ -413,7 +442,7 @@ impl Directory {
                     .map(str::to_owned)
                     .collect::<Vec<_>>()
             })
-            .filter(|s| Catalog::get().permissions.iter().any(|p| p.kind == PermissionKind::Delegated && &p.value == s))
+            .filter(|s| Catalog::get().scope(s).is_some())
             .collect();
         scopes.sort();
         scopes.dedup();
