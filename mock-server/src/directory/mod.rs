@@ -8,6 +8,7 @@ pub(crate) mod catalog;
 pub(crate) mod consent;
 pub(crate) mod delta;
 pub(crate) mod groups;
+pub(crate) mod implied;
 pub(crate) mod licenses;
 pub(crate) mod organization;
 pub(crate) mod query;
@@ -204,12 +205,19 @@ impl Directory {
         self.upn_index.clear();
         self.proxy_index.clear();
         self.name_index.clear();
-        let users: Vec<Uuid> = self.users.keys().copied().collect();
-        for id in users {
-            let record = self.users.remove(&id).expect("key taken from the map");
-            self.index_user(&record);
-            self.users.insert(id, record);
+        // Files hold every value (see `Record`'s `Serialize`), including those
+        // this build implies instead of storing.
+        let users: BTreeMap<Uuid, Record> = std::mem::take(&mut self.users)
+            .into_iter()
+            .map(|(id, mut record)| {
+                implied::compact(&mut record);
+                (id, record)
+            })
+            .collect();
+        for record in users.values() {
+            self.index_user(record);
         }
+        self.users = users;
         self.user_changes.reindex();
         self.group_changes.reindex();
         let guid = |r: &Record, schema: &schema::EntitySchema| {
@@ -263,17 +271,23 @@ impl Directory {
 
     /// Put a user (new or changed) into the map and every index, and record the
     /// change for delta queries.
-    pub(crate) fn insert_user(&mut self, record: Record) {
+    pub(crate) fn insert_user(&mut self, mut record: Record) {
+        implied::compact(&mut record);
         self.index_user(&record);
         self.user_changes.touch(record.id);
         self.users.insert(record.id, record);
     }
 
     fn index_user(&mut self, record: &Record) {
-        let id = record.id;
         if let Some(name) = record.get_str(&USER, "displayName") {
-            self.name_index.insert((name.to_lowercase(), id));
+            self.name_index.insert((name.to_lowercase(), record.id));
         }
+        self.index_unique(record);
+    }
+
+    /// Index what must be unique across the tenant (UPN, proxy addresses).
+    fn index_unique(&mut self, record: &Record) {
+        let id = record.id;
         if let Some(upn) = record.get_str(&USER, "userPrincipalName") {
             self.upn_index.insert(upn.to_lowercase(), id);
         }

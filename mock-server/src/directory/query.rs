@@ -309,7 +309,7 @@ impl<'q> ListPlan<'q> {
     }
 
     fn sort_keys(&self, r: &Record) -> Vec<Value> {
-        self.order.iter().map(|(pos, _)| r.get_at(*pos).cloned().unwrap_or(Value::Null)).collect()
+        self.order.iter().map(|(pos, _)| r.value_at(*pos).map_or(Value::Null, std::borrow::Cow::into_owned)).collect()
     }
 
     fn compare(&self, a: &[Value], a_id: Uuid, b: &[Value], b_id: Uuid) -> Ordering {
