@@ -259,8 +259,9 @@ fn proxy_conflict() -> ApiError {
 impl Directory {
     /// `POST /users`. Returns the new user's id.
     pub(crate) fn create_user(&mut self, body: &Map<String, Value>, now: OffsetDateTime) -> Result<Uuid, ApiError> {
-        let record = self.new_user(body, &Value::String(format_datetime(now)))?;
+        let (record, password) = self.new_user(body, &Value::String(format_datetime(now)))?;
         let id = record.id;
+        self.passwords.insert(id, password);
         self.insert_user(record);
         Ok(id)
     }
@@ -282,18 +283,19 @@ impl Directory {
     ) -> Result<usize, (usize, ApiError)> {
         let expected = users.size_hint().0;
         self.upn_index.reserve(expected);
-        self.passwords.reserve(expected);
         let created = Value::String(format_datetime(now));
         let mut batch: Vec<(Uuid, Record)> = Vec::with_capacity(expected);
-        let mut names: Vec<(String, Uuid)> = Vec::with_capacity(expected);
+        let mut names: Vec<(Box<str>, Uuid)> = Vec::with_capacity(expected);
+        let mut passwords: Vec<(Uuid, super::PasswordHash)> = Vec::with_capacity(expected);
         let mut refused = None;
         for (index, body) in users.enumerate() {
             match self.new_user(&body, &created) {
-                Ok(record) => {
+                Ok((record, password)) => {
                     self.index_unique(&record);
                     if let Some(name) = record.get_str(&USER, "displayName") {
-                        names.push((name.to_lowercase(), record.id));
+                        names.push((name.to_lowercase().into_boxed_str(), record.id));
                     }
+                    passwords.push((record.id, password));
                     batch.push((record.id, record));
                 }
                 Err(e) => {
@@ -308,30 +310,36 @@ impl Directory {
         // there (the bootstrap admin) into full nodes.
         let mut built: std::collections::BTreeMap<Uuid, Record> = batch.into_iter().collect();
         self.users.append(&mut built);
-        let mut built: std::collections::BTreeSet<(String, Uuid)> = names.into_iter().collect();
+        let mut built: std::collections::BTreeSet<(Box<str>, Uuid)> = names.into_iter().collect();
         self.name_index.append(&mut built);
+        let mut built: std::collections::BTreeMap<Uuid, super::PasswordHash> = passwords.into_iter().collect();
+        self.passwords.append(&mut built);
         match refused {
             Some(r) => Err(r),
             None => Ok(created_count),
         }
     }
 
-    /// Check a `POST /users` body and build the user it creates (with its id and
-    /// password hash); storing and indexing it is the caller's.
-    fn new_user(&mut self, body: &Map<String, Value>, created: &Value) -> Result<Record, ApiError> {
+    /// Check a `POST /users` body and build the user it creates, with its id and
+    /// password hash; storing and indexing them is the caller's.
+    fn new_user(
+        &mut self,
+        body: &Map<String, Value>,
+        created: &Value,
+    ) -> Result<(Record, super::PasswordHash), ApiError> {
         if self.organization.dirsync.refuses_user_writes() {
             return Err(super::organization::strict_pending_refusal());
         }
-        let changes = validate_body(body, true)?;
+        let mut changes = validate_body(body, true)?;
         for required in REQUIRED_ON_CREATE {
             let present = changes.values.iter().any(|(pos, v)| USER.props[*pos].name == *required && !v.is_null());
             if !present {
                 return Err(ApiError::value_required(required, USER.resource_name));
             }
         }
-        if changes.password.is_none() {
+        let Some(password) = changes.password.take() else {
             return Err(ApiError::value_required("passwordProfile", USER.resource_name));
-        }
+        };
         check_formats(self, &changes)?;
         let upn = changes
             .values
@@ -372,11 +380,7 @@ impl Directory {
         let implied = if typed { Implied::NEW_USER_WITH_TYPE } else { Implied::NEW_MEMBER };
         let mut record = Record::from_sorted(id, props, implied);
         super::implied::compact(&mut record);
-        if let Some(p) = changes.password {
-            let hash = self.hash_secret(&p);
-            self.passwords.insert(id, hash);
-        }
-        Ok(record)
+        Ok((record, self.hash_secret(&password)))
     }
 
     /// `PATCH /users/{id|upn}`.
