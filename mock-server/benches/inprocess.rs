@@ -579,11 +579,18 @@ fn section_users(rt: &tokio::runtime::Runtime, n: usize, filter_reqs: usize) {
         );
         let token = fetch_token(&mock).await;
         let mut c = Conn::open(mock.local_addr()).await.expect("connect");
-        for (label, prefix) in [("no match (full scan)", "x"), ("'User 0999'", "User 0999")] {
-            let req = get(
-                &format!("/v1.0/users?$filter=startswith(displayName,'{}')&$top=100", percent_encode(prefix)),
-                Some(&token),
-            );
+        // Full scans, for what filtering on a stored value (accountEnabled) and on
+        // implied ones (userType, id) costs per user.
+        let ids = some_user_ids(&mock, &token, 100).await;
+        let filters = [
+            ("no match (full scan)", "startswith(displayName,'x')".to_owned()),
+            ("'User 0999'", "startswith(displayName,'User 0999')".to_owned()),
+            ("scan accountEnabled", "accountEnabled eq false".to_owned()),
+            ("scan userType", "userType eq 'Guest'".to_owned()),
+            ("scan id", format!("id eq '{}'", ids[0])),
+        ];
+        for (label, filter) in &filters {
+            let req = get(&format!("/v1.0/users?$filter={}&$top=100", percent_encode(filter)), Some(&token));
             let mut lat = Vec::with_capacity(filter_reqs);
             let mut items = 0;
             for _ in 0..filter_reqs {
@@ -601,10 +608,9 @@ fn section_users(rt: &tokio::runtime::Runtime, n: usize, filter_reqs: usize) {
             }
             let p50 = quantile(&mut lat, 0.5);
             let p90 = quantile(&mut lat, 0.9);
-            println!("filter_startswith prefix={label:<22} items={items:<3} p50={} p90={}", ms(p50), ms(p90));
+            println!("filter {label:<22} items={items:<3} p50={} p90={}", ms(p50), ms(p90));
         }
         // GET by id in the big tenant, for comparison with the 1 000-user one.
-        let ids = some_user_ids(&mock, &token, 100).await;
         let mut lat = Vec::new();
         for i in 0..5000 {
             let t = Instant::now();
