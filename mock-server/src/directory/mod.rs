@@ -156,8 +156,8 @@ pub(crate) struct Directory {
     #[serde(default)]
     pub organization: organization::Organization,
     ids: IdGen,
-    #[serde(skip)]
     /// Lower-cased UPNs; boxed, as they never grow (8 bytes a user less).
+    #[serde(skip)]
     upn_index: HashMap<Box<str>, Uuid>,
     #[serde(skip)]
     proxy_index: HashMap<String, Uuid>,

@@ -118,6 +118,8 @@ impl Record {
         }
     }
 
+    /// The stored value of `name`; implied values are not stored (see
+    /// [`Record::value_at`]).
     pub(crate) fn get<'a>(&'a self, schema: &EntitySchema, name: &str) -> Option<&'a Value> {
         self.get_at(schema.position(name)?)
     }
