@@ -173,3 +173,67 @@ pub(crate) fn compact(record: &mut Record) {
         record.imply(Implied(bits), &positions);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::directory::users::USER;
+
+    /// A user as builds that stored every value kept it (and as state files hold it).
+    fn stored_in_full(upn: &str) -> Record {
+        let mut r = Record::new(Uuid::from_u128(7));
+        r.set(&USER, "userPrincipalName", json!(upn));
+        r.set(&USER, "createdDateTime", json!("2026-01-01T00:00:00Z"));
+        r.set(&USER, "lastPasswordChangeDateTime", json!("2026-01-01T00:00:00Z"));
+        r.set(&USER, "userType", json!("Member"));
+        r.set(&USER, "identities", identities_for(upn));
+        r
+    }
+
+    #[test]
+    fn a_user_stored_in_full_compacts_and_shows_and_saves_the_same() {
+        let full = stored_in_full("a@t.example");
+        let mut compacted = full.clone();
+        compact(&mut compacted);
+        assert_eq!(compacted.implied(), Implied::NEW_MEMBER);
+        for (_, pos) in RULES {
+            assert_eq!(compacted.get_at(pos), None, "{} is not stored", USER.props[pos].name);
+        }
+        for pos in 0..USER.props.len() {
+            assert_eq!(compacted.value_at(pos), full.value_at(pos), "{}", USER.props[pos].name);
+        }
+        assert_eq!(serde_json::to_value(&compacted).ok(), serde_json::to_value(&full).ok());
+    }
+
+    #[test]
+    fn values_that_differ_from_their_derivation_stay_stored() {
+        let mut r = stored_in_full("a@t.example");
+        r.set(&USER, "userType", json!("Guest"));
+        r.set(&USER, "lastPasswordChangeDateTime", json!("2026-02-01T00:00:00Z"));
+        // The UPN's identity with its members in another order.
+        let reordered =
+            json!([{"issuer": "t.example", "signInType": "userPrincipalName", "issuerAssignedId": "a@t.example"}]);
+        r.set(&USER, "identities", reordered.clone());
+        compact(&mut r);
+        assert_eq!(r.implied(), Implied(ID));
+        assert_eq!(r.get_at(IDENTITIES_POS), Some(&reordered));
+    }
+
+    #[test]
+    fn a_write_keeps_what_implied_values_showed_before_it() {
+        let mut r = stored_in_full("a@t.example");
+        compact(&mut r);
+        r.set(&USER, "userPrincipalName", json!("b@t.example"));
+        assert!(r.implied().is_empty(), "materialized by the write");
+        assert_eq!(r.get_at(IDENTITIES_POS), Some(&identities_for("a@t.example")));
+        compact(&mut r);
+        assert_eq!(
+            r.implied(),
+            Implied(ID | USER_TYPE | PASSWORD_CHANGED_AT_CREATION),
+            "the old identity stays stored"
+        );
+    }
+}
