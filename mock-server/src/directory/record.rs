@@ -90,6 +90,12 @@ impl Record {
         }
     }
 
+    /// Read every stored position, so the cache lines a property lookup will
+    /// need are loaded (see `query::ReadAhead`); the result means nothing.
+    pub(crate) fn touch(&self) -> u16 {
+        self.props.iter().fold(0, |acc, (pos, _)| acc ^ pos)
+    }
+
     /// The stored value at `pos` (see [`Record::value_at`] for what the wire shows).
     pub(crate) fn get_at(&self, pos: usize) -> Option<&Value> {
         let pos = pos as u16;
