@@ -361,14 +361,11 @@ impl Directory {
         let user_type = USER.position("userType").expect("a user property");
         // A body's identities are replaced by the UPN's (implied below), and a
         // null is no value: neither is stored.
-        let mut props: Vec<(u16, Value)> = Vec::with_capacity(changes.values.len() + 2);
-        props.extend(
-            changes
-                .values
-                .into_iter()
-                .filter(|(pos, v)| *pos != identities && !v.is_null())
-                .map(|(p, v)| (p as u16, v)),
-        );
+        let stored = |(pos, v): &(usize, Value)| *pos != identities && !v.is_null();
+        // Exactly the capacity kept: a spare 88-byte slot a user is 88 MB at a million.
+        let capacity = changes.values.iter().filter(|pv| stored(pv)).count() + 1 + usize::from(!proxies.is_empty());
+        let mut props: Vec<(u16, Value)> = Vec::with_capacity(capacity);
+        props.extend(changes.values.into_iter().filter(stored).map(|(p, v)| (p as u16, v)));
         let typed = props.iter().any(|(pos, _)| usize::from(*pos) == user_type);
         props.push((USER.position("createdDateTime").expect("a user property") as u16, created.clone()));
         if !proxies.is_empty() {
