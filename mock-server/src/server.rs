@@ -79,7 +79,27 @@ pub struct GraphboxBuilder {
     seed: Option<u64>,
     admin_key: Option<String>,
     frozen_at: Option<OffsetDateTime>,
-    seed_users: Vec<serde_json::Map<String, serde_json::Value>>,
+    seed_users: SeedUsers,
+}
+
+type UserBody = serde_json::Map<String, serde_json::Value>;
+type UserSource = dyn Fn(&str) -> Box<dyn Iterator<Item = UserBody>> + Send + Sync;
+
+/// Where the default tenant's seed users come from.
+#[derive(Clone)]
+enum SeedUsers {
+    List(Vec<UserBody>),
+    /// Called with the tenant's initial domain each time a builder starts.
+    Generated(Arc<UserSource>),
+}
+
+impl std::fmt::Debug for SeedUsers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SeedUsers::List(users) => write!(f, "{} users", users.len()),
+            SeedUsers::Generated(_) => f.write_str("generated users"),
+        }
+    }
 }
 
 impl Default for GraphboxBuilder {
@@ -93,7 +113,7 @@ impl Default for GraphboxBuilder {
             seed: None,
             admin_key: None,
             frozen_at: None,
-            seed_users: Vec::new(),
+            seed_users: SeedUsers::List(Vec::new()),
         }
     }
 }
@@ -146,8 +166,50 @@ impl GraphboxBuilder {
     /// is new rather than loaded from a state file. `{domain}` in any string
     /// value stands for the tenant's initial domain, which is only known once the
     /// tenant exists.
+    ///
+    /// Replaces users given earlier with this or [`GraphboxBuilder::seed_users_with`].
     pub fn seed_users(mut self, users: Vec<serde_json::Map<String, serde_json::Value>>) -> Self {
-        self.seed_users = users;
+        self.seed_users = SeedUsers::List(users);
+        self
+    }
+
+    /// Users to create in the default tenant as [`GraphboxBuilder::seed_users`]
+    /// does, produced one at a time: `users` is called with the tenant's initial
+    /// domain when the default tenant is new, and each body is dropped once its
+    /// user exists. A million bodies as JSON maps take ~1.6 GB; produced this way
+    /// they never exist at once. `{domain}` is replaced as in `seed_users`.
+    ///
+    /// Replaces users given earlier with this or `seed_users`.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), graphbox_mock::StartError> {
+    /// let mock = graphbox_mock::Graphbox::builder()
+    ///     .seed_users_with(|domain| {
+    ///         let domain = domain.to_owned();
+    ///         (0..1_000_000).map(move |i| {
+    ///             let user = serde_json::json!({
+    ///                 "accountEnabled": true,
+    ///                 "displayName": format!("User {i:07}"),
+    ///                 "mailNickname": format!("user{i:07}"),
+    ///                 "userPrincipalName": format!("user{i:07}@{domain}"),
+    ///                 "passwordProfile": {"password": "Gb!x12345678a"},
+    ///             });
+    ///             user.as_object().cloned().unwrap_or_default()
+    ///         })
+    ///     })
+    ///     .start()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn seed_users_with<F, I>(mut self, users: F) -> Self
+    where
+        F: Fn(&str) -> I + Send + Sync + 'static,
+        I: IntoIterator<Item = serde_json::Map<String, serde_json::Value>>,
+        I::IntoIter: 'static,
+    {
+        let source: Arc<UserSource> =
+            Arc::new(move |domain: &str| -> Box<dyn Iterator<Item = UserBody>> { Box::new(users(domain).into_iter()) });
+        self.seed_users = SeedUsers::Generated(source);
         self
     }
 
@@ -202,11 +264,18 @@ impl GraphboxBuilder {
                     let now = tenant.clock.now();
                     let mut dir = tenant.write();
                     let domain = dir.initial_domain().to_owned();
-                    for (index, user) in self.seed_users.iter().enumerate() {
-                        let user = with_domain(user, &domain);
-                        dir.create_user(&user, now)
-                            .map_err(|e| StartError::Seed { index, message: format!("{} {}", e.code, e.message) })?;
-                    }
+                    let users: Box<dyn Iterator<Item = UserBody>> = match self.seed_users {
+                        SeedUsers::List(users) => Box::new(users.into_iter()),
+                        SeedUsers::Generated(source) => source(&domain),
+                    };
+                    let users = users.map(|mut user| {
+                        replace_domain(&mut user, &domain);
+                        user
+                    });
+                    dir.create_users(users, now).map_err(|(index, e)| StartError::Seed {
+                        index,
+                        message: format!("{} {}", e.code, e.message),
+                    })?;
                 }
                 server.tenants.insert(tenant)
             }
@@ -327,22 +396,44 @@ impl Drop for Graphbox {
     }
 }
 
-/// Replace `{domain}` in a seed user's string values.
-fn with_domain(
-    user: &serde_json::Map<String, serde_json::Value>,
-    domain: &str,
-) -> serde_json::Map<String, serde_json::Value> {
-    fn walk(v: &serde_json::Value, domain: &str) -> serde_json::Value {
+/// Replace `{domain}` in a seed user's string values, in place (a copy of each
+/// body cost a tenth of a million-user seed).
+fn replace_domain(user: &mut UserBody, domain: &str) {
+    fn walk(v: &mut serde_json::Value, domain: &str) {
         match v {
-            serde_json::Value::String(s) if s.contains("{domain}") => {
-                serde_json::Value::String(s.replace("{domain}", domain))
-            }
-            serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(|x| walk(x, domain)).collect()),
-            serde_json::Value::Object(o) => {
-                serde_json::Value::Object(o.iter().map(|(k, x)| (k.clone(), walk(x, domain))).collect())
-            }
-            other => other.clone(),
+            serde_json::Value::String(s) if s.contains("{domain}") => *s = s.replace("{domain}", domain),
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|x| walk(x, domain)),
+            serde_json::Value::Object(o) => o.values_mut().for_each(|x| walk(x, domain)),
+            _ => {}
         }
     }
-    user.iter().map(|(k, v)| (k.clone(), walk(v, domain))).collect()
+    user.values_mut().for_each(|v| walk(v, domain));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    #[test]
+    fn start_stays_spawnable_with_generated_seed_users() {
+        // The generator's boxed iterator is not Send; it must not live across an
+        // await, or `tokio::spawn(builder.start())` stops compiling for callers.
+        let builder = GraphboxBuilder::default().seed_users_with(|_| Vec::new());
+        let start = builder.clone().start();
+        assert_send(&start);
+        assert_send(&builder);
+    }
+
+    #[test]
+    fn domain_placeholders_are_replaced_in_nested_values_only() {
+        let mut user = serde_json::json!({"{domain}": "a@{domain}", "n": 1, "l": ["x@{domain}", {"k": "{domain}"}]})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        replace_domain(&mut user, "t.example");
+        let expected = serde_json::json!({"{domain}": "a@t.example", "n": 1, "l": ["x@t.example", {"k": "t.example"}]});
+        assert_eq!(serde_json::Value::Object(user), expected);
+    }
 }

@@ -6,7 +6,7 @@
 //! the tenant. An object changed again mid-round moves past the round's end
 //! and is delivered by the next round.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -16,8 +16,10 @@ pub(crate) struct ChangeLog {
     /// The last version handed out.
     pub(crate) current: u64,
     by_version: BTreeMap<u64, Uuid>,
+    /// Ordered rather than hashed: at a million objects a hash table at half
+    /// load takes twice the bytes of full B-tree nodes.
     #[serde(skip)]
-    version_of: HashMap<Uuid, u64>,
+    version_of: BTreeMap<Uuid, u64>,
 }
 
 impl ChangeLog {
@@ -32,6 +34,21 @@ impl ChangeLog {
         self.current += 1;
         self.by_version.insert(self.current, id);
         self.version_of.insert(id, self.current);
+    }
+
+    /// Record the creation of objects never seen before, in order: what `touch`
+    /// does for each, with the version maps built in one pass.
+    pub(crate) fn touch_new(&mut self, ids: impl Iterator<Item = Uuid>) {
+        if self.version_of.is_empty() && !self.by_version.is_empty() {
+            self.reindex();
+        }
+        let first = self.current + 1;
+        let mut added: BTreeMap<u64, Uuid> = ids.zip(first..).map(|(id, v)| (v, id)).collect();
+        let mut reverse: BTreeMap<Uuid, u64> = added.iter().map(|(v, id)| (*id, *v)).collect();
+        self.version_of.append(&mut reverse);
+        debug_assert_eq!(self.version_of.len(), self.by_version.len() + added.len(), "the ids were new");
+        self.current += added.len() as u64;
+        self.by_version.append(&mut added);
     }
 
     /// After loading saved state, rebuild the reverse index.

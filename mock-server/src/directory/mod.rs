@@ -8,6 +8,7 @@ pub(crate) mod catalog;
 pub(crate) mod consent;
 pub(crate) mod delta;
 pub(crate) mod groups;
+pub(crate) mod implied;
 pub(crate) mod licenses;
 pub(crate) mod organization;
 pub(crate) mod query;
@@ -124,7 +125,9 @@ pub(crate) struct Directory {
     pub display_name: String,
     pub domains: Vec<Domain>,
     pub users: BTreeMap<Uuid, Record>,
-    pub passwords: HashMap<Uuid, PasswordHash>,
+    /// Ordered rather than hashed: a million-user tenant's hash table at half
+    /// load cost twice the bytes of full B-tree nodes, and sign-ins are rare.
+    pub passwords: BTreeMap<Uuid, PasswordHash>,
     pub deleted: BTreeMap<Uuid, DeletedObject>,
     pub applications: BTreeMap<Uuid, Record>,
     pub service_principals: BTreeMap<Uuid, Record>,
@@ -153,13 +156,14 @@ pub(crate) struct Directory {
     #[serde(default)]
     pub organization: organization::Organization,
     ids: IdGen,
+    /// Lower-cased UPNs; boxed, as they never grow (8 bytes a user less).
     #[serde(skip)]
-    upn_index: HashMap<String, Uuid>,
+    upn_index: HashMap<Box<str>, Uuid>,
     #[serde(skip)]
     proxy_index: HashMap<String, Uuid>,
     /// Lower-cased display names, for `startswith(displayName, …)` without a scan.
     #[serde(skip)]
-    name_index: std::collections::BTreeSet<(String, Uuid)>,
+    name_index: std::collections::BTreeSet<(Box<str>, Uuid)>,
     #[serde(skip)]
     app_ids: HashMap<Uuid, Uuid>,
     #[serde(skip)]
@@ -173,7 +177,7 @@ impl Directory {
             display_name,
             domains: vec![Domain { name: initial_domain, is_verified: true, is_initial: true, is_default: true }],
             users: BTreeMap::new(),
-            passwords: HashMap::new(),
+            passwords: BTreeMap::new(),
             deleted: BTreeMap::new(),
             applications: BTreeMap::new(),
             service_principals: BTreeMap::new(),
@@ -204,12 +208,19 @@ impl Directory {
         self.upn_index.clear();
         self.proxy_index.clear();
         self.name_index.clear();
-        let users: Vec<Uuid> = self.users.keys().copied().collect();
-        for id in users {
-            let record = self.users.remove(&id).expect("key taken from the map");
-            self.index_user(&record);
-            self.users.insert(id, record);
+        // Files hold every value (see `Record`'s `Serialize`), including those
+        // this build implies instead of storing.
+        let users: BTreeMap<Uuid, Record> = std::mem::take(&mut self.users)
+            .into_iter()
+            .map(|(id, mut record)| {
+                implied::compact(&mut record);
+                (id, record)
+            })
+            .collect();
+        for record in users.values() {
+            self.index_user(record);
         }
+        self.users = users;
         self.user_changes.reindex();
         self.group_changes.reindex();
         let guid = |r: &Record, schema: &schema::EntitySchema| {
@@ -245,7 +256,7 @@ impl Directory {
     }
 
     pub(crate) fn user_by_upn(&self, upn: &str) -> Option<Uuid> {
-        self.upn_index.get(&upn.to_lowercase()).copied()
+        self.upn_index.get(upn.to_lowercase().as_str()).copied()
     }
 
     /// Who owns a proxy address; `SMTP:` and `smtp:` name the same address.
@@ -263,19 +274,25 @@ impl Directory {
 
     /// Put a user (new or changed) into the map and every index, and record the
     /// change for delta queries.
-    pub(crate) fn insert_user(&mut self, record: Record) {
+    pub(crate) fn insert_user(&mut self, mut record: Record) {
+        implied::compact(&mut record);
         self.index_user(&record);
         self.user_changes.touch(record.id);
         self.users.insert(record.id, record);
     }
 
     fn index_user(&mut self, record: &Record) {
-        let id = record.id;
         if let Some(name) = record.get_str(&USER, "displayName") {
-            self.name_index.insert((name.to_lowercase(), id));
+            self.name_index.insert((name.to_lowercase().into_boxed_str(), record.id));
         }
+        self.index_unique(record);
+    }
+
+    /// Index what must be unique across the tenant (UPN, proxy addresses).
+    fn index_unique(&mut self, record: &Record) {
+        let id = record.id;
         if let Some(upn) = record.get_str(&USER, "userPrincipalName") {
-            self.upn_index.insert(upn.to_lowercase(), id);
+            self.upn_index.insert(upn.to_lowercase().into_boxed_str(), id);
         }
         if let Some(proxies) = record.get(&USER, "proxyAddresses").and_then(Value::as_array) {
             for p in proxies.iter().filter_map(Value::as_str) {
@@ -288,10 +305,10 @@ impl Directory {
     pub(crate) fn remove_user_indexes(&mut self, id: Uuid) -> Option<Record> {
         let record = self.users.remove(&id)?;
         if let Some(name) = record.get_str(&USER, "displayName") {
-            self.name_index.remove(&(name.to_lowercase(), id));
+            self.name_index.remove(&(name.to_lowercase().into_boxed_str(), id));
         }
         if let Some(upn) = record.get_str(&USER, "userPrincipalName") {
-            self.upn_index.remove(&upn.to_lowercase());
+            self.upn_index.remove(upn.to_lowercase().as_str());
         }
         if let Some(proxies) = record.get(&USER, "proxyAddresses").and_then(Value::as_array) {
             for p in proxies.iter().filter_map(Value::as_str) {
@@ -410,7 +427,7 @@ impl Directory {
     pub(crate) fn users_with_name_prefix(&self, prefix: &str) -> Vec<Uuid> {
         let prefix = prefix.to_lowercase();
         self.name_index
-            .range((prefix.clone(), Uuid::nil())..)
+            .range((Box::from(prefix.as_str()), Uuid::nil())..)
             .take_while(|(name, _)| name.starts_with(&prefix))
             .map(|(_, id)| *id)
             .collect()

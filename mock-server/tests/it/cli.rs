@@ -148,6 +148,46 @@ fn a_state_file_from_a_newer_graphbox_refuses_the_start() {
     assert_eq!(std::fs::read(&state).unwrap(), content);
 }
 
+#[tokio::test]
+async fn a_seed_file_creates_its_users_in_the_new_tenant() {
+    let dir = tempdir("seed");
+    let seed = dir.join("seed.json");
+    let users = serde_json::json!({"users": [crate::support::new_user("seeded@{domain}", "Seeded")]});
+    std::fs::write(&seed, users.to_string()).unwrap();
+    let mut running = serve(&dir, &["--plain-http", "--seed", seed.to_str().unwrap()]);
+    let http = reqwest::Client::new();
+    let token = token(&http, &running.ready).await;
+    let upn = format!("seeded@{}", running.ready["tenant_domain"].as_str().unwrap());
+    let graph = running.ready["graph_url"].as_str().unwrap();
+    let r = http.get(format!("{graph}/users/{upn}")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(sigterm(&mut running.child).success());
+}
+
+#[test]
+fn a_seed_file_that_is_not_a_users_array_of_objects_exits_2_saying_why() {
+    let dir = tempdir("bad-seed");
+    for (content, says) in [
+        ("{\"users\": [", "is not JSON"),
+        ("{\"people\": []}", "needs a \"users\" array"),
+        ("[]", "needs a \"users\" array"),
+        ("{\"users\": [{}, 3]}", "every user must be a JSON object"),
+    ] {
+        let seed = dir.join("seed.json");
+        std::fs::write(&seed, content).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_graphbox-mock"))
+            .args(["serve", "--port", "0", "--plain-http", "--data-dir"])
+            .arg(&dir)
+            .arg("--seed")
+            .arg(&seed)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{content}: {stderr}");
+        assert!(stderr.contains(says), "{content}: {stderr}");
+    }
+}
+
 #[test]
 fn unknown_flags_print_usage_and_exit_2() {
     let out = Command::new(env!("CARGO_BIN_EXE_graphbox-mock")).args(["serve", "--bogus"]).output().unwrap();

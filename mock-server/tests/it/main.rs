@@ -12,6 +12,7 @@ mod directory_objects;
 mod dirsync;
 mod errors;
 mod identity;
+mod implied;
 mod msal;
 mod msol;
 mod organization;
