@@ -117,7 +117,7 @@ impl Record {
         values.sort_by_key(|(pos, _)| *pos);
         values.dedup_by_key(|(pos, _)| *pos);
         let props = values.into_iter().filter(|(_, v)| !v.is_null()).map(|(p, v)| (p as u16, v)).collect();
-        Record { id, props }
+        Record { id, props, implied: Implied::NONE }
     }
 
     /// [`Record::with_wire_id`] plus properties given in schema order (checked
@@ -131,7 +131,7 @@ impl Record {
         all.push((0, Value::String(wire_id)));
         all.extend(props.filter(|(_, v)| !v.is_null()).map(|(p, v)| (p as u16, v)));
         debug_assert!(all.windows(2).all(|w| w[0].0 < w[1].0), "properties in schema order");
-        Record { id: key, props: all }
+        Record { id: key, props: all, implied: Implied::NONE }
     }
 
     /// Set (or, with `Value::Null`, clear) the property at `pos`.

@@ -27,8 +27,8 @@ impl Serialize for Projected<'_> {
         }
         for &pos in &self.fields.positions {
             let def = &self.schema.props[pos];
-            match self.record.get_at(pos) {
-                Some(value) => map.serialize_entry(def.name, value)?,
+            match self.record.value_at(pos) {
+                Some(value) => map.serialize_entry(def.name, &*value)?,
                 None if def.ty.is_collection() => map.serialize_entry(def.name, &[] as &[Value])?,
                 None => map.serialize_entry(def.name, &())?,
             }
@@ -92,12 +92,18 @@ mod tests {
     use super::*;
     use crate::directory::users::USER;
 
+    /// A user whose `id`, `userType` and `identities` are implied rather than
+    /// stored, as most users' are: the direct path must show those too.
     fn user() -> Record {
         let mut r = Record::new(Uuid::from_u128(7));
         r.set(&USER, "displayName", json!("Ada \"Quoted\" Ünicode"));
         r.set(&USER, "userPrincipalName", json!("ada@contoso.example"));
         r.set(&USER, "businessPhones", json!(["+1 555 0100"]));
         r.set(&USER, "accountEnabled", json!(true));
+        r.set(&USER, "userType", json!("Member"));
+        r.set(&USER, "identities", crate::directory::implied::identities_for("ada@contoso.example"));
+        crate::directory::implied::compact(&mut r);
+        assert!(!r.implied().is_empty(), "the test user has implied values");
         r
     }
 
