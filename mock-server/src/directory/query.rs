@@ -116,7 +116,7 @@ pub(crate) fn projection_for(
     }
     let canonical = positions.iter().map(|&p| schema.props[p].name).collect();
     positions.sort_unstable();
-    Ok((Projection { positions }, Some(canonical)))
+    Ok((Projection { positions: positions.into() }, Some(canonical)))
 }
 
 impl<'q> ListPlan<'q> {

@@ -183,7 +183,7 @@ impl Record {
         for (k, v) in annotations {
             out.insert((*k).to_owned(), Value::String(v.clone()));
         }
-        for &pos in &fields.positions {
+        for &pos in fields.positions.iter() {
             let def = &schema.props[pos];
             let v = match self.value_at(pos) {
                 Some(v) => v.into_owned(),
@@ -203,14 +203,14 @@ impl Record {
 /// Which properties a response carries, as schema positions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Projection {
-    pub positions: Vec<usize>,
+    /// Borrowed from the schema for the default set, which most reads use.
+    pub positions: Cow<'static, [usize]>,
 }
 
 impl Projection {
     /// The default property set (what Graph returns without `$select`).
-    pub(crate) fn default_set(schema: &EntitySchema) -> Self {
-        let positions = schema.props.iter().enumerate().filter(|(_, p)| p.default).map(|(i, _)| i).collect();
-        Projection { positions }
+    pub(crate) fn default_set(schema: &'static EntitySchema) -> Self {
+        Projection { positions: Cow::Borrowed(schema.default_positions()) }
     }
 
     /// Every property.

@@ -253,6 +253,7 @@ pub(crate) struct EntitySchema {
     /// Members of the complex types this entity uses, for `a/b` filter paths.
     pub complex_members: &'static [(&'static str, &'static str, PropType)],
     index: OnceLock<HashMap<String, usize, BuildHasherDefault<Fnv>>>,
+    default_positions: OnceLock<Vec<usize>>,
 }
 
 impl EntitySchema {
@@ -262,7 +263,21 @@ impl EntitySchema {
         props: &'static [PropertyDef],
         complex_members: &'static [(&'static str, &'static str, PropType)],
     ) -> Self {
-        EntitySchema { type_name, resource_name, props, complex_members, index: OnceLock::new() }
+        EntitySchema {
+            type_name,
+            resource_name,
+            props,
+            complex_members,
+            index: OnceLock::new(),
+            default_positions: OnceLock::new(),
+        }
+    }
+
+    /// The positions of the default `$select` set, worked out once: every read
+    /// without `$select` asks for them.
+    pub(crate) fn default_positions(&self) -> &[usize] {
+        self.default_positions
+            .get_or_init(|| self.props.iter().enumerate().filter(|(_, p)| p.default).map(|(i, _)| i).collect())
     }
 
     fn index(&self) -> &HashMap<String, usize, BuildHasherDefault<Fnv>> {

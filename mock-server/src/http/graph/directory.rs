@@ -163,7 +163,7 @@ fn restore(
     dir: &mut Directory,
     id: Uuid,
     kind: ObjectKind,
-    schema: &EntitySchema,
+    schema: &'static EntitySchema,
 ) -> Result<Map<String, Value>, ApiError> {
     match kind {
         ObjectKind::User => {

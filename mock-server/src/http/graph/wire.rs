@@ -25,7 +25,7 @@ impl Serialize for Projected<'_> {
         for (name, value) in self.annotations {
             map.serialize_entry(name, value)?;
         }
-        for &pos in &self.fields.positions {
+        for &pos in self.fields.positions.iter() {
             let def = &self.schema.props[pos];
             match self.record.value_at(pos) {
                 Some(value) => map.serialize_entry(def.name, &*value)?,
