@@ -61,8 +61,31 @@ impl IdGen {
 
 /// Bytes from the OS generator, for secrets and keys.
 pub(crate) fn secure_bytes<const N: usize>() -> [u8; N] {
+    // The OS generator's output, drawn a block at a time per thread: a new
+    // tenant needs four small draws and a token one, and each draw was a
+    // system call. Bytes are handed out once and never reused.
+    const BLOCK: usize = 1024;
+    thread_local! {
+        static POOL: std::cell::RefCell<(Box<[u8; BLOCK]>, usize)> =
+            std::cell::RefCell::new((Box::new([0u8; BLOCK]), BLOCK));
+    }
     let mut out = [0u8; N];
-    ring::rand::SystemRandom::new().fill(&mut out).expect("the operating system's random generator is available");
+    if N > BLOCK / 4 {
+        ring::rand::SystemRandom::new().fill(&mut out).expect("the operating system's random generator is available");
+        return out;
+    }
+    POOL.with(|pool| {
+        let (block, used) = &mut *pool.borrow_mut();
+        if *used + N > BLOCK {
+            ring::rand::SystemRandom::new()
+                .fill(&mut block[..])
+                .expect("the operating system's random generator is available");
+            *used = 0;
+        }
+        out.copy_from_slice(&block[*used..*used + N]);
+        block[*used..*used + N].fill(0);
+        *used += N;
+    });
     out
 }
 
@@ -113,6 +136,13 @@ pub(crate) fn password_text() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pooled_secure_draws_never_repeat_across_block_refills() {
+        let draws: std::collections::HashSet<[u8; 16]> = (0..2000).map(|_| secure_bytes::<16>()).collect();
+        assert_eq!(draws.len(), 2000, "2000 draws of 16 bytes span about 31 refills; none may repeat");
+        assert_ne!(secure_bytes::<300>(), [0u8; 300], "large draws go to the OS directly");
+    }
 
     #[test]
     fn the_same_seed_gives_the_same_ids() {

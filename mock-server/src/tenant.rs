@@ -3,7 +3,7 @@
 //! and domain names to tenants; the map guard is never held past a lookup.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use dashmap::DashMap;
 use serde::{Deserialize, Serialize};
@@ -103,15 +103,15 @@ impl Tenant {
         let mut dir = Directory::new(id, "Graphbox Lab".to_owned(), domain.clone(), ids);
 
         dir.seed_graph_service_principal();
-        let app = dir
-            .create_application(
-                serde_json::json!({"displayName": "graphbox-bootstrap", "signInAudience": "AzureADMyOrg",
-                                   "isFallbackPublicClient": true})
-                .as_object()
-                .expect("a JSON object literal"),
-                now,
-            )
-            .expect("the bootstrap application is valid");
+        // Request bodies that are the same for every tenant, built once.
+        static APP_BODY: OnceLock<serde_json::Map<String, serde_json::Value>> = OnceLock::new();
+        static SECRET_BODY: OnceLock<serde_json::Map<String, serde_json::Value>> = OnceLock::new();
+        let object = |v: serde_json::Value| v.as_object().cloned().expect("a JSON object literal");
+        let app_body = APP_BODY.get_or_init(|| {
+            object(serde_json::json!({"displayName": "graphbox-bootstrap", "signInAudience": "AzureADMyOrg",
+                                      "isFallbackPublicClient": true}))
+        });
+        let app = dir.create_application(app_body, now).expect("the bootstrap application is valid");
         let client_id = dir.applications[&app]
             .get_str(&APPLICATION, "appId")
             .and_then(|s| Uuid::parse_str(s).ok())
@@ -127,10 +127,9 @@ impl Tenant {
                 old.client_secret.clone()
             }
             None => {
-                let body = serde_json::json!({"passwordCredential": {"displayName": "bootstrap"}});
-                dir.add_password(app, body.as_object().expect("a JSON object literal"), now)
-                    .expect("a fresh application takes a secret")
-                    .text
+                let body = SECRET_BODY
+                    .get_or_init(|| object(serde_json::json!({"passwordCredential": {"displayName": "bootstrap"}})));
+                dir.add_password(app, body, now).expect("a fresh application takes a secret").text
             }
         };
         dir.grant_graph_app_roles(sp, BOOTSTRAP_APP_ROLES, now)

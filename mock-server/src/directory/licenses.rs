@@ -22,7 +22,12 @@ pub(crate) struct Sku {
 
 /// The subscriptions a new tenant starts with: real Microsoft SKU and service
 /// plan ids, so code that matches on them behaves as against a real tenant.
-pub(crate) fn default_skus() -> Vec<Sku> {
+pub(crate) fn default_skus() -> &'static [Sku] {
+    static SKUS: std::sync::OnceLock<Vec<Sku>> = std::sync::OnceLock::new();
+    SKUS.get_or_init(build_default_skus)
+}
+
+fn build_default_skus() -> Vec<Sku> {
     let plan = |id: &str, name: &str, service: &str| {
         (Uuid::parse_str(id).expect("a literal GUID"), name.to_owned(), service.to_owned())
     };

@@ -191,7 +191,7 @@ impl Directory {
             managers: HashMap::new(),
             user_changes: delta::ChangeLog::default(),
             group_changes: delta::ChangeLog::default(),
-            skus: licenses::default_skus(),
+            skus: licenses::default_skus().to_vec(),
             refresh_tokens: HashMap::new(),
             organization: organization::Organization::default(),
             ids,

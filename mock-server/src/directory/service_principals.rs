@@ -144,18 +144,25 @@ impl Directory {
     /// roles and scopes are not stored: projection adds them from the catalogue.
     pub(crate) fn seed_graph_service_principal(&mut self) -> Uuid {
         let id = self.new_id();
-        let mut values =
-            base_values(MICROSOFT_GRAPH_APP_ID, "Microsoft Graph", MICROSOFT_TENANT_ID, "AzureADMultipleOrgs");
-        values.push((
-            position("servicePrincipalNames"),
-            json!([
-                MICROSOFT_GRAPH_APP_ID.to_string(),
-                "https://graph.microsoft.com",
-                "https://graph.microsoft.com/",
-                "https://canary.graph.microsoft.com"
-            ]),
-        ));
-        let record = Record::from_values(id, values);
+        // The same in every tenant but for its object id: built once, cloned.
+        static TEMPLATE: OnceLock<Record> = OnceLock::new();
+        let template = TEMPLATE.get_or_init(|| {
+            let mut values =
+                base_values(MICROSOFT_GRAPH_APP_ID, "Microsoft Graph", MICROSOFT_TENANT_ID, "AzureADMultipleOrgs");
+            values.push((
+                position("servicePrincipalNames"),
+                json!([
+                    MICROSOFT_GRAPH_APP_ID.to_string(),
+                    "https://graph.microsoft.com",
+                    "https://graph.microsoft.com/",
+                    "https://canary.graph.microsoft.com"
+                ]),
+            ));
+            Record::from_values(Uuid::nil(), values)
+        });
+        let mut record = template.clone();
+        record.id = id;
+        record.set_at(0, Value::String(id.to_string()));
         self.sp_by_app_id.insert(MICROSOFT_GRAPH_APP_ID, id);
         self.service_principals.insert(id, record);
         id
