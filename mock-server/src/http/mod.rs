@@ -110,7 +110,12 @@ impl Inbound {
     }
 
     pub(crate) fn correlation(&self, now: OffsetDateTime) -> Correlation {
-        let sent = self.header("client-request-id").filter(|s| !s.is_empty() && s.len() <= 200);
+        const CLIENT_REQUEST_ID: http::HeaderName = http::HeaderName::from_static("client-request-id");
+        let sent = self
+            .headers
+            .get(CLIENT_REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .filter(|s| !s.is_empty() && s.len() <= 200);
         let client_request_id = sent.map(str::to_owned).unwrap_or_else(|| self.request_id.to_string());
         Correlation { request_id: self.request_id, client_request_id, client_sent: sent.is_some(), now }
     }
@@ -175,14 +180,12 @@ pub(crate) async fn serve(
 async fn handle(server: Arc<Server>, req: Request<Incoming>, peer: SocketAddr) -> Result<Response<Body>, Infallible> {
     let request_id = server.next_request_id();
     let (parts, body) = req.into_parts();
-    let host = parts
-        .headers
-        .get(http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| parts.uri.authority().map(|a| a.to_string()))
-        .unwrap_or_else(|| "127.0.0.1".to_owned());
-    let authority = format!("{}://{}", server.scheme(), host);
+    let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok());
+    let host = host.or_else(|| parts.uri.authority().map(|a| a.as_str())).unwrap_or("127.0.0.1");
+    let mut authority = String::with_capacity(server.scheme().len() + 3 + host.len());
+    authority.push_str(server.scheme());
+    authority.push_str("://");
+    authority.push_str(host);
     let path = parts.uri.path().to_owned();
     let query = parts.uri.query().unwrap_or("").to_owned();
     let span = tracing::debug_span!("request", id = %request_id, method = %parts.method, path = %path);

@@ -54,7 +54,8 @@ pub(super) struct Ctx<'a> {
 }
 
 pub(crate) fn handle(server: &Server, req: &Inbound, rest: &str) -> Response<Body> {
-    let auth = server.validator.authenticate(req.header("authorization"), &server.tenants);
+    let authorization = req.headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let auth = server.validator.authenticate(authorization, &server.tenants);
     let (principal, tenant) = match auth {
         Ok(pt) => pt,
         Err(e) => return response::graph_error(&e, &req.correlation(crate::clock::system_now())),
