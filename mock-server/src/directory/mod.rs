@@ -149,7 +149,9 @@ pub(crate) struct Directory {
     pub group_changes: delta::ChangeLog,
     /// `user → manager`.
     pub managers: HashMap<Uuid, Uuid>,
-    pub skus: Vec<licenses::Sku>,
+    /// Subscribed SKUs: one catalogue shared by every new tenant (a loaded state
+    /// file gets its own copy).
+    pub skus: std::borrow::Cow<'static, [licenses::Sku]>,
     /// Refresh tokens by the hash of their text.
     pub refresh_tokens: HashMap<String, crate::identity::delegated::RefreshGrant>,
     /// The organization, its sync configuration and its DirSync machine.
@@ -191,7 +193,7 @@ impl Directory {
             managers: HashMap::new(),
             user_changes: delta::ChangeLog::default(),
             group_changes: delta::ChangeLog::default(),
-            skus: licenses::default_skus().to_vec(),
+            skus: std::borrow::Cow::Borrowed(licenses::default_skus()),
             refresh_tokens: HashMap::new(),
             organization: organization::Organization::default(),
             ids,
