@@ -135,7 +135,7 @@ fn log(tenant: &crate::tenant::Tenant, req: &Inbound, status: u16, now: time::Of
 fn token_error(e: &token::TokenError, req: &Inbound, now: time::OffsetDateTime) -> Response<Body> {
     let c = req.correlation(now);
     // ESTS uses the caller's client-request-id as the correlation id.
-    let body = e.body(now, req.request_id, &c.client_request_id);
+    let body = e.body(now, req.request_id, &c.client_request_id());
     response::identity_json(e.status, &body, &c, NO_STORE)
 }
 

@@ -116,8 +116,7 @@ impl Inbound {
             .get(CLIENT_REQUEST_ID)
             .and_then(|v| v.to_str().ok())
             .filter(|s| !s.is_empty() && s.len() <= 200);
-        let client_request_id = sent.map(str::to_owned).unwrap_or_else(|| self.request_id.to_string());
-        Correlation { request_id: self.request_id, client_request_id, client_sent: sent.is_some(), now }
+        Correlation { request_id: self.request_id, client_sent: sent.map(str::to_owned), now }
     }
 }
 

@@ -21,11 +21,19 @@ pub(crate) const GRAPH_JSON: &str =
 #[derive(Debug, Clone)]
 pub(crate) struct Correlation {
     pub request_id: Uuid,
-    /// The caller's `client-request-id`, echoed; else the request id.
-    pub client_request_id: String,
-    /// Whether `client_request_id` came from the caller (else it is the request id).
-    pub client_sent: bool,
+    /// The caller's `client-request-id`, if it sent one.
+    pub client_sent: Option<String>,
     pub now: OffsetDateTime,
+}
+
+impl Correlation {
+    /// What Graph echoes as `client-request-id`: the caller's, else the request id.
+    pub(crate) fn client_request_id(&self) -> std::borrow::Cow<'_, str> {
+        match &self.client_sent {
+            Some(sent) => std::borrow::Cow::Borrowed(sent),
+            None => std::borrow::Cow::Owned(self.request_id.to_string()),
+        }
+    }
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
@@ -45,7 +53,10 @@ fn graph_response(status: u16, c: &Correlation, content_type: Option<HeaderValue
     let h = response.headers_mut();
     h.reserve(12);
     let request_id = uuid_value(c.request_id);
-    let client_request_id = if c.client_sent { header_safe(&c.client_request_id) } else { request_id.clone() };
+    let client_request_id = match &c.client_sent {
+        Some(sent) => header_safe(sent),
+        None => request_id.clone(),
+    };
     h.insert(REQUEST_ID, request_id);
     h.insert(CLIENT_REQUEST_ID, client_request_id);
     h.insert(header::DATE, http_date(c.now));
@@ -148,7 +159,7 @@ pub(crate) fn graph_error(e: &ApiError, c: &Correlation) -> Response<Body> {
         json!({
             "date": format_inner_error_date(c.now),
             "request-id": c.request_id.to_string(),
-            "client-request-id": c.client_request_id,
+            "client-request-id": c.client_request_id(),
         }),
     );
     let body = json!({ "error": Value::Object(error) });
@@ -180,7 +191,7 @@ pub(crate) fn identity_json(status: u16, body: &Value, c: &Correlation, cache: &
         .header(header::PRAGMA, "no-cache")
         .header(header::EXPIRES, "-1")
         .header(X_MS_REQUEST_ID, uuid_value(c.request_id))
-        .header(CLIENT_REQUEST_ID, header_safe(&c.client_request_id))
+        .header(CLIENT_REQUEST_ID, header_safe(&c.client_request_id()))
         .header(ESTS_SERVER, HeaderValue::from_static("graphbox"))
         .header(header::DATE, http_date(c.now));
     finish(b, json_bytes(body))
