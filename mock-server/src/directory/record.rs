@@ -117,11 +117,11 @@ impl Record {
         values.sort_by_key(|(pos, _)| *pos);
         values.dedup_by_key(|(pos, _)| *pos);
         let props = values.into_iter().filter(|(_, v)| !v.is_null()).map(|(p, v)| (p as u16, v)).collect();
-        Record { id, props, implied: Implied::NONE }
+        Record::from_sorted(id, props, Implied::NONE)
     }
 
-    /// [`Record::with_wire_id`] plus properties given in schema order (checked
-    /// in debug builds), for records built from parts already validated.
+    /// [`Record::with_wire_id`] plus properties given in schema order, for
+    /// records built from parts already validated.
     pub(crate) fn with_wire_id_and(
         key: Uuid,
         wire_id: String,
@@ -130,8 +130,7 @@ impl Record {
         let mut all = Vec::with_capacity(1 + props.len());
         all.push((0, Value::String(wire_id)));
         all.extend(props.filter(|(_, v)| !v.is_null()).map(|(p, v)| (p as u16, v)));
-        debug_assert!(all.windows(2).all(|w| w[0].0 < w[1].0), "properties in schema order");
-        Record { id: key, props: all, implied: Implied::NONE }
+        Record::from_sorted(key, all, Implied::NONE)
     }
 
     /// Set (or, with `Value::Null`, clear) the property at `pos`.

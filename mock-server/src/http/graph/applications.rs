@@ -7,7 +7,8 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::{
-    annotated, collection, entity, is_eventual, json_body, reject_collection_options, segment_text, Ctx, Reply,
+    annotated, collection, entity, is_eventual, json_body, reject_collection_options, segment_text, serialized_page,
+    Ctx, Reply,
 };
 use crate::directory::applications::APPLICATION;
 use crate::directory::consent::{AssignmentPath, APP_ROLE_ASSIGNMENT, OAUTH2_PERMISSION_GRANT};
@@ -73,7 +74,7 @@ pub(super) fn applications(
                 let plan = ListPlan::new(&APPLICATION, opts, is_eventual(ctx.req), DIRECTORY_PAGING)?;
                 let dir = ctx.tenant.read();
                 let page = plan.run(&dir.applications);
-                Ok(collection(ctx, "applications", &plan, page, |r| r.project(&APPLICATION, &plan.projection)))
+                Ok(serialized_page(ctx, "applications", &plan, &page))
             }
             ([], &Method::POST) => {
                 authz("applications.create")?;
@@ -271,7 +272,7 @@ pub(super) fn service_principals(
                 .collect();
             let page = plan.run(&mine);
             let set = format!("servicePrincipals('{id}')/oauth2PermissionGrants");
-            Ok(collection(ctx, &set, &plan, page, |r| r.project(&OAUTH2_PERMISSION_GRANT, &plan.projection)))
+            Ok(serialized_page(ctx, &set, &plan, &page))
         }
         ([], _) => Err(ApiError::method_not_allowed()),
         ([s, ..], _) => Err(ApiError::unknown_segment(&segment_text(s))),
@@ -295,7 +296,7 @@ fn assignments(
             let dir = ctx.tenant.read();
             let matching = dir.app_role_assignments_at(path);
             let page = plan.run(&matching);
-            Ok(collection(ctx, &set, &plan, page, |r| r.project(&APP_ROLE_ASSIGNMENT, &plan.projection)))
+            Ok(serialized_page(ctx, &set, &plan, &page))
         }
         ([], &Method::POST) => {
             let body = json_body(ctx.req)?;
@@ -349,9 +350,7 @@ pub(super) fn oauth2_permission_grants(
             let plan = ListPlan::new(&OAUTH2_PERMISSION_GRANT, opts, is_eventual(ctx.req), DIRECTORY_PAGING)?;
             let dir = ctx.tenant.read();
             let page = plan.run(&dir.oauth2_grants);
-            Ok(collection(ctx, "oauth2PermissionGrants", &plan, page, |r| {
-                r.project(&OAUTH2_PERMISSION_GRANT, &plan.projection)
-            }))
+            Ok(serialized_page(ctx, "oauth2PermissionGrants", &plan, &page))
         }
         ([], &Method::POST) => {
             authz("oauth2PermissionGrants.create")?;

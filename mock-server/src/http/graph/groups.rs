@@ -31,6 +31,9 @@ pub(super) fn groups(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, metho
                 let plan = ListPlan::new(&GROUP, opts, is_eventual(ctx.req), DIRECTORY_PAGING)?;
                 let dir = ctx.tenant.read();
                 let page = plan.run(&dir.groups);
+                if opts.expand.is_empty() {
+                    return Ok(super::serialized_page(ctx, "groups", &plan, &page));
+                }
                 Ok(collection(ctx, "groups", &plan, page, |r| {
                     let mut item = r.project(&GROUP, &plan.projection);
                     expand(&dir, r.id, &mut item, &opts.expand);

@@ -5,7 +5,7 @@ use http::Method;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::{collection, entity, is_eventual, json_body, objects, reference_target, segment_text, Ctx, Reply};
+use super::{entity, is_eventual, json_body, objects, reference_target, segment_text, serialized_page, Ctx, Reply};
 use crate::directory::query::{ListPlan, PageBounds, DIRECTORY_PAGING};
 use crate::directory::record::Projection;
 use crate::directory::roles::{role_definitions_json, templates_json, DIRECTORY_ROLE, ROLE_ASSIGNMENT};
@@ -79,7 +79,7 @@ pub(super) fn directory_roles(
                     let plan = ListPlan::new(&DIRECTORY_ROLE, opts, is_eventual(ctx.req), UNPAGED)?;
                     let dir = ctx.tenant.read();
                     let page = plan.run(&dir.directory_roles);
-                    Ok(collection(ctx, "directoryRoles", &plan, page, |r| r.project(&DIRECTORY_ROLE, &plan.projection)))
+                    Ok(serialized_page(ctx, "directoryRoles", &plan, &page))
                 }
                 Method::POST => {
                     authz("directoryRoles.activate")?;
@@ -181,9 +181,7 @@ pub(super) fn role_management(
             let plan = ListPlan::new(&ROLE_ASSIGNMENT, opts, is_eventual(ctx.req), DIRECTORY_PAGING)?;
             let dir = ctx.tenant.read();
             let page = plan.run(&dir.role_assignments);
-            Ok(collection(ctx, "roleManagement/directory/roleAssignments", &plan, page, |r| {
-                r.project(&ROLE_ASSIGNMENT, &plan.projection)
-            }))
+            Ok(serialized_page(ctx, "roleManagement/directory/roleAssignments", &plan, &page))
         }
         ("roleAssignments", [], &Method::POST) => {
             authz("roleManagement.directory.roleAssignments.create")?;
