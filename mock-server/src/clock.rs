@@ -19,6 +19,20 @@ pub(crate) fn system_now() -> OffsetDateTime {
     OffsetDateTime::from(now)
 }
 
+/// The latest instant a tenant clock may show. Dates derived from "now" (token
+/// expiry, a secret's default two-year end, refresh-token lifetimes, DirSync
+/// deadlines) must stay representable, so the clock stops a millennium short
+/// of the year 9999 that Graph's date formats end at.
+pub(crate) const LATEST: OffsetDateTime = time::macros::datetime!(9000-01-01 00:00:00 UTC);
+
+/// Why a clock cannot move or be rebuilt as asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the clock would pass {latest} (it can move at most {room_seconds} more seconds)")]
+pub(crate) struct ClockOutOfRange {
+    pub latest: String,
+    pub room_seconds: i64,
+}
+
 /// A tenant's clock: a base (the OS clock or a frozen instant) plus an offset.
 #[derive(Debug)]
 pub(crate) struct TenantClock {
@@ -37,24 +51,44 @@ impl TenantClock {
         TenantClock { frozen_at: Some(at), offset_micros: AtomicI64::new(0) }
     }
 
-    /// Rebuild a clock from saved state with the same offset.
-    pub(crate) fn with_offset(frozen_at: Option<OffsetDateTime>, offset: Duration) -> Self {
-        let micros = i64::try_from(offset.as_micros()).unwrap_or(i64::MAX);
-        TenantClock { frozen_at, offset_micros: AtomicI64::new(micros) }
+    /// Rebuild a clock from saved state with the same offset; refused when the
+    /// clock it describes would already be past [`LATEST`].
+    pub(crate) fn with_offset(frozen_at: Option<OffsetDateTime>, offset: Duration) -> Result<Self, ClockOutOfRange> {
+        let clock = TenantClock { frozen_at, offset_micros: AtomicI64::new(0) };
+        clock.advance(offset)?;
+        Ok(clock)
     }
 
     /// The tenant's current time.
     pub(crate) fn now(&self) -> OffsetDateTime {
         let base = self.frozen_at.unwrap_or_else(system_now);
-        base + time::Duration::microseconds(self.offset_micros.load(Ordering::Relaxed))
+        // `advance` keeps base + offset within range; the clamp covers only a
+        // frozen base that a future edit lets past it.
+        base.checked_add(time::Duration::microseconds(self.offset_micros.load(Ordering::Relaxed))).unwrap_or(LATEST)
     }
 
-    /// Move the clock forward; time never runs backwards.
-    pub(crate) fn advance(&self, by: Duration) {
-        let micros = i64::try_from(by.as_micros()).unwrap_or(i64::MAX);
-        let _ = self
-            .offset_micros
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |cur| Some(cur.saturating_add(micros)));
+    /// Move the clock forward by `by`, unless that would pass [`LATEST`].
+    pub(crate) fn advance(&self, by: Duration) -> Result<(), ClockOutOfRange> {
+        let base = self.frozen_at.unwrap_or_else(system_now);
+        let room = (LATEST - base).whole_microseconds();
+        let by = i128::try_from(by.as_micros()).unwrap_or(i128::MAX);
+        let mut refused = None;
+        let _ = self.offset_micros.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |cur| {
+            refused = None;
+            let next = i128::from(cur) + by;
+            if next > room {
+                refused = Some(ClockOutOfRange {
+                    latest: format_datetime(LATEST),
+                    room_seconds: ((room - i128::from(cur)) / 1_000_000).max(0) as i64,
+                });
+                return None;
+            }
+            i64::try_from(next).ok()
+        });
+        match refused {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     /// How far the control API has moved this clock.
@@ -137,9 +171,33 @@ mod tests {
     use time::macros::datetime;
 
     #[test]
+    fn advancing_past_the_latest_instant_is_refused_and_leaves_the_clock_where_it_was() {
+        let start = time::macros::datetime!(2026-01-01 00:00:00 UTC);
+        let clock = TenantClock::frozen(start);
+        let e = clock.advance(Duration::from_secs(1_000_000_000_000)).unwrap_err();
+        assert_eq!(clock.now(), start);
+        assert_eq!(e.room_seconds, (LATEST - start).whole_seconds());
+        // Exactly to the edge is fine; one second more is not.
+        clock.advance(Duration::from_secs(e.room_seconds as u64)).unwrap();
+        assert_eq!(clock.now(), LATEST);
+        assert!(clock.advance(Duration::from_secs(1)).is_err());
+        assert_eq!(clock.now(), LATEST);
+        assert!(clock.advance(Duration::MAX).is_err());
+    }
+
+    #[test]
+    fn a_saved_clock_past_the_latest_instant_is_not_rebuilt() {
+        let start = time::macros::datetime!(2026-01-01 00:00:00 UTC);
+        assert!(TenantClock::with_offset(Some(start), Duration::from_secs(3600)).is_ok());
+        assert!(TenantClock::with_offset(Some(start), Duration::from_secs(1_000_000_000_000)).is_err());
+        let late = time::macros::datetime!(9500-01-01 00:00:00 UTC);
+        assert!(TenantClock::with_offset(Some(late), Duration::ZERO).is_err());
+    }
+
+    #[test]
     fn advancing_a_frozen_clock_moves_it_by_exactly_that_much() {
         let clock = TenantClock::frozen(datetime!(2026-03-02 10:00:00 UTC));
-        clock.advance(Duration::from_secs(72 * 3600));
+        clock.advance(Duration::from_secs(72 * 3600)).unwrap();
         assert_eq!(clock.now(), datetime!(2026-03-05 10:00:00 UTC));
     }
 

@@ -75,14 +75,6 @@ impl ApiError {
         )
     }
 
-    pub(crate) fn payload_too_large(limit_bytes: usize) -> Self {
-        ApiError::new(
-            413,
-            "RequestEntityTooLarge",
-            format!("The request payload is {} MB or more. Send a smaller request body.", limit_bytes / (1024 * 1024)),
-        )
-    }
-
     /// 401 `InvalidAuthenticationToken` with the given reason.
     pub(crate) fn invalid_token(message: impl Into<String>) -> Self {
         ApiError::new(401, "InvalidAuthenticationToken", message)

@@ -73,6 +73,7 @@ pub mod __bench {
     }
 }
 
+pub use http::Limits;
 pub use keys::KeyError;
 pub use server::{Graphbox, GraphboxBuilder, ReadyInfo, StartError};
 pub use state::StateError;

@@ -26,7 +26,17 @@ usage: graphbox-mock serve [options]
                      ({domain} in a value stands for the tenant's initial domain)
   --id-seed N        seed for object ids (same seed, same ids)
   --admin-key KEY    let non-loopback callers use the control API with this key
-                     (also $GRAPHBOX_ADMIN_KEY)
+                     (also $GRAPHBOX_ADMIN_KEY; an empty key is refused)
+  --public-url URL   scheme://host[:port] clients reach the server at, when not the
+                     listening address (reverse proxy, container): links use it
+
+Limits (a request past one gets the endpoint's own error answer):
+  --max-body-bytes N          largest request body (default 4194304, Graph's 4 MiB)
+  --header-timeout SECS       from a request's first byte to its headers' end (default 30)
+  --body-timeout SECS         for the body after the headers; then 408 (default 60)
+  --idle-timeout SECS         a connection with no request under way (default 120)
+  --tls-handshake-timeout SECS  (default 10)
+  --max-connections N         served at once; more wait to be accepted (default 1024)
 
 On start, one line of JSON with the tenant's facts goes to stdout; logs go to stderr.";
 
@@ -39,6 +49,8 @@ struct Args {
     seed: Option<PathBuf>,
     id_seed: Option<u64>,
     admin_key: Option<String>,
+    public_url: Option<String>,
+    limits: graphbox_mock::Limits,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -52,7 +64,11 @@ fn parse_args() -> Result<Args, String> {
         state: None,
         seed: None,
         id_seed: None,
-        admin_key: std::env::var("GRAPHBOX_ADMIN_KEY").ok().filter(|k| !k.is_empty()),
+        // An empty variable is passed on, to be refused at start like an
+        // empty --admin-key, rather than quietly meaning "no key".
+        admin_key: std::env::var("GRAPHBOX_ADMIN_KEY").ok(),
+        public_url: None,
+        limits: graphbox_mock::Limits::default(),
     };
     let mut saw_serve = false;
     let err = |e: lexopt::Error| e.to_string();
@@ -72,6 +88,20 @@ fn parse_args() -> Result<Args, String> {
                 args.admin_key =
                     Some(parser.value().map_err(err)?.string().map_err(|_| "--admin-key must be UTF-8".to_owned())?)
             }
+            Long("public-url") => {
+                args.public_url =
+                    Some(parser.value().map_err(err)?.string().map_err(|_| "--public-url must be UTF-8".to_owned())?)
+            }
+            Long("max-body-bytes") => args.limits.max_body_bytes = parser.value().map_err(err)?.parse().map_err(err)?,
+            Long("max-connections") => {
+                args.limits.max_connections = parser.value().map_err(err)?.parse().map_err(err)?
+            }
+            Long("header-timeout") => args.limits.header_timeout = seconds(&mut parser, "--header-timeout")?,
+            Long("body-timeout") => args.limits.body_timeout = seconds(&mut parser, "--body-timeout")?,
+            Long("idle-timeout") => args.limits.idle_timeout = seconds(&mut parser, "--idle-timeout")?,
+            Long("tls-handshake-timeout") => {
+                args.limits.tls_handshake_timeout = seconds(&mut parser, "--tls-handshake-timeout")?
+            }
             Short('h') | Long("help") => return Err(USAGE.to_owned()),
             other => return Err(format!("{}\n\n{USAGE}", other.unexpected())),
         }
@@ -80,6 +110,17 @@ fn parse_args() -> Result<Args, String> {
         return Err(USAGE.to_owned());
     }
     Ok(args)
+}
+
+/// A flag's value as a positive number of seconds (fractions allowed).
+fn seconds(parser: &mut lexopt::Parser, flag: &str) -> Result<std::time::Duration, String> {
+    let text = parser.value().map_err(|e| e.to_string())?;
+    let text = text.to_str().unwrap_or("");
+    text.parse::<f64>()
+        .ok()
+        .and_then(|s| std::time::Duration::try_from_secs_f64(s).ok())
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("{flag} takes a positive number of seconds, not {text:?}"))
 }
 
 fn default_data_dir() -> PathBuf {
@@ -140,6 +181,10 @@ async fn run(args: Args) -> ExitCode {
     if let Some(key) = args.admin_key {
         builder = builder.admin_key(key);
     }
+    if let Some(url) = args.public_url {
+        builder = builder.public_url(url);
+    }
+    builder = builder.limits(args.limits);
     // Listen for signals before the ready line goes out: a supervisor may send
     // SIGTERM the moment it has read it.
     let signals = Signals::install();

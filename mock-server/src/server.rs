@@ -65,6 +65,8 @@ pub enum StartError {
     Tls(String),
     #[error("seed user {index} was refused: {message}")]
     Seed { index: usize, message: String },
+    #[error("invalid setting: {0}")]
+    Setting(String),
 }
 
 /// Configures and starts a [`Graphbox`].
@@ -80,6 +82,8 @@ pub struct GraphboxBuilder {
     admin_key: Option<String>,
     frozen_at: Option<OffsetDateTime>,
     seed_users: SeedUsers,
+    limits: crate::http::Limits,
+    public_url: Option<String>,
 }
 
 type UserBody = serde_json::Map<String, serde_json::Value>;
@@ -114,6 +118,8 @@ impl Default for GraphboxBuilder {
             admin_key: None,
             frozen_at: None,
             seed_users: SeedUsers::List(Vec::new()),
+            limits: crate::http::Limits::default(),
+            public_url: None,
         }
     }
 }
@@ -151,9 +157,55 @@ impl GraphboxBuilder {
         self.seed = Some(seed);
         self
     }
-    /// Let non-loopback callers use the control API with this key.
+    /// Let non-loopback callers use the control API with this key. An empty
+    /// key is refused at start: it would match a caller that sends no key.
     pub fn admin_key(mut self, key: impl Into<String>) -> Self {
         self.admin_key = Some(key.into());
+        self
+    }
+    /// The URL clients reach this server at when it is not the listening
+    /// address (behind a reverse proxy, in a container): links, issuers and
+    /// the ready line use it, and requests whose `Host` names it are ours.
+    pub fn public_url(mut self, url: impl Into<String>) -> Self {
+        self.public_url = Some(url.into());
+        self
+    }
+    /// All request and connection bounds at once (see [`crate::Limits`]).
+    pub fn limits(mut self, limits: crate::Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+    /// Largest request body (default 4 MiB, Graph's; larger is 413).
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.limits.max_body_bytes = bytes;
+        self
+    }
+    /// Time a request has, from its first byte, to finish its line and headers
+    /// (default 30 s); past it the connection is closed.
+    pub fn header_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.limits.header_timeout = timeout;
+        self
+    }
+    /// Time a request's body has to arrive after its headers (default 60 s);
+    /// past it the answer is 408 and the connection is closed.
+    pub fn body_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.limits.body_timeout = timeout;
+        self
+    }
+    /// Time a connection may go with no request under way and no byte moved
+    /// (default 120 s); past it the connection is closed.
+    pub fn idle_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.limits.idle_timeout = timeout;
+        self
+    }
+    /// Time a TLS handshake may take (default 10 s).
+    pub fn tls_handshake_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.limits.tls_handshake_timeout = timeout;
+        self
+    }
+    /// Connections served at once (default 1 024); more wait to be accepted.
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        self.limits.max_connections = connections;
         self
     }
     /// Freeze new tenants' clocks at `at` (they move only when advanced).
@@ -219,6 +271,7 @@ impl GraphboxBuilder {
     /// [`StartError`] when the port is taken, the key material cannot be read or
     /// made, or the state file is corrupt or from a newer graphbox.
     pub async fn start(self) -> Result<Graphbox, StartError> {
+        self.check_settings()?;
         let keys = match &self.data_dir {
             Some(dir) => Arc::new(KeyMaterial::load_or_create(dir)?),
             None => KeyMaterial::ephemeral()?,
@@ -248,15 +301,36 @@ impl GraphboxBuilder {
             None
         };
         let seed = self.seed.unwrap_or_else(crate::ids::random_seed);
-        let server = Arc::new(Server::new(keys, self.tls, seed, self.admin_key, self.state_file, self.frozen_at));
+        let state_path = self.state_file.clone().unwrap_or_default();
+        let names = crate::http::Names::new(self.tls, &self.host, local, self.public_url.as_deref());
+        let server = Arc::new(Server::new(
+            keys,
+            self.tls,
+            seed,
+            self.admin_key,
+            self.state_file,
+            self.frozen_at,
+            self.limits,
+            names,
+        ));
         let default_tenant = match saved {
             Some(state) if !state.tenants.is_empty() => {
-                let mut first = None;
+                let path = state_path;
+                let mut restored = Vec::with_capacity(state.tenants.len());
+                // Every tenant is checked before any is served: a file with one
+                // unusable tenant stops the start, it never half-loads.
                 for t in state.tenants {
-                    let t = server.tenants.insert(Tenant::restore(t));
+                    let id = t.id;
+                    let tenant = Tenant::restore(t)
+                        .map_err(|e| StateError::Corrupt { path: path.clone(), detail: format!("tenant {id}: {e}") })?;
+                    restored.push(tenant);
+                }
+                let mut first = None;
+                for t in restored {
+                    let t = server.tenants.insert(t);
                     first.get_or_insert(t);
                 }
-                first.expect("at least one tenant was loaded")
+                first.ok_or_else(|| StateError::Corrupt { path, detail: "no tenants".into() })?
             }
             _ => {
                 let tenant = Tenant::create(&server.next_tenant_options(), None);
@@ -280,12 +354,55 @@ impl GraphboxBuilder {
                 server.tenants.insert(tenant)
             }
         };
-        let host = if local.ip().is_ipv6() { format!("[{}]", local.ip()) } else { local.ip().to_string() };
-        let authority = format!("{}://{}:{}", if self.tls { "https" } else { "http" }, host, local.port());
+        let authority = server.names.authority.clone();
         let ready = ReadyInfo::for_tenant(&authority, &server.keys.tls.ca_file, self.tls, &default_tenant);
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let task = tokio::spawn(crate::http::serve(server.clone(), listener, tls, shutdown_rx));
         Ok(Graphbox { ready, addr: local, server, shutdown: shutdown_tx, task: Some(task) })
+    }
+}
+
+impl GraphboxBuilder {
+    /// Settings that would make a server unsafe or unusable are refused before
+    /// anything is bound or loaded.
+    fn check_settings(&self) -> Result<(), StartError> {
+        if self.admin_key.as_deref().is_some_and(|k| k.trim().is_empty()) {
+            return Err(StartError::Setting(
+                "the admin key is empty; an empty key would let any caller that sends an empty \
+                 x-graphbox-admin-key use the control API. Give a non-empty key, or none for loopback-only access"
+                    .into(),
+            ));
+        }
+        if let Some(url) = &self.public_url {
+            let ok = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")).is_some_and(|rest| {
+                let host = rest.trim_end_matches('/');
+                !host.is_empty() && !host.contains('/') && !host.contains(char::is_whitespace)
+            });
+            if !ok {
+                return Err(StartError::Setting(format!(
+                    "the public URL {url:?} must be scheme://host[:port], with no path"
+                )));
+            }
+        }
+        if self.frozen_at.is_some_and(|at| at > crate::clock::LATEST) {
+            return Err(StartError::Setting(format!(
+                "the frozen clock must be at or before {}",
+                crate::clock::format_datetime(crate::clock::LATEST)
+            )));
+        }
+        let l = &self.limits;
+        let zero = [
+            ("header timeout", l.header_timeout.is_zero()),
+            ("body timeout", l.body_timeout.is_zero()),
+            ("idle timeout", l.idle_timeout.is_zero()),
+            ("TLS handshake timeout", l.tls_handshake_timeout.is_zero()),
+            ("connection limit", l.max_connections == 0),
+            ("body size limit", l.max_body_bytes == 0),
+        ];
+        if let Some((what, _)) = zero.iter().find(|(_, z)| *z) {
+            return Err(StartError::Setting(format!("the {what} must be greater than zero")));
+        }
+        Ok(())
     }
 }
 

@@ -168,19 +168,21 @@ impl Tenant {
         }
     }
 
-    /// Rebuild a tenant from saved state.
-    pub(crate) fn restore(saved: crate::state::SavedTenant) -> Tenant {
+    /// Rebuild a tenant from saved state; refused when its clock is past what
+    /// the server can represent (a tenant that would fail every request).
+    pub(crate) fn restore(saved: crate::state::SavedTenant) -> Result<Tenant, crate::clock::ClockOutOfRange> {
+        let clock = TenantClock::with_offset(saved.frozen_at, saved.clock_offset)?;
         let mut dir = saved.directory;
         dir.rebuild_indexes();
-        Tenant {
+        Ok(Tenant {
             id: saved.id,
-            clock: TenantClock::with_offset(saved.frozen_at, saved.clock_offset),
+            clock,
             directory: RwLock::new(dir),
             bootstrap: saved.bootstrap,
             options: TenantOptions { seed: saved.seed, frozen_at: saved.frozen_at },
             requests: Mutex::new(VecDeque::new()),
             faults: Default::default(),
-        }
+        })
     }
 
     pub(crate) fn read(&self) -> std::sync::RwLockReadGuard<'_, Directory> {

@@ -14,9 +14,15 @@ use crate::ReadyInfo;
 
 pub(crate) fn handle(server: &Server, req: &Inbound, rest: &str) -> Response<Body> {
     if !authorized(server, req) {
-        return response::control_error(403, "the control API answers loopback callers, or callers that send the server's admin key as x-graphbox-admin-key");
+        return response::control_error(
+            403,
+            "the control API answers loopback callers that address the server by one of its own names \
+             (localhost, 127.0.0.1, [::1], the --host or --public-url name, with its port), or callers that send \
+             the server's admin key as x-graphbox-admin-key",
+        );
     }
-    let segments: Vec<&str> = rest.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+    let decoded = crate::http::decoded_segments(rest);
+    let segments: Vec<&str> = decoded.iter().map(|s| s.as_ref()).filter(|s| !s.is_empty()).collect();
     match (req.method.clone(), segments.as_slice()) {
         (Method::GET, []) => response::control_json(
             200,
@@ -55,13 +61,17 @@ pub(crate) fn handle(server: &Server, req: &Inbound, rest: &str) -> Response<Bod
     }
 }
 
+/// The gate: the server's admin key when the caller sends one, else a loopback
+/// peer that addressed the server by one of its own names. The peer is the TCP
+/// peer: behind a reverse proxy on the same host every caller is loopback, so
+/// such a set-up needs an admin key and a proxy that strips the header.
 fn authorized(server: &Server, req: &Inbound) -> bool {
-    if let Some(key) = &server.admin_key {
+    if let Some(key) = server.admin_key.as_deref().filter(|k| !k.is_empty()) {
         if let Some(sent) = req.header("x-graphbox-admin-key") {
             return crate::ids::constant_time_eq(sent.as_bytes(), key.as_bytes());
         }
     }
-    req.peer.ip().is_loopback()
+    req.peer.ip().is_loopback() && req.host_is_ours
 }
 
 fn body_json(req: &Inbound) -> Result<Value, Box<Response<Body>>> {
@@ -86,11 +96,16 @@ fn tenant_route(
                 Ok(b) => b,
                 Err(r) => return *r,
             };
-            let Some(seconds) = body.get("seconds").and_then(Value::as_f64).filter(|s| s.is_finite() && *s >= 0.0)
+            let Some(by) = body
+                .get("seconds")
+                .and_then(Value::as_f64)
+                .and_then(|s| std::time::Duration::try_from_secs_f64(s).ok())
             else {
                 return response::control_error(400, "send {\"seconds\": N} with N a non-negative number");
             };
-            tenant.clock.advance(std::time::Duration::from_secs_f64(seconds.min(1e12)));
+            if let Err(e) = tenant.clock.advance(by) {
+                return response::control_error(400, &format!("{e}; the clock was not moved"));
+            }
             // The clock event reaches the DirSync machine now (dirsync.rs).
             tenant.settle_dirsync();
             response::control_json(200, &json!({"now": crate::clock::format_datetime(tenant.clock.now())}))
@@ -141,7 +156,10 @@ fn tenant_route(
             if saved.id != tenant.id {
                 return response::control_error(400, &format!("the saved tenant is {}, not {}", saved.id, tenant.id));
             }
-            server.tenants.replace(Tenant::restore(saved));
+            match Tenant::restore(saved) {
+                Ok(restored) => server.tenants.replace(restored),
+                Err(e) => return response::control_error(400, &format!("the saved tenant cannot be loaded: {e}")),
+            };
             response::control_json(200, &json!({"loaded": tenant.id}))
         }
         (Method::POST, ["reset"]) => {

@@ -12,7 +12,8 @@ const NO_STORE: &str = "no-store, no-cache";
 const CACHEABLE: &str = "max-age=86400, private";
 
 pub(crate) fn handle(server: &Server, req: &Inbound) -> Response<Body> {
-    let segments: Vec<&str> = req.path.trim_start_matches('/').split('/').collect();
+    let decoded = super::decoded_segments(&req.path);
+    let segments: Vec<&str> = decoded.iter().map(|s| s.as_ref()).collect();
     let now = crate::clock::system_now();
     let c = req.correlation(now);
     match (segments.as_slice(), &req.method) {
@@ -130,6 +131,18 @@ fn log(tenant: &crate::tenant::Tenant, req: &Inbound, status: u16, now: time::Of
         status,
         client_id: None,
     });
+}
+
+/// A request refused at intake (size, time, a broken body), in the identity
+/// platform's envelope. ESTS has no code of its own for these; AADSTS90013
+/// ("invalid input received from the user") is the nearest it documents.
+pub(crate) fn intake_error(
+    refusal: &super::limits::Refusal,
+    req: &Inbound,
+    now: time::OffsetDateTime,
+) -> Response<Body> {
+    let e = token::TokenError::new(refusal.status, "invalid_request", 90013, refusal.message.clone());
+    token_error(&e, req, now)
 }
 
 fn token_error(e: &token::TokenError, req: &Inbound, now: time::OffsetDateTime) -> Response<Body> {

@@ -2,8 +2,10 @@
 //! request id, tracing span) and the top-level split between Graph, the
 //! identity platform and the control API.
 
+mod conn;
 pub(crate) mod graph;
 pub(crate) mod identity;
+pub(crate) mod limits;
 pub(crate) mod response;
 
 use std::convert::Infallible;
@@ -19,7 +21,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{watch, Semaphore};
 use uuid::Uuid;
 
 use crate::identity::TokenValidator;
@@ -27,8 +29,11 @@ use crate::keys::KeyMaterial;
 use crate::tenant::{TenantOptions, Tenants};
 use response::{Body, Correlation};
 
-/// Graph refuses request bodies past this size.
-pub(crate) const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+pub use limits::Limits;
+
+/// hyper's own cap on header lines, far above what [`Limits::max_header_bytes`]
+/// lets through, so our limit (which answers with a body) decides first.
+const MAX_HEADER_COUNT: usize = 1024;
 
 /// Everything one running server shares between its connections.
 #[derive(Debug)]
@@ -40,12 +45,16 @@ pub(crate) struct Server {
     pub admin_key: Option<String>,
     pub state_file: Option<PathBuf>,
     pub frozen_at: Option<OffsetDateTime>,
+    pub limits: Limits,
+    /// The names this server answers to, and the authority its links use.
+    pub names: Names,
     seed: u64,
     tenants_created: AtomicU64,
     requests_seen: AtomicU64,
 }
 
 impl Server {
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         keys: Arc<KeyMaterial>,
         tls: bool,
@@ -53,8 +62,12 @@ impl Server {
         admin_key: Option<String>,
         state_file: Option<PathBuf>,
         frozen_at: Option<OffsetDateTime>,
+        limits: Limits,
+        names: Names,
     ) -> Self {
         Server {
+            limits,
+            names,
             tenants: Tenants::default(),
             validator: TokenValidator::new(keys.clone()),
             keys,
@@ -80,13 +93,76 @@ impl Server {
         let n = self.requests_seen.fetch_add(1, Ordering::Relaxed);
         crate::ids::IdGen::seeded(self.seed.rotate_left(17) ^ n).uuid()
     }
+}
 
-    fn scheme(&self) -> &'static str {
-        if self.tls {
-            "https"
-        } else {
-            "http"
+/// The names a server answers to. Its links, issuers and discovery documents are
+/// built on one of these, never on whatever a request's `Host` says.
+#[derive(Debug, Clone)]
+pub(crate) struct Names {
+    /// `scheme://host:port` of the ready line (or the configured public URL).
+    pub authority: String,
+    scheme: &'static str,
+    port: u16,
+    /// Host names (lowercase, without port) that may appear in `Host`.
+    hosts: Vec<String>,
+    /// `host[:port]` of the public URL, when one was configured.
+    public: Option<String>,
+}
+
+impl Names {
+    /// Names for a server listening on `local`, configured with `host`; a
+    /// public URL (behind a reverse proxy) becomes the default authority.
+    pub(crate) fn new(tls: bool, configured_host: &str, local: SocketAddr, public_url: Option<&str>) -> Self {
+        let scheme = if tls { "https" } else { "http" };
+        let ip = if local.ip().is_ipv6() { format!("[{}]", local.ip()) } else { local.ip().to_string() };
+        let mut hosts: Vec<String> = vec!["localhost".into(), "127.0.0.1".into(), "[::1]".into(), ip.clone()];
+        let configured = configured_host.trim().to_ascii_lowercase();
+        if !configured.is_empty() {
+            hosts.push(if configured.contains(':') && !configured.starts_with('[') {
+                format!("[{configured}]")
+            } else {
+                configured
+            });
         }
+        let public = public_url.map(|u| {
+            let rest = u.split_once("://").map_or(u, |(_, r)| r);
+            rest.split('/').next().unwrap_or(rest).to_ascii_lowercase()
+        });
+        let authority = match public_url {
+            Some(u) => u.trim_end_matches('/').to_owned(),
+            None => format!("{scheme}://{ip}:{}", local.port()),
+        };
+        Names { authority, scheme, port: local.port(), hosts, public }
+    }
+
+    /// Whether `host` (a `Host` header: name and optional port) names this server.
+    pub(crate) fn knows(&self, host: &str) -> bool {
+        let host = host.trim();
+        if self.public.as_deref().is_some_and(|p| p.eq_ignore_ascii_case(host)) {
+            return true;
+        }
+        let (name, port) = match host.rsplit_once(':') {
+            Some((name, port)) if !name.is_empty() && !port.contains(']') => (name, port.parse::<u16>().ok()),
+            _ => (host, None),
+        };
+        let default_port = if self.scheme == "https" { 443 } else { 80 };
+        let port_ok = match port {
+            Some(p) => p == self.port,
+            None => !host.ends_with(':') && self.port == default_port,
+        };
+        port_ok && self.hosts.iter().any(|h| h.eq_ignore_ascii_case(name))
+    }
+
+    /// The authority for a `Host` that [`Names::knows`].
+    pub(crate) fn authority_for(&self, host: &str) -> String {
+        if self.public.as_deref().is_some_and(|p| p.eq_ignore_ascii_case(host.trim())) {
+            return self.authority.clone();
+        }
+        let mut authority = String::with_capacity(self.scheme.len() + 3 + host.len());
+        authority.push_str(self.scheme);
+        authority.push_str("://");
+        authority.push_str(&host.trim().to_ascii_lowercase());
+        authority
     }
 }
 
@@ -98,8 +174,12 @@ pub(crate) struct Inbound {
     pub query: String,
     pub headers: HeaderMap,
     pub body: Bytes,
-    /// `scheme://host[:port]` as the client addressed us.
+    /// `scheme://host[:port]`: how the client addressed us when that is one of
+    /// the server's own names, else the configured authority.
     pub authority: String,
+    /// Whether `Host` named this server (the control API refuses browsers sent
+    /// here by a DNS-rebinding page, whose `Host` is the page's name).
+    pub host_is_ours: bool,
     pub peer: SocketAddr,
     pub request_id: Uuid,
 }
@@ -128,7 +208,15 @@ pub(crate) async fn serve(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let (conn_done_tx, mut conn_done_rx) = watch::channel(());
+    let slots = Arc::new(Semaphore::new(server.limits.max_connections.max(1)));
     loop {
+        // Past the bound, wait for a connection to close before accepting: the
+        // newcomers queue in the listen backlog instead of starving those served.
+        let slot = tokio::select! {
+            s = slots.clone().acquire_owned() => s,
+            _ = shutdown.changed() => break,
+        };
+        let Ok(slot) = slot else { break };
         let accepted = tokio::select! {
             r = listener.accept() => r,
             _ = shutdown.changed() => break,
@@ -137,37 +225,21 @@ pub(crate) async fn serve(
         let _ = stream.set_nodelay(true);
         let server = server.clone();
         let tls = tls.clone();
-        let mut shutdown = shutdown.clone();
+        let shutdown = shutdown.clone();
         let done = conn_done_tx.clone();
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| handle(server.clone(), req, peer));
-            let mut builder = hyper::server::conn::http1::Builder::new();
-            builder.keep_alive(true);
             match tls {
                 Some(acceptor) => {
-                    let Ok(stream) = acceptor.accept(stream).await else { return };
-                    let conn = builder.serve_connection(TokioIo::new(stream), service);
-                    tokio::pin!(conn);
-                    tokio::select! {
-                        _ = conn.as_mut() => {}
-                        _ = shutdown.changed() => {
-                            conn.as_mut().graceful_shutdown();
-                            let _ = conn.await;
-                        }
+                    let handshake = acceptor.accept(stream);
+                    match tokio::time::timeout(server.limits.tls_handshake_timeout, handshake).await {
+                        Ok(Ok(stream)) => serve_connection(server, stream, peer, shutdown).await,
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                     }
                 }
-                None => {
-                    let conn = builder.serve_connection(TokioIo::new(stream), service);
-                    tokio::pin!(conn);
-                    tokio::select! {
-                        _ = conn.as_mut() => {}
-                        _ = shutdown.changed() => {
-                            conn.as_mut().graceful_shutdown();
-                            let _ = conn.await;
-                        }
-                    }
-                }
+                None => serve_connection(server, stream, peer, shutdown).await,
             }
+            drop(slot);
             drop(done);
         });
     }
@@ -176,35 +248,137 @@ pub(crate) async fn serve(
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), conn_done_rx.changed()).await;
 }
 
+/// One connection, until it closes, outstays its header or idle deadline, or
+/// the server shuts down.
+async fn serve_connection<S>(server: Arc<Server>, stream: S, peer: SocketAddr, mut shutdown: watch::Receiver<bool>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let activity = Arc::new(conn::Activity::new());
+    let io = TokioIo::new(conn::Watched::new(stream, activity.clone()));
+    let service = {
+        let server = server.clone();
+        let activity = activity.clone();
+        hyper::service::service_fn(move |req| {
+            let server = server.clone();
+            let activity = activity.clone();
+            async move {
+                activity.request_started();
+                let response = handle(server, req, peer).await;
+                activity.request_finished(activity.now());
+                response
+            }
+        })
+    };
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    // Our own head limits answer with a body (Limits::check_head); hyper's
+    // wider ones are only a backstop, and its header timer is replaced by the
+    // watchdog below, which can tell a slow request from an idle connection.
+    builder
+        .keep_alive(true)
+        .max_headers(MAX_HEADER_COUNT)
+        .max_buf_size(server.limits.max_uri_bytes.max(server.limits.max_header_bytes) * 2 + 8192);
+    let conn = builder.serve_connection(io, service);
+    tokio::pin!(conn);
+    let shortest = server.limits.header_timeout.min(server.limits.idle_timeout);
+    let mut wake = activity.instant(activity.now()) + shortest;
+    loop {
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            _ = shutdown.changed() => {
+                conn.as_mut().graceful_shutdown();
+                let _ = conn.await;
+                return;
+            }
+            _ = tokio::time::sleep_until(wake) => {
+                let now = activity.now();
+                match activity.check(now, &server.limits) {
+                    conn::Watch::Until(at) => wake = activity.instant(at),
+                    conn::Watch::Busy => wake = activity.instant(now) + shortest,
+                    conn::Watch::HeadersTooSlow => {
+                        tracing::debug!(%peer, "closing a connection whose request headers did not finish in time");
+                        return;
+                    }
+                    conn::Watch::Idle => {
+                        tracing::debug!(%peer, "closing an idle connection");
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
 async fn handle(server: Arc<Server>, req: Request<Incoming>, peer: SocketAddr) -> Result<Response<Body>, Infallible> {
     let request_id = server.next_request_id();
     let (parts, body) = req.into_parts();
     let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok());
-    let host = host.or_else(|| parts.uri.authority().map(|a| a.as_str())).unwrap_or("127.0.0.1");
-    let mut authority = String::with_capacity(server.scheme().len() + 3 + host.len());
-    authority.push_str(server.scheme());
-    authority.push_str("://");
-    authority.push_str(host);
+    let host = host.or_else(|| parts.uri.authority().map(|a| a.as_str()));
+    // Links and issuers name the server the way the client addressed it only
+    // when that is one of the server's own names; anything else in `Host`
+    // (a typo, a DNS-rebinding page) gets the configured authority.
+    let (authority, host_is_ours) = match host.filter(|h| server.names.knows(h)) {
+        Some(h) => (server.names.authority_for(h), true),
+        None => (server.names.authority.clone(), false),
+    };
     let path = parts.uri.path().to_owned();
     let query = parts.uri.query().unwrap_or("").to_owned();
+    let family = Family::of(&path);
     let span = tracing::debug_span!("request", id = %request_id, method = %parts.method, path = %path);
     let _enter = span.enter();
 
-    // A body that breaks off mid-way gets no useful answer either way; only the
-    // size limit deserves Graph's 413.
-    let (body, too_large) = match Limited::new(body, MAX_BODY_BYTES).collect().await {
-        Ok(b) => (b.to_bytes(), false),
-        Err(e) => (Bytes::new(), e.downcast_ref::<http_body_util::LengthLimitError>().is_some()),
+    let refused = |refusal: limits::Refusal, parts: http::request::Parts| {
+        let req = Inbound {
+            method: parts.method,
+            path: path.clone(),
+            query: query.clone(),
+            headers: parts.headers,
+            body: Bytes::new(),
+            authority: authority.clone(),
+            host_is_ours,
+            peer,
+            request_id,
+        };
+        Ok(refusal_response(family, &refusal, &req))
     };
-    let req = Inbound { method: parts.method, path, query, headers: parts.headers, body, authority, peer, request_id };
-    if too_large {
-        let c = req.correlation(crate::clock::system_now());
-        return Ok(response::graph_error(&crate::error::ApiError::payload_too_large(MAX_BODY_BYTES), &c));
+    if let Err(refusal) = server.limits.check_head(&parts) {
+        return refused(refusal, parts);
     }
+    // The whole body arrives, within its size and time, before anything runs:
+    // a body that breaks off or is malformed fails the request, never reaches
+    // a handler as an empty one.
+    let collected =
+        tokio::time::timeout(server.limits.body_timeout, Limited::new(body, server.limits.max_body_bytes).collect())
+            .await;
+    let body = match collected {
+        Ok(Ok(b)) => b.to_bytes(),
+        Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+            return refused(server.limits.body_too_large(), parts)
+        }
+        Ok(Err(e)) => return refused(limits::body_unreadable(&e.to_string()), parts),
+        Err(_) => {
+            let mut response = refused(server.limits.body_too_slow(), parts);
+            if let Ok(r) = &mut response {
+                r.headers_mut().insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
+            }
+            return response;
+        }
+    };
+    let req = Inbound {
+        method: parts.method,
+        path,
+        query,
+        headers: parts.headers,
+        body,
+        authority,
+        host_is_ours,
+        peer,
+        request_id,
+    };
     // A panic is a bug in the mock; the caller still gets Graph's envelope (a
     // 500, as Graph answers its own internal errors) instead of a dropped
     // connection, and the tenant locks recover (see `Tenant::read`).
-    let routed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| route(&server, &req)));
+    let routed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| route(&server, &req, family)));
     Ok(routed.unwrap_or_else(|panic| {
         let what = panic
             .downcast_ref::<&str>()
@@ -221,17 +395,118 @@ async fn handle(server: Arc<Server>, req: Request<Incoming>, peer: SocketAddr) -
     }))
 }
 
+/// A request refused at intake, in the envelope of the endpoint it was sent to.
+fn refusal_response(family: Family, refusal: &limits::Refusal, req: &Inbound) -> Response<Body> {
+    let now = crate::clock::system_now();
+    match family {
+        Family::Graph => {
+            let e = crate::error::ApiError::new(refusal.status, refusal.code, refusal.message.clone());
+            response::graph_error(&e, &req.correlation(now))
+        }
+        Family::Identity => identity::intake_error(refusal, req, now),
+        Family::Soap => crate::msol::intake_fault(refusal.status, &refusal.message, req.request_id),
+        Family::Control => response::control_error(refusal.status, &refusal.message),
+    }
+}
+
 /// The top-level split by path.
-pub(crate) fn route(server: &Server, req: &Inbound) -> Response<Body> {
-    let path = req.path.as_str();
-    if path == "/v1.0" || path.starts_with("/v1.0/") {
-        return graph::handle(server, req, &path[5..]);
+pub(crate) fn route(server: &Server, req: &Inbound, family: Family) -> Response<Body> {
+    match family {
+        Family::Graph => {
+            // After the version segment, whatever its spelling (`/v1%2E0/…`).
+            let rest = req.path.trim_start_matches('/').split_once('/').map_or("", |(_, rest)| rest);
+            let rest = if rest.is_empty() { String::new() } else { format!("/{rest}") };
+            graph::handle(server, req, &rest)
+        }
+        Family::Soap => crate::msol::handle(server, req),
+        Family::Control => {
+            let rest = req.path.trim_start_matches('/').split_once('/').map_or("", |(_, rest)| rest);
+            crate::control::handle(server, req, rest)
+        }
+        Family::Identity => identity::handle(server, req),
     }
-    if path.eq_ignore_ascii_case("/provisioningwebservice.svc") {
-        return crate::msol::handle(server, req);
+}
+
+/// Which service a path belongs to, decided on its first segment after
+/// percent-decoding, so no spelling of a path reaches another service's rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Family {
+    Graph,
+    Identity,
+    Soap,
+    Control,
+}
+
+impl Family {
+    pub(crate) fn of(path: &str) -> Family {
+        let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+        let first = percent_encoding::percent_decode_str(first).decode_utf8_lossy();
+        if first.eq_ignore_ascii_case("v1.0") {
+            Family::Graph
+        } else if first.eq_ignore_ascii_case("provisioningwebservice.svc") {
+            Family::Soap
+        } else if first == "_graphbox" {
+            Family::Control
+        } else {
+            Family::Identity
+        }
     }
-    if let Some(rest) = path.strip_prefix("/_graphbox") {
-        return crate::control::handle(server, req, rest);
+}
+
+/// The path's segments, each percent-decoded on its own (so `%2F` stays inside
+/// its segment), for routers that compare segments to names.
+pub(crate) fn decoded_segments(path: &str) -> Vec<std::borrow::Cow<'_, str>> {
+    path.trim_start_matches('/')
+        .split('/')
+        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(tls: bool, port: u16, public: Option<&str>) -> Names {
+        Names::new(tls, "127.0.0.1", SocketAddr::from(([127, 0, 0, 1], port)), public)
     }
-    identity::handle(server, req)
+
+    #[test]
+    fn only_the_servers_own_names_and_port_are_known() {
+        let n = names(true, 5443, None);
+        assert!(n.knows("127.0.0.1:5443"));
+        assert!(n.knows("LOCALHOST:5443"));
+        assert!(n.knows("[::1]:5443"));
+        assert!(!n.knows("localhost:5444"));
+        assert!(!n.knows("evil.example:5443"));
+        assert!(!n.knows("localhost"), "no port means 443, which is not ours");
+        assert!(!n.knows("localhost:"));
+        assert!(names(true, 443, None).knows("localhost"));
+        assert_eq!(n.authority, "https://127.0.0.1:5443");
+        assert_eq!(n.authority_for("LocalHost:5443"), "https://localhost:5443");
+    }
+
+    #[test]
+    fn a_public_url_is_known_and_is_the_default_authority() {
+        let n = names(true, 5443, Some("https://graph.test.example/"));
+        assert!(n.knows("graph.test.example"));
+        assert_eq!(n.authority, "https://graph.test.example");
+        assert_eq!(n.authority_for("graph.test.example"), "https://graph.test.example");
+    }
+
+    #[test]
+    fn families_are_decided_after_percent_decoding() {
+        assert_eq!(Family::of("/v1.0/users"), Family::Graph);
+        assert_eq!(Family::of("/v1%2E0/users"), Family::Graph);
+        assert_eq!(Family::of("/V1.0"), Family::Graph);
+        assert_eq!(Family::of("/%5Fgraphbox/tenants"), Family::Control);
+        assert_eq!(Family::of("/ProvisioningWebService.svc"), Family::Soap);
+        assert_eq!(Family::of("/v1.00/users"), Family::Identity);
+        assert_eq!(Family::of("/common/oauth2/v2.0/token"), Family::Identity);
+    }
+
+    #[test]
+    fn segments_decode_one_by_one() {
+        let s = decoded_segments("/a%2Fb/%24batch/x");
+        assert_eq!(s, ["a/b", "$batch", "x"]);
+    }
 }

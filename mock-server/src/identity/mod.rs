@@ -114,12 +114,12 @@ impl TokenValidator {
         authorization: Option<&str>,
         tenants: &Tenants,
     ) -> Result<(Arc<Principal>, Arc<Tenant>), ApiError> {
-        let token = match authorization.map(str::trim) {
-            None | Some("") => return Err(ApiError::invalid_token("Access token is empty.")),
-            Some(h) => match h.split_once(' ') {
-                Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
-                _ => h,
-            },
+        // Only the Bearer scheme carries a token; Graph reads any other header
+        // (a bare token, Basic) as no token at all [inferred from its answer to
+        // a missing token].
+        let token = match authorization.map(str::trim).and_then(|h| h.split_once(' ')) {
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+            _ => return Err(ApiError::invalid_token("Access token is empty.")),
         };
         if token.is_empty() {
             return Err(ApiError::invalid_token("Access token is empty."));

@@ -60,6 +60,12 @@ fn soap(status: u16, xml: String, request_id: Uuid) -> Response<Body> {
         .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
 }
 
+/// A request refused at intake (size, time, a broken body): the dispatcher's
+/// fault, as the service answered any message it could not read.
+pub(crate) fn intake_fault(status: u16, reason: &str, request_id: Uuid) -> Response<Body> {
+    soap(status, envelope::dispatcher_fault(None, "InvalidMessage", reason), request_id)
+}
+
 pub(crate) fn handle(server: &Server, req: &Inbound) -> Response<Body> {
     if req.method != Method::POST {
         let mut r = soap(405, String::new(), req.request_id);

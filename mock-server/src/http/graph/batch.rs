@@ -188,6 +188,7 @@ fn run(server: &Server, ctx: &Ctx<'_>, item: &Item) -> (u16, Map<String, Value>,
         headers,
         body,
         authority: ctx.req.authority.clone(),
+        host_is_ours: ctx.req.host_is_ours,
         peer: ctx.req.peer,
         request_id: server.next_request_id(),
     };
