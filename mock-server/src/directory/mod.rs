@@ -16,6 +16,7 @@ pub(crate) mod record;
 pub(crate) mod roles;
 pub(crate) mod schema;
 pub(crate) mod service_principals;
+pub(crate) mod sessions;
 pub(crate) mod users;
 
 use std::collections::{BTreeMap, HashMap};
@@ -153,7 +154,7 @@ pub(crate) struct Directory {
     /// file gets its own copy).
     pub skus: std::borrow::Cow<'static, [licenses::Sku]>,
     /// Refresh tokens by the hash of their text.
-    pub refresh_tokens: HashMap<String, crate::identity::delegated::RefreshGrant>,
+    pub refresh_tokens: sessions::RefreshTokens,
     /// The organization, its sync configuration and its DirSync machine.
     #[serde(default)]
     pub organization: organization::Organization,
@@ -194,7 +195,7 @@ impl Directory {
             user_changes: delta::ChangeLog::default(),
             group_changes: delta::ChangeLog::default(),
             skus: std::borrow::Cow::Borrowed(licenses::default_skus()),
-            refresh_tokens: HashMap::new(),
+            refresh_tokens: sessions::RefreshTokens::default(),
             organization: organization::Organization::default(),
             ids,
             upn_index: HashMap::new(),
