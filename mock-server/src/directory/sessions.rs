@@ -80,6 +80,7 @@ impl RefreshTokens {
         self.grants.get(key)
     }
 
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.grants.len()
     }
