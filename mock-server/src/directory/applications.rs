@@ -527,3 +527,74 @@ impl Directory {
 /// Secrets by application object id (the text exists nowhere but in the
 /// `addPassword` response).
 pub(crate) type SecretStore = HashMap<Uuid, Vec<StoredSecret>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2026-03-02 10:00:00 UTC);
+
+    fn directory_with_app() -> (Directory, Uuid) {
+        let mut dir =
+            Directory::new(Uuid::from_u128(1), "t".into(), "t.onmicrosoft.com".into(), crate::ids::IdGen::seeded(1));
+        let body = json!({"displayName": "app"});
+        let app = dir.create_application(body.as_object().expect("an object"), NOW).expect("valid");
+        (dir, app)
+    }
+
+    fn add_password(credential: Value) -> Result<NewSecret, ApiError> {
+        let (mut dir, app) = directory_with_app();
+        dir.add_password(app, json!({"passwordCredential": credential}).as_object().expect("an object"), NOW)
+    }
+
+    #[test]
+    fn a_secret_starting_so_late_that_two_years_do_not_fit_is_invalid_not_a_panic() {
+        let err = add_password(json!({"startDateTime": "9999-06-01T00:00:00Z"})).expect_err("no room for 730 days");
+        assert_eq!((err.status, err.message.as_str()), (400, "One or more properties contains invalid values."));
+    }
+
+    #[test]
+    fn a_secret_end_that_an_offset_pushes_past_year_9999_is_invalid() {
+        let err = add_password(json!({"endDateTime": "9999-12-31T23:59:59-01:00"})).expect_err("past the calendar");
+        assert_eq!(err.status, 400);
+    }
+
+    #[test]
+    fn a_secret_ending_on_the_last_day_of_the_calendar_is_fine() {
+        let secret = add_password(json!({"endDateTime": "9999-12-31T23:59:59Z"})).expect("in range");
+        assert_eq!(secret.credential["endDateTime"], "9999-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn a_secret_date_given_with_an_offset_is_shown_in_utc() {
+        let secret = add_password(json!({"endDateTime": "2027-01-01T02:00:00+02:00"})).expect("in range");
+        assert_eq!(secret.credential["endDateTime"], "2027-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn a_certificate_date_past_the_calendar_or_of_the_wrong_type_is_invalid() {
+        let cert = base64::engine::general_purpose::STANDARD
+            .encode(rcgen::generate_simple_self_signed(vec!["a.example".into()]).expect("a certificate").cert.der());
+        for (name, value) in [
+            ("endDateTime", json!("9999-12-31T23:00:00-05:00")),
+            ("startDateTime", json!("0000-01-01T00:00:00Z")),
+            ("endDateTime", json!(20270101)),
+        ] {
+            let kc = json!({"key": cert, "type": "AsymmetricX509Cert", "usage": "Verify", name: value});
+            let err = check_key_credential(&kc, NOW).expect_err("refused");
+            assert_eq!(err.status, 400, "{name}: {value}");
+        }
+        let kc = json!({"key": cert, "type": "AsymmetricX509Cert", "usage": "Verify"});
+        let shown = check_key_credential(&kc, NOW).expect("defaults in range");
+        assert_eq!(shown["endDateTime"], "2027-03-02T10:00:00Z");
+    }
+
+    #[test]
+    fn an_application_display_name_of_4_mib_is_refused_by_the_schema() {
+        let (mut dir, app) = directory_with_app();
+        let body = json!({"displayName": "x".repeat(4 << 20)});
+        let err = dir.update_application(app, body.as_object().expect("an object"), NOW).expect_err("too long");
+        assert_eq!(err.message, "Invalid value specified for property 'displayName' of resource 'Application'.");
+    }
+}

@@ -411,3 +411,58 @@ pub(crate) fn validate_write(
     }
     Ok(values)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::directory::groups::GROUP;
+    use crate::directory::users::USER;
+    use serde_json::json;
+
+    fn check(schema: &EntitySchema, body: serde_json::Value) -> Result<Vec<(usize, Value)>, crate::error::ApiError> {
+        validate_write(schema, body.as_object().expect("an object"))
+    }
+
+    #[test]
+    fn a_string_over_its_documented_length_is_an_invalid_value_naming_the_property() {
+        let err = check(&USER, json!({"givenName": "g".repeat(65)})).expect_err("64 at most");
+        assert_eq!((err.status, err.code.as_ref()), (400, "Request_BadRequest"));
+        assert_eq!(err.message, "Invalid value specified for property 'givenName' of resource 'User'.");
+        assert!(check(&USER, json!({"givenName": "g".repeat(64)})).is_ok());
+        assert!(check(&USER, json!({"givenName": "é".repeat(64)})).is_ok(), "characters, not bytes");
+    }
+
+    #[test]
+    fn a_string_without_a_documented_limit_gets_the_generous_one() {
+        assert!(check(&USER, json!({"aboutMe": "a".repeat(UNDOCUMENTED_MAX_LEN as usize)})).is_ok());
+        assert!(check(&USER, json!({"aboutMe": "a".repeat(UNDOCUMENTED_MAX_LEN as usize + 1)})).is_err());
+    }
+
+    #[test]
+    fn each_string_of_a_collection_is_held_to_the_limit() {
+        let long = "r".repeat(UNDOCUMENTED_MAX_LEN as usize + 1);
+        let err = check(&GROUP, json!({"resourceBehaviorOptions": ["ok", long]})).expect_err("one too long");
+        assert!(err.message.contains("'resourceBehaviorOptions'"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_json_type_is_a_400_naming_the_expected_type() {
+        for (body, ty) in [
+            (json!({"displayName": 5}), "Edm.String"),
+            (json!({"accountEnabled": "yes"}), "Edm.Boolean"),
+            (json!({"otherMails": "a@b.example"}), "Collection(Edm.String)"),
+            (json!({"passwordProfile": "x"}), "complex"),
+        ] {
+            let err = check(&USER, body.clone()).expect_err("wrong type");
+            assert_eq!(err.status, 400, "{body}");
+            assert!(err.message.contains(ty), "{body}: {}", err.message);
+        }
+    }
+
+    #[test]
+    fn a_date_property_is_stored_in_utc_and_an_impossible_one_is_refused() {
+        let values = check(&USER, json!({"employeeHireDate": "2026-03-02T01:00:00+01:00"})).expect("valid");
+        assert_eq!(values[0].1, json!("2026-03-02T00:00:00Z"));
+        assert!(check(&USER, json!({"employeeHireDate": "9999-12-31T23:00:00-05:00"})).is_err());
+    }
+}
