@@ -316,6 +316,8 @@ impl GraphboxBuilder {
         let default_tenant = match saved {
             Some(state) if !state.tenants.is_empty() => {
                 let path = state_path;
+                crate::tenant::check_domain_claims(&state.tenants)
+                    .map_err(|e| StateError::Corrupt { path: path.clone(), detail: e.to_string() })?;
                 let mut restored = Vec::with_capacity(state.tenants.len());
                 // Every tenant is checked before any is served: a file with one
                 // unusable tenant stops the start, it never half-loads.

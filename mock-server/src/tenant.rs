@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::clock::TenantClock;
 use crate::directory::applications::APPLICATION;
 use crate::directory::catalog::GLOBAL_ADMINISTRATOR_TEMPLATE;
+use crate::directory::domains::DomainClaims;
 use crate::directory::users::USER;
 use crate::directory::Directory;
 use crate::ids::IdGen;
@@ -74,6 +75,9 @@ pub(crate) struct Tenant {
     requests: Mutex<VecDeque<LoggedRequest>>,
     /// Scripted failures (`PUT /_graphbox/tenants/{tid}/faults`).
     pub(crate) faults: crate::faults::Faults,
+    /// The server's registry of verified domain names (a tenant's own until
+    /// [`Tenants::insert`] joins it to the server's).
+    domain_claims: Arc<DomainClaims>,
 }
 
 /// Options for a new tenant.
@@ -165,6 +169,7 @@ impl Tenant {
             options: options.clone(),
             requests: Mutex::new(VecDeque::new()),
             faults: Default::default(),
+            domain_claims: Arc::default(),
         }
     }
 
@@ -182,6 +187,7 @@ impl Tenant {
             options: TenantOptions { seed: saved.seed, frozen_at: saved.frozen_at },
             requests: Mutex::new(VecDeque::new()),
             faults: Default::default(),
+            domain_claims: Arc::default(),
         })
     }
 
@@ -210,6 +216,12 @@ impl Tenant {
         self.options.clone()
     }
 
+    /// The server's registry of verified domain names, which
+    /// `Directory::verify_domain` and `delete_domain` take.
+    pub(crate) fn domain_claims(&self) -> &DomainClaims {
+        &self.domain_claims
+    }
+
     pub(crate) fn domain(&self) -> String {
         self.read().initial_domain().to_owned()
     }
@@ -227,28 +239,83 @@ impl Tenant {
     }
 }
 
-/// All tenants of one server, by id and by domain name.
+/// Two tenants holding the same domain name verified: refused, as Entra lets
+/// one tenant only hold a verified name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "domain '{domain}' is verified in both tenant {first} and tenant {second}, but a verified domain \
+     belongs to one tenant; remove it from one of them (or mark it unverified there)"
+)]
+pub(crate) struct DomainClaimConflict {
+    pub domain: String,
+    pub first: Uuid,
+    pub second: Uuid,
+}
+
+/// Check saved tenants before any is restored: no verified domain name may be
+/// held by two of them. State loading calls this and refuses the file on error.
+pub(crate) fn check_domain_claims(tenants: &[crate::state::SavedTenant]) -> Result<(), DomainClaimConflict> {
+    let mut seen: std::collections::HashMap<String, Uuid> = std::collections::HashMap::new();
+    for t in tenants {
+        for name in t.directory.verified_domain_names() {
+            match seen.insert(name.to_ascii_lowercase(), t.id) {
+                Some(first) if first != t.id => {
+                    return Err(DomainClaimConflict { domain: name.to_ascii_lowercase(), first, second: t.id })
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// All tenants of one server, by id, and the server's registry of verified
+/// domain names (which also resolves a domain to its tenant).
 #[derive(Debug, Default)]
 pub(crate) struct Tenants {
     by_id: DashMap<Uuid, Arc<Tenant>>,
-    by_domain: DashMap<String, Uuid>,
+    claims: Arc<DomainClaims>,
 }
 
 impl Tenants {
-    pub(crate) fn insert(&self, tenant: Tenant) -> Arc<Tenant> {
-        let tenant = Arc::new(tenant);
-        let domains: Vec<String> = tenant.read().domains.iter().map(|d| d.name.to_lowercase()).collect();
-        for d in domains {
-            self.by_domain.insert(d, tenant.id);
+    /// Add a tenant and claim its verified domains in the server's registry.
+    /// A name another tenant already holds stays with that tenant (callers that
+    /// load foreign state check first: [`check_domain_claims`],
+    /// [`Tenants::try_replace`]).
+    pub(crate) fn insert(&self, mut tenant: Tenant) -> Arc<Tenant> {
+        tenant.domain_claims = self.claims.clone();
+        for name in tenant.read().verified_domain_names() {
+            if let Err(owner) = self.claims.claim(name, tenant.id) {
+                tracing::warn!(domain = name, tenant = %tenant.id, %owner, "verified domain already held by another tenant; left with it");
+            }
         }
+        let tenant = Arc::new(tenant);
         self.by_id.insert(tenant.id, tenant.clone());
         tenant
     }
 
-    /// Replace a tenant in place (reset, state load), keeping its id.
+    /// Replace a tenant in place (reset, state load), keeping its id; the names
+    /// the old one held are free again first.
     pub(crate) fn replace(&self, tenant: Tenant) -> Arc<Tenant> {
-        self.by_domain.retain(|_, id| *id != tenant.id);
+        self.claims.release_all(tenant.id);
         self.insert(tenant)
+    }
+
+    /// [`Tenants::replace`], refused when the new tenant holds a verified domain
+    /// another tenant of this server holds (loading one tenant's saved state).
+    pub(crate) fn try_replace(&self, tenant: Tenant) -> Result<Arc<Tenant>, DomainClaimConflict> {
+        let conflict = tenant.read().verified_domain_names().find_map(|name| {
+            let owner = self.claims.owner(name)?;
+            (owner != tenant.id).then(|| DomainClaimConflict {
+                domain: name.to_ascii_lowercase(),
+                first: owner,
+                second: tenant.id,
+            })
+        });
+        match conflict {
+            Some(c) => Err(c),
+            None => Ok(self.replace(tenant)),
+        }
     }
 
     pub(crate) fn get(&self, id: Uuid) -> Option<Arc<Tenant>> {
@@ -256,19 +323,11 @@ impl Tenants {
     }
 
     /// Look a tenant up the way the identity platform does: by GUID or by any of
-    /// its domain names.
+    /// its verified domain names.
     pub(crate) fn resolve(&self, tenant: &str) -> Option<Arc<Tenant>> {
         match Uuid::parse_str(tenant) {
             Ok(id) => self.get(id),
-            Err(_) => {
-                let found = self.by_domain.get(&tenant.to_lowercase()).map(|id| *id.value());
-                match found {
-                    Some(id) => self.get(id),
-                    // Domains verified after the tenant was created are not in the
-                    // index; tenants are few, so look through them.
-                    None => self.all().into_iter().find(|t| t.read().is_verified_domain(tenant)),
-                }
-            }
+            Err(_) => self.get(self.claims.owner(tenant)?),
         }
     }
 
@@ -276,5 +335,104 @@ impl Tenants {
         let mut v: Vec<Arc<Tenant>> = self.by_id.iter().map(|t| t.value().clone()).collect();
         v.sort_by_key(|t| t.id);
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tenant(seed: u64) -> Tenant {
+        Tenant::create(&TenantOptions { seed, frozen_at: None }, None)
+    }
+
+    fn add(t: &Tenant, name: &str) {
+        let body = serde_json::json!({"id": name});
+        t.write().add_domain(body.as_object().expect("an object")).expect("a valid new domain");
+    }
+
+    fn verify(t: &Tenant, name: &str) -> Result<(), crate::error::ApiError> {
+        t.write().verify_domain(name, t.domain_claims())
+    }
+
+    fn saved(t: &Tenant) -> crate::state::SavedTenant {
+        serde_json::from_value(crate::state::snapshot_tenant(t)).expect("a snapshot loads back")
+    }
+
+    #[test]
+    fn a_domain_verified_in_one_tenant_cannot_be_verified_in_another() {
+        let tenants = Tenants::default();
+        let a = tenants.insert(tenant(1));
+        let b = tenants.insert(tenant(2));
+        add(&a, "contoso.example");
+        verify(&a, "contoso.example").expect("free name");
+        add(&b, "Contoso.example");
+        let err = verify(&b, "contoso.example").expect_err("held by a");
+        assert_eq!((err.status, err.code.as_ref()), (400, "Request_BadRequest"));
+        assert!(err.message.contains("already verified in a different organization"), "{}", err.message);
+        assert!(!b.read().is_verified_domain("contoso.example"));
+        assert_eq!(tenants.resolve("CONTOSO.example").map(|t| t.id), Some(a.id));
+    }
+
+    #[test]
+    fn deleting_a_verified_domain_frees_the_name() {
+        let tenants = Tenants::default();
+        let a = tenants.insert(tenant(1));
+        let b = tenants.insert(tenant(2));
+        add(&a, "contoso.example");
+        verify(&a, "contoso.example").expect("free name");
+        a.write().delete_domain("contoso.example", a.domain_claims()).expect("unused domain");
+        add(&b, "contoso.example");
+        verify(&b, "contoso.example").expect("freed by a");
+        assert_eq!(tenants.resolve("contoso.example").map(|t| t.id), Some(b.id));
+    }
+
+    #[test]
+    fn resetting_a_tenant_frees_its_verified_names() {
+        let tenants = Tenants::default();
+        let a = tenants.insert(tenant(1));
+        let b = tenants.insert(tenant(2));
+        add(&a, "contoso.example");
+        verify(&a, "contoso.example").expect("free name");
+        tenants.replace(Tenant::create(&a.options(), Some(&a.bootstrap)));
+        add(&b, "contoso.example");
+        verify(&b, "contoso.example").expect("freed by the reset");
+    }
+
+    #[test]
+    fn an_unverified_domain_does_not_resolve_to_its_tenant() {
+        let tenants = Tenants::default();
+        let a = tenants.insert(tenant(1));
+        add(&a, "contoso.example");
+        assert!(tenants.resolve("contoso.example").is_none());
+        assert_eq!(tenants.resolve(&a.domain()).map(|t| t.id), Some(a.id));
+    }
+
+    #[test]
+    fn saved_tenants_claiming_the_same_verified_domain_are_refused() {
+        let (a, b) = (tenant(1), tenant(2));
+        for t in [&a, &b] {
+            add(t, "contoso.example");
+            t.write().verify_domain("contoso.example", &DomainClaims::default()).expect("own registry");
+        }
+        let err = check_domain_claims(&[saved(&a), saved(&b)]).expect_err("both claim it");
+        assert_eq!(err, DomainClaimConflict { domain: "contoso.example".into(), first: a.id, second: b.id });
+        assert!(err.to_string().contains("remove it from one of them"));
+        assert_eq!(check_domain_claims(&[saved(&a)]), Ok(()));
+    }
+
+    #[test]
+    fn loading_one_tenant_that_claims_a_name_held_by_another_is_refused() {
+        let tenants = Tenants::default();
+        let a = tenants.insert(tenant(1));
+        add(&a, "contoso.example");
+        verify(&a, "contoso.example").expect("free name");
+        let b = tenants.insert(tenant(2));
+        let foreign = tenant(2);
+        add(&foreign, "contoso.example");
+        foreign.write().verify_domain("contoso.example", &DomainClaims::default()).expect("own registry");
+        let err = tenants.try_replace(Tenant::restore(saved(&foreign)).expect("a valid clock")).expect_err("held by a");
+        assert_eq!((err.first, err.second), (a.id, b.id));
+        assert_eq!(tenants.resolve("contoso.example").map(|t| t.id), Some(a.id));
     }
 }

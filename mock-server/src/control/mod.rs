@@ -156,10 +156,13 @@ fn tenant_route(
             if saved.id != tenant.id {
                 return response::control_error(400, &format!("the saved tenant is {}, not {}", saved.id, tenant.id));
             }
-            match Tenant::restore(saved) {
-                Ok(restored) => server.tenants.replace(restored),
+            let restored = match Tenant::restore(saved) {
+                Ok(restored) => restored,
                 Err(e) => return response::control_error(400, &format!("the saved tenant cannot be loaded: {e}")),
             };
+            if let Err(e) = server.tenants.try_replace(restored) {
+                return response::control_error(409, &e.to_string());
+            }
             response::control_json(200, &json!({"loaded": tenant.id}))
         }
         (Method::POST, ["reset"]) => {

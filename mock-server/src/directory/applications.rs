@@ -12,10 +12,11 @@ use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::dates;
 use super::record::Record;
 use super::schema::{prop, validate_write, EntitySchema, FilterProfile as F, PropType as T};
 use super::{Directory, PasswordHash};
-use crate::clock::{format_datetime, parse_datetime};
+use crate::clock::format_datetime;
 use crate::error::ApiError;
 use crate::odata::Support;
 
@@ -32,7 +33,7 @@ pub(crate) static APPLICATION: EntitySchema = EntitySchema::new(
         prop("appRoles", T::ComplexList("microsoft.graph.appRole")).default_set(),
         prop("createdDateTime", T::DateTime).read_only().default_set().filter(F::Created).orderby(Support::Advanced),
         prop("defaultRedirectUri", T::String).default_set(),
-        prop("description", T::String).default_set().filter(F::Text),
+        prop("description", T::String).default_set().filter(F::Text).max_len(1024),
         prop("disabledByMicrosoftStatus", T::String).read_only().default_set(),
         prop("displayName", T::String).default_set().filter(F::Text).orderby(Support::Default).searchable(),
         prop("groupMembershipClaims", T::String).default_set(),
@@ -65,6 +66,9 @@ const AUDIENCES: &[&str] =
 /// When a create omits `signInAudience`. Graph's documentation shows this value
 /// (reference/graph-wire.md §5.4, unconfirmed for today's service).
 pub(crate) const DEFAULT_SIGN_IN_AUDIENCE: &str = "AzureADandPersonalMicrosoftAccount";
+
+/// Graph's default lifetime for a client secret.
+const SECRET_LIFETIME: time::Duration = time::Duration::days(730);
 
 /// A client secret as stored: hashed, with its window of validity.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -194,12 +198,21 @@ fn check_key_credential(kc: &Value, now: OffsetDateTime) -> Result<Value, ApiErr
     }
     let thumbprint = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &der);
     let key_id = obj.get("keyId").and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok());
-    let start = obj.get("startDateTime").and_then(Value::as_str).and_then(parse_datetime).unwrap_or(now);
-    let end = obj
-        .get("endDateTime")
-        .and_then(Value::as_str)
-        .and_then(parse_datetime)
-        .unwrap_or(now + time::Duration::days(365));
+    let date = |name: &str| -> Result<Option<OffsetDateTime>, ApiError> {
+        match obj.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => dates::parse_client(s).map(Some).ok_or_else(ApiError::invalid_values),
+            Some(_) => Err(ApiError::invalid_values()),
+        }
+    };
+    let start = date("startDateTime")?.unwrap_or(now);
+    let end = match date("endDateTime")? {
+        Some(end) => end,
+        None => dates::checked_after(now, time::Duration::days(365)).ok_or_else(ApiError::invalid_values)?,
+    };
+    if end <= start {
+        return Err(ApiError::invalid_values());
+    }
     Ok(json!({
         "customKeyIdentifier": base64::engine::general_purpose::STANDARD.encode(thumbprint.as_ref()),
         "displayName": obj.get("displayName").cloned().unwrap_or(Value::Null),
@@ -319,13 +332,17 @@ impl Directory {
         let date = |name: &str| -> Result<Option<OffsetDateTime>, ApiError> {
             match requested.get(name) {
                 None | Some(Value::Null) => Ok(None),
-                Some(Value::String(s)) => parse_datetime(s).map(Some).ok_or_else(ApiError::invalid_values),
+                Some(Value::String(s)) => dates::parse_client(s).map(Some).ok_or_else(ApiError::invalid_values),
                 Some(_) => Err(ApiError::invalid_values()),
             }
         };
         let start = date("startDateTime")?.unwrap_or(now);
-        // Graph's default lifetime for a secret is two years.
-        let end = date("endDateTime")?.unwrap_or(start + time::Duration::days(730));
+        // Graph's default lifetime for a secret is two years; a start so late
+        // that two years do not fit is as invalid as an impossible date.
+        let end = match date("endDateTime")? {
+            Some(end) => end,
+            None => dates::checked_after(start, SECRET_LIFETIME).ok_or_else(ApiError::invalid_values)?,
+        };
         if end <= start {
             return Err(ApiError::invalid_values());
         }
@@ -366,7 +383,8 @@ impl Directory {
     pub(crate) fn add_known_secret(&mut self, id: Uuid, display_name: &str, text: &str, now: OffsetDateTime) {
         let key_id = self.new_id();
         let hash = self.hash_secret(text);
-        let end = now + time::Duration::days(730);
+        // A clock advanced to the end of the calendar gives the secret what is left.
+        let end = dates::checked_after(now, SECRET_LIFETIME).unwrap_or(time::PrimitiveDateTime::MAX.assume_utc());
         let credential = json!({
             "customKeyIdentifier": null, "displayName": display_name, "endDateTime": format_datetime(end),
             "hint": text.chars().take(3).collect::<String>(), "keyId": key_id.to_string(), "secretText": null,
@@ -509,3 +527,74 @@ impl Directory {
 /// Secrets by application object id (the text exists nowhere but in the
 /// `addPassword` response).
 pub(crate) type SecretStore = HashMap<Uuid, Vec<StoredSecret>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2026-03-02 10:00:00 UTC);
+
+    fn directory_with_app() -> (Directory, Uuid) {
+        let mut dir =
+            Directory::new(Uuid::from_u128(1), "t".into(), "t.onmicrosoft.com".into(), crate::ids::IdGen::seeded(1));
+        let body = json!({"displayName": "app"});
+        let app = dir.create_application(body.as_object().expect("an object"), NOW).expect("valid");
+        (dir, app)
+    }
+
+    fn add_password(credential: Value) -> Result<NewSecret, ApiError> {
+        let (mut dir, app) = directory_with_app();
+        dir.add_password(app, json!({"passwordCredential": credential}).as_object().expect("an object"), NOW)
+    }
+
+    #[test]
+    fn a_secret_starting_so_late_that_two_years_do_not_fit_is_invalid_not_a_panic() {
+        let err = add_password(json!({"startDateTime": "9999-06-01T00:00:00Z"})).expect_err("no room for 730 days");
+        assert_eq!((err.status, err.message.as_str()), (400, "One or more properties contains invalid values."));
+    }
+
+    #[test]
+    fn a_secret_end_that_an_offset_pushes_past_year_9999_is_invalid() {
+        let err = add_password(json!({"endDateTime": "9999-12-31T23:59:59-01:00"})).expect_err("past the calendar");
+        assert_eq!(err.status, 400);
+    }
+
+    #[test]
+    fn a_secret_ending_on_the_last_day_of_the_calendar_is_fine() {
+        let secret = add_password(json!({"endDateTime": "9999-12-31T23:59:59Z"})).expect("in range");
+        assert_eq!(secret.credential["endDateTime"], "9999-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn a_secret_date_given_with_an_offset_is_shown_in_utc() {
+        let secret = add_password(json!({"endDateTime": "2027-01-01T02:00:00+02:00"})).expect("in range");
+        assert_eq!(secret.credential["endDateTime"], "2027-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn a_certificate_date_past_the_calendar_or_of_the_wrong_type_is_invalid() {
+        let cert = base64::engine::general_purpose::STANDARD
+            .encode(rcgen::generate_simple_self_signed(vec!["a.example".into()]).expect("a certificate").cert.der());
+        for (name, value) in [
+            ("endDateTime", json!("9999-12-31T23:00:00-05:00")),
+            ("startDateTime", json!("0000-01-01T00:00:00Z")),
+            ("endDateTime", json!(20270101)),
+        ] {
+            let kc = json!({"key": cert, "type": "AsymmetricX509Cert", "usage": "Verify", name: value});
+            let err = check_key_credential(&kc, NOW).expect_err("refused");
+            assert_eq!(err.status, 400, "{name}: {value}");
+        }
+        let kc = json!({"key": cert, "type": "AsymmetricX509Cert", "usage": "Verify"});
+        let shown = check_key_credential(&kc, NOW).expect("defaults in range");
+        assert_eq!(shown["endDateTime"], "2027-03-02T10:00:00Z");
+    }
+
+    #[test]
+    fn an_application_display_name_of_4_mib_is_refused_by_the_schema() {
+        let (mut dir, app) = directory_with_app();
+        let body = json!({"displayName": "x".repeat(4 << 20)});
+        let err = dir.update_application(app, body.as_object().expect("an object"), NOW).expect_err("too long");
+        assert_eq!(err.message, "Invalid value specified for property 'displayName' of resource 'Application'.");
+    }
+}

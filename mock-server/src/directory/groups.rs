@@ -22,14 +22,20 @@ pub(crate) static GROUP: EntitySchema = EntitySchema::new(
         prop("deletedDateTime", T::DateTime).read_only().default_set(),
         prop("classification", T::String).default_set(),
         prop("createdDateTime", T::DateTime).read_only().default_set().filter(F::Created).orderby(Support::Advanced),
-        prop("description", T::String).default_set().filter(F::Text).searchable(),
-        prop("displayName", T::String).default_set().filter(F::Text).orderby(Support::Default).searchable(),
+        // 1 024: widely reproduced, not on the group resource page (a guess).
+        prop("description", T::String).default_set().filter(F::Text).searchable().max_len(1024),
+        prop("displayName", T::String)
+            .default_set()
+            .filter(F::Text)
+            .orderby(Support::Default)
+            .searchable()
+            .max_len(256),
         prop("expirationDateTime", T::DateTime).read_only().default_set(),
         prop("groupTypes", T::StringList).default_set().filter(F::AnyEq),
         prop("isAssignableToRole", T::Bool).default_set(),
         prop("mail", T::String).read_only().default_set().filter(F::TextEndsWith).searchable(),
         prop("mailEnabled", T::Bool).default_set().filter(F::Key),
-        prop("mailNickname", T::String).default_set().filter(F::Text).searchable(),
+        prop("mailNickname", T::String).default_set().filter(F::Text).searchable().max_len(64),
         prop("membershipRule", T::String).default_set(),
         prop("membershipRuleProcessingState", T::String).default_set(),
         prop("onPremisesDomainName", T::String).read_only().default_set(),

@@ -6,7 +6,9 @@
 pub(crate) mod applications;
 pub(crate) mod catalog;
 pub(crate) mod consent;
+pub(crate) mod dates;
 pub(crate) mod delta;
+pub(crate) mod domains;
 pub(crate) mod groups;
 pub(crate) mod implied;
 pub(crate) mod licenses;
@@ -16,6 +18,7 @@ pub(crate) mod record;
 pub(crate) mod roles;
 pub(crate) mod schema;
 pub(crate) mod service_principals;
+pub(crate) mod sessions;
 pub(crate) mod users;
 
 use std::collections::{BTreeMap, HashMap};
@@ -153,7 +156,7 @@ pub(crate) struct Directory {
     /// file gets its own copy).
     pub skus: std::borrow::Cow<'static, [licenses::Sku]>,
     /// Refresh tokens by the hash of their text.
-    pub refresh_tokens: HashMap<String, crate::identity::delegated::RefreshGrant>,
+    pub refresh_tokens: sessions::RefreshTokens,
     /// The organization, its sync configuration and its DirSync machine.
     #[serde(default)]
     pub organization: organization::Organization,
@@ -194,7 +197,7 @@ impl Directory {
             user_changes: delta::ChangeLog::default(),
             group_changes: delta::ChangeLog::default(),
             skus: std::borrow::Cow::Borrowed(licenses::default_skus()),
-            refresh_tokens: HashMap::new(),
+            refresh_tokens: sessions::RefreshTokens::default(),
             organization: organization::Organization::default(),
             ids,
             upn_index: HashMap::new(),
@@ -358,11 +361,8 @@ impl Directory {
         body: &serde_json::Map<String, Value>,
     ) -> Result<String, crate::error::ApiError> {
         use crate::error::ApiError;
-        for key in body.keys() {
-            if key != "id" && key != "@odata.type" && key != "authenticationType" {
-                return Err(ApiError::request_bad_request(format!("Invalid property '{key}'.")));
-            }
-        }
+        // The generic check: known names only, each of its JSON type.
+        schema::validate_write(&domains::DOMAIN_CREATE, body)?;
         let name = body.get("id").and_then(Value::as_str).ok_or_else(|| ApiError::value_required("id", "Domain"))?;
         let labels: Vec<&str> = name.split('.').collect();
         let valid = labels.len() >= 2
@@ -393,19 +393,37 @@ impl Directory {
     }
 
     /// `POST /domains/{id}/verify`. The mock has no DNS to look at, so
-    /// verification succeeds (see the fidelity notes).
-    pub(crate) fn verify_domain(&mut self, name: &str) -> Result<(), crate::error::ApiError> {
+    /// verification succeeds (see the fidelity notes) unless another tenant of
+    /// the server holds the name verified: `claims` is the server's registry,
+    /// and the claim is taken before the domain is marked, atomically.
+    pub(crate) fn verify_domain(
+        &mut self,
+        name: &str,
+        claims: &domains::DomainClaims,
+    ) -> Result<(), crate::error::ApiError> {
+        let tenant = self.tenant_id;
         let d = self
             .domains
             .iter_mut()
             .find(|d| d.name.eq_ignore_ascii_case(name))
             .ok_or_else(|| crate::error::ApiError::not_found(name))?;
+        claims.claim(&d.name, tenant).map_err(|_| domains::verified_elsewhere(&d.name))?;
         d.is_verified = true;
         Ok(())
     }
 
-    /// `DELETE /domains/{id}`: refused for the initial domain and while users use it.
-    pub(crate) fn delete_domain(&mut self, name: &str) -> Result<(), crate::error::ApiError> {
+    /// The names this tenant holds verified, for the server's registry.
+    pub(crate) fn verified_domain_names(&self) -> impl Iterator<Item = &str> {
+        self.domains.iter().filter(|d| d.is_verified).map(|d| d.name.as_str())
+    }
+
+    /// `DELETE /domains/{id}`: refused for the initial domain and while users
+    /// use it; a verified name is given back to the server's registry.
+    pub(crate) fn delete_domain(
+        &mut self,
+        name: &str,
+        claims: &domains::DomainClaims,
+    ) -> Result<(), crate::error::ApiError> {
         use crate::error::ApiError;
         let d = self.domain(name).ok_or_else(|| ApiError::not_found(name))?;
         if d.is_initial {
@@ -417,6 +435,9 @@ impl Directory {
                 "Domain '{}' cannot be deleted because it is referenced by one or more objects.",
                 d.name
             )));
+        }
+        if d.is_verified {
+            claims.release(&d.name, self.tenant_id);
         }
         self.domains.retain(|x| !x.name.eq_ignore_ascii_case(name));
         Ok(())

@@ -47,7 +47,7 @@ impl PropType {
         match self {
             PropType::String => v.is_string(),
             PropType::Bool => v.is_boolean(),
-            PropType::DateTime => v.as_str().and_then(crate::clock::parse_datetime).is_some(),
+            PropType::DateTime => v.as_str().and_then(super::dates::parse_client).is_some(),
             PropType::Guid => v.as_str().and_then(|s| uuid::Uuid::parse_str(s).ok()).is_some(),
             PropType::StringList => v.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
             PropType::Complex(_) => v.is_object(),
@@ -185,7 +185,15 @@ pub(crate) struct PropertyDef {
     pub orderby: Support,
     /// Usable in `$search="prop:…"`.
     pub searchable: bool,
+    /// The most characters a string (or each string of a string collection)
+    /// may have; Graph's documented limit, or [`UNDOCUMENTED_MAX_LEN`].
+    pub max_len: u32,
 }
+
+/// The length allowed to a stored string whose limit Graph does not document.
+/// A guess: no real value of such a property comes near it, and it keeps a
+/// 4 MiB body from landing in one property (and in every later read of it).
+pub(crate) const UNDOCUMENTED_MAX_LEN: u32 = 4096;
 
 /// Shorthand for the tables below.
 pub(crate) const fn prop(name: &'static str, ty: PropType) -> PropertyDef {
@@ -197,6 +205,7 @@ pub(crate) const fn prop(name: &'static str, ty: PropType) -> PropertyDef {
         filter: FilterProfile::None,
         orderby: Support::Unsupported,
         searchable: false,
+        max_len: UNDOCUMENTED_MAX_LEN,
     }
 }
 
@@ -220,6 +229,22 @@ impl PropertyDef {
     pub(crate) const fn searchable(mut self) -> Self {
         self.searchable = true;
         self
+    }
+    /// Graph's documented maximum length, in characters.
+    pub(crate) const fn max_len(mut self, chars: u32) -> Self {
+        self.max_len = chars;
+        self
+    }
+
+    /// Whether every string of `value` fits the length limit (other types
+    /// have no length here).
+    fn fits(&self, value: &Value) -> bool {
+        let fits = |s: &str| s.len() <= self.max_len as usize || s.chars().count() <= self.max_len as usize;
+        match value {
+            Value::String(s) => fits(s),
+            Value::Array(items) if self.ty == PropType::StringList => items.iter().filter_map(Value::as_str).all(fits),
+            _ => true,
+        }
     }
 }
 
@@ -329,8 +354,17 @@ impl FilterSchema for EntitySchema {
     }
 }
 
+/// Graph's answer for a value it cannot store, such as a string over the
+/// property's length: 400 `Request_BadRequest` naming the property.
+pub(crate) fn invalid_value(property: &str, resource: &str) -> crate::error::ApiError {
+    crate::error::ApiError::request_bad_request(format!(
+        "Invalid value specified for property '{property}' of resource '{resource}'."
+    ))
+}
+
 /// Check a POST/PATCH body against a schema: every name known, writable, of the
-/// right JSON type. Returns `(position, value)` pairs; nothing is applied here.
+/// right JSON type and within its length. Returns `(position, value)` pairs,
+/// dates in Graph's stored form (UTC, `Z`); nothing is applied here.
 pub(crate) fn validate_write(
     schema: &EntitySchema,
     body: &serde_json::Map<String, Value>,
@@ -366,7 +400,69 @@ pub(crate) fn validate_write(
                 def.ty.edm_name()
             )));
         }
-        values.push((pos, value.clone()));
+        if !def.fits(value) {
+            return Err(invalid_value(name, schema.resource_name));
+        }
+        let value = match def.ty {
+            PropType::DateTime if !value.is_null() => super::dates::normalised(value).unwrap_or_else(|| value.clone()),
+            _ => value.clone(),
+        };
+        values.push((pos, value));
     }
     Ok(values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::directory::groups::GROUP;
+    use crate::directory::users::USER;
+    use serde_json::json;
+
+    fn check(schema: &EntitySchema, body: serde_json::Value) -> Result<Vec<(usize, Value)>, crate::error::ApiError> {
+        validate_write(schema, body.as_object().expect("an object"))
+    }
+
+    #[test]
+    fn a_string_over_its_documented_length_is_an_invalid_value_naming_the_property() {
+        let err = check(&USER, json!({"givenName": "g".repeat(65)})).expect_err("64 at most");
+        assert_eq!((err.status, err.code.as_ref()), (400, "Request_BadRequest"));
+        assert_eq!(err.message, "Invalid value specified for property 'givenName' of resource 'User'.");
+        assert!(check(&USER, json!({"givenName": "g".repeat(64)})).is_ok());
+        assert!(check(&USER, json!({"givenName": "é".repeat(64)})).is_ok(), "characters, not bytes");
+    }
+
+    #[test]
+    fn a_string_without_a_documented_limit_gets_the_generous_one() {
+        assert!(check(&USER, json!({"aboutMe": "a".repeat(UNDOCUMENTED_MAX_LEN as usize)})).is_ok());
+        assert!(check(&USER, json!({"aboutMe": "a".repeat(UNDOCUMENTED_MAX_LEN as usize + 1)})).is_err());
+    }
+
+    #[test]
+    fn each_string_of_a_collection_is_held_to_the_limit() {
+        let long = "r".repeat(UNDOCUMENTED_MAX_LEN as usize + 1);
+        let err = check(&GROUP, json!({"resourceBehaviorOptions": ["ok", long]})).expect_err("one too long");
+        assert!(err.message.contains("'resourceBehaviorOptions'"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_json_type_is_a_400_naming_the_expected_type() {
+        for (body, ty) in [
+            (json!({"displayName": 5}), "Edm.String"),
+            (json!({"accountEnabled": "yes"}), "Edm.Boolean"),
+            (json!({"otherMails": "a@b.example"}), "Collection(Edm.String)"),
+            (json!({"passwordProfile": "x"}), "complex"),
+        ] {
+            let err = check(&USER, body.clone()).expect_err("wrong type");
+            assert_eq!(err.status, 400, "{body}");
+            assert!(err.message.contains(ty), "{body}: {}", err.message);
+        }
+    }
+
+    #[test]
+    fn a_date_property_is_stored_in_utc_and_an_impossible_one_is_refused() {
+        let values = check(&USER, json!({"employeeHireDate": "2026-03-02T01:00:00+01:00"})).expect("valid");
+        assert_eq!(values[0].1, json!("2026-03-02T00:00:00Z"));
+        assert!(check(&USER, json!({"employeeHireDate": "9999-12-31T23:00:00-05:00"})).is_err());
+    }
 }

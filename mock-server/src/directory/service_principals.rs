@@ -35,7 +35,7 @@ pub(crate) static SERVICE_PRINCIPAL: EntitySchema = EntitySchema::new(
         prop("appOwnerOrganizationId", T::Guid).read_only().default_set().filter(F::Key),
         prop("appRoleAssignmentRequired", T::Bool).default_set(),
         prop("appRoles", T::ComplexList("microsoft.graph.appRole")).read_only().default_set(),
-        prop("description", T::String).default_set(),
+        prop("description", T::String).default_set().max_len(1024),
         prop("disabledByMicrosoftStatus", T::String).read_only().default_set(),
         prop("displayName", T::String).default_set().filter(F::Text).orderby(Support::Default).searchable(),
         prop("homepage", T::String).default_set(),

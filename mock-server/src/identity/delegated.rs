@@ -5,7 +5,6 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -13,25 +12,13 @@ use uuid::Uuid;
 use super::client_auth::{authenticate_client, ClientAuth};
 use super::token::{token_response, unknown_resource, Resource, TokenError, TokenRequest, TOKEN_LIFETIME_SECS};
 use super::{jwt, AccessClaims};
+use crate::directory::sessions::{RefreshGrant, REFRESH_LIFETIME};
 use crate::directory::users::USER;
 use crate::directory::Directory;
 use crate::keys::SigningKey;
 use crate::tenant::Tenant;
 
-/// Refresh tokens stay usable this long without use (Entra: 90 days).
-const REFRESH_LIFETIME: time::Duration = time::Duration::days(90);
 const OIDC_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
-
-/// A refresh token as stored: only its hash is kept.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct RefreshGrant {
-    pub user: Uuid,
-    pub client: Uuid,
-    pub resource: String,
-    pub scopes: Vec<String>,
-    #[serde(with = "time::serde::rfc3339")]
-    pub expires: OffsetDateTime,
-}
 
 fn refresh_key(token: &str) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
@@ -252,16 +239,16 @@ fn respond(
     extra.insert("scope".into(), Value::String(shown.join(" ")));
     if oidc.iter().any(|s| s == "offline_access") {
         let text = B64.encode(crate::ids::secure_bytes::<48>());
-        dir.refresh_tokens.insert(
-            refresh_key(&text),
-            RefreshGrant {
-                user,
-                client: client.app_id,
-                resource: resource.audience().to_owned(),
-                scopes: scopes.clone(),
-                expires: now + REFRESH_LIFETIME,
-            },
-        );
+        // A clock advanced to the end of time has no window left to give.
+        let expires = now.checked_add(REFRESH_LIFETIME).unwrap_or(time::PrimitiveDateTime::MAX.assume_utc());
+        let grant = RefreshGrant {
+            user,
+            client: client.app_id,
+            resource: resource.audience().to_owned(),
+            scopes: scopes.clone(),
+            expires,
+        };
+        dir.refresh_tokens.insert(refresh_key(&text), grant, now);
         extra.insert("refresh_token".into(), Value::String(text));
     }
     if oidc.iter().any(|s| s == "openid") {

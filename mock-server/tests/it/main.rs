@@ -10,6 +10,7 @@ mod control;
 mod delta;
 mod directory_objects;
 mod dirsync;
+mod domains_shared;
 mod errors;
 mod identity;
 mod implied;

@@ -244,13 +244,13 @@ pub(super) fn domains(ctx: &Ctx<'_>, segs: &[Segment], method: &Method) -> Resul
         }
         ([Segment::Identifier(name)], &Method::DELETE) => {
             authz("domains.delete")?;
-            ctx.tenant.write().delete_domain(name)?;
+            ctx.tenant.write().delete_domain(name, ctx.tenant.domain_claims())?;
             Ok(Reply::NoContent)
         }
         ([Segment::Identifier(name), Segment::Identifier(action)], &Method::POST) if action == "verify" => {
             authz("domains.verify")?;
             let mut dir = ctx.tenant.write();
-            dir.verify_domain(name)?;
+            dir.verify_domain(name, ctx.tenant.domain_claims())?;
             let d = dir.domain(name).expect("verified above");
             Ok(Reply::Json { status: 200, body: entity(ctx, "domains", dir.domain_json(d)), location: None })
         }
