@@ -348,7 +348,10 @@ impl Directory {
         }
         let display_name = match requested.get("displayName") {
             None | Some(Value::Null) => Value::Null,
-            Some(Value::String(s)) => Value::String(s.clone()),
+            // No documented limit for a secret's name; held to the generous one.
+            Some(Value::String(s)) if s.chars().count() <= super::schema::UNDOCUMENTED_MAX_LEN as usize => {
+                Value::String(s.clone())
+            }
             Some(_) => return Err(ApiError::invalid_values()),
         };
         if !self.applications.contains_key(&id) {
@@ -564,6 +567,14 @@ mod tests {
     fn a_secret_ending_on_the_last_day_of_the_calendar_is_fine() {
         let secret = add_password(json!({"endDateTime": "9999-12-31T23:59:59Z"})).expect("in range");
         assert_eq!(secret.credential["endDateTime"], "9999-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn a_secret_name_past_the_generous_limit_is_invalid() {
+        let long = "n".repeat(crate::directory::schema::UNDOCUMENTED_MAX_LEN as usize + 1);
+        let err = add_password(json!({"displayName": long})).expect_err("too long");
+        assert_eq!(err.message, ApiError::invalid_values().message);
+        assert!(add_password(json!({"displayName": "CI secret"})).is_ok());
     }
 
     #[test]

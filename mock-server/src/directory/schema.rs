@@ -236,16 +236,39 @@ impl PropertyDef {
         self
     }
 
-    /// Whether every string of `value` fits the length limit (other types
-    /// have no length here).
+    /// Whether every string of `value` fits: the property's own limit for a
+    /// string or a string list, and [`UNDOCUMENTED_MAX_LEN`] for every string
+    /// nested in a complex value (`web.redirectUris`, `passwordProfile`), whose
+    /// members the schema does not list one by one.
     fn fits(&self, value: &Value) -> bool {
-        let fits = |s: &str| s.len() <= self.max_len as usize || s.chars().count() <= self.max_len as usize;
         match value {
-            Value::String(s) => fits(s),
-            Value::Array(items) if self.ty == PropType::StringList => items.iter().filter_map(Value::as_str).all(fits),
-            _ => true,
+            Value::String(s) => fits_chars(s, self.max_len),
+            Value::Array(items) if self.ty == PropType::StringList => {
+                items.iter().all(|v| v.as_str().map_or_else(|| nested_fits(v), |s| fits_chars(s, self.max_len)))
+            }
+            other => nested_fits(other),
         }
     }
+}
+
+fn fits_chars(s: &str, max: u32) -> bool {
+    s.len() <= max as usize || s.chars().count() <= max as usize
+}
+
+/// Every string anywhere inside `value` within [`UNDOCUMENTED_MAX_LEN`]; walked
+/// with a stack, so nesting depth costs no recursion (serde_json already stops
+/// a body at 128 levels).
+fn nested_fits(value: &Value) -> bool {
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::String(s) if !fits_chars(s, UNDOCUMENTED_MAX_LEN) => return false,
+            Value::Array(items) => stack.extend(items),
+            Value::Object(members) => stack.extend(members.values()),
+            _ => {}
+        }
+    }
+    true
 }
 
 /// FNV-1a for property-name lookups: a filter resolves a name per record, and
@@ -441,6 +464,8 @@ mod tests {
     #[test]
     fn each_string_of_a_collection_is_held_to_the_limit() {
         let long = "r".repeat(UNDOCUMENTED_MAX_LEN as usize + 1);
+        let nested = json!({"passwordProfile": {"password": long.clone(), "forceChangePasswordNextSignIn": false}});
+        assert!(check(&USER, nested).is_err(), "a string nested in a complex value is held to the generous limit");
         let err = check(&GROUP, json!({"resourceBehaviorOptions": ["ok", long]})).expect_err("one too long");
         assert!(err.message.contains("'resourceBehaviorOptions'"), "{}", err.message);
     }
