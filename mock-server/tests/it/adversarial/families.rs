@@ -43,7 +43,8 @@ pub(crate) async fn fixtures(t: &Target) -> Fixtures {
     let user = created(t, "/v1.0/users", user_body("adv-user")).await;
     let user2 = created(t, "/v1.0/users", user_body("adv-user2")).await;
     let victim = created(t, "/v1.0/users", user_body("adv-victim")).await;
-    let group_body = |name: &str| json!({"displayName": name, "mailEnabled": false, "mailNickname": name, "securityEnabled": true});
+    let group_body =
+        |name: &str| json!({"displayName": name, "mailEnabled": false, "mailNickname": name, "securityEnabled": true});
     let group = created(t, "/v1.0/groups", group_body("adv-group")).await;
     let victim_group = created(t, "/v1.0/groups", group_body("adv-victim-group")).await;
     let app = created(t, "/v1.0/applications", json!({"displayName": "adv-app"})).await;
@@ -52,7 +53,11 @@ pub(crate) async fn fixtures(t: &Target) -> Fixtures {
     let graph_sp = got(t, &format!("/v1.0/servicePrincipals(appId='{GRAPH_APP_ID}')")).await;
     let role = {
         let r = t
-            .must(&Request::new("POST", "/v1.0/directoryRoles").bearer(&t.token).json(&json!({"roleTemplateId": GLOBAL_ADMIN_TEMPLATE})))
+            .must(
+                &Request::new("POST", "/v1.0/directoryRoles")
+                    .bearer(&t.token)
+                    .json(&json!({"roleTemplateId": GLOBAL_ADMIN_TEMPLATE})),
+            )
             .await;
         match r.status {
             201 => r.json().expect("JSON"),
@@ -135,7 +140,12 @@ pub(crate) async fn run_routes(family: &'static str, routes: Vec<Route>, cases: 
         let answer = t.judge(&mut tally, &req, refuse.as_deref()).await;
         if let Some(raw) = answer {
             let graph_path = super::envelope_for(&req.path()) == Envelope::Graph;
-            if !recipe.auth.is_valid() && graph_path && (400..500).contains(&raw.status) && raw.status != 401 && !raw.body.is_empty() {
+            if !recipe.auth.is_valid()
+                && graph_path
+                && (400..500).contains(&raw.status)
+                && raw.status != 401
+                && !raw.body.is_empty()
+            {
                 tally.record(NOT_401, || format!("{} → {} {}", req.describe(), raw.status, super::clip(&raw.text())));
             }
         }
@@ -226,19 +236,35 @@ async fn graph_applications_answer_malformed_input_with_graphs_envelope() {
         ),
         route("GET", "/v1.0/applications/{app}", None),
         route("GET", "/v1.0/applications(appId='{app_id}')", None),
-        route("PATCH", "/v1.0/applications/{app}", Some(json!({"displayName": "Renamed App", "tags": ["x"], "identifierUris": []}))),
+        route(
+            "PATCH",
+            "/v1.0/applications/{app}",
+            Some(json!({"displayName": "Renamed App", "tags": ["x"], "identifierUris": []})),
+        ),
         route(
             "POST",
             "/v1.0/applications/{app}/addPassword",
-            Some(json!({"passwordCredential": {"displayName": "adv", "startDateTime": "2026-01-01T00:00:00Z", "endDateTime": "2027-01-01T00:00:00Z"}})),
+            Some(
+                json!({"passwordCredential": {"displayName": "adv", "startDateTime": "2026-01-01T00:00:00Z", "endDateTime": "2027-01-01T00:00:00Z"}}),
+            ),
         ),
-        route("POST", "/v1.0/applications/{app}/removePassword", Some(json!({"keyId": "00000000-0000-0000-0000-000000000000"}))),
+        route(
+            "POST",
+            "/v1.0/applications/{app}/removePassword",
+            Some(json!({"keyId": "00000000-0000-0000-0000-000000000000"})),
+        ),
         route(
             "POST",
             "/v1.0/applications/{app}/addKey",
-            Some(json!({"keyCredential": {"type": "AsymmetricX509Cert", "usage": "Verify", "key": "AAAA"}, "passwordCredential": null, "proof": "x.y.z"})),
+            Some(
+                json!({"keyCredential": {"type": "AsymmetricX509Cert", "usage": "Verify", "key": "AAAA"}, "passwordCredential": null, "proof": "x.y.z"}),
+            ),
         ),
-        route("POST", "/v1.0/applications/{app}/removeKey", Some(json!({"keyId": "00000000-0000-0000-0000-000000000000", "proof": "x.y.z"}))),
+        route(
+            "POST",
+            "/v1.0/applications/{app}/removeKey",
+            Some(json!({"keyId": "00000000-0000-0000-0000-000000000000", "proof": "x.y.z"})),
+        ),
         route("GET", "/v1.0/applications/{app}/owners", None),
         route("DELETE", "/v1.0/applications/{app}", None),
     ];
@@ -249,10 +275,18 @@ async fn graph_applications_answer_malformed_input_with_graphs_envelope() {
 async fn graph_service_principals_answer_malformed_input_with_graphs_envelope() {
     let routes = vec![
         route("GET", "/v1.0/servicePrincipals", None),
-        route("POST", "/v1.0/servicePrincipals", Some(json!({"appId": "{app_id}", "tags": ["WindowsAzureActiveDirectoryIntegratedApp"]}))),
+        route(
+            "POST",
+            "/v1.0/servicePrincipals",
+            Some(json!({"appId": "{app_id}", "tags": ["WindowsAzureActiveDirectoryIntegratedApp"]})),
+        ),
         route("GET", "/v1.0/servicePrincipals/{sp}", None),
         route("GET", "/v1.0/servicePrincipals(appId='{app_id}')", None),
-        route("PATCH", "/v1.0/servicePrincipals/{sp}", Some(json!({"appRoleAssignmentRequired": true, "tags": ["a"], "accountEnabled": true}))),
+        route(
+            "PATCH",
+            "/v1.0/servicePrincipals/{sp}",
+            Some(json!({"appRoleAssignmentRequired": true, "tags": ["a"], "accountEnabled": true})),
+        ),
         route("GET", "/v1.0/servicePrincipals/{graph_sp}", None),
         route("GET", "/v1.0/servicePrincipals/{sp}/owners", None),
         route("DELETE", "/v1.0/servicePrincipals/{sp}", None),
@@ -274,14 +308,18 @@ async fn graph_consent_answers_malformed_input_with_graphs_envelope() {
         route(
             "POST",
             "/v1.0/users/{user}/appRoleAssignments",
-            Some(json!({"principalId": "{user}", "resourceId": "{sp}", "appRoleId": "00000000-0000-0000-0000-000000000000"})),
+            Some(
+                json!({"principalId": "{user}", "resourceId": "{sp}", "appRoleId": "00000000-0000-0000-0000-000000000000"}),
+            ),
         ),
         route("GET", "/v1.0/users/{user}/appRoleAssignments", None),
         route("GET", "/v1.0/oauth2PermissionGrants", None),
         route(
             "POST",
             "/v1.0/oauth2PermissionGrants",
-            Some(json!({"clientId": "{sp}", "consentType": "Principal", "principalId": "{user}", "resourceId": "{graph_sp}", "scope": "User.Read Mail.Read"})),
+            Some(
+                json!({"clientId": "{sp}", "consentType": "Principal", "principalId": "{user}", "resourceId": "{graph_sp}", "scope": "User.Read Mail.Read"}),
+            ),
         ),
         route("GET", "/v1.0/oauth2PermissionGrants/{grant}", None),
         route("PATCH", "/v1.0/oauth2PermissionGrants/{grant}", Some(json!({"scope": "User.Read Group.Read.All"}))),
@@ -339,15 +377,19 @@ async fn graph_organization_answers_malformed_input_with_graphs_envelope() {
         route(
             "PATCH",
             "/v1.0/organization/{tid}",
-            Some(json!({"marketingNotificationEmails": ["m@example.com"], "technicalNotificationMails": ["t@example.com"],
-                        "privacyProfile": {"contactEmail": "p@example.com", "statementUrl": "https://example.com/privacy"}})),
+            Some(
+                json!({"marketingNotificationEmails": ["m@example.com"], "technicalNotificationMails": ["t@example.com"],
+                        "privacyProfile": {"contactEmail": "p@example.com", "statementUrl": "https://example.com/privacy"}}),
+            ),
         ),
         route("PATCH", "/v1.0/organization/{tid}", Some(json!({"onPremisesSyncEnabled": true}))),
         route("GET", "/v1.0/directory/onPremisesSynchronization", None),
         route(
             "PATCH",
             "/v1.0/directory/onPremisesSynchronization/{tid}",
-            Some(json!({"features": {"passwordSyncEnabled": true}, "configuration": {"accidentalDeletionPrevention": {"synchronizationPreventionType": "enabledForCount", "alertThreshold": 500}}})),
+            Some(
+                json!({"features": {"passwordSyncEnabled": true}, "configuration": {"accidentalDeletionPrevention": {"synchronizationPreventionType": "enabledForCount", "alertThreshold": 500}}}),
+            ),
         ),
     ];
     run_routes("organization", routes, GRAPH_CASES).await;
@@ -363,7 +405,11 @@ async fn graph_licences_answer_malformed_input_with_graphs_envelope() {
             "/v1.0/users/{user}/assignLicense",
             Some(json!({"addLicenses": [{"skuId": "{sku_id}", "disabledPlans": []}], "removeLicenses": []})),
         ),
-        route("POST", "/v1.0/users/{user}/assignLicense", Some(json!({"addLicenses": [], "removeLicenses": ["{sku_id}"]}))),
+        route(
+            "POST",
+            "/v1.0/users/{user}/assignLicense",
+            Some(json!({"addLicenses": [], "removeLicenses": ["{sku_id}"]})),
+        ),
         route("GET", "/v1.0/users/{user}/licenseDetails", None),
         route("PATCH", "/v1.0/users/{user}", Some(json!({"usageLocation": "SE"}))),
     ];

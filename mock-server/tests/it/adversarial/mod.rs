@@ -106,10 +106,8 @@ fn parse_answer(buf: &[u8], head: bool, eof: bool) -> Option<Raw> {
     let head_text = String::from_utf8_lossy(&buf[..end]);
     let mut lines = head_text.split("\r\n");
     let status: u16 = lines.next()?.split(' ').nth(1)?.parse().ok()?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .collect();
+    let headers: Vec<(String, String)> =
+        lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())).collect();
     let rest = &buf[end + 4..];
     if (100..200).contains(&status) {
         // An interim answer; the real one follows it.
@@ -133,7 +131,8 @@ fn dechunk(mut rest: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     loop {
         let line_end = rest.windows(2).position(|w| w == b"\r\n")?;
-        let size = usize::from_str_radix(std::str::from_utf8(&rest[..line_end]).ok()?.split(';').next()?.trim(), 16).ok()?;
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&rest[..line_end]).ok()?.split(';').next()?.trim(), 16).ok()?;
         rest = &rest[line_end + 2..];
         if size == 0 {
             return Some(out);
@@ -218,7 +217,11 @@ impl Request {
             .iter()
             .map(|(k, v)| {
                 let v = String::from_utf8_lossy(v);
-                let v = if v.len() > 40 { format!("{}…", &v[..v.char_indices().nth(40).map_or(v.len(), |(i, _)| i)]) } else { v.into_owned() };
+                let v = if v.len() > 40 {
+                    format!("{}…", &v[..v.char_indices().nth(40).map_or(v.len(), |(i, _)| i)])
+                } else {
+                    v.into_owned()
+                };
                 format!("{k}: {v}")
             })
             .collect();
@@ -409,8 +412,17 @@ impl Target {
         let mock = Graphbox::builder().plain_http().seed(21).start().await.expect("mock starts");
         let addr = mock.local_addr();
         let http = reqwest::Client::new();
-        let token = crate::support::token_for(&http, &mock.token_url(), &mock.client_id().to_string(), mock.client_secret()).await;
-        let aad_token = token_with_scope(&http, &mock.token_url(), mock.client_id(), mock.client_secret(), "https://graph.windows.net/.default").await;
+        let token =
+            crate::support::token_for(&http, &mock.token_url(), &mock.client_id().to_string(), mock.client_secret())
+                .await;
+        let aad_token = token_with_scope(
+            &http,
+            &mock.token_url(),
+            mock.client_id(),
+            mock.client_secret(),
+            "https://graph.windows.net/.default",
+        )
+        .await;
         let bystander = mock.create_tenant();
         let mut t = Target { mock, addr, token, aad_token, bystander, bystander_state: Value::Null };
         t.bystander_state = t.state_of(t.bystander.tenant_id).await;
@@ -463,9 +475,7 @@ impl Target {
         let example = |why: &str| format!("{} → {} {} ({why})", req.describe(), raw.status, clip(&raw.text()));
         let designed_5xx = match envelope {
             Envelope::Soap => raw.status == 500 && check_envelope(Envelope::Soap, &raw).is_ok(),
-            Envelope::Graph => {
-                raw.status == 501 && raw.json().is_some_and(|v| v["error"]["code"] == "NotImplemented")
-            }
+            Envelope::Graph => raw.status == 501 && raw.json().is_some_and(|v| v["error"]["code"] == "NotImplemented"),
             _ => false,
         };
         if raw.status >= 500 && !designed_5xx {

@@ -43,7 +43,8 @@ fn inner_request() -> BoxedStrategy<Value> {
         2 => Just(json!({"displayName": "Batch Group", "mailEnabled": false, "mailNickname": "batchgroup", "securityEnabled": true})),
         1 => junk().prop_map(|j| serde_json::from_str(&j.text()).unwrap_or(Value::Null)),
     ];
-    let depends = prop_oneof![4 => Just(Value::Null), 1 => Just(json!(["0"])), 1 => Just(json!(["99"])), 1 => Just(json!("0"))];
+    let depends =
+        prop_oneof![4 => Just(Value::Null), 1 => Just(json!(["0"])), 1 => Just(json!(["99"])), 1 => Just(json!("0"))];
     (id, method, url, headers, body, depends)
         .prop_map(|(id, method, url, headers, body, depends)| {
             let mut r = serde_json::Map::new();
@@ -111,7 +112,9 @@ async fn graph_batch_answers_malformed_input_with_graphs_envelope() {
                 let example = || format!("{} → item {} {}", req.describe(), status, clip(&item["body"].to_string()));
                 if status >= 500 && status != 501 {
                     tally.record(SERVER_ERROR, example);
-                } else if status >= 400 && !(item["body"]["error"]["code"].is_string() && item["body"]["error"]["message"].is_string()) {
+                } else if status >= 400
+                    && !(item["body"]["error"]["code"].is_string() && item["body"]["error"]["message"].is_string())
+                {
                     tally.record(WRONG_ENVELOPE, example);
                 }
             }
@@ -136,7 +139,9 @@ fn junk_jwt() -> BoxedStrategy<String> {
         Just(json!([])),
     ];
     let payload = prop_oneof![
-        Just(json!({"aud": "https://login.microsoftonline.com/x/oauth2/v2.0/token", "iss": "x", "sub": "x", "exp": 1e300, "nbf": -1, "jti": "j"})),
+        Just(
+            json!({"aud": "https://login.microsoftonline.com/x/oauth2/v2.0/token", "iss": "x", "sub": "x", "exp": 1e300, "nbf": -1, "jti": "j"})
+        ),
         Just(json!({"exp": "tomorrow"})),
         junk().prop_map(|j| serde_json::from_str(&j.text()).unwrap_or(Value::Null)),
     ];
@@ -175,8 +180,21 @@ async fn token_endpoint_answers_malformed_input_with_the_identity_platforms_enve
     let t = Target::start().await;
     let mut runner = gen::runner("token");
     let key = prop::sample::select(vec![
-        "grant_type", "client_id", "client_secret", "scope", "client_assertion", "client_assertion_type", "username",
-        "password", "refresh_token", "code", "redirect_uri", "assertion", "requested_token_use", "claims", "grant_type ",
+        "grant_type",
+        "client_id",
+        "client_secret",
+        "scope",
+        "client_assertion",
+        "client_assertion_type",
+        "username",
+        "password",
+        "refresh_token",
+        "code",
+        "redirect_uri",
+        "assertion",
+        "requested_token_use",
+        "claims",
+        "grant_type ",
     ]);
     let value = prop_oneof![
         5 => Just(FormValue::Real),
@@ -191,16 +209,33 @@ async fn token_endpoint_answers_malformed_input_with_the_identity_platforms_enve
         1 => (junk_text(), prop_oneof![Just(Encoding::Raw), Just(Encoding::Percent), Just(Encoding::Latin1)]).prop_map(|(s, e)| Tenant::Junk(s, e)),
     ];
     let grant = prop::sample::select(vec![
-        "client_credentials", "password", "refresh_token", "authorization_code", "urn:ietf:params:oauth:grant-type:jwt-bearer",
-        "device_code", "", "CLIENT_CREDENTIALS",
+        "client_credentials",
+        "password",
+        "refresh_token",
+        "authorization_code",
+        "urn:ietf:params:oauth:grant-type:jwt-bearer",
+        "device_code",
+        "",
+        "CLIENT_CREDENTIALS",
     ]);
     let scope = prop::sample::select(vec![
-        "https://graph.microsoft.com/.default", "https://graph.windows.net/.default", "User.Read offline_access", "openid", "",
-        ".default", "https://graph.microsoft.com/.default https://graph.windows.net/.default",
+        "https://graph.microsoft.com/.default",
+        "https://graph.windows.net/.default",
+        "User.Read offline_access",
+        "openid",
+        "",
+        ".default",
+        "https://graph.microsoft.com/.default https://graph.windows.net/.default",
     ]);
     let strategy = (
         (tenant, prop::collection::vec((key, value), 0..8), grant, scope),
-        (gen::method(), gen::content_type(), prop_oneof![6 => Just(None), 1 => junk_text().prop_map(Some)], any::<bool>(), gen::host()),
+        (
+            gen::method(),
+            gen::content_type(),
+            prop_oneof![6 => Just(None), 1 => junk_text().prop_map(Some)],
+            any::<bool>(),
+            gen::host(),
+        ),
     );
     let mut tally = Tally::new("token endpoint");
     for _ in 0..gen::cases(300) {
@@ -301,14 +336,24 @@ async fn control_api_answers_malformed_input_with_its_own_envelope() {
         route(
             "PUT",
             "/_graphbox/tenants/{tid}/faults",
-            Some(json!({"rules": [{"path": "/v1.0/nothing-here", "status": 429, "method": "GET", "retryAfterSeconds": 2, "times": 1}]})),
+            Some(
+                json!({"rules": [{"path": "/v1.0/nothing-here", "status": 429, "method": "GET", "retryAfterSeconds": 2, "times": 1}]}),
+            ),
         ),
-        route("POST", "/_graphbox/tenants/{tid}/dirsync/cycle", Some(json!({"users": [{"onPremisesImmutableId": "abc", "userPrincipalName": "synced@{initial_domain}", "displayName": "S"}]}))),
+        route(
+            "POST",
+            "/_graphbox/tenants/{tid}/dirsync/cycle",
+            Some(
+                json!({"users": [{"onPremisesImmutableId": "abc", "userPrincipalName": "synced@{initial_domain}", "displayName": "S"}]}),
+            ),
+        ),
         route("GET", "/_graphbox/tenants/{tid}/dirsync", None),
         route(
             "PUT",
             "/_graphbox/tenants/{tid}/dirsync/settings",
-            Some(json!({"pendingDisabledSeconds": 60, "pendingEnabledSeconds": 5, "strictPending": false, "appOnlySyncUpdate": true})),
+            Some(
+                json!({"pendingDisabledSeconds": 60, "pendingEnabledSeconds": 5, "strictPending": false, "appOnlySyncUpdate": true}),
+            ),
         ),
         route("PATCH", "/v1.0/organization/{tid}", Some(json!({"onPremisesSyncEnabled": true}))),
         route("PATCH", "/v1.0/organization/{tid}", Some(json!({"onPremisesSyncEnabled": false}))),
@@ -429,7 +474,11 @@ async fn msonline_soap_answers_malformed_input_with_soap_faults() {
             }
             XmlMut::Attributes(n) => {
                 let attrs: String = (0..*n).map(|i| format!(" a{i}=\"{i}\"")).collect();
-                let text = String::from_utf8(body).expect("the envelope is UTF-8").replacen("<request ", &format!("<request{attrs} "), 1);
+                let text = String::from_utf8(body).expect("the envelope is UTF-8").replacen(
+                    "<request ",
+                    &format!("<request{attrs} "),
+                    1,
+                );
                 body = text.into_bytes();
             }
             XmlMut::Whole(bytes) => body = bytes.clone(),
@@ -453,12 +502,13 @@ async fn msonline_soap_answers_malformed_input_with_soap_faults() {
         }
     }
     // A well-formed call still works after all that.
-    let mut good =
-        Request::new("POST", "/provisioningwebservice.svc").header("content-type", "application/soap+xml; charset=utf-8");
+    let mut good = Request::new("POST", "/provisioningwebservice.svc")
+        .header("content-type", "application/soap+xml; charset=utf-8");
     good.body = soap_envelope("GetCompanyInformation", Some(&t.aad_token), "").into_bytes();
     let r = t.must(&good).await;
     if r.status != 200 {
-        tally.record(UNHEALTHY_AFTER, || format!("GetCompanyInformation afterwards → {} {}", r.status, clip(&r.text())));
+        tally
+            .record(UNHEALTHY_AFTER, || format!("GetCompanyInformation afterwards → {} {}", r.status, clip(&r.text())));
     }
     t.check_bystander(&mut tally).await;
     tally.finish();
