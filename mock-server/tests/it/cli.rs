@@ -201,3 +201,41 @@ fn tempdir(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[test]
+fn finding_8_an_empty_admin_key_is_refused_at_start() {
+    let dir = tempdir("empty-admin-key");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_graphbox-mock"))
+        .args(["serve", "--port", "0", "--plain-http", "--admin-key", "", "--data-dir"])
+        .arg(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    // An empty key would match an empty x-graphbox-admin-key header, opening
+    // the control API to anyone; the binary must refuse it, not serve.
+    // Up to 10 s (200 polls of 50 ms) for the refusal.
+    let mut status = None;
+    for _ in 0..200 {
+        status = child.try_wait().expect("wait works");
+        if status.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let Some(status) = status else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("graphbox-mock serve --admin-key \"\" started serving");
+    };
+    let mut stderr = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        use std::io::Read;
+        let _ = e.read_to_string(&mut stderr);
+    }
+    assert!(!status.success(), "exited successfully: {stderr}");
+    assert!(
+        stderr.to_ascii_lowercase().contains("admin-key") || stderr.to_ascii_lowercase().contains("admin key"),
+        "{stderr}"
+    );
+}

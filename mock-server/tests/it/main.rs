@@ -1,6 +1,7 @@
 //! The mock over real sockets, tested with raw HTTP and JSON (never the SDK's
 //! models, so a mistake on both sides cannot pass silently).
 
+mod adversarial;
 mod applications;
 mod batch;
 mod certificates;
