@@ -65,11 +65,20 @@ impl Activity {
         self.origin + Duration::from_nanos(at)
     }
 
-    fn read(&self, at: u64) {
+    /// Bytes arrived; true when they are the first of a new request.
+    fn read(&self, at: u64) -> bool {
         self.last.store(at, Ordering::Relaxed);
-        if self.in_flight.load(Ordering::Relaxed) == 0 && self.head_started.load(Ordering::Relaxed) == 0 {
+        let starts = self.in_flight.load(Ordering::Relaxed) == 0 && self.head_started.load(Ordering::Relaxed) == 0;
+        if starts {
             self.head_started.store(at, Ordering::Relaxed);
         }
+        starts
+    }
+
+    /// A request began and never reached the service: what hyper writes now
+    /// is its own answer to a head it could not parse.
+    fn stranded(&self) -> bool {
+        self.in_flight.load(Ordering::Relaxed) == 0 && self.head_started.load(Ordering::Relaxed) != 0
     }
 
     fn wrote(&self, at: u64) {
@@ -108,16 +117,66 @@ impl Activity {
     }
 }
 
-/// A stream that stamps its connection's [`Activity`] on every byte moved.
-#[derive(Debug)]
+/// Builds the answer to a request hyper refused before the service saw it,
+/// from the first bytes of that request and hyper's status (400, 414, 431).
+pub(crate) type Rewrite = std::sync::Arc<dyn Fn(&[u8], u16) -> Vec<u8> + Send + Sync>;
+
+/// How much of a request's first bytes is kept to name its endpoint when
+/// hyper cannot parse it: the method and enough of the path for its family.
+const HEAD_PREFIX: usize = 256;
+
+/// A stream that stamps its connection's [`Activity`] on every byte moved,
+/// and gives hyper's bodiless answer to an unparseable request the envelope
+/// of the endpoint it was sent to.
 pub(crate) struct Watched<S> {
     inner: S,
     activity: std::sync::Arc<Activity>,
+    rewrite: Rewrite,
+    head_prefix: Vec<u8>,
+    /// Our answer in place of hyper's, and how much of it is written.
+    replacement: Option<(Vec<u8>, usize)>,
+}
+
+impl<S> std::fmt::Debug for Watched<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Watched").field("activity", &self.activity).finish_non_exhaustive()
+    }
 }
 
 impl<S> Watched<S> {
-    pub(crate) fn new(inner: S, activity: std::sync::Arc<Activity>) -> Self {
-        Watched { inner, activity }
+    pub(crate) fn new(inner: S, activity: std::sync::Arc<Activity>, rewrite: Rewrite) -> Self {
+        Watched { inner, activity, rewrite, head_prefix: Vec::new(), replacement: None }
+    }
+
+    /// hyper's automatic answer to a parse error is exactly a 4xx head with
+    /// `connection: close` and an empty body; the service never answers so.
+    fn hypers_refusal(&self, data: &[u8]) -> Option<u16> {
+        const SIGNATURE: &[u8] = b"\r\nconnection: close\r\ncontent-length: 0\r\n";
+        if self.replacement.is_some() || !data.starts_with(b"HTTP/1.1 4") || !self.activity.stranded() {
+            return None;
+        }
+        if !data.windows(SIGNATURE.len()).any(|w| w == SIGNATURE) {
+            return None;
+        }
+        std::str::from_utf8(data.get(9..12)?).ok()?.parse().ok()
+    }
+}
+
+impl<S: AsyncWrite + Unpin> Watched<S> {
+    /// Write our replacement; `claimed` is what hyper is told was written.
+    fn poll_replacement(&mut self, cx: &mut Context<'_>, claimed: usize) -> Poll<io::Result<usize>> {
+        while let Some((bytes, written)) = &mut self.replacement {
+            if *written == bytes.len() {
+                return Poll::Ready(Ok(claimed));
+            }
+            match Pin::new(&mut self.inner).poll_write(cx, &bytes[*written..]) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => *written += n,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(Ok(claimed))
     }
 }
 
@@ -127,7 +186,12 @@ impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
         let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
         if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
             let now = self.activity.now();
-            self.activity.read(now);
+            if self.activity.read(now) {
+                let fresh = &buf.filled()[before..];
+                let keep = fresh.len().min(HEAD_PREFIX);
+                self.head_prefix.clear();
+                self.head_prefix.extend_from_slice(&fresh[..keep]);
+            }
         }
         polled
     }
@@ -135,6 +199,13 @@ impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
 
 impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+        if let Some(status) = self.hypers_refusal(data) {
+            let answer = (self.rewrite)(&self.head_prefix, status);
+            self.replacement = Some((answer, 0));
+        }
+        if self.replacement.is_some() {
+            return self.poll_replacement(cx, data.len());
+        }
         let polled = Pin::new(&mut self.inner).poll_write(cx, data);
         if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
             let now = self.activity.now();
@@ -148,6 +219,16 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        if let Some(first) = bufs.iter().find(|b| !b.is_empty()) {
+            if let Some(status) = self.hypers_refusal(first) {
+                let answer = (self.rewrite)(&self.head_prefix, status);
+                self.replacement = Some((answer, 0));
+            }
+        }
+        if self.replacement.is_some() {
+            let claimed = bufs.iter().map(|b| b.len()).sum();
+            return self.poll_replacement(cx, claimed);
+        }
         let polled = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
         if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
             let now = self.activity.now();
@@ -209,6 +290,45 @@ mod tests {
         // The next request's first byte starts a new header deadline.
         a.read(120 * S);
         assert_eq!(a.check(121 * S, &limits()), Watch::Until(125 * S));
+    }
+
+    const HYPERS_400: &[u8] = b"HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\ndate: x\r\n\r\n";
+
+    fn watched(activity: std::sync::Arc<Activity>) -> Watched<Vec<u8>> {
+        let rewrite: Rewrite = std::sync::Arc::new(|prefix: &[u8], status: u16| {
+            format!("{status} for {}", String::from_utf8_lossy(prefix)).into_bytes()
+        });
+        Watched::new(Vec::new(), activity, rewrite)
+    }
+
+    #[tokio::test]
+    async fn hypers_bare_answer_to_an_unparseable_head_is_replaced_by_ours() {
+        use tokio::io::AsyncWriteExt;
+        let activity = std::sync::Arc::new(Activity::new());
+        let mut w = watched(activity.clone());
+        w.head_prefix = b"GET /v1.0/x\"".to_vec();
+        activity.read(5 * S);
+        w.write_all(HYPERS_400).await.unwrap();
+        assert_eq!(w.inner, b"400 for GET /v1.0/x\"");
+    }
+
+    #[tokio::test]
+    async fn answers_of_requests_the_service_saw_pass_untouched() {
+        use tokio::io::AsyncWriteExt;
+        let activity = std::sync::Arc::new(Activity::new());
+        let mut w = watched(activity.clone());
+        // Served: the head reached the service, so nothing is stranded.
+        activity.read(5 * S);
+        activity.request_started();
+        activity.request_finished(6 * S);
+        w.write_all(HYPERS_400).await.unwrap();
+        assert_eq!(w.inner, HYPERS_400);
+        // Stranded, but a body-carrying answer is never hyper's.
+        let mut w = watched(activity.clone());
+        activity.read(7 * S);
+        let ours = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 2\r\n\r\n{}";
+        w.write_all(ours).await.unwrap();
+        assert_eq!(w.inner, ours);
     }
 
     #[test]

@@ -108,6 +108,18 @@ pub(crate) fn handle(server: &Server, req: &Inbound) -> Response<Body> {
                 }
             }
         }
+        (route, method) if serves(route) => {
+            // A route of the identity platform asked with the wrong method: its
+            // own envelope, as the token endpoint answers a GET (AADSTS900561).
+            let allowed = if matches!(route, [_, "oauth2", "v2.0", "token"]) { "POST" } else { "GET" };
+            let e = token::TokenError {
+                status: 405,
+                error: "invalid_request",
+                code: 900561,
+                description: format!("The endpoint only accepts {allowed} requests. Received a {method} request."),
+            };
+            token_error(&e, req, now)
+        }
         _ => {
             let c = req.correlation(now);
             response::graph_error(
@@ -131,6 +143,18 @@ fn log(tenant: &crate::tenant::Tenant, req: &Inbound, status: u16, now: time::Of
         status,
         client_id: None,
     });
+}
+
+/// Whether `segments` name a route of the identity platform, whatever the method.
+fn serves(segments: &[&str]) -> bool {
+    matches!(
+        segments,
+        ["common", "discovery", "instance"]
+            | ["common", "userrealm", _]
+            | [_, "v2.0", ".well-known", "openid-configuration"]
+            | [_, "discovery", "v2.0", "keys"]
+            | [_, "oauth2", "v2.0", "token"]
+    )
 }
 
 /// A request refused at intake (size, time, a broken body), in the identity

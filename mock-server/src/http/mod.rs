@@ -255,7 +255,11 @@ where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let activity = Arc::new(conn::Activity::new());
-    let io = TokioIo::new(conn::Watched::new(stream, activity.clone()));
+    let rewrite: conn::Rewrite = {
+        let server = server.clone();
+        Arc::new(move |prefix: &[u8], status: u16| answer_unparseable(&server, peer, prefix, status))
+    };
+    let io = TokioIo::new(conn::Watched::new(stream, activity.clone(), rewrite));
     let service = {
         let server = server.clone();
         let activity = activity.clone();
@@ -393,6 +397,70 @@ async fn handle(server: Arc<Server>, req: Request<Incoming>, peer: SocketAddr) -
         );
         response::graph_error(&e, &req.correlation(crate::clock::system_now()))
     }))
+}
+
+/// The answer to a request hyper could not parse (bytes HTTP forbids in the
+/// target or a header, an unknown method or version), in the envelope of the
+/// endpoint its first line names, as the bytes of a whole response that
+/// closes the connection.
+fn answer_unparseable(server: &Server, peer: SocketAddr, prefix: &[u8], status: u16) -> Vec<u8> {
+    let line = prefix.split(|b| *b == b'\n').next().unwrap_or_default();
+    let mut words = line.split(|b| *b == b' ').filter(|w| !w.is_empty());
+    let method = words.next().and_then(|m| Method::from_bytes(m).ok()).unwrap_or(Method::GET);
+    let target = String::from_utf8_lossy(words.next().unwrap_or(b"/")).into_owned();
+    // An absolute-form target (`http://host/v1.0/…`) names its path after the authority.
+    let target = match target.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or_else(|| "/".to_owned(), |i| rest[i..].to_owned()),
+        None => target,
+    };
+    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+    let refusal = match status {
+        414 => limits::Refusal {
+            status,
+            code: "RequestUriTooLong",
+            message: "The request URL is longer than this server reads.".into(),
+        },
+        431 => limits::Refusal {
+            status,
+            code: "RequestHeaderFieldsTooLarge",
+            message: "The request has more header lines, or longer ones, than this server reads.".into(),
+        },
+        _ => limits::Refusal {
+            status: 400,
+            code: "BadRequest",
+            message: "The request is not valid HTTP/1.1: its URL or a header holds characters HTTP does not allow \
+                      (percent-encode them in the URL; send header values as visible ASCII), or its method or \
+                      version is not one HTTP/1.1 knows."
+                .into(),
+        },
+    };
+    let req = Inbound {
+        method,
+        path: path.to_owned(),
+        query: query.to_owned(),
+        headers: HeaderMap::new(),
+        body: Bytes::new(),
+        authority: server.names.authority.clone(),
+        host_is_ours: false,
+        peer,
+        request_id: server.next_request_id(),
+    };
+    let response = refusal_response(Family::of(path), &refusal, &req);
+    let (parts, body) = response.into_parts();
+    let body = response::body_bytes(body);
+    let mut out = Vec::with_capacity(256 + body.len());
+    out.extend_from_slice(
+        format!("HTTP/1.1 {} {}\r\n", parts.status.as_u16(), parts.status.canonical_reason().unwrap_or("")).as_bytes(),
+    );
+    for (name, value) in &parts.headers {
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(format!("content-length: {}\r\nconnection: close\r\n\r\n", body.len()).as_bytes());
+    out.extend_from_slice(&body);
+    out
 }
 
 /// A request refused at intake, in the envelope of the endpoint it was sent to.

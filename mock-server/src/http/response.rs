@@ -208,3 +208,15 @@ pub(crate) fn control_json(status: u16, body: &Value) -> Response<Body> {
 pub(crate) fn control_error(status: u16, message: &str) -> Response<Body> {
     control_json(status, &json!({"error": {"code": "graphbox", "message": message}}))
 }
+
+/// A finished response's body as bytes. Every body here is a `Full`, which is
+/// ready at once, so one poll without a waker takes it.
+pub(crate) fn body_bytes(body: Body) -> Bytes {
+    use http_body_util::BodyExt;
+    use std::task::{Context, Poll, Waker};
+    let mut collect = std::pin::pin!(body.collect());
+    match std::future::Future::poll(collect.as_mut(), &mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(Ok(c)) => c.to_bytes(),
+        _ => Bytes::new(),
+    }
+}

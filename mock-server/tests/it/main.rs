@@ -21,4 +21,5 @@ mod organization;
 mod paging;
 mod query;
 mod support;
+mod timeouts;
 mod users;

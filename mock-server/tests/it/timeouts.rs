@@ -77,9 +77,11 @@ async fn finding_6_headers_dripped_slowly_are_cut_off_by_the_header_timeout() {
 async fn finding_6_a_body_never_finished_is_closed_after_the_body_timeout() {
     let mock = short_timeouts().start().await.expect("starts");
     let mut s = connect(mock.local_addr()).await;
-    s.write_all(b"POST /v1.0/users HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"a\":")
-        .await
-        .unwrap();
+    s.write_all(
+        b"POST /v1.0/users HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"a\":",
+    )
+    .await
+    .unwrap();
     let buf = closed_within_grace(&mut s).await.expect("closed");
     assert_nothing_or_408(&buf);
 }
@@ -88,7 +90,8 @@ async fn finding_6_a_body_never_finished_is_closed_after_the_body_timeout() {
 async fn finding_6_an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
     let mock = short_timeouts().start().await.expect("starts");
     let mut s = connect(mock.local_addr()).await;
-    let discovery = format!("GET /{}/v2.0/.well-known/openid-configuration HTTP/1.1\r\nhost: x\r\n\r\n", mock.tenant_id());
+    let discovery =
+        format!("GET /{}/v2.0/.well-known/openid-configuration HTTP/1.1\r\nhost: x\r\n\r\n", mock.tenant_id());
     s.write_all(discovery.as_bytes()).await.unwrap();
     // The answer comes, then the connection idles until the server closes it.
     let buf = closed_within_grace(&mut s).await.expect("closed");

@@ -140,8 +140,16 @@ pub(crate) async fn run_routes(family: &'static str, routes: Vec<Route>, cases: 
         let answer = t.judge(&mut tally, &req, refuse.as_deref()).await;
         if let Some(raw) = answer {
             let graph_path = super::envelope_for(&req.path()) == Envelope::Graph;
+            // What the front end refuses (not HTTP, too large, too slow) is
+            // answered before any token is looked at, as at Graph's gateway.
+            let refused_at_intake = matches!(
+                raw.json().as_ref().and_then(|v| v["error"]["code"].as_str().map(str::to_owned)).as_deref(),
+                Some("RequestUriTooLong" | "RequestHeaderFieldsTooLarge" | "RequestEntityTooLarge" | "RequestTimeout")
+            ) || (raw.status == 400
+                && raw.header("connection").is_some_and(|c| c.eq_ignore_ascii_case("close")));
             if !recipe.auth.is_valid()
                 && graph_path
+                && !refused_at_intake
                 && (400..500).contains(&raw.status)
                 && raw.status != 401
                 && !raw.body.is_empty()

@@ -246,16 +246,19 @@ pub(crate) enum Envelope {
     Unowned,
 }
 
-/// The family a raw path belongs to, decided as the top-level router does.
+/// The family a raw path belongs to, decided as the top-level router does: on
+/// its first segment after percent-decoding.
 pub(crate) fn envelope_for(path: &[u8]) -> Envelope {
     let p = String::from_utf8_lossy(path);
-    if p == "/v1.0" || p.starts_with("/v1.0/") {
+    let first = p.trim_start_matches('/').split('/').next().unwrap_or("");
+    let first = percent_encoding::percent_decode_str(first).decode_utf8_lossy();
+    if first.eq_ignore_ascii_case("v1.0") {
         return Envelope::Graph;
     }
-    if p.eq_ignore_ascii_case("/provisioningwebservice.svc") {
+    if first.eq_ignore_ascii_case("provisioningwebservice.svc") {
         return Envelope::Soap;
     }
-    if p.starts_with("/_graphbox") {
+    if first == "_graphbox" {
         return Envelope::Control;
     }
     let segs: Vec<&str> = p.trim_start_matches('/').split('/').collect();
