@@ -239,3 +239,32 @@ fn finding_8_an_empty_admin_key_is_refused_at_start() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn finding_4_a_state_file_whose_clock_is_past_the_representable_range_refuses_the_start() {
+    let dir = tempdir("clock-range");
+    let state = dir.join("state.json");
+    let state_arg = state.to_str().unwrap();
+    let mut first = serve(&dir, &["--plain-http", "--state", state_arg]);
+    assert!(sigterm(&mut first.child).success());
+    // A clock a million years on: what a bad edit or an older, unchecked
+    // build could have saved. Loading it would give a tenant that fails every
+    // request, so the start stops instead and the file stays as it was.
+    let mut saved: Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    saved["tenants"][0]["clock_offset"] = serde_json::json!({"secs": 31_557_600_000_000u64, "nanos": 0});
+    let content = serde_json::to_vec(&saved).unwrap();
+    std::fs::write(&state, &content).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_graphbox-mock"))
+        .args(["serve", "--port", "0", "--plain-http", "--data-dir"])
+        .arg(&dir)
+        .arg("--state")
+        .arg(&state)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty(), "no ready line");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("the clock would pass 9000-01-01T00:00:00Z"), "{stderr}");
+    assert!(stderr.contains("left untouched"), "{stderr}");
+    assert_eq!(std::fs::read(&state).unwrap(), content);
+}
