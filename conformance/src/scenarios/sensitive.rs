@@ -23,37 +23,37 @@ const DENIED: &str = "Insufficient privileges to complete the operation.";
 pub(crate) const SCENARIOS: &[Scenario] = &[
     scenario!(
         "sensitive::app_without_a_role_cannot_reset_any_password",
-        "sensitive-actions.md (real tenant): app-only, User.ReadWrite.All alone — resetting another user's password (PATCH passwordProfile) also needs at least User Administrator, even for a user without an administrator role → 403 Authorization_RequestDenied",
+        "sensitive-actions.md §App-only (real tenant): app-only, User.ReadWrite.All alone — resetting another user's password (PATCH passwordProfile) also needs at least User Administrator, even for a user without an administrator role → 403 Authorization_RequestDenied",
         [],
         reset_without_role
     ),
     scenario!(
         "sensitive::app_without_a_role_cannot_change_an_administrators_sensitive_attributes",
-        "sensitive-actions.md (real tenant): the sensitive attributes (accountEnabled, phones, otherMails, onPremisesImmutableId, userPrincipalName) of a user holding an administrator role need a role that outranks it; User.ReadWrite.All alone → 403 Authorization_RequestDenied",
+        "sensitive-actions.md §App-only / §The tables (real tenant): the sensitive attributes (accountEnabled, phones, otherMails, onPremisesImmutableId, userPrincipalName) of a user holding an administrator role need a role that outranks it; User.ReadWrite.All alone → 403 Authorization_RequestDenied",
         [],
         attribute_without_role
     ),
     scenario!(
         "sensitive::app_without_a_role_cannot_delete_an_administrator",
-        "graph-wire.md §5.3 / sensitive-actions.md (real tenant): a user with a privileged administrator role cannot be deleted by an app with only User.ReadWrite.All → 403 Authorization_RequestDenied",
+        "graph-wire.md §5.3 / sensitive-actions.md §App-only (real tenant): a user with a privileged administrator role cannot be deleted by an app with only User.ReadWrite.All → 403 Authorization_RequestDenied",
         [],
         delete_without_role
     ),
     scenario!(
         "sensitive::app_without_a_role_cannot_restore_or_purge_an_administrator",
-        "sensitive-actions.md (real tenant): restoring or permanently deleting a deleted administrator follows the delete rule; User.ReadWrite.All alone → 403 Authorization_RequestDenied for both",
+        "sensitive-actions.md §App-only (real tenant): restoring or permanently deleting a deleted administrator follows the delete rule; User.ReadWrite.All alone → 403 Authorization_RequestDenied for both",
         [],
         restore_without_role
     ),
     scenario!(
         "sensitive::user_administrator_cannot_change_a_global_administrator",
-        "sensitive-actions.md (real tenant): table row 'Privileged Auth Admin, Privileged Role Admin, Global Admin' — only Privileged Authentication Administrator or Global Administrator may; an app holding User Administrator → 403 Authorization_RequestDenied",
+        "sensitive-actions.md §The tables (real tenant): table row 'Privileged Auth Admin, Privileged Role Admin, Global Admin' — only Privileged Authentication Administrator or Global Administrator may; an app holding User Administrator → 403 Authorization_RequestDenied",
         [Need::AdminUser],
         user_admin_on_global_admin
     ),
     scenario!(
         "sensitive::a_role_reaches_only_tokens_issued_after_it",
-        "sensitive-actions.md (real tenant): roles reach the token (wids) when it is issued — a token issued before User Administrator was assigned still cannot reset a password; a later token can",
+        "sensitive-actions.md §Roles reach the token (real tenant): roles reach the token (wids) when it is issued — a token issued before User Administrator was assigned still cannot reset a password; a later token can",
         [],
         role_needs_new_token
     ),
