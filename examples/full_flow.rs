@@ -3,6 +3,11 @@
 //! token), then outbound provisioning of `examples/data/source.csv` with the vendor guide's
 //! script. Exits non-zero on any failure.
 //!
+//! Onboarding stops once before the directory role, to show why the guide's Global
+//! Administrator step exists: with its application permissions alone the app's reset of an
+//! administrator's password is refused (403), and provisioning names the role that would have
+//! allowed it; after the role is assigned, a fresh token's reset is accepted.
+//!
 //! ```sh
 //! cargo run --example full_flow                                  # an embedded mock
 //! GRAPHBOX_TARGET=ready.json cargo run --example full_flow       # a running `graphbox-mock serve`
@@ -16,9 +21,10 @@ use std::time::Duration;
 use anyhow::{bail, Context as _};
 use graphbox::mock::{Graphbox, ReadyInfo};
 use graphbox::sdk::auth::{ClientSecretCredential, Credential};
-use graphbox::sdk::models::{Organization, User};
-use graphbox::sdk::onboarding::{Onboarding, OnboardingEvent};
-use graphbox::sdk::permissions::GraphPermission;
+use graphbox::sdk::models::{Organization, PasswordCredential, UnifiedRoleAssignment, User};
+use graphbox::sdk::odata::Filter;
+use graphbox::sdk::onboarding::{Onboarding, OnboardingError, OnboardingEvent, Step};
+use graphbox::sdk::permissions::{DirectoryRole, GraphPermission};
 use graphbox::sdk::provisioning::{parse_csv, Provisioner, Script};
 use graphbox::sdk::{GraphClient, SleepFuture, Sleeper};
 use serde_json::json;
@@ -131,32 +137,17 @@ async fn seed_dirsync(target: &Target, admin: &GraphClient) -> anyhow::Result<()
     Ok(())
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    step(1, "a fake tenant");
-    let target = Arc::new(Target::open().await?);
-    println!("   tenant {} ({}) at {}", target.info.tenant_id, target.info.tenant_domain, target.info.authority);
-    let admin = target.client(ClientSecretCredential::new(target.info.client_id, &target.info.client_secret).into())?;
-
-    step(2, "seed: a cloud user, DirSync on, synced users");
-    // A user created in the cloud earlier: provisioning matches it by UPN, overwrites what the
-    // source owns (display name) and leaves what Microsoft 365 owns (job title) alone.
-    let mut lena = User::new(
-        "Lena Novak (old name)",
-        "lena.novak",
-        &format!("lena.novak@{}", target.info.tenant_domain),
-        "Vk3#pL9!wQz2",
-    );
-    lena.job_title = Some("Set in the Microsoft 365 admin centre".into());
-    admin.users().create(lena).send().await.context("seeding a cloud user")?;
-    println!("   created cloud user lena.novak");
-    seed_dirsync(&target, &admin).await?;
-
-    step(3, "onboarding: DirSync off, application, consent, role, secret, token");
+/// The onboarding workflow the example runs (twice: stopped before the role, then resumed).
+fn onboarding(
+    target: &Arc<Target>,
+    admin: &GraphClient,
+    name: &str,
+    waited: &Arc<std::sync::Mutex<Duration>>,
+) -> Onboarding {
     let for_connect = target.clone();
-    let waited = Arc::new(std::sync::Mutex::new(Duration::ZERO));
-    let onboarded = Onboarding::new(admin.clone(), move |credential| for_connect.client(credential))
-        .display_name("graphbox full_flow provisioning")
+    let waited = waited.clone();
+    Onboarding::new(admin.clone(), move |credential| for_connect.client(credential))
+        .display_name(name)
         .application_permissions([
             GraphPermission::UserReadWriteAll,
             GraphPermission::DirectoryReadWriteAll,
@@ -179,18 +170,83 @@ async fn main() -> anyhow::Result<()> {
             }
             _ => println!("   {event}"),
         })
-        .run()
-        .await
-        .context("onboarding")?;
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    step(1, "a fake tenant");
+    let target = Arc::new(Target::open().await?);
+    println!("   tenant {} ({}) at {}", target.info.tenant_id, target.info.tenant_domain, target.info.authority);
+    let admin = target.client(ClientSecretCredential::new(target.info.client_id, &target.info.client_secret).into())?;
+
+    step(2, "seed: a cloud user, DirSync on, synced users");
+    // A user created in the cloud earlier: provisioning matches it by UPN, overwrites what the
+    // source owns (display name) and leaves what Microsoft 365 owns (job title) alone.
+    let mut lena = User::new(
+        "Lena Novak (old name)",
+        "lena.novak",
+        &format!("lena.novak@{}", target.info.tenant_domain),
+        "Vk3#pL9!wQz2",
+    );
+    lena.job_title = Some("Set in the Microsoft 365 admin centre".into());
+    admin.users().create(lena).send().await.context("seeding a cloud user")?;
+    println!("   created cloud user lena.novak");
+    seed_dirsync(&target, &admin).await?;
+
+    step(3, "onboarding up to the role: DirSync off, application, consent");
+    const APP_NAME: &str = "graphbox full_flow provisioning";
+    let waited = Arc::new(std::sync::Mutex::new(Duration::ZERO));
+    match onboarding(&target, &admin, APP_NAME, &waited).stop_after(Step::GrantDelegatedPermissions).run().await {
+        Err(OnboardingError::Stopped { after }) => println!("   stopped on purpose after: {after}"),
+        Ok(_) => bail!("onboarding should have stopped before the role"),
+        Err(e) => return Err(e).context("onboarding up to the role"),
+    }
+
+    step(4, "before the role: the app resets an administrator's password");
+    let admin_upn = format!("ops.admin@{}", target.info.tenant_domain);
+    let ops_admin =
+        admin.users().create(User::new("Ops Admin", "ops.admin", &admin_upn, "Vk3#pL9!wQz2")).send().await?;
+    let ops_admin_id = ops_admin.id.context("created user has an id")?;
+    let ga = DirectoryRole::GlobalAdministrator.template_id();
+    admin.role_management().assign(UnifiedRoleAssignment::tenant_wide(&ops_admin_id, ga)).send().await?;
+    println!("   created {admin_upn}, a Global Administrator");
+    let apps = admin.applications().list().filter(Filter::eq("displayName", APP_NAME)).send().await?;
+    let app = apps.value.into_iter().next().context("the onboarded application")?;
+    let (app_object_id, client_id) = (app.id.context("app id")?, app.app_id.context("appId")?);
+    let request = PasswordCredential { display_name: Some("full_flow".into()), ..Default::default() };
+    let secret = admin.applications().add_password(app_object_id, request).send().await?;
+    let secret = secret.secret_text.context("the secret's text, shown once")?;
+    let no_role = target.client(ClientSecretCredential::new(&client_id, &secret).into())?;
+    match Provisioner::new(no_role).reset_password(&ops_admin_id, "Rt6!mWq9#zLp", true).await {
+        Ok(()) => bail!("an app without a directory role reset a Global Administrator's password"),
+        Err(refused) => {
+            let role = refused.missing_role.as_ref().and_then(|m| m.least_role()).context("a role explains it")?;
+            println!("   refused, as by Entra: {refused}");
+            println!("   → the app needs at least {} for this reset", role.display_name());
+        }
+    }
+
+    step(5, "onboarding resumed: role, secret, token");
+    let onboarded =
+        onboarding(&target, &admin, APP_NAME, &waited).existing_secret(&secret).run().await.context("onboarding")?;
     println!(
         "   tenant id {}, client id {}, secret {}…",
         onboarded.tenant_id,
         onboarded.client_id,
         &onboarded.client_secret[..3]
     );
-
-    step(4, "provisioning: plan (dry run) with the guide's script");
+    // A new client, so a new token: the role reaches only tokens issued after it.
     let graph = target.client(ClientSecretCredential::new(&onboarded.client_id, &onboarded.client_secret).into())?;
+    Provisioner::new(graph.clone())
+        .reset_password(&ops_admin_id, "Rt6!mWq9#zLp", true)
+        .await
+        .map_err(|e| anyhow::anyhow!("the reset should succeed with the role: {e}"))?;
+    println!(
+        "   with {} in a fresh token: the same reset is accepted",
+        DirectoryRole::GlobalAdministrator.display_name()
+    );
+
+    step(6, "provisioning: plan (dry run) with the guide's script");
     let csv = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/source.csv"))?;
     let source = parse_csv(&csv.replace("{domain}", &target.info.tenant_domain))?;
     let script_text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/provisioning.js"))?;
@@ -199,14 +255,14 @@ async fn main() -> anyhow::Result<()> {
     let plan = provisioner.plan(&source).await?;
     println!("{plan}");
 
-    step(5, "provisioning: apply");
+    step(7, "provisioning: apply");
     let report = provisioner.apply(&plan).await;
     println!("{report}");
     if report.refused > 0 {
         bail!("{} user(s) refused", report.refused);
     }
 
-    step(6, "provisioning again: nothing left to do");
+    step(8, "provisioning again: nothing left to do");
     let again = provisioner.plan(&source).await?;
     let counts = again.counts();
     println!("   {} unchanged, {} to create, {} to update", counts.unchanged, counts.create, counts.update);

@@ -6,6 +6,15 @@
 //! application permissions and delegated scopes that allow it; an entry such as
 //! `AppRoleAssignment.ReadWrite.All + Application.Read.All` needs all its parts.
 //! App-only tokens are checked against `roles`, delegated ones against `scp`.
+//!
+//! A permission says which operation an app may call; it does not say which
+//! users it may touch with a *sensitive action* (a password reset, the
+//! sensitive properties, enable/disable, delete, restore, permanent delete).
+//! For those the caller's directory roles must also outrank the target's:
+//! [`check_sensitive`] reads Graph's two tables, kept below as data
+//! ([`PASSWORD_TABLE`], [`ATTRIBUTE_TABLE`]). The caller's roles are the
+//! token's `wids`: the service principal's roles for an app-only token, the
+//! signed-in user's for a delegated one, both fixed when the token was issued.
 
 use crate::directory::catalog::{Catalog, PermissionSets};
 use crate::error::ApiError;
@@ -166,14 +175,22 @@ fn delegated_catch_all(principal: &Principal) -> bool {
     principal.scopes.iter().any(|s| s == "Directory.AccessAsUser.All")
 }
 
-const GLOBAL_ADMINISTRATOR: Uuid = uuid::uuid!("62e90394-69f5-4237-9190-012177145e10");
-const USER_ADMINISTRATOR: Uuid = uuid::uuid!("fe930be7-5e62-47db-91af-98c3a49a38b1");
+pub(crate) const GLOBAL_ADMINISTRATOR: Uuid = uuid::uuid!("62e90394-69f5-4237-9190-012177145e10");
+pub(crate) const USER_ADMINISTRATOR: Uuid = uuid::uuid!("fe930be7-5e62-47db-91af-98c3a49a38b1");
 const APPLICATION_ADMINISTRATOR: Uuid = uuid::uuid!("9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3");
 const CLOUD_APPLICATION_ADMINISTRATOR: Uuid = uuid::uuid!("158c047a-c907-4556-b7ef-446551a6b5f7");
 const PRIVILEGED_ROLE_ADMINISTRATOR: Uuid = uuid::uuid!("e8611ab8-c189-46e8-94e1-60213ab1f814");
 const HYBRID_IDENTITY_ADMINISTRATOR: Uuid = uuid::uuid!("8ac3fc64-6eca-42ea-9e69-59f4c7b60eb2");
 const GROUPS_ADMINISTRATOR: Uuid = uuid::uuid!("fdd7a751-b60b-444a-984c-02652fe8fa1c");
 const DOMAIN_NAME_ADMINISTRATOR: Uuid = uuid::uuid!("8329153b-31d0-4727-b945-745eb3bc5f31");
+pub(crate) const PRIVILEGED_AUTHENTICATION_ADMINISTRATOR: Uuid = uuid::uuid!("7be44c8a-adaf-4e2a-84d6-ab2649e08a13");
+const DIRECTORY_READERS: Uuid = uuid::uuid!("88d8e3e3-8f55-4a1e-953a-9b9898b8876b");
+/// The implicit roles every member or guest holds: not administrator roles.
+const IMPLICIT_ROLES: &[Uuid] = &[
+    uuid::uuid!("a0b1b346-4d3e-4e8b-98f8-753987be4970"),
+    uuid::uuid!("10dae51f-b6af-4016-8d66-8c2a99b929b3"),
+    uuid::uuid!("2af84b1e-32c8-42b7-82bc-daa82404023b"),
+];
 
 /// Which directory roles let a signed-in user make a change, by operation
 /// family. Reads need no role: member users read the directory by default.
@@ -224,6 +241,165 @@ fn user_role_allows(wids: &[Uuid], operation: &str) -> bool {
         .iter()
         .find(|(prefix, _)| operation.starts_with(prefix))
         .is_some_and(|(_, roles)| roles.iter().any(|r| wids.contains(r)))
+}
+
+/// A sensitive action on a user: what Graph's "who can perform sensitive
+/// actions" tables govern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SensitiveAction {
+    /// `PATCH /users/{id}`; which sensitive properties it touches decides the table.
+    Update,
+    /// `DELETE /users/{id}`.
+    Delete,
+    /// `POST /directory/deletedItems/{id}/restore` for a user.
+    Restore,
+    /// `DELETE /directory/deletedItems/{id}` for a user.
+    PermanentDelete,
+}
+
+/// One row of a table: the target's roles it covers (empty: a target holding
+/// no administrator role) and the caller roles that may act on such a target.
+type Row = (&'static [Uuid], &'static [Uuid]);
+
+const UA_PAA_GA: &[Uuid] = &[USER_ADMINISTRATOR, PRIVILEGED_AUTHENTICATION_ADMINISTRATOR, GLOBAL_ADMINISTRATOR];
+const PAA_GA: &[Uuid] = &[PRIVILEGED_AUTHENTICATION_ADMINISTRATOR, GLOBAL_ADMINISTRATOR];
+const TOP_ADMINS: &[Uuid] =
+    &[PRIVILEGED_AUTHENTICATION_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR, GLOBAL_ADMINISTRATOR];
+
+/// Who may reset a password (Graph's first table), over the roles the mock's
+/// catalogue can assign. Not modelled: the Password, Helpdesk and
+/// Authentication Administrator columns and the rows of roles the catalogue
+/// lacks (Guest Inviter, the report readers, Helpdesk and Authentication
+/// Administrator as targets), and the role-assignable-group row (groups are not
+/// role-assignable here).
+pub(crate) const PASSWORD_TABLE: &[Row] = &[
+    (&[], UA_PAA_GA),
+    (&[DIRECTORY_READERS], UA_PAA_GA),
+    (&[GROUPS_ADMINISTRATOR, USER_ADMINISTRATOR], UA_PAA_GA),
+    (TOP_ADMINS, PAA_GA),
+];
+
+/// Who may change the other sensitive attributes, enable or disable, delete,
+/// restore or permanently delete a user (Graph's second table), with the same
+/// limits as [`PASSWORD_TABLE`].
+pub(crate) const ATTRIBUTE_TABLE: &[Row] = &[
+    (&[], UA_PAA_GA),
+    (&[DIRECTORY_READERS], UA_PAA_GA),
+    (&[GROUPS_ADMINISTRATOR, USER_ADMINISTRATOR], UA_PAA_GA),
+    (TOP_ADMINS, PAA_GA),
+];
+
+/// Who may act on a target holding an administrator role neither table names
+/// (Application Administrator, Hybrid Identity Administrator, …). Graph's
+/// tables do not say; this is a guess: only the two roles that may act on
+/// every administrator.
+pub(crate) const UNLISTED_ADMIN_CALLERS: &[Uuid] = PAA_GA;
+
+/// The sensitive user properties (Graph's list), and the table each uses.
+/// Resetting a password includes the phone numbers and other e-mail addresses,
+/// so either table allows those three.
+const SENSITIVE_PROPERTIES: &[(&str, &[&[Row]])] = &[
+    ("passwordProfile", &[PASSWORD_TABLE]),
+    ("businessPhones", &[PASSWORD_TABLE, ATTRIBUTE_TABLE]),
+    ("mobilePhone", &[PASSWORD_TABLE, ATTRIBUTE_TABLE]),
+    ("otherMails", &[PASSWORD_TABLE, ATTRIBUTE_TABLE]),
+    ("accountEnabled", &[ATTRIBUTE_TABLE]),
+    ("onPremisesImmutableId", &[ATTRIBUTE_TABLE]),
+    ("userPrincipalName", &[ATTRIBUTE_TABLE]),
+];
+
+/// Properties an app-only caller may not touch on any user without a role,
+/// even one holding no administrator role: an application permission alone
+/// never resets a password.
+const ROLE_ALWAYS_NEEDED: &[&str] = &["passwordProfile"];
+
+fn is_admin_role(role: &Uuid) -> bool {
+    !IMPLICIT_ROLES.contains(role)
+}
+
+/// The caller roles one table allows on a target holding `target_roles`: the
+/// roles allowed on every administrator role the target holds.
+fn callers_in(table: &[Row], target_roles: &[Uuid]) -> Vec<Uuid> {
+    let allowed_for = |role: Option<&Uuid>| -> &'static [Uuid] {
+        let row = table.iter().find(|(targets, _)| match role {
+            None => targets.is_empty(),
+            Some(r) => targets.contains(r),
+        });
+        row.map_or(UNLISTED_ADMIN_CALLERS, |(_, callers)| callers)
+    };
+    let mut admin = target_roles.iter().filter(|r| is_admin_role(r)).peekable();
+    if admin.peek().is_none() {
+        return allowed_for(None).to_vec();
+    }
+    let mut callers = allowed_for(None).to_vec();
+    for role in admin {
+        let allowed = allowed_for(Some(role));
+        callers.retain(|c| allowed.contains(c));
+    }
+    callers
+}
+
+/// The caller roles that allow `action` touching `touched` on a target holding
+/// `target_roles`: `None` when the action needs no role (nothing sensitive is
+/// touched), otherwise each role that alone would allow it, most privileged
+/// last. The dashboard's least-privilege report and refusals name the first.
+pub(crate) fn roles_allowing(action: SensitiveAction, touched: &[&str], target_roles: &[Uuid]) -> Option<Vec<Uuid>> {
+    let tables: Vec<&[&[Row]]> = match action {
+        SensitiveAction::Update => {
+            SENSITIVE_PROPERTIES.iter().filter(|(p, _)| touched.contains(p)).map(|(_, tables)| *tables).collect()
+        }
+        SensitiveAction::Delete | SensitiveAction::Restore | SensitiveAction::PermanentDelete => {
+            vec![&[ATTRIBUTE_TABLE]]
+        }
+    };
+    if tables.is_empty() {
+        return None;
+    }
+    // Every touched property must be allowed; a property is allowed by any of its tables.
+    let mut callers: Option<Vec<Uuid>> = None;
+    for alternatives in tables {
+        let mut either: Vec<Uuid> = Vec::new();
+        for table in alternatives {
+            for c in callers_in(table, target_roles) {
+                if !either.contains(&c) {
+                    either.push(c);
+                }
+            }
+        }
+        callers = Some(match callers {
+            None => either,
+            Some(mut so_far) => {
+                so_far.retain(|c| either.contains(c));
+                so_far
+            }
+        });
+    }
+    let mut callers = callers.unwrap_or_default();
+    callers.sort_by_key(|c| UA_PAA_GA.iter().position(|r| r == c).unwrap_or(usize::MAX));
+    Some(callers)
+}
+
+/// Whether `principal`, already allowed the operation, may perform the
+/// sensitive `action` touching `touched` on a target holding `target_roles`;
+/// `Err(403)` if not.
+///
+/// An app-only caller needs a role only where the target holds an
+/// administrator role, or for a password reset on anyone; a delegated caller
+/// acts with the signed-in user's roles, which must always be in the table.
+pub(crate) fn check_sensitive(
+    principal: &Principal,
+    action: SensitiveAction,
+    touched: &[&str],
+    target_roles: &[Uuid],
+) -> Result<(), ApiError> {
+    let Some(callers) = roles_allowing(action, touched, target_roles) else { return Ok(()) };
+    let target_is_admin = target_roles.iter().any(is_admin_role);
+    let needs_role = !principal.app_only || target_is_admin || touched.iter().any(|p| ROLE_ALWAYS_NEEDED.contains(p));
+    if !needs_role || principal.wids.iter().any(|w| callers.contains(w)) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden())
+    }
 }
 
 #[cfg(test)]
@@ -302,5 +478,183 @@ mod tests {
     #[test]
     fn a_token_without_roles_is_refused() {
         assert!(check(&app_with(&[]), "users.get").is_err());
+    }
+    // Graph's sensitive-action tables, row by row, app-only and delegated.
+
+    use SensitiveAction::{Delete, PermanentDelete, Restore, Update};
+
+    const APPLICATION_ADMIN: Uuid = APPLICATION_ADMINISTRATOR;
+    const NO_ROLE: &[Uuid] = &[];
+    /// A target holding only the implicit member role: not an administrator.
+    const MEMBER: &[Uuid] = &[uuid::uuid!("a0b1b346-4d3e-4e8b-98f8-753987be4970")];
+
+    fn app_holding(wids: &[Uuid]) -> Principal {
+        Principal { wids: wids.to_vec(), ..app_with(&["User.ReadWrite.All"]) }
+    }
+
+    fn delegated_holding(wids: &[Uuid]) -> Principal {
+        user_with(&["Directory.AccessAsUser.All"], wids)
+    }
+
+    fn may(p: &Principal, action: SensitiveAction, touched: &[&str], target: &[Uuid]) -> bool {
+        match check_sensitive(p, action, touched, target) {
+            Ok(()) => true,
+            Err(e) => {
+                assert_eq!((e.status, &*e.code), (403, "Authorization_RequestDenied"));
+                false
+            }
+        }
+    }
+
+    const PASSWORD: &[&str] = &["passwordProfile"];
+    const EVERY_OTHER_SENSITIVE: &[&[&str]] = &[
+        &["accountEnabled"],
+        &["businessPhones"],
+        &["mobilePhone"],
+        &["onPremisesImmutableId"],
+        &["otherMails"],
+        &["userPrincipalName"],
+    ];
+    const TOP_ADMIN_TARGETS: &[Uuid] =
+        &[GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR, PRIVILEGED_AUTHENTICATION_ADMINISTRATOR];
+    const LIMITED_ADMIN_TARGETS: &[Uuid] = &[USER_ADMINISTRATOR, GROUPS_ADMINISTRATOR, DIRECTORY_READERS];
+
+    #[test]
+    fn app_only_without_a_role_may_not_reset_any_password() {
+        let p = app_holding(NO_ROLE);
+        assert!(!may(&p, Update, PASSWORD, NO_ROLE));
+        assert!(!may(&p, Update, PASSWORD, MEMBER));
+        assert!(!may(&p, Update, &["displayName", "passwordProfile"], NO_ROLE));
+        for target in TOP_ADMIN_TARGETS.iter().chain(LIMITED_ADMIN_TARGETS) {
+            assert!(!may(&p, Update, PASSWORD, &[*target]), "{target}");
+        }
+    }
+
+    #[test]
+    fn app_only_without_a_role_may_change_a_non_administrators_other_sensitive_attributes() {
+        let p = app_holding(NO_ROLE);
+        for touched in EVERY_OTHER_SENSITIVE {
+            assert!(may(&p, Update, touched, NO_ROLE), "{touched:?}");
+            assert!(may(&p, Update, touched, MEMBER), "{touched:?}");
+        }
+        for action in [Delete, Restore, PermanentDelete] {
+            assert!(may(&p, action, &[], NO_ROLE), "{action:?}");
+        }
+    }
+
+    #[test]
+    fn app_only_without_a_role_may_not_touch_an_administrator() {
+        let p = app_holding(NO_ROLE);
+        for target in TOP_ADMIN_TARGETS.iter().chain(LIMITED_ADMIN_TARGETS).chain(&[APPLICATION_ADMIN]) {
+            for touched in EVERY_OTHER_SENSITIVE {
+                assert!(!may(&p, Update, touched, &[*target]), "{touched:?} on {target}");
+            }
+            for action in [Delete, Restore, PermanentDelete] {
+                assert!(!may(&p, action, &[], &[*target]), "{action:?} on {target}");
+            }
+        }
+    }
+
+    #[test]
+    fn any_caller_may_change_what_is_not_sensitive() {
+        for p in [app_holding(NO_ROLE), delegated_holding(NO_ROLE)] {
+            assert!(may(&p, Update, &["displayName", "jobTitle"], &[GLOBAL_ADMINISTRATOR]));
+        }
+    }
+
+    /// Rows "no admin role" and "Directory Readers" of both tables, and "Groups
+    /// Admin, User Admin": a User Administrator may.
+    #[test]
+    fn user_administrator_may_act_on_non_administrators_and_limited_administrators() {
+        for p in [app_holding(&[USER_ADMINISTRATOR]), delegated_holding(&[USER_ADMINISTRATOR])] {
+            for target in [NO_ROLE, MEMBER, &[DIRECTORY_READERS], &[USER_ADMINISTRATOR], &[GROUPS_ADMINISTRATOR]] {
+                assert!(may(&p, Update, PASSWORD, target), "password of {target:?}");
+                for touched in EVERY_OTHER_SENSITIVE {
+                    assert!(may(&p, Update, touched, target), "{touched:?} of {target:?}");
+                }
+                for action in [Delete, Restore, PermanentDelete] {
+                    assert!(may(&p, action, &[], target), "{action:?} {target:?}");
+                }
+            }
+        }
+    }
+
+    /// Row "Privileged Auth Admin, Privileged Role Admin, Global Admin": a User
+    /// Administrator may not.
+    #[test]
+    fn user_administrator_may_not_act_on_a_global_administrator() {
+        for p in [app_holding(&[USER_ADMINISTRATOR]), delegated_holding(&[USER_ADMINISTRATOR])] {
+            for target in TOP_ADMIN_TARGETS {
+                assert!(!may(&p, Update, PASSWORD, &[*target]), "password of {target}");
+                for touched in EVERY_OTHER_SENSITIVE {
+                    assert!(!may(&p, Update, touched, &[*target]), "{touched:?} of {target}");
+                }
+                for action in [Delete, Restore, PermanentDelete] {
+                    assert!(!may(&p, action, &[], &[*target]), "{action:?} {target}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn global_and_privileged_authentication_administrators_may_act_on_every_row() {
+        for role in [GLOBAL_ADMINISTRATOR, PRIVILEGED_AUTHENTICATION_ADMINISTRATOR] {
+            for p in [app_holding(&[role]), delegated_holding(&[role])] {
+                for target in TOP_ADMIN_TARGETS.iter().chain(LIMITED_ADMIN_TARGETS).chain(&[APPLICATION_ADMIN]) {
+                    assert!(may(&p, Update, PASSWORD, &[*target]));
+                    for touched in EVERY_OTHER_SENSITIVE {
+                        assert!(may(&p, Update, touched, &[*target]));
+                    }
+                    for action in [Delete, Restore, PermanentDelete] {
+                        assert!(may(&p, action, &[], &[*target]));
+                    }
+                }
+                assert!(may(&p, Update, PASSWORD, NO_ROLE));
+            }
+        }
+    }
+
+    #[test]
+    fn delegated_user_without_a_role_may_not_perform_any_sensitive_action() {
+        let p = delegated_holding(NO_ROLE);
+        assert!(!may(&p, Update, PASSWORD, NO_ROLE));
+        for touched in EVERY_OTHER_SENSITIVE {
+            assert!(!may(&p, Update, touched, NO_ROLE), "{touched:?}");
+        }
+        for action in [Delete, Restore, PermanentDelete] {
+            assert!(!may(&p, action, &[], NO_ROLE));
+        }
+    }
+
+    #[test]
+    fn roles_outside_both_tables_allow_no_sensitive_action() {
+        // Application Administrator may manage apps, not users' credentials.
+        for p in [app_holding(&[APPLICATION_ADMIN]), delegated_holding(&[APPLICATION_ADMIN])] {
+            assert!(!may(&p, Update, PASSWORD, NO_ROLE));
+            assert!(!may(&p, Delete, &[], &[USER_ADMINISTRATOR]));
+        }
+    }
+
+    #[test]
+    fn a_target_outside_both_tables_needs_the_strictest_callers() {
+        let ua = app_holding(&[USER_ADMINISTRATOR]);
+        assert!(!may(&ua, Update, PASSWORD, &[APPLICATION_ADMIN]));
+        assert!(may(&app_holding(&[GLOBAL_ADMINISTRATOR]), Update, PASSWORD, &[APPLICATION_ADMIN]));
+    }
+
+    #[test]
+    fn a_target_with_several_roles_needs_a_caller_allowed_for_each() {
+        let ua = app_holding(&[USER_ADMINISTRATOR]);
+        assert!(may(&ua, Update, PASSWORD, &[DIRECTORY_READERS, USER_ADMINISTRATOR]));
+        assert!(!may(&ua, Update, PASSWORD, &[USER_ADMINISTRATOR, GLOBAL_ADMINISTRATOR]));
+    }
+
+    #[test]
+    fn the_roles_allowing_an_action_name_the_least_privileged_first() {
+        let ua_first = roles_allowing(Update, PASSWORD, NO_ROLE).expect("sensitive");
+        assert_eq!(ua_first.first(), Some(&USER_ADMINISTRATOR));
+        let top = roles_allowing(Delete, &[], &[GLOBAL_ADMINISTRATOR]).expect("sensitive");
+        assert_eq!(top, vec![PRIVILEGED_AUTHENTICATION_ADMINISTRATOR, GLOBAL_ADMINISTRATOR]);
+        assert_eq!(roles_allowing(Update, &["displayName"], &[GLOBAL_ADMINISTRATOR]), None);
     }
 }

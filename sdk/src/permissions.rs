@@ -11,6 +11,11 @@
 //! assert_eq!(GraphPermission::from_value("User.ReadWrite.All"), Some(p));
 //! assert_eq!(DirectoryRole::GlobalAdministrator.template_id(), "62e90394-69f5-4237-9190-012177145e10");
 //! ```
+//!
+//! [`sensitive`] (written by hand) says which directory role allows which sensitive action on
+//! a user: what an application permission alone cannot do.
+
+pub mod sensitive;
 
 /// Microsoft Graph's `appId`, the same in every tenant.
 pub const MICROSOFT_GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";

@@ -14,6 +14,7 @@ mod filters;
 mod licences;
 mod paging;
 mod roles;
+mod sensitive;
 mod service_principals;
 mod support;
 mod token;
@@ -36,6 +37,7 @@ pub fn all() -> Vec<Scenario> {
         delta::SCENARIOS,
         batch::SCENARIOS,
         denials::SCENARIOS,
+        sensitive::SCENARIOS,
     ]
     .concat()
 }

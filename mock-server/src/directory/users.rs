@@ -382,16 +382,25 @@ impl Directory {
         Ok((record, self.hash_secret(&password)))
     }
 
-    /// `PATCH /users/{id|upn}`.
+    /// `PATCH /users/{id|upn}`. `authorize` sees the properties the body
+    /// touches and the target's directory roles once the body is known to be
+    /// well formed, and before any state is checked or changed: whether the
+    /// caller may touch this user's sensitive properties is authz's to say.
     pub(crate) fn update_user(
         &mut self,
         id: Uuid,
         body: &Map<String, Value>,
         now: OffsetDateTime,
+        authorize: impl FnOnce(&[&str], &[Uuid]) -> Result<(), ApiError>,
     ) -> Result<(), ApiError> {
         let changes = validate_body(body, false)?;
         check_formats(self, &changes)?;
         let current = self.users.get(&id).ok_or_else(|| ApiError::not_found(&id.to_string()))?;
+        let mut touched: Vec<&str> = changes.values.iter().map(|(pos, _)| USER.props[*pos].name).collect();
+        if body.contains_key("passwordProfile") {
+            touched.push("passwordProfile");
+        }
+        authorize(&touched, &self.role_template_ids_of(id))?;
         if self.organization.dirsync.refuses_user_writes() {
             return Err(super::organization::strict_pending_refusal());
         }
@@ -460,6 +469,8 @@ impl Directory {
     }
 
     /// `DELETE /users/{id|upn}`: a soft delete into `/directory/deletedItems`.
+    /// The user keeps its role assignments while deleted, so a restore or a
+    /// permanent delete is authorized against the roles it held.
     pub(crate) fn delete_user(&mut self, id: Uuid, now: OffsetDateTime) -> Result<(), ApiError> {
         let record = self.remove_user_indexes(id).ok_or_else(|| ApiError::not_found(&id.to_string()))?;
         self.user_changes.touch(id);

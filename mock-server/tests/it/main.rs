@@ -20,6 +20,7 @@ mod msol;
 mod organization;
 mod paging;
 mod query;
+mod sensitive;
 mod support;
 mod timeouts;
 mod users;

@@ -12,7 +12,8 @@ use crate::models::{
     ResourceAccessType, ServicePrincipal, SignInAudience, UnifiedRoleAssignment,
 };
 use crate::odata::Filter;
-use crate::permissions::MICROSOFT_GRAPH_APP_ID;
+use crate::permissions::sensitive::{allows, SensitiveAction};
+use crate::permissions::{DirectoryRole, MICROSOFT_GRAPH_APP_ID};
 
 /// The application as later steps need it.
 #[derive(Debug, Clone)]
@@ -283,12 +284,50 @@ pub(super) async fn ensure_role(w: &Onboarding, sp: &ServicePrincipalId) -> Resu
         a.role_definition_id.as_ref().map(|r| r.as_str()) == Some(template)
             && a.directory_scope_id.as_deref().is_none_or(|s| s == "/")
     });
+    let why = role_explanation(w.role);
     if assigned {
-        w.emit(OnboardingEvent::AlreadyDone { step, detail: format!("{} is assigned", w.role.display_name()) });
+        w.emit(OnboardingEvent::AlreadyDone { step, detail: format!("{} is assigned: {why}", w.role.display_name()) });
         return Ok(());
     }
     let assignment = UnifiedRoleAssignment::tenant_wide(sp, template);
     with_replication_retry(w, step, || rm.assign(assignment.clone()).send()).await?;
-    w.emit(OnboardingEvent::Done { step, detail: format!("assigned {} tenant-wide", w.role.display_name()) });
+    w.emit(OnboardingEvent::Done { step, detail: format!("assigned {} tenant-wide: {why}", w.role.display_name()) });
     Ok(())
+}
+
+/// Which provisioning operations `role` allows that the application permissions alone do not
+/// (Graph's sensitive-action rule, [`crate::permissions::sensitive`]): why onboarding assigns it.
+///
+/// ```
+/// use graphbox_sdk::onboarding::role_explanation;
+/// use graphbox_sdk::permissions::DirectoryRole;
+/// let why = role_explanation(DirectoryRole::GlobalAdministrator);
+/// assert!(why.starts_with("lets provisioning reset any user's password"), "{why}");
+/// ```
+pub fn role_explanation(role: DirectoryRole) -> String {
+    use SensitiveAction::{ResetPassword, UpdateIdentifiers};
+    let held = [role];
+    let top = [DirectoryRole::GlobalAdministrator];
+    let limited = [DirectoryRole::UserAdministrator];
+    let resets = if allows(&held, ResetPassword, &top, true) {
+        "reset any user's password"
+    } else if allows(&held, ResetPassword, &[], true) {
+        "reset the passwords of users who are not Global, Privileged Role or Privileged Authentication Administrators"
+    } else {
+        "reset no password"
+    };
+    let admins = if allows(&held, UpdateIdentifiers, &top, true) {
+        "change the UPN, Immutable ID, phones, other e-mails and enabled state of any administrator and delete, \
+         restore or permanently delete them"
+    } else if allows(&held, UpdateIdentifiers, &limited, true) {
+        "change the UPN, Immutable ID, phones, other e-mails and enabled state of User and Groups Administrators \
+         and Directory Readers and delete or restore them, but not of Global, Privileged Role or Privileged \
+         Authentication Administrators"
+    } else {
+        "touch no administrator's UPN, Immutable ID, phones, other e-mails or enabled state, nor delete or restore one"
+    };
+    format!(
+        "lets provisioning {resets}, and {admins}; with its application permissions alone it could reset no \
+         password and do none of this to an administrator"
+    )
 }

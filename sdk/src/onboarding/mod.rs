@@ -9,7 +9,7 @@
 //! | [`Step::CreateServicePrincipal`] | `POST /servicePrincipals` | `GET /servicePrincipals(appId='…')` finds it |
 //! | [`Step::GrantApplicationPermissions`] | admin consent for application permissions: `appRoleAssignedTo` on Microsoft Graph's service principal | the assignment exists |
 //! | [`Step::GrantDelegatedPermissions`] | admin consent for delegated permissions: an `AllPrincipals` `oauth2PermissionGrant` | the grant has every scope |
-//! | [`Step::AssignRole`] | `POST /roleManagement/directory/roleAssignments`, tenant-wide | the assignment exists |
+//! | [`Step::AssignRole`] | `POST /roleManagement/directory/roleAssignments`, tenant-wide; the event says which provisioning operations need it ([`role_explanation`]) | the assignment exists |
 //! | [`Step::CreateSecret`] | `addPassword` with the chosen lifetime | a secret you pass with [`Onboarding::existing_secret`] still works |
 //! | [`Step::VerifyToken`] | client credentials with the new secret; the token's `roles` must hold every application permission | never skipped |
 //!
@@ -33,6 +33,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use app::role_explanation;
 pub use credentials::decode_claims;
 pub use retry::Backoff;
 pub use types::{Onboarded, OnboardingError, OnboardingEvent, Step};
@@ -187,7 +188,13 @@ impl Onboarding {
         self
     }
 
-    /// The directory role to assign (default Global Administrator).
+    /// The directory role to assign (default Global Administrator). The application permissions
+    /// say which operations the app may call; this role says which users it may touch with a
+    /// sensitive action: without one it can reset no password, and an administrator's UPN,
+    /// Immutable ID, phones, enabled state, deletion and restore need a role that outranks theirs
+    /// (Graph's rule, [`crate::permissions::sensitive`]). Global Administrator, as the vendor's
+    /// guide assigns, allows all of it; User Administrator allows it on everyone but Global,
+    /// Privileged Role and Privileged Authentication Administrators.
     ///
     /// ```no_run
     /// # fn run(w: graphbox_sdk::onboarding::Onboarding) {

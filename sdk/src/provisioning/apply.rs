@@ -1,6 +1,8 @@
 //! Applying a [`Plan`]: one `POST /users` per create and one `PATCH /users/{id}` per update
 //! (so a user is changed entirely or not at all), with bounded concurrency, a progress bar on
-//! a terminal, and a [`Report`].
+//! a terminal, and a [`Report`]. A write Graph refuses for want of a directory role on the app
+//! (a sensitive action on an administrator, any password reset) is reported with the role that
+//! would have allowed it.
 
 use std::fmt;
 use std::io::{IsTerminal, Write};
@@ -14,6 +16,8 @@ use crate::client::GraphClient;
 use crate::error::Error;
 use crate::ids::UserId;
 use crate::models::User;
+use crate::permissions::sensitive::{allows, RoleRefusal, SensitiveAction};
+use crate::permissions::DirectoryRole;
 use crate::runtime::RandomSource;
 
 /// What happened to one source user.
@@ -50,6 +54,9 @@ pub struct ReportEntry {
     pub user_principal_name: String,
     /// What happened.
     pub outcome: Outcome,
+    /// For a refusal caused by a missing directory role on the app: the action and the roles
+    /// that would have allowed it.
+    pub missing_role: Option<RoleRefusal>,
 }
 
 /// What applying a plan did.
@@ -71,6 +78,11 @@ impl Report {
     /// The refused entries.
     pub fn refusals(&self) -> impl Iterator<Item = &ReportEntry> {
         self.entries.iter().filter(|e| matches!(e.outcome, Outcome::Refused { .. }))
+    }
+
+    /// The refusals a directory role on the app would have prevented.
+    pub fn missing_roles(&self) -> impl Iterator<Item = (&ReportEntry, &RoleRefusal)> {
+        self.entries.iter().filter_map(|e| e.missing_role.as_ref().map(|m| (e, m)))
     }
 }
 
@@ -193,8 +205,44 @@ fn refusal(e: &Error) -> String {
     }
 }
 
-async fn apply_one(graph: &GraphClient, entry: &PlanEntry, password: Option<String>) -> Outcome {
-    match &entry.action {
+/// Whether Graph refused for want of privileges: the answer a missing directory role gets.
+fn is_denied(e: &Error) -> bool {
+    e.as_graph_error().is_some_and(|g| g.status == 403 && g.code == "Authorization_RequestDenied")
+}
+
+/// The target's directory roles, from `memberOf`; empty if they cannot be read.
+async fn roles_of(graph: &GraphClient, id: &UserId) -> Vec<DirectoryRole> {
+    let Ok(page) = graph.users().member_of(id.clone()).send().await else { return Vec::new() };
+    page.value
+        .iter()
+        .filter(|o| o.odata_type.as_deref() == Some("#microsoft.graph.directoryRole"))
+        .filter_map(|o| o.extra.get("roleTemplateId").and_then(|t| t.as_str()))
+        .filter_map(DirectoryRole::from_template_id)
+        .collect()
+}
+
+/// After a 403 on a write performing `actions` on `id`: the one a directory role on the app
+/// would have allowed, with the roles that would, if any action needs a role at all.
+async fn explain_denial(graph: &GraphClient, id: &UserId, actions: &[SensitiveAction]) -> Option<RoleRefusal> {
+    if actions.is_empty() {
+        return None;
+    }
+    let targets = roles_of(graph, id).await;
+    // Prefer the action an app without a role may not perform; a delegated caller needs a
+    // role for every one, so fall back to the first.
+    let action = actions.iter().copied().find(|a| !allows(&[], *a, &targets, true)).unwrap_or(actions[0]);
+    Some(RoleRefusal::new(action, &targets))
+}
+
+fn with_role(reason: String, missing: Option<&RoleRefusal>) -> String {
+    match missing {
+        Some(m) => format!("{reason}; {m}"),
+        None => reason,
+    }
+}
+
+async fn apply_one(graph: &GraphClient, entry: &PlanEntry, password: Option<String>) -> (Outcome, Option<RoleRefusal>) {
+    let outcome = match &entry.action {
         Action::Refused { reason } => Outcome::Refused { reason: reason.clone() },
         Action::Unchanged { .. } => Outcome::Unchanged,
         Action::Create { values } => {
@@ -214,8 +262,46 @@ async fn apply_one(graph: &GraphClient, entry: &PlanEntry, password: Option<Stri
                 Ok(()) => {
                     Outcome::Updated { id: id.clone(), attributes: changes.iter().map(|c| c.attribute).collect() }
                 }
+                Err(e) if is_denied(&e) => {
+                    let actions = SensitiveAction::of_update(changes.iter().map(|c| c.attribute.graph_name()));
+                    let missing = explain_denial(graph, id, &actions).await;
+                    let reason = with_role(refusal(&e), missing.as_ref());
+                    return (Outcome::Refused { reason }, missing);
+                }
                 Err(e) => Outcome::Refused { reason: refusal(&e) },
             }
+        }
+    };
+    (outcome, None)
+}
+
+/// A password reset the tenant refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct ResetRefused {
+    /// Why (status, Graph code and message, and the missing role if that was the cause).
+    pub reason: String,
+    /// When a directory role on the app would have allowed it: which.
+    pub missing_role: Option<RoleRefusal>,
+}
+
+pub(crate) async fn reset_password(
+    graph: &GraphClient,
+    id: &UserId,
+    password: &str,
+    force_change: bool,
+) -> Result<(), ResetRefused> {
+    let mut patch = User::default();
+    patch.extra.insert(
+        "passwordProfile".into(),
+        serde_json::json!({ "password": password, "forceChangePasswordNextSignIn": force_change }),
+    );
+    match graph.users().update(id, patch).send().await {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let missing =
+                if is_denied(&e) { explain_denial(graph, id, &[SensitiveAction::ResetPassword]).await } else { None };
+            Err(ResetRefused { reason: with_role(refusal(&e), missing.as_ref()), missing_role: missing })
         }
     }
 }
@@ -223,7 +309,7 @@ async fn apply_one(graph: &GraphClient, entry: &PlanEntry, password: Option<Stri
 pub(crate) async fn apply(graph: &GraphClient, plan: &Plan, concurrency: usize, mode: ProgressMode) -> Report {
     let random = graph.transport.random.clone();
     let mut bar = ProgressBar::new(plan.entries.len(), mode);
-    let mut outcomes: Vec<Option<Outcome>> = vec![None; plan.entries.len()];
+    let mut outcomes: Vec<Option<(Outcome, Option<RoleRefusal>)>> = vec![None; plan.entries.len()];
     let mut results = stream::iter(plan.entries.iter().enumerate())
         .map(|(i, entry)| {
             let password = matches!(entry.action, Action::Create { .. }).then(|| random_password(&*random));
@@ -231,12 +317,12 @@ pub(crate) async fn apply(graph: &GraphClient, plan: &Plan, concurrency: usize, 
         })
         .buffer_unordered(concurrency.max(1));
     while let Some((i, outcome)) = results.next().await {
-        bar.tick(matches!(outcome, Outcome::Refused { .. }));
+        bar.tick(matches!(outcome.0, Outcome::Refused { .. }));
         outcomes[i] = Some(outcome);
     }
     let mut report = Report::default();
     for (entry, outcome) in plan.entries.iter().zip(outcomes) {
-        let outcome = outcome.unwrap_or(Outcome::Refused { reason: "not attempted".into() });
+        let (outcome, missing_role) = outcome.unwrap_or((Outcome::Refused { reason: "not attempted".into() }, None));
         match outcome {
             Outcome::Created { .. } => report.created += 1,
             Outcome::Updated { .. } => report.updated += 1,
@@ -247,6 +333,7 @@ pub(crate) async fn apply(graph: &GraphClient, plan: &Plan, concurrency: usize, 
             row: entry.row,
             user_principal_name: entry.user_principal_name.clone(),
             outcome,
+            missing_role,
         });
     }
     report

@@ -19,7 +19,10 @@
 //!
 //! Refusals never stop the run: each lands on its user, in the plan (DirSync on or pending, a
 //! duplicate UPN or immutable id in the source, a UPN that belongs to another anchor, a synced
-//! user, a script error or `reject()`) or in the report (whatever the tenant refuses).
+//! user, a script error or `reject()`) or in the report (whatever the tenant refuses). A refusal
+//! for want of a directory role on the app (Graph's sensitive-action rule: a UPN or Immutable ID
+//! change on an administrator, any password reset) names the role that would have allowed it
+//! ([`ReportEntry::missing_role`]).
 
 mod apply;
 mod plan;
@@ -31,7 +34,7 @@ mod source;
 #[cfg(feature = "scripts")]
 use std::collections::BTreeMap;
 
-pub use apply::{Outcome, ProgressMode, Report, ReportEntry};
+pub use apply::{Outcome, ProgressMode, Report, ReportEntry, ResetRefused};
 pub use plan::{Action, Change, DirSyncStatus, Plan, PlanCounts, PlanEntry};
 pub use policy::{Attribute, Owner, OwnershipPolicy, PolicyError};
 #[cfg(feature = "scripts")]
@@ -191,6 +194,33 @@ impl Provisioner {
     /// ```
     pub async fn apply(&self, plan: &Plan) -> Report {
         apply::apply(&self.graph, plan, self.concurrency, self.progress).await
+    }
+
+    /// Resets one user's password (`PATCH /users/{id}` with `passwordProfile`). An app needs a
+    /// directory role for this on any user, and for an administrator a role that outranks
+    /// theirs ([`crate::permissions::sensitive`]); a refusal for want of one says which role
+    /// would have allowed it.
+    ///
+    /// ```no_run
+    /// # async fn run(p: graphbox_sdk::provisioning::Provisioner) {
+    /// if let Err(refused) = p.reset_password("admin@contoso.onmicrosoft.com", "Vk3#pL9!wQz2", true).await {
+    ///     if let Some(role) = refused.missing_role.as_ref().and_then(|m| m.least_role()) {
+    ///         eprintln!("assign {} to the app: {refused}", role.display_name());
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ResetRefused`]: the tenant's answer, and the missing role when that was the cause.
+    pub async fn reset_password(
+        &self,
+        user: impl Into<UserId>,
+        password: &str,
+        force_change: bool,
+    ) -> Result<(), ResetRefused> {
+        apply::reset_password(&self.graph, &user.into(), password, force_change).await
     }
 
     async fn read_tenant(&self) -> Result<Tenant, ProvisioningError> {

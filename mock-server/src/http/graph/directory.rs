@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::{annotated, collection, is_eventual, key_of, segment_text, Ctx, Reply};
+use crate::authz::{check_sensitive, SensitiveAction};
 use crate::directory::applications::APPLICATION;
 use crate::directory::query::{projection_for, ListPlan, DIRECTORY_PAGING};
 use crate::directory::record::{Projection, Record};
@@ -124,9 +125,16 @@ fn deleted_items(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, method: &
                 ([], &Method::DELETE) => {
                     crate::authz::check(&ctx.principal, &operation(kind, "delete"))?;
                     let mut dir = ctx.tenant.write();
-                    if dir.deleted.remove(&id).is_none() {
+                    if !dir.deleted.contains_key(&id) {
                         return Err(ApiError::not_found(&key));
                     }
+                    if kind == ObjectKind::User {
+                        let target_roles = dir.role_template_ids_of(id);
+                        check_sensitive(&ctx.principal, SensitiveAction::PermanentDelete, &[], &target_roles)?;
+                        // Gone for good: so are the roles it held.
+                        dir.remove_role_assignments_of(id);
+                    }
+                    dir.deleted.remove(&id);
                     dir.passwords.remove(&id);
                     dir.secrets.remove(&id);
                     // Delta reports a permanent deletion as `reason: deleted`.
@@ -140,6 +148,10 @@ fn deleted_items(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, method: &
                 ([Segment::Identifier(action)], &Method::POST) if action == "restore" => {
                     crate::authz::check(&ctx.principal, &operation(kind, "restore"))?;
                     let mut dir = ctx.tenant.write();
+                    if kind == ObjectKind::User {
+                        let target_roles = dir.role_template_ids_of(id);
+                        check_sensitive(&ctx.principal, SensitiveAction::Restore, &[], &target_roles)?;
+                    }
                     let body = restore(&mut dir, id, kind, schema)?;
                     drop(dir);
                     let body = annotated(

@@ -7,6 +7,7 @@ use super::wire::{self, Projected};
 use super::{
     annotated, collection, is_eventual, json_body, key_of, reject_collection_options, segment_text, Ctx, Reply,
 };
+use crate::authz::SensitiveAction;
 use crate::directory::query::{projection_for, ListPlan, DIRECTORY_PAGING};
 use crate::directory::record::Projection;
 use crate::directory::users::USER;
@@ -129,7 +130,9 @@ fn user_item(ctx: &Ctx<'_>, key: &str, opts: &QueryOptions, method: &Method) -> 
             let now = ctx.tenant.clock.now();
             let mut dir = ctx.tenant.write();
             let id = dir.find_user(key).ok_or_else(|| ApiError::not_found(key))?;
-            dir.update_user(id, &body, now)?;
+            dir.update_user(id, &body, now, |touched, target_roles| {
+                crate::authz::check_sensitive(&ctx.principal, SensitiveAction::Update, touched, target_roles)
+            })?;
             Ok(Reply::NoContent)
         }
         Method::DELETE => {
@@ -137,6 +140,8 @@ fn user_item(ctx: &Ctx<'_>, key: &str, opts: &QueryOptions, method: &Method) -> 
             let now = ctx.tenant.clock.now();
             let mut dir = ctx.tenant.write();
             let id = dir.find_user(key).ok_or_else(|| ApiError::not_found(key))?;
+            let target_roles = dir.role_template_ids_of(id);
+            crate::authz::check_sensitive(&ctx.principal, SensitiveAction::Delete, &[], &target_roles)?;
             dir.delete_user(id, now)?;
             Ok(Reply::NoContent)
         }
