@@ -18,9 +18,11 @@
 //!   at most [`MAX_ELEMENTS`] elements, so memory stays proportional to what a
 //!   SOAP request needs.
 //!
-//! The first three limits are WCF's default `XmlDictionaryReaderQuotas`, which
-//! the real service (a WCF endpoint) read its messages with; their messages
-//! follow WCF's wording.
+//! The first three limits are WCF's documented default `XmlDictionaryReaderQuotas`
+//! (MaxDepth 32, MaxBytesPerRead 4096, MaxNameTableCharCount 16384), which the
+//! real service, a WCF endpoint, read its messages with unless it raised them
+//! [inferred]. Their messages are WCF's quota texts as WCF words them
+//! [inferred: not captured from the real service].
 
 use std::collections::{HashMap, HashSet};
 
