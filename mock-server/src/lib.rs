@@ -73,6 +73,44 @@ pub mod __bench {
     }
 }
 
+/// Entry points for the fuzz targets in `fuzz/` to the parsers that are not
+/// public (the OData ones are, through [`odata`](crate::odata)); not part of the API.
+#[doc(hidden)]
+pub mod __fuzz {
+    /// An MSOnline request body read as the service reads it: the XML tree,
+    /// then the SOAP envelope. `Ok` carries the WS-Addressing action.
+    pub fn msol_request(body: &[u8]) -> Result<Option<String>, String> {
+        crate::msol::read_request(body).map(|r| r.action)
+    }
+
+    /// The depth and element count of the tree the MSOnline XML reader builds
+    /// from `text`, walked without recursion, or why it refused the text.
+    pub fn msol_xml_shape(text: &str) -> Result<(usize, usize), String> {
+        let root = crate::msol::xml::parse(text)?;
+        let (mut deepest, mut elements) = (0, 0);
+        let mut open = vec![(&root, 1)];
+        while let Some((element, depth)) = open.pop() {
+            deepest = deepest.max(depth);
+            elements += 1;
+            open.extend(element.children.iter().map(|c| (c, depth + 1)));
+        }
+        Ok((deepest, elements))
+    }
+
+    /// The MSOnline reader's depth and element bounds, for the target to hold
+    /// [`msol_xml_shape`] to.
+    pub const MSOL_XML_BOUNDS: (usize, usize) = (crate::msol::xml::MAX_DEPTH, crate::msol::xml::MAX_ELEMENTS);
+
+    /// A `$batch` body (sent as `application/json`) as the batch handler reads
+    /// it before running anything: the requests' ids and `dependsOn` in run
+    /// order, or the refusal's status, error code and message.
+    #[allow(clippy::type_complexity)]
+    pub fn batch_plan(body: &[u8]) -> Result<Vec<(String, Vec<String>)>, (u16, String, String)> {
+        crate::http::graph::batch::plan(bytes::Bytes::copy_from_slice(body))
+            .map_err(|e| (e.status, e.code.into_owned(), e.message))
+    }
+}
+
 pub use http::Limits;
 pub use keys::KeyError;
 pub use server::{Graphbox, GraphboxBuilder, ReadyInfo, StartError};

@@ -72,13 +72,12 @@ pub(crate) fn handle(server: &Server, req: &Inbound) -> Response<Body> {
         r.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));
         return r;
     }
-    let parsed = std::str::from_utf8(&req.body)
-        .map_err(|e| e.to_string())
-        .and_then(xml::parse)
-        .and_then(|root| Request::from_envelope(&root));
-    let request = match parsed {
+    let request = match read_request(&req.body) {
         Ok(r) => r,
         Err(e) => {
+            // A body over one of the reader's quotas (xml.rs) lands here too: WCF
+            // faults such a message before any operation runs, and the reason
+            // names the quota, as WCF's does.
             let reason = format!("The message could not be read as a SOAP 1.2 envelope: {e}");
             return soap(500, envelope::dispatcher_fault(None, "InvalidMessage", &reason), req.request_id);
         }
@@ -111,6 +110,13 @@ pub(crate) fn handle(server: &Server, req: &Inbound) -> Response<Body> {
         });
     }
     soap(status, xml, req.request_id)
+}
+
+/// The request a body carries, or why it cannot be read: not UTF-8, not
+/// well-formed, over a reader quota, or not a SOAP 1.2 envelope.
+pub(crate) fn read_request(body: &[u8]) -> Result<Request, String> {
+    let text = std::str::from_utf8(body).map_err(|e| e.to_string())?;
+    Request::from_envelope(&xml::parse(text)?)
 }
 
 type Outcome = (Result<String, Fault>, Option<std::sync::Arc<Tenant>>, Option<Uuid>);
@@ -169,4 +175,36 @@ fn set_dir_sync_enabled(request: &Request, principal: &Principal, tenant: &Tenan
         .change_dirsync(enable, now)
         .map_err(|_| Fault::new("DirSyncStatusChangeNotAllowedException", crate::dirsync::CHANGE_REFUSED))?;
     Ok(String::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn envelope_around(body: &str) -> String {
+        format!(
+            r#"<s:Envelope xmlns:s="{}" xmlns:a="{}"><s:Header><a:Action>{}GetCompanyInformation</a:Action></s:Header><s:Body>{body}</s:Body></s:Envelope>"#,
+            envelope::SOAP,
+            envelope::WSA,
+            envelope::ACTION_PREFIX
+        )
+    }
+
+    #[test]
+    fn a_request_reads_its_action_from_the_envelope() {
+        let request = read_request(envelope_around("<GetCompanyInformation/>").as_bytes()).expect("readable");
+        assert_eq!(
+            request.action.as_deref(),
+            Some("http://provisioning.microsoftonline.com/IProvisioningWebService/GetCompanyInformation")
+        );
+    }
+
+    #[test]
+    fn a_body_nested_past_the_reader_quota_is_unreadable_and_says_which_quota() {
+        let deep = format!("{}{}", "<x>".repeat(6_800), "</x>".repeat(6_800));
+        let reason = read_request(envelope_around(&deep).as_bytes()).expect_err("over MaxDepth");
+        assert!(reason.contains("The maximum read depth (32) has been exceeded"), "{reason}");
+        let not_utf8 = read_request(b"<a>\xff</a>").expect_err("not UTF-8");
+        assert!(not_utf8.contains("utf-8"), "{not_utf8}");
+    }
 }

@@ -269,4 +269,15 @@ mod tests {
             let _ = parse_path(odd);
         }
     }
+
+    #[test]
+    fn huge_paths_are_read_in_one_pass_without_recursion() {
+        // Nothing here recurses: segments are split, parentheses are tokens.
+        let many = "/a".repeat(100_000);
+        assert_eq!(parse_path(&many).map(|p| p.segments.len()), Ok(100_000));
+        let parens = format!("/users{}'x'{}", "(".repeat(100_000), ")".repeat(100_000));
+        assert!(parse_path(&parens).expect_err("malformed").message.contains("are malformed"));
+        let args = format!("/f({})", vec!["a=1"; 100_000].join(","));
+        assert_eq!(parse_path(&args).map(|p| p.segments.len()), Ok(2));
+    }
 }

@@ -128,6 +128,11 @@ fn comma_list(name: &str, value: &str) -> Result<Vec<String>, ODataError> {
 
 fn parse_orderby(value: &str) -> Result<Vec<OrderBy>, ODataError> {
     let bad = || ODataError::bad_request(format!("Invalid $orderby clause '{value}'."));
+    // Every sort key costs a comparison per pair of items sorted, so a key
+    // repeated 100 000 times (an inner $batch URL is not held to the URL
+    // length) made one list take seconds; repeating a key never changes the
+    // order. Property names are case-insensitive, so `a,A` is a repeat too.
+    let mut seen = std::collections::HashSet::new();
     value
         .split(',')
         .map(|item| {
@@ -144,6 +149,12 @@ fn parse_orderby(value: &str) -> Result<Vec<OrderBy>, ODataError> {
             let segments: Vec<String> = path.split('/').map(str::to_owned).collect();
             if !segments.iter().all(|s| is_identifier(s)) {
                 return Err(bad());
+            }
+            if !seen.insert(path.to_ascii_lowercase()) {
+                // [inferred] ASP.NET OData's wording for a repeated key.
+                return Err(ODataError::bad_request(format!(
+                    "Duplicate property named '{path}' is not supported in '$orderby'."
+                )));
             }
             Ok(OrderBy { property: PropertyPath(segments), descending })
         })
@@ -178,6 +189,10 @@ fn parse_expand(value: &str) -> Result<Vec<ExpandItem>, ODataError> {
         return Err(bad());
     }
     items.push(&value[start..]);
+    // Each expanded property is fetched for every item of the page, so a
+    // repeated one multiplied the work by the page size; one expansion per
+    // property is all a response can show.
+    let mut seen = std::collections::HashSet::new();
     items
         .into_iter()
         .map(|item| {
@@ -188,6 +203,12 @@ fn parse_expand(value: &str) -> Result<Vec<ExpandItem>, ODataError> {
             };
             if !(is_identifier(property) || property == "*") {
                 return Err(bad());
+            }
+            if !seen.insert(property.to_ascii_lowercase()) {
+                // [inferred] Graph's wording for this is not recorded.
+                return Err(ODataError::bad_request(format!(
+                    "Property '{property}' is expanded more than once in '$expand'; expand each property once."
+                )));
             }
             let select = match nested {
                 None => None,

@@ -6,6 +6,12 @@ use super::{ODataError, SearchExpr};
 
 /// Deepest parenthesis nesting before we refuse, so the parser cannot overflow.
 const MAX_DEPTH: usize = 100;
+/// Most terms and operators one `$search` may have. `"a" AND "a" AND …` builds
+/// a left-deep tree as deep as it is long, and matching, listing properties and
+/// dropping it all recurse: a direct request is held to about 2 000 terms by the
+/// URL length, but an inner `$batch` URL is not, and 20 000 terms overflowed a
+/// worker's stack. The same figure as `$filter`'s node limit.
+const MAX_NODES: usize = 1000;
 
 /// Parses a `$search` value such as `"displayName:mir" OR "mail:mira"`.
 ///
@@ -18,7 +24,7 @@ const MAX_DEPTH: usize = 100;
 /// for anything outside a quoted clause that is not `AND`, `OR` or a parenthesis,
 /// and for an unterminated or empty clause.
 pub fn parse_search(text: &str) -> Result<SearchExpr, ODataError> {
-    let mut parser = Parser { text, chars: text.chars().collect(), at: 0, depth: 0 };
+    let mut parser = Parser { text, chars: text.chars().collect(), at: 0, depth: 0, nodes: 0 };
     let expr = parser.parse_or()?;
     parser.skip_space();
     if parser.at < parser.chars.len() {
@@ -95,6 +101,7 @@ struct Parser<'t> {
     chars: Vec<char>,
     at: usize,
     depth: usize,
+    nodes: usize,
 }
 
 impl Parser<'_> {
@@ -129,9 +136,20 @@ impl Parser<'_> {
         matches
     }
 
+    fn node(&mut self) -> Result<(), ODataError> {
+        self.nodes += 1;
+        if self.nodes > MAX_NODES {
+            return Err(ODataError::bad_request(format!(
+                "The query specified in the URI is not valid. The node count limit of '{MAX_NODES}' has been exceeded."
+            )));
+        }
+        Ok(())
+    }
+
     fn parse_or(&mut self) -> Result<SearchExpr, ODataError> {
         let mut left = self.parse_and()?;
         while self.keyword("OR") {
+            self.node()?;
             let right = self.parse_and()?;
             left = SearchExpr::Or(Box::new(left), Box::new(right));
         }
@@ -141,6 +159,7 @@ impl Parser<'_> {
     fn parse_and(&mut self) -> Result<SearchExpr, ODataError> {
         let mut left = self.parse_primary()?;
         while self.keyword("AND") {
+            self.node()?;
             let right = self.parse_primary()?;
             left = SearchExpr::And(Box::new(left), Box::new(right));
         }
@@ -153,7 +172,9 @@ impl Parser<'_> {
             Some('(') => {
                 self.depth += 1;
                 if self.depth > MAX_DEPTH {
-                    return Err(self.bad_char());
+                    return Err(ODataError::bad_request(format!(
+                        "The query specified in the URI is not valid. The recursion depth limit of '{MAX_DEPTH}' has been exceeded."
+                    )));
                 }
                 self.at += 1;
                 let inner = self.parse_or()?;
@@ -171,6 +192,7 @@ impl Parser<'_> {
     }
 
     fn parse_clause(&mut self) -> Result<SearchExpr, ODataError> {
+        self.node()?;
         let start = self.at;
         self.at += 1;
         let mut body = String::new();

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 mod applications;
-mod batch;
+pub(crate) mod batch;
 mod delta;
 mod directory;
 mod groups;

@@ -245,3 +245,37 @@ fn arbitrary_text_never_panics() {
         let _ = parse_filter(&text);
     }
 }
+
+/// Runs `f` on a thread with `stack` bytes of stack; an overflow aborts the test binary.
+fn on_stack(stack: usize, f: impl FnOnce() + Send + 'static) {
+    std::thread::Builder::new().stack_size(stack).spawn(f).expect("spawn").join().expect("no stack overflow");
+}
+
+#[test]
+fn a_hundred_thousand_parentheses_or_nots_are_refused_within_half_a_worker_stack() {
+    // Recursion stops at the depth limit: an unoptimised build needs under
+    // 1 MiB for the 100 levels it reaches, half of a tokio worker's 2 MiB.
+    on_stack(1024 * 1024, || {
+        let parens = format!("{}a eq 1{}", "(".repeat(100_000), ")".repeat(100_000));
+        assert!(parse_filter(&parens).expect_err("too deep").message.contains("recursion depth limit of '100'"));
+        let nots = format!("{}a eq 1", "not ".repeat(100_000));
+        assert!(parse_filter(&nots).expect_err("too deep").message.contains("recursion depth limit of '100'"));
+    });
+}
+
+#[test]
+fn the_largest_filters_the_limits_admit_evaluate_on_a_worker_sized_stack() {
+    // tokio's worker threads have 2 MiB; evaluation and drop recurse over the
+    // tree, which the node and depth limits keep within that, unoptimised too.
+    on_stack(2 * 1024 * 1024, || {
+        let serde_json::Value::Object(entity) = serde_json::json!({"displayName": "Mira"}) else {
+            unreachable!("an object literal")
+        };
+        let chain = vec!["displayName eq 'x'"; 499].join(" or ");
+        let expr = parse_filter(&chain).expect("997 nodes");
+        assert!(!crate::odata::eval(&expr, &entity));
+        let nested = format!("{}displayName eq 'Mira'{}", "not (".repeat(50), ")".repeat(50));
+        let expr = parse_filter(&nested).expect("depth 100");
+        assert!(crate::odata::eval(&expr, &entity));
+    });
+}

@@ -107,6 +107,11 @@ fn refusals_use_graphs_words() {
         ("$select=", "The $select query option must not be empty."),
         ("$orderby=%20", "The $orderby query option must not be empty."),
         ("$format=xml", "The query option $format with value 'xml' is not supported."),
+        ("$orderby=displayName,mail%20desc,DISPLAYNAME%20desc", "Duplicate property named 'DISPLAYNAME' is not supported in '$orderby'."),
+        (
+            "$expand=manager($select=id),memberOf,Manager",
+            "Property 'Manager' is expanded more than once in '$expand'; expand each property once.",
+        ),
     ];
     for (raw, message) in cases {
         assert_eq!(parse_query(raw), Err(ODataError::bad_request(message)), "{raw}");
@@ -163,4 +168,16 @@ fn malformed_queries_are_bad_requests_not_panics() {
         assert!(result.is_err(), "{raw} → {result:?}");
         assert_eq!(result.expect_err("checked").code, ErrorCode::BadRequest, "{raw}");
     }
+}
+
+#[test]
+fn a_sort_key_or_expansion_repeated_a_hundred_thousand_times_is_refused_at_the_first_repeat() {
+    let orderby = format!("$orderby={}", vec!["displayName"; 100_000].join(","));
+    let err = parse_query(&orderby).expect_err("repeated key");
+    assert!(err.message.starts_with("Duplicate property named 'displayName'"), "{}", err.message);
+    let expand = format!("$expand={}", vec!["manager"; 100_000].join(","));
+    let err = parse_query(&expand).expect_err("repeated expansion");
+    assert!(err.message.starts_with("Property 'manager' is expanded more than once"), "{}", err.message);
+    // Distinct keys and paths through one property are not repeats.
+    assert!(parse_query("$orderby=a/b,a/c,a").is_ok());
 }

@@ -150,3 +150,42 @@ fn properties_lists_every_named_property_in_order() {
     let expr = parse_search("\"displayName:a\" OR (\"b\" AND \"mail:c\")").expect("parses");
     assert_eq!(expr.properties(), vec!["displayName", "mail"]);
 }
+
+#[test]
+fn long_chains_are_bounded_by_the_node_limit() {
+    // 20 000 terms overflowed a worker's stack when the tree was matched and dropped.
+    for op in [" AND ", " OR "] {
+        let chain = vec!["\"displayName:a\""; 20_000].join(op);
+        let err = parse_search(&chain).expect_err("too many nodes");
+        assert_eq!(err.code, ErrorCode::BadRequest);
+        assert!(err.message.contains("node count limit of '1000'"), "{}", err.message);
+    }
+    let longest = vec!["\"displayName:a\""; 500].join(" AND ");
+    assert!(parse_search(&longest).is_ok());
+}
+
+#[test]
+fn nesting_beyond_the_limit_names_the_limit() {
+    let deep = format!("{}\"a\"{}", "(".repeat(100_000), ")".repeat(100_000));
+    let err = parse_search(&deep).expect_err("too deep");
+    assert!(err.message.contains("recursion depth limit of '100'"), "{}", err.message);
+    let ok = format!("{}\"a\"{}", "(".repeat(100), ")".repeat(100));
+    assert!(parse_search(&ok).is_ok());
+}
+
+#[test]
+fn the_largest_search_the_limits_admit_matches_on_a_worker_sized_stack() {
+    // tokio's worker threads have 2 MiB; the tree's recursion must fit there
+    // even unoptimised, for matching, listing properties and dropping.
+    std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(|| {
+            let chain = vec!["\"displayName:zz\""; 500].join(" AND ");
+            let expr = parse_search(&chain).expect("within the limits");
+            assert!(!expr.matches(&mira(), &["displayName"]));
+            assert_eq!(expr.properties().len(), 500);
+        })
+        .expect("spawn")
+        .join()
+        .expect("no stack overflow");
+}
