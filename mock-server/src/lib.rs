@@ -36,6 +36,7 @@
 //! - Every directory write validates everything before it changes anything.
 
 mod authz;
+mod certificates;
 mod clock;
 mod control;
 mod directory;
@@ -49,6 +50,7 @@ mod keys;
 mod msol;
 pub mod odata;
 mod server;
+mod service;
 mod state;
 mod tenant;
 

@@ -10,8 +10,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::http::Server;
 use crate::keys::{KeyError, KeyMaterial};
+use crate::service::Server;
 use crate::state::StateError;
 use crate::tenant::Tenant;
 
@@ -303,16 +303,8 @@ impl GraphboxBuilder {
         let seed = self.seed.unwrap_or_else(crate::ids::random_seed);
         let state_path = self.state_file.clone().unwrap_or_default();
         let names = crate::http::Names::new(self.tls, &self.host, local, self.public_url.as_deref());
-        let server = Arc::new(Server::new(
-            keys,
-            self.tls,
-            seed,
-            self.admin_key,
-            self.state_file,
-            self.frozen_at,
-            self.limits,
-            names,
-        ));
+        let intake = Arc::new(crate::http::Intake { limits: self.limits, names });
+        let server = Arc::new(Server::new(keys, self.tls, seed, self.admin_key, self.state_file, self.frozen_at));
         let default_tenant = match saved {
             Some(state) if !state.tenants.is_empty() => {
                 let path = state_path;
@@ -356,10 +348,10 @@ impl GraphboxBuilder {
                 server.tenants.insert(tenant)
             }
         };
-        let authority = server.names.authority.clone();
+        let authority = intake.names.authority.clone();
         let ready = ReadyInfo::for_tenant(&authority, &server.keys.tls.ca_file, self.tls, &default_tenant);
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
-        let task = tokio::spawn(crate::http::serve(server.clone(), listener, tls, shutdown_rx));
+        let task = tokio::spawn(crate::http::serve(server.clone(), intake, listener, tls, shutdown_rx));
         Ok(Graphbox { ready, addr: local, server, shutdown: shutdown_tx, task: Some(task) })
     }
 }

@@ -7,8 +7,8 @@ use http::{Method, Response};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::http::response::{self, Body};
-use crate::http::{Inbound, Server};
+use crate::service::response::{self, Body};
+use crate::service::{Inbound, Server};
 use crate::tenant::Tenant;
 use crate::ReadyInfo;
 
@@ -21,7 +21,7 @@ pub(crate) fn handle(server: &Server, req: &Inbound, rest: &str) -> Response<Bod
              the server's admin key as x-graphbox-admin-key",
         );
     }
-    let decoded = crate::http::decoded_segments(rest);
+    let decoded = crate::service::decoded_segments(rest);
     let segments: Vec<&str> = decoded.iter().map(|s| s.as_ref()).filter(|s| !s.is_empty()).collect();
     match (req.method.clone(), segments.as_slice()) {
         (Method::GET, []) => response::control_json(

@@ -441,8 +441,8 @@ impl Directory {
         }
         let fail =
             |why: &str| ApiError::request_bad_request(format!("Key credential proof of possession failed: {why}."));
-        let (claims, _) = crate::identity::certificates::verify(proof, &keys, now).map_err(|e| {
-            use crate::identity::certificates::CertJwsError::*;
+        let (claims, _) = crate::certificates::verify(proof, &keys, now).map_err(|e| {
+            use crate::certificates::CertJwsError::*;
             match e {
                 Malformed => fail("the proof is not a signed JWT"),
                 UnsupportedAlgorithm(alg) => fail(&format!("algorithm '{alg}' is not supported")),

@@ -12,7 +12,7 @@ const NO_STORE: &str = "no-store, no-cache";
 const CACHEABLE: &str = "max-age=86400, private";
 
 pub(crate) fn handle(server: &Server, req: &Inbound) -> Response<Body> {
-    let decoded = super::decoded_segments(&req.path);
+    let decoded = crate::service::decoded_segments(&req.path);
     let segments: Vec<&str> = decoded.iter().map(|s| s.as_ref()).collect();
     let now = crate::clock::system_now();
     let c = req.correlation(now);

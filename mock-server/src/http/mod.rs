@@ -6,12 +6,9 @@ mod conn;
 pub(crate) mod graph;
 pub(crate) mod identity;
 pub(crate) mod limits;
-pub(crate) mod response;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -19,81 +16,26 @@ use http::{HeaderMap, Method, Request, Response};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
-use time::OffsetDateTime;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
-use uuid::Uuid;
 
-use crate::identity::TokenValidator;
-use crate::keys::KeyMaterial;
-use crate::tenant::{TenantOptions, Tenants};
-use response::{Body, Correlation};
-
+// http's own children (graph/, identity.rs) reach the shared types as their
+// parent's; the services outside http import them from `service`.
+pub(crate) use crate::service::{response, Inbound, Server};
 pub use limits::Limits;
+use response::Body;
+
+/// What intake decides with: the bounds on requests and connections, and the
+/// names the server answers to.
+#[derive(Debug)]
+pub(crate) struct Intake {
+    pub limits: Limits,
+    pub names: Names,
+}
 
 /// hyper's own cap on header lines, far above what [`Limits::max_header_bytes`]
 /// lets through, so our limit (which answers with a body) decides first.
 const MAX_HEADER_COUNT: usize = 1024;
-
-/// Everything one running server shares between its connections.
-#[derive(Debug)]
-pub(crate) struct Server {
-    pub tenants: Tenants,
-    pub validator: TokenValidator,
-    pub keys: Arc<KeyMaterial>,
-    pub tls: bool,
-    pub admin_key: Option<String>,
-    pub state_file: Option<PathBuf>,
-    pub frozen_at: Option<OffsetDateTime>,
-    pub limits: Limits,
-    /// The names this server answers to, and the authority its links use.
-    pub names: Names,
-    seed: u64,
-    tenants_created: AtomicU64,
-    requests_seen: AtomicU64,
-}
-
-impl Server {
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new(
-        keys: Arc<KeyMaterial>,
-        tls: bool,
-        seed: u64,
-        admin_key: Option<String>,
-        state_file: Option<PathBuf>,
-        frozen_at: Option<OffsetDateTime>,
-        limits: Limits,
-        names: Names,
-    ) -> Self {
-        Server {
-            limits,
-            names,
-            tenants: Tenants::default(),
-            validator: TokenValidator::new(keys.clone()),
-            keys,
-            tls,
-            admin_key,
-            state_file,
-            frozen_at,
-            seed,
-            tenants_created: AtomicU64::new(0),
-            requests_seen: AtomicU64::new(0),
-        }
-    }
-
-    /// Options for the next tenant: seeded from the server seed and a counter, so
-    /// a seeded server creates the same tenants in the same order.
-    pub(crate) fn next_tenant_options(&self) -> TenantOptions {
-        let n = self.tenants_created.fetch_add(1, Ordering::Relaxed);
-        TenantOptions { seed: self.seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15), frozen_at: self.frozen_at }
-    }
-
-    /// A request id: unique per server, cheap, no lock.
-    pub(crate) fn next_request_id(&self) -> Uuid {
-        let n = self.requests_seen.fetch_add(1, Ordering::Relaxed);
-        crate::ids::IdGen::seeded(self.seed.rotate_left(17) ^ n).uuid()
-    }
-}
 
 /// The names a server answers to. Its links, issuers and discovery documents are
 /// built on one of these, never on whatever a request's `Host` says.
@@ -166,49 +108,16 @@ impl Names {
     }
 }
 
-/// The request as handlers see it: method, path, query, headers, whole body.
-#[derive(Debug)]
-pub(crate) struct Inbound {
-    pub method: Method,
-    pub path: String,
-    pub query: String,
-    pub headers: HeaderMap,
-    pub body: Bytes,
-    /// `scheme://host[:port]`: how the client addressed us when that is one of
-    /// the server's own names, else the configured authority.
-    pub authority: String,
-    /// Whether `Host` named this server (the control API refuses browsers sent
-    /// here by a DNS-rebinding page, whose `Host` is the page's name).
-    pub host_is_ours: bool,
-    pub peer: SocketAddr,
-    pub request_id: Uuid,
-}
-
-impl Inbound {
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    pub(crate) fn correlation(&self, now: OffsetDateTime) -> Correlation {
-        const CLIENT_REQUEST_ID: http::HeaderName = http::HeaderName::from_static("client-request-id");
-        let sent = self
-            .headers
-            .get(CLIENT_REQUEST_ID)
-            .and_then(|v| v.to_str().ok())
-            .filter(|s| !s.is_empty() && s.len() <= 200);
-        Correlation { request_id: self.request_id, client_sent: sent.map(str::to_owned), now }
-    }
-}
-
 /// Serve connections from `listener` until `shutdown` flips to true.
 pub(crate) async fn serve(
     server: Arc<Server>,
+    intake: Arc<Intake>,
     listener: TcpListener,
     tls: Option<tokio_rustls::TlsAcceptor>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let (conn_done_tx, mut conn_done_rx) = watch::channel(());
-    let slots = Arc::new(Semaphore::new(server.limits.max_connections.max(1)));
+    let slots = Arc::new(Semaphore::new(intake.limits.max_connections.max(1)));
     loop {
         // Past the bound, wait for a connection to close before accepting: the
         // newcomers queue in the listen backlog instead of starving those served.
@@ -224,6 +133,7 @@ pub(crate) async fn serve(
         let Ok((stream, peer)) = accepted else { continue };
         let _ = stream.set_nodelay(true);
         let server = server.clone();
+        let intake = intake.clone();
         let tls = tls.clone();
         let shutdown = shutdown.clone();
         let done = conn_done_tx.clone();
@@ -231,13 +141,13 @@ pub(crate) async fn serve(
             match tls {
                 Some(acceptor) => {
                     let handshake = acceptor.accept(stream);
-                    match tokio::time::timeout(server.limits.tls_handshake_timeout, handshake).await {
-                        Ok(Ok(stream)) => serve_connection(server, stream, peer, shutdown).await,
+                    match tokio::time::timeout(intake.limits.tls_handshake_timeout, handshake).await {
+                        Ok(Ok(stream)) => serve_connection(server, intake, stream, peer, shutdown).await,
                         Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                     }
                 }
-                None => serve_connection(server, stream, peer, shutdown).await,
+                None => serve_connection(server, intake, stream, peer, shutdown).await,
             }
             drop(slot);
             drop(done);
@@ -250,25 +160,30 @@ pub(crate) async fn serve(
 
 /// One connection, until it closes, outstays its header or idle deadline, or
 /// the server shuts down.
-async fn serve_connection<S>(server: Arc<Server>, stream: S, peer: SocketAddr, mut shutdown: watch::Receiver<bool>)
-where
+async fn serve_connection<S>(
+    server: Arc<Server>,
+    intake: Arc<Intake>,
+    stream: S,
+    peer: SocketAddr,
+    mut shutdown: watch::Receiver<bool>,
+) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let activity = Arc::new(conn::Activity::new());
     let rewrite: conn::Rewrite = {
-        let server = server.clone();
-        Arc::new(move |prefix: &[u8], status: u16| answer_unparseable(&server, peer, prefix, status))
+        let (server, intake) = (server.clone(), intake.clone());
+        Arc::new(move |prefix: &[u8], status: u16| answer_unparseable(&server, &intake, peer, prefix, status))
     };
     let io = TokioIo::new(conn::Watched::new(stream, activity.clone(), rewrite));
     let service = {
-        let server = server.clone();
+        let (server, intake) = (server.clone(), intake.clone());
         let activity = activity.clone();
         hyper::service::service_fn(move |req| {
-            let server = server.clone();
+            let (server, intake) = (server.clone(), intake.clone());
             let activity = activity.clone();
             async move {
                 activity.request_started();
-                let response = handle(server, req, peer).await;
+                let response = handle(server, intake, req, peer).await;
                 activity.request_finished(activity.now());
                 response
             }
@@ -281,10 +196,10 @@ where
     builder
         .keep_alive(true)
         .max_headers(MAX_HEADER_COUNT)
-        .max_buf_size(server.limits.max_uri_bytes.max(server.limits.max_header_bytes) * 2 + 8192);
+        .max_buf_size(intake.limits.max_uri_bytes.max(intake.limits.max_header_bytes) * 2 + 8192);
     let conn = builder.serve_connection(io, service);
     tokio::pin!(conn);
-    let shortest = server.limits.header_timeout.min(server.limits.idle_timeout);
+    let shortest = intake.limits.header_timeout.min(intake.limits.idle_timeout);
     let mut wake = activity.instant(activity.now()) + shortest;
     loop {
         tokio::select! {
@@ -296,7 +211,7 @@ where
             }
             _ = tokio::time::sleep_until(wake) => {
                 let now = activity.now();
-                match activity.check(now, &server.limits) {
+                match activity.check(now, &intake.limits) {
                     conn::Watch::Until(at) => wake = activity.instant(at),
                     conn::Watch::Busy => wake = activity.instant(now) + shortest,
                     conn::Watch::HeadersTooSlow => {
@@ -313,7 +228,12 @@ where
     }
 }
 
-async fn handle(server: Arc<Server>, req: Request<Incoming>, peer: SocketAddr) -> Result<Response<Body>, Infallible> {
+async fn handle(
+    server: Arc<Server>,
+    intake: Arc<Intake>,
+    req: Request<Incoming>,
+    peer: SocketAddr,
+) -> Result<Response<Body>, Infallible> {
     let request_id = server.next_request_id();
     let (parts, body) = req.into_parts();
     let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok());
@@ -321,9 +241,9 @@ async fn handle(server: Arc<Server>, req: Request<Incoming>, peer: SocketAddr) -
     // Links and issuers name the server the way the client addressed it only
     // when that is one of the server's own names; anything else in `Host`
     // (a typo, a DNS-rebinding page) gets the configured authority.
-    let (authority, host_is_ours) = match host.filter(|h| server.names.knows(h)) {
-        Some(h) => (server.names.authority_for(h), true),
-        None => (server.names.authority.clone(), false),
+    let (authority, host_is_ours) = match host.filter(|h| intake.names.knows(h)) {
+        Some(h) => (intake.names.authority_for(h), true),
+        None => (intake.names.authority.clone(), false),
     };
     let path = parts.uri.path().to_owned();
     let query = parts.uri.query().unwrap_or("").to_owned();
@@ -345,23 +265,23 @@ async fn handle(server: Arc<Server>, req: Request<Incoming>, peer: SocketAddr) -
         };
         Ok(refusal_response(family, &refusal, &req))
     };
-    if let Err(refusal) = server.limits.check_head(&parts) {
+    if let Err(refusal) = intake.limits.check_head(&parts) {
         return refused(refusal, parts);
     }
     // The whole body arrives, within its size and time, before anything runs:
     // a body that breaks off or is malformed fails the request, never reaches
     // a handler as an empty one.
     let collected =
-        tokio::time::timeout(server.limits.body_timeout, Limited::new(body, server.limits.max_body_bytes).collect())
+        tokio::time::timeout(intake.limits.body_timeout, Limited::new(body, intake.limits.max_body_bytes).collect())
             .await;
     let body = match collected {
         Ok(Ok(b)) => b.to_bytes(),
         Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
-            return refused(server.limits.body_too_large(), parts)
+            return refused(intake.limits.body_too_large(), parts)
         }
         Ok(Err(e)) => return refused(limits::body_unreadable(&e.to_string()), parts),
         Err(_) => {
-            let mut response = refused(server.limits.body_too_slow(), parts);
+            let mut response = refused(intake.limits.body_too_slow(), parts);
             if let Ok(r) = &mut response {
                 r.headers_mut().insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
             }
@@ -403,7 +323,7 @@ async fn handle(server: Arc<Server>, req: Request<Incoming>, peer: SocketAddr) -
 /// target or a header, an unknown method or version), in the envelope of the
 /// endpoint its first line names, as the bytes of a whole response that
 /// closes the connection.
-fn answer_unparseable(server: &Server, peer: SocketAddr, prefix: &[u8], status: u16) -> Vec<u8> {
+fn answer_unparseable(server: &Server, intake: &Intake, peer: SocketAddr, prefix: &[u8], status: u16) -> Vec<u8> {
     let line = prefix.split(|b| *b == b'\n').next().unwrap_or_default();
     let mut words = line.split(|b| *b == b' ').filter(|w| !w.is_empty());
     let method = words.next().and_then(|m| Method::from_bytes(m).ok()).unwrap_or(Method::GET);
@@ -440,7 +360,7 @@ fn answer_unparseable(server: &Server, peer: SocketAddr, prefix: &[u8], status: 
         query: query.to_owned(),
         headers: HeaderMap::new(),
         body: Bytes::new(),
-        authority: server.names.authority.clone(),
+        authority: intake.names.authority.clone(),
         host_is_ours: false,
         peer,
         request_id: server.next_request_id(),
@@ -521,15 +441,6 @@ impl Family {
     }
 }
 
-/// The path's segments, each percent-decoded on its own (so `%2F` stays inside
-/// its segment), for routers that compare segments to names.
-pub(crate) fn decoded_segments(path: &str) -> Vec<std::borrow::Cow<'_, str>> {
-    path.trim_start_matches('/')
-        .split('/')
-        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy())
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -570,11 +481,5 @@ mod tests {
         assert_eq!(Family::of("/ProvisioningWebService.svc"), Family::Soap);
         assert_eq!(Family::of("/v1.00/users"), Family::Identity);
         assert_eq!(Family::of("/common/oauth2/v2.0/token"), Family::Identity);
-    }
-
-    #[test]
-    fn segments_decode_one_by_one() {
-        let s = decoded_segments("/a%2Fb/%24batch/x");
-        assert_eq!(s, ["a/b", "$batch", "x"]);
     }
 }

@@ -8,8 +8,8 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::certificates::CertJwsError;
 use super::token::{ests_timestamp, TokenError, TokenRequest};
+use crate::certificates::CertJwsError;
 use crate::directory::applications::APPLICATION;
 use crate::directory::Directory;
 use crate::tenant::Tenant;
@@ -165,7 +165,7 @@ fn check_assertion(
     }
     let malformed = || TokenError::new(400, "invalid_request", 50027, "JWT token is invalid or malformed.");
     let keys = app.get(&APPLICATION, "keyCredentials").and_then(Value::as_array).cloned().unwrap_or_default();
-    let (claims, _) = super::certificates::verify(assertion, &keys, now).map_err(|e| match e {
+    let (claims, _) = crate::certificates::verify(assertion, &keys, now).map_err(|e| match e {
         CertJwsError::Malformed => malformed(),
         CertJwsError::UnsupportedAlgorithm(alg) => {
             bad_assertion(&format!("The token's signing algorithm '{alg}' is not supported."))

@@ -6,7 +6,6 @@
 //! signed with the server's key and fully validated on the way back in: shape,
 //! signature, audience, issuer tenant and lifetime against that tenant's clock.
 
-pub(crate) mod certificates;
 pub(crate) mod client_auth;
 pub(crate) mod delegated;
 pub(crate) mod discovery;

@@ -20,9 +20,9 @@ use http::{header, Method, Response, StatusCode};
 use http_body_util::Full;
 use uuid::Uuid;
 
-use crate::http::response::Body;
-use crate::http::{Inbound, Server};
 use crate::identity::Principal;
+use crate::service::response::Body;
+use crate::service::{Inbound, Server};
 use crate::tenant::{LoggedRequest, Tenant};
 use envelope::Request;
 
