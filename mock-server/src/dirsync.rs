@@ -185,13 +185,33 @@ impl Settings {
     }
 
     pub(crate) fn pending_disabled(&self) -> Duration {
-        Duration::seconds(i64::try_from(self.pending_disabled_seconds).unwrap_or(i64::MAX / 2))
+        Duration::seconds(self.pending_disabled_seconds.min(MAX_PENDING_SECONDS) as i64)
     }
 
     pub(crate) fn pending_enabled(&self) -> Duration {
-        Duration::seconds(i64::try_from(self.pending_enabled_seconds).unwrap_or(i64::MAX / 2))
+        Duration::seconds(self.pending_enabled_seconds.min(MAX_PENDING_SECONDS) as i64)
+    }
+
+    /// Settings the control API may not set: a pending window past
+    /// [`MAX_PENDING_SECONDS`] would put its deadline past what a clock can show.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        for (name, seconds) in [
+            ("pending_disabled_seconds", self.pending_disabled_seconds),
+            ("pending_enabled_seconds", self.pending_enabled_seconds),
+        ] {
+            if seconds > MAX_PENDING_SECONDS {
+                return Err(format!(
+                    "{name} is {seconds}; a pending window may last at most {MAX_PENDING_SECONDS} seconds (100 years)"
+                ));
+            }
+        }
+        Ok(())
     }
 }
+
+/// The longest pending window, 100 years: with tenant clocks stopping at
+/// 9000-01-01 every deadline stays representable. Entra's own is 24–72 hours.
+pub(crate) const MAX_PENDING_SECONDS: u64 = 100 * 365 * 24 * 3600;
 
 impl Default for Settings {
     fn default() -> Self {
@@ -248,6 +268,18 @@ mod tests {
     }
     fn enable() -> Event {
         Event::Enable { pending_for: Duration::seconds(10) }
+    }
+
+    #[test]
+    fn a_pending_window_is_capped_so_its_deadline_from_the_latest_clock_stays_representable() {
+        let huge = Settings { pending_disabled_seconds: u64::MAX, ..Settings::for_seed(1) };
+        assert!(huge.check().is_err());
+        // Even unchecked (an old state file), the window is capped, not overflowed.
+        let (s, _) =
+            step(State::Enabled, Event::Disable { pending_for: huge.pending_disabled() }, crate::clock::LATEST)
+                .expect("a transition");
+        assert!(matches!(s, State::PendingDisabled { .. }));
+        assert!(Settings::for_seed(1).check().is_ok());
     }
 
     #[test]

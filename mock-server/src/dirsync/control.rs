@@ -38,6 +38,7 @@ pub(crate) fn put_settings(dir: &mut Directory, body: &Value) -> Result<Value, S
         target.insert(name.clone(), value.clone());
     }
     let settings: Settings = serde_json::from_value(merged).map_err(|e| format!("bad DirSync settings: {e}"))?;
+    settings.check()?;
     dir.organization.dirsync.settings = settings;
     Ok(view(dir))
 }
