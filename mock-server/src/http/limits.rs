@@ -14,10 +14,10 @@ pub struct Limits {
     /// Largest request body; Graph refuses bodies past 4 MiB with 413.
     pub max_body_bytes: usize,
     /// Longest request target (path and query). Graph's front end documents no
-    /// figure; 16 KiB is http.sys's default request-line budget [guess], far
+    /// figure; 16 KiB is http.sys's default request-line budget (a guess), far
     /// above the longest `$filter` or delta link a client builds.
     pub max_uri_bytes: usize,
-    /// Largest sum of header names and values. 64 KiB [guess]: a bearer token
+    /// Largest sum of header names and values. 64 KiB (a guess): a bearer token
     /// is 1–4 KiB, so only a broken or hostile client comes near it.
     pub max_header_bytes: usize,
     /// How long a connection may wait for a request's line and headers to be
