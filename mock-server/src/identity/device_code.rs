@@ -194,7 +194,7 @@ pub(crate) fn approve_as(tenant: &Tenant, user_code: &str, user: &str) -> Result
     Ok(user_id)
 }
 
-fn code_page(req: &BrowserRequest<'_>, action: &str, error: Option<&str>) -> PageResponse {
+fn code_page(action: &str, error: Option<&str>) -> PageResponse {
     let error = html::paragraph("error", error);
     let body = html::render(DEVICE, &[("action", Slot::Text(action)), ("error", Slot::Markup(&error))]);
     PageResponse::html(200, page("graphbox", "Enter code", &body))
@@ -209,11 +209,10 @@ fn message_page(heading: &str, message: &str) -> PageResponse {
 pub(crate) fn verification_page(req: &BrowserRequest<'_>, tenants: &Tenants) -> PageResponse {
     let action = format!("{}{VERIFICATION_PATH}", req.authority);
     let Some(otc) = req.param("otc").filter(|c| !c.trim().is_empty()) else {
-        return code_page(req, &action, None);
+        return code_page(&action, None);
     };
     let Some((tenant, key)) = find_user_code(tenants, otc) else {
         return code_page(
-            req,
             &action,
             Some("That code didn't work. Check the code and try again. (AADSTS70018)"),
         );
@@ -221,10 +220,10 @@ pub(crate) fn verification_page(req: &BrowserRequest<'_>, tenants: &Tenants) -> 
     let now = tenant.clock.now();
     let mut dir = tenant.write();
     let Some(record) = dir.signin.device_codes.get(&key).cloned() else {
-        return code_page(req, &action, Some("That code didn't work. Check the code and try again."));
+        return code_page(&action, Some("That code didn't work. Check the code and try again."));
     };
     if now >= record.expires || record.state != DeviceState::Pending {
-        return code_page(req, &action, Some("That code has expired or was already used. Get a new code from your device. (AADSTS70019)"));
+        return code_page(&action, Some("That code has expired or was already used. Get a new code from your device. (AADSTS70019)"));
     }
     let mut app = match load_client(&dir, Some(&record.client.to_string())) {
         Ok(a) => a,
@@ -263,7 +262,7 @@ pub(crate) fn verification_page(req: &BrowserRequest<'_>, tenants: &Tenants) -> 
     }
     if let Err(e) = decide(&mut dir, &key, Some(user), now) {
         let _ = e;
-        return with_cookie(code_page(req, &action, Some("That code has expired or was already used. Get a new code from your device.")));
+        return with_cookie(code_page(&action, Some("That code has expired or was already used. Get a new code from your device.")));
     }
     with_cookie(message_page(
         &app.name,

@@ -13,13 +13,9 @@ impl Html {
         self.0
     }
 
+    #[cfg(test)]
     pub(crate) fn as_str(&self) -> &str {
         &self.0
-    }
-
-    /// Several fragments one after the other.
-    pub(crate) fn concat(parts: impl IntoIterator<Item = Html>) -> Html {
-        Html(parts.into_iter().map(|h| h.0).collect())
     }
 }
 
