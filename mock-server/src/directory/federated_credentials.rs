@@ -22,12 +22,14 @@ pub(crate) static FEDERATED_CREDENTIAL: EntitySchema = EntitySchema::new(
     "microsoft.graph.federatedIdentityCredential",
     "FederatedIdentityCredential",
     &[
-        prop("audiences", T::StringList).default_set(),
-        prop("description", T::String).default_set().max_len(600),
+        // `id` first (records keep it at position 0); then Graph's order in
+        // its create response: name, issuer, subject, description, audiences.
         prop("id", T::Guid).read_only().default_set().filter(F::Key),
-        prop("issuer", T::String).default_set().filter(F::Key).max_len(600),
         prop("name", T::String).default_set().filter(F::Key).max_len(120),
+        prop("issuer", T::String).default_set().filter(F::Key).max_len(600),
         prop("subject", T::String).default_set().filter(F::Key).max_len(600),
+        prop("description", T::String).default_set().max_len(600),
+        prop("audiences", T::StringList).default_set(),
     ],
     &[],
 );
@@ -131,10 +133,7 @@ impl Directory {
                 "An application can have at most {MAX_PER_APPLICATION} federated identity credentials."
             )));
         }
-        let mut record = Record::from_values(self.new_id(), values);
-        if record.get(&FEDERATED_CREDENTIAL, "description").is_none() {
-            record.set(&FEDERATED_CREDENTIAL, "description", Value::Null);
-        }
+        let record = Record::from_values(self.new_id(), values);
         check(&record)?;
         self.check_unique(app, &record, None)?;
         let out = record.project(&FEDERATED_CREDENTIAL, &super::record::Projection::default_set(&FEDERATED_CREDENTIAL));

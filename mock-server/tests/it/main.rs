@@ -19,5 +19,6 @@ mod msol;
 mod organization;
 mod paging;
 mod query;
+mod signin;
 mod support;
 mod users;
