@@ -3,6 +3,7 @@
 
 mod applications;
 mod batch;
+mod browser;
 mod certificates;
 mod cli;
 mod consent;
