@@ -167,6 +167,26 @@ impl super::Directory {
         }
     }
 
+    /// The delegated scopes `client_sp` holds on `resource_sp` for `user`:
+    /// tenant-wide grants plus the user's own, as granted (any resource).
+    pub(crate) fn granted_scopes_on(&self, client_sp: Uuid, resource_sp: Uuid, user: Uuid) -> Vec<String> {
+        use super::consent::OAUTH2_PERMISSION_GRANT as G;
+        let mut out: Vec<String> = Vec::new();
+        for g in self.oauth2_grants.values() {
+            let guid = |n: &str| g.get_str(&G, n).and_then(|s| Uuid::parse_str(s).ok());
+            let applies = match g.get_str(&G, "consentType") {
+                Some("AllPrincipals") => true,
+                _ => guid("principalId") == Some(user),
+            };
+            if guid("clientId") == Some(client_sp) && guid("resourceId") == Some(resource_sp) && applies {
+                out.extend(g.get_str(&G, "scope").unwrap_or_default().split(' ').filter(|s| !s.is_empty()).map(str::to_owned));
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// What an application's `requiredResourceAccess` asks of Microsoft Graph:
     /// (application permission values, delegated permission values).
     pub(crate) fn required_graph_permissions(&self, app_id: Uuid) -> (Vec<String>, Vec<String>) {

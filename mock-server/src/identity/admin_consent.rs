@@ -89,7 +89,7 @@ pub(crate) fn admin_consent(req: &BrowserRequest<'_>, tenants: &Tenants) -> Page
         out.set_cookie = set_cookie;
         return out;
     }
-    if let Err(e) = record_consent(&mut dir, &mut app, user, &scopes, true) {
+    if let Err(e) = record_consent(&mut dir, &mut app, user, &scopes, true, None) {
         return with_cookie(error_page(&e, req, now));
     }
     let sp = app.sp_id.expect("record_consent creates the service principal");

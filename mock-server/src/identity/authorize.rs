@@ -16,7 +16,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::client_auth::{authenticate_client, ClientAuth};
-use super::delegated::{self, parse_scope, ScopeRequest};
+use super::api_scopes::Wanted;
+use super::delegated;
 use super::html::{self, Html, Slot};
 use super::session;
 use super::token::{ests_timestamp, tenant_not_found, TokenError, TokenRequest};
@@ -326,27 +327,36 @@ fn parse_prompt(p: Option<&str>) -> Result<Prompt, TokenError> {
     })
 }
 
-/// The Graph permissions a request needs consent for: what it names, the
-/// app's configured permissions for `.default`, and `User.Read` when it names
-/// only OpenID Connect scopes (signing in reads the user's profile).
-pub(crate) fn wanted_permissions(dir: &Directory, app_id: Uuid, request: &ScopeRequest) -> Vec<String> {
-    let mut wanted = if request.default {
+/// The permissions a request needs consent for: for Microsoft Graph what it
+/// names, the app's configured permissions for `.default`, and `User.Read`
+/// when it names only OpenID Connect scopes (signing in reads the user's
+/// profile); for one of the tenant's APIs, the scopes it names.
+pub(crate) fn wanted_permissions(dir: &Directory, app_id: Uuid, wanted: &Wanted) -> Vec<String> {
+    let request = match wanted {
+        Wanted::Api(api) => return api.permissions.clone(),
+        Wanted::Graph(r) => r,
+    };
+    let mut out = if request.default {
         dir.required_graph_permissions(app_id).1
     } else if request.resource == super::token::Resource::AadGraph {
         Vec::new()
     } else {
         request.permissions.clone()
     };
-    if wanted.is_empty() {
-        wanted.push("User.Read".to_owned());
+    if out.is_empty() {
+        out.push("User.Read".to_owned());
     }
-    wanted
+    out
 }
 
 /// The permissions `user` has not yet granted `app` (user or admin grants).
-pub(crate) fn missing_consent(dir: &Directory, app: &ClientApp, user: Uuid, request: &ScopeRequest) -> Vec<String> {
-    let granted = app.sp_id.map(|sp| dir.granted_graph_scopes(sp, user)).unwrap_or_default();
-    wanted_permissions(dir, app.app_id, request)
+pub(crate) fn missing_consent(dir: &Directory, app: &ClientApp, user: Uuid, wanted: &Wanted) -> Vec<String> {
+    let granted = match (app.sp_id, wanted) {
+        (None, _) => Vec::new(),
+        (Some(sp), Wanted::Graph(_)) => dir.granted_graph_scopes(sp, user),
+        (Some(sp), Wanted::Api(api)) => api.sp.map(|r| dir.granted_scopes_on(sp, r, user)).unwrap_or_default(),
+    };
+    wanted_permissions(dir, app.app_id, wanted)
         .into_iter()
         .filter(|w| !granted.iter().any(|g| g.eq_ignore_ascii_case(w)))
         .collect()
@@ -365,6 +375,7 @@ pub(crate) fn record_consent(
     user: Uuid,
     permissions: &[String],
     organization: bool,
+    resource: Option<Uuid>,
 ) -> Result<(), TokenError> {
     let failed = |e: crate::error::ApiError| TokenError::new(500, "server_error", 90033, e.message);
     let sp = match app.sp_id {
@@ -376,8 +387,11 @@ pub(crate) fn record_consent(
             sp
         }
     };
-    let graph = dir.graph_service_principal_id().ok_or_else(|| failed(crate::error::ApiError::not_found("Microsoft Graph")))?;
-    dir.add_delegated_consent(sp, graph, (!organization).then_some(user), permissions).map_err(failed)
+    let resource = match resource {
+        Some(r) => r,
+        None => dir.graph_service_principal_id().ok_or_else(|| failed(crate::error::ApiError::not_found("Microsoft Graph")))?,
+    };
+    dir.add_delegated_consent(sp, resource, (!organization).then_some(user), permissions).map_err(failed)
 }
 
 /// Why a user cannot consent for themselves (AADSTS90094, Entra's "Need admin
@@ -614,7 +628,7 @@ pub(crate) fn consent_step(
     app: &mut ClientApp,
     user: Uuid,
     cookie: &str,
-    request: &ScopeRequest,
+    request: &Wanted,
     prompt: Prompt,
     now: OffsetDateTime,
 ) -> Consent {
@@ -644,7 +658,14 @@ pub(crate) fn consent_step(
         if !organization && !admin && needs_admin(dir, &wanted) {
             return Consent::Show(error_page(&admin_approval_required(app), req, now));
         }
-        return match record_consent(dir, app, user, &wanted, organization) {
+        let resource = match request {
+            Wanted::Api(api) if api.sp.is_none() => {
+                return Consent::Refuse(super::token::unknown_resource(&api.identifier));
+            }
+            Wanted::Api(api) => api.sp,
+            Wanted::Graph(_) => None,
+        };
+        return match record_consent(dir, app, user, &wanted, organization, resource) {
             Ok(()) => Consent::Granted,
             Err(e) => Consent::Refuse(e),
         };
@@ -737,7 +758,7 @@ pub(crate) fn authorize(req: &BrowserRequest<'_>, tenants: &Tenants) -> PageResp
         }
     }
     let Some(scope) = req.param("scope") else { return fail(TokenError::missing("scope")) };
-    let request = match parse_scope(scope, req.authority) {
+    let request = match Wanted::parse(&dir, scope, req.authority) {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
@@ -913,24 +934,32 @@ pub(crate) fn code_grant(
     if let Some(c) = dir.signin.codes.get_mut(&hash) {
         c.redeemed = true;
     }
-    let mut request = parse_scope(&stored.scope, req.authority)?;
+    issue_delegated(req, tenant, dir, key, now, &client, stored.user, &stored.scope, stored.nonce.as_deref())
+}
+
+/// The tokens of a delegated sign-in that has been approved (a redeemed code
+/// or device code): Graph's through the password grant's path, an API's here.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn issue_delegated(
+    req: &TokenRequest<'_>,
+    tenant: &Tenant,
+    dir: &mut Directory,
+    key: &SigningKey,
+    now: OffsetDateTime,
+    client: &ClientAuth,
+    user: Uuid,
+    scope: &str,
+    nonce: Option<&str>,
+) -> Result<Value, TokenError> {
+    let mut request = match Wanted::parse(dir, scope, req.authority)? {
+        Wanted::Api(api) => return super::api_scopes::respond_api(req, tenant, dir, key, now, client, user, &api, nonce),
+        Wanted::Graph(r) => r,
+    };
     if request.permissions.is_empty() && !request.default && request.resource != super::token::Resource::AadGraph {
         request.permissions.push("User.Read".to_owned());
     }
-    let scopes = delegated::granted_scopes(dir, &client, stored.user, &request)?;
-    delegated::respond(
-        req,
-        tenant,
-        dir,
-        key,
-        now,
-        &client,
-        stored.user,
-        request.resource,
-        scopes,
-        &request.oidc,
-        stored.nonce.as_deref(),
-    )
+    let scopes = delegated::granted_scopes(dir, client, user, &request)?;
+    delegated::respond(req, tenant, dir, key, now, client, user, request.resource, scopes, &request.oidc, nonce)
 }
 
 #[cfg(test)]

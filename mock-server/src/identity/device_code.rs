@@ -15,7 +15,7 @@ use super::authorize::{
     Prompt, MESSAGE,
 };
 use super::client_auth::authenticate_client;
-use super::delegated::{self, parse_scope};
+use super::api_scopes::Wanted;
 use super::html::{self, Slot};
 use super::session;
 use super::token::{TokenError, TokenRequest};
@@ -51,7 +51,7 @@ pub(crate) fn device_authorization(
 ) -> Result<Value, TokenError> {
     let app = load_client(dir, req.field("client_id"))?;
     let scope = req.field("scope").ok_or_else(|| TokenError::missing("scope"))?;
-    parse_scope(scope, req.authority)?;
+    Wanted::parse(dir, scope, req.authority)?;
     let device_code = format!("DAQAB{}", session::new_cookie_value());
     let user_code = new_user_code();
     let verification_uri = format!("{}{VERIFICATION_PATH}", req.authority);
@@ -132,12 +132,7 @@ pub(crate) fn device_code_grant(
         DeviceState::Approved { user, .. } => (user, record.scope.clone()),
     };
     record.state = DeviceState::Redeemed;
-    let mut request = parse_scope(&scope, req.authority)?;
-    if request.permissions.is_empty() && !request.default && request.resource != super::token::Resource::AadGraph {
-        request.permissions.push("User.Read".to_owned());
-    }
-    let scopes = delegated::granted_scopes(dir, &client, user, &request)?;
-    delegated::respond(req, tenant, dir, key, now, &client, user, request.resource, scopes, &request.oidc, None)
+    super::authorize::issue_delegated(req, tenant, dir, key, now, &client, user, &scope, None)
 }
 
 /// Why a user code cannot be approved.
@@ -241,7 +236,7 @@ pub(crate) fn verification_page(req: &BrowserRequest<'_>, tenants: &Tenants) -> 
         Identified::Show(page) => return page,
         Identified::Refuse(e) => return error_page(&e, req, now),
     };
-    let request = match parse_scope(&record.scope, req.authority) {
+    let request = match Wanted::parse(&dir, &record.scope, req.authority) {
         Ok(r) => r,
         Err(e) => return error_page(&e, req, now),
     };

@@ -7,6 +7,7 @@
 //! signature, audience, issuer tenant and lifetime against that tenant's clock.
 
 pub(crate) mod admin_consent;
+pub(crate) mod api_scopes;
 pub(crate) mod authorize;
 pub(crate) mod certificates;
 pub(crate) mod client_auth;
@@ -16,6 +17,7 @@ pub(crate) mod discovery;
 pub(crate) mod federation;
 pub(crate) mod html;
 pub(crate) mod jwt;
+pub(crate) mod obo;
 pub(crate) mod session;
 pub(crate) mod token;
 pub(crate) mod userinfo;

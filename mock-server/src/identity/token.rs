@@ -247,6 +247,7 @@ fn issue_for(req: &TokenRequest<'_>, tenant: &Tenant, key: &SigningKey) -> Resul
     let grant = req.field("grant_type").ok_or_else(|| TokenError::missing("grant_type"))?;
     if !matches!(grant, "client_credentials" | "password" | "refresh_token" | "authorization_code")
         && grant != super::device_code::GRANT_TYPE
+        && grant != super::obo::GRANT_TYPE
     {
         return Err(TokenError::new(
             400,
@@ -273,6 +274,7 @@ fn issue_for(req: &TokenRequest<'_>, tenant: &Tenant, key: &SigningKey) -> Resul
         // Sign-in flows (identity/authorize.rs and neighbours).
         "authorization_code" => super::authorize::code_grant(req, tenant, &mut tenant.write(), key, now),
         super::device_code::GRANT_TYPE => super::device_code::device_code_grant(req, tenant, &mut tenant.write(), key, now),
+        super::obo::GRANT_TYPE => super::obo::obo_grant(req, tenant, &mut tenant.write(), key, now),
         _ => {
             let mut dir = tenant.write();
             super::delegated::refresh_grant(req, tenant, &mut dir, key, now)

@@ -42,9 +42,10 @@ async fn msal_python_gets_tokens_from_the_mock_and_lists_users_over_https() {
 
 /// The sign-in flows with MSAL Python: the authorization code flow through the
 /// real sign-in and consent forms, the device code flow approved on the
-/// verification page, and a federated credential's client assertion.
+/// verification page, a federated credential's client assertion, and
+/// `acquire_token_on_behalf_of` with a token the front end got for a middle tier.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn msal_python_signs_in_with_auth_code_and_device_flows_and_a_federated_assertion() {
+async fn msal_python_signs_in_with_auth_code_device_obo_and_a_federated_assertion() {
     let Some(python) = std::env::var_os("GRAPHBOX_MSAL_PYTHON") else {
         assert!(std::env::var_os("CI").is_none(), "CI must set GRAPHBOX_MSAL_PYTHON (see .ci/run)");
         eprintln!("skipped: set GRAPHBOX_MSAL_PYTHON to a Python with msal installed to run this test");
@@ -77,4 +78,6 @@ async fn msal_python_signs_in_with_auth_code_and_device_flows_and_a_federated_as
     assert_eq!(result["device_page"], true, "{result}");
     assert_eq!(result["issuer_registered"], 200, "{result}");
     assert_eq!(result["federated"]["token_type"], "Bearer", "{result}");
+    assert_eq!(result["api_token"]["token_type"], "Bearer", "{result}");
+    assert_eq!(result["obo"]["token_type"], "Bearer", "{result}");
 }

@@ -403,3 +403,80 @@ async fn the_discovery_document_advertises_only_endpoints_the_mock_serves() {
     assert!(doc.get("kerberos_endpoint").is_none());
     assert_eq!(doc["response_types_supported"], json!(["code"]));
 }
+
+/// A middle-tier API: exposes `access_as_user` under `api://{appId}`, has a
+/// secret, and is consented tenant-wide for Graph's User.Read.
+async fn middle_tier(env: &Env) -> (String, String) {
+    let scope_id = "8f1d3a62-5c7e-4b9a-9d2f-1e6c4b8a7d35";
+    let app = env
+        .post(
+            "/applications",
+            &json!({"displayName": "middle-tier", "api": {"oauth2PermissionScopes": [{
+                "id": scope_id, "value": "access_as_user", "type": "User", "isEnabled": true,
+                "adminConsentDisplayName": "Access the API", "adminConsentDescription": "Access the API as the user"}]}}),
+        )
+        .await
+        .json();
+    let (app_id, object_id) = (app["appId"].as_str().unwrap().to_owned(), app["id"].as_str().unwrap().to_owned());
+    let r = env.patch(&format!("/applications/{object_id}"), &json!({"identifierUris": [format!("api://{app_id}")]})).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let sp = env.post("/servicePrincipals", &json!({"appId": app_id})).await.json()["id"].as_str().unwrap().to_owned();
+    let graph_sp = env.get("/servicePrincipals(appId='00000003-0000-0000-c000-000000000000')").await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = env
+        .post("/oauth2PermissionGrants", &json!({"clientId": sp, "consentType": "AllPrincipals", "resourceId": graph_sp, "scope": "User.Read"}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let secret = env.post(&format!("/applications/{object_id}/addPassword"), &json!({})).await.json()["secretText"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (app_id, secret)
+}
+
+async fn obo(env: &Env, middle: &str, secret: &str, assertion: &str) -> (u16, Value) {
+    let r = env
+        .http
+        .post(env.mock.token_url())
+        .form(&[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+            ("requested_token_use", "on_behalf_of"),
+            ("client_id", middle),
+            ("client_secret", secret),
+            ("assertion", assertion),
+            ("scope", "https://graph.microsoft.com/User.Read"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn on_behalf_of_trades_a_users_token_for_the_middle_tier_for_a_graph_token() {
+    let env = env().await;
+    let (middle, secret) = middle_tier(&env).await;
+    let client_id = public_app(&env, "front-end").await;
+    let b = browser();
+    let url = authorize_url(&env, &client_id, "")
+        .replace("scope=openid%20offline_access%20User.Read", &format!("scope=openid%20api%3A%2F%2F{middle}%2Faccess_as_user"));
+    let location = sign_in_and_consent(&env, &b, &url).await;
+    let (status, body) = redeem(&env, &client_id, &query_of(&location)["code"], VERIFIER).await;
+    assert_eq!(status, 200, "{body}");
+    let api_token = body["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(claims(&api_token)["aud"], format!("api://{middle}"));
+    assert_eq!(claims(&api_token)["scp"], "access_as_user");
+
+    let (status, body) = obo(&env, &middle, &secret, &api_token).await;
+    assert_eq!(status, 200, "{body}");
+    let graph = claims(body["access_token"].as_str().unwrap());
+    assert_eq!((graph["aud"].as_str(), graph["scp"].as_str()), (Some("https://graph.microsoft.com"), Some("User.Read")));
+    assert_eq!(graph["appid"], middle);
+    assert_eq!(graph["upn"], env.mock.admin_username());
+
+    // The front end's own token is not for the middle tier: AADSTS50013.
+    let (status, body) = obo(&env, &middle, &secret, &env.token).await;
+    assert_eq!((status, body["error_codes"][0].as_u64()), (400, Some(50013)), "{body}");
+}

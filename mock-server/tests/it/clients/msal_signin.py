@@ -126,4 +126,35 @@ cca = msal.ConfidentialClientApplication(workload["appId"], client_credential={"
 token = cca.acquire_token_for_client(scopes=["https://graph.microsoft.com/.default"])
 result["federated"] = {k: token.get(k) for k in ("token_type", "error", "error_description")}
 
+# 4. On-behalf-of: the front end signs in to a middle-tier API (auth code flow
+# through the form), and the middle tier trades that token for a Graph token.
+middle = requests.post(f"{graph}/applications", headers=bearer, json={
+    "displayName": "msal-middle-tier",
+    "api": {"oauth2PermissionScopes": [{"id": "2b7c9e41-6d3a-4f8e-9c1b-5a2d7e4f6b13", "value": "access_as_user",
+                                        "type": "User", "isEnabled": True,
+                                        "adminConsentDisplayName": "Access the API",
+                                        "adminConsentDescription": "Access the API as the user"}]}}).json()
+requests.patch(f"{graph}/applications/{middle['id']}", headers=bearer,
+               json={"identifierUris": [f"api://{middle['appId']}"]})
+middle_sp = requests.post(f"{graph}/servicePrincipals", headers=bearer, json={"appId": middle["appId"]}).json()
+graph_sp = requests.get(f"{graph}/servicePrincipals(appId='00000003-0000-0000-c000-000000000000')", headers=bearer).json()
+requests.post(f"{graph}/oauth2PermissionGrants", headers=bearer, json={
+    "clientId": middle_sp["id"], "consentType": "AllPrincipals", "resourceId": graph_sp["id"], "scope": "User.Read"})
+middle_secret = requests.post(f"{graph}/applications/{middle['id']}/addPassword", headers=bearer, json={}).json()["secretText"]
+api_scope = f"api://{middle['appId']}/access_as_user"
+flow = pca.initiate_auth_code_flow([api_scope], redirect_uri="http://localhost:8400")
+last = sign_in(browser, browser.get(flow["auth_uri"], allow_redirects=False))
+auth_response = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(last.headers.get("Location", "")).query))
+user_token = pca.acquire_token_by_auth_code_flow(flow, auth_response)
+result["api_token"] = {k: user_token.get(k) for k in ("token_type", "error", "error_description")}
+if "access_token" in user_token:
+    middle_app = msal.ConfidentialClientApplication(middle["appId"], client_credential=middle_secret,
+                                                    authority=f"{authority}/{tenant}", instance_discovery=False)
+    token = middle_app.acquire_token_on_behalf_of(user_token["access_token"], ["https://graph.microsoft.com/User.Read"])
+    result["obo"] = {k: token.get(k) for k in ("token_type", "error", "error_description")}
+    if "access_token" in token:
+        me = requests.get(f"{graph}/users?$select=userPrincipalName",
+                          headers={"Authorization": "Bearer " + token["access_token"]})
+        result["obo_graph_status"] = me.status_code
+
 print(json.dumps(result))
