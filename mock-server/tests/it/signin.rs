@@ -119,6 +119,10 @@ fn query_of(location: &str) -> std::collections::HashMap<String, String> {
 /// Sign in as the admin through the page and accept consent: the redirect.
 async fn sign_in_and_consent(env: &Env, b: &Browser, url: &str) -> String {
     let page = b.get(url).await;
+    if page.status() == 302 {
+        // Already signed in and consented: SSO.
+        return page.headers()["location"].to_str().unwrap().to_owned();
+    }
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     let (action, fields) = form_of(&html, "signin");
@@ -479,4 +483,138 @@ async fn on_behalf_of_trades_a_users_token_for_the_middle_tier_for_a_graph_token
     // The front end's own token is not for the middle tier: AADSTS50013.
     let (status, body) = obo(&env, &middle, &secret, &env.token).await;
     assert_eq!((status, body["error_codes"][0].as_u64()), (400, Some(50013)), "{body}");
+}
+
+async fn token_error(env: &Env, form: &[(&str, &str)]) -> (u16, String, u64) {
+    let r = env.http.post(env.mock.token_url()).form(form).send().await.unwrap();
+    let status = r.status().as_u16();
+    let body: Value = r.json().await.unwrap();
+    (status, body["error"].as_str().unwrap_or_default().to_owned(), body["error_codes"][0].as_u64().unwrap_or_default())
+}
+
+#[tokio::test]
+async fn malformed_code_redemptions_get_entras_errors() {
+    let env = env().await;
+    let client_id = public_app(&env, "redeem-errors").await;
+    let other = public_app(&env, "other-client").await;
+    let b = browser();
+    let code = query_of(&sign_in_and_consent(&env, &b, &authorize_url(&env, &client_id, "")).await)["code"].clone();
+    let base = |client: &str, code: &str, redirect: &str| {
+        vec![
+            ("grant_type".to_owned(), "authorization_code".to_owned()),
+            ("client_id".to_owned(), client.to_owned()),
+            ("code".to_owned(), code.to_owned()),
+            ("redirect_uri".to_owned(), redirect.to_owned()),
+            ("code_verifier".to_owned(), VERIFIER.to_owned()),
+        ]
+    };
+    let send = |form: Vec<(String, String)>| {
+        let env = &env;
+        async move {
+            let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            token_error(env, &pairs).await
+        }
+    };
+    assert_eq!(send(base(&client_id, "garbage", REDIRECT)).await, (400, "invalid_grant".into(), 9002313));
+    assert_eq!(send(base(&other, &code, REDIRECT)).await, (400, "invalid_grant".into(), 70000), "another client's code");
+    assert_eq!(send(base(&client_id, &code, "http://localhost/other")).await, (400, "invalid_grant".into(), 500112));
+    let mut no_verifier = base(&client_id, &code, REDIRECT);
+    no_verifier.pop();
+    assert_eq!(send(no_verifier).await, (400, "invalid_request".into(), 900144));
+    let mut no_code = base(&client_id, &code, REDIRECT);
+    no_code.remove(2);
+    assert_eq!(send(no_code).await, (400, "invalid_request".into(), 900144));
+
+    // A code from another tenant of the same server.
+    let created: Value = env
+        .http
+        .post(format!("{}/tenants", env.mock.control_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let other_token_url = format!("{}/{}/oauth2/v2.0/token", env.mock.authority(), created["tenant_id"].as_str().unwrap());
+    let r = env.http.post(other_token_url).form(&base(&client_id, &code, REDIRECT)).send().await.unwrap();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error_codes"][0], 700005, "{body}");
+
+    // Codes live ten minutes on the tenant clock.
+    let later = query_of(&sign_in_and_consent(&env, &b, &authorize_url(&env, &client_id, "")).await)["code"].clone();
+    let advance = format!("{}/tenants/{}/clock/advance", env.mock.control_url(), env.mock.tenant_id());
+    env.http.post(advance).json(&json!({"seconds": 601})).send().await.unwrap();
+    assert_eq!(send(base(&client_id, &later, REDIRECT)).await, (400, "invalid_grant".into(), 70008));
+}
+
+#[tokio::test]
+async fn malformed_authorize_requests_get_entras_errors_on_the_page_or_at_the_redirect() {
+    let env = env().await;
+    let client_id = public_app(&env, "authorize-errors").await;
+    let b = browser();
+    let page = |url: String| {
+        let b = &b;
+        async move {
+            let r = b.get(url).await;
+            let status = r.status().as_u16();
+            let location = r.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
+            (status, location, r.text().await.unwrap())
+        }
+    };
+    let base = format!("{}/{}/oauth2/v2.0/authorize", env.mock.authority(), env.mock.tenant_id());
+    let (status, location, html) = page(format!("{base}?response_type=code&scope=openid")).await;
+    assert_eq!((status, location), (400, None));
+    assert!(html.contains("AADSTS900144"), "missing client_id: {html}");
+    let (status, _, html) = page(format!("{base}?client_id=0d0c7bd8-3a4f-4a61-9f2e-61e0c6a0f8b1&response_type=code&scope=openid")).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("AADSTS700016"), "{html}");
+    let (status, _, html) = page(authorize_url(&env, &client_id, "").replace(&env.mock.tenant_id().to_string(), "nosuchtenant.example")).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("AADSTS90002"), "{html}");
+
+    let redirected = |extra: &str, drop: &str| authorize_url(&env, &client_id, extra).replace(drop, "");
+    let (status, location, _) = page(redirected("", "response_type=code&")).await;
+    let q = query_of(&location.expect("redirected"));
+    assert_eq!((status, q["error"].as_str()), (302, "invalid_request"));
+    assert!(q["error_description"].starts_with("AADSTS900144:"));
+    let (_, location, _) = page(redirected("&response_type=token", "response_type=code&")).await;
+    assert_eq!(query_of(&location.unwrap())["error"], "unsupported_response_type");
+    let (_, location, _) = page(redirected("&prompt=sometimes", "")).await;
+    assert_eq!(query_of(&location.unwrap())["error"], "invalid_request");
+    let (_, location, _) = page(redirected("&response_mode=fragment&prompt=none", "")).await;
+    let location = location.unwrap();
+    assert!(location.starts_with(&format!("{REDIRECT}#error=login_required")), "{location}");
+    let (status, _, html) = page(redirected("&response_mode=form_post&prompt=none", "")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("name=\"error\" value=\"login_required\""), "{html}");
+}
+
+#[tokio::test]
+async fn a_federated_assertion_from_an_untrusted_issuer_or_subject_is_refused() {
+    let env = env().await;
+    let app = env.post("/applications", &json!({"displayName": "wif-errors"})).await.json();
+    let app_id = app["appId"].as_str().unwrap();
+    env.post("/servicePrincipals", &json!({"appId": app_id})).await;
+    let fic = json!({"name": "ci", "issuer": "https://issuer.example", "subject": "repo:a/b", "audiences": ["api://AzureADTokenExchange"]});
+    env.post(&format!("/applications/{}/federatedIdentityCredentials", app["id"].as_str().unwrap()), &fic).await;
+    let unsigned = |claims: Value| format!("{}.{}.{}", b64(br#"{"alg":"RS256","kid":"k"}"#), b64(claims.to_string().as_bytes()), b64(b"sig"));
+    let send = |assertion: String| {
+        let env = &env;
+        async move {
+            token_error(env, &[
+                ("grant_type", "client_credentials"),
+                ("client_id", app_id),
+                ("scope", "https://graph.microsoft.com/.default"),
+                ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+                ("client_assertion", &assertion),
+            ])
+            .await
+        }
+    };
+    let claims = |iss: &str, sub: &str, aud: &str| json!({"iss": iss, "sub": sub, "aud": aud, "exp": 4102444800i64});
+    assert_eq!(send(unsigned(claims("https://other.example", "repo:a/b", "api://AzureADTokenExchange"))).await.2, 700211);
+    assert_eq!(send(unsigned(claims("https://issuer.example", "repo:x/y", "api://AzureADTokenExchange"))).await.2, 700213);
+    assert_eq!(send(unsigned(claims("https://issuer.example", "repo:a/b", "api://Other"))).await.2, 700212);
+    let (status, _, code) = send(unsigned(claims("https://issuer.example", "repo:a/b", "api://AzureADTokenExchange"))).await;
+    assert_eq!((status, code), (400, 50166), "no keys registered for the issuer");
 }
