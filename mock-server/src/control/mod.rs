@@ -219,7 +219,9 @@ fn tenant_route(
                 return response::control_error(400, &message);
             }
             let mut dir = tenant.write();
-            dir.signin.issuers.insert(body.issuer.clone(), crate::directory::signin::ExternalIssuer { jwks: body.jwks });
+            dir.signin
+                .issuers
+                .insert(body.issuer.clone(), crate::directory::signin::ExternalIssuer { jwks: body.jwks });
             response::control_json(200, &json!({"issuer": body.issuer}))
         }
         (Method::PUT, ["signin", "settings"]) => {

@@ -179,7 +179,9 @@ impl super::Directory {
                 _ => guid("principalId") == Some(user),
             };
             if guid("clientId") == Some(client_sp) && guid("resourceId") == Some(resource_sp) && applies {
-                out.extend(g.get_str(&G, "scope").unwrap_or_default().split(' ').filter(|s| !s.is_empty()).map(str::to_owned));
+                out.extend(
+                    g.get_str(&G, "scope").unwrap_or_default().split(' ').filter(|s| !s.is_empty()).map(str::to_owned),
+                );
             }
         }
         out.sort();

@@ -210,7 +210,9 @@ fn browser<'a>(server: &Server, req: &'a Inbound, tenant: &'a str) -> BrowserReq
 fn page(p: &PageResponse, req: &Inbound) -> Response<Body> {
     let c = req.correlation(crate::clock::system_now());
     match &p.body {
-        PageBody::Html(html) => response::identity_page(p.status, Some(html.clone()), None, p.set_cookie.as_deref(), &c),
+        PageBody::Html(html) => {
+            response::identity_page(p.status, Some(html.clone()), None, p.set_cookie.as_deref(), &c)
+        }
         PageBody::Redirect(location) => {
             response::identity_page(p.status, None, Some(location), p.set_cookie.as_deref(), &c)
         }

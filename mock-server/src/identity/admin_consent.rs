@@ -9,8 +9,7 @@ use time::OffsetDateTime;
 
 use super::authorize::{
     browser_tenant, carried, checked_redirect, error_page, identify, is_global_admin, load_client, record_consent,
-    redirect_error, send_back, upn_of, BrowserRequest, Form, Identified, PageResponse, Prompt, ResponseMode,
-    ReturnTo,
+    redirect_error, send_back, upn_of, BrowserRequest, Form, Identified, PageResponse, Prompt, ResponseMode, ReturnTo,
 };
 use super::session;
 use super::token::TokenError;

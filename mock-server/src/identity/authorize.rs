@@ -15,8 +15,8 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::client_auth::{authenticate_client, ClientAuth};
 use super::api_scopes::Wanted;
+use super::client_auth::{authenticate_client, ClientAuth};
 use super::delegated;
 use super::html::{self, Html, Slot};
 use super::session;
@@ -255,7 +255,12 @@ fn form_encode(v: &str) -> String {
 
 /// An error sent back to the client's redirect URI, as Entra does once the
 /// redirect URI is known to be registered.
-pub(crate) fn redirect_error(to: &ReturnTo, e: &TokenError, req: &BrowserRequest<'_>, now: OffsetDateTime) -> PageResponse {
+pub(crate) fn redirect_error(
+    to: &ReturnTo,
+    e: &TokenError,
+    req: &BrowserRequest<'_>,
+    now: OffsetDateTime,
+) -> PageResponse {
     let description = format!(
         "AADSTS{}: {}\r\nTrace ID: {}\r\nCorrelation ID: {}\r\nTimestamp: {}",
         e.code,
@@ -286,7 +291,9 @@ pub(crate) fn browser_tenant(
     }
     if super::discovery::MULTI_TENANT_SEGMENTS.contains(&segment) {
         let app_id = client_id.and_then(|c| Uuid::parse_str(c).ok());
-        if let Some(t) = app_id.and_then(|a| tenants.all().into_iter().find(|t| t.read().application_by_app_id(a).is_some())) {
+        if let Some(t) =
+            app_id.and_then(|a| tenants.all().into_iter().find(|t| t.read().application_by_app_id(a).is_some()))
+        {
             return Ok(t);
         }
         return Err(TokenError::new(
@@ -389,7 +396,9 @@ pub(crate) fn record_consent(
     };
     let resource = match resource {
         Some(r) => r,
-        None => dir.graph_service_principal_id().ok_or_else(|| failed(crate::error::ApiError::not_found("Microsoft Graph")))?,
+        None => dir
+            .graph_service_principal_id()
+            .ok_or_else(|| failed(crate::error::ApiError::not_found("Microsoft Graph")))?,
     };
     dir.add_delegated_consent(sp, resource, (!organization).then_some(user), permissions).map_err(failed)
 }
@@ -412,7 +421,12 @@ pub(crate) fn admin_approval_required(app: &ClientApp) -> TokenError {
 }
 
 /// Check a user name and password from the sign-in form.
-pub(crate) fn check_password(dir: &Directory, tenant: &Tenant, login: &str, password: &str) -> Result<Uuid, TokenError> {
+pub(crate) fn check_password(
+    dir: &Directory,
+    tenant: &Tenant,
+    login: &str,
+    password: &str,
+) -> Result<Uuid, TokenError> {
     let user = dir.user_by_upn(login.trim()).ok_or_else(|| {
         delegated::user_failure(
             50034,
@@ -420,7 +434,10 @@ pub(crate) fn check_password(dir: &Directory, tenant: &Tenant, login: &str, pass
         )
     })?;
     if !dir.passwords.get(&user).is_some_and(|h| h.matches(password)) {
-        return Err(delegated::user_failure(50126, "Error validating credentials due to invalid username or password."));
+        return Err(delegated::user_failure(
+            50126,
+            "Error validating credentials due to invalid username or password.",
+        ));
     }
     if dir.users[&user].get(&USER, "accountEnabled") == Some(&Value::Bool(false)) {
         return Err(delegated::user_failure(50057, "The user account is disabled."));
@@ -459,9 +476,7 @@ pub(crate) struct Form<'a> {
 
 impl Form<'_> {
     fn hidden(&self, extra: &[(&str, &str)]) -> Html {
-        html::hidden_fields(
-            self.carried.iter().map(|(k, v)| (k.as_str(), v.as_str())).chain(extra.iter().copied()),
-        )
+        html::hidden_fields(self.carried.iter().map(|(k, v)| (k.as_str(), v.as_str())).chain(extra.iter().copied()))
     }
 
     /// The sign-in form, with an error from a failed attempt and, for
@@ -540,7 +555,12 @@ pub(crate) fn carried(params: &[(String, String)]) -> Vec<(String, String)> {
 
 /// Who signs in at this step, or the page to show instead.
 pub(crate) enum Identified {
-    User { user: Uuid, auth_time: i64, cookie: String, set_cookie: Option<String> },
+    User {
+        user: Uuid,
+        auth_time: i64,
+        cookie: String,
+        set_cookie: Option<String>,
+    },
     Show(PageResponse),
     /// Signed in is required but `prompt=none` forbids asking.
     Refuse(TokenError),
@@ -721,7 +741,11 @@ pub(crate) fn authorize(req: &BrowserRequest<'_>, tenants: &Tenants) -> PageResp
                 Some("form_post") => Some(ResponseMode::FormPost),
                 Some(_) => None,
             };
-            let to = ReturnTo { uri, mode: mode.unwrap_or(ResponseMode::Query), state: req.param("state").map(str::to_owned) };
+            let to = ReturnTo {
+                uri,
+                mode: mode.unwrap_or(ResponseMode::Query),
+                state: req.param("state").map(str::to_owned),
+            };
             if mode.is_none() {
                 let e = TokenError::new(
                     400,
@@ -768,7 +792,10 @@ pub(crate) fn authorize(req: &BrowserRequest<'_>, tenants: &Tenants) -> PageResp
             400,
             "invalid_request",
             50148,
-            format!("The code_challenge_method '{}' is not supported. Use 'S256' or 'plain'.", method.unwrap_or_default()),
+            format!(
+                "The code_challenge_method '{}' is not supported. Use 'S256' or 'plain'.",
+                method.unwrap_or_default()
+            ),
         ));
     }
     if req.param("code_challenge").is_none() && method.is_some() {
@@ -873,7 +900,10 @@ pub(crate) fn code_grant(
     }
     match code_tenant(code) {
         Some(t) if t != tenant.id => {
-            return Err(invalid_grant(700005, "Provided Authorization Code is intended to use against other tenant, thus rejected."))
+            return Err(invalid_grant(
+                700005,
+                "Provided Authorization Code is intended to use against other tenant, thus rejected.",
+            ))
         }
         Some(_) => {}
         None => return Err(invalid_grant(9002313, "Invalid request. Request is malformed or invalid.")),
@@ -952,7 +982,9 @@ pub(crate) fn issue_delegated(
     nonce: Option<&str>,
 ) -> Result<Value, TokenError> {
     let mut request = match Wanted::parse(dir, scope, req.authority)? {
-        Wanted::Api(api) => return super::api_scopes::respond_api(req, tenant, dir, key, now, client, user, &api, nonce),
+        Wanted::Api(api) => {
+            return super::api_scopes::respond_api(req, tenant, dir, key, now, client, user, &api, nonce)
+        }
         Wanted::Graph(r) => r,
     };
     if request.permissions.is_empty() && !request.default && request.resource != super::token::Resource::AadGraph {

@@ -10,12 +10,12 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::api_scopes::Wanted;
 use super::authorize::{
     consent_step, error_page, identify, load_client, page, BrowserRequest, Consent, Form, Identified, PageResponse,
     Prompt, MESSAGE,
 };
 use super::client_auth::authenticate_client;
-use super::api_scopes::Wanted;
 use super::html::{self, Slot};
 use super::session;
 use super::token::{TokenError, TokenRequest};
@@ -88,7 +88,12 @@ fn pending() -> TokenError {
 }
 
 fn slow_down() -> TokenError {
-    TokenError::new(400, "slow_down", 70017, "OAuth 2.0 device flow error. Polling too fast: wait the interval between requests.")
+    TokenError::new(
+        400,
+        "slow_down",
+        70017,
+        "OAuth 2.0 device flow error. Polling too fast: wait the interval between requests.",
+    )
 }
 
 fn declined() -> TokenError {
@@ -100,7 +105,12 @@ fn expired() -> TokenError {
 }
 
 fn bad_code() -> TokenError {
-    TokenError::new(400, "bad_verification_code", 70018, "The device_code sent to the token endpoint wasn't recognized.")
+    TokenError::new(
+        400,
+        "bad_verification_code",
+        70018,
+        "The device_code sent to the token endpoint wasn't recognized.",
+    )
 }
 
 /// `grant_type=urn:ietf:params:oauth:grant-type:device_code`.
@@ -154,7 +164,12 @@ fn find_user_code(tenants: &Tenants, user_code: &str) -> Option<(std::sync::Arc<
 
 /// Approve (or decline) a pending user code as `user`: the control API's
 /// shortcut past the verification page, and the page's last step.
-pub(crate) fn decide(dir: &mut Directory, key: &str, user: Option<Uuid>, now: OffsetDateTime) -> Result<(), ApproveError> {
+pub(crate) fn decide(
+    dir: &mut Directory,
+    key: &str,
+    user: Option<Uuid>,
+    now: OffsetDateTime,
+) -> Result<(), ApproveError> {
     if let Some(u) = user {
         if !dir.users.contains_key(&u) {
             return Err(ApproveError::UnknownUser);
@@ -179,7 +194,12 @@ pub(crate) fn approve_as(tenant: &Tenant, user_code: &str, user: &str) -> Result
     let now = tenant.clock.now();
     let mut dir = tenant.write();
     let wanted = user_code.trim().to_ascii_uppercase();
-    let key = dir.signin.user_codes.get(&wanted).cloned().ok_or_else(|| format!("no pending device code has user code '{user_code}' in this tenant"))?;
+    let key = dir
+        .signin
+        .user_codes
+        .get(&wanted)
+        .cloned()
+        .ok_or_else(|| format!("no pending device code has user code '{user_code}' in this tenant"))?;
     let user_id = dir.find_user(user).ok_or_else(|| format!("no user '{user}' in this tenant"))?;
     decide(&mut dir, &key, Some(user_id), now).map_err(|e| match e {
         ApproveError::Expired => format!("user code '{user_code}' has expired"),
@@ -207,10 +227,7 @@ pub(crate) fn verification_page(req: &BrowserRequest<'_>, tenants: &Tenants) -> 
         return code_page(&action, None);
     };
     let Some((tenant, key)) = find_user_code(tenants, otc) else {
-        return code_page(
-            &action,
-            Some("That code didn't work. Check the code and try again. (AADSTS70018)"),
-        );
+        return code_page(&action, Some("That code didn't work. Check the code and try again. (AADSTS70018)"));
     };
     let now = tenant.clock.now();
     let mut dir = tenant.write();
@@ -218,7 +235,10 @@ pub(crate) fn verification_page(req: &BrowserRequest<'_>, tenants: &Tenants) -> 
         return code_page(&action, Some("That code didn't work. Check the code and try again."));
     };
     if now >= record.expires || record.state != DeviceState::Pending {
-        return code_page(&action, Some("That code has expired or was already used. Get a new code from your device. (AADSTS70019)"));
+        return code_page(
+            &action,
+            Some("That code has expired or was already used. Get a new code from your device. (AADSTS70019)"),
+        );
     }
     let mut app = match load_client(&dir, Some(&record.client.to_string())) {
         Ok(a) => a,
@@ -226,7 +246,10 @@ pub(crate) fn verification_page(req: &BrowserRequest<'_>, tenants: &Tenants) -> 
     };
     if req.param("graphbox_step") == Some("decline") {
         let _ = decide(&mut dir, &key, None, now);
-        return message_page("Sign-in canceled", "You declined to sign in to the application on your device. You can close this window.");
+        return message_page(
+            "Sign-in canceled",
+            "You declined to sign in to the application on your device. You can close this window.",
+        );
     }
     let carried = vec![("otc".to_owned(), record.user_code.clone())];
     let app_name = app.name.clone();
@@ -251,13 +274,19 @@ pub(crate) fn verification_page(req: &BrowserRequest<'_>, tenants: &Tenants) -> 
         Consent::Show(page) => return with_cookie(page),
         Consent::Refuse(e) if e.code == 65004 => {
             let _ = decide(&mut dir, &key, None, now);
-            return with_cookie(message_page("Sign-in canceled", "You declined to sign in to the application on your device. You can close this window."));
+            return with_cookie(message_page(
+                "Sign-in canceled",
+                "You declined to sign in to the application on your device. You can close this window.",
+            ));
         }
         Consent::Refuse(e) => return with_cookie(error_page(&e, req, now)),
     }
     if let Err(e) = decide(&mut dir, &key, Some(user), now) {
         let _ = e;
-        return with_cookie(code_page(&action, Some("That code has expired or was already used. Get a new code from your device.")));
+        return with_cookie(code_page(
+            &action,
+            Some("That code has expired or was already used. Get a new code from your device."),
+        ));
     }
     with_cookie(message_page(
         &app.name,

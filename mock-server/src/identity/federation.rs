@@ -103,7 +103,8 @@ pub(crate) fn check(dir: &Directory, app_id: Uuid, assertion: &str, now: OffsetD
     if by_issuer.is_empty() {
         return Err(no_match("issuer", &issuer));
     }
-    let by_subject: Vec<_> = by_issuer.into_iter().filter(|r| r.get_str(fic, "subject") == Some(subject.as_str())).collect();
+    let by_subject: Vec<_> =
+        by_issuer.into_iter().filter(|r| r.get_str(fic, "subject") == Some(subject.as_str())).collect();
     if by_subject.is_empty() {
         return Err(no_match("subject", &subject));
     }
@@ -144,7 +145,11 @@ pub(crate) fn check(dir: &Directory, app_id: Uuid, assertion: &str, now: OffsetD
             401,
             "invalid_client",
             700024,
-            format!("Client assertion is not within its valid time range. Current time: {}, expiry time of assertion {}.", ests_timestamp(now), show(exp)),
+            format!(
+                "Client assertion is not within its valid time range. Current time: {}, expiry time of assertion {}.",
+                ests_timestamp(now),
+                show(exp)
+            ),
         ));
     }
     Ok(())

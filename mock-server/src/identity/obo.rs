@@ -56,7 +56,9 @@ pub(crate) fn obo_grant(
     let assertion = req.field("assertion").ok_or_else(|| TokenError::missing("assertion"))?;
     let scope = req.field("scope").ok_or_else(|| TokenError::missing("scope"))?;
     let claims: Value = super::jwt::verify(key, assertion).map_err(|e| match e {
-        super::jwt::JwsError::Malformed => TokenError::new(400, "invalid_request", 50027, "JWT token is invalid or malformed."),
+        super::jwt::JwsError::Malformed => {
+            TokenError::new(400, "invalid_request", 50027, "JWT token is invalid or malformed.")
+        }
         _ => assertion_failed("The key was not found or the signature did not verify."),
     })?;
     let text = |n: &str| claims.get(n).and_then(Value::as_str).unwrap_or_default().to_owned();

@@ -273,7 +273,9 @@ fn issue_for(req: &TokenRequest<'_>, tenant: &Tenant, key: &SigningKey) -> Resul
         }
         // Sign-in flows (identity/authorize.rs and neighbours).
         "authorization_code" => super::authorize::code_grant(req, tenant, &mut tenant.write(), key, now),
-        super::device_code::GRANT_TYPE => super::device_code::device_code_grant(req, tenant, &mut tenant.write(), key, now),
+        super::device_code::GRANT_TYPE => {
+            super::device_code::device_code_grant(req, tenant, &mut tenant.write(), key, now)
+        }
         super::obo::GRANT_TYPE => super::obo::obo_grant(req, tenant, &mut tenant.write(), key, now),
         _ => {
             let mut dir = tenant.write();

@@ -64,14 +64,19 @@ pub(crate) fn logout(req: &BrowserRequest<'_>, tenants: &Tenants) -> PageRespons
         let mut location = uri;
         if let Some(state) = req.param("state") {
             let sep = if location.contains('?') { '&' } else { '?' };
-            location = format!("{location}{sep}state={}", percent_encoding::utf8_percent_encode(state, percent_encoding::NON_ALPHANUMERIC));
+            location = format!(
+                "{location}{sep}state={}",
+                percent_encoding::utf8_percent_encode(state, percent_encoding::NON_ALPHANUMERIC)
+            );
         }
         return PageResponse { status: 302, body: super::authorize::PageBody::Redirect(location), set_cookie: cleared };
     }
     let body = html::render(
         MESSAGE,
-        &[("heading", Slot::Text("You signed out of your account")),
-          ("message", Slot::Text("It's a good idea to close all browser windows."))],
+        &[
+            ("heading", Slot::Text("You signed out of your account")),
+            ("message", Slot::Text("It's a good idea to close all browser windows.")),
+        ],
     );
     let mut out = PageResponse::html(200, page(req.tenant, "Sign out", &body));
     out.set_cookie = cleared;

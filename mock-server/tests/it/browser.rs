@@ -7,9 +7,13 @@ use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn headless_chromium_signs_in_consents_and_lands_on_the_redirect_with_a_code() {
-    let (Some(python), Some(chromium)) = (std::env::var_os("GRAPHBOX_MSAL_PYTHON"), std::env::var_os("GRAPHBOX_CHROMIUM"))
+    let (Some(python), Some(chromium)) =
+        (std::env::var_os("GRAPHBOX_MSAL_PYTHON"), std::env::var_os("GRAPHBOX_CHROMIUM"))
     else {
-        assert!(std::env::var_os("CI").is_none(), "CI must set GRAPHBOX_MSAL_PYTHON and GRAPHBOX_CHROMIUM (see .ci/run)");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must set GRAPHBOX_MSAL_PYTHON and GRAPHBOX_CHROMIUM (see .ci/run)"
+        );
         eprintln!("skipped: set GRAPHBOX_CHROMIUM (and GRAPHBOX_MSAL_PYTHON, a Python with requests) to run this test");
         return;
     };
@@ -44,6 +48,10 @@ async fn headless_chromium_signs_in_consents_and_lands_on_the_redirect_with_a_co
     assert!(result["landed"]["code"].is_string(), "{result}");
     assert_eq!(result["redeemed"], 200, "{result}");
     let cookie = &result["cookie"][0];
-    assert_eq!((cookie["name"].as_str(), cookie["httpOnly"].as_bool(), cookie["secure"].as_bool()), (Some("ESTSAUTH"), Some(true), Some(true)), "{result}");
+    assert_eq!(
+        (cookie["name"].as_str(), cookie["httpOnly"].as_bool(), cookie["secure"].as_bool()),
+        (Some("ESTSAUTH"), Some(true), Some(true)),
+        "{result}"
+    );
     assert_eq!(cookie["sameSite"], "Lax", "{result}");
 }

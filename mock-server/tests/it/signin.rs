@@ -126,13 +126,9 @@ async fn sign_in_and_consent(env: &Env, b: &Browser, url: &str) -> String {
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     let (action, fields) = form_of(&html, "signin");
-    let r = post_form(
-        b,
-        &action,
-        &fields,
-        &[("login", env.mock.admin_username()), ("passwd", env.mock.admin_password())],
-    )
-    .await;
+    let r =
+        post_form(b, &action, &fields, &[("login", env.mock.admin_username()), ("passwd", env.mock.admin_password())])
+            .await;
     let r = if r.status() == 200 {
         let html = r.text().await.unwrap();
         let (action, fields) = form_of(&html, "consent");
@@ -197,7 +193,8 @@ async fn a_verifier_that_does_not_match_the_challenge_is_refused_with_aadsts5014
     let client_id = public_app(&env, "pkce").await;
     let b = browser();
     let location = sign_in_and_consent(&env, &b, &authorize_url(&env, &client_id, "")).await;
-    let (status, body) = redeem(&env, &client_id, &query_of(&location)["code"], "another-verifier-of-43-characters-at-least-x").await;
+    let (status, body) =
+        redeem(&env, &client_id, &query_of(&location)["code"], "another-verifier-of-43-characters-at-least-x").await;
     assert_eq!((status, body["error_codes"][0].as_u64()), (400, Some(50148)), "{body}");
 }
 
@@ -245,12 +242,12 @@ async fn a_consent_post_without_the_session_anti_forgery_value_is_refused() {
     let b = browser();
     let html = b.get(authorize_url(&env, &client_id, "")).await.text().await.unwrap();
     let (action, fields) = form_of(&html, "signin");
-    let r = post_form(&b, &action, &fields, &[("login", env.mock.admin_username()), ("passwd", env.mock.admin_password())]).await;
+    let r =
+        post_form(&b, &action, &fields, &[("login", env.mock.admin_username()), ("passwd", env.mock.admin_password())])
+            .await;
     let (action, fields) = form_of(&r.text().await.unwrap(), "consent");
-    let forged: Vec<(String, String)> = fields
-        .into_iter()
-        .map(|(k, v)| if k == "form_token" { (k, "forged".to_owned()) } else { (k, v) })
-        .collect();
+    let forged: Vec<(String, String)> =
+        fields.into_iter().map(|(k, v)| if k == "form_token" { (k, "forged".to_owned()) } else { (k, v) }).collect();
     let r = post_form(&b, &action, &forged, &[("consent", "accept")]).await;
     assert_eq!(r.status(), 302);
     let q = query_of(r.headers()["location"].to_str().unwrap());
@@ -313,7 +310,13 @@ async fn the_device_code_flow_polls_pending_until_the_control_api_approves() {
     let env = env().await;
     let client_id = public_app(&env, "cli").await;
     let devicecode = format!("{}/{}/oauth2/v2.0/devicecode", env.mock.authority(), env.mock.tenant_id());
-    let r = env.http.post(&devicecode).form(&[("client_id", client_id.as_str()), ("scope", "User.Read offline_access")]).send().await.unwrap();
+    let r = env
+        .http
+        .post(&devicecode)
+        .form(&[("client_id", client_id.as_str()), ("scope", "User.Read offline_access")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let flow: Value = r.json().await.unwrap();
     assert_eq!(flow["interval"], 5);
@@ -327,17 +330,25 @@ async fn the_device_code_flow_polls_pending_until_the_control_api_approves() {
         ])
     };
     let pending: Value = poll().send().await.unwrap().json().await.unwrap();
-    assert_eq!((pending["error"].as_str(), pending["error_codes"][0].as_u64()), (Some("authorization_pending"), Some(70016)));
+    assert_eq!(
+        (pending["error"].as_str(), pending["error_codes"][0].as_u64()),
+        (Some("authorization_pending"), Some(70016))
+    );
     let slow: Value = poll().send().await.unwrap().json().await.unwrap();
     assert_eq!(slow["error"], "slow_down", "polled again within the interval");
 
     // The user consents through the bootstrap grant's absence: grant User.Read first.
-    let sp = env.get(&format!("/servicePrincipals(appId='{client_id}')")).await.json()["id"].as_str().unwrap().to_owned();
+    let sp =
+        env.get(&format!("/servicePrincipals(appId='{client_id}')")).await.json()["id"].as_str().unwrap().to_owned();
     let graph_sp = env.get("/servicePrincipals(appId='00000003-0000-0000-c000-000000000000')").await.json()["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    env.post("/oauth2PermissionGrants", &json!({"clientId": sp, "consentType": "AllPrincipals", "resourceId": graph_sp, "scope": "User.Read"})).await;
+    env.post(
+        "/oauth2PermissionGrants",
+        &json!({"clientId": sp, "consentType": "AllPrincipals", "resourceId": graph_sp, "scope": "User.Read"}),
+    )
+    .await;
     let approve = format!("{}/tenants/{}/devicecode/approve", env.mock.control_url(), env.mock.tenant_id());
     let r = env
         .http
@@ -372,11 +383,16 @@ async fn federated_identity_credentials_are_created_listed_patched_and_deleted_w
     assert_eq!(env.post(&base, &body).await.status, 409, "the name is unique in the application");
     let r = env.get(&base).await;
     assert_eq!(r.json()["value"].as_array().unwrap().len(), 1);
-    assert_eq!(env.patch(&format!("{base}/ci-main"), &json!({"subject": "repo:contoso/app:environment:prod"})).await.status, 204);
+    assert_eq!(
+        env.patch(&format!("{base}/ci-main"), &json!({"subject": "repo:contoso/app:environment:prod"})).await.status,
+        204
+    );
     assert_eq!(env.get(&format!("{base}/ci-main")).await.json()["subject"], "repo:contoso/app:environment:prod");
     let r = env.patch(&format!("{base}/ci-main"), &json!({"name": "renamed"})).await;
     assert_eq!((r.status, r.error_code().as_str()), (400, "Request_BadRequest"));
-    let r = env.post(&base, &json!({"name": "two", "issuer": "https://i.example", "subject": "s", "audiences": ["a", "b"]})).await;
+    let r = env
+        .post(&base, &json!({"name": "two", "issuer": "https://i.example", "subject": "s", "audiences": ["a", "b"]}))
+        .await;
     assert_eq!(r.status, 400, "one audience only");
     assert_eq!(env.delete(&format!("{base}/ci-main")).await.status, 204);
     assert_eq!(env.get(&format!("{base}/ci-main")).await.status, 404);
@@ -394,7 +410,14 @@ async fn the_discovery_document_advertises_only_endpoints_the_mock_serves() {
         .json()
         .await
         .unwrap();
-    for field in ["authorization_endpoint", "token_endpoint", "device_authorization_endpoint", "end_session_endpoint", "userinfo_endpoint", "jwks_uri"] {
+    for field in [
+        "authorization_endpoint",
+        "token_endpoint",
+        "device_authorization_endpoint",
+        "end_session_endpoint",
+        "userinfo_endpoint",
+        "jwks_uri",
+    ] {
         let url = doc[field].as_str().unwrap_or_else(|| panic!("{field}"));
         let r = if field == "jwks_uri" {
             env.http.get(url).send().await.unwrap()
@@ -422,7 +445,8 @@ async fn middle_tier(env: &Env) -> (String, String) {
         .await
         .json();
     let (app_id, object_id) = (app["appId"].as_str().unwrap().to_owned(), app["id"].as_str().unwrap().to_owned());
-    let r = env.patch(&format!("/applications/{object_id}"), &json!({"identifierUris": [format!("api://{app_id}")]})).await;
+    let r =
+        env.patch(&format!("/applications/{object_id}"), &json!({"identifierUris": [format!("api://{app_id}")]})).await;
     assert_eq!(r.status, 204, "{}", r.text);
     let sp = env.post("/servicePrincipals", &json!({"appId": app_id})).await.json()["id"].as_str().unwrap().to_owned();
     let graph_sp = env.get("/servicePrincipals(appId='00000003-0000-0000-c000-000000000000')").await.json()["id"]
@@ -430,7 +454,10 @@ async fn middle_tier(env: &Env) -> (String, String) {
         .unwrap()
         .to_owned();
     let r = env
-        .post("/oauth2PermissionGrants", &json!({"clientId": sp, "consentType": "AllPrincipals", "resourceId": graph_sp, "scope": "User.Read"}))
+        .post(
+            "/oauth2PermissionGrants",
+            &json!({"clientId": sp, "consentType": "AllPrincipals", "resourceId": graph_sp, "scope": "User.Read"}),
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
     let secret = env.post(&format!("/applications/{object_id}/addPassword"), &json!({})).await.json()["secretText"]
@@ -464,8 +491,10 @@ async fn on_behalf_of_trades_a_users_token_for_the_middle_tier_for_a_graph_token
     let (middle, secret) = middle_tier(&env).await;
     let client_id = public_app(&env, "front-end").await;
     let b = browser();
-    let url = authorize_url(&env, &client_id, "")
-        .replace("scope=openid%20offline_access%20User.Read", &format!("scope=openid%20api%3A%2F%2F{middle}%2Faccess_as_user"));
+    let url = authorize_url(&env, &client_id, "").replace(
+        "scope=openid%20offline_access%20User.Read",
+        &format!("scope=openid%20api%3A%2F%2F{middle}%2Faccess_as_user"),
+    );
     let location = sign_in_and_consent(&env, &b, &url).await;
     let (status, body) = redeem(&env, &client_id, &query_of(&location)["code"], VERIFIER).await;
     assert_eq!(status, 200, "{body}");
@@ -476,7 +505,10 @@ async fn on_behalf_of_trades_a_users_token_for_the_middle_tier_for_a_graph_token
     let (status, body) = obo(&env, &middle, &secret, &api_token).await;
     assert_eq!(status, 200, "{body}");
     let graph = claims(body["access_token"].as_str().unwrap());
-    assert_eq!((graph["aud"].as_str(), graph["scp"].as_str()), (Some("https://graph.microsoft.com"), Some("User.Read")));
+    assert_eq!(
+        (graph["aud"].as_str(), graph["scp"].as_str()),
+        (Some("https://graph.microsoft.com"), Some("User.Read"))
+    );
     assert_eq!(graph["appid"], middle);
     assert_eq!(graph["upn"], env.mock.admin_username());
 
@@ -516,7 +548,11 @@ async fn malformed_code_redemptions_get_entras_errors() {
         }
     };
     assert_eq!(send(base(&client_id, "garbage", REDIRECT)).await, (400, "invalid_grant".into(), 9002313));
-    assert_eq!(send(base(&other, &code, REDIRECT)).await, (400, "invalid_grant".into(), 70000), "another client's code");
+    assert_eq!(
+        send(base(&other, &code, REDIRECT)).await,
+        (400, "invalid_grant".into(), 70000),
+        "another client's code"
+    );
     assert_eq!(send(base(&client_id, &code, "http://localhost/other")).await, (400, "invalid_grant".into(), 500112));
     let mut no_verifier = base(&client_id, &code, REDIRECT);
     no_verifier.pop();
@@ -526,16 +562,10 @@ async fn malformed_code_redemptions_get_entras_errors() {
     assert_eq!(send(no_code).await, (400, "invalid_request".into(), 900144));
 
     // A code from another tenant of the same server.
-    let created: Value = env
-        .http
-        .post(format!("{}/tenants", env.mock.control_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let other_token_url = format!("{}/{}/oauth2/v2.0/token", env.mock.authority(), created["tenant_id"].as_str().unwrap());
+    let created: Value =
+        env.http.post(format!("{}/tenants", env.mock.control_url())).send().await.unwrap().json().await.unwrap();
+    let other_token_url =
+        format!("{}/{}/oauth2/v2.0/token", env.mock.authority(), created["tenant_id"].as_str().unwrap());
     let r = env.http.post(other_token_url).form(&base(&client_id, &code, REDIRECT)).send().await.unwrap();
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error_codes"][0], 700005, "{body}");
@@ -565,10 +595,13 @@ async fn malformed_authorize_requests_get_entras_errors_on_the_page_or_at_the_re
     let (status, location, html) = page(format!("{base}?response_type=code&scope=openid")).await;
     assert_eq!((status, location), (400, None));
     assert!(html.contains("AADSTS900144"), "missing client_id: {html}");
-    let (status, _, html) = page(format!("{base}?client_id=0d0c7bd8-3a4f-4a61-9f2e-61e0c6a0f8b1&response_type=code&scope=openid")).await;
+    let (status, _, html) =
+        page(format!("{base}?client_id=0d0c7bd8-3a4f-4a61-9f2e-61e0c6a0f8b1&response_type=code&scope=openid")).await;
     assert_eq!(status, 400);
     assert!(html.contains("AADSTS700016"), "{html}");
-    let (status, _, html) = page(authorize_url(&env, &client_id, "").replace(&env.mock.tenant_id().to_string(), "nosuchtenant.example")).await;
+    let (status, _, html) =
+        page(authorize_url(&env, &client_id, "").replace(&env.mock.tenant_id().to_string(), "nosuchtenant.example"))
+            .await;
     assert_eq!(status, 400);
     assert!(html.contains("AADSTS90002"), "{html}");
 
@@ -597,24 +630,36 @@ async fn a_federated_assertion_from_an_untrusted_issuer_or_subject_is_refused() 
     env.post("/servicePrincipals", &json!({"appId": app_id})).await;
     let fic = json!({"name": "ci", "issuer": "https://issuer.example", "subject": "repo:a/b", "audiences": ["api://AzureADTokenExchange"]});
     env.post(&format!("/applications/{}/federatedIdentityCredentials", app["id"].as_str().unwrap()), &fic).await;
-    let unsigned = |claims: Value| format!("{}.{}.{}", b64(br#"{"alg":"RS256","kid":"k"}"#), b64(claims.to_string().as_bytes()), b64(b"sig"));
+    let unsigned = |claims: Value| {
+        format!("{}.{}.{}", b64(br#"{"alg":"RS256","kid":"k"}"#), b64(claims.to_string().as_bytes()), b64(b"sig"))
+    };
     let send = |assertion: String| {
         let env = &env;
         async move {
-            token_error(env, &[
-                ("grant_type", "client_credentials"),
-                ("client_id", app_id),
-                ("scope", "https://graph.microsoft.com/.default"),
-                ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
-                ("client_assertion", &assertion),
-            ])
+            token_error(
+                env,
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", app_id),
+                    ("scope", "https://graph.microsoft.com/.default"),
+                    ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+                    ("client_assertion", &assertion),
+                ],
+            )
             .await
         }
     };
     let claims = |iss: &str, sub: &str, aud: &str| json!({"iss": iss, "sub": sub, "aud": aud, "exp": 4102444800i64});
-    assert_eq!(send(unsigned(claims("https://other.example", "repo:a/b", "api://AzureADTokenExchange"))).await.2, 700211);
-    assert_eq!(send(unsigned(claims("https://issuer.example", "repo:x/y", "api://AzureADTokenExchange"))).await.2, 700213);
+    assert_eq!(
+        send(unsigned(claims("https://other.example", "repo:a/b", "api://AzureADTokenExchange"))).await.2,
+        700211
+    );
+    assert_eq!(
+        send(unsigned(claims("https://issuer.example", "repo:x/y", "api://AzureADTokenExchange"))).await.2,
+        700213
+    );
     assert_eq!(send(unsigned(claims("https://issuer.example", "repo:a/b", "api://Other"))).await.2, 700212);
-    let (status, _, code) = send(unsigned(claims("https://issuer.example", "repo:a/b", "api://AzureADTokenExchange"))).await;
+    let (status, _, code) =
+        send(unsigned(claims("https://issuer.example", "repo:a/b", "api://AzureADTokenExchange"))).await;
     assert_eq!((status, code), (400, 50166), "no keys registered for the issuer");
 }
