@@ -45,8 +45,8 @@ fn text<'a>(values: &'a [(usize, Value)], name: &str) -> Option<&'a Value> {
 }
 
 /// URL-friendly, as Graph requires of `name`: letters, digits, `-` and `_`.
-/// [guess: the exact character set is not documented; these are what the
-/// portal accepts]
+/// (a guess: the exact character set is not documented; these are what the
+/// portal accepts)
 fn url_friendly(name: &str) -> bool {
     !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }

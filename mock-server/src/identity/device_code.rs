@@ -77,7 +77,7 @@ pub(crate) fn device_authorization(
 
 /// The polling errors. AADSTS70016 (pending) and AADSTS70019 (expired) are
 /// Entra's documented codes; the codes for declined, slow-down and an unknown
-/// device code are not documented [guess: neighbouring codes of that family].
+/// device code are not documented (a guess: neighbouring codes of that family).
 fn pending() -> TokenError {
     TokenError::new(
         400,

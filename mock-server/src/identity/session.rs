@@ -10,7 +10,7 @@ pub(crate) const COOKIE: &str = "ESTSAUTH";
 
 /// How long a browser session lasts without a new sign-in. Entra's default
 /// session is bounded by its 24-hour "keep me signed in"-less window
-/// [guess: the exact default varies by tenant policy].
+/// (a guess: the real default varies by tenant policy).
 pub(crate) const SESSION_LIFETIME: time::Duration = time::Duration::hours(24);
 
 /// A fresh cookie value from the OS generator.
