@@ -663,3 +663,86 @@ async fn a_federated_assertion_from_an_untrusted_issuer_or_subject_is_refused() 
         send(unsigned(claims("https://issuer.example", "repo:a/b", "api://AzureADTokenExchange"))).await;
     assert_eq!((status, code), (400, 50166), "no keys registered for the issuer");
 }
+
+#[tokio::test]
+async fn prompt_login_asks_again_and_select_account_offers_the_signed_in_account() {
+    let env = env().await;
+    let client_id = public_app(&env, "prompts").await;
+    let b = browser();
+    sign_in_and_consent(&env, &b, &authorize_url(&env, &client_id, "")).await;
+    let r = b.get(authorize_url(&env, &client_id, "&prompt=login")).await;
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("id=\"signin\""), "prompt=login shows the form despite the session");
+    let html = b.get(authorize_url(&env, &client_id, "&prompt=select_account")).await.text().await.unwrap();
+    assert!(html.contains(env.mock.admin_username()), "{html}");
+    let (action, fields) = form_of(&html, "pick");
+    let r = post_form(&b, &action, &fields, &[]).await;
+    assert_eq!(r.status(), 302);
+    assert!(r.headers()["location"].to_str().unwrap().contains("code="));
+}
+
+#[tokio::test]
+async fn the_sign_in_page_escapes_what_the_request_put_in_it() {
+    let env = env().await;
+    let client_id = public_app(&env, "escape").await;
+    let hint = urlencode("\"><script>alert(1)</script>");
+    let html = browser().get(authorize_url(&env, &client_id, &format!("&login_hint={hint}&extra=%3Cimg%3E"))).await;
+    let headers = html.headers().clone();
+    let html = html.text().await.unwrap();
+    assert!(!html.contains("<script>alert(1)"), "{html}");
+    assert!(html.contains("&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
+    assert!(!html.contains("<img>"));
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert_eq!(headers["content-type"], "text/html; charset=utf-8");
+}
+
+#[tokio::test]
+async fn with_user_consent_off_a_user_who_is_not_an_admin_is_told_to_ask_one() {
+    let env = env().await;
+    let client_id = public_app(&env, "no-user-consent").await;
+    env.create_user("plain", "Plain User").await;
+    let settings = format!("{}/tenants/{}/signin/settings", env.mock.control_url(), env.mock.tenant_id());
+    let r = env.http.put(settings).json(&json!({"userConsent": false})).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let b = browser();
+    let html = b.get(authorize_url(&env, &client_id, "")).await.text().await.unwrap();
+    let (action, fields) = form_of(&html, "signin");
+    let upn = env.upn("plain");
+    let r = post_form(&b, &action, &fields, &[("login", upn.as_str()), ("passwd", "Vk3#pL9!wQz2")]).await;
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("AADSTS90094"));
+}
+
+#[tokio::test]
+async fn userinfo_answers_for_the_signed_in_user_and_logout_ends_the_session() {
+    let env = env().await;
+    let client_id = public_app(&env, "userinfo").await;
+    let b = browser();
+    let location = sign_in_and_consent(&env, &b, &authorize_url(&env, &client_id, "")).await;
+    let (_, body) = redeem(&env, &client_id, &query_of(&location)["code"], VERIFIER).await;
+    let r = env
+        .http
+        .get(format!("{}/oidc/userinfo", env.mock.authority()))
+        .bearer_auth(body["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let info: Value = r.json().await.unwrap();
+    assert_eq!(info["sub"], claims(body["id_token"].as_str().unwrap())["sub"], "userinfo's sub is the id_token's");
+    let r =
+        env.http.get(format!("{}/oidc/userinfo", env.mock.authority())).bearer_auth(&env.token).send().await.unwrap();
+    assert_eq!(r.status(), 401, "an app-only token has no user");
+
+    let logout = format!(
+        "{}/{}/oauth2/v2.0/logout?client_id={client_id}&post_logout_redirect_uri={}&state=bye",
+        env.mock.authority(),
+        env.mock.tenant_id(),
+        urlencode(REDIRECT)
+    );
+    let r = b.get(logout).await;
+    assert_eq!(r.status(), 302);
+    assert_eq!(r.headers()["location"], format!("{REDIRECT}?state=bye").as_str());
+    let r = b.get(authorize_url(&env, &client_id, "&prompt=none")).await;
+    assert_eq!(query_of(r.headers()["location"].to_str().unwrap())["error"], "login_required", "signed out");
+}
