@@ -94,7 +94,7 @@ pub(crate) fn admin_consent(req: &BrowserRequest<'_>, tenants: &Tenants) -> Page
     let sp = app.sp_id.expect("record_consent creates the service principal");
     let values: Vec<&str> = roles.iter().map(String::as_str).collect();
     if let Err(e) = dir.grant_graph_app_roles(sp, &values, now) {
-        return with_cookie(error_page(&TokenError::new(500, "server_error", 90033, e.message), req, now));
+        return with_cookie(error_page(&TokenError::new(400, "invalid_scope", 70011, e.message), req, now));
     }
     let granted = req.param("scope").unwrap_or("https://graph.microsoft.com/.default").to_owned();
     let mut out = send_back(

@@ -384,7 +384,9 @@ pub(crate) fn record_consent(
     organization: bool,
     resource: Option<Uuid>,
 ) -> Result<(), TokenError> {
-    let failed = |e: crate::error::ApiError| TokenError::new(500, "server_error", 90033, e.message);
+    // The directory refuses a grant only for a permission the resource does
+    // not expose (a stale requiredResourceAccess entry): the request's fault.
+    let failed = |e: crate::error::ApiError| TokenError::new(400, "invalid_scope", 70011, e.message);
     let sp = match app.sp_id {
         Some(sp) => sp,
         None => {
@@ -981,6 +983,19 @@ pub(crate) fn issue_delegated(
     scope: &str,
     nonce: Option<&str>,
 ) -> Result<Value, TokenError> {
+    // The user may have been deleted or disabled since signing in.
+    match dir.users.get(&user) {
+        None => {
+            return Err(delegated::user_failure(
+                50034,
+                "The user account {EUII Hidden} does not exist in the directory. To sign into this application, the account must be added to the directory.",
+            ))
+        }
+        Some(u) if u.get(&USER, "accountEnabled") == Some(&Value::Bool(false)) => {
+            return Err(delegated::user_failure(50057, "The user account is disabled."))
+        }
+        Some(_) => {}
+    }
     let mut request = match Wanted::parse(dir, scope, req.authority)? {
         Wanted::Api(api) => {
             return super::api_scopes::respond_api(req, tenant, dir, key, now, client, user, &api, nonce)

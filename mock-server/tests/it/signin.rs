@@ -746,3 +746,21 @@ async fn userinfo_answers_for_the_signed_in_user_and_logout_ends_the_session() {
     let r = b.get(authorize_url(&env, &client_id, "&prompt=none")).await;
     assert_eq!(query_of(r.headers()["location"].to_str().unwrap())["error"], "login_required", "signed out");
 }
+
+#[tokio::test]
+async fn a_code_for_a_user_deleted_since_signing_in_is_refused_not_a_server_error() {
+    let env = env().await;
+    let client_id = public_app(&env, "deleted-user").await;
+    let id = env.create_user("gone", "Gone User").await;
+    let b = browser();
+    let html = b.get(authorize_url(&env, &client_id, "")).await.text().await.unwrap();
+    let (action, fields) = form_of(&html, "signin");
+    let upn = env.upn("gone");
+    let r = post_form(&b, &action, &fields, &[("login", upn.as_str()), ("passwd", "Vk3#pL9!wQz2")]).await;
+    let (action, fields) = form_of(&r.text().await.unwrap(), "consent");
+    let r = post_form(&b, &action, &fields, &[("consent", "accept")]).await;
+    let code = query_of(r.headers()["location"].to_str().unwrap())["code"].clone();
+    assert_eq!(env.delete(&format!("/users/{id}")).await.status, 204);
+    let (status, body) = redeem(&env, &client_id, &code, VERIFIER).await;
+    assert_eq!((status, body["error_codes"][0].as_u64()), (400, Some(50034)), "{body}");
+}
