@@ -291,6 +291,7 @@ impl GraphClientBuilder {
             url: format!("{authority}/{tenant}/oauth2/v2.0/token"),
             clock: self.clock.clone(),
             random: self.random.clone(),
+            sleeper: self.sleeper.clone(),
         };
         let transport = Transport {
             http,

@@ -173,6 +173,70 @@ fn tenant_route(
                 &json!(ReadyInfo::for_tenant(&req.authority, server.keys.tls.ca_file.as_path(), server.tls, &fresh)),
             )
         }
+        (Method::POST, ["devicecode", "approve"]) => {
+            #[derive(serde::Deserialize)]
+            #[serde(deny_unknown_fields, rename_all = "camelCase")]
+            struct Approve {
+                user_code: String,
+                user: String,
+            }
+            let body: Approve = match serde_json::from_slice(&req.body) {
+                Ok(b) => b,
+                Err(e) => {
+                    return response::control_error(
+                        400,
+                        &format!("send {{\"userCode\": \"ABCD2345E\", \"user\": \"<UPN or object id>\"}}: {e}"),
+                    )
+                }
+            };
+            match crate::identity::device_code::approve_as(tenant, &body.user_code, &body.user) {
+                Ok(user) => response::control_json(200, &json!({"approved": body.user_code, "user": user})),
+                Err(message) => response::control_error(404, &message),
+            }
+        }
+        (Method::GET, ["federation", "issuers"]) => {
+            let dir = tenant.read();
+            let issuers: Vec<&String> = dir.signin.issuers.keys().collect();
+            response::control_json(200, &json!({"issuers": issuers}))
+        }
+        (Method::PUT, ["federation", "issuers"]) => {
+            #[derive(serde::Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct Issuer {
+                issuer: String,
+                jwks: Value,
+            }
+            let body: Issuer = match serde_json::from_slice(&req.body) {
+                Ok(b) => b,
+                Err(e) => {
+                    return response::control_error(
+                        400,
+                        &format!("send {{\"issuer\": \"https://issuer.example\", \"jwks\": {{\"keys\": [RSA JWKs with kid, n, e]}}}}: {e}"),
+                    )
+                }
+            };
+            if let Err(message) = crate::identity::federation::check_jwks(&body.issuer, &body.jwks) {
+                return response::control_error(400, &message);
+            }
+            let mut dir = tenant.write();
+            dir.signin
+                .issuers
+                .insert(body.issuer.clone(), crate::directory::signin::ExternalIssuer { jwks: body.jwks });
+            response::control_json(200, &json!({"issuer": body.issuer}))
+        }
+        (Method::PUT, ["signin", "settings"]) => {
+            #[derive(serde::Deserialize)]
+            #[serde(deny_unknown_fields, rename_all = "camelCase")]
+            struct Settings {
+                user_consent: bool,
+            }
+            let body: Settings = match serde_json::from_slice(&req.body) {
+                Ok(b) => b,
+                Err(e) => return response::control_error(400, &format!("send {{\"userConsent\": true|false}}: {e}")),
+            };
+            tenant.write().signin.user_consent_disabled = !body.user_consent;
+            response::control_json(200, &json!({"userConsent": body.user_consent}))
+        }
         (Method::GET, ["requests"]) => response::control_json(200, &json!({"requests": tenant.requests()})),
         (Method::GET, ["faults"]) => response::control_json(200, &json!({"rules": tenant.faults.rules()})),
         (Method::PUT, ["faults"]) => {

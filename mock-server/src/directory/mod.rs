@@ -9,6 +9,7 @@ pub(crate) mod consent;
 pub(crate) mod dates;
 pub(crate) mod delta;
 pub(crate) mod domains;
+pub(crate) mod federated_credentials;
 pub(crate) mod groups;
 pub(crate) mod implied;
 pub(crate) mod licenses;
@@ -19,6 +20,7 @@ pub(crate) mod roles;
 pub(crate) mod schema;
 pub(crate) mod service_principals;
 pub(crate) mod sessions;
+pub(crate) mod signin;
 pub(crate) mod users;
 
 use std::collections::{BTreeMap, HashMap};
@@ -160,6 +162,13 @@ pub(crate) struct Directory {
     /// The organization, its sync configuration and its DirSync machine.
     #[serde(default)]
     pub organization: organization::Organization,
+    /// Federated identity credentials by application object id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub federated_credentials: BTreeMap<Uuid, Vec<Record>>,
+    /// Sign-in state between requests: codes, device codes, browser sessions,
+    /// trusted external issuers.
+    #[serde(default, skip_serializing_if = "signin::SignIn::is_default")]
+    pub signin: signin::SignIn,
     ids: IdGen,
     /// Lower-cased UPNs; boxed, as they never grow (8 bytes a user less).
     #[serde(skip)]
@@ -199,6 +208,8 @@ impl Directory {
             skus: std::borrow::Cow::Borrowed(licenses::default_skus()),
             refresh_tokens: sessions::RefreshTokens::default(),
             organization: organization::Organization::default(),
+            federated_credentials: BTreeMap::new(),
+            signin: signin::SignIn::default(),
             ids,
             upn_index: HashMap::new(),
             proxy_index: HashMap::new(),

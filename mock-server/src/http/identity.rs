@@ -6,7 +6,8 @@ use http::{Method, Response};
 
 use super::response::{self, Body};
 use super::{Inbound, Server};
-use crate::identity::{discovery, token};
+use crate::identity::authorize::{self, BrowserRequest, PageBody, PageResponse};
+use crate::identity::{admin_consent, device_code, discovery, session, token, userinfo};
 
 const NO_STORE: &str = "no-store, no-cache";
 const CACHEABLE: &str = "max-age=86400, private";
@@ -66,6 +67,66 @@ pub(crate) fn handle(server: &Server, req: &Inbound) -> Response<Body> {
             }
             None => token_error(&token::tenant_not_found(tenant), req, now),
         },
+        ([tenant, "oauth2", "v2.0", "authorize"], &Method::GET | &Method::POST) => {
+            page(&authorize::authorize(&browser(server, req, tenant), &server.tenants), req)
+        }
+        ([tenant, "v2.0", "adminconsent"], &Method::GET | &Method::POST) => {
+            page(&admin_consent::admin_consent(&browser(server, req, tenant), &server.tenants), req)
+        }
+        ([tenant, "oauth2", "v2.0", "logout"], &Method::GET | &Method::POST) => {
+            page(&userinfo::logout(&browser(server, req, tenant), &server.tenants), req)
+        }
+        (["devicelogin"], &Method::GET | &Method::POST) => {
+            page(&device_code::verification_page(&browser(server, req, "common"), &server.tenants), req)
+        }
+        (["oidc", "userinfo"], &Method::GET | &Method::POST) => {
+            let c = req.correlation(now);
+            match server.validator.authenticate(req.header("authorization"), &server.tenants) {
+                Ok((principal, tenant)) => match userinfo::userinfo(&principal, &tenant.read()) {
+                    Some(body) => response::identity_json(200, &body, &c, NO_STORE),
+                    None => response::graph_error(
+                        &crate::error::ApiError::new(
+                            401,
+                            "InvalidAuthenticationToken",
+                            "Access token validation failure: userinfo needs a delegated token (one signed in user).",
+                        ),
+                        &c,
+                    ),
+                },
+                Err(e) => response::graph_error(&e, &c),
+            }
+        }
+        ([tenant, "oauth2", "v2.0", "devicecode"], method) => {
+            if method != Method::POST {
+                let e = token::TokenError::new(
+                    405,
+                    "invalid_request",
+                    900561,
+                    "The endpoint only accepts POST requests. Received a GET request.",
+                );
+                return token_error(&e, req, now);
+            }
+            let form = form_pairs(std::str::from_utf8(&req.body).unwrap_or(""));
+            let token_req = token::TokenRequest {
+                tenant,
+                form,
+                authorization: req.header("authorization"),
+                authority: &req.authority,
+            };
+            let found = authorize::browser_tenant(&server.tenants, tenant, token_req.field("client_id"));
+            match found {
+                Ok(t) => {
+                    let now = t.clock.now();
+                    let result = device_code::device_authorization(&token_req, &mut t.write(), now);
+                    log(&t, req, if result.is_ok() { 200 } else { 400 }, now);
+                    match result {
+                        Ok(body) => response::identity_json(200, &body, &req.correlation(now), NO_STORE),
+                        Err(e) => token_error(&e, req, now),
+                    }
+                }
+                Err(e) => token_error(&e, req, now),
+            }
+        }
         ([tenant, "oauth2", "v2.0", "token"], method) => {
             if method != Method::POST {
                 let e = token::TokenError {
@@ -130,6 +191,42 @@ pub(crate) fn handle(server: &Server, req: &Inbound) -> Response<Body> {
                 ),
                 &c,
             )
+        }
+    }
+}
+
+/// A browser request: query parameters, then form fields of a form POST.
+fn browser<'a>(server: &Server, req: &'a Inbound, tenant: &'a str) -> BrowserRequest<'a> {
+    let mut params = form_pairs(&req.query);
+    let form = req
+        .header("content-type")
+        .is_some_and(|c| c.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+    if req.method == Method::POST && form {
+        // Fields of the posted form win over the query's.
+        let mut posted = form_pairs(std::str::from_utf8(&req.body).unwrap_or(""));
+        posted.append(&mut params);
+        params = posted;
+    }
+    let now = crate::clock::system_now();
+    BrowserRequest {
+        tenant,
+        params,
+        cookie: session::cookie_from_header(req.header("cookie")),
+        authority: &req.authority,
+        secure: server.tls,
+        request_id: req.request_id,
+        correlation_id: req.correlation(now).client_request_id().into_owned(),
+    }
+}
+
+fn page(p: &PageResponse, req: &Inbound) -> Response<Body> {
+    let c = req.correlation(crate::clock::system_now());
+    match &p.body {
+        PageBody::Html(html) => {
+            response::identity_page(p.status, Some(html.clone()), None, p.set_cookie.as_deref(), &c)
+        }
+        PageBody::Redirect(location) => {
+            response::identity_page(p.status, None, Some(location), p.set_cookie.as_deref(), &c)
         }
     }
 }

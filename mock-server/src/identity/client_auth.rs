@@ -90,6 +90,19 @@ pub(crate) fn authenticate_client(
                 check_secret(dir, app_id, &secret, now)?;
                 "1"
             }
+            // Workload identity federation: another issuer's token.
+            (None, Some(assertion)) if super::federation::is_external(assertion, app_id) => {
+                if req.field("client_assertion_type") != Some(JWT_BEARER) {
+                    return Err(TokenError::new(
+                        400,
+                        "invalid_request",
+                        7000219,
+                        format!("'client_assertion_type' must be '{JWT_BEARER}'."),
+                    ));
+                }
+                super::federation::check(dir, app_id, assertion, now)?;
+                "2"
+            }
             (None, Some(assertion)) => {
                 check_assertion(req, tenant, app, app_id, assertion, now)?;
                 "2"

@@ -26,15 +26,15 @@ fn refresh_key(token: &str) -> String {
 }
 
 /// What a delegated `scope` parameter asks for.
-struct ScopeRequest {
-    resource: Resource,
+pub(crate) struct ScopeRequest {
+    pub(crate) resource: Resource,
     /// Permission values (`User.Read`), or empty for `.default`.
-    permissions: Vec<String>,
-    default: bool,
-    oidc: Vec<String>,
+    pub(crate) permissions: Vec<String>,
+    pub(crate) default: bool,
+    pub(crate) oidc: Vec<String>,
 }
 
-fn parse_scope(scope: &str, authority: &str) -> Result<ScopeRequest, TokenError> {
+pub(crate) fn parse_scope(scope: &str, authority: &str) -> Result<ScopeRequest, TokenError> {
     let mut resource = None;
     let mut permissions = Vec::new();
     let mut default = false;
@@ -69,7 +69,7 @@ fn parse_scope(scope: &str, authority: &str) -> Result<ScopeRequest, TokenError>
     Ok(ScopeRequest { resource: resource.unwrap_or(Resource::Graph), permissions, default, oidc })
 }
 
-fn consent_missing(client: &ClientAuth) -> TokenError {
+pub(crate) fn consent_missing(client: &ClientAuth) -> TokenError {
     TokenError::new(
         400,
         "invalid_grant",
@@ -79,7 +79,7 @@ fn consent_missing(client: &ClientAuth) -> TokenError {
 }
 
 /// Decide the `scp` a token gets: what was asked and consented.
-fn granted_scopes(
+pub(crate) fn granted_scopes(
     dir: &Directory,
     client: &ClientAuth,
     user: Uuid,
@@ -117,7 +117,7 @@ fn granted_scopes(
     Ok(request.permissions.clone())
 }
 
-fn user_failure(code: u32, description: &str) -> TokenError {
+pub(crate) fn user_failure(code: u32, description: &str) -> TokenError {
     TokenError::new(400, "invalid_grant", code, description.to_owned())
 }
 
@@ -148,7 +148,7 @@ pub(crate) fn password_grant(
         return Err(user_failure(50057, "The user account is disabled."));
     }
     let scopes = granted_scopes(dir, &client, user, &request)?;
-    respond(req, tenant, dir, key, now, &client, user, request.resource, scopes, &request.oidc)
+    respond(req, tenant, dir, key, now, &client, user, request.resource, scopes, &request.oidc, None)
 }
 
 /// `grant_type=refresh_token`.
@@ -200,11 +200,11 @@ pub(crate) fn refresh_grant(
     if !oidc.iter().any(|s| s == "offline_access") {
         oidc.push("offline_access".to_owned());
     }
-    respond(req, tenant, dir, key, now, &client, stored.user, request.resource, scopes, &oidc)
+    respond(req, tenant, dir, key, now, &client, stored.user, request.resource, scopes, &oidc, None)
 }
 
 #[allow(clippy::too_many_arguments)]
-fn respond(
+pub(crate) fn respond(
     req: &TokenRequest<'_>,
     tenant: &Tenant,
     dir: &mut Directory,
@@ -215,6 +215,7 @@ fn respond(
     resource: Resource,
     scopes: Vec<String>,
     oidc: &[String],
+    nonce: Option<&str>,
 ) -> Result<Value, TokenError> {
     let record = &dir.users[&user];
     let upn = record.get_str(&USER, "userPrincipalName").unwrap_or_default().to_owned();
@@ -257,6 +258,10 @@ fn respond(
             "exp": iat + TOKEN_LIFETIME_SECS, "name": name, "oid": user, "preferred_username": upn,
             "sub": claims.sub, "tid": tenant.id, "ver": "2.0",
         });
+        let mut id_claims = id_claims;
+        if let Some(nonce) = nonce {
+            id_claims["nonce"] = Value::String(nonce.to_owned());
+        }
         extra.insert("id_token".into(), Value::String(jwt::sign(key, &id_claims)));
     }
     if req.field("client_info") == Some("1") {

@@ -32,7 +32,9 @@ fn document(authority: &str, segment: &str, issuer_tenant: &str, region: Option<
         "response_modes_supported": ["query", "fragment", "form_post"],
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": ["RS256"],
-        "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+        // Only what the mock serves: the authorization code flow (no implicit
+        // grant, so no id_token or token response types).
+        "response_types_supported": ["code"],
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
         "issuer": format!("{authority}/{issuer_tenant}/v2.0"),
         "request_uri_parameter_supported": false,
@@ -43,7 +45,6 @@ fn document(authority: &str, segment: &str, issuer_tenant: &str, region: Option<
         "frontchannel_logout_supported": true,
         "end_session_endpoint": format!("{base}/oauth2/v2.0/logout"),
         "claims_supported": ["sub","iss","cloud_instance_name","cloud_instance_host_name","cloud_graph_host_name","msgraph_host","aud","exp","iat","auth_time","acr","nonce","preferred_username","name","tid","ver","at_hash","c_hash","email"],
-        "kerberos_endpoint": format!("{base}/kerberos"),
         "tenant_region_scope": region,
         "cloud_instance_name": "microsoftonline.com",
         "cloud_graph_host_name": "graph.windows.net",

@@ -6,11 +6,20 @@
 //! signed with the server's key and fully validated on the way back in: shape,
 //! signature, audience, issuer tenant and lifetime against that tenant's clock.
 
+pub(crate) mod admin_consent;
+pub(crate) mod api_scopes;
+pub(crate) mod authorize;
 pub(crate) mod client_auth;
 pub(crate) mod delegated;
+pub(crate) mod device_code;
 pub(crate) mod discovery;
+pub(crate) mod federation;
+pub(crate) mod html;
 pub(crate) mod jwt;
+pub(crate) mod obo;
+pub(crate) mod session;
 pub(crate) mod token;
+pub(crate) mod userinfo;
 
 use std::sync::Arc;
 

@@ -245,7 +245,10 @@ fn home_tenant(req: &TokenRequest<'_>, tenants: &Tenants) -> Result<Arc<Tenant>,
 
 fn issue_for(req: &TokenRequest<'_>, tenant: &Tenant, key: &SigningKey) -> Result<Value, TokenError> {
     let grant = req.field("grant_type").ok_or_else(|| TokenError::missing("grant_type"))?;
-    if !matches!(grant, "client_credentials" | "password" | "refresh_token") {
+    if !matches!(grant, "client_credentials" | "password" | "refresh_token" | "authorization_code")
+        && grant != super::device_code::GRANT_TYPE
+        && grant != super::obo::GRANT_TYPE
+    {
         return Err(TokenError::new(
             400,
             "unsupported_grant_type",
@@ -268,6 +271,12 @@ fn issue_for(req: &TokenRequest<'_>, tenant: &Tenant, key: &SigningKey) -> Resul
             let mut dir = tenant.write();
             super::delegated::password_grant(req, tenant, &mut dir, key, now)
         }
+        // Sign-in flows (identity/authorize.rs and neighbours).
+        "authorization_code" => super::authorize::code_grant(req, tenant, &mut tenant.write(), key, now),
+        super::device_code::GRANT_TYPE => {
+            super::device_code::device_code_grant(req, tenant, &mut tenant.write(), key, now)
+        }
+        super::obo::GRANT_TYPE => super::obo::obo_grant(req, tenant, &mut tenant.write(), key, now),
         _ => {
             let mut dir = tenant.write();
             super::delegated::refresh_grant(req, tenant, &mut dir, key, now)

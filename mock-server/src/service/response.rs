@@ -220,3 +220,41 @@ pub(crate) fn body_bytes(body: Body) -> Bytes {
         _ => Bytes::new(),
     }
 }
+
+/// A sign-in page or redirect from the identity platform: HTML or `302`,
+/// never cached, with the session cookie when one is set. Pages may not be
+/// framed (clickjacking a consent page would defeat its anti-forgery value).
+pub(crate) fn identity_page(
+    status: u16,
+    html: Option<String>,
+    location: Option<&str>,
+    set_cookie: Option<&str>,
+    c: &Correlation,
+) -> Response<Body> {
+    let mut b = Response::builder()
+        .status(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST))
+        .header(header::CACHE_CONTROL, "no-store, no-cache")
+        .header(header::PRAGMA, "no-cache")
+        .header(header::EXPIRES, "-1")
+        .header(header::X_FRAME_OPTIONS, "DENY")
+        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+        .header(header::REFERRER_POLICY, "no-referrer")
+        .header(X_MS_REQUEST_ID, uuid_value(c.request_id))
+        .header(CLIENT_REQUEST_ID, header_safe(&c.client_request_id()))
+        .header(ESTS_SERVER, HeaderValue::from_static("graphbox"))
+        .header(header::DATE, http_date(c.now));
+    if let Some(location) = location {
+        b = b.header(header::LOCATION, header_safe(location));
+    }
+    if let Some(cookie) = set_cookie {
+        b = b.header(header::SET_COOKIE, header_safe(cookie));
+    }
+    let body = match html {
+        Some(html) => {
+            b = b.header(header::CONTENT_TYPE, "text/html; charset=utf-8");
+            Bytes::from(html)
+        }
+        None => Bytes::new(),
+    };
+    finish(b, body)
+}

@@ -4,6 +4,7 @@
 mod adversarial;
 mod applications;
 mod batch;
+mod browser;
 mod certificates;
 mod cli;
 mod consent;
@@ -21,6 +22,7 @@ mod organization;
 mod paging;
 mod query;
 mod sensitive;
+mod signin;
 mod support;
 mod timeouts;
 mod users;

@@ -5,6 +5,9 @@
 //! | [`ClientSecretCredential`] | client credentials with a secret |
 //! | [`ClientCertificateCredential`] | client credentials with an RS256 `client_assertion` |
 //! | [`UsernamePasswordCredential`] | resource owner password (test tenants only) |
+//! | [`AuthorizationCodeFlow`] → [`AuthorizationCodeCredential`] | authorization code with PKCE, then refresh tokens |
+//! | [`DeviceCodeCredential`] | device code (a callback shows the user code), then refresh tokens |
+//! | [`ClientAssertionCredential`] | client credentials with another issuer's token (workload identity federation) |
 //! | [`StaticTokenCredential`] | a token you already have |
 //! | your own [`TokenCredential`] | anything else (managed identity, a broker, …) |
 //!
@@ -16,6 +19,7 @@
 mod cache;
 mod certificate;
 mod endpoint;
+mod interactive;
 
 use std::fmt;
 use std::sync::Arc;
@@ -27,6 +31,9 @@ use crate::error::{AuthError, BuildError};
 
 pub(crate) use cache::TokenCache;
 pub(crate) use endpoint::TokenEndpoint;
+pub use interactive::{
+    AuthorizationCodeCredential, AuthorizationCodeFlow, ClientAssertionCredential, DeviceCodeCredential, DeviceCodeInfo,
+};
 
 /// An access token and when it expires.
 #[derive(Clone, PartialEq, Eq)]
@@ -162,6 +169,9 @@ pub(crate) enum CredentialKind {
     Secret(ClientSecretCredential),
     Certificate(ClientCertificateCredential),
     Password(UsernamePasswordCredential),
+    AuthCode(AuthorizationCodeCredential),
+    DeviceCode(DeviceCodeCredential),
+    Assertion(ClientAssertionCredential),
     Custom(Arc<dyn TokenCredential>),
 }
 
@@ -187,6 +197,24 @@ impl From<ClientCertificateCredential> for Credential {
 impl From<UsernamePasswordCredential> for Credential {
     fn from(c: UsernamePasswordCredential) -> Self {
         Self(CredentialKind::Password(c))
+    }
+}
+
+impl From<AuthorizationCodeCredential> for Credential {
+    fn from(c: AuthorizationCodeCredential) -> Self {
+        Self(CredentialKind::AuthCode(c))
+    }
+}
+
+impl From<DeviceCodeCredential> for Credential {
+    fn from(c: DeviceCodeCredential) -> Self {
+        Self(CredentialKind::DeviceCode(c))
+    }
+}
+
+impl From<ClientAssertionCredential> for Credential {
+    fn from(c: ClientAssertionCredential) -> Self {
+        Self(CredentialKind::Assertion(c))
     }
 }
 

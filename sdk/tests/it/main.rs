@@ -8,6 +8,7 @@ mod batch;
 mod errors;
 mod mock_apps;
 mod mock_directory;
+mod mock_signin;
 mod mock_tenant;
 mod mock_users;
 mod paging;

@@ -164,10 +164,83 @@ pub(super) fn applications(
             dir.remove_key(id, &body, now)?;
             Ok(Reply::NoContent)
         }
+        ([Segment::Identifier(nav), tail @ ..], _) if nav == "federatedIdentityCredentials" => {
+            let id = find(&ctx.tenant.read())?;
+            federated_credentials(ctx, id, tail, opts, method)
+        }
         ([Segment::Identifier(a)], _)
             if matches!(a.as_str(), "addPassword" | "removePassword" | "addKey" | "removeKey") =>
         {
             Err(ApiError::method_not_allowed())
+        }
+        ([], _) => Err(ApiError::method_not_allowed()),
+        ([s, ..], _) => Err(ApiError::unknown_segment(&segment_text(s))),
+    }
+}
+
+/// `/applications/{id}/federatedIdentityCredentials[/{id or name}]`: the
+/// application's permissions guard them (Graph documents
+/// Application.ReadWrite.All for writes, Application.Read.All for reads).
+fn federated_credentials(
+    ctx: &Ctx<'_>,
+    app: Uuid,
+    segs: &[Segment],
+    opts: &QueryOptions,
+    method: &Method,
+) -> Result<Reply, ApiError> {
+    use crate::directory::federated_credentials::FEDERATED_CREDENTIAL as FIC;
+    let authz = |op: &str| crate::authz::check(&ctx.principal, op);
+    let set = format!("applications('{app}')/federatedIdentityCredentials");
+    let context = |suffix: &str| format!("{}/$metadata#{set}{suffix}", ctx.graph_url);
+    match (segs, method) {
+        ([], &Method::GET) => {
+            authz("applications.get")?;
+            let (projection, _) = projection_for(&FIC, opts.select.as_ref())?;
+            let dir = ctx.tenant.read();
+            let value: Vec<Value> =
+                dir.federated_credentials_of(app).iter().map(|r| Value::Object(r.project(&FIC, &projection))).collect();
+            let body = serde_json::json!({"@odata.context": context(""), "value": value});
+            Ok(Reply::Json { status: 200, body, location: None })
+        }
+        ([], &Method::POST) => {
+            authz("applications.update")?;
+            let body = json_body(ctx.req)?;
+            let out = ctx.tenant.write().create_federated_credential(app, &body)?;
+            let id = out.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+            let location = format!("{}/{set}/{id}", ctx.graph_url);
+            let body = annotated(&[("@odata.context", context("/$entity"))], out);
+            Ok(Reply::Json { status: 201, body: Value::Object(body), location: Some(location) })
+        }
+        ([Segment::Identifier(key)], m) => {
+            let key = key.clone();
+            let missing = || ApiError::not_found(&key);
+            match *m {
+                Method::GET => {
+                    authz("applications.get")?;
+                    let (projection, _) = projection_for(&FIC, opts.select.as_ref())?;
+                    let dir = ctx.tenant.read();
+                    let i = dir.find_federated_credential(app, &key).ok_or_else(missing)?;
+                    let out = dir.federated_credentials_of(app)[i].project(&FIC, &projection);
+                    let body = annotated(&[("@odata.context", context("/$entity"))], out);
+                    Ok(Reply::Json { status: 200, body: Value::Object(body), location: None })
+                }
+                Method::PATCH => {
+                    authz("applications.update")?;
+                    let body = json_body(ctx.req)?;
+                    let mut dir = ctx.tenant.write();
+                    let i = dir.find_federated_credential(app, &key).ok_or_else(missing)?;
+                    dir.update_federated_credential(app, i, &body)?;
+                    Ok(Reply::NoContent)
+                }
+                Method::DELETE => {
+                    authz("applications.update")?;
+                    let mut dir = ctx.tenant.write();
+                    let i = dir.find_federated_credential(app, &key).ok_or_else(missing)?;
+                    dir.delete_federated_credential(app, i);
+                    Ok(Reply::NoContent)
+                }
+                _ => Err(ApiError::method_not_allowed()),
+            }
         }
         ([], _) => Err(ApiError::method_not_allowed()),
         ([s, ..], _) => Err(ApiError::unknown_segment(&segment_text(s))),
