@@ -15,6 +15,12 @@
 //! ([`PASSWORD_TABLE`], [`ATTRIBUTE_TABLE`]). The caller's roles are the
 //! token's `wids`: the service principal's roles for an app-only token, the
 //! signed-in user's for a delegated one, both fixed when the token was issued.
+//!
+//! A signed-in user also needs a role that allows the write at all
+//! ([`WRITE_ROLES`]). Password, Helpdesk and Authentication Administrators
+//! may make only part of the user writes ([`LIMITED_WRITES`]): a `PATCH` that
+//! touches nothing but the properties their role may change, which
+//! [`check_sensitive`] checks once the body is read.
 
 use crate::directory::catalog::{Catalog, PermissionSets};
 use crate::error::ApiError;
@@ -161,8 +167,11 @@ pub(crate) fn check(principal: &Principal, operation: &str) -> Result<(), ApiErr
         },
     };
     // A delegated token acts for a user: the app's scopes are not enough, the
-    // user must also hold a role that allows the write.
-    let user_may = principal.app_only || user_role_allows(&principal.wids, operation);
+    // user must also hold a role that allows the write (or part of it: the
+    // properties are checked with the body, in `check_sensitive`).
+    let user_may = principal.app_only
+        || user_role_allows(&principal.wids, operation)
+        || limited_writes_of(&principal.wids, operation).next().is_some();
     if permitted && user_may {
         Ok(())
     } else {
@@ -185,6 +194,13 @@ const GROUPS_ADMINISTRATOR: Uuid = uuid::uuid!("fdd7a751-b60b-444a-984c-02652fe8
 const DOMAIN_NAME_ADMINISTRATOR: Uuid = uuid::uuid!("8329153b-31d0-4727-b945-745eb3bc5f31");
 pub(crate) const PRIVILEGED_AUTHENTICATION_ADMINISTRATOR: Uuid = uuid::uuid!("7be44c8a-adaf-4e2a-84d6-ab2649e08a13");
 const DIRECTORY_READERS: Uuid = uuid::uuid!("88d8e3e3-8f55-4a1e-953a-9b9898b8876b");
+pub(crate) const PASSWORD_ADMINISTRATOR: Uuid = uuid::uuid!("966707d0-3269-4727-9be2-8c3a10f19b9d");
+pub(crate) const HELPDESK_ADMINISTRATOR: Uuid = uuid::uuid!("729827e3-9c14-49f7-bb1b-9608f156bbb8");
+pub(crate) const AUTHENTICATION_ADMINISTRATOR: Uuid = uuid::uuid!("c4e39bd9-1100-46d3-8c65-fb160da0071f");
+const GUEST_INVITER: Uuid = uuid::uuid!("95e79109-95c0-4d8e-aee3-d01accf2d47b");
+const MESSAGE_CENTER_READER: Uuid = uuid::uuid!("790c1fb9-7f7d-4f88-86a1-ef1f95c05c1b");
+const REPORTS_READER: Uuid = uuid::uuid!("4a5d8f65-41da-4de4-8968-e035b65339cf");
+const USAGE_SUMMARY_REPORTS_READER: Uuid = uuid::uuid!("75934031-6c7e-415a-99d7-48dbd49e875e");
 /// The implicit roles every member or guest holds: not administrator roles.
 const IMPLICIT_ROLES: &[Uuid] = &[
     uuid::uuid!("a0b1b346-4d3e-4e8b-98f8-753987be4970"),
@@ -233,6 +249,76 @@ fn is_read(operation: &str) -> bool {
     ["list", "get", "count"].iter().any(|r| verb.starts_with(r))
 }
 
+/// The properties a password reset may touch: the password, and the phones and
+/// other e-mail addresses Graph's table says a reset includes.
+const PASSWORD_RESET_PROPERTIES: &[&str] = &["passwordProfile", "businessPhones", "mobilePhone", "otherMails"];
+
+/// What a (Privileged) Authentication Administrator may change on a user:
+/// every sensitive property, as both tables give them a column. Their role
+/// definitions name the password, enable/disable and the UPN; that
+/// `onPremisesImmutableId` is among what they may write is inferred from the
+/// tables. Their `users/basic/update` (the non-sensitive properties) is not
+/// modelled: the mock keeps the roles to the tables' reach.
+const AUTHENTICATION_ADMINISTRATOR_PROPERTIES: &[&str] = &[
+    "passwordProfile",
+    "businessPhones",
+    "mobilePhone",
+    "otherMails",
+    "accountEnabled",
+    "onPremisesImmutableId",
+    "userPrincipalName",
+];
+
+/// A role that lets a signed-in user make one operation of a family whose
+/// other writes [`WRITE_ROLES`] keeps from it: (role, operation, for a `PATCH`
+/// the only properties it may touch — `None` for the whole operation). Which
+/// *targets* each may touch is [`check_sensitive`]'s tables.
+pub(crate) const LIMITED_WRITES: &[(Uuid, &str, Option<&[&str]>)] = &[
+    // Their role definitions grant `users/password/update` and no other user write.
+    (PASSWORD_ADMINISTRATOR, "users.update", Some(PASSWORD_RESET_PROPERTIES)),
+    (HELPDESK_ADMINISTRATOR, "users.update", Some(PASSWORD_RESET_PROPERTIES)),
+    (AUTHENTICATION_ADMINISTRATOR, "users.update", Some(AUTHENTICATION_ADMINISTRATOR_PROPERTIES)),
+    // `users/delete`, `users/restore` and `deletedItems.users/restore`; not
+    // the permanent delete.
+    (AUTHENTICATION_ADMINISTRATOR, "users.delete", None),
+    (AUTHENTICATION_ADMINISTRATOR, "deletedItems.restoreUser", None),
+    // The same user permissions as an Authentication Administrator, on every
+    // user: the tables decide which targets.
+    (PRIVILEGED_AUTHENTICATION_ADMINISTRATOR, "users.update", Some(AUTHENTICATION_ADMINISTRATOR_PROPERTIES)),
+    (PRIVILEGED_AUTHENTICATION_ADMINISTRATOR, "users.delete", None),
+    (PRIVILEGED_AUTHENTICATION_ADMINISTRATOR, "deletedItems.restoreUser", None),
+];
+
+/// The property limits of the limited writes `wids` allow for `operation`.
+fn limited_writes_of<'a>(
+    wids: &'a [Uuid],
+    operation: &'a str,
+) -> impl Iterator<Item = Option<&'static [&'static str]>> + 'a {
+    LIMITED_WRITES
+        .iter()
+        .filter(move |(role, op, _)| *op == operation && wids.contains(role))
+        .map(|(_, _, props)| *props)
+}
+
+/// Whether a signed-in user who may start a `PATCH /users/{id}` only through
+/// [`LIMITED_WRITES`] touches a property none of their roles may change (a
+/// full user writer touches anything; several limited roles add up).
+fn beyond_limited_update(wids: &[Uuid], touched: &[&str]) -> bool {
+    if user_role_allows(wids, "users.update") {
+        return false;
+    }
+    let mut may: Vec<&str> = Vec::new();
+    let mut limited = false;
+    for props in limited_writes_of(wids, "users.update") {
+        limited = true;
+        match props {
+            None => return false,
+            Some(props) => may.extend_from_slice(props),
+        }
+    }
+    limited && !touched.iter().all(|p| may.contains(p))
+}
+
 fn user_role_allows(wids: &[Uuid], operation: &str) -> bool {
     if is_read(operation) {
         return true;
@@ -261,31 +347,66 @@ pub(crate) enum SensitiveAction {
 /// no administrator role) and the caller roles that may act on such a target.
 type Row = (&'static [Uuid], &'static [Uuid]);
 
+/// Every caller role either table names, least privileged first: the order
+/// [`roles_allowing`] answers in.
+const LEAST_PRIVILEGED_FIRST: &[Uuid] = &[
+    PASSWORD_ADMINISTRATOR,
+    HELPDESK_ADMINISTRATOR,
+    AUTHENTICATION_ADMINISTRATOR,
+    USER_ADMINISTRATOR,
+    PRIVILEGED_AUTHENTICATION_ADMINISTRATOR,
+    GLOBAL_ADMINISTRATOR,
+];
+const PA_HA_AA_UA_PAA_GA: &[Uuid] = LEAST_PRIVILEGED_FIRST;
+const HA_AA_UA_PAA_GA: &[Uuid] = &[
+    HELPDESK_ADMINISTRATOR,
+    AUTHENTICATION_ADMINISTRATOR,
+    USER_ADMINISTRATOR,
+    PRIVILEGED_AUTHENTICATION_ADMINISTRATOR,
+    GLOBAL_ADMINISTRATOR,
+];
+const HA_UA_PAA_GA: &[Uuid] =
+    &[HELPDESK_ADMINISTRATOR, USER_ADMINISTRATOR, PRIVILEGED_AUTHENTICATION_ADMINISTRATOR, GLOBAL_ADMINISTRATOR];
+const AA_UA_PAA_GA: &[Uuid] =
+    &[AUTHENTICATION_ADMINISTRATOR, USER_ADMINISTRATOR, PRIVILEGED_AUTHENTICATION_ADMINISTRATOR, GLOBAL_ADMINISTRATOR];
+const AA_PAA_GA: &[Uuid] =
+    &[AUTHENTICATION_ADMINISTRATOR, PRIVILEGED_AUTHENTICATION_ADMINISTRATOR, GLOBAL_ADMINISTRATOR];
 const UA_PAA_GA: &[Uuid] = &[USER_ADMINISTRATOR, PRIVILEGED_AUTHENTICATION_ADMINISTRATOR, GLOBAL_ADMINISTRATOR];
 const PAA_GA: &[Uuid] = &[PRIVILEGED_AUTHENTICATION_ADMINISTRATOR, GLOBAL_ADMINISTRATOR];
 const TOP_ADMINS: &[Uuid] =
     &[PRIVILEGED_AUTHENTICATION_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR, GLOBAL_ADMINISTRATOR];
 
-/// Who may reset a password (Graph's first table), over the roles the mock's
-/// catalogue can assign. Not modelled: the Password, Helpdesk and
-/// Authentication Administrator columns and the rows of roles the catalogue
-/// lacks (Guest Inviter, the report readers, Helpdesk and Authentication
-/// Administrator as targets), and the role-assignable-group row (groups are not
-/// role-assignable here).
+/// Who may reset a password (Graph's first table), row by row. Not modelled:
+/// the row "no administrator role, but member or owner of a role-assignable
+/// group" (groups are not role-assignable here).
 pub(crate) const PASSWORD_TABLE: &[Row] = &[
-    (&[], UA_PAA_GA),
-    (&[DIRECTORY_READERS], UA_PAA_GA),
+    (&[], PA_HA_AA_UA_PAA_GA),
+    (&[DIRECTORY_READERS, GUEST_INVITER, PASSWORD_ADMINISTRATOR], PA_HA_AA_UA_PAA_GA),
+    (&[MESSAGE_CENTER_READER, REPORTS_READER, USAGE_SUMMARY_REPORTS_READER], HA_AA_UA_PAA_GA),
+    (&[HELPDESK_ADMINISTRATOR], HA_UA_PAA_GA),
+    (&[AUTHENTICATION_ADMINISTRATOR], AA_PAA_GA),
     (&[GROUPS_ADMINISTRATOR, USER_ADMINISTRATOR], UA_PAA_GA),
     (TOP_ADMINS, PAA_GA),
 ];
 
 /// Who may change the other sensitive attributes, enable or disable, delete,
-/// restore or permanently delete a user (Graph's second table), with the same
-/// limits as [`PASSWORD_TABLE`].
+/// restore or permanently delete a user (Graph's second table), row by row;
+/// the role-assignable-group row is left out as in [`PASSWORD_TABLE`].
 pub(crate) const ATTRIBUTE_TABLE: &[Row] = &[
-    (&[], UA_PAA_GA),
-    (&[DIRECTORY_READERS], UA_PAA_GA),
-    (&[GROUPS_ADMINISTRATOR, USER_ADMINISTRATOR], UA_PAA_GA),
+    (&[], AA_UA_PAA_GA),
+    (
+        &[
+            DIRECTORY_READERS,
+            GUEST_INVITER,
+            MESSAGE_CENTER_READER,
+            PASSWORD_ADMINISTRATOR,
+            REPORTS_READER,
+            USAGE_SUMMARY_REPORTS_READER,
+        ],
+        AA_UA_PAA_GA,
+    ),
+    (&[AUTHENTICATION_ADMINISTRATOR], AA_PAA_GA),
+    (&[GROUPS_ADMINISTRATOR, HELPDESK_ADMINISTRATOR, USER_ADMINISTRATOR], UA_PAA_GA),
     (TOP_ADMINS, PAA_GA),
 ];
 
@@ -375,7 +496,7 @@ pub(crate) fn roles_allowing(action: SensitiveAction, touched: &[&str], target_r
         });
     }
     let mut callers = callers.unwrap_or_default();
-    callers.sort_by_key(|c| UA_PAA_GA.iter().position(|r| r == c).unwrap_or(usize::MAX));
+    callers.sort_by_key(|c| LEAST_PRIVILEGED_FIRST.iter().position(|r| r == c).unwrap_or(usize::MAX));
     Some(callers)
 }
 
@@ -386,12 +507,17 @@ pub(crate) fn roles_allowing(action: SensitiveAction, touched: &[&str], target_r
 /// An app-only caller needs a role only where the target holds an
 /// administrator role, or for a password reset on anyone; a delegated caller
 /// acts with the signed-in user's roles, which must always be in the table.
+/// A signed-in user whose only user-writing roles are [`LIMITED_WRITES`]
+/// must also touch nothing but their properties.
 pub(crate) fn check_sensitive(
     principal: &Principal,
     action: SensitiveAction,
     touched: &[&str],
     target_roles: &[Uuid],
 ) -> Result<(), ApiError> {
+    if action == SensitiveAction::Update && !principal.app_only && beyond_limited_update(&principal.wids, touched) {
+        return Err(ApiError::forbidden());
+    }
     let Some(callers) = roles_allowing(action, touched, target_roles) else { return Ok(()) };
     let target_is_admin = target_roles.iter().any(is_admin_role);
     let needs_role = !principal.app_only || target_is_admin || touched.iter().any(|p| ROLE_ALWAYS_NEEDED.contains(p));
@@ -651,10 +777,262 @@ mod tests {
 
     #[test]
     fn the_roles_allowing_an_action_name_the_least_privileged_first() {
-        let ua_first = roles_allowing(Update, PASSWORD, NO_ROLE).expect("sensitive");
-        assert_eq!(ua_first.first(), Some(&USER_ADMINISTRATOR));
+        let reset = roles_allowing(Update, PASSWORD, NO_ROLE).expect("sensitive");
+        assert_eq!(reset, LEAST_PRIVILEGED_FIRST);
+        assert_eq!(reset.first(), Some(&PASSWORD_ADMINISTRATOR));
+        let upn = roles_allowing(Update, &["userPrincipalName"], NO_ROLE).expect("sensitive");
+        assert_eq!(upn.first(), Some(&AUTHENTICATION_ADMINISTRATOR));
+        // Either table allows the phones: the union, least privileged first.
+        let phone = roles_allowing(Update, &["mobilePhone"], &[REPORTS_READER]).expect("sensitive");
+        assert_eq!(phone, HA_AA_UA_PAA_GA);
         let top = roles_allowing(Delete, &[], &[GLOBAL_ADMINISTRATOR]).expect("sensitive");
         assert_eq!(top, vec![PRIVILEGED_AUTHENTICATION_ADMINISTRATOR, GLOBAL_ADMINISTRATOR]);
         assert_eq!(roles_allowing(Update, &["displayName"], &[GLOBAL_ADMINISTRATOR]), None);
+    }
+
+    // ---- The tables as the reference draws them, cell by cell -------------------
+
+    /// The caller columns of Graph's password table, in its order.
+    const PASSWORD_COLUMNS: &[Uuid] = LEAST_PRIVILEGED_FIRST;
+    /// The caller columns of Graph's attribute table, in its order.
+    const ATTRIBUTE_COLUMNS: &[Uuid] = &[
+        AUTHENTICATION_ADMINISTRATOR,
+        USER_ADMINISTRATOR,
+        PRIVILEGED_AUTHENTICATION_ADMINISTRATOR,
+        GLOBAL_ADMINISTRATOR,
+    ];
+
+    /// Each target role alone, and its row of ✓ (`y`) and blanks (`.`) in the
+    /// reference's password table (Password, Helpdesk, Authentication, User,
+    /// Privileged Authentication, Global Administrator).
+    const PASSWORD_GRID: &[(Uuid, &str)] = &[
+        (DIRECTORY_READERS, "yyyyyy"),
+        (GUEST_INVITER, "yyyyyy"),
+        (PASSWORD_ADMINISTRATOR, "yyyyyy"),
+        (MESSAGE_CENTER_READER, ".yyyyy"),
+        (REPORTS_READER, ".yyyyy"),
+        (USAGE_SUMMARY_REPORTS_READER, ".yyyyy"),
+        (HELPDESK_ADMINISTRATOR, ".y.yyy"),
+        (AUTHENTICATION_ADMINISTRATOR, "..y.yy"),
+        (GROUPS_ADMINISTRATOR, "...yyy"),
+        (USER_ADMINISTRATOR, "...yyy"),
+        (PRIVILEGED_AUTHENTICATION_ADMINISTRATOR, "....yy"),
+        (PRIVILEGED_ROLE_ADMINISTRATOR, "....yy"),
+        (GLOBAL_ADMINISTRATOR, "....yy"),
+    ];
+
+    /// The same for the attribute table (Authentication, User, Privileged
+    /// Authentication, Global Administrator).
+    const ATTRIBUTE_GRID: &[(Uuid, &str)] = &[
+        (DIRECTORY_READERS, "yyyy"),
+        (GUEST_INVITER, "yyyy"),
+        (MESSAGE_CENTER_READER, "yyyy"),
+        (PASSWORD_ADMINISTRATOR, "yyyy"),
+        (REPORTS_READER, "yyyy"),
+        (USAGE_SUMMARY_REPORTS_READER, "yyyy"),
+        (AUTHENTICATION_ADMINISTRATOR, "y.yy"),
+        (GROUPS_ADMINISTRATOR, ".yyy"),
+        (HELPDESK_ADMINISTRATOR, ".yyy"),
+        (USER_ADMINISTRATOR, ".yyy"),
+        (PRIVILEGED_AUTHENTICATION_ADMINISTRATOR, "..yy"),
+        (PRIVILEGED_ROLE_ADMINISTRATOR, "..yy"),
+        (GLOBAL_ADMINISTRATOR, "..yy"),
+    ];
+
+    /// The sensitive actions of the attribute table that the three limited
+    /// roles' users may also reach through [`LIMITED_WRITES`]: checked
+    /// app-only, where only the table decides.
+    const ATTRIBUTE_ACTIONS: &[(SensitiveAction, &[&str])] = &[
+        (Update, &["accountEnabled"]),
+        (Update, &["onPremisesImmutableId"]),
+        (Update, &["userPrincipalName"]),
+        (Delete, &[]),
+        (Restore, &[]),
+        (PermanentDelete, &[]),
+    ];
+
+    #[test]
+    fn the_password_table_is_graphs_cell_by_cell() {
+        for (target, row) in PASSWORD_GRID {
+            for (caller, cell) in PASSWORD_COLUMNS.iter().zip(row.chars()) {
+                let app = app_holding(&[*caller]);
+                assert_eq!(may(&app, Update, PASSWORD, &[*target]), cell == 'y', "{caller} resetting {target}");
+            }
+        }
+        // Row "no admin role": every column.
+        for caller in PASSWORD_COLUMNS {
+            assert!(may(&app_holding(&[*caller]), Update, PASSWORD, MEMBER), "{caller}");
+            assert!(may(&delegated_holding(&[*caller]), Update, PASSWORD, NO_ROLE), "{caller}");
+        }
+    }
+
+    #[test]
+    fn the_attribute_table_is_graphs_cell_by_cell() {
+        for (target, row) in ATTRIBUTE_GRID {
+            for (caller, cell) in ATTRIBUTE_COLUMNS.iter().zip(row.chars()) {
+                let app = app_holding(&[*caller]);
+                for (action, touched) in ATTRIBUTE_ACTIONS {
+                    let allowed = may(&app, *action, touched, &[*target]);
+                    assert_eq!(allowed, cell == 'y', "{caller}: {action:?} {touched:?} on {target}");
+                }
+            }
+            // The password-only columns are in no row of this table.
+            for caller in [PASSWORD_ADMINISTRATOR, HELPDESK_ADMINISTRATOR] {
+                for (action, touched) in ATTRIBUTE_ACTIONS {
+                    assert!(!may(&app_holding(&[caller]), *action, touched, &[*target]), "{caller} {action:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn app_only_without_a_role_may_not_touch_the_new_reader_and_inviter_targets() {
+        let p = app_holding(NO_ROLE);
+        for target in [GUEST_INVITER, MESSAGE_CENTER_READER, REPORTS_READER, USAGE_SUMMARY_REPORTS_READER] {
+            assert!(!may(&p, Update, PASSWORD, &[target]), "{target}");
+            assert!(!may(&p, Update, &["accountEnabled"], &[target]), "{target}");
+            assert!(!may(&p, Delete, &[], &[target]), "{target}");
+        }
+    }
+
+    // ---- Helpdesk, Password and Authentication Administrators as callers -------
+
+    #[test]
+    fn helpdesk_administrator_may_reset_a_non_administrator_and_another_helpdesk_administrator() {
+        for p in [app_holding(&[HELPDESK_ADMINISTRATOR]), delegated_holding(&[HELPDESK_ADMINISTRATOR])] {
+            assert!(may(&p, Update, PASSWORD, NO_ROLE));
+            assert!(may(&p, Update, PASSWORD, MEMBER));
+            assert!(may(&p, Update, PASSWORD, &[HELPDESK_ADMINISTRATOR]));
+            assert!(may(&p, Update, PASSWORD, &[REPORTS_READER]), "report readers are below a Helpdesk Administrator");
+            assert!(may(&p, Update, &["passwordProfile", "mobilePhone", "otherMails"], &[HELPDESK_ADMINISTRATOR]));
+        }
+    }
+
+    #[test]
+    fn helpdesk_administrator_may_not_reset_a_user_administrator() {
+        for p in [app_holding(&[HELPDESK_ADMINISTRATOR]), delegated_holding(&[HELPDESK_ADMINISTRATOR])] {
+            assert!(!may(&p, Update, PASSWORD, &[USER_ADMINISTRATOR]));
+            assert!(!may(&p, Update, PASSWORD, &[GROUPS_ADMINISTRATOR]));
+            assert!(!may(&p, Update, PASSWORD, &[AUTHENTICATION_ADMINISTRATOR]));
+            assert!(!may(&p, Update, PASSWORD, &[GLOBAL_ADMINISTRATOR]));
+        }
+    }
+
+    #[test]
+    fn password_administrator_may_reset_a_non_administrator_and_another_password_administrator() {
+        for p in [app_holding(&[PASSWORD_ADMINISTRATOR]), delegated_holding(&[PASSWORD_ADMINISTRATOR])] {
+            for target in [NO_ROLE, MEMBER, &[PASSWORD_ADMINISTRATOR], &[DIRECTORY_READERS], &[GUEST_INVITER]] {
+                assert!(may(&p, Update, PASSWORD, target), "{target:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn password_administrator_may_not_reset_a_helpdesk_administrator() {
+        for p in [app_holding(&[PASSWORD_ADMINISTRATOR]), delegated_holding(&[PASSWORD_ADMINISTRATOR])] {
+            for target in [HELPDESK_ADMINISTRATOR, MESSAGE_CENTER_READER, REPORTS_READER, USAGE_SUMMARY_REPORTS_READER]
+            {
+                assert!(!may(&p, Update, PASSWORD, &[target]), "{target}");
+            }
+        }
+    }
+
+    #[test]
+    fn authentication_administrator_may_reset_another_authentication_administrator_but_a_user_administrator_may_not() {
+        for p in [app_holding(&[AUTHENTICATION_ADMINISTRATOR]), delegated_holding(&[AUTHENTICATION_ADMINISTRATOR])] {
+            assert!(may(&p, Update, PASSWORD, &[AUTHENTICATION_ADMINISTRATOR]));
+            assert!(!may(&p, Update, PASSWORD, &[HELPDESK_ADMINISTRATOR]));
+        }
+        let ua = app_holding(&[USER_ADMINISTRATOR]);
+        assert!(!may(&ua, Update, PASSWORD, &[AUTHENTICATION_ADMINISTRATOR]));
+        assert!(!may(&ua, Update, &["userPrincipalName"], &[AUTHENTICATION_ADMINISTRATOR]));
+        assert!(may(&ua, Update, PASSWORD, &[HELPDESK_ADMINISTRATOR]));
+    }
+
+    #[test]
+    fn authentication_administrator_may_change_a_reports_readers_sensitive_attributes() {
+        for p in [app_holding(&[AUTHENTICATION_ADMINISTRATOR]), delegated_holding(&[AUTHENTICATION_ADMINISTRATOR])] {
+            for touched in [&["accountEnabled"][..], &["userPrincipalName"], &["mobilePhone", "businessPhones"]] {
+                assert!(may(&p, Update, touched, &[REPORTS_READER]), "{touched:?}");
+            }
+            assert!(may(&p, Delete, &[], &[REPORTS_READER]));
+            assert!(may(&p, Restore, &[], &[REPORTS_READER]));
+        }
+    }
+
+    #[test]
+    fn authentication_administrator_may_not_change_a_helpdesk_administrators_sensitive_attributes() {
+        let p = app_holding(&[AUTHENTICATION_ADMINISTRATOR]);
+        assert!(!may(&p, Update, &["accountEnabled"], &[HELPDESK_ADMINISTRATOR]));
+        assert!(!may(&p, Delete, &[], &[USER_ADMINISTRATOR]));
+        // The phones go with a password reset, which the password table does not
+        // give an Authentication Administrator over a Helpdesk Administrator either.
+        assert!(!may(&p, Update, &["mobilePhone"], &[HELPDESK_ADMINISTRATOR]));
+    }
+
+    #[test]
+    fn password_and_helpdesk_administrators_may_change_phones_only_where_they_may_reset() {
+        let pa = app_holding(&[PASSWORD_ADMINISTRATOR]);
+        assert!(may(&pa, Update, &["mobilePhone"], &[PASSWORD_ADMINISTRATOR]));
+        assert!(!may(&pa, Update, &["mobilePhone"], &[HELPDESK_ADMINISTRATOR]));
+        assert!(!may(&pa, Update, &["accountEnabled"], &[PASSWORD_ADMINISTRATOR]), "not in the attribute table");
+        let ha = app_holding(&[HELPDESK_ADMINISTRATOR]);
+        assert!(may(&ha, Update, &["otherMails"], &[HELPDESK_ADMINISTRATOR]));
+        assert!(!may(&ha, Delete, &[], &[HELPDESK_ADMINISTRATOR]));
+    }
+
+    // ---- What a signed-in limited administrator may write at all ----------------
+
+    #[test]
+    fn delegated_password_and_helpdesk_administrators_may_patch_only_the_password_reset_properties() {
+        for role in [PASSWORD_ADMINISTRATOR, HELPDESK_ADMINISTRATOR] {
+            let p = delegated_holding(&[role]);
+            assert!(check(&p, "users.update").is_ok(), "{role}: the PATCH may start");
+            for op in ["users.create", "users.delete", "deletedItems.restoreUser", "deletedItems.deleteUser"] {
+                assert!(check(&p, op).is_err(), "{role}: {op}");
+            }
+            assert!(may(&p, Update, &["passwordProfile", "businessPhones", "mobilePhone", "otherMails"], NO_ROLE));
+            assert!(!may(&p, Update, &["passwordProfile", "displayName"], NO_ROLE), "{role}: displayName");
+            assert!(!may(&p, Update, &["jobTitle"], NO_ROLE), "{role}: nothing sensitive, but not theirs");
+            assert!(!may(&p, Update, &["accountEnabled"], NO_ROLE), "{role}: accountEnabled");
+            assert!(!may(&p, Update, &["userPrincipalName"], NO_ROLE), "{role}: userPrincipalName");
+        }
+    }
+
+    #[test]
+    fn delegated_authentication_administrator_may_enable_rename_delete_and_restore_but_not_purge() {
+        let p = delegated_holding(&[AUTHENTICATION_ADMINISTRATOR]);
+        for op in ["users.update", "users.delete", "deletedItems.restoreUser"] {
+            assert!(check(&p, op).is_ok(), "{op}");
+        }
+        for op in ["users.create", "deletedItems.deleteUser", "groups.create"] {
+            assert!(check(&p, op).is_err(), "{op}");
+        }
+        for touched in EVERY_OTHER_SENSITIVE.iter().chain(&[PASSWORD]) {
+            assert!(may(&p, Update, touched, NO_ROLE), "{touched:?}");
+        }
+        assert!(!may(&p, Update, &["displayName"], NO_ROLE), "its basic/update is not modelled");
+        assert!(!may(&p, Update, &["accountEnabled", "jobTitle"], NO_ROLE));
+    }
+
+    #[test]
+    fn a_user_or_global_administrator_is_not_limited_by_also_holding_a_limited_role() {
+        let p = delegated_holding(&[HELPDESK_ADMINISTRATOR, USER_ADMINISTRATOR]);
+        assert!(may(&p, Update, &["displayName", "onPremisesImmutableId"], NO_ROLE));
+        assert!(check(&p, "users.create").is_ok());
+        // Two limited roles add up.
+        let both = delegated_holding(&[HELPDESK_ADMINISTRATOR, AUTHENTICATION_ADMINISTRATOR]);
+        assert!(!may(&both, Update, &["accountEnabled", "passwordProfile"], &[HELPDESK_ADMINISTRATOR]));
+        assert!(may(&both, Update, &["accountEnabled", "passwordProfile"], NO_ROLE));
+    }
+
+    #[test]
+    fn app_only_limited_roles_are_limited_by_the_tables_not_by_their_role_definitions() {
+        // An app's operations come from its application permissions; the role
+        // decides only which targets a sensitive action may touch.
+        let p = app_holding(&[HELPDESK_ADMINISTRATOR]);
+        assert!(check(&p, "users.delete").is_ok());
+        assert!(may(&p, Update, &["displayName", "accountEnabled"], NO_ROLE));
+        assert!(!may(&p, Update, &["accountEnabled"], &[HELPDESK_ADMINISTRATOR]));
     }
 }

@@ -58,6 +58,13 @@ fn description(template: Uuid) -> Option<&'static str> {
         "d29b2b05-8046-44ba-8758-1e26182fcf32" => "Only used by Microsoft Entra Connect service.",
         "8329153b-31d0-4727-b945-745eb3bc5f31" => "Can manage domain names in cloud and on-premises.",
         "cf1c38e5-3621-4004-a7cb-879624dced7c" => "Can create application registrations independent of the 'Users can register applications' setting.",
+        "966707d0-3269-4727-9be2-8c3a10f19b9d" => "Can reset passwords for non-administrators and Password Administrators.",
+        "729827e3-9c14-49f7-bb1b-9608f156bbb8" => "Can reset passwords for non-administrators and Helpdesk Administrators.",
+        "c4e39bd9-1100-46d3-8c65-fb160da0071f" => "Can access to view, set and reset authentication method information for any non-admin user.",
+        "95e79109-95c0-4d8e-aee3-d01accf2d47b" => "Can invite guest users independent of the 'members can invite guests' setting.",
+        "790c1fb9-7f7d-4f88-86a1-ef1f95c05c1b" => "Can read messages and updates for their organization in Office 365 Message Center only.",
+        "4a5d8f65-41da-4de4-8968-e035b65339cf" => "Can read sign-in and audit reports.",
+        "75934031-6c7e-415a-99d7-48dbd49e875e" => "Read Usage reports and Adoption Score, but can't access user details.",
         "a0b1b346-4d3e-4e8b-98f8-753987be4970" => "Default role for member users. Can read all and write a limited set of directory information.",
         "10dae51f-b6af-4016-8d66-8c2a99b929b3" => "Default role for guest users. Can read a limited set of directory information.",
         "2af84b1e-32c8-42b7-82bc-daa82404023b" => "Restricted role for guest users. Can read a limited set of directory information.",
@@ -335,5 +342,19 @@ impl Directory {
             .filter(|(_, r)| uuid_of(r, &DIRECTORY_ROLE, "roleTemplateId").is_some_and(|t| templates.contains(&t)))
             .map(|(id, _)| *id)
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_in_the_catalogue_has_microsofts_description() {
+        for t in &Catalog::get().role_templates {
+            assert!(description(t.role_template_id).is_some(), "{} has no description", t.display_name);
+        }
+        let helpdesk = uuid::uuid!("729827e3-9c14-49f7-bb1b-9608f156bbb8");
+        assert_eq!(known_template(helpdesk), Some("Helpdesk Administrator"));
     }
 }

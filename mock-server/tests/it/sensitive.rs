@@ -13,6 +13,10 @@ const USER_READ_WRITE_ALL: &str = "741f803b-c850-494e-b5df-cde7c675a1ca";
 const GLOBAL_ADMINISTRATOR: &str = "62e90394-69f5-4237-9190-012177145e10";
 const USER_ADMINISTRATOR: &str = "fe930be7-5e62-47db-91af-98c3a49a38b1";
 const PRIVILEGED_AUTHENTICATION_ADMINISTRATOR: &str = "7be44c8a-adaf-4e2a-84d6-ab2649e08a13";
+const PASSWORD_ADMINISTRATOR: &str = "966707d0-3269-4727-9be2-8c3a10f19b9d";
+const HELPDESK_ADMINISTRATOR: &str = "729827e3-9c14-49f7-bb1b-9608f156bbb8";
+const AUTHENTICATION_ADMINISTRATOR: &str = "c4e39bd9-1100-46d3-8c65-fb160da0071f";
+const REPORTS_READER: &str = "4a5d8f65-41da-4de4-8968-e035b65339cf";
 const NEW_PASSWORD: &str = "Qz8!nR4#vLp2";
 
 /// Give `principal` a directory role tenant-wide; returns the assignment id.
@@ -335,4 +339,107 @@ async fn delegated_user_without_a_role_cannot_reset_anyones_password() {
     let member = user_holding(&env, "plain.member", &[]).await;
     assert_refused(&patch_as(&env, &t, &member, &reset(NEW_PASSWORD)).await);
     assert_refused(&patch_as(&env, &t, &admin_id(&env).await, &reset(NEW_PASSWORD)).await);
+}
+
+// ---- Password, Helpdesk and Authentication Administrators --------------------------
+
+#[tokio::test]
+async fn app_only_helpdesk_administrator_may_reset_a_non_administrator_and_another_helpdesk_administrator() {
+    let env = env().await;
+    let app = app_holding(&env, "helpdesk", &[HELPDESK_ADMINISTRATOR]).await;
+    let t = token(&env, &app).await;
+    let member = user_holding(&env, "plain.member", &[]).await;
+    let colleague = user_holding(&env, "other.helpdesk", &[HELPDESK_ADMINISTRATOR]).await;
+    assert_eq!(patch_as(&env, &t, &member, &reset(NEW_PASSWORD)).await.status, 204);
+    assert_eq!(patch_as(&env, &t, &colleague, &reset(NEW_PASSWORD)).await.status, 204);
+    signed_in(&env, &env.upn("other.helpdesk"), NEW_PASSWORD).await;
+}
+
+#[tokio::test]
+async fn app_only_helpdesk_administrator_may_not_reset_a_user_administrator() {
+    let env = env().await;
+    let app = app_holding(&env, "helpdesk", &[HELPDESK_ADMINISTRATOR]).await;
+    let t = token(&env, &app).await;
+    let user_admin = user_holding(&env, "helpful.admin", &[USER_ADMINISTRATOR]).await;
+    assert_refused(&patch_as(&env, &t, &user_admin, &reset(NEW_PASSWORD)).await);
+    let auth_admin = user_holding(&env, "auth.admin", &[AUTHENTICATION_ADMINISTRATOR]).await;
+    assert_refused(&patch_as(&env, &t, &auth_admin, &reset(NEW_PASSWORD)).await);
+}
+
+#[tokio::test]
+async fn delegated_password_administrator_may_not_reset_a_helpdesk_administrator() {
+    let env = env().await;
+    user_holding(&env, "password.admin", &[PASSWORD_ADMINISTRATOR]).await;
+    let t = signed_in(&env, &env.upn("password.admin"), "Vk3#pL9!wQz2").await;
+    let member = user_holding(&env, "plain.member", &[]).await;
+    assert_eq!(patch_as(&env, &t, &member, &reset(NEW_PASSWORD)).await.status, 204, "a non-administrator");
+    let helpdesk = user_holding(&env, "helpdesk.admin", &[HELPDESK_ADMINISTRATOR]).await;
+    let r = patch_as(&env, &t, &helpdesk, &reset(NEW_PASSWORD)).await;
+    insta::assert_json_snapshot!(wire(&r));
+    let reader = user_holding(&env, "reports.reader", &[REPORTS_READER]).await;
+    assert_refused(&patch_as(&env, &t, &reader, &reset(NEW_PASSWORD)).await);
+}
+
+#[tokio::test]
+async fn delegated_helpdesk_administrator_may_reset_but_make_no_other_user_write() {
+    let env = env().await;
+    user_holding(&env, "helpdesk.lead", &[HELPDESK_ADMINISTRATOR]).await;
+    let t = signed_in(&env, &env.upn("helpdesk.lead"), "Vk3#pL9!wQz2").await;
+    let member = user_holding(&env, "plain.member", &[]).await;
+    let body = json!({"passwordProfile": {"password": NEW_PASSWORD, "forceChangePasswordNextSignIn": false},
+                      "mobilePhone": "+61 2 5550 1234", "otherMails": ["pm@example.org"]});
+    assert_eq!(patch_as(&env, &t, &member, &body).await.status, 204);
+    signed_in(&env, &env.upn("plain.member"), NEW_PASSWORD).await;
+    let with_name = json!({"passwordProfile": {"password": "Zx7!kQ2#mPw9"}, "displayName": "Renamed"});
+    assert_refused(&patch_as(&env, &t, &member, &with_name).await);
+    assert_refused(&patch_as(&env, &t, &member, &json!({"jobTitle": "Clerk"})).await);
+    assert_refused(&patch_as(&env, &t, &member, &json!({"accountEnabled": false})).await);
+    assert_refused(&delete_as(&env, &t, &format!("/users/{member}")).await);
+    let created = env
+        .send(
+            env.http.post(env.url("/users")).bearer_auth(&t).json(&crate::support::new_user(&env.upn("nope"), "Nope")),
+        )
+        .await;
+    assert_refused(&created);
+    assert_eq!(env.get(&format!("/users/{member}")).await.json()["displayName"], "plain.member", "nothing changed");
+}
+
+#[tokio::test]
+async fn delegated_authentication_administrator_may_change_a_reports_readers_sensitive_attributes() {
+    let env = env().await;
+    user_holding(&env, "auth.admin", &[AUTHENTICATION_ADMINISTRATOR]).await;
+    let t = signed_in(&env, &env.upn("auth.admin"), "Vk3#pL9!wQz2").await;
+    let reader = user_holding(&env, "reports.reader", &[REPORTS_READER]).await;
+    let body = json!({"accountEnabled": false, "userPrincipalName": env.upn("reports.reader2"), "businessPhones": ["+61 2 5550 9876"]});
+    assert_eq!(patch_as(&env, &t, &reader, &body).await.status, 204);
+    assert_eq!(delete_as(&env, &t, &format!("/users/{reader}")).await.status, 204);
+    assert_eq!(restore_as(&env, &t, &reader).await.status, 200);
+    // Not a Helpdesk Administrator's: that row is User Administrator's and up.
+    let helpdesk = user_holding(&env, "helpdesk.admin", &[HELPDESK_ADMINISTRATOR]).await;
+    assert_refused(&patch_as(&env, &t, &helpdesk, &json!({"accountEnabled": false})).await);
+    assert_refused(&delete_as(&env, &t, &format!("/users/{helpdesk}")).await);
+}
+
+#[tokio::test]
+async fn the_new_roles_activate_and_appear_among_the_templates() {
+    let env = env().await;
+    let templates = env.get("/directoryRoleTemplates").await.json();
+    let names: Vec<&str> =
+        templates["value"].as_array().unwrap().iter().filter_map(|t| t["displayName"].as_str()).collect();
+    for name in [
+        "Password Administrator",
+        "Helpdesk Administrator",
+        "Authentication Administrator",
+        "Guest Inviter",
+        "Message Center Reader",
+        "Reports Reader",
+        "Usage Summary Reports Reader",
+    ] {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
+    let r = env.post("/directoryRoles", &json!({"roleTemplateId": HELPDESK_ADMINISTRATOR})).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.json()["description"], "Can reset passwords for non-administrators and Helpdesk Administrators.");
+    let definition = env.get(&format!("/roleManagement/directory/roleDefinitions/{REPORTS_READER}")).await;
+    assert_eq!(definition.json()["displayName"], "Reports Reader");
 }

@@ -15,15 +15,16 @@
 //! Administrator: without a role it cannot reset any password, nor change the UPN or Immutable
 //! ID of an administrator.
 //!
-//! The tables below cover the roles of [`DirectoryRole`]; Graph's tables also name Password,
-//! Helpdesk and Authentication Administrators, Guest Inviter and the report readers, which this
-//! catalogue does not list.
+//! The tables below are Graph's, every row and column, except the row for a user who holds no
+//! administrator role but is a member or owner of a role-assignable group (only Privileged
+//! Authentication and Global Administrators may act on such a user): group membership is not
+//! part of what these functions are given.
 //!
 //! ```
 //! use graphbox_sdk::permissions::sensitive::{roles_allowing, SensitiveAction};
 //! use graphbox_sdk::permissions::DirectoryRole;
 //! let plain = roles_allowing(SensitiveAction::ResetPassword, &[]);
-//! assert_eq!(plain.first(), Some(&DirectoryRole::UserAdministrator));
+//! assert_eq!(plain.first(), Some(&DirectoryRole::PasswordAdministrator));
 //! let admin = roles_allowing(SensitiveAction::Delete, &[DirectoryRole::GlobalAdministrator]);
 //! assert_eq!(admin, [DirectoryRole::PrivilegedAuthenticationAdministrator, DirectoryRole::GlobalAdministrator]);
 //! ```
@@ -137,6 +138,33 @@ use DirectoryRole as R;
 /// that may act on such a target, least privileged first.
 type Row = (&'static [DirectoryRole], &'static [DirectoryRole]);
 
+/// Every caller role either table names, least privileged first: the order of
+/// [`roles_allowing`]'s answer.
+const LEAST_PRIVILEGED_FIRST: &[DirectoryRole] = &[
+    R::PasswordAdministrator,
+    R::HelpdeskAdministrator,
+    R::AuthenticationAdministrator,
+    R::UserAdministrator,
+    R::PrivilegedAuthenticationAdministrator,
+    R::GlobalAdministrator,
+];
+const HA_AA_UA_PAA_GA: &[DirectoryRole] = &[
+    R::HelpdeskAdministrator,
+    R::AuthenticationAdministrator,
+    R::UserAdministrator,
+    R::PrivilegedAuthenticationAdministrator,
+    R::GlobalAdministrator,
+];
+const HA_UA_PAA_GA: &[DirectoryRole] =
+    &[R::HelpdeskAdministrator, R::UserAdministrator, R::PrivilegedAuthenticationAdministrator, R::GlobalAdministrator];
+const AA_UA_PAA_GA: &[DirectoryRole] = &[
+    R::AuthenticationAdministrator,
+    R::UserAdministrator,
+    R::PrivilegedAuthenticationAdministrator,
+    R::GlobalAdministrator,
+];
+const AA_PAA_GA: &[DirectoryRole] =
+    &[R::AuthenticationAdministrator, R::PrivilegedAuthenticationAdministrator, R::GlobalAdministrator];
 const UA_PAA_GA: &[DirectoryRole] =
     &[R::UserAdministrator, R::PrivilegedAuthenticationAdministrator, R::GlobalAdministrator];
 const PAA_GA: &[DirectoryRole] = &[R::PrivilegedAuthenticationAdministrator, R::GlobalAdministrator];
@@ -145,17 +173,31 @@ const TOP: &[DirectoryRole] =
 
 /// Who may reset a password.
 const PASSWORD_TABLE: &[Row] = &[
-    (&[], UA_PAA_GA),
-    (&[R::DirectoryReaders], UA_PAA_GA),
+    (&[], LEAST_PRIVILEGED_FIRST),
+    (&[R::DirectoryReaders, R::GuestInviter, R::PasswordAdministrator], LEAST_PRIVILEGED_FIRST),
+    (&[R::MessageCenterReader, R::ReportsReader, R::UsageSummaryReportsReader], HA_AA_UA_PAA_GA),
+    (&[R::HelpdeskAdministrator], HA_UA_PAA_GA),
+    (&[R::AuthenticationAdministrator], AA_PAA_GA),
     (&[R::GroupsAdministrator, R::UserAdministrator], UA_PAA_GA),
     (TOP, PAA_GA),
 ];
 
 /// Who may change the other sensitive attributes, delete, restore or permanently delete.
 const ATTRIBUTE_TABLE: &[Row] = &[
-    (&[], UA_PAA_GA),
-    (&[R::DirectoryReaders], UA_PAA_GA),
-    (&[R::GroupsAdministrator, R::UserAdministrator], UA_PAA_GA),
+    (&[], AA_UA_PAA_GA),
+    (
+        &[
+            R::DirectoryReaders,
+            R::GuestInviter,
+            R::MessageCenterReader,
+            R::PasswordAdministrator,
+            R::ReportsReader,
+            R::UsageSummaryReportsReader,
+        ],
+        AA_UA_PAA_GA,
+    ),
+    (&[R::AuthenticationAdministrator], AA_PAA_GA),
+    (&[R::GroupsAdministrator, R::HelpdeskAdministrator, R::UserAdministrator], UA_PAA_GA),
     (TOP, PAA_GA),
 ];
 
@@ -206,8 +248,13 @@ pub fn roles_allowing(action: SensitiveAction, target_roles: &[DirectoryRole]) -
             }
         }
     }
-    out.sort_by_key(|c| UA_PAA_GA.iter().position(|r| r == c).unwrap_or(usize::MAX));
+    out.sort_by_key(|c| rank(*c));
     out
+}
+
+/// Where a role stands among the tables' callers, least privileged first (others after).
+fn rank(role: DirectoryRole) -> usize {
+    LEAST_PRIVILEGED_FIRST.iter().position(|r| *r == role).unwrap_or(usize::MAX)
 }
 
 /// Whether a caller holding `held` may perform `action` on a target holding `target_roles`
@@ -293,8 +340,8 @@ impl fmt::Display for RoleRefusal {
 /// assert_eq!(usage.least_role(), Some(DirectoryRole::UserAdministrator));
 /// assert_eq!(
 ///     usage.summary(&[DirectoryRole::GlobalAdministrator]),
-///     "this app needed User Administrator for 3 password resets and 1 UPN or Immutable ID changes, \
-///      and holds Global Administrator"
+///     "this app needed Password Administrator for 3 password resets; User Administrator for 1 UPN or \
+///      Immutable ID changes, and holds Global Administrator"
 /// );
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -325,8 +372,7 @@ impl RoleUsage {
                 continue;
             }
             let Some(role) = roles_allowing(*action, targets).first().copied() else { continue };
-            let rank = DirectoryRole::ALL.iter().position(|r| *r == role).unwrap_or(usize::MAX);
-            out.entry((rank, *action)).or_insert((role, 0)).1 += n;
+            out.entry((rank(role), *action)).or_insert((role, 0)).1 += n;
         }
         out.into_iter().map(|((_, action), (role, n))| (role, action, n)).collect()
     }
@@ -384,8 +430,9 @@ mod tests {
     #[test]
     fn the_sdk_table_matches_the_rows_graph_documents() {
         use SensitiveAction::*;
-        // Row "no admin role": any of the three.
-        assert_eq!(roles_allowing(ResetPassword, &[]), UA_PAA_GA);
+        // Row "no admin role": every column of each table.
+        assert_eq!(roles_allowing(ResetPassword, &[]), LEAST_PRIVILEGED_FIRST);
+        assert_eq!(roles_allowing(UpdateIdentifiers, &[]), AA_UA_PAA_GA);
         // Row "Groups Admin, User Admin".
         assert_eq!(roles_allowing(Delete, &[R::UserAdministrator]), UA_PAA_GA);
         // Row "Privileged Auth Admin, Privileged Role Admin, Global Admin".
@@ -429,9 +476,108 @@ mod tests {
         assert_eq!(usage.least_role(), Some(R::PrivilegedAuthenticationAdministrator));
         assert_eq!(
             usage.summary(&[]),
-            "this app needed User Administrator for 1 password resets; \
+            "this app needed Password Administrator for 1 password resets; \
              Privileged Authentication Administrator for 1 deletions, and holds no directory role"
         );
         assert_eq!(RoleUsage::default().least_role(), None);
+    }
+
+    /// Each target role alone and its row in Graph's password table: ✓ (`y`) or blank (`.`)
+    /// for Password, Helpdesk, Authentication, User, Privileged Authentication and Global
+    /// Administrator.
+    const PASSWORD_GRID: &[(DirectoryRole, &str)] = &[
+        (R::DirectoryReaders, "yyyyyy"),
+        (R::GuestInviter, "yyyyyy"),
+        (R::PasswordAdministrator, "yyyyyy"),
+        (R::MessageCenterReader, ".yyyyy"),
+        (R::ReportsReader, ".yyyyy"),
+        (R::UsageSummaryReportsReader, ".yyyyy"),
+        (R::HelpdeskAdministrator, ".y.yyy"),
+        (R::AuthenticationAdministrator, "..y.yy"),
+        (R::GroupsAdministrator, "...yyy"),
+        (R::UserAdministrator, "...yyy"),
+        (R::PrivilegedAuthenticationAdministrator, "....yy"),
+        (R::PrivilegedRoleAdministrator, "....yy"),
+        (R::GlobalAdministrator, "....yy"),
+    ];
+
+    /// The same for the attribute table, in the same six columns (Password and Helpdesk
+    /// Administrator have none there).
+    const ATTRIBUTE_GRID: &[(DirectoryRole, &str)] = &[
+        (R::DirectoryReaders, "..yyyy"),
+        (R::GuestInviter, "..yyyy"),
+        (R::MessageCenterReader, "..yyyy"),
+        (R::PasswordAdministrator, "..yyyy"),
+        (R::ReportsReader, "..yyyy"),
+        (R::UsageSummaryReportsReader, "..yyyy"),
+        (R::AuthenticationAdministrator, "..y.yy"),
+        (R::GroupsAdministrator, "...yyy"),
+        (R::HelpdeskAdministrator, "...yyy"),
+        (R::UserAdministrator, "...yyy"),
+        (R::PrivilegedAuthenticationAdministrator, "....yy"),
+        (R::PrivilegedRoleAdministrator, "....yy"),
+        (R::GlobalAdministrator, "....yy"),
+    ];
+
+    const COLUMNS: [DirectoryRole; 6] = [
+        R::PasswordAdministrator,
+        R::HelpdeskAdministrator,
+        R::AuthenticationAdministrator,
+        R::UserAdministrator,
+        R::PrivilegedAuthenticationAdministrator,
+        R::GlobalAdministrator,
+    ];
+
+    #[test]
+    fn both_tables_match_graphs_cell_by_cell() {
+        use SensitiveAction::*;
+        for (target, row) in PASSWORD_GRID {
+            for (caller, cell) in COLUMNS.iter().zip(row.chars()) {
+                assert_eq!(
+                    allows(&[*caller], ResetPassword, &[*target], true),
+                    cell == 'y',
+                    "{caller:?} on {target:?}"
+                );
+            }
+        }
+        for (target, row) in ATTRIBUTE_GRID {
+            for (caller, cell) in COLUMNS.iter().zip(row.chars()) {
+                for action in [UpdateIdentifiers, EnableOrDisable, Delete, Restore, PermanentDelete] {
+                    let allowed = allows(&[*caller], action, &[*target], false);
+                    assert_eq!(allowed, cell == 'y', "{caller:?}: {action:?} on {target:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn helpdesk_administrator_may_reset_a_non_administrator_and_another_helpdesk_administrator() {
+        use SensitiveAction::*;
+        let held = [R::HelpdeskAdministrator];
+        assert!(allows(&held, ResetPassword, &[], false));
+        assert!(allows(&held, ResetPassword, &[R::HelpdeskAdministrator], true));
+        assert!(allows(&held, UpdateContactDetails, &[R::ReportsReader], true), "part of a reset");
+        assert!(!allows(&held, ResetPassword, &[R::UserAdministrator], true));
+        assert!(!allows(&held, Delete, &[R::HelpdeskAdministrator], true));
+    }
+
+    #[test]
+    fn password_administrator_may_not_reset_a_helpdesk_administrator() {
+        use SensitiveAction::*;
+        let held = [R::PasswordAdministrator];
+        assert!(allows(&held, ResetPassword, &[R::PasswordAdministrator], false));
+        assert!(!allows(&held, ResetPassword, &[R::HelpdeskAdministrator], false));
+        assert!(!allows(&held, ResetPassword, &[R::MessageCenterReader], true));
+    }
+
+    #[test]
+    fn authentication_administrator_may_change_a_reports_readers_sensitive_attributes() {
+        use SensitiveAction::*;
+        let held = [R::AuthenticationAdministrator];
+        for action in [UpdateIdentifiers, EnableOrDisable, UpdateContactDetails, Delete, Restore] {
+            assert!(allows(&held, action, &[R::ReportsReader], true), "{action:?}");
+        }
+        assert!(!allows(&held, UpdateIdentifiers, &[R::HelpdeskAdministrator], true));
+        assert!(!allows(&[R::UserAdministrator], ResetPassword, &[R::AuthenticationAdministrator], true));
     }
 }
