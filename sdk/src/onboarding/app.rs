@@ -312,7 +312,8 @@ pub fn role_explanation(role: DirectoryRole) -> String {
     let resets = if allows(&held, ResetPassword, &top, true) {
         "reset any user's password"
     } else if allows(&held, ResetPassword, &[], true) {
-        "reset the passwords of users who are not Global, Privileged Role or Privileged Authentication Administrators"
+        "reset the passwords of users who are not Global, Privileged Role, Privileged Authentication or \
+         Authentication Administrators"
     } else {
         "reset no password"
     };
@@ -320,9 +321,9 @@ pub fn role_explanation(role: DirectoryRole) -> String {
         "change the UPN, Immutable ID, phones, other e-mails and enabled state of any administrator and delete, \
          restore or permanently delete them"
     } else if allows(&held, UpdateIdentifiers, &limited, true) {
-        "change the UPN, Immutable ID, phones, other e-mails and enabled state of User and Groups Administrators \
-         and Directory Readers and delete or restore them, but not of Global, Privileged Role or Privileged \
-         Authentication Administrators"
+        "change the UPN, Immutable ID, phones, other e-mails and enabled state of User, Groups, Helpdesk and \
+         Password Administrators and readers and delete or restore them, but not of Global, Privileged Role, \
+         Privileged Authentication or Authentication Administrators"
     } else {
         "touch no administrator's UPN, Immutable ID, phones, other e-mails or enabled state, nor delete or restore one"
     };

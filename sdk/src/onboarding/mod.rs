@@ -194,7 +194,7 @@ impl Onboarding {
     /// Immutable ID, phones, enabled state, deletion and restore need a role that outranks theirs
     /// (Graph's rule, [`crate::permissions::sensitive`]). Global Administrator, as the vendor's
     /// guide assigns, allows all of it; User Administrator allows it on everyone but Global,
-    /// Privileged Role and Privileged Authentication Administrators.
+    /// Privileged Role, Privileged Authentication and Authentication Administrators.
     ///
     /// ```no_run
     /// # fn run(w: graphbox_sdk::onboarding::Onboarding) {
