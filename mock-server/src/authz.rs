@@ -69,6 +69,9 @@ const EXTRA_OPERATIONS: &[(&str, &[&str], &[&str])] = &[
         &["GroupMember.ReadWrite.All", "Group.ReadWrite.All", "Directory.ReadWrite.All"],
     ),
     ("domains.delete", &["Domain.ReadWrite.All"], &["Domain.ReadWrite.All"]),
+    // internalDomainFederation (domains/{id}/federationConfiguration).
+    ("domains.federationConfiguration.list", FEDERATION_READ, FEDERATION_READ),
+    ("domains.federationConfiguration.write", FEDERATION_WRITE, FEDERATION_WRITE),
     ("subscribedSkus.list", SKU_READ, SKU_READ),
     ("deletedItems.listGroup", GROUP_READ, GROUP_READ),
     ("deletedItems.getGroup", GROUP_READ, GROUP_READ),
@@ -91,6 +94,13 @@ const EXTRA_OPERATIONS: &[(&str, &[&str], &[&str])] = &[
     ("onPremisesSynchronization.update.app", SYNC_WRITE, SYNC_WRITE),
 ];
 
+const FEDERATION_READ: &[&str] = &[
+    "Domain-InternalFederation.Read.All",
+    "Domain-InternalFederation.ReadWrite.All",
+    "Domain.Read.All",
+    "Domain.ReadWrite.All",
+];
+const FEDERATION_WRITE: &[&str] = &["Domain-InternalFederation.ReadWrite.All", "Domain.ReadWrite.All"];
 const USER_READ: &[&str] = &["User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"];
 const USER_READ_DELEGATED: &[&str] =
     &["User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"];

@@ -10,6 +10,7 @@ pub(crate) mod dates;
 pub(crate) mod delta;
 pub(crate) mod domains;
 pub(crate) mod federated_credentials;
+pub(crate) mod federation;
 pub(crate) mod groups;
 pub(crate) mod implied;
 pub(crate) mod licenses;
@@ -41,6 +42,9 @@ pub(crate) struct Domain {
     pub is_verified: bool,
     pub is_initial: bool,
     pub is_default: bool,
+    /// Set while the domain is federated (`authenticationType` `Federated`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub federation: Option<federation::Federation>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -189,7 +193,13 @@ impl Directory {
         Directory {
             tenant_id,
             display_name,
-            domains: vec![Domain { name: initial_domain, is_verified: true, is_initial: true, is_default: true }],
+            domains: vec![Domain {
+                name: initial_domain,
+                is_verified: true,
+                is_initial: true,
+                is_default: true,
+                federation: None,
+            }],
             users: BTreeMap::new(),
             passwords: BTreeMap::new(),
             deleted: BTreeMap::new(),
@@ -344,7 +354,7 @@ impl Directory {
     /// A domain as Graph shows it (reference/graph-wire.md §5.9).
     pub(crate) fn domain_json(&self, d: &Domain) -> serde_json::Map<String, Value> {
         serde_json::json!({
-            "authenticationType": "Managed", "availabilityStatus": null, "id": d.name, "isAdminManaged": true,
+            "authenticationType": if d.federation.is_some() { "Federated" } else { "Managed" }, "availabilityStatus": null, "id": d.name, "isAdminManaged": true,
             "isDefault": d.is_default, "isInitial": d.is_initial, "isRoot": true, "isVerified": d.is_verified,
             "passwordNotificationWindowInDays": 14, "passwordValidityPeriodInDays": 2147483647,
             "supportedServices": if d.is_verified { serde_json::json!(["Email", "OfficeCommunicationsOnline"]) } else { serde_json::json!([]) },
@@ -399,7 +409,13 @@ impl Directory {
             ));
         }
         let name = name.to_ascii_lowercase();
-        self.domains.push(Domain { name: name.clone(), is_verified: false, is_initial: false, is_default: false });
+        self.domains.push(Domain {
+            name: name.clone(),
+            is_verified: false,
+            is_initial: false,
+            is_default: false,
+            federation: None,
+        });
         Ok(name)
     }
 
@@ -439,6 +455,13 @@ impl Directory {
         let d = self.domain(name).ok_or_else(|| ApiError::not_found(name))?;
         if d.is_initial {
             return Err(ApiError::request_bad_request("The initial domain of a tenant cannot be deleted."));
+        }
+        if d.federation.is_some() {
+            // Entra keeps a federated domain until it is managed again.
+            return Err(ApiError::request_bad_request(format!(
+                "Domain '{}' is federated. Delete its federation configuration before deleting the domain.",
+                d.name
+            )));
         }
         let suffix = format!("@{}", d.name);
         if self.upn_index.keys().any(|upn| upn.ends_with(&suffix)) {

@@ -352,6 +352,13 @@ impl Directory {
         if self.user_by_upn(upn).is_some() {
             return Err(upn_conflict());
         }
+        if self.federation_for_upn(upn).is_some() {
+            let anchored =
+                changes.values.iter().any(|(pos, v)| USER.props[*pos].name == "onPremisesImmutableId" && !v.is_null());
+            if !anchored {
+                return Err(super::federation::source_anchor_required());
+            }
+        }
         let mail = changes.values.iter().find(|(pos, _)| USER.props[*pos].name == "mail").and_then(|(_, v)| v.as_str());
         let proxies: Vec<String> = mail.iter().map(|m| format!("SMTP:{m}")).collect();
         if proxies.iter().any(|p| self.proxy_owner(p).is_some()) {
@@ -433,6 +440,7 @@ impl Directory {
         if changes.values.iter().any(|(pos, v)| USER.props[*pos].name == "userPrincipalName" && v.is_null()) {
             return Err(ApiError::value_required("userPrincipalName", USER.resource_name));
         }
+        self.check_federated_user_write(current, &changes.values, changes.password.is_some())?;
         if let Some(Some(mail)) = &new_mail {
             let key = format!("SMTP:{mail}");
             if self.proxy_owner(&key).is_some_and(|owner| owner != id) {

@@ -30,17 +30,21 @@ pub(crate) fn handle(server: &Server, req: &Inbound) -> Response<Body> {
             )
         }
         (["common", "userrealm", username], &Method::GET) => {
-            // User realm discovery (MSAL's password flow asks it first): every
-            // tenant of the mock is managed, never federated.
+            // User realm discovery (MSAL's password flow asks it first): a
+            // federated domain's users are sent to its IdP's WS-Trust endpoint.
             let domain = username.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
-            let known = server.tenants.resolve(domain).is_some();
-            let body = serde_json::json!({
+            let tenant = server.tenants.resolve(domain);
+            let mut body = serde_json::json!({
                 "ver": "1.0",
-                "account_type": if known { "Managed" } else { "Unknown" },
+                "account_type": if tenant.is_some() { "Managed" } else { "Unknown" },
                 "domain_name": domain,
                 "cloud_instance_name": "microsoftonline.com",
                 "cloud_audience_urn": "urn:federation:MicrosoftOnline",
             });
+            if let Some(realm) = tenant.and_then(|t| crate::identity::domain_federation::user_realm(&t.read(), domain))
+            {
+                body.as_object_mut().expect("an object literal").extend(realm);
+            }
             response::identity_json(200, &body, &c, NO_STORE)
         }
         ([tenant, "v2.0", ".well-known", "openid-configuration"], &Method::GET)

@@ -583,6 +583,17 @@ pub(crate) fn identify(
     if step == Some("signin") {
         let login = req.param("login").unwrap_or_default();
         let password = req.param("passwd").unwrap_or_default();
+        // A federated domain's users sign in at their IdP, not here.
+        if let Some(fed) = dir.federation_for_upn(login.trim()) {
+            return Identified::Show(super::domain_federation::redirect_to_idp(
+                fed,
+                req.authority,
+                login.trim(),
+                &carried(&req.params),
+                req.request_id,
+                now,
+            ));
+        }
         return match check_password(dir, tenant, login, password) {
             Ok(user) => {
                 let cookie = start_session(dir, user, now);

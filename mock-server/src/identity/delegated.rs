@@ -140,7 +140,12 @@ pub(crate) fn password_grant(
             &format!("The user account {{EUII Hidden}} does not exist in the {} directory. To sign into this application, the account must be added to the directory.", tenant.id),
         )
     })?;
-    let password_ok = dir.passwords.get(&user).is_some_and(|h| h.matches(password));
+    // A federated user's password lives at its IdP. Entra would try the
+    // federation's WS-Trust endpoint (`activeSignInUri`); the mock has none to
+    // call, so the password is never valid here, with the answer Entra gives
+    // when the federated check fails.
+    let federated = dir.federation_for_upn(username).is_some();
+    let password_ok = !federated && dir.passwords.get(&user).is_some_and(|h| h.matches(password));
     if !password_ok {
         return Err(user_failure(50126, "Error validating credentials due to invalid username or password."));
     }

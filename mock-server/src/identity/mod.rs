@@ -13,6 +13,7 @@ pub(crate) mod client_auth;
 pub(crate) mod delegated;
 pub(crate) mod device_code;
 pub(crate) mod discovery;
+pub(crate) mod domain_federation;
 pub(crate) mod federation;
 pub(crate) mod html;
 pub(crate) mod jwt;

@@ -14,6 +14,7 @@ mod directory_objects;
 mod dirsync;
 mod domains_shared;
 mod errors;
+mod federation;
 mod identity;
 mod implied;
 mod msal;

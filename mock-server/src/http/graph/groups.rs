@@ -266,9 +266,69 @@ pub(super) fn domains(ctx: &Ctx<'_>, segs: &[Segment], method: &Method) -> Resul
             body.insert("value".into(), Value::Array(vec![dir.verification_record(d)]));
             Ok(Reply::Json { status: 200, body: Value::Object(body), location: None })
         }
+        ([Segment::Identifier(name), Segment::Identifier(nav), rest @ ..], _) if nav == "federationConfiguration" => {
+            federation_configuration(ctx, name, rest, method)
+        }
         ([] | [Segment::Identifier(_)] | [Segment::Identifier(_), Segment::Identifier(_)], _) => {
             Err(ApiError::method_not_allowed())
         }
+        ([s, ..], _) => Err(ApiError::unknown_segment(&segment_text(s))),
+    }
+}
+
+/// `/domains/{id}/federationConfiguration[/{fid}]`: the domain's
+/// `internalDomainFederation` (directory/federation.rs has the rules).
+fn federation_configuration(ctx: &Ctx<'_>, domain: &str, rest: &[Segment], method: &Method) -> Result<Reply, ApiError> {
+    let authz = |op: &str| crate::authz::check(&ctx.principal, op);
+    let context = |dir: &Directory, suffix: &str| {
+        let name = dir.domain(domain).map_or(domain, |d| d.name.as_str()).to_owned();
+        format!("{}/$metadata#domains('{name}')/federationConfiguration{suffix}", ctx.graph_url)
+    };
+    let one = |context: String, body: Map<String, Value>, status: u16| {
+        let mut out = Map::new();
+        out.insert("@odata.context".into(), Value::String(context));
+        out.extend(body);
+        Reply::Json { status, body: Value::Object(out), location: None }
+    };
+    match (rest, method) {
+        ([], &Method::GET) => {
+            authz("domains.federationConfiguration.list")?;
+            let dir = ctx.tenant.read();
+            dir.domain(domain).ok_or_else(|| ApiError::not_found(domain))?;
+            let items: Vec<Value> = dir.federation(domain).map(|f| Value::Object(f.to_json())).into_iter().collect();
+            let mut body = Map::new();
+            body.insert("@odata.context".into(), Value::String(context(&dir, "")));
+            body.insert("value".into(), Value::Array(items));
+            Ok(Reply::Json { status: 200, body: Value::Object(body), location: None })
+        }
+        ([], &Method::POST) => {
+            authz("domains.federationConfiguration.write")?;
+            let body = json_body(ctx.req)?;
+            let now = ctx.tenant.clock.now();
+            let mut dir = ctx.tenant.write();
+            let out = dir.create_federation(domain, &body, now)?.to_json();
+            Ok(one(context(&dir, "/$entity"), out, 201))
+        }
+        ([Segment::Identifier(id)], &Method::GET) => {
+            authz("domains.federationConfiguration.list")?;
+            let dir = ctx.tenant.read();
+            let out = dir.federation_by_id(domain, id)?.to_json();
+            Ok(one(context(&dir, "/$entity"), out, 200))
+        }
+        ([Segment::Identifier(id)], &Method::PATCH) => {
+            authz("domains.federationConfiguration.write")?;
+            let body = json_body(ctx.req)?;
+            let now = ctx.tenant.clock.now();
+            let mut dir = ctx.tenant.write();
+            let out = dir.update_federation(domain, id, &body, now)?.to_json();
+            Ok(one(context(&dir, "/$entity"), out, 200))
+        }
+        ([Segment::Identifier(id)], &Method::DELETE) => {
+            authz("domains.federationConfiguration.write")?;
+            ctx.tenant.write().delete_federation(domain, id)?;
+            Ok(Reply::NoContent)
+        }
+        ([] | [Segment::Identifier(_)], _) => Err(ApiError::method_not_allowed()),
         ([s, ..], _) => Err(ApiError::unknown_segment(&segment_text(s))),
     }
 }

@@ -1,0 +1,139 @@
+//! Sign-in for users of a federated domain: the authorize page does not ask
+//! for their password but sends the browser to the domain's
+//! `passiveSignInUri`, as a WS-Federation sign-in request (`wa=wsignin1.0`) or
+//! a SAML 2.0 AuthnRequest (HTTP-Redirect binding), per the configuration's
+//! `preferredAuthenticationProtocol`. Entra names itself to the IdP as
+//! `urn:federation:MicrosoftOnline`, and the IdP posts its answer back to
+//! Entra's `login.srf`.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use time::OffsetDateTime;
+
+use super::authorize::{PageBody, PageResponse};
+use crate::directory::federation::{Federation, Protocol};
+
+/// The realm (WS-Fed `wtrealm`, SAML `Issuer`) Entra uses towards every IdP.
+pub(crate) const MICROSOFT_ONLINE_REALM: &str = "urn:federation:MicrosoftOnline";
+
+fn encode(v: &str) -> String {
+    const SET: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+    percent_encoding::utf8_percent_encode(v, SET).to_string()
+}
+
+/// The authorize request's own parameters as one opaque context value, which
+/// the IdP hands back unchanged (`wctx` / `RelayState`).
+pub(crate) fn context_value(params: &[(String, String)]) -> String {
+    params.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
+}
+
+/// Raw DEFLATE (RFC 1951) with stored blocks only: what the SAML
+/// HTTP-Redirect binding asks for, and readable by any inflater.
+fn deflate_stored(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + 5 * (data.len() / 65535 + 1));
+    let mut chunks = data.chunks(65535).peekable();
+    if chunks.peek().is_none() {
+        out.extend_from_slice(&[1, 0, 0, 0xff, 0xff]);
+    }
+    while let Some(chunk) = chunks.next() {
+        out.push(u8::from(chunks.peek().is_none()));
+        let len = u16::try_from(chunk.len()).expect("chunks of at most 65535 bytes");
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&(!len).to_le_bytes());
+        out.extend_from_slice(chunk);
+    }
+    out
+}
+
+/// The `302` to the IdP for `login`, carrying `params` as context.
+pub(crate) fn redirect_to_idp(
+    fed: &Federation,
+    authority: &str,
+    login: &str,
+    params: &[(String, String)],
+    request_id: uuid::Uuid,
+    now: OffsetDateTime,
+) -> PageResponse {
+    let passive = fed.get_str("passiveSignInUri").unwrap_or_default();
+    let sep = if passive.contains('?') { '&' } else { '?' };
+    let context = context_value(params);
+    let location = match fed.protocol() {
+        Protocol::WsFed => format!(
+            "{passive}{sep}wa=wsignin1.0&wtrealm={}&wctx={}&username={}",
+            encode(MICROSOFT_ONLINE_REALM),
+            encode(&context),
+            encode(login)
+        ),
+        Protocol::Saml => {
+            let request = format!(
+                concat!(
+                    r#"<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_{id}" Version="2.0" "#,
+                    r#"IssueInstant="{instant}" Destination="{dest}" AssertionConsumerServiceURL="{acs}">"#,
+                    r#"<Issuer xmlns="urn:oasis:names:tc:SAML:2.0:assertion">{issuer}</Issuer>"#,
+                    r#"<samlp:NameIDPolicy Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"/>"#,
+                    r#"</samlp:AuthnRequest>"#
+                ),
+                id = request_id,
+                instant = crate::clock::format_datetime(now),
+                dest = xml_attr(passive),
+                acs = xml_attr(&format!("{authority}/login.srf")),
+                issuer = MICROSOFT_ONLINE_REALM,
+            );
+            let saml = STANDARD.encode(deflate_stored(request.as_bytes()));
+            format!("{passive}{sep}SAMLRequest={}&RelayState={}", encode(&saml), encode(&context))
+        }
+    };
+    PageResponse { status: 302, body: PageBody::Redirect(location), set_cookie: None }
+}
+
+fn xml_attr(v: &str) -> String {
+    v.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// What user realm discovery (`/common/userrealm/{user}`, version 1.0 shape)
+/// adds for a federated domain: the account type and where a rich client
+/// runs WS-Trust (`activeSignInUri`, `metadataExchangeUri`).
+pub(crate) fn user_realm(
+    dir: &crate::directory::Directory,
+    domain: &str,
+) -> Option<serde_json::Map<String, serde_json::Value>> {
+    let fed = dir.federation(domain)?;
+    let text = |n: &str| fed.get_str(n).map_or(serde_json::Value::Null, |s| serde_json::Value::String(s.into()));
+    let mut out = serde_json::Map::new();
+    out.insert("account_type".into(), "Federated".into());
+    out.insert("federation_protocol".into(), "WSTrust".into());
+    out.insert("federation_metadata_url".into(), text("metadataExchangeUri"));
+    out.insert("federation_active_auth_url".into(), text("activeSignInUri"));
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Inflate stored blocks back (the inverse the IdP runs).
+    fn inflate_stored(mut data: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        loop {
+            let last = data[0] & 1 == 1;
+            assert_eq!(data[0] >> 1, 0, "stored block");
+            let len = usize::from(u16::from_le_bytes([data[1], data[2]]));
+            let nlen = u16::from_le_bytes([data[3], data[4]]);
+            assert_eq!(!nlen as usize, len);
+            out.extend_from_slice(&data[5..5 + len]);
+            data = &data[5 + len..];
+            if last {
+                return out;
+            }
+        }
+    }
+
+    #[test]
+    fn deflate_stored_round_trips_across_block_boundaries() {
+        for n in [0usize, 1, 65535, 65536, 200_000] {
+            let data: Vec<u8> = (0..n).map(|i| (i % 251) as u8).collect();
+            assert_eq!(inflate_stored(&deflate_stored(&data)), data, "{n} bytes");
+        }
+    }
+}
