@@ -270,9 +270,67 @@ async fn main() -> anyhow::Result<()> {
         bail!("a second run should change nothing:\n{again}");
     }
 
+    step(9, "federation: the customer's domain signs in at the vendor's IdP");
+    federate_customer_domain(&target, &admin).await?;
+
     println!(
         "\nsummary: onboarded client {} in tenant {}; provisioned {} created, {} updated, {} unchanged; {} script evaluations",
         onboarded.client_id, onboarded.tenant_id, report.created, report.updated, report.unchanged, plan.script_evaluations
+    );
+    Ok(())
+}
+
+/// The guide's last step: the customer's custom domain is added, verified and federated to the
+/// vendor's IdP, so its users sign in there and each needs the Immutable ID the product owns.
+async fn federate_customer_domain(target: &Target, admin: &GraphClient) -> anyhow::Result<()> {
+    use base64::Engine as _;
+    use graphbox::sdk::models::{AuthenticationProtocol, InternalDomainFederation};
+
+    const DOMAIN: &str = "customer-fed.example";
+    admin.domains().create(DOMAIN).send().await.context("adding the customer's domain")?;
+    admin.domains().verify(DOMAIN).send().await.context("verifying the customer's domain")?;
+    // The vendor IdP's token-signing certificate (public part, base64 DER).
+    let key = rcgen::KeyPair::generate()?;
+    let cert = rcgen::CertificateParams::new(vec!["idp.vendor.example".to_owned()])?.self_signed(&key)?;
+    let federation = InternalDomainFederation {
+        display_name: Some("Vendor IdP".into()),
+        issuer_uri: Some("https://idp.vendor.example/issuer".into()),
+        passive_sign_in_uri: Some("https://idp.vendor.example/wsfed".into()),
+        active_sign_in_uri: Some("https://idp.vendor.example/trust/2005/usernamemixed".into()),
+        signing_certificate: Some(base64::engine::general_purpose::STANDARD.encode(cert.der())),
+        preferred_authentication_protocol: Some(AuthenticationProtocol::WsFed),
+        ..Default::default()
+    };
+    let created = admin.domains().create_federation_configuration(DOMAIN, &federation).send().await?;
+    let domain = admin.domains().get(DOMAIN).send().await?;
+    println!(
+        "   {DOMAIN} federated to {} (configuration {}): authenticationType {}",
+        created.issuer_uri.unwrap_or_default(),
+        created.id.unwrap_or_default(),
+        domain.authentication_type.as_ref().map_or("(none)", |t| t.as_str())
+    );
+
+    let upn = format!("ana.federated@{DOMAIN}");
+    let mut user = User::new("Ana Federated", "ana.federated", &upn, "Vk3#pL9!wQz2");
+    match admin.users().create(user.clone()).send().await {
+        Ok(_) => bail!("a federated-domain user was created without an Immutable ID"),
+        Err(e) => println!(
+            "   without an Immutable ID, refused as by Entra: {}",
+            e.as_graph_error().map_or(String::new(), |g| g.message.clone())
+        ),
+    }
+    user.on_premises_immutable_id = Some("YW5hLWZlZGVyYXRlZA==".into());
+    admin.users().create(user).send().await.context("creating the federated user")?;
+    let realm: serde_json::Value = target
+        .http
+        .get(format!("{}/common/userrealm/{upn}?api-version=1.0", target.info.authority))
+        .send()
+        .await?
+        .json()
+        .await?;
+    println!(
+        "   created {upn} with its Immutable ID; realm discovery: {} via {}",
+        realm["account_type"], realm["federation_active_auth_url"]
     );
     Ok(())
 }

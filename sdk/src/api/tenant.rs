@@ -6,7 +6,9 @@ use reqwest::Method;
 use super::seg;
 use crate::client::GraphClient;
 use crate::ids::{DomainId, TenantId};
-use crate::models::{Domain, DomainDnsRecord, OnPremisesDirectorySynchronization, Organization, SubscribedSku};
+use crate::models::{
+    Domain, DomainDnsRecord, InternalDomainFederation, OnPremisesDirectorySynchronization, Organization, SubscribedSku,
+};
 use crate::request::{Call, GetRequest, ListRequest};
 
 /// `GET /organization`.
@@ -27,6 +29,14 @@ pub type VerifyDomain = Call<Domain>;
 pub type ListVerificationDnsRecords = ListRequest<DomainDnsRecord>;
 /// `DELETE /domains/{id}`.
 pub type DeleteDomain = Call<()>;
+/// `GET /domains/{id}/federationConfiguration`.
+pub type ListDomainFederations = ListRequest<InternalDomainFederation>;
+/// `POST /domains/{id}/federationConfiguration`.
+pub type CreateDomainFederation = Call<InternalDomainFederation>;
+/// `PATCH /domains/{id}/federationConfiguration/{fid}`.
+pub type UpdateDomainFederation = Call<InternalDomainFederation>;
+/// `DELETE /domains/{id}/federationConfiguration/{fid}`.
+pub type DeleteDomainFederation = Call<()>;
 /// `GET /subscribedSkus`.
 pub type ListSubscribedSkus = ListRequest<SubscribedSku>;
 /// `GET /directory/onPremisesSynchronization`.
@@ -188,6 +198,66 @@ impl DomainsHandler {
     /// ```
     pub fn delete(&self, name: impl Into<DomainId>) -> DeleteDomain {
         Call::new(&self.client, Method::DELETE, format!("/domains/{}", seg(name.into())))
+    }
+
+    /// The domain's federation configuration (none, or one while it is federated).
+    ///
+    /// ```no_run
+    /// # async fn run(graph: graphbox_sdk::GraphClient) -> Result<(), graphbox_sdk::Error> {
+    /// let federation = graph.domains().federation_configurations("contoso-lab.example").send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn federation_configurations(&self, name: impl Into<DomainId>) -> ListDomainFederations {
+        ListRequest::new(&self.client, format!("/domains/{}/federationConfiguration", seg(name.into())))
+    }
+
+    /// Federates a verified custom domain with an IdP: its users then sign in
+    /// there, and new users in it need an `onPremisesImmutableId`.
+    ///
+    /// ```no_run
+    /// # async fn run(graph: graphbox_sdk::GraphClient) -> Result<(), graphbox_sdk::Error> {
+    /// use graphbox_sdk::models::{AuthenticationProtocol, InternalDomainFederation};
+    /// let federation = InternalDomainFederation {
+    ///     issuer_uri: Some("https://idp.example/issuer".into()),
+    ///     passive_sign_in_uri: Some("https://idp.example/wsfed".into()),
+    ///     signing_certificate: Some("MIIC...".into()),
+    ///     preferred_authentication_protocol: Some(AuthenticationProtocol::WsFed),
+    ///     ..Default::default()
+    /// };
+    /// graph.domains().create_federation_configuration("contoso-lab.example", &federation).send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn create_federation_configuration(
+        &self,
+        name: impl Into<DomainId>,
+        federation: &InternalDomainFederation,
+    ) -> CreateDomainFederation {
+        Call::new(&self.client, Method::POST, format!("/domains/{}/federationConfiguration", seg(name.into())))
+            .json(serde_json::to_value(federation).expect("a model is plain JSON"))
+    }
+
+    /// Changes some of a federation's settings (only the fields set are sent).
+    pub fn update_federation_configuration(
+        &self,
+        name: impl Into<DomainId>,
+        id: &str,
+        changes: &InternalDomainFederation,
+    ) -> UpdateDomainFederation {
+        Call::new(
+            &self.client,
+            Method::PATCH,
+            format!("/domains/{}/federationConfiguration/{}", seg(name.into()), seg(id)),
+        )
+        .json(serde_json::to_value(changes).expect("a model is plain JSON"))
+    }
+
+    /// Removes a domain's federation: the domain is managed again.
+    pub fn delete_federation_configuration(&self, name: impl Into<DomainId>, id: &str) -> DeleteDomainFederation {
+        Call::new(
+            &self.client,
+            Method::DELETE,
+            format!("/domains/{}/federationConfiguration/{}", seg(name.into()), seg(id)),
+        )
     }
 }
 

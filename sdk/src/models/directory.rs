@@ -330,3 +330,54 @@ model! {
     }
 }
 sparse_debug!(AccidentalDeletionPrevention { synchronization_prevention_type, alert_threshold });
+
+string_enum! {
+    /// How Entra hands a federated domain's users to their IdP.
+    AuthenticationProtocol {
+        /// WS-Federation.
+        WsFed = "wsFed",
+        /// SAML 2.0.
+        Saml = "saml",
+    }
+}
+
+model! {
+    /// A domain's federation with an external IdP (`internalDomainFederation`),
+    /// under `domains/{id}/federationConfiguration`.
+    pub struct InternalDomainFederation {
+        /// Id (opaque).
+        id: String,
+        /// The IdP's display name.
+        display_name: String,
+        /// The IdP's issuer (its tokens' `Issuer`).
+        issuer_uri: String,
+        /// Where browsers sign in (WS-Fed or SAML endpoint).
+        passive_sign_in_uri: String,
+        /// Where rich clients sign in (WS-Trust).
+        active_sign_in_uri: String,
+        /// WS-Trust metadata exchange endpoint.
+        metadata_exchange_uri: String,
+        /// Where sign-out sends the browser.
+        sign_out_uri: String,
+        /// Base64 DER of the IdP's token-signing certificate.
+        signing_certificate: String,
+        /// The certificate that takes over at rollover.
+        next_signing_certificate: String,
+        /// WS-Fed or SAML.
+        preferred_authentication_protocol: AuthenticationProtocol,
+        /// `acceptIfMfaDoneByFederatedIdp`, `enforceMfaByFederatedIdp` or `rejectMfaByFederatedIdp`.
+        federated_idp_mfa_behavior: String,
+        /// `translateToFreshPasswordAuthentication`, `nativeSupport` or `disabled`.
+        prompt_login_behavior: String,
+        /// Whether Entra signs its SAML requests.
+        is_signed_authentication_request_required: bool,
+    }
+}
+sparse_debug!(InternalDomainFederation {
+    id,
+    display_name,
+    issuer_uri,
+    passive_sign_in_uri,
+    active_sign_in_uri,
+    preferred_authentication_protocol,
+});

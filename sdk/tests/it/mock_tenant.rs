@@ -198,3 +198,46 @@ async fn subscribed_skus_list_the_seeded_licences() {
         assert!(enabled.is_some_and(|n| n > 0), "{sku:?}");
     }
 }
+
+#[tokio::test]
+async fn a_verified_domain_is_federated_through_its_federation_configuration_and_managed_again_after_delete() {
+    use base64::Engine as _;
+    use graphbox_sdk::models::{AuthenticationProtocol, AuthenticationType, InternalDomainFederation};
+
+    let mock = plain_mock().await;
+    let graph = client_for(&mock);
+    let domain = "sdk-fed.example";
+    graph.domains().create(domain).send().await.expect("add");
+    graph.domains().verify(domain).send().await.expect("verify");
+    let key = rcgen::KeyPair::generate().expect("key");
+    let cert = rcgen::CertificateParams::new(vec!["idp.sdk-fed.example".to_owned()])
+        .expect("params")
+        .self_signed(&key)
+        .expect("certificate");
+    let settings = InternalDomainFederation {
+        issuer_uri: Some("https://idp.sdk-fed.example/issuer".into()),
+        passive_sign_in_uri: Some("https://idp.sdk-fed.example/saml".into()),
+        signing_certificate: Some(base64::engine::general_purpose::STANDARD.encode(cert.der())),
+        preferred_authentication_protocol: Some(AuthenticationProtocol::Saml),
+        ..Default::default()
+    };
+    let created = graph.domains().create_federation_configuration(domain, &settings).send().await.expect("federate");
+    let id = created.id.clone().expect("id");
+    assert_eq!(created.preferred_authentication_protocol, Some(AuthenticationProtocol::Saml));
+    let read = graph.domains().get(domain).send().await.expect("domain");
+    assert_eq!(read.authentication_type, Some(AuthenticationType::Federated));
+
+    let change = InternalDomainFederation { display_name: Some("Renamed IdP".into()), ..Default::default() };
+    let updated = graph.domains().update_federation_configuration(domain, &id, &change).send().await.expect("patch");
+    assert_eq!(updated.display_name.as_deref(), Some("Renamed IdP"));
+    let listed = graph.domains().federation_configurations(domain).send().await.expect("list");
+    assert_eq!(listed.value.len(), 1);
+
+    let again =
+        graph.domains().create_federation_configuration(domain, &settings).send().await.expect_err("one per domain");
+    assert_eq!(again.as_graph_error().map(|g| g.status), Some(409));
+
+    graph.domains().delete_federation_configuration(domain, &id).send().await.expect("delete");
+    let read = graph.domains().get(domain).send().await.expect("domain");
+    assert_eq!(read.authentication_type, Some(AuthenticationType::Managed));
+}
