@@ -365,3 +365,13 @@ impl Directory {
         Ok(())
     }
 }
+
+impl Directory {
+    /// Put back a configuration removed in the same write (MSOnline's
+    /// replace-all, when the replacement is refused).
+    pub(crate) fn restore_federation(&mut self, domain: &str, fed: Federation) {
+        if let Some(d) = self.domains.iter_mut().find(|d| d.name.eq_ignore_ascii_case(domain)) {
+            d.federation = Some(fed);
+        }
+    }
+}

@@ -51,11 +51,33 @@ impl Request {
 }
 
 fn envelope(action: &str, relates_to: Option<&str>, body: &str) -> String {
+    envelope_with(action, relates_to, "", body)
+}
+
+/// An envelope whose header carries `extra` after the addressing headers.
+fn envelope_with(action: &str, relates_to: Option<&str>, extra: &str, body: &str) -> String {
     let relates = relates_to.map(|id| format!("<a:RelatesTo>{}</a:RelatesTo>", escape(id))).unwrap_or_default();
     format!(
-        "<s:Envelope xmlns:s=\"{SOAP}\" xmlns:a=\"{WSA}\"><s:Header><a:Action s:mustUnderstand=\"1\">{}</a:Action>{relates}</s:Header><s:Body>{body}</s:Body></s:Envelope>",
+        "<s:Envelope xmlns:s=\"{SOAP}\" xmlns:a=\"{WSA}\"><s:Header><a:Action s:mustUnderstand=\"1\">{}</a:Action>{relates}{extra}</s:Header><s:Body>{body}</s:Body></s:Envelope>",
         escape(action)
     )
+}
+
+/// The bec namespace of `BecContext` and the other BEC headers.
+pub(crate) const BEC: &str = "http://becwebservice.microsoftonline.com/";
+
+/// `MsolConnect`'s reply: an empty result, and a `BecContext` header whose
+/// opaque `DataBlob` clients may echo later (msol-soap.md §7; never required).
+pub(crate) fn connect_reply(relates_to: Option<&str>, data_blob: &str) -> String {
+    let header = format!(
+        "<BecContext xmlns=\"{BEC}\"><DataBlob xmlns=\"{WEBSERVICE}\">{}</DataBlob></BecContext>",
+        escape(data_blob)
+    );
+    let body = format!(
+        "<MsolConnectResponse xmlns=\"{PROVISIONING}\"><MsolConnectResult xmlns:w=\"{WEBSERVICE}\" xmlns:n=\"{}\"/></MsolConnectResponse>",
+        super::xml::XSI
+    );
+    envelope_with(&format!("{ACTION_PREFIX}MsolConnectResponse"), relates_to, &header, &body)
 }
 
 /// `<OpResponse><OpResult>…</OpResult></OpResponse>` with the reply action.

@@ -1,8 +1,9 @@
 //! MSOnline's provisioning web service at `<authority>/provisioningwebservice.svc`
 //! (reference/msol-soap.md): SOAP 1.2 over the same tenant state Graph serves,
 //! so a tool written against MSOnline and one written against Graph see one
-//! tenant. `GetCompanyInformation` and `SetCompanyDirSyncEnabled`, as the
-//! pre-retirement service answered them.
+//! tenant. `GetCompanyInformation`, `SetCompanyDirSyncEnabled`, the
+//! `MsolConnect` handshake and the domain operations of a federation set-up
+//! (`domains.rs`), as the pre-retirement service answered them.
 //!
 //! Authentication is the bearer token in the `UserIdentityHeader`, an AAD Graph
 //! token (`aud` `https://graph.windows.net`) issued by the mock; Graph tokens,
@@ -12,6 +13,7 @@
 //! without an administrator role or acting on another tenant.
 
 pub(crate) mod company;
+pub(crate) mod domains;
 pub(crate) mod envelope;
 pub(crate) mod xml;
 
@@ -26,7 +28,15 @@ use crate::service::{Inbound, Server};
 use crate::tenant::{LoggedRequest, Tenant};
 use envelope::Request;
 
-const SUPPORTED: &[&str] = &["GetCompanyInformation", "SetCompanyDirSyncEnabled"];
+const SUPPORTED: &[&str] = &[
+    "GetCompanyInformation",
+    "SetCompanyDirSyncEnabled",
+    "MsolConnect",
+    "ListDomains",
+    "GetDomain",
+    "GetDomainFederationSettings",
+    "SetDomainAuthentication",
+];
 
 /// Directory roles that may change company settings (Global Administrator,
 /// Hybrid Identity Administrator).
@@ -94,6 +104,7 @@ pub(crate) fn handle(server: &Server, req: &Inbound) -> Response<Body> {
     };
     let (result, tenant, app_id) = run(server, &request, operation);
     let (status, xml) = match result {
+        Ok(content) if operation == "MsolConnect" => (200, envelope::connect_reply(relates, &content)),
         Ok(content) => (200, envelope::reply(operation, relates, &content)),
         Err(f) => {
             (500, envelope::msol_fault(operation, relates, f.detail_type, &f.message, &req.request_id.to_string()))
@@ -134,6 +145,20 @@ fn run(server: &Server, request: &Request, operation: &str) -> Outcome {
         tenant.settle_dirsync();
         match operation {
             "SetCompanyDirSyncEnabled" => set_dir_sync_enabled(request, &principal, &tenant),
+            // The handshake's result is the opaque context blob (see connect_reply).
+            "MsolConnect" => {
+                Ok(crate::ids::secure_bytes::<24>().iter().map(|b| format!("{b:02x}")).collect::<String>())
+            }
+            "ListDomains" => Ok(domains::list(&tenant.read())),
+            "GetDomain" => domains::get(&tenant.read(), request),
+            "GetDomainFederationSettings" => domains::federation_settings(&tenant.read(), request),
+            "SetDomainAuthentication" => {
+                if !principal.wids.iter().any(|w| ADMIN_ROLES.contains(w)) {
+                    return Err(Fault::new("AccessDeniedException", ACCESS_DENIED));
+                }
+                let now = tenant.clock.now();
+                domains::set_authentication(&mut tenant.write(), request, now)
+            }
             _ => Ok(company::return_value(&tenant.read())),
         }
     });

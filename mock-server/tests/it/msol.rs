@@ -242,3 +242,106 @@ async fn an_unknown_action_gets_wcfs_contract_filter_fault() {
     let r = call(&env, "<not soap".to_owned()).await;
     assert_eq!(r.status, 500);
 }
+
+// ---- The domain operations of a federation set-up ----
+
+const FED_DOMAIN: &str = "msol-fed.example";
+
+fn idp_certificate() -> String {
+    use base64::Engine as _;
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert =
+        rcgen::CertificateParams::new(vec!["idp.msol-fed.example".to_owned()]).unwrap().self_signed(&key).unwrap();
+    base64::engine::general_purpose::STANDARD.encode(cert.der())
+}
+
+fn federated_members(domain: &str, certificate: &str) -> String {
+    format!(
+        r#"<ws:TenantId xsi:nil="true"/><ws:VerifiedDomain xsi:nil="true"/><ws:Authentication>Federated</ws:Authentication><ws:DomainName>{domain}</ws:DomainName><ws:FederationSettings xmlns:c="http://schemas.datacontract.org/2004/07/Microsoft.Online.Administration"><c:ActiveLogOnUri>https://idp.msol-fed.example/trust/2005/usernamemixed</c:ActiveLogOnUri><c:FederationBrandName>Msol IdP</c:FederationBrandName><c:IssuerUri>https://idp.msol-fed.example/issuer</c:IssuerUri><c:LogOffUri>https://idp.msol-fed.example/signout</c:LogOffUri><c:MetadataExchangeUri>https://idp.msol-fed.example/trust/mex</c:MetadataExchangeUri><c:PassiveLogOnUri>https://idp.msol-fed.example/passive</c:PassiveLogOnUri><c:PreferredAuthenticationProtocol>WsFed</c:PreferredAuthenticationProtocol><c:SigningCertificate>{certificate}</c:SigningCertificate><c:SupportsMfa>false</c:SupportsMfa></ws:FederationSettings>"#
+    )
+}
+
+fn domain_members(domain: &str) -> String {
+    format!(
+        r#"<ws:TenantId xsi:nil="true"/><ws:VerifiedDomain xsi:nil="true"/><ws:DomainName>{domain}</ws:DomainName>"#
+    )
+}
+
+#[tokio::test]
+async fn msol_connect_answers_a_bec_context_header_with_an_opaque_data_blob() {
+    let env = env().await;
+    let token = aad_graph_token(&env).await;
+    let r = call(&env, envelope("MsolConnect", Some(&token), "")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.text.contains("<BecContext xmlns=\"http://becwebservice.microsoftonline.com/\">"), "{}", r.text);
+    assert!(r.text.contains("IProvisioningWebService/MsolConnectResponse"), "{}", r.text);
+    assert_eq!(member(&r.text, "DataBlob").len(), 48, "{}", r.text);
+}
+
+#[tokio::test]
+async fn set_domain_authentication_federates_a_domain_that_graph_then_shows_federated_and_back() {
+    let env = env().await;
+    let token = aad_graph_token(&env).await;
+    assert_eq!(env.post("/domains", &json!({"id": FED_DOMAIN})).await.status, 201);
+    assert_eq!(env.post(&format!("/domains/{FED_DOMAIN}/verify"), &json!({})).await.status, 200);
+
+    let r = call(
+        &env,
+        envelope("SetDomainAuthentication", Some(&token), &federated_members(FED_DOMAIN, &idp_certificate())),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.text.contains("<SetDomainAuthenticationResult"), "{}", r.text);
+    assert_eq!(env.get(&format!("/domains/{FED_DOMAIN}")).await.json()["authenticationType"], "Federated");
+    let graph = env.get(&format!("/domains/{FED_DOMAIN}/federationConfiguration")).await.json();
+    assert_eq!(graph["value"][0]["passiveSignInUri"], "https://idp.msol-fed.example/passive");
+    assert_eq!(graph["value"][0]["displayName"], "Msol IdP");
+
+    let got = call(&env, envelope("GetDomain", Some(&token), &domain_members(FED_DOMAIN))).await;
+    assert_eq!(got.status, 200, "{}", got.text);
+    insta::assert_snapshot!("msol_get_domain_federated", normalize(&env, &got.text));
+    let settings = call(&env, envelope("GetDomainFederationSettings", Some(&token), &domain_members(FED_DOMAIN))).await;
+    assert_eq!(settings.status, 200, "{}", settings.text);
+    let mut text = normalize(&env, &settings.text);
+    let start = text.find("<co:SigningCertificate>").unwrap() + "<co:SigningCertificate>".len();
+    let end = text[start..].find('<').unwrap() + start;
+    text.replace_range(start..end, "[certificate]");
+    insta::assert_snapshot!("msol_get_domain_federation_settings", text);
+
+    let managed = format!(
+        r#"<ws:TenantId xsi:nil="true"/><ws:VerifiedDomain xsi:nil="true"/><ws:Authentication>Managed</ws:Authentication><ws:DomainName>{FED_DOMAIN}</ws:DomainName><ws:FederationSettings xsi:nil="true"/>"#
+    );
+    let r = call(&env, envelope("SetDomainAuthentication", Some(&token), &managed)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(env.get(&format!("/domains/{FED_DOMAIN}")).await.json()["authenticationType"], "Managed");
+    let listed = call(&env, envelope("ListDomains", Some(&token), r#"<ws:TenantId xsi:nil="true"/>"#)).await;
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    assert!(!listed.text.contains("Federated"), "{}", listed.text);
+    assert!(listed.text.contains(&format!("<co:Name>{FED_DOMAIN}</co:Name>")), "{}", listed.text);
+}
+
+#[tokio::test]
+async fn set_domain_authentication_faults_for_an_unknown_or_unverified_domain() {
+    let env = env().await;
+    let token = aad_graph_token(&env).await;
+    let r = call(
+        &env,
+        envelope("SetDomainAuthentication", Some(&token), &federated_members("nowhere.example", &idp_certificate())),
+    )
+    .await;
+    assert_eq!(r.status, 500, "{}", r.text);
+    assert!(r.text.contains("n:type=\"ws:DomainNotFoundException\""), "{}", r.text);
+
+    assert_eq!(env.post("/domains", &json!({"id": "unverified.example"})).await.status, 201);
+    let r = call(
+        &env,
+        envelope("SetDomainAuthentication", Some(&token), &federated_members("unverified.example", &idp_certificate())),
+    )
+    .await;
+    assert_eq!(r.status, 500, "{}", r.text);
+    assert!(r.text.contains("n:type=\"ws:InvalidParameterException\""), "{}", r.text);
+    assert!(member(&r.text, "Message").contains("not verified"), "{}", r.text);
+
+    let r = call(&env, envelope("GetDomainFederationSettings", Some(&token), &domain_members("nowhere.example"))).await;
+    assert!(r.text.contains("n:type=\"ws:DomainNotFoundException\""), "{}", r.text);
+}
