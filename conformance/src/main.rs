@@ -139,7 +139,7 @@ async fn run() -> Result<ExitCode, Box<dyn std::error::Error>> {
     let totals = Totals::of(&outcomes);
     let requests: usize = outcomes.iter().map(|o| o.requests).sum();
     let validated: usize = outcomes.iter().map(|o| o.validated).sum();
-    println!("\n{requests} requests, {validated} response bodies checked against the OpenAPI slice");
+    println!("\n{requests} requests, {validated} response bodies checked against the CSDL and the reference envelopes");
     println!("took {:.2} s", elapsed.as_secs_f64());
     println!("{}", totals.known_line());
     println!("{}", totals.summary_line());

@@ -8,9 +8,9 @@ use futures::StreamExt;
 
 use crate::context::Ctx;
 use crate::ledger::Ledger;
-use crate::openapi::{Checked, Spec};
 use crate::proxy::Proxy;
 use crate::scenario::{Failure, Need, Scenario};
+use crate::spec::{Checked, Spec};
 use crate::target::{Capabilities, Target};
 
 /// How one scenario ended.
@@ -66,6 +66,11 @@ pub struct RunOptions {
 
 /// Runs `scenarios` against `target`, in parallel up to `options.jobs`, in the order given.
 pub async fn run(target: &Target, scenarios: &[Scenario], ledger: &Ledger, options: &RunOptions) -> Vec<Outcome> {
+    // The CSDL takes a few hundred milliseconds to read in a debug build: read it while the
+    // first tenants are created and their tokens fetched, not after.
+    std::thread::spawn(|| {
+        crate::csdl::model();
+    });
     let spec = Arc::new(Spec::bundled());
     let caps = target.capabilities();
     let mut outcomes: Vec<Outcome> = futures::stream::iter(scenarios.iter().copied())

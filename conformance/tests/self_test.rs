@@ -88,8 +88,12 @@ async fn a_mistyped_property_fails_schema_validation_with_its_json_path() {
         .mount(&server)
         .await;
     let outcome = run_one(&server, "users::create_is_201_with_the_default_property_set_only").await;
-    let detail = failure(&outcome, "POST /v1.0/users → 201", "does not match schema POST /users 201");
-    assert!(detail.contains("$.businessPhones: expected array, got string \"555-0100\""), "{detail}");
+    let detail =
+        failure(&outcome, "POST /v1.0/users → 201", "does not match schema POST /users → microsoft.graph.user (CSDL)");
+    assert!(
+        detail.contains("$.businessPhones: expected an array (Collection(Edm.String)), got string \"555-0100\""),
+        "{detail}"
+    );
 }
 
 #[tokio::test]
