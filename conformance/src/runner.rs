@@ -51,6 +51,8 @@ pub struct Outcome {
     pub validated: usize,
     /// Cleanup that did not work (reported, never a failure of the scenario itself).
     pub cleanup_problems: Vec<String>,
+    /// Every request sent, as `(method, path and query)`, for the operation coverage table.
+    pub calls: Vec<(String, String)>,
 }
 
 /// Run options.
@@ -112,6 +114,7 @@ async fn run_one(
         requests: 0,
         validated: 0,
         cleanup_problems: Vec::new(),
+        calls: Vec::new(),
     };
     if let Some(why) = missing(scenario.needs, caps) {
         outcome.status = Status::Skipped(why);
@@ -159,6 +162,7 @@ async fn execute(
     outcome.cleanup_problems = cx.drain_cleanup().await;
     let exchanges = cx.exchanges();
     outcome.requests = exchanges.len();
+    outcome.calls = exchanges.iter().map(|e| (e.method.clone(), e.target.clone())).collect();
     outcome.validated = exchanges.iter().filter(|e| !matches!(e.checked, Checked::Unchecked)).count();
     let schema_failures: Vec<String> = exchanges
         .iter()
