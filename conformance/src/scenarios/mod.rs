@@ -9,8 +9,10 @@ mod consent;
 mod delta;
 mod denials;
 mod dirsync;
+mod domains;
 mod errors;
 mod filters;
+mod groups;
 mod licences;
 mod paging;
 mod roles;
@@ -19,6 +21,7 @@ mod service_principals;
 mod support;
 mod token;
 mod users;
+mod wire;
 
 /// Every scenario, grouped by family.
 pub fn all() -> Vec<Scenario> {
@@ -38,6 +41,8 @@ pub fn all() -> Vec<Scenario> {
         batch::SCENARIOS,
         denials::SCENARIOS,
         sensitive::SCENARIOS,
+        groups::SCENARIOS,
+        domains::SCENARIOS,
     ]
     .concat()
 }
