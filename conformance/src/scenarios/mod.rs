@@ -15,6 +15,7 @@ mod filters;
 mod groups;
 mod licences;
 mod paging;
+mod relations;
 mod roles;
 mod sensitive;
 mod service_principals;
@@ -43,6 +44,7 @@ pub fn all() -> Vec<Scenario> {
         sensitive::SCENARIOS,
         groups::SCENARIOS,
         domains::SCENARIOS,
+        relations::SCENARIOS,
     ]
     .concat()
 }
