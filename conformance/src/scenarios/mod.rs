@@ -6,6 +6,7 @@ use crate::scenario::Scenario;
 mod applications;
 mod batch;
 mod consent;
+mod deleted;
 mod delta;
 mod denials;
 mod dirsync;
@@ -45,6 +46,7 @@ pub fn all() -> Vec<Scenario> {
         groups::SCENARIOS,
         domains::SCENARIOS,
         relations::SCENARIOS,
+        deleted::SCENARIOS,
     ]
     .concat()
 }
