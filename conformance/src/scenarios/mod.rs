@@ -3,6 +3,7 @@
 
 use crate::scenario::Scenario;
 
+mod app_registry;
 mod applications;
 mod batch;
 mod consent;
@@ -47,6 +48,7 @@ pub fn all() -> Vec<Scenario> {
         domains::SCENARIOS,
         relations::SCENARIOS,
         deleted::SCENARIOS,
+        app_registry::SCENARIOS,
     ]
     .concat()
 }
