@@ -18,6 +18,7 @@ mod groups;
 mod licences;
 mod paging;
 mod relations;
+mod role_catalog;
 mod roles;
 mod sensitive;
 mod service_principals;
@@ -49,6 +50,7 @@ pub fn all() -> Vec<Scenario> {
         relations::SCENARIOS,
         deleted::SCENARIOS,
         app_registry::SCENARIOS,
+        role_catalog::SCENARIOS,
     ]
     .concat()
 }
