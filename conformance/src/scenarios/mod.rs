@@ -13,6 +13,7 @@ mod denials;
 mod dirsync;
 mod domains;
 mod errors;
+mod faults;
 mod filters;
 mod groups;
 mod licences;
@@ -51,6 +52,7 @@ pub fn all() -> Vec<Scenario> {
         deleted::SCENARIOS,
         app_registry::SCENARIOS,
         role_catalog::SCENARIOS,
+        faults::SCENARIOS,
     ]
     .concat()
 }
