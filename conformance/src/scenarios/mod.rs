@@ -11,6 +11,7 @@ mod deleted;
 mod delta;
 mod denials;
 mod dirsync;
+mod discovery;
 mod domains;
 mod errors;
 mod faults;
@@ -53,6 +54,7 @@ pub fn all() -> Vec<Scenario> {
         app_registry::SCENARIOS,
         role_catalog::SCENARIOS,
         faults::SCENARIOS,
+        discovery::SCENARIOS,
     ]
     .concat()
 }
