@@ -16,6 +16,7 @@ mod domains;
 mod errors;
 mod faults;
 mod filters;
+mod group_delta;
 mod groups;
 mod licences;
 mod paging;
@@ -55,6 +56,7 @@ pub fn all() -> Vec<Scenario> {
         role_catalog::SCENARIOS,
         faults::SCENARIOS,
         discovery::SCENARIOS,
+        group_delta::SCENARIOS,
     ]
     .concat()
 }
