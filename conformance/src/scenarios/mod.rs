@@ -19,6 +19,7 @@ mod filters;
 mod group_delta;
 mod groups;
 mod licences;
+mod msonline;
 mod paging;
 mod relations;
 mod role_catalog;
@@ -57,6 +58,7 @@ pub fn all() -> Vec<Scenario> {
         faults::SCENARIOS,
         discovery::SCENARIOS,
         group_delta::SCENARIOS,
+        msonline::SCENARIOS,
     ]
     .concat()
 }
