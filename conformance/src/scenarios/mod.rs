@@ -18,6 +18,7 @@ mod faults;
 mod filters;
 mod group_delta;
 mod groups;
+mod keys;
 mod licences;
 mod msonline;
 mod paging;
@@ -59,6 +60,7 @@ pub fn all() -> Vec<Scenario> {
         discovery::SCENARIOS,
         group_delta::SCENARIOS,
         msonline::SCENARIOS,
+        keys::SCENARIOS,
     ]
     .concat()
 }

@@ -43,11 +43,6 @@ impl Api {
         self.call(Method::DELETE, path, None).await
     }
 
-    /// `GET` with `ConsistencyLevel: eventual`.
-    pub(crate) async fn get_eventual(&self, path: &str) -> Result<RawResponse, Failure> {
-        support::raw_eventual(&self.cx, path, &self.token).await
-    }
-
     /// A security group named after `alias`, registered for cleanup; returns its id.
     pub(crate) async fn group(&self, alias: &str) -> Result<String, Failure> {
         self.group_with(alias, json!({})).await
