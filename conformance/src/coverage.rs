@@ -137,6 +137,14 @@ impl Operation {
         for (t, r) in template.iter().zip(&request) {
             let r = r.strip_suffix("()").unwrap_or(r);
             let r_name = r.split('(').next().unwrap_or(r);
+            if *t == "{cast}" {
+                // A type-cast segment is more specific than any key.
+                if !r.starts_with("microsoft.graph.") {
+                    return None;
+                }
+                literal += 1;
+                continue;
+            }
             if t.starts_with('{') {
                 continue;
             }
@@ -279,6 +287,11 @@ mod tests {
         );
         assert_eq!(op("GET", "/v1.0/directoryRoles(roleTemplateId='x')").as_deref(), Some("GET /directoryRoles/{id}"));
         assert_eq!(op("POST", "/t/oauth2/v2.0/token").as_deref(), Some("POST /{tenant}/oauth2/v2.0/token"));
+        assert_eq!(
+            op("GET", "/v1.0/directory/deletedItems/microsoft.graph.user").as_deref(),
+            Some("GET /directory/deletedItems/{cast}")
+        );
+        assert_eq!(op("GET", "/v1.0/directory/deletedItems/abc").as_deref(), Some("GET /directory/deletedItems/{id}"));
         assert_eq!(op("GET", "/v1.0/nosuchthing"), None);
     }
 

@@ -79,7 +79,8 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
 ];
 
 async fn new_app(api: &Api) -> Result<(String, String), Failure> {
-    let r = api.post("/applications", json!({"displayName": api.cx.name("app"), "signInAudience": "AzureADMyOrg"})).await?;
+    let r =
+        api.post("/applications", json!({"displayName": api.cx.name("app"), "signInAudience": "AzureADMyOrg"})).await?;
     status(&r, 201)?;
     let id = id_of(&r)?;
     api.cx.cleanup(Cleanup::Application(id.clone()));
@@ -147,7 +148,8 @@ async fn filter_sp_by_app_id(cx: Ctx) -> Result<(), Failure> {
     let (_, app_id) = new_app(&api).await?;
     let sp = new_sp(&api, &app_id).await?;
     cx.eventually("the service principal by $filter", || async {
-        let r = api.get(&format!("/servicePrincipals?$filter={}", support::enc(&format!("appId eq '{app_id}'")))).await?;
+        let r =
+            api.get(&format!("/servicePrincipals?$filter={}", support::enc(&format!("appId eq '{app_id}'")))).await?;
         status(&r, 200)?;
         Ok((ids(&r)? == vec![sp.clone()]).then_some(()))
     })

@@ -91,7 +91,10 @@ async fn group_listed(cx: Ctx) -> Result<(), Failure> {
     status(&r, 200)?;
     let item = r.json["value"].as_array().into_iter().flatten().find(|v| v["id"] == g.as_str()).cloned();
     let item = item.ok_or_else(|| Failure::new(format!("deleted group {g} not listed: {}", r.text)))?;
-    ensure(item["deletedDateTime"].is_string(), format!("deletedDateTime: expected a date, got {}", item["deletedDateTime"]))
+    ensure(
+        item["deletedDateTime"].is_string(),
+        format!("deletedDateTime: expected a date, got {}", item["deletedDateTime"]),
+    )
 }
 
 async fn group_restore(cx: Ctx) -> Result<(), Failure> {

@@ -48,7 +48,11 @@ async fn get(cx: &Ctx, path: &str) -> Result<Value, Failure> {
 
 async fn tenant_id(cx: &Ctx) -> Result<String, Failure> {
     let org = cx.graph().organization().list().send().await?;
-    org.value.first().and_then(|o| o.id.as_ref()).map(|id| id.to_string()).ok_or_else(|| Failure::new("no organization"))
+    org.value
+        .first()
+        .and_then(|o| o.id.as_ref())
+        .map(|id| id.to_string())
+        .ok_or_else(|| Failure::new("no organization"))
 }
 
 async fn openid_configuration(cx: Ctx) -> Result<(), Failure> {
@@ -61,7 +65,11 @@ async fn openid_configuration(cx: Ctx) -> Result<(), Failure> {
         )?;
     }
     ensure(doc["issuer"].as_str().is_some_and(|i| i.ends_with("/v2.0")), format!("issuer: got {}", doc["issuer"]))?;
-    eq("id_token_signing_alg_values_supported", doc["id_token_signing_alg_values_supported"].clone(), serde_json::json!(["RS256"]))
+    eq(
+        "id_token_signing_alg_values_supported",
+        doc["id_token_signing_alg_values_supported"].clone(),
+        serde_json::json!(["RS256"]),
+    )
 }
 
 async fn by_domain(cx: Ctx) -> Result<(), Failure> {
@@ -106,12 +114,17 @@ async fn instance(cx: Ctx) -> Result<(), Failure> {
     let authority = format!("https://login.microsoftonline.com/{tid}/oauth2/v2.0/authorize");
     let doc = get(
         &cx,
-        &format!("/common/discovery/instance?api-version=1.1&authorization_endpoint={}", super::support::enc(&authority)),
+        &format!(
+            "/common/discovery/instance?api-version=1.1&authorization_endpoint={}",
+            super::support::enc(&authority)
+        ),
     )
     .await?;
     eq("api-version", doc["api-version"].as_str(), Some("1.1"))?;
     ensure(
-        doc["tenant_discovery_endpoint"].as_str().is_some_and(|e| e.ends_with("/v2.0/.well-known/openid-configuration")),
+        doc["tenant_discovery_endpoint"]
+            .as_str()
+            .is_some_and(|e| e.ends_with("/v2.0/.well-known/openid-configuration")),
         format!("tenant_discovery_endpoint: got {}", doc["tenant_discovery_endpoint"]),
     )
 }

@@ -96,7 +96,10 @@ async fn fractional_retry_after(cx: Ctx) -> Result<(), Failure> {
     let r = api.get("/users").await?;
     eq("status", r.status, 429)?;
     let seconds: Option<f64> = r.header("retry-after").and_then(|v| v.trim().parse().ok());
-    ensure(seconds.is_some_and(|s| s >= 2.0), format!("Retry-After: expected about 2.5 s, got {:?}", r.header("retry-after")))
+    ensure(
+        seconds.is_some_and(|s| s >= 2.0),
+        format!("Retry-After: expected about 2.5 s, got {:?}", r.header("retry-after")),
+    )
 }
 
 async fn throttled_write(cx: Ctx) -> Result<(), Failure> {
@@ -126,7 +129,10 @@ async fn per_method(cx: Ctx) -> Result<(), Failure> {
     status(&api.get("/groups").await?, 200)?;
     let nick = cx.name("g");
     let r = api
-        .post("/groups", json!({"displayName": nick, "mailEnabled": false, "mailNickname": nick, "securityEnabled": true}))
+        .post(
+            "/groups",
+            json!({"displayName": nick, "mailEnabled": false, "mailNickname": nick, "securityEnabled": true}),
+        )
         .await?;
     eq("POST status", r.status, 429)
 }
@@ -152,8 +158,11 @@ async fn gateway_timeout(cx: Ctx) -> Result<(), Failure> {
 }
 
 async fn sdk_retries(cx: Ctx) -> Result<(), Failure> {
-    script(&cx, json!([{"method": "GET", "path": "/v1.0/organization", "status": 429, "retryAfterSeconds": 0.01, "times": 1}]))
-        .await?;
+    script(
+        &cx,
+        json!([{"method": "GET", "path": "/v1.0/organization", "status": 429, "retryAfterSeconds": 0.01, "times": 1}]),
+    )
+    .await?;
     let org = cx.graph().organization().list().send().await?;
     ensure(!org.value.is_empty(), "organization: expected one object after the retry")
 }

@@ -63,7 +63,10 @@ async fn initial(cx: Ctx) -> Result<(), Failure> {
     let g = api.group("d").await?;
     let (items, link) = round(&api, "/groups/delta").await?;
     ensure(items.iter().any(|i| i["id"] == g.as_str()), format!("initial round: expected group {g}"))?;
-    ensure(link.contains("deltatoken") || link.contains("$deltatoken"), format!("deltaLink: expected a $deltatoken, got {link}"))
+    ensure(
+        link.contains("deltatoken") || link.contains("$deltatoken"),
+        format!("deltaLink: expected a $deltatoken, got {link}"),
+    )
 }
 
 async fn changed(cx: Ctx) -> Result<(), Failure> {

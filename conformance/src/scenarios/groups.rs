@@ -173,7 +173,9 @@ async fn create(cx: Ctx) -> Result<(), Failure> {
 
 async fn missing_nickname(cx: Ctx) -> Result<(), Failure> {
     let api = Api::new(&cx).await?;
-    let r = api.post("/groups", json!({"displayName": cx.name("g"), "mailEnabled": false, "securityEnabled": true})).await?;
+    let r = api
+        .post("/groups", json!({"displayName": cx.name("g"), "mailEnabled": false, "securityEnabled": true}))
+        .await?;
     status(&r, 400)
 }
 
@@ -201,7 +203,9 @@ async fn mail_enabled_security(cx: Ctx) -> Result<(), Failure> {
 
 async fn unified(cx: Ctx) -> Result<(), Failure> {
     let api = Api::new(&cx).await?;
-    let id = api.group_with("m365", json!({"mailEnabled": true, "securityEnabled": false, "groupTypes": ["Unified"]})).await?;
+    let id = api
+        .group_with("m365", json!({"mailEnabled": true, "securityEnabled": false, "groupTypes": ["Unified"]}))
+        .await?;
     let r = api.get(&format!("/groups/{id}?$select=groupTypes,mailEnabled,mail")).await?;
     status(&r, 200)?;
     eq("mailEnabled", r.json["mailEnabled"].as_bool(), Some(true))?;
@@ -268,7 +272,8 @@ async fn select(cx: Ctx) -> Result<(), Failure> {
     let r = api.get(&format!("/groups/{id}?$select=id,displayName")).await?;
     status(&r, 200)?;
     eq("@odata.context", context(&r).as_str(), "groups(id,displayName)/$entity")?;
-    let keys: Vec<&String> = r.json.as_object().into_iter().flatten().map(|(k, _)| k).filter(|k| !k.starts_with('@')).collect();
+    let keys: Vec<&String> =
+        r.json.as_object().into_iter().flatten().map(|(k, _)| k).filter(|k| !k.starts_with('@')).collect();
     eq("properties", keys.len(), 2)
 }
 

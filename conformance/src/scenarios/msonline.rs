@@ -55,7 +55,10 @@ async fn aad_graph_token(cx: &Ctx) -> Result<String, Failure> {
             ("scope", "https://graph.windows.net/.default"),
         ])
         .await?;
-    r.json["access_token"].as_str().map(str::to_owned).ok_or_else(|| Failure::new(format!("AAD Graph token: {}", r.text)))
+    r.json["access_token"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| Failure::new(format!("AAD Graph token: {}", r.text)))
 }
 
 fn envelope(operation: &str, token: Option<&str>, members: &str) -> String {
@@ -113,7 +116,8 @@ async fn disabled(cx: Ctx) -> Result<(), Failure> {
 
 async fn enable(cx: Ctx) -> Result<(), Failure> {
     let token = aad_graph_token(&cx).await?;
-    let r = soap(&cx, envelope("SetCompanyDirSyncEnabled", Some(&token), "<ws:EnableDirSync>true</ws:EnableDirSync>")).await?;
+    let r = soap(&cx, envelope("SetCompanyDirSyncEnabled", Some(&token), "<ws:EnableDirSync>true</ws:EnableDirSync>"))
+        .await?;
     ensure(r.status == 200, format!("SetCompanyDirSyncEnabled: expected 200, got {} {}", r.status, r.text))?;
     let org = cx.graph().organization().list().send().await?;
     let first = org.value.first().ok_or_else(|| Failure::new("no organization"))?;
@@ -123,12 +127,18 @@ async fn enable(cx: Ctx) -> Result<(), Failure> {
 async fn no_token(cx: Ctx) -> Result<(), Failure> {
     let r = soap(&cx, envelope("GetCompanyInformation", None, "")).await?;
     eq("status", r.status, 500)?;
-    ensure(r.text.contains("Fault>"), format!("expected a SOAP fault, got {}", r.text.chars().take(300).collect::<String>()))
+    ensure(
+        r.text.contains("Fault>"),
+        format!("expected a SOAP fault, got {}", r.text.chars().take(300).collect::<String>()),
+    )
 }
 
 async fn unknown_action(cx: Ctx) -> Result<(), Failure> {
     let token = aad_graph_token(&cx).await?;
     let r = soap(&cx, envelope("FrobnicateCompany", Some(&token), "")).await?;
     eq("status", r.status, 500)?;
-    ensure(r.text.contains("ContractFilter"), format!("expected the ContractFilter mismatch fault, got {}", r.text.chars().take(300).collect::<String>()))
+    ensure(
+        r.text.contains("ContractFilter"),
+        format!("expected the ContractFilter mismatch fault, got {}", r.text.chars().take(300).collect::<String>()),
+    )
 }

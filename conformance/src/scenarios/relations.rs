@@ -109,7 +109,8 @@ async fn set_manager(api: &Api, user: &str, manager: &str) -> Result<(), Failure
 async fn manager_directory_objects_url(cx: Ctx) -> Result<(), Failure> {
     let api = Api::new(&cx).await?;
     let (u, m) = (support::user(&cx, "u").await?, support::user(&cx, "m").await?);
-    let r = api.call(reqwest::Method::PUT, &format!("/users/{}/manager/$ref", u.id), Some(api.reference(&m.id))).await?;
+    let r =
+        api.call(reqwest::Method::PUT, &format!("/users/{}/manager/$ref", u.id), Some(api.reference(&m.id))).await?;
     status(&r, 204)?;
     let r = api.get(&format!("/users/{}/manager", u.id)).await?;
     eq("manager id", r.json["id"].as_str(), Some(m.id.as_str()))
@@ -218,7 +219,8 @@ async fn expand_member_of(cx: Ctx) -> Result<(), Failure> {
     status(&api.post(&format!("/groups/{g}/members/$ref"), api.reference(&u.id)).await?, 204)?;
     let r = api.get(&format!("/users/{}?$expand=memberOf", u.id)).await?;
     status(&r, 200)?;
-    let listed: Vec<&str> = r.json["memberOf"].as_array().into_iter().flatten().filter_map(|v| v["id"].as_str()).collect();
+    let listed: Vec<&str> =
+        r.json["memberOf"].as_array().into_iter().flatten().filter_map(|v| v["id"].as_str()).collect();
     eq("memberOf", listed, vec![g.as_str()])
 }
 

@@ -153,7 +153,10 @@ async fn assignment_without_scope(cx: Ctx) -> Result<(), Failure> {
     let api = Api::new(&cx).await?;
     let u = support::user(&cx, "r").await?;
     let r = api
-        .post("/roleManagement/directory/roleAssignments", json!({"principalId": u.id, "roleDefinitionId": DIRECTORY_READERS}))
+        .post(
+            "/roleManagement/directory/roleAssignments",
+            json!({"principalId": u.id, "roleDefinitionId": DIRECTORY_READERS}),
+        )
         .await?;
     if r.status == 201 {
         cx.cleanup(Cleanup::RoleAssignment(id_of(&r)?));
@@ -170,7 +173,10 @@ async fn sku_by_id(cx: Ctx) -> Result<(), Failure> {
     let r = api.get(&format!("/subscribedSkus/{id}")).await?;
     status(&r, 200)?;
     eq("skuId", r.json["skuId"].clone(), first["skuId"].clone())?;
-    ensure(r.json["servicePlans"].is_array(), format!("servicePlans: expected an array, got {}", r.json["servicePlans"]))
+    ensure(
+        r.json["servicePlans"].is_array(),
+        format!("servicePlans: expected an array, got {}", r.json["servicePlans"]),
+    )
 }
 
 /// The tenant id, as the organization object carries it (the session may name a domain).

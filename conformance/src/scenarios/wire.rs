@@ -4,7 +4,6 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use super::support;
 use crate::context::{Cleanup, Ctx, RawResponse};
 use crate::scenario::{ensure, Failure};
 
