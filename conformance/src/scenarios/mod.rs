@@ -1,5 +1,5 @@
 //! The scenarios, one module per behaviour family. Each scenario quotes the reference fact it
-//! checks (`shared/reference/graph-wire.md`, `dirsync.md`).
+//! checks (`shared/reference/graph-wire.md`, `dirsync.md`, `msol-soap.md`).
 
 use crate::scenario::Scenario;
 
