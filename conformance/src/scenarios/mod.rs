@@ -19,6 +19,7 @@ mod filters;
 mod group_delta;
 mod groups;
 mod keys;
+mod licence_details;
 mod licences;
 mod msonline;
 mod paging;
@@ -61,6 +62,7 @@ pub fn all() -> Vec<Scenario> {
         group_delta::SCENARIOS,
         msonline::SCENARIOS,
         keys::SCENARIOS,
+        licence_details::SCENARIOS,
     ]
     .concat()
 }
