@@ -116,6 +116,12 @@ impl Spec {
         let from_context = context.and_then(|c| self.model().context_type(c));
         let Some(ty) = from_path.clone().or_else(|| from_context.clone()) else { return Checked::Unchecked };
         let mut violations = self.model().validate_body(&ty, body);
+        if let (Some(c), None) = (context, &from_context) {
+            violations.push(Violation {
+                path: "$.@odata.context".into(),
+                message: format!("{c:?} names nothing in the CSDL's entity container or types"),
+            });
+        }
         if let (Some(p), Some(c)) = (&from_path, &from_context) {
             let agree = self.model().derives_from(&p.name, &c.name) || self.model().derives_from(&c.name, &p.name);
             if !agree || (p.collection != c.collection && !method.eq_ignore_ascii_case("POST")) {
@@ -197,5 +203,10 @@ mod tests {
             .contains("names microsoft.graph.group where the request path answers microsoft.graph.user"));
         let body = json!({"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users/$entity", "id": "1"});
         assert!(matches!(spec.check("GET", "/v1.0/users/1", 200, &body), Checked::Valid { .. }));
+        let body = json!({"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#peoples/$entity", "id": "1"});
+        let Checked::Invalid { violations, .. } = spec.check("GET", "/v1.0/users/1", 200, &body) else {
+            panic!("valid")
+        };
+        assert!(violations[0].message.ends_with("names nothing in the CSDL's entity container or types"));
     }
 }
