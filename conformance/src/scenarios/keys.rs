@@ -11,8 +11,9 @@ use crate::context::{Cleanup, Ctx};
 use crate::scenario;
 use crate::scenario::{ensure, eq, Failure, Scenario};
 
-/// A self-signed test certificate (the SDK's test fixture, CN=graphbox-test).
+/// A self-signed test certificate and its PKCS#8 key (the SDK's test fixtures).
 const CERT_PEM: &str = include_str!("../../../sdk/tests/fixtures/test_cert.pem");
+const KEY_PEM: &str = include_str!("../../../sdk/tests/fixtures/test_key.pem");
 
 pub(crate) const SCENARIOS: &[Scenario] = &[
     scenario!(
@@ -40,12 +41,48 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
         add_forged_proof
     ),
     scenario!(
+        "keys::add_key_with_a_proof_adds_the_certificate",
+        "graph-wire.md §5.4 / §1.1: addKey with a proof JWT (RS256, x5t of a current certificate, aud 00000002-0000-0000-c000-000000000000, iss the application's object id) → 200 with the new keyCredential",
+        [],
+        add_with_proof
+    ),
+    scenario!(
+        "keys::remove_key_with_a_proof_removes_the_certificate",
+        "graph-wire.md §5.4 / §1.1: removeKey with keyId and a proof signed by a current certificate → 204; the certificate is gone",
+        [],
+        remove_with_proof
+    ),
+    scenario!(
         "keys::remove_key_needs_a_proof_too",
         "graph-wire.md §2.2 / §5.4: removeKey takes keyId and proof like addKey → 400 without the proof",
         [],
         remove_without_proof
     ),
 ];
+
+fn pem_der(pem: &str) -> Result<Vec<u8>, Failure> {
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    base64::engine::general_purpose::STANDARD.decode(body.trim()).map_err(|e| Failure::new(format!("PEM: {e}")))
+}
+
+/// A proof of possession as addKey and removeKey take it: a JWT signed with the certificate's
+/// key, naming it by `x5t`, for AAD Graph's app id, issued by the application, ten minutes long.
+fn proof(application_id: &str) -> Result<String, Failure> {
+    use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let cert = pem_der(CERT_PEM)?;
+    let thumbprint = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &cert);
+    let header = json!({"alg": "RS256", "typ": "JWT", "x5t": b64.encode(thumbprint.as_ref())});
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let claims = json!({"aud": "00000002-0000-0000-c000-000000000000", "iss": application_id,
+        "nbf": now - 60, "exp": now + 480});
+    let input = format!("{}.{}", b64.encode(header.to_string()), b64.encode(claims.to_string()));
+    let key = RsaKeyPair::from_pkcs8(&pem_der(KEY_PEM)?).map_err(|e| Failure::new(format!("test key: {e}")))?;
+    let mut signature = vec![0; key.public().modulus_len()];
+    key.sign(&RSA_PKCS1_SHA256, &ring::rand::SystemRandom::new(), input.as_bytes(), &mut signature)
+        .map_err(|e| Failure::new(format!("signing the proof: {e}")))?;
+    Ok(format!("{input}.{}", b64.encode(signature)))
+}
 
 fn certificate_base64() -> String {
     let body: String = CERT_PEM.lines().filter(|l| !l.starts_with("-----")).collect();
@@ -113,6 +150,36 @@ async fn add_forged_proof(cx: Ctx) -> Result<(), Failure> {
         .post(&format!("/applications/{id}/addKey"), json!({"keyCredential": key_credential(), "proof": forged}))
         .await?;
     support::expect_error(&r, 400, "Request_BadRequest", None)
+}
+
+async fn add_with_proof(cx: Ctx) -> Result<(), Failure> {
+    let api = Api::new(&cx).await?;
+    let id = app_with_certificate(&api).await?;
+    let mut second = key_credential();
+    second["displayName"] = json!("CN=graphbox-test (second)");
+    let r =
+        api.post(&format!("/applications/{id}/addKey"), json!({"keyCredential": second, "proof": proof(&id)?})).await?;
+    status(&r, 200)?;
+    ensure(r.json["keyId"].is_string(), format!("keyId: expected a GUID, got {}", r.text))?;
+    let r = api.get(&format!("/applications/{id}?$select=keyCredentials")).await?;
+    eq("keyCredentials", r.json["keyCredentials"].as_array().map(Vec::len), Some(2))
+}
+
+async fn remove_with_proof(cx: Ctx) -> Result<(), Failure> {
+    let api = Api::new(&cx).await?;
+    let id = app_with_certificate(&api).await?;
+    let mut second = key_credential();
+    second["displayName"] = json!("CN=graphbox-test (second)");
+    let added =
+        api.post(&format!("/applications/{id}/addKey"), json!({"keyCredential": second, "proof": proof(&id)?})).await?;
+    status(&added, 200)?;
+    let key_id = added.json["keyId"].as_str().unwrap_or_default().to_owned();
+    let r = api.post(&format!("/applications/{id}/removeKey"), json!({"keyId": key_id, "proof": proof(&id)?})).await?;
+    status(&r, 204)?;
+    let r = api.get(&format!("/applications/{id}?$select=keyCredentials")).await?;
+    let left: Vec<&str> =
+        r.json["keyCredentials"].as_array().into_iter().flatten().filter_map(|k| k["keyId"].as_str()).collect();
+    ensure(!left.contains(&key_id.as_str()), format!("keyCredentials still hold {key_id}: {left:?}"))
 }
 
 async fn remove_without_proof(cx: Ctx) -> Result<(), Failure> {
