@@ -20,12 +20,32 @@ pub struct Entry {
     pub scenario: String,
     /// Why the mock differs, e.g. `not modelled yet (issue #4)`.
     pub reason: String,
+    /// What shows the real service behaves so (a documentation page, an observed answer).
+    #[serde(default)]
+    pub evidence: Option<String>,
+}
+
+/// A place where a repository snapshot differs from Microsoft's CSDL and the real service is
+/// known to differ from its own schema the same way.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotEntry {
+    /// The snapshot file, relative to the repository root.
+    pub snapshot: String,
+    /// The JSON path of the violation, e.g. `$.value[0].x`.
+    pub path: String,
+    /// Why the mock keeps the real service's shape.
+    pub reason: String,
+    /// What shows the real service answers so.
+    pub evidence: String,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
     differences: Vec<Entry>,
+    #[serde(default)]
+    snapshots: Vec<SnapshotEntry>,
 }
 
 /// Why a ledger could not be used.
@@ -47,6 +67,7 @@ pub enum LedgerError {
 #[derive(Debug, Clone, Default)]
 pub struct Ledger {
     entries: BTreeMap<String, Entry>,
+    snapshots: Vec<SnapshotEntry>,
 }
 
 impl Ledger {
@@ -79,7 +100,17 @@ impl Ledger {
         if !unknown.is_empty() {
             return Err(LedgerError::Unknown(unknown));
         }
-        Ok(Self { entries })
+        Ok(Self { entries, snapshots: file.snapshots })
+    }
+
+    /// The ledger's entry for a CSDL violation at `path` in `snapshot`, if listed.
+    pub fn snapshot_difference(&self, snapshot: &str, path: &str) -> Option<&SnapshotEntry> {
+        self.snapshots.iter().find(|e| e.snapshot == snapshot && e.path == path)
+    }
+
+    /// Every snapshot entry.
+    pub fn snapshot_entries(&self) -> impl Iterator<Item = &SnapshotEntry> {
+        self.snapshots.iter()
     }
 
     /// The entry for a scenario, if listed.

@@ -9,7 +9,8 @@
 //! | [`context`] | [`context::Ctx`]: SDK client, raw HTTP, run-prefixed names, cleanup registry, polling, control API |
 //! | [`scenarios`] | the scenarios, one module per behaviour family |
 //! | [`proxy`] | the recording proxy every request goes through, so every response body is schema-checked |
-//! | [`openapi`], [`schema`] | the Graph slice as method+path → schema, and the small validator |
+//! | [`csdl`], [`spec`], [`schema`] | Microsoft's CSDL as a model and validator; which shape each response must have; a small JSON-schema validator for the envelopes the CSDL lacks |
+//! | [`coverage`] | the generated operation × scenario table and the mock's CSDL property coverage |
 //! | [`ledger`] | known differences of the mock, and the README's generated Fidelity section |
 //! | [`runner`], [`report`] | running (a fresh mock tenant per scenario, in parallel) and reporting (table, JUnit, summary) |
 //!
@@ -24,14 +25,16 @@
 //! - A failure message names the fact, the request and the difference.
 
 pub mod context;
+pub mod coverage;
+pub mod csdl;
 pub mod ledger;
-pub mod openapi;
 pub mod proxy;
 pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod scenarios;
 pub mod schema;
+pub mod spec;
 pub mod target;
 
 pub use scenario::{Failure, Need, Scenario};

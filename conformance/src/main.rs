@@ -5,6 +5,7 @@ use std::io::Read as _;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use graphbox_conformance::coverage;
 use graphbox_conformance::ledger::{fidelity_markdown, Ledger};
 use graphbox_conformance::report::{self, Totals};
 use graphbox_conformance::runner::{self, RunOptions};
@@ -23,6 +24,7 @@ usage: graphbox-conformance [options]
   --junit FILE               also write JUnit XML
   --verbose                  also print what each known difference is
   --fidelity-markdown        print the README's Fidelity section and exit
+  --coverage-markdown        run in-process, print the README's coverage sections and exit
 ";
 
 #[derive(Debug, Default)]
@@ -36,6 +38,7 @@ struct Args {
     junit: Option<String>,
     verbose: bool,
     fidelity: bool,
+    coverage: bool,
 }
 
 fn parse() -> Result<Args, lexopt::Error> {
@@ -53,6 +56,7 @@ fn parse() -> Result<Args, lexopt::Error> {
             Long("junit") => args.junit = Some(parser.value()?.string()?),
             Long("verbose") | Short('v') => args.verbose = true,
             Long("fidelity-markdown") => args.fidelity = true,
+            Long("coverage-markdown") => args.coverage = true,
             Long("help") | Short('h') => {
                 print!("{USAGE}");
                 std::process::exit(0);
@@ -93,6 +97,13 @@ async fn run() -> Result<ExitCode, Box<dyn std::error::Error>> {
             println!("{}\n    {}{known}", s.name, s.fact);
         }
         println!("{} scenarios", selected.len());
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.coverage {
+        let target = Target::in_process().await?;
+        let options = RunOptions { jobs: 8, timeout: Duration::from_secs(30), prefix: run_prefix() };
+        let outcomes = runner::run(&target, &all, &ledger, &options).await;
+        print!("{}\n{}", coverage::operations_markdown(&outcomes), coverage::properties_markdown());
         return Ok(ExitCode::SUCCESS);
     }
     let target = match args.target.as_deref().unwrap_or("in-process") {
@@ -139,7 +150,7 @@ async fn run() -> Result<ExitCode, Box<dyn std::error::Error>> {
     let totals = Totals::of(&outcomes);
     let requests: usize = outcomes.iter().map(|o| o.requests).sum();
     let validated: usize = outcomes.iter().map(|o| o.validated).sum();
-    println!("\n{requests} requests, {validated} response bodies checked against the OpenAPI slice");
+    println!("\n{requests} requests, {validated} response bodies checked against the CSDL and the reference envelopes");
     println!("took {:.2} s", elapsed.as_secs_f64());
     println!("{}", totals.known_line());
     println!("{}", totals.summary_line());

@@ -1,7 +1,7 @@
 //! A recording proxy between a scenario's clients and the target.
 //!
 //! The SDK decodes bodies into typed models and exposes no raw response, yet every body a
-//! scenario receives must be checked against the OpenAPI slice — including properties no
+//! scenario receives must be checked against Microsoft's CSDL — including properties no
 //! assertion reads. So each scenario's SDK client (and its raw HTTP calls) talks to a
 //! loopback proxy that forwards to the target, validates each response against
 //! [`Spec`], and keeps a log that failure messages quote ("the request").
@@ -25,7 +25,7 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::openapi::{Checked, Spec};
+use crate::spec::{Checked, Spec};
 
 /// One request that went through the proxy and what came back.
 #[derive(Debug, Clone)]

@@ -8,9 +8,9 @@ use futures::StreamExt;
 
 use crate::context::Ctx;
 use crate::ledger::Ledger;
-use crate::openapi::{Checked, Spec};
 use crate::proxy::Proxy;
 use crate::scenario::{Failure, Need, Scenario};
+use crate::spec::{Checked, Spec};
 use crate::target::{Capabilities, Target};
 
 /// How one scenario ended.
@@ -51,6 +51,8 @@ pub struct Outcome {
     pub validated: usize,
     /// Cleanup that did not work (reported, never a failure of the scenario itself).
     pub cleanup_problems: Vec<String>,
+    /// Every request sent, as `(method, path and query)`, for the operation coverage table.
+    pub calls: Vec<(String, String)>,
 }
 
 /// Run options.
@@ -66,6 +68,11 @@ pub struct RunOptions {
 
 /// Runs `scenarios` against `target`, in parallel up to `options.jobs`, in the order given.
 pub async fn run(target: &Target, scenarios: &[Scenario], ledger: &Ledger, options: &RunOptions) -> Vec<Outcome> {
+    // The CSDL takes a few hundred milliseconds to read in a debug build: read it while the
+    // first tenants are created and their tokens fetched, not after.
+    std::thread::spawn(|| {
+        crate::csdl::model();
+    });
     let spec = Arc::new(Spec::bundled());
     let caps = target.capabilities();
     let mut outcomes: Vec<Outcome> = futures::stream::iter(scenarios.iter().copied())
@@ -107,6 +114,7 @@ async fn run_one(
         requests: 0,
         validated: 0,
         cleanup_problems: Vec::new(),
+        calls: Vec::new(),
     };
     if let Some(why) = missing(scenario.needs, caps) {
         outcome.status = Status::Skipped(why);
@@ -154,6 +162,7 @@ async fn execute(
     outcome.cleanup_problems = cx.drain_cleanup().await;
     let exchanges = cx.exchanges();
     outcome.requests = exchanges.len();
+    outcome.calls = exchanges.iter().map(|e| (e.method.clone(), e.target.clone())).collect();
     outcome.validated = exchanges.iter().filter(|e| !matches!(e.checked, Checked::Unchecked)).count();
     let schema_failures: Vec<String> = exchanges
         .iter()

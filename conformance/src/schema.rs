@@ -1,7 +1,9 @@
-//! A small validator for the OpenAPI 3.0 subset the Graph slice uses: `type`, `format`,
-//! `nullable`, `required`, `enum`, `$ref`, `allOf`, `anyOf`/`oneOf`, `items`, `properties` and
-//! `additionalProperties`. No JSON-schema crate: the slice needs a tenth of one, and a violation
-//! must name its JSON path in words a reader of `graph-wire.md` understands.
+//! A small validator for an OpenAPI 3.0 subset: `type`, `format`, `nullable`, `required`,
+//! `enum`, `$ref`, `allOf`, `anyOf`/`oneOf`, `items`, `properties` and `additionalProperties`.
+//! Graph's own types are checked against the CSDL ([`crate::csdl`]); this checks the shapes the
+//! CSDL does not describe (Graph's error envelope, the token endpoint's answers, see
+//! [`crate::spec`]). No JSON-schema crate: these need a tenth of one, and a violation must name
+//! its JSON path in words a reader of `graph-wire.md` understands.
 //!
 //! How strict it is about property names (the point of validating at all is that a misspelt or
 //! mistyped property fails even where no assertion looks at it):
@@ -307,13 +309,13 @@ fn check_format(format: &str, s: &str) -> Option<String> {
     }
 }
 
-fn is_uuid(s: &str) -> bool {
+pub(crate) fn is_uuid(s: &str) -> bool {
     let groups: Vec<&str> = s.split('-').collect();
     groups.len() == 5
         && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
-fn is_date_time(s: &str) -> bool {
+pub(crate) fn is_date_time(s: &str) -> bool {
     time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).is_ok()
 }
 

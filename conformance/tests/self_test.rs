@@ -88,8 +88,39 @@ async fn a_mistyped_property_fails_schema_validation_with_its_json_path() {
         .mount(&server)
         .await;
     let outcome = run_one(&server, "users::create_is_201_with_the_default_property_set_only").await;
-    let detail = failure(&outcome, "POST /v1.0/users → 201", "does not match schema POST /users 201");
-    assert!(detail.contains("$.businessPhones: expected array, got string \"555-0100\""), "{detail}");
+    let detail =
+        failure(&outcome, "POST /v1.0/users → 201", "does not match schema POST /users → microsoft.graph.user (CSDL)");
+    assert!(
+        detail.contains("$.businessPhones: expected an array (Collection(Edm.String)), got string \"555-0100\""),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn csdl_validation_reports_an_invented_property_a_wrong_type_a_bad_enum_and_a_forbidden_null() {
+    let server = wrong_server(json!(3599)).await;
+    // Each mistake on its own line of Microsoft's schema: `favouriteColour` is no property of
+    // user or its bases, `accountEnabled` is Edm.Boolean, `mailboxSettings.userPurpose` is the
+    // enum userPurpose, `birthday` is declared Nullable="false".
+    Mock::given(method("POST"))
+        .and(path("/v1.0/users"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users/$entity",
+            "id": "2d7e9c14-a3b8-4f51-8c06-9e2b4d7a1f30", "businessPhones": [], "displayName": "x",
+            "userPrincipalName": "x@fabrikamlab.onmicrosoft.com", "favouriteColour": "blue",
+            "accountEnabled": "yes", "mailboxSettings": {"userPurpose": "robot"}, "birthday": null})))
+        .mount(&server)
+        .await;
+    let outcome = run_one(&server, "users::create_is_201_with_the_default_property_set_only").await;
+    let detail = failure(&outcome, "POST /v1.0/users → 201", "POST /users → microsoft.graph.user (CSDL)");
+    for expected in [
+        "$.favouriteColour: 'favouriteColour' is not a property of microsoft.graph.user or its base types",
+        "$.accountEnabled: expected a boolean (Edm.Boolean), got string \"yes\"",
+        "$.mailboxSettings.userPurpose: \"robot\" is not a member of microsoft.graph.userPurpose",
+        "$.birthday: null where Edm.DateTimeOffset is declared Nullable=\"false\"",
+    ] {
+        assert!(detail.contains(expected), "reports {expected:?}: {detail}");
+    }
 }
 
 #[tokio::test]

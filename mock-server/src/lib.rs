@@ -75,6 +75,32 @@ pub mod __bench {
     }
 }
 
+/// What the conformance suite reports as the mock's coverage of Microsoft's schema; not part
+/// of the API.
+#[doc(hidden)]
+pub mod __conformance {
+    /// Every entity the directory stores with a schema: its qualified type name and the
+    /// properties the mock models (stores, validates and returns).
+    pub fn modelled_properties() -> Vec<(&'static str, Vec<&'static str>)> {
+        use crate::directory::{applications, consent, groups, organization, roles, service_principals, users};
+        [
+            &users::USER,
+            &groups::GROUP,
+            &applications::APPLICATION,
+            &service_principals::SERVICE_PRINCIPAL,
+            &consent::APP_ROLE_ASSIGNMENT,
+            &consent::OAUTH2_PERMISSION_GRANT,
+            &roles::DIRECTORY_ROLE,
+            &roles::ROLE_ASSIGNMENT,
+            &organization::ORGANIZATION,
+            &organization::ON_PREMISES_SYNCHRONIZATION,
+        ]
+        .into_iter()
+        .map(|s| (s.type_name, s.props.iter().map(|p| p.name).collect()))
+        .collect()
+    }
+}
+
 /// Entry points for the fuzz targets in `fuzz/` to the parsers that are not
 /// public (the OData ones are, through [`odata`](crate::odata)); not part of the API.
 #[doc(hidden)]

@@ -1,24 +1,37 @@
 //! The scenarios, one module per behaviour family. Each scenario quotes the reference fact it
-//! checks (`shared/reference/graph-wire.md`, `dirsync.md`).
+//! checks (`shared/reference/graph-wire.md`, `dirsync.md`, `msol-soap.md`).
 
 use crate::scenario::Scenario;
 
+mod app_registry;
 mod applications;
 mod batch;
 mod consent;
+mod deleted;
 mod delta;
 mod denials;
 mod dirsync;
+mod discovery;
+mod domains;
 mod errors;
+mod faults;
 mod filters;
+mod group_delta;
+mod groups;
+mod keys;
+mod licence_details;
 mod licences;
+mod msonline;
 mod paging;
+mod relations;
+mod role_catalog;
 mod roles;
 mod sensitive;
 mod service_principals;
 mod support;
 mod token;
 mod users;
+mod wire;
 
 /// Every scenario, grouped by family.
 pub fn all() -> Vec<Scenario> {
@@ -38,6 +51,18 @@ pub fn all() -> Vec<Scenario> {
         batch::SCENARIOS,
         denials::SCENARIOS,
         sensitive::SCENARIOS,
+        groups::SCENARIOS,
+        domains::SCENARIOS,
+        relations::SCENARIOS,
+        deleted::SCENARIOS,
+        app_registry::SCENARIOS,
+        role_catalog::SCENARIOS,
+        faults::SCENARIOS,
+        discovery::SCENARIOS,
+        group_delta::SCENARIOS,
+        msonline::SCENARIOS,
+        keys::SCENARIOS,
+        licence_details::SCENARIOS,
     ]
     .concat()
 }

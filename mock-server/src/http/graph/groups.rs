@@ -66,12 +66,17 @@ pub(super) fn groups(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, metho
         ([], &Method::GET) => {
             authz("groups.get")?;
             reject_collection_options(opts)?;
-            let (projection, _) = projection_for(&GROUP, opts.select.as_ref())?;
+            let (projection, selected) = projection_for(&GROUP, opts.select.as_ref())?;
             let dir = ctx.tenant.read();
             let id = find(&dir)?;
+            // As for users (graph-wire.md §3.1): `$select` shows in the context URL.
+            let set = match &selected {
+                Some(names) => format!("groups({})", names.join(",")),
+                None => "groups".to_owned(),
+            };
             Ok(Reply::Json {
                 status: 200,
-                body: entity(ctx, "groups", dir.groups[&id].project(&GROUP, &projection)),
+                body: entity(ctx, &set, dir.groups[&id].project(&GROUP, &projection)),
                 location: None,
             })
         }
