@@ -12,52 +12,60 @@ use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::csdl::{self, merge, merged_len};
 use super::dates;
 use super::record::Record;
-use super::schema::{prop, validate_write, EntitySchema, FilterProfile as F, PropType as T};
+use super::schema::{prop, validate_write, EntitySchema, FilterProfile as F, PropType as T, PropertyDef};
 use super::{Directory, PasswordHash};
 use crate::clock::format_datetime;
 use crate::error::ApiError;
 use crate::odata::Support;
 
-pub(crate) static APPLICATION: EntitySchema = EntitySchema::new(
-    "microsoft.graph.application",
-    "Application",
-    &[
-        prop("id", T::Guid).read_only().default_set().filter(F::Key),
-        prop("deletedDateTime", T::DateTime).read_only().default_set(),
-        prop("addIns", T::ComplexList("microsoft.graph.addIn")).default_set(),
-        prop("api", T::Complex("microsoft.graph.apiApplication")).default_set(),
-        prop("appId", T::Guid).read_only().default_set().filter(F::Key),
-        prop("applicationTemplateId", T::String).read_only().default_set(),
-        prop("appRoles", T::ComplexList("microsoft.graph.appRole")).default_set(),
-        prop("createdDateTime", T::DateTime).read_only().default_set().filter(F::Created).orderby(Support::Advanced),
-        prop("defaultRedirectUri", T::String).default_set(),
-        prop("description", T::String).default_set().filter(F::Text).max_len(1024),
-        prop("disabledByMicrosoftStatus", T::String).read_only().default_set(),
-        prop("displayName", T::String).default_set().filter(F::Text).orderby(Support::Default).searchable(),
-        prop("groupMembershipClaims", T::String).default_set(),
-        prop("identifierUris", T::StringList).default_set().filter(F::AnyText),
-        prop("info", T::Complex("microsoft.graph.informationalUrl")).default_set(),
-        prop("isDeviceOnlyAuthSupported", T::Bool).default_set(),
-        prop("isFallbackPublicClient", T::Bool).default_set(),
-        prop("keyCredentials", T::ComplexList("microsoft.graph.keyCredential")).default_set(),
-        prop("notes", T::String).default_set(),
-        prop("optionalClaims", T::Complex("microsoft.graph.optionalClaims")).default_set(),
-        prop("parentalControlSettings", T::Complex("microsoft.graph.parentalControlSettings")).default_set(),
-        prop("passwordCredentials", T::ComplexList("microsoft.graph.passwordCredential")).read_only().default_set(),
-        prop("publicClient", T::Complex("microsoft.graph.publicClientApplication")).default_set(),
-        prop("publisherDomain", T::String).read_only().default_set().filter(F::Text),
-        prop("requiredResourceAccess", T::ComplexList("microsoft.graph.requiredResourceAccess")).default_set(),
-        prop("serviceManagementReference", T::String).default_set(),
-        prop("signInAudience", T::String).default_set().filter(F::Key),
-        prop("spa", T::Complex("microsoft.graph.spaApplication")).default_set(),
-        prop("tags", T::StringList).default_set().filter(F::AnyText),
-        prop("tokenEncryptionKeyId", T::Guid).default_set(),
-        prop("web", T::Complex("microsoft.graph.webApplication")).default_set(),
-    ],
-    &[],
-);
+/// The hand-written rows (behaviour); csdl.rs appends the CSDL's other properties.
+const APPLICATION_PROPS: &[PropertyDef] = &[
+    prop("id", T::Guid).read_only().default_set().filter(F::Key),
+    prop("deletedDateTime", T::DateTime).read_only().default_set(),
+    prop("addIns", T::ComplexList("microsoft.graph.addIn")).default_set(),
+    prop("api", T::Complex("microsoft.graph.apiApplication")).default_set(),
+    prop("appId", T::Guid).read_only().default_set().filter(F::Key),
+    prop("applicationTemplateId", T::String).read_only().default_set(),
+    prop("appRoles", T::ComplexList("microsoft.graph.appRole")).default_set(),
+    prop("createdDateTime", T::DateTime).read_only().default_set().filter(F::Created).orderby(Support::Advanced),
+    prop("defaultRedirectUri", T::String).default_set(),
+    prop("description", T::String).default_set().filter(F::Text).max_len(1024),
+    prop("disabledByMicrosoftStatus", T::String).read_only().default_set(),
+    prop("displayName", T::String).default_set().filter(F::Text).orderby(Support::Default).searchable(),
+    prop("groupMembershipClaims", T::String).default_set(),
+    prop("identifierUris", T::StringList).default_set().filter(F::AnyText),
+    prop("info", T::Complex("microsoft.graph.informationalUrl")).default_set(),
+    prop("isDeviceOnlyAuthSupported", T::Bool).default_set(),
+    prop("isFallbackPublicClient", T::Bool).default_set(),
+    prop("keyCredentials", T::ComplexList("microsoft.graph.keyCredential")).default_set(),
+    prop("notes", T::String).default_set(),
+    prop("optionalClaims", T::Complex("microsoft.graph.optionalClaims")).default_set(),
+    prop("parentalControlSettings", T::Complex("microsoft.graph.parentalControlSettings")).default_set(),
+    prop("passwordCredentials", T::ComplexList("microsoft.graph.passwordCredential")).read_only().default_set(),
+    prop("publicClient", T::Complex("microsoft.graph.publicClientApplication")).default_set(),
+    prop("publisherDomain", T::String).read_only().default_set().filter(F::Text),
+    prop("requiredResourceAccess", T::ComplexList("microsoft.graph.requiredResourceAccess")).default_set(),
+    prop("serviceManagementReference", T::String).default_set(),
+    prop("signInAudience", T::String).default_set().filter(F::Key),
+    prop("spa", T::Complex("microsoft.graph.spaApplication")).default_set(),
+    prop("tags", T::StringList).default_set().filter(F::AnyText),
+    prop("tokenEncryptionKeyId", T::Guid).default_set(),
+    prop("web", T::Complex("microsoft.graph.webApplication")).default_set(),
+    // Maintained by the service (Graph refuses a write).
+    prop("certification", T::Complex("microsoft.graph.certification")).read_only(),
+    prop("createdByAppId", T::String).read_only(),
+    prop("isDisabled", T::Bool).read_only(),
+    prop("verifiedPublisher", T::Complex("microsoft.graph.verifiedPublisher")).read_only(),
+];
+
+const APPLICATION_ALL: [PropertyDef; merged_len(APPLICATION_PROPS, csdl::APPLICATION)] =
+    merge(APPLICATION_PROPS, csdl::APPLICATION);
+
+pub(crate) static APPLICATION: EntitySchema =
+    EntitySchema::new("microsoft.graph.application", "Application", &APPLICATION_ALL, &[]);
 
 /// The audiences Graph accepts for `signInAudience`.
 const AUDIENCES: &[&str] =

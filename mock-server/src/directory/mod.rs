@@ -6,6 +6,7 @@
 pub(crate) mod applications;
 pub(crate) mod catalog;
 pub(crate) mod consent;
+pub(crate) mod csdl;
 pub(crate) mod dates;
 pub(crate) mod delta;
 pub(crate) mod domains;

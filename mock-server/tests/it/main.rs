@@ -4,6 +4,7 @@
 mod adversarial;
 mod applications;
 mod batch;
+mod breadth;
 mod browser;
 mod certificates;
 mod cli;

@@ -7,10 +7,11 @@ use uuid::Uuid;
 
 use super::{
     annotated, collection, directory_object, entity, is_eventual, json_body, key_of, objects, reference_target,
-    reject_collection_options, segment_text, Ctx, Reply,
+    reject_collection_options, segment_text, shape, Ctx, Reply,
 };
+use crate::directory::csdl;
 use crate::directory::groups::{Link, GROUP};
-use crate::directory::query::{projection_for, ListPlan, DIRECTORY_PAGING};
+use crate::directory::query::{check_expand, projection_for, ListPlan, DIRECTORY_PAGING};
 use crate::directory::record::Projection;
 use crate::directory::users::USER;
 use crate::directory::Directory;
@@ -67,13 +68,13 @@ pub(super) fn groups(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, metho
             authz("groups.get")?;
             reject_collection_options(opts)?;
             let (projection, _) = projection_for(&GROUP, opts.select.as_ref())?;
+            check_expand(&GROUP, &opts.expand)?;
             let dir = ctx.tenant.read();
             let id = find(&dir)?;
-            Ok(Reply::Json {
-                status: 200,
-                body: entity(ctx, "groups", dir.groups[&id].project(&GROUP, &projection)),
-                location: None,
-            })
+            let mut item = dir.groups[&id].project(&GROUP, &projection);
+            // As on the list: `$expand=members` / `owners` (at most 20 each).
+            expand(&dir, id, &mut item, &opts.expand);
+            Ok(Reply::Json { status: 200, body: entity(ctx, "groups", item), location: None })
         }
         ([], &Method::PATCH) => {
             authz("groups.update")?;
@@ -212,14 +213,23 @@ pub(super) fn user_relation(
 }
 
 /// `/domains` and `/subscribedSkus`.
-pub(super) fn domains(ctx: &Ctx<'_>, segs: &[Segment], method: &Method) -> Result<Reply, ApiError> {
+pub(super) fn domains(
+    ctx: &Ctx<'_>,
+    segs: &[Segment],
+    opts: &QueryOptions,
+    method: &Method,
+) -> Result<Reply, ApiError> {
     let authz = |op: &str| crate::authz::check(&ctx.principal, op);
+    let selected = shape::selection(csdl::DOMAIN, "microsoft.graph.domain", opts.select.as_ref())?;
+    let selected = selected.as_deref();
     let list = |dir: &Directory| -> Value {
         let mut body = Map::new();
-        body.insert("@odata.context".into(), Value::String(format!("{}/$metadata#domains", ctx.graph_url)));
+        body.insert("@odata.context".into(), Value::String(shape::context(&ctx.graph_url, "domains", selected, false)));
         body.insert(
             "value".into(),
-            Value::Array(dir.domains.iter().map(|d| Value::Object(dir.domain_json(d))).collect()),
+            Value::Array(
+                dir.domains.iter().map(|d| Value::Object(shape::apply(dir.domain_json(d), selected))).collect(),
+            ),
         );
         Value::Object(body)
     };
@@ -240,7 +250,11 @@ pub(super) fn domains(ctx: &Ctx<'_>, segs: &[Segment], method: &Method) -> Resul
             authz("domains.list")?;
             let dir = ctx.tenant.read();
             let d = dir.domain(name).ok_or_else(|| ApiError::not_found(name))?;
-            Ok(Reply::Json { status: 200, body: entity(ctx, "domains", dir.domain_json(d)), location: None })
+            let body = annotated(
+                &[("@odata.context", shape::context(&ctx.graph_url, "domains", selected, true))],
+                shape::apply(dir.domain_json(d), selected),
+            );
+            Ok(Reply::Json { status: 200, body: Value::Object(body), location: None })
         }
         ([Segment::Identifier(name)], &Method::DELETE) => {
             authz("domains.delete")?;
@@ -273,24 +287,40 @@ pub(super) fn domains(ctx: &Ctx<'_>, segs: &[Segment], method: &Method) -> Resul
     }
 }
 
-pub(super) fn subscribed_skus(ctx: &Ctx<'_>, segs: &[Segment], method: &Method) -> Result<Reply, ApiError> {
+pub(super) fn subscribed_skus(
+    ctx: &Ctx<'_>,
+    segs: &[Segment],
+    opts: &QueryOptions,
+    method: &Method,
+) -> Result<Reply, ApiError> {
     if *method != Method::GET {
         return Err(ApiError::method_not_allowed());
     }
     crate::authz::check(&ctx.principal, "subscribedSkus.list")?;
+    let selected = shape::selection(csdl::SUBSCRIBED_SKU, "microsoft.graph.subscribedSku", opts.select.as_ref())?;
+    let selected = selected.as_deref();
     let dir = ctx.tenant.read();
     let skus = dir.subscribed_skus_json();
+    let cut = |sku: Value| match sku {
+        Value::Object(sku) => Value::Object(shape::apply(sku, selected)),
+        other => other,
+    };
     match segs {
         [] => {
             let mut body = Map::new();
-            body.insert("@odata.context".into(), Value::String(format!("{}/$metadata#subscribedSkus", ctx.graph_url)));
-            body.insert("value".into(), Value::Array(skus));
+            body.insert(
+                "@odata.context".into(),
+                Value::String(shape::context(&ctx.graph_url, "subscribedSkus", selected, false)),
+            );
+            body.insert("value".into(), Value::Array(skus.into_iter().map(cut).collect()));
             Ok(Reply::Json { status: 200, body: Value::Object(body), location: None })
         }
         [Segment::Identifier(id)] => {
             let sku = skus.into_iter().find(|s| s["id"] == id.as_str()).ok_or_else(|| ApiError::not_found(id))?;
-            let Value::Object(sku) = sku else { return Err(ApiError::not_found(id)) };
-            Ok(Reply::Json { status: 200, body: entity(ctx, "subscribedSkus", sku), location: None })
+            let Value::Object(sku) = cut(sku) else { return Err(ApiError::not_found(id)) };
+            let body =
+                annotated(&[("@odata.context", shape::context(&ctx.graph_url, "subscribedSkus", selected, true))], sku);
+            Ok(Reply::Json { status: 200, body: Value::Object(body), location: None })
         }
         [s, ..] => Err(ApiError::unknown_segment(&segment_text(s))),
     }

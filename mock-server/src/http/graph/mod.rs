@@ -14,6 +14,7 @@ mod directory;
 mod groups;
 mod organization;
 mod roles;
+mod shape;
 mod users;
 mod wire;
 
@@ -118,8 +119,8 @@ fn dispatch(server: &Server, ctx: &Ctx<'_>, rest: &str) -> Result<Reply, ApiErro
         "directoryRoleTemplates" => roles::directory_role_templates(ctx, &segs[1..], &opts, method),
         "roleManagement" => roles::role_management(ctx, &segs[1..], &opts, method),
         "groups" => groups::groups(ctx, &segs[1..], &opts, method),
-        "domains" => groups::domains(ctx, &segs[1..], method),
-        "subscribedSkus" => groups::subscribed_skus(ctx, &segs[1..], method),
+        "domains" => groups::domains(ctx, &segs[1..], &opts, method),
+        "subscribedSkus" => groups::subscribed_skus(ctx, &segs[1..], &opts, method),
         "organization" => organization::organization(ctx, &segs[1..], &opts, method),
         other if NOT_YET_MODELLED.contains(&other) => Err(ApiError::new(
             501,
