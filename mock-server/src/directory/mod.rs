@@ -22,6 +22,7 @@ pub(crate) mod schema;
 pub(crate) mod service_principals;
 pub(crate) mod sessions;
 pub(crate) mod signin;
+pub(crate) mod transitive;
 pub(crate) mod users;
 
 use std::collections::{BTreeMap, HashMap};

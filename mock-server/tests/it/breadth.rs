@@ -141,3 +141,80 @@ async fn expand_is_honoured_on_a_single_group_and_on_role_assignments() {
     let sel = env.get(&format!("/roleManagement/directory/roleAssignments/{id}?$select=principalId")).await.json();
     assert!(sel.get("roleDefinitionId").is_none(), "{sel}");
 }
+
+#[tokio::test]
+async fn directory_objects_resolve_by_id_and_by_ids_with_types() {
+    let env = env().await;
+    let user = env.create_user("dob", "Dob").await;
+    let group = new_group(&env, "dobs").await;
+    let app =
+        env.post("/applications", &json!({"displayName": "dobapp"})).await.json()["id"].as_str().unwrap().to_owned();
+
+    let one = env.get(&format!("/directoryObjects/{user}")).await;
+    assert_eq!(one.status, 200, "{}", one.text);
+    assert_eq!(one.json()["@odata.type"], "#microsoft.graph.user");
+    assert!(one.json()["@odata.context"].as_str().unwrap().ends_with("$metadata#directoryObjects/$entity"));
+    let missing = env.get("/directoryObjects/00000000-0000-0000-0000-0000000000aa").await;
+    assert_eq!((missing.status, missing.error_code().as_str()), (404, "Request_ResourceNotFound"));
+
+    let ids = json!([user, group, app, "00000000-0000-0000-0000-0000000000bb"]);
+    let all = env.post("/directoryObjects/getByIds", &json!({"ids": ids})).await;
+    assert_eq!(all.status, 200, "{}", all.text);
+    let types: Vec<String> =
+        all.json()["value"].as_array().unwrap().iter().map(|o| o["@odata.type"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(types, ["#microsoft.graph.user", "#microsoft.graph.group", "#microsoft.graph.application"]);
+    let groups_only = env.post("/directoryObjects/getByIds", &json!({"ids": ids, "types": ["group"]})).await.json();
+    assert_eq!(groups_only["value"].as_array().unwrap().len(), 1);
+    assert_eq!(groups_only["value"][0]["id"], group.as_str());
+    assert_eq!(env.post("/directoryObjects/getByIds", &json!({})).await.status, 400, "ids is required");
+    assert_eq!(env.post("/directoryObjects/getByIds", &json!({"ids": ids, "types": ["nonsense"]})).await.status, 400);
+}
+
+#[tokio::test]
+async fn member_checks_and_transitive_lists_follow_nested_groups_on_every_principal_type() {
+    let env = env().await;
+    let user = env.create_user("nest", "Nest").await;
+    let inner = new_group(&env, "inner").await;
+    let outer = new_group(&env, "outer").await;
+    let other = new_group(&env, "other").await;
+    let add = |id: &str| json!({"@odata.id": format!("{}/directoryObjects/{id}", env.mock.graph_url())});
+    assert_eq!(env.post(&format!("/groups/{inner}/members/$ref"), &add(&user)).await.status, 204);
+    assert_eq!(env.post(&format!("/groups/{outer}/members/$ref"), &add(&inner)).await.status, 204);
+
+    for base in ["/users", "/directoryObjects"] {
+        let r = env.post(&format!("{base}/{user}/checkMemberGroups"), &json!({"groupIds": [outer, other]})).await;
+        assert_eq!(r.status, 200, "{base}: {}", r.text);
+        assert_eq!(r.json()["value"], json!([outer]), "{base}: membership through the nested group");
+        assert!(r.json()["@odata.context"].as_str().unwrap().ends_with("$metadata#Collection(Edm.String)"));
+    }
+    let groups = env.post(&format!("/users/{user}/getMemberGroups"), &json!({"securityEnabledOnly": true})).await;
+    assert_eq!(groups.status, 200, "{}", groups.text);
+    let mut got: Vec<String> =
+        groups.json()["value"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect();
+    got.sort();
+    let mut want = vec![inner.clone(), outer.clone()];
+    want.sort();
+    assert_eq!(got, want);
+    let objects = env.post(&format!("/groups/{inner}/checkMemberObjects"), &json!({"ids": [outer, other]})).await;
+    assert_eq!(objects.json()["value"], json!([outer]), "{}", objects.text);
+    let of = env.get(&format!("/users/{user}/transitiveMemberOf")).await;
+    assert_eq!(of.status, 200, "{}", of.text);
+    assert_eq!(of.json()["value"].as_array().unwrap().len(), 2);
+    let members = env.get(&format!("/groups/{outer}/transitiveMembers")).await.json();
+    let member_ids: Vec<&str> =
+        members["value"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
+    assert_eq!(member_ids, [inner.as_str(), user.as_str()]);
+
+    // The service principal's memberships (none here) and Graph's refusals.
+    let sp = env.get("/servicePrincipals?$top=1").await.json()["value"][0]["id"].as_str().unwrap().to_owned();
+    let r =
+        env.post(&format!("/servicePrincipals/{sp}/getMemberObjects"), &json!({"securityEnabledOnly": false})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let too_many: Vec<String> = (0..21).map(|i| format!("00000000-0000-0000-0000-{i:012}")).collect();
+    let r = env.post(&format!("/users/{user}/checkMemberGroups"), &json!({"groupIds": too_many})).await;
+    assert_eq!(r.status, 400, "at most 20");
+    let r = env.post(&format!("/users/{user}/getMemberGroups"), &json!({})).await;
+    assert_eq!(r.status, 400, "securityEnabledOnly is required");
+    assert_eq!(env.get(&format!("/users/{user}/checkMemberGroups")).await.status, 405);
+    assert_eq!(env.get(&format!("/users/{user}/transitiveMembers")).await.status, 400, "a group's route only");
+}

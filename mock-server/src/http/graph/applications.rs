@@ -347,6 +347,12 @@ pub(super) fn service_principals(
             let set = format!("servicePrincipals('{id}')/oauth2PermissionGrants");
             Ok(serialized_page(ctx, &set, &plan, &page))
         }
+        ([Segment::Identifier(nav), ..], _)
+            if super::directory_objects::is_member_route(super::directory_objects::Family::ServicePrincipals, nav) =>
+        {
+            let family = super::directory_objects::Family::ServicePrincipals;
+            super::directory_objects::member_route(ctx, family, key.text(), rest, method)
+        }
         ([], _) => Err(ApiError::method_not_allowed()),
         ([s, ..], _) => Err(ApiError::unknown_segment(&segment_text(s))),
     }

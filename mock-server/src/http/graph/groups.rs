@@ -117,6 +117,11 @@ pub(super) fn groups(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, metho
             dir.remove_group_link(id, link_of(nav).expect("checked by the guard"), member)?;
             Ok(Reply::NoContent)
         }
+        ([Segment::Identifier(nav), ..], _)
+            if super::directory_objects::is_member_route(super::directory_objects::Family::Groups, nav) =>
+        {
+            super::directory_objects::member_route(ctx, super::directory_objects::Family::Groups, &key, rest, method)
+        }
         ([], _) => Err(ApiError::method_not_allowed()),
         ([Segment::Identifier(nav), ..], _) if link_of(nav).is_some() => Err(ApiError::method_not_allowed()),
         ([s, ..], _) => Err(ApiError::unknown_segment(&segment_text(s))),

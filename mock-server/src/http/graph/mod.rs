@@ -11,6 +11,7 @@ mod applications;
 pub(crate) mod batch;
 mod delta;
 mod directory;
+mod directory_objects;
 mod groups;
 mod organization;
 mod roles;
@@ -27,7 +28,7 @@ use crate::tenant::{LoggedRequest, Tenant};
 
 /// Entity sets of Graph v1.0 that graphbox does not serve yet: they answer
 /// 501 rather than pretending the segment does not exist.
-const NOT_YET_MODELLED: &[&str] = &["directoryObjects", "me"];
+const NOT_YET_MODELLED: &[&str] = &["me"];
 
 /// What a Graph operation produced.
 #[derive(Debug)]
@@ -119,6 +120,7 @@ fn dispatch(server: &Server, ctx: &Ctx<'_>, rest: &str) -> Result<Reply, ApiErro
         "directoryRoleTemplates" => roles::directory_role_templates(ctx, &segs[1..], &opts, method),
         "roleManagement" => roles::role_management(ctx, &segs[1..], &opts, method),
         "groups" => groups::groups(ctx, &segs[1..], &opts, method),
+        "directoryObjects" => directory_objects::directory_objects(ctx, &segs[1..], method),
         "domains" => groups::domains(ctx, &segs[1..], &opts, method),
         "subscribedSkus" => groups::subscribed_skus(ctx, &segs[1..], &opts, method),
         "organization" => organization::organization(ctx, &segs[1..], &opts, method),
