@@ -91,6 +91,14 @@ const EXTRA_OPERATIONS: &[(&str, &[&str], &[&str])] = &[
     // `group-checkmembergroups`, `serviceprincipal-checkmembergroups` and their
     // siblings): reading memberships needs the principal type's read
     // permission and a group read permission, or Directory.Read.All.
+    // A service principal's credentials (`serviceprincipal-addpassword`,
+    // `-removepassword`, `-addkey`, `-removekey`): as an application's.
+    ("servicePrincipals.addPassword", APP_WRITE, APP_WRITE_DELEGATED),
+    ("servicePrincipals.removePassword", APP_WRITE, APP_WRITE_DELEGATED),
+    ("servicePrincipals.addKey", APP_WRITE, APP_WRITE_DELEGATED),
+    ("servicePrincipals.removeKey", APP_WRITE, APP_WRITE_DELEGATED),
+    // `user-list-approleassignments`.
+    ("users.appRoleAssignments.list", USER_ASSIGNMENTS_READ, USER_ASSIGNMENTS_READ),
     ("directoryObjects.get", DIRECTORY_READ, DIRECTORY_READ),
     ("directoryObjects.getByIds", DIRECTORY_READ, DIRECTORY_READ),
     ("directoryObjects.checkMemberGroups", MEMBERSHIP_READ, MEMBERSHIP_READ),
@@ -119,6 +127,13 @@ const EXTRA_OPERATIONS: &[(&str, &[&str], &[&str])] = &[
     ("onPremisesSynchronization.update.app", SYNC_WRITE, SYNC_WRITE),
 ];
 
+const USER_ASSIGNMENTS_READ: &[&str] = &[
+    "User.Read.All",
+    "User.ReadWrite.All",
+    "AppRoleAssignment.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+];
 const DIRECTORY_READ: &[&str] = &["Directory.Read.All", "Directory.ReadWrite.All"];
 /// `/directoryObjects/{id}/…` checks: the reference names no principal type, so
 /// a group read permission or the directory-wide ones (a guess between the

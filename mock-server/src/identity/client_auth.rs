@@ -127,7 +127,7 @@ pub(crate) fn authenticate_client(
 }
 
 fn check_secret(dir: &Directory, app_id: Uuid, secret: &str, now: OffsetDateTime) -> Result<(), TokenError> {
-    let matching: Vec<_> = dir.secrets_of(app_id).iter().filter(|s| s.hash.matches(secret)).collect();
+    let matching: Vec<_> = dir.secrets_of(app_id).into_iter().filter(|s| s.hash.matches(secret)).collect();
     if matching.is_empty() {
         return Err(TokenError::new(
             401,

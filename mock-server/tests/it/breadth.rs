@@ -218,3 +218,83 @@ async fn member_checks_and_transitive_lists_follow_nested_groups_on_every_princi
     assert_eq!(env.get(&format!("/users/{user}/checkMemberGroups")).await.status, 405);
     assert_eq!(env.get(&format!("/users/{user}/transitiveMembers")).await.status, 400, "a group's route only");
 }
+
+#[tokio::test]
+async fn a_service_principal_secret_added_with_add_password_signs_in_and_is_removed_with_remove_password() {
+    let env = env().await;
+    let app = env.post("/applications", &json!({"displayName": "sp creds"})).await.json();
+    let app_id = app["appId"].as_str().unwrap().to_owned();
+    let sp = env.post("/servicePrincipals", &json!({"appId": app_id})).await;
+    assert_eq!(sp.status, 201, "{}", sp.text);
+    let sp = sp.json()["id"].as_str().unwrap().to_owned();
+
+    let added = env
+        .post(&format!("/servicePrincipals/{sp}/addPassword"), &json!({"passwordCredential": {"displayName": "ci"}}))
+        .await;
+    assert_eq!(added.status, 200, "{}", added.text);
+    let added = added.json();
+    assert!(added["@odata.context"].as_str().unwrap().ends_with("$metadata#microsoft.graph.passwordCredential"));
+    let secret = added["secretText"].as_str().unwrap().to_owned();
+    let key_id = added["keyId"].as_str().unwrap().to_owned();
+    let listed = env.get(&format!("/servicePrincipals/{sp}?$select=passwordCredentials")).await.json();
+    assert_eq!(listed["passwordCredentials"][0]["keyId"], key_id.as_str());
+    assert!(listed["passwordCredentials"][0]["secretText"].is_null(), "the text is shown once");
+
+    let token = |secret: String| {
+        let (http, url, app_id) = (env.http.clone(), env.mock.token_url(), app_id.clone());
+        async move {
+            http.post(url)
+                .form(&[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", app_id.as_str()),
+                    ("client_secret", secret.as_str()),
+                    ("scope", "https://graph.microsoft.com/.default"),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(token(secret.clone()).await, 200, "the service principal's secret signs in as the app");
+
+    let removed = env.post(&format!("/servicePrincipals/{sp}/removePassword"), &json!({"keyId": key_id})).await;
+    assert_eq!(removed.status, 204, "{}", removed.text);
+    assert_eq!(token(secret).await, 401, "a removed secret no longer signs in");
+    let again = env.post(&format!("/servicePrincipals/{sp}/removePassword"), &json!({"keyId": key_id})).await;
+    assert_eq!(again.status, 400);
+    let no_proof = env.post(&format!("/servicePrincipals/{sp}/addKey"), &json!({"keyCredential": {}})).await;
+    assert_eq!(no_proof.status, 400, "{}", no_proof.text);
+    assert_eq!(env.get(&format!("/servicePrincipals/{sp}/addPassword")).await.status, 405);
+}
+
+#[tokio::test]
+async fn a_user_has_app_role_assignments_licence_details_by_id_and_domains_service_records() {
+    let env = env().await;
+    let user = env.create_user("lic", "Lic").await;
+    let r = env.get(&format!("/users/{user}/appRoleAssignments")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["value"], json!([]));
+    assert!(r.json()["@odata.context"].as_str().unwrap().contains(&format!("users('{user}')/appRoleAssignments")));
+
+    let e3 = "6fd2c87f-b296-42f0-b197-1e91e994b900";
+    let body = json!({"addLicenses": [{"disabledPlans": [], "skuId": e3}], "removeLicenses": []});
+    assert_eq!(env.patch(&format!("/users/{user}"), &json!({"usageLocation": "US"})).await.status, 204);
+    let granted = env.post(&format!("/users/{user}/assignLicense"), &body).await;
+    assert_eq!(granted.status, 200, "{}", granted.text);
+    let details = env.get(&format!("/users/{user}/licenseDetails")).await.json();
+    let detail_id = details["value"][0]["id"].as_str().unwrap().to_owned();
+    let one = env.get(&format!("/users/{user}/licenseDetails/{detail_id}")).await;
+    assert_eq!(one.status, 200, "{}", one.text);
+    assert_eq!(one.json()["skuId"], e3);
+    assert_eq!(env.get(&format!("/users/{user}/licenseDetails/nope")).await.status, 404);
+
+    let records = env.get(&format!("/domains/{}/serviceConfigurationRecords", env.mock.tenant_domain())).await;
+    assert_eq!(records.status, 200, "{}", records.text);
+    let records = records.json();
+    let types: Vec<&str> =
+        records["value"].as_array().unwrap().iter().map(|r| r["recordType"].as_str().unwrap()).collect();
+    assert_eq!(types, ["Mx", "Txt", "CName"], "Exchange Online's MX, SPF and Autodiscover");
+    assert_eq!(env.get("/domains/no.such.example/serviceConfigurationRecords").await.status, 404);
+}

@@ -197,6 +197,22 @@ pub(super) fn user_relation(
             body.insert("value".into(), Value::Array(dir.license_details_json(id)));
             Ok(Reply::Json { status: 200, body: Value::Object(body), location: None })
         }
+        ([Segment::Identifier(n), Segment::Identifier(detail)], &Method::GET) if n == "licenseDetails" => {
+            authz("users.licenseDetails.list")?;
+            let dir = ctx.tenant.read();
+            let id = find(&dir)?;
+            let found = dir
+                .license_details_json(id)
+                .into_iter()
+                .find(|d| d.get("id").and_then(Value::as_str).is_some_and(|x| x.eq_ignore_ascii_case(detail)));
+            let Some(Value::Object(found)) = found else { return Err(ApiError::not_found(detail)) };
+            let context = format!("{}/$metadata#users('{id}')/licenseDetails/$entity", ctx.graph_url);
+            Ok(Reply::Json {
+                status: 200,
+                body: Value::Object(annotated(&[("@odata.context", context)], found)),
+                location: None,
+            })
+        }
         ([Segment::Identifier(n)], &Method::POST) if n == "assignLicense" => {
             authz("users.assignLicense")?;
             let body = json_body(ctx.req)?;
@@ -285,6 +301,20 @@ pub(super) fn domains(
             body.insert("value".into(), Value::Array(vec![dir.verification_record(d)]));
             Ok(Reply::Json { status: 200, body: Value::Object(body), location: None })
         }
+        ([Segment::Identifier(name), Segment::Identifier(nav)], &Method::GET)
+            if nav == "serviceConfigurationRecords" =>
+        {
+            authz("domains.list")?;
+            let dir = ctx.tenant.read();
+            let d = dir.domain(name).ok_or_else(|| ApiError::not_found(name))?;
+            let mut body = Map::new();
+            body.insert(
+                "@odata.context".into(),
+                Value::String(format!("{}/$metadata#domains('{}')/serviceConfigurationRecords", ctx.graph_url, d.name)),
+            );
+            body.insert("value".into(), Value::Array(service_configuration_records(&d.name)));
+            Ok(Reply::Json { status: 200, body: Value::Object(body), location: None })
+        }
         ([] | [Segment::Identifier(_)] | [Segment::Identifier(_), Segment::Identifier(_)], _) => {
             Err(ApiError::method_not_allowed())
         }
@@ -368,4 +398,31 @@ pub(super) fn expand(dir: &Directory, id: Uuid, item: &mut Map<String, Value>, e
             }
         }
     }
+}
+
+/// The DNS records Microsoft 365's services want for a domain (Graph
+/// reference, `domain-list-serviceconfigurationrecords`): Exchange Online's
+/// MX, SPF and Autodiscover. Ids are derived from the name so reads repeat.
+fn service_configuration_records(domain: &str) -> Vec<Value> {
+    let digest = ring::digest::digest(&ring::digest::SHA256, domain.as_bytes());
+    let hex: String = digest.as_ref()[..6].iter().map(|b| format!("{b:02x}")).collect();
+    let id = |n: u8| format!("{}-{}-4{}-8{}-{}{n:02x}", &hex[..8], &hex[8..12], &hex[..3], &hex[3..6], &hex[..10]);
+    let host = domain.replace('.', "-");
+    vec![
+        serde_json::json!({
+            "@odata.type": "#microsoft.graph.domainDnsMxRecord", "id": id(1), "isOptional": false,
+            "label": domain, "recordType": "Mx", "supportedService": "Email", "ttl": 3600,
+            "mailExchange": format!("{host}.mail.protection.outlook.com"), "preference": 0,
+        }),
+        serde_json::json!({
+            "@odata.type": "#microsoft.graph.domainDnsTxtRecord", "id": id(2), "isOptional": false,
+            "label": domain, "recordType": "Txt", "supportedService": "Email", "ttl": 3600,
+            "text": "v=spf1 include:spf.protection.outlook.com -all",
+        }),
+        serde_json::json!({
+            "@odata.type": "#microsoft.graph.domainDnsCnameRecord", "id": id(3), "isOptional": false,
+            "label": format!("autodiscover.{domain}"), "recordType": "CName", "supportedService": "Email",
+            "ttl": 3600, "canonicalName": "autodiscover.outlook.com",
+        }),
+    ]
 }

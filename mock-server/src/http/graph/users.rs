@@ -63,6 +63,9 @@ pub(super) fn users(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, method
                 {
                     super::groups::user_relation(ctx, &key, rest, method)
                 }
+                [Segment::Identifier(nav)] if nav == "appRoleAssignments" => {
+                    super::applications::user_app_role_assignments(ctx, &key, opts, method)
+                }
                 [Segment::Identifier(nav), ..]
                     if super::directory_objects::is_member_route(super::directory_objects::Family::Users, nav) =>
                 {
