@@ -11,6 +11,7 @@ pub(crate) mod dates;
 pub(crate) mod delta;
 pub(crate) mod domains;
 pub(crate) mod federated_credentials;
+pub(crate) mod first_party;
 pub(crate) mod groups;
 pub(crate) mod implied;
 pub(crate) mod licenses;

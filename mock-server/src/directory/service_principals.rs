@@ -189,6 +189,19 @@ impl Directory {
             )
             .with_detail("servicePrincipalNames", "ObjectConflict"));
         }
+        if self.application_by_app_id(app_id).is_none() {
+            if let Some(first_party) = super::first_party::public_client(app_id) {
+                // Instantiating one of Microsoft's applications: it is owned by
+                // Microsoft's tenant and is multi-tenant.
+                let id = self.new_id();
+                let mut all = base_values(app_id, first_party.display_name, MICROSOFT_TENANT_ID, "AzureADMultipleOrgs");
+                all.push((position("servicePrincipalNames"), json!([app_id.to_string()])));
+                all.extend(values);
+                self.sp_by_app_id.insert(app_id, id);
+                self.service_principals.insert(id, Record::from_values(id, all));
+                return Ok(id);
+            }
+        }
         let app = self.application_by_app_id(app_id).ok_or_else(|| {
             ApiError::request_bad_request(format!(
                 "The appId '{app_id}' of the service principal does not reference a valid application object."

@@ -298,3 +298,132 @@ async fn a_user_has_app_role_assignments_licence_details_by_id_and_domains_servi
     assert_eq!(types, ["Mx", "Txt", "CName"], "Exchange Online's MX, SPF and Autodiscover");
     assert_eq!(env.get("/domains/no.such.example/serviceConfigurationRecords").await.status, 404);
 }
+
+const AZURE_CLI: &str = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
+
+fn claims_of(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("a JWS");
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+async fn token(env: &Env, form: &[(&str, &str)]) -> (u16, Value) {
+    let res = env.http.post(env.mock.token_url()).form(form).send().await.unwrap();
+    (res.status().as_u16(), res.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn azure_cli_signs_a_user_in_for_arm_then_graph_as_a_first_party_public_client() {
+    let env = env().await;
+    let (user, password) = (env.mock.admin_username().to_owned(), env.mock.admin_password().to_owned());
+    let env = &env;
+    let password_grant = |scope: &'static str| {
+        let (user, password) = (user.clone(), password.clone());
+        async move {
+            let form = [
+                ("grant_type", "password"),
+                ("client_id", AZURE_CLI),
+                ("username", user.as_str()),
+                ("password", password.as_str()),
+                ("scope", scope),
+            ];
+            token(env, &form).await
+        }
+    };
+    // What `az login -u … -p …` asks for first, then Graph.
+    let (status, arm) =
+        password_grant("https://management.core.windows.net//.default offline_access openid profile").await;
+    assert_eq!(status, 200, "{arm}");
+    let claims = claims_of(arm["access_token"].as_str().unwrap());
+    assert_eq!(claims["aud"], "https://management.core.windows.net/");
+    assert_eq!(claims["appid"], AZURE_CLI);
+    assert_eq!(claims["scp"], "user_impersonation");
+    assert_eq!(claims["appidacr"], "0", "a public client");
+    assert!(arm["refresh_token"].is_string());
+
+    let refreshed = token(
+        env,
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", AZURE_CLI),
+            ("refresh_token", arm["refresh_token"].as_str().unwrap()),
+            ("scope", "https://graph.microsoft.com/.default"),
+        ],
+    )
+    .await;
+    assert_eq!(refreshed.0, 200, "{}", refreshed.1);
+    let graph_token = refreshed.1["access_token"].as_str().unwrap().to_owned();
+    let claims = claims_of(&graph_token);
+    assert_eq!(claims["aud"], "https://graph.microsoft.com");
+    assert!(claims["scp"].as_str().unwrap().split(' ').any(|s| s == "User.ReadWrite.All"), "{claims}");
+
+    // The Graph token works: `az ad signed-in-user show` and a user list.
+    let me = env.http.get(env.url("/users?$top=1")).bearer_auth(&graph_token).send().await.unwrap();
+    assert_eq!(me.status(), 200);
+
+    // A public client presents no secret, and cannot use client credentials.
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", AZURE_CLI),
+        ("client_secret", "x"),
+        ("scope", "https://graph.microsoft.com/.default"),
+    ];
+    let (status, body) = token(env, &form).await;
+    assert_eq!((status, body["error_codes"][0].as_u64()), (401, Some(700025)), "{body}");
+}
+
+#[tokio::test]
+async fn a_service_principal_gets_an_arm_token_and_a_default_port_names_the_same_resource() {
+    let env = env().await;
+    let (client_id, secret) = (env.mock.client_id().to_string(), env.mock.client_secret().to_owned());
+    for (scope, aud) in [
+        ("https://management.core.windows.net//.default", "https://management.core.windows.net/"),
+        ("https://management.azure.com/.default", "https://management.core.windows.net/"),
+        ("https://graph.microsoft.com:443/.default", "https://graph.microsoft.com"),
+        ("https://outlook.office365.com/.default", "https://outlook.office365.com"),
+    ] {
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", client_id.as_str()),
+            ("client_secret", secret.as_str()),
+            ("scope", scope),
+        ];
+        let (status, body) = token(&env, &form).await;
+        assert_eq!(status, 200, "{scope}: {body}");
+        assert_eq!(claims_of(body["access_token"].as_str().unwrap())["aud"], aud, "{scope}");
+    }
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", client_id.as_str()),
+        ("client_secret", secret.as_str()),
+        ("scope", "https://graph.microsoft.com:8443/.default"),
+    ];
+    let (status, body) = token(&env, &form).await;
+    assert_eq!((status, body["error_codes"][0].as_u64()), (400, Some(500011)), "another port: {body}");
+    // An ARM token is not a Graph token.
+    let arm_form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", client_id.as_str()),
+        ("client_secret", secret.as_str()),
+        ("scope", "https://management.azure.com/.default"),
+    ];
+    let arm = token(&env, &arm_form).await.1["access_token"].as_str().unwrap().to_owned();
+    let r = env.http.get(env.url("/users")).bearer_auth(arm).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn a_first_party_application_is_instantiated_by_post_service_principals() {
+    let env = env().await;
+    let r = env.post("/servicePrincipals", &json!({"appId": AZURE_CLI})).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let sp = r.json();
+    assert_eq!(sp["appDisplayName"], "Microsoft Azure CLI");
+    assert_eq!(sp["appOwnerOrganizationId"], "f8cdef31-a31e-4b4a-93e4-5f571e91255a", "Microsoft's tenant owns it");
+    assert_eq!(sp["servicePrincipalNames"], json!([AZURE_CLI]));
+    let again = env.post("/servicePrincipals", &json!({"appId": AZURE_CLI})).await;
+    assert_eq!(again.status, 400, "one per tenant");
+    let nowhere = env.post("/servicePrincipals", &json!({"appId": "00000000-0000-0000-0000-00000000abcd"})).await;
+    assert_eq!(nowhere.status, 400);
+    assert!(nowhere.error_message().contains("does not reference a valid application object"));
+}
