@@ -427,3 +427,42 @@ async fn a_first_party_application_is_instantiated_by_post_service_principals() 
     assert_eq!(nowhere.status, 400);
     assert!(nowhere.error_message().contains("does not reference a valid application object"));
 }
+
+#[tokio::test]
+async fn the_two_arm_reads_az_login_makes_answer_no_subscriptions_and_the_tenant() {
+    let env = env().await;
+    let (client_id, secret) = (env.mock.client_id().to_string(), env.mock.client_secret().to_owned());
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", client_id.as_str()),
+        ("client_secret", secret.as_str()),
+        ("scope", "https://management.core.windows.net//.default"),
+    ];
+    let arm = token(&env, &form).await.1["access_token"].as_str().unwrap().to_owned();
+    let base = env.mock.graph_url().trim_end_matches("/v1.0").to_owned();
+    let get = |path: &str, bearer: Option<&str>| {
+        let mut req = env.http.get(format!("{base}{path}"));
+        if let Some(b) = bearer {
+            req = req.bearer_auth(b);
+        }
+        async move {
+            let res = req.send().await.unwrap();
+            (res.status().as_u16(), res.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, subs) = get("/subscriptions?api-version=2022-12-01", Some(&arm)).await;
+    assert_eq!(status, 200, "{subs}");
+    assert_eq!(subs["value"], json!([]));
+    let (status, tenants) = get("/tenants?api-version=2022-12-01", Some(&arm)).await;
+    assert_eq!(status, 200, "{tenants}");
+    assert_eq!(tenants["value"][0]["tenantId"], env.mock.tenant_id().to_string());
+    assert_eq!(tenants["value"][0]["defaultDomain"], env.mock.tenant_domain());
+
+    let (status, body) = get("/subscriptions?api-version=2022-12-01", None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (401, Some("AuthenticationFailed")));
+    let graph = crate::support::token_for(&env.http, &env.mock.token_url(), &client_id, &secret).await;
+    let (status, body) = get("/subscriptions?api-version=2022-12-01", Some(&graph)).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (401, Some("InvalidAuthenticationToken")), "a Graph token");
+    let (status, body) = get("/subscriptions", Some(&arm)).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("MissingApiVersionParameter")));
+}
