@@ -3,6 +3,7 @@
 
 mod adversarial;
 mod applications;
+mod azure_cli;
 mod batch;
 mod breadth;
 mod browser;
