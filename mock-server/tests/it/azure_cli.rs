@@ -7,8 +7,8 @@
 //!
 //! `az login -u … -p …` is not driven here: MSAL's user realm lookup drops a
 //! non-default port from the authority, so it reaches only a mock on port
-//! 443; the password grant it then makes is covered on the wire in
-//! `breadth.rs`.
+//! 443; the password grant it then makes, and the `/me` that
+//! `az ad signed-in-user show` reads, are covered on the wire in `breadth.rs`.
 
 use std::collections::HashMap;
 

@@ -466,3 +466,25 @@ async fn the_two_arm_reads_az_login_makes_answer_no_subscriptions_and_the_tenant
     let (status, body) = get("/subscriptions", Some(&arm)).await;
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("MissingApiVersionParameter")));
 }
+
+#[tokio::test]
+async fn me_is_the_signed_in_user_and_an_app_only_token_has_none() {
+    let env = env().await;
+    let (user, password) = (env.mock.admin_username().to_owned(), env.mock.admin_password().to_owned());
+    let form = [
+        ("grant_type", "password"),
+        ("client_id", AZURE_CLI),
+        ("username", user.as_str()),
+        ("password", password.as_str()),
+        ("scope", "https://graph.microsoft.com/.default"),
+    ];
+    let (status, body) = token(&env, &form).await;
+    assert_eq!(status, 200, "{body}");
+    let delegated = body["access_token"].as_str().unwrap().to_owned();
+    let me = env.http.get(env.url("/me?$select=userPrincipalName")).bearer_auth(&delegated).send().await.unwrap();
+    assert_eq!(me.status(), 200);
+    assert_eq!(me.json::<Value>().await.unwrap()["userPrincipalName"], user.as_str());
+    let app_only = env.get("/me").await;
+    assert_eq!(app_only.status, 400);
+    assert_eq!(app_only.error_message(), "/me request is only valid with delegated authentication flow.");
+}
