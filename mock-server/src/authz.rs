@@ -89,6 +89,42 @@ const EXTRA_OPERATIONS: &[(&str, &[&str], &[&str])] = &[
     ("deletedItems.getServicePrincipal", APP_READ, APP_READ),
     ("deletedItems.restoreServicePrincipal", APP_WRITE, APP_WRITE_DELEGATED),
     ("deletedItems.deleteServicePrincipal", APP_WRITE, APP_WRITE_DELEGATED),
+    // Directory objects and the member checks (Graph reference pages
+    // `directoryobject-get`, `directoryobject-getbyids`, `user-checkmembergroups`,
+    // `group-checkmembergroups`, `serviceprincipal-checkmembergroups` and their
+    // siblings): reading memberships needs the principal type's read
+    // permission and a group read permission, or Directory.Read.All.
+    // A service principal's credentials (`serviceprincipal-addpassword`,
+    // `-removepassword`, `-addkey`, `-removekey`): as an application's.
+    ("servicePrincipals.addPassword", APP_WRITE, APP_WRITE_DELEGATED),
+    ("servicePrincipals.removePassword", APP_WRITE, APP_WRITE_DELEGATED),
+    ("servicePrincipals.addKey", APP_WRITE, APP_WRITE_DELEGATED),
+    ("servicePrincipals.removeKey", APP_WRITE, APP_WRITE_DELEGATED),
+    // `user-list-approleassignments`.
+    ("users.appRoleAssignments.list", USER_ASSIGNMENTS_READ, USER_ASSIGNMENTS_READ),
+    ("directoryObjects.get", DIRECTORY_READ, DIRECTORY_READ),
+    ("directoryObjects.getByIds", DIRECTORY_READ, DIRECTORY_READ),
+    ("directoryObjects.checkMemberGroups", MEMBERSHIP_READ, MEMBERSHIP_READ),
+    ("directoryObjects.getMemberGroups", MEMBERSHIP_READ, MEMBERSHIP_READ),
+    ("directoryObjects.checkMemberObjects", MEMBERSHIP_READ, MEMBERSHIP_READ),
+    ("directoryObjects.getMemberObjects", MEMBERSHIP_READ, MEMBERSHIP_READ),
+    ("directoryObjects.transitiveMemberOf.list", MEMBERSHIP_READ, MEMBERSHIP_READ),
+    ("users.checkMemberGroups", USER_MEMBERSHIP_READ, USER_MEMBERSHIP_READ_DELEGATED),
+    ("users.getMemberGroups", USER_MEMBERSHIP_READ, USER_MEMBERSHIP_READ_DELEGATED),
+    ("users.checkMemberObjects", USER_MEMBERSHIP_READ, USER_MEMBERSHIP_READ_DELEGATED),
+    ("users.getMemberObjects", USER_MEMBERSHIP_READ, USER_MEMBERSHIP_READ_DELEGATED),
+    ("users.transitiveMemberOf.list", USER_MEMBERSHIP_READ, USER_MEMBERSHIP_READ_DELEGATED),
+    ("groups.checkMemberGroups", GROUP_MEMBERSHIP_READ, GROUP_MEMBERSHIP_READ),
+    ("groups.getMemberGroups", GROUP_MEMBERSHIP_READ, GROUP_MEMBERSHIP_READ),
+    ("groups.checkMemberObjects", GROUP_MEMBERSHIP_READ, GROUP_MEMBERSHIP_READ),
+    ("groups.getMemberObjects", GROUP_MEMBERSHIP_READ, GROUP_MEMBERSHIP_READ),
+    ("groups.transitiveMemberOf.list", GROUP_MEMBERSHIP_READ, GROUP_MEMBERSHIP_READ),
+    ("servicePrincipals.checkMemberGroups", SP_MEMBERSHIP_READ, SP_MEMBERSHIP_READ),
+    ("servicePrincipals.getMemberGroups", SP_MEMBERSHIP_READ, SP_MEMBERSHIP_READ),
+    ("servicePrincipals.checkMemberObjects", SP_MEMBERSHIP_READ, SP_MEMBERSHIP_READ),
+    ("servicePrincipals.getMemberObjects", SP_MEMBERSHIP_READ, SP_MEMBERSHIP_READ),
+    ("servicePrincipals.transitiveMemberOf.list", SP_MEMBERSHIP_READ, SP_MEMBERSHIP_READ),
+    ("groups.transitiveMembers.list", GROUP_MEMBERSHIP_READ, GROUP_MEMBERSHIP_READ),
     // App-only PATCH of the sync configuration, which v1.0's docs do not
     // support; used only when the tenant's `appOnlySyncUpdate` setting is on.
     ("onPremisesSynchronization.update.app", SYNC_WRITE, SYNC_WRITE),
@@ -101,6 +137,41 @@ const FEDERATION_READ: &[&str] = &[
     "Domain.ReadWrite.All",
 ];
 const FEDERATION_WRITE: &[&str] = &["Domain-InternalFederation.ReadWrite.All", "Domain.ReadWrite.All"];
+const USER_ASSIGNMENTS_READ: &[&str] = &[
+    "User.Read.All",
+    "User.ReadWrite.All",
+    "AppRoleAssignment.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+];
+const DIRECTORY_READ: &[&str] = &["Directory.Read.All", "Directory.ReadWrite.All"];
+/// `/directoryObjects/{id}/…` checks: the reference names no principal type, so
+/// a group read permission or the directory-wide ones (a guess between the
+/// per-type pages, which all accept these).
+const MEMBERSHIP_READ: &[&str] =
+    &["GroupMember.Read.All", "Group.Read.All", "Directory.Read.All", "Directory.ReadWrite.All"];
+const USER_MEMBERSHIP_READ: &[&str] = &[
+    "User.Read.All + GroupMember.Read.All",
+    "User.Read.All + Group.Read.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+];
+const USER_MEMBERSHIP_READ_DELEGATED: &[&str] = &[
+    "User.ReadBasic.All + GroupMember.Read.All",
+    "User.Read.All + GroupMember.Read.All",
+    "User.ReadBasic.All + Group.Read.All",
+    "User.Read.All + Group.Read.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+];
+const GROUP_MEMBERSHIP_READ: &[&str] =
+    &["GroupMember.Read.All", "Group.Read.All", "Directory.Read.All", "Directory.ReadWrite.All"];
+const SP_MEMBERSHIP_READ: &[&str] = &[
+    "Application.Read.All + GroupMember.Read.All",
+    "Application.Read.All + Group.Read.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+];
 const USER_READ: &[&str] = &["User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"];
 const USER_READ_DELEGATED: &[&str] =
     &["User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"];

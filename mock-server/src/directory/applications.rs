@@ -12,52 +12,60 @@ use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::csdl::{self, merge, merged_len};
 use super::dates;
 use super::record::Record;
-use super::schema::{prop, validate_write, EntitySchema, FilterProfile as F, PropType as T};
+use super::schema::{prop, validate_write, EntitySchema, FilterProfile as F, PropType as T, PropertyDef};
 use super::{Directory, PasswordHash};
 use crate::clock::format_datetime;
 use crate::error::ApiError;
 use crate::odata::Support;
 
-pub(crate) static APPLICATION: EntitySchema = EntitySchema::new(
-    "microsoft.graph.application",
-    "Application",
-    &[
-        prop("id", T::Guid).read_only().default_set().filter(F::Key),
-        prop("deletedDateTime", T::DateTime).read_only().default_set(),
-        prop("addIns", T::ComplexList("microsoft.graph.addIn")).default_set(),
-        prop("api", T::Complex("microsoft.graph.apiApplication")).default_set(),
-        prop("appId", T::Guid).read_only().default_set().filter(F::Key),
-        prop("applicationTemplateId", T::String).read_only().default_set(),
-        prop("appRoles", T::ComplexList("microsoft.graph.appRole")).default_set(),
-        prop("createdDateTime", T::DateTime).read_only().default_set().filter(F::Created).orderby(Support::Advanced),
-        prop("defaultRedirectUri", T::String).default_set(),
-        prop("description", T::String).default_set().filter(F::Text).max_len(1024),
-        prop("disabledByMicrosoftStatus", T::String).read_only().default_set(),
-        prop("displayName", T::String).default_set().filter(F::Text).orderby(Support::Default).searchable(),
-        prop("groupMembershipClaims", T::String).default_set(),
-        prop("identifierUris", T::StringList).default_set().filter(F::AnyText),
-        prop("info", T::Complex("microsoft.graph.informationalUrl")).default_set(),
-        prop("isDeviceOnlyAuthSupported", T::Bool).default_set(),
-        prop("isFallbackPublicClient", T::Bool).default_set(),
-        prop("keyCredentials", T::ComplexList("microsoft.graph.keyCredential")).default_set(),
-        prop("notes", T::String).default_set(),
-        prop("optionalClaims", T::Complex("microsoft.graph.optionalClaims")).default_set(),
-        prop("parentalControlSettings", T::Complex("microsoft.graph.parentalControlSettings")).default_set(),
-        prop("passwordCredentials", T::ComplexList("microsoft.graph.passwordCredential")).read_only().default_set(),
-        prop("publicClient", T::Complex("microsoft.graph.publicClientApplication")).default_set(),
-        prop("publisherDomain", T::String).read_only().default_set().filter(F::Text),
-        prop("requiredResourceAccess", T::ComplexList("microsoft.graph.requiredResourceAccess")).default_set(),
-        prop("serviceManagementReference", T::String).default_set(),
-        prop("signInAudience", T::String).default_set().filter(F::Key),
-        prop("spa", T::Complex("microsoft.graph.spaApplication")).default_set(),
-        prop("tags", T::StringList).default_set().filter(F::AnyText),
-        prop("tokenEncryptionKeyId", T::Guid).default_set(),
-        prop("web", T::Complex("microsoft.graph.webApplication")).default_set(),
-    ],
-    &[],
-);
+/// The hand-written rows (behaviour); csdl.rs appends the CSDL's other properties.
+const APPLICATION_PROPS: &[PropertyDef] = &[
+    prop("id", T::Guid).read_only().default_set().filter(F::Key),
+    prop("deletedDateTime", T::DateTime).read_only().default_set(),
+    prop("addIns", T::ComplexList("microsoft.graph.addIn")).default_set(),
+    prop("api", T::Complex("microsoft.graph.apiApplication")).default_set(),
+    prop("appId", T::Guid).read_only().default_set().filter(F::Key),
+    prop("applicationTemplateId", T::String).read_only().default_set(),
+    prop("appRoles", T::ComplexList("microsoft.graph.appRole")).default_set(),
+    prop("createdDateTime", T::DateTime).read_only().default_set().filter(F::Created).orderby(Support::Advanced),
+    prop("defaultRedirectUri", T::String).default_set(),
+    prop("description", T::String).default_set().filter(F::Text).max_len(1024),
+    prop("disabledByMicrosoftStatus", T::String).read_only().default_set(),
+    prop("displayName", T::String).default_set().filter(F::Text).orderby(Support::Default).searchable(),
+    prop("groupMembershipClaims", T::String).default_set(),
+    prop("identifierUris", T::StringList).default_set().filter(F::AnyText),
+    prop("info", T::Complex("microsoft.graph.informationalUrl")).default_set(),
+    prop("isDeviceOnlyAuthSupported", T::Bool).default_set(),
+    prop("isFallbackPublicClient", T::Bool).default_set(),
+    prop("keyCredentials", T::ComplexList("microsoft.graph.keyCredential")).default_set(),
+    prop("notes", T::String).default_set(),
+    prop("optionalClaims", T::Complex("microsoft.graph.optionalClaims")).default_set(),
+    prop("parentalControlSettings", T::Complex("microsoft.graph.parentalControlSettings")).default_set(),
+    prop("passwordCredentials", T::ComplexList("microsoft.graph.passwordCredential")).read_only().default_set(),
+    prop("publicClient", T::Complex("microsoft.graph.publicClientApplication")).default_set(),
+    prop("publisherDomain", T::String).read_only().default_set().filter(F::Text),
+    prop("requiredResourceAccess", T::ComplexList("microsoft.graph.requiredResourceAccess")).default_set(),
+    prop("serviceManagementReference", T::String).default_set(),
+    prop("signInAudience", T::String).default_set().filter(F::Key),
+    prop("spa", T::Complex("microsoft.graph.spaApplication")).default_set(),
+    prop("tags", T::StringList).default_set().filter(F::AnyText),
+    prop("tokenEncryptionKeyId", T::Guid).default_set(),
+    prop("web", T::Complex("microsoft.graph.webApplication")).default_set(),
+    // Maintained by the service (Graph refuses a write).
+    prop("certification", T::Complex("microsoft.graph.certification")).read_only(),
+    prop("createdByAppId", T::String).read_only(),
+    prop("isDisabled", T::Bool).read_only(),
+    prop("verifiedPublisher", T::Complex("microsoft.graph.verifiedPublisher")).read_only(),
+];
+
+const APPLICATION_ALL: [PropertyDef; merged_len(APPLICATION_PROPS, csdl::APPLICATION)] =
+    merge(APPLICATION_PROPS, csdl::APPLICATION);
+
+pub(crate) static APPLICATION: EntitySchema =
+    EntitySchema::new("microsoft.graph.application", "Application", &APPLICATION_ALL, &[]);
 
 /// The audiences Graph accepts for `signInAudience`.
 const AUDIENCES: &[&str] =
@@ -304,9 +312,38 @@ impl Directory {
         self.applications.get(self.app_ids.get(&app_id)?)
     }
 
+    fn credential_owner(&self, owner: Owner, id: Uuid) -> Option<(&Record, &'static EntitySchema)> {
+        match owner {
+            Owner::Application => self.applications.get(&id).map(|r| (r, &APPLICATION)),
+            Owner::ServicePrincipal => {
+                self.service_principals.get(&id).map(|r| (r, &super::service_principals::SERVICE_PRINCIPAL))
+            }
+        }
+    }
+
+    fn credential_owner_mut(&mut self, owner: Owner, id: Uuid) -> Option<(&mut Record, &'static EntitySchema)> {
+        match owner {
+            Owner::Application => self.applications.get_mut(&id).map(|r| (r, &APPLICATION)),
+            Owner::ServicePrincipal => {
+                self.service_principals.get_mut(&id).map(|r| (r, &super::service_principals::SERVICE_PRINCIPAL))
+            }
+        }
+    }
+
     /// `POST /applications/{id}/addPassword`.
     pub(crate) fn add_password(
         &mut self,
+        id: Uuid,
+        body: &Map<String, Value>,
+        now: OffsetDateTime,
+    ) -> Result<NewSecret, ApiError> {
+        self.add_password_for(Owner::Application, id, body, now)
+    }
+
+    /// `addPassword` on an application or a service principal.
+    pub(crate) fn add_password_for(
+        &mut self,
+        owner: Owner,
         id: Uuid,
         body: &Map<String, Value>,
         now: OffsetDateTime,
@@ -354,7 +391,7 @@ impl Directory {
             }
             Some(_) => return Err(ApiError::invalid_values()),
         };
-        if !self.applications.contains_key(&id) {
+        if self.credential_owner(owner, id).is_none() {
             return Err(ApiError::not_found(&id.to_string()));
         }
         let key_id = self.new_id();
@@ -370,11 +407,10 @@ impl Directory {
             "startDateTime": format_datetime(start),
         });
         let hash = self.hash_secret(&text);
-        let record = self.applications.get_mut(&id).expect("present (checked above)");
-        let mut list =
-            record.get(&APPLICATION, "passwordCredentials").and_then(Value::as_array).cloned().unwrap_or_default();
+        let (record, schema) = self.credential_owner_mut(owner, id).expect("present (checked above)");
+        let mut list = record.get(schema, "passwordCredentials").and_then(Value::as_array).cloned().unwrap_or_default();
         list.push(credential.clone());
-        record.set(&APPLICATION, "passwordCredentials", Value::Array(list));
+        record.set(schema, "passwordCredentials", Value::Array(list));
         self.secrets.entry(id).or_default().push(StoredSecret { key_id, start, end, hash });
         let mut credential = credential.as_object().expect("a JSON object literal").clone();
         credential.insert("secretText".into(), Value::String(text.clone()));
@@ -402,22 +438,27 @@ impl Directory {
         }
     }
 
-    /// `POST /applications/{id}/removePassword`.
-    pub(crate) fn remove_password(&mut self, id: Uuid, body: &Map<String, Value>) -> Result<(), ApiError> {
+    /// `POST /applications/{id}/removePassword` (and the service principal's).
+    pub(crate) fn remove_password(
+        &mut self,
+        owner: Owner,
+        id: Uuid,
+        body: &Map<String, Value>,
+    ) -> Result<(), ApiError> {
         let key_id = match body.get("keyId") {
             Some(Value::String(s)) => Uuid::parse_str(s).map_err(|_| ApiError::invalid_values())?,
             _ => return Err(ApiError::value_required("keyId", "passwordCredential")),
         };
-        let record = self.applications.get_mut(&id).ok_or_else(|| ApiError::not_found(&id.to_string()))?;
-        let list =
-            record.get(&APPLICATION, "passwordCredentials").and_then(Value::as_array).cloned().unwrap_or_default();
+        let (record, schema) =
+            self.credential_owner_mut(owner, id).ok_or_else(|| ApiError::not_found(&id.to_string()))?;
+        let list = record.get(schema, "passwordCredentials").and_then(Value::as_array).cloned().unwrap_or_default();
         let key = key_id.to_string();
         if !list.iter().any(|c| c.get("keyId").and_then(Value::as_str) == Some(key.as_str())) {
             return Err(ApiError::request_bad_request(format!("No password credential found with keyId '{key_id}'.")));
         }
         let kept: Vec<Value> =
             list.into_iter().filter(|c| c.get("keyId").and_then(Value::as_str) != Some(key.as_str())).collect();
-        record.set(&APPLICATION, "passwordCredentials", Value::Array(kept));
+        record.set(schema, "passwordCredentials", Value::Array(kept));
         if let Some(secrets) = self.secrets.get_mut(&id) {
             secrets.retain(|s| s.key_id != key_id);
         }
@@ -427,13 +468,19 @@ impl Directory {
     /// Check the proof of possession `addKey`/`removeKey` require: a JWT signed
     /// by one of the app's current certificates, `aud` the AAD Graph app id,
     /// `iss` the application's object id, living at most ten minutes.
-    fn check_proof(&self, id: Uuid, body: &Map<String, Value>, now: OffsetDateTime) -> Result<(), ApiError> {
+    fn check_proof(
+        &self,
+        owner: Owner,
+        id: Uuid,
+        body: &Map<String, Value>,
+        now: OffsetDateTime,
+    ) -> Result<(), ApiError> {
+        let (record, schema) = self.credential_owner(owner, id).ok_or_else(|| ApiError::not_found(&id.to_string()))?;
         let proof = body
             .get("proof")
             .and_then(Value::as_str)
-            .ok_or_else(|| ApiError::value_required("proof", "Application"))?;
-        let record = self.applications.get(&id).ok_or_else(|| ApiError::not_found(&id.to_string()))?;
-        let keys = record.get(&APPLICATION, "keyCredentials").and_then(Value::as_array).cloned().unwrap_or_default();
+            .ok_or_else(|| ApiError::value_required("proof", schema.resource_name))?;
+        let keys = record.get(schema, "keyCredentials").and_then(Value::as_array).cloned().unwrap_or_default();
         if keys.is_empty() {
             return Err(ApiError::request_bad_request(
                 "The application has no certificate to prove possession with; add the first certificate with PATCH keyCredentials.",
@@ -466,9 +513,10 @@ impl Directory {
         Ok(())
     }
 
-    /// `POST /applications/{id}/addKey`.
+    /// `POST /applications/{id}/addKey` (and the service principal's).
     pub(crate) fn add_key(
         &mut self,
+        owner: Owner,
         id: Uuid,
         body: &Map<String, Value>,
         now: OffsetDateTime,
@@ -485,21 +533,21 @@ impl Directory {
         }
         let requested =
             body.get("keyCredential").ok_or_else(|| ApiError::value_required("keyCredential", "Application"))?;
-        self.check_proof(id, body, now)?;
+        self.check_proof(owner, id, body, now)?;
         let credential = check_key_credential(requested, now)?;
-        let record = self.applications.get_mut(&id).expect("present (checked by the proof)");
-        let mut keys =
-            record.get(&APPLICATION, "keyCredentials").and_then(Value::as_array).cloned().unwrap_or_default();
+        let (record, schema) = self.credential_owner_mut(owner, id).expect("present (checked by the proof)");
+        let mut keys = record.get(schema, "keyCredentials").and_then(Value::as_array).cloned().unwrap_or_default();
         keys.push(credential.clone());
-        record.set(&APPLICATION, "keyCredentials", Value::Array(keys));
+        record.set(schema, "keyCredentials", Value::Array(keys));
         let mut shown = credential.as_object().cloned().unwrap_or_default();
         shown.insert("key".into(), Value::Null);
         Ok(shown)
     }
 
-    /// `POST /applications/{id}/removeKey`.
+    /// `POST /applications/{id}/removeKey` (and the service principal's).
     pub(crate) fn remove_key(
         &mut self,
+        owner: Owner,
         id: Uuid,
         body: &Map<String, Value>,
         now: OffsetDateTime,
@@ -509,25 +557,37 @@ impl Directory {
             .and_then(Value::as_str)
             .ok_or_else(|| ApiError::value_required("keyId", "Application"))?
             .to_owned();
-        self.check_proof(id, body, now)?;
-        let record = self.applications.get_mut(&id).expect("present (checked by the proof)");
-        let keys = record.get(&APPLICATION, "keyCredentials").and_then(Value::as_array).cloned().unwrap_or_default();
+        self.check_proof(owner, id, body, now)?;
+        let (record, schema) = self.credential_owner_mut(owner, id).expect("present (checked by the proof)");
+        let keys = record.get(schema, "keyCredentials").and_then(Value::as_array).cloned().unwrap_or_default();
         if !keys.iter().any(|k| k.get("keyId").and_then(Value::as_str) == Some(key_id.as_str())) {
             return Err(ApiError::request_bad_request(format!("No key credential found with keyId '{key_id}'.")));
         }
         let kept: Vec<Value> =
             keys.into_iter().filter(|k| k.get("keyId").and_then(Value::as_str) != Some(key_id.as_str())).collect();
-        record.set(&APPLICATION, "keyCredentials", Value::Array(kept));
+        record.set(schema, "keyCredentials", Value::Array(kept));
         Ok(())
     }
 
-    /// The secrets of the application with `app_id`.
-    pub(crate) fn secrets_of(&self, app_id: Uuid) -> &[StoredSecret] {
-        self.app_ids.get(&app_id).and_then(|id| self.secrets.get(id)).map(Vec::as_slice).unwrap_or(&[])
+    /// The secrets that sign in as the application with `app_id` here: the
+    /// application's own and its service principal's (added with the service
+    /// principal's `addPassword`, which Entra accepts at the token endpoint
+    /// just the same).
+    pub(crate) fn secrets_of(&self, app_id: Uuid) -> Vec<&StoredSecret> {
+        let app = self.app_ids.get(&app_id).and_then(|id| self.secrets.get(id));
+        let sp = self.sp_by_app_id.get(&app_id).and_then(|id| self.secrets.get(id));
+        app.into_iter().chain(sp).flatten().collect()
     }
 }
 
-/// Secrets by application object id (the text exists nowhere but in the
+/// Whose credentials a credential action changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Owner {
+    Application,
+    ServicePrincipal,
+}
+
+/// Secrets by application (or service principal) object id (the text exists nowhere but in the
 /// `addPassword` response).
 pub(crate) type SecretStore = HashMap<Uuid, Vec<StoredSecret>>;
 

@@ -7,56 +7,68 @@ use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::csdl::{self, merge, merged_len};
 use super::record::Record;
-use super::schema::{prop, validate_write, EntitySchema, FilterProfile as F, PropType as T};
+use super::schema::{prop, validate_write, EntitySchema, FilterProfile as F, PropType as T, PropertyDef};
 use super::Directory;
 use crate::clock::format_datetime;
 use crate::error::ApiError;
 use crate::odata::Support;
 
-pub(crate) static GROUP: EntitySchema = EntitySchema::new(
-    "microsoft.graph.group",
-    "Group",
-    &[
-        prop("id", T::Guid).read_only().default_set().filter(F::Key),
-        prop("deletedDateTime", T::DateTime).read_only().default_set(),
-        prop("classification", T::String).default_set(),
-        prop("createdDateTime", T::DateTime).read_only().default_set().filter(F::Created).orderby(Support::Advanced),
-        // 1 024: widely reproduced, not on the group resource page (a guess).
-        prop("description", T::String).default_set().filter(F::Text).searchable().max_len(1024),
-        prop("displayName", T::String)
-            .default_set()
-            .filter(F::Text)
-            .orderby(Support::Default)
-            .searchable()
-            .max_len(256),
-        prop("expirationDateTime", T::DateTime).read_only().default_set(),
-        prop("groupTypes", T::StringList).default_set().filter(F::AnyEq),
-        prop("isAssignableToRole", T::Bool).default_set(),
-        prop("mail", T::String).read_only().default_set().filter(F::TextEndsWith).searchable(),
-        prop("mailEnabled", T::Bool).default_set().filter(F::Key),
-        prop("mailNickname", T::String).default_set().filter(F::Text).searchable().max_len(64),
-        prop("membershipRule", T::String).default_set(),
-        prop("membershipRuleProcessingState", T::String).default_set(),
-        prop("onPremisesDomainName", T::String).read_only().default_set(),
-        prop("onPremisesLastSyncDateTime", T::DateTime).read_only().default_set(),
-        prop("onPremisesNetBiosName", T::String).read_only().default_set(),
-        prop("onPremisesSamAccountName", T::String).read_only().default_set(),
-        prop("onPremisesSecurityIdentifier", T::String).read_only().default_set(),
-        prop("onPremisesSyncEnabled", T::Bool).read_only().default_set().filter(F::Key),
-        prop("preferredDataLocation", T::String).default_set(),
-        prop("preferredLanguage", T::String).default_set(),
-        prop("proxyAddresses", T::StringList).read_only().default_set().filter(F::AnyText),
-        prop("renewedDateTime", T::DateTime).read_only().default_set(),
-        prop("resourceBehaviorOptions", T::StringList).default_set(),
-        prop("resourceProvisioningOptions", T::StringList).default_set(),
-        prop("securityEnabled", T::Bool).default_set().filter(F::Key),
-        prop("securityIdentifier", T::String).read_only().default_set(),
-        prop("theme", T::String).default_set(),
-        prop("visibility", T::String).default_set(),
-    ],
-    &[],
-);
+/// The group type's hand-written rows (behaviour); csdl.rs appends the rest.
+const GROUP_PROPS: &[PropertyDef] = &[
+    prop("id", T::Guid).read_only().default_set().filter(F::Key),
+    prop("deletedDateTime", T::DateTime).read_only().default_set(),
+    prop("classification", T::String).default_set(),
+    prop("createdDateTime", T::DateTime).read_only().default_set().filter(F::Created).orderby(Support::Advanced),
+    // 1 024: widely reproduced, not on the group resource page (a guess).
+    prop("description", T::String).default_set().filter(F::Text).searchable().max_len(1024),
+    prop("displayName", T::String).default_set().filter(F::Text).orderby(Support::Default).searchable().max_len(256),
+    prop("expirationDateTime", T::DateTime).read_only().default_set(),
+    prop("groupTypes", T::StringList).default_set().filter(F::AnyEq),
+    prop("isAssignableToRole", T::Bool).default_set(),
+    prop("mail", T::String).read_only().default_set().filter(F::TextEndsWith).searchable(),
+    prop("mailEnabled", T::Bool).default_set().filter(F::Key),
+    prop("mailNickname", T::String).default_set().filter(F::Text).searchable().max_len(64),
+    prop("membershipRule", T::String).default_set(),
+    prop("membershipRuleProcessingState", T::String).default_set(),
+    prop("onPremisesDomainName", T::String).read_only().default_set(),
+    prop("onPremisesLastSyncDateTime", T::DateTime).read_only().default_set(),
+    prop("onPremisesNetBiosName", T::String).read_only().default_set(),
+    prop("onPremisesSamAccountName", T::String).read_only().default_set(),
+    prop("onPremisesSecurityIdentifier", T::String).read_only().default_set(),
+    prop("onPremisesSyncEnabled", T::Bool).read_only().default_set().filter(F::Key),
+    prop("preferredDataLocation", T::String).default_set(),
+    prop("preferredLanguage", T::String).default_set(),
+    prop("proxyAddresses", T::StringList).read_only().default_set().filter(F::AnyText),
+    prop("renewedDateTime", T::DateTime).read_only().default_set(),
+    prop("resourceBehaviorOptions", T::StringList).default_set(),
+    prop("resourceProvisioningOptions", T::StringList).default_set(),
+    prop("securityEnabled", T::Bool).default_set().filter(F::Key),
+    prop("securityIdentifier", T::String).read_only().default_set(),
+    prop("theme", T::String).default_set(),
+    prop("visibility", T::String).default_set(),
+    // Maintained by the service (Graph refuses a write).
+    prop("accessType", T::Enum("microsoft.graph.groupAccessType")).read_only(),
+    prop("assignedLicenses", T::ComplexList("microsoft.graph.assignedLicense")).read_only(),
+    prop("hasMembersWithLicenseErrors", T::Bool).read_only(),
+    prop("isArchived", T::Bool).read_only(),
+    prop("isFavorite", T::Bool).read_only(),
+    prop("isManagementRestricted", T::Bool).read_only(),
+    prop("isSubscribedByMail", T::Bool).read_only(),
+    prop("licenseProcessingState", T::Complex("microsoft.graph.licenseProcessingState")).read_only(),
+    prop("onPremisesExtensionAttributes", T::Complex("microsoft.graph.onPremisesExtensionAttributes")).read_only(),
+    prop("onPremisesProvisioningErrors", T::ComplexList("microsoft.graph.onPremisesProvisioningError")).read_only(),
+    prop("organizationId", T::String).read_only(),
+    prop("serviceProvisioningErrors", T::ComplexList("microsoft.graph.serviceProvisioningError")).read_only(),
+    prop("unseenConversationsCount", T::Int("Edm.Int32")).read_only(),
+    prop("unseenCount", T::Int("Edm.Int32")).read_only(),
+    prop("unseenMessagesCount", T::Int("Edm.Int32")).read_only(),
+];
+
+const GROUP_ALL: [PropertyDef; merged_len(GROUP_PROPS, csdl::GROUP)] = merge(GROUP_PROPS, csdl::GROUP);
+
+pub(crate) static GROUP: EntitySchema = EntitySchema::new("microsoft.graph.group", "Group", &GROUP_ALL, &[]);
 
 const REQUIRED: &[&str] = &["displayName", "mailEnabled", "mailNickname", "securityEnabled"];
 

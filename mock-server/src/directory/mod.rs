@@ -6,11 +6,13 @@
 pub(crate) mod applications;
 pub(crate) mod catalog;
 pub(crate) mod consent;
+pub(crate) mod csdl;
 pub(crate) mod dates;
 pub(crate) mod delta;
 pub(crate) mod domains;
 pub(crate) mod federated_credentials;
 pub(crate) mod federation;
+pub(crate) mod first_party;
 pub(crate) mod groups;
 pub(crate) mod implied;
 pub(crate) mod licenses;
@@ -22,6 +24,7 @@ pub(crate) mod schema;
 pub(crate) mod service_principals;
 pub(crate) mod sessions;
 pub(crate) mod signin;
+pub(crate) mod transitive;
 pub(crate) mod users;
 
 use std::collections::{BTreeMap, HashMap};

@@ -11,8 +11,9 @@ use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::csdl::{self, merge, merged_len};
 use super::record::{Projection, Record};
-use super::schema::{prop, validate_write, EntitySchema, PropType as T};
+use super::schema::{prop, validate_write, EntitySchema, PropType as T, PropertyDef};
 use super::service_principals::{MICROSOFT_TENANT_ID, SERVICE_PRINCIPAL};
 use super::users::USER;
 use super::Directory;
@@ -24,35 +25,42 @@ use crate::error::ApiError;
 /// notification lists, `privacyProfile` and `onPremisesSyncEnabled` are
 /// writable (§5.1); `verifiedDomains` and the two sync properties are derived
 /// when projected, so they can never disagree with the domains or the machine.
-pub(crate) static ORGANIZATION: EntitySchema = EntitySchema::new(
-    "microsoft.graph.organization",
-    "Organization",
-    &[
-        prop("id", T::Guid).read_only().default_set(),
-        prop("displayName", T::String).read_only().default_set(),
-        prop("tenantType", T::String).read_only().default_set(),
-        prop("countryLetterCode", T::String).read_only().default_set(),
-        prop("createdDateTime", T::DateTime).read_only().default_set(),
-        prop("onPremisesSyncEnabled", T::Bool).default_set(),
-        prop("onPremisesLastSyncDateTime", T::DateTime).read_only().default_set(),
-        prop("technicalNotificationMails", T::StringList).default_set(),
-        prop("marketingNotificationEmails", T::StringList).default_set(),
-        prop("securityComplianceNotificationMails", T::StringList).default_set(),
-        prop("securityComplianceNotificationPhones", T::StringList).default_set(),
-        prop("privacyProfile", T::Complex("microsoft.graph.privacyProfile")).default_set(),
-        prop("verifiedDomains", T::ComplexList("microsoft.graph.verifiedDomain")).read_only().default_set(),
-        prop("assignedPlans", T::ComplexList("microsoft.graph.assignedPlan")).read_only().default_set(),
-        prop("provisionedPlans", T::ComplexList("microsoft.graph.provisionedPlan")).read_only().default_set(),
-        prop("businessPhones", T::StringList).read_only().default_set(),
-        prop("city", T::String).read_only().default_set(),
-        prop("country", T::String).read_only().default_set(),
-        prop("postalCode", T::String).read_only().default_set(),
-        prop("state", T::String).read_only().default_set(),
-        prop("street", T::String).read_only().default_set(),
-        prop("preferredLanguage", T::String).read_only().default_set(),
-    ],
-    &[],
-);
+/// The hand-written rows (behaviour); csdl.rs appends the CSDL's other properties.
+const ORGANIZATION_PROPS: &[PropertyDef] = &[
+    prop("id", T::Guid).read_only().default_set(),
+    prop("displayName", T::String).read_only().default_set(),
+    prop("tenantType", T::String).read_only().default_set(),
+    prop("countryLetterCode", T::String).read_only().default_set(),
+    prop("createdDateTime", T::DateTime).read_only().default_set(),
+    prop("onPremisesSyncEnabled", T::Bool).default_set(),
+    prop("onPremisesLastSyncDateTime", T::DateTime).read_only().default_set(),
+    prop("technicalNotificationMails", T::StringList).default_set(),
+    prop("marketingNotificationEmails", T::StringList).default_set(),
+    prop("securityComplianceNotificationMails", T::StringList).default_set(),
+    prop("securityComplianceNotificationPhones", T::StringList).default_set(),
+    prop("privacyProfile", T::Complex("microsoft.graph.privacyProfile")).default_set(),
+    prop("verifiedDomains", T::ComplexList("microsoft.graph.verifiedDomain")).read_only().default_set(),
+    prop("assignedPlans", T::ComplexList("microsoft.graph.assignedPlan")).read_only().default_set(),
+    prop("provisionedPlans", T::ComplexList("microsoft.graph.provisionedPlan")).read_only().default_set(),
+    prop("businessPhones", T::StringList).read_only().default_set(),
+    prop("city", T::String).read_only().default_set(),
+    prop("country", T::String).read_only().default_set(),
+    prop("postalCode", T::String).read_only().default_set(),
+    prop("state", T::String).read_only().default_set(),
+    prop("street", T::String).read_only().default_set(),
+    prop("preferredLanguage", T::String).read_only().default_set(),
+    // Maintained by the service (Graph refuses a write).
+    prop("deletedDateTime", T::DateTime).read_only(),
+    prop("defaultUsageLocation", T::String).read_only(),
+    prop("mobileDeviceManagementAuthority", T::Enum("microsoft.graph.mdmAuthority")).read_only(),
+    prop("partnerTenantType", T::Enum("microsoft.graph.partnerTenantType")).read_only(),
+];
+
+const ORGANIZATION_ALL: [PropertyDef; merged_len(ORGANIZATION_PROPS, csdl::ORGANIZATION)] =
+    merge(ORGANIZATION_PROPS, csdl::ORGANIZATION);
+
+pub(crate) static ORGANIZATION: EntitySchema =
+    EntitySchema::new("microsoft.graph.organization", "Organization", &ORGANIZATION_ALL, &[]);
 
 /// `onPremisesDirectorySynchronization` (§5.2): one per tenant, id = tenant id.
 pub(crate) static ON_PREMISES_SYNCHRONIZATION: EntitySchema = EntitySchema::new(

@@ -74,6 +74,7 @@ fn expandable(schema: &EntitySchema) -> &'static [&'static str] {
     match schema.type_name {
         "microsoft.graph.user" => &["manager", "memberOf", "directReports"],
         "microsoft.graph.group" => &["members", "owners"],
+        "microsoft.graph.unifiedRoleAssignment" => &["roleDefinition", "principal"],
         _ => &[],
     }
 }

@@ -186,8 +186,7 @@ impl Record {
             let def = &schema.props[pos];
             let v = match self.value_at(pos) {
                 Some(v) => v.into_owned(),
-                None if def.ty.is_collection() => Value::Array(Vec::new()),
-                None => Value::Null,
+                None => def.unset_value(),
             };
             out.insert(def.name.to_owned(), v);
         }

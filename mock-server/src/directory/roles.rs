@@ -9,8 +9,9 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use super::catalog::Catalog;
+use super::csdl::{self, merge, merged_len};
 use super::record::Record;
-use super::schema::{prop, EntitySchema, FilterProfile as F, PropType as T};
+use super::schema::{prop, EntitySchema, FilterProfile as F, PropType as T, PropertyDef};
 use super::Directory;
 use crate::error::ApiError;
 
@@ -27,19 +28,21 @@ pub(crate) static DIRECTORY_ROLE: EntitySchema = EntitySchema::new(
     &[],
 );
 
-pub(crate) static ROLE_ASSIGNMENT: EntitySchema = EntitySchema::new(
-    "microsoft.graph.unifiedRoleAssignment",
-    "UnifiedRoleAssignment",
-    &[
-        prop("id", T::String).read_only().default_set().filter(F::Key),
-        prop("appScopeId", T::String).default_set().filter(F::Key),
-        prop("condition", T::String).default_set(),
-        prop("directoryScopeId", T::String).default_set().filter(F::Key),
-        prop("principalId", T::Guid).default_set().filter(F::Key),
-        prop("roleDefinitionId", T::String).default_set().filter(F::Key),
-    ],
-    &[],
-);
+/// The hand-written rows (behaviour); csdl.rs appends the CSDL's other properties.
+const ROLE_ASSIGNMENT_PROPS: &[PropertyDef] = &[
+    prop("id", T::String).read_only().default_set().filter(F::Key),
+    prop("appScopeId", T::String).default_set().filter(F::Key),
+    prop("condition", T::String).default_set(),
+    prop("directoryScopeId", T::String).default_set().filter(F::Key),
+    prop("principalId", T::Guid).default_set().filter(F::Key),
+    prop("roleDefinitionId", T::String).default_set().filter(F::Key),
+];
+
+const ROLE_ASSIGNMENT_ALL: [PropertyDef; merged_len(ROLE_ASSIGNMENT_PROPS, csdl::UNIFIED_ROLE_ASSIGNMENT)] =
+    merge(ROLE_ASSIGNMENT_PROPS, csdl::UNIFIED_ROLE_ASSIGNMENT);
+
+pub(crate) static ROLE_ASSIGNMENT: EntitySchema =
+    EntitySchema::new("microsoft.graph.unifiedRoleAssignment", "UnifiedRoleAssignment", &ROLE_ASSIGNMENT_ALL, &[]);
 
 /// Each built-in role's description, as Microsoft documents it.
 fn description(template: Uuid) -> Option<&'static str> {

@@ -23,6 +23,19 @@ pub(crate) enum PropType {
     Complex(&'static str),
     /// A collection of complex values.
     ComplexList(&'static str),
+    /// An integer; the name is its Edm type (`Edm.Int32`, `Edm.Int64`, …).
+    Int(&'static str),
+    /// A floating-point or decimal number (`Edm.Double`, …). build.rs emits it
+    /// for such a property; none of today's served types has one.
+    #[allow(dead_code)]
+    Number(&'static str),
+    /// An Edm type written as a JSON string (`Edm.Date`, `Edm.Duration`,
+    /// `Edm.Binary`, `Edm.TimeOfDay`): stored as given.
+    Text(&'static str),
+    /// A value of a Graph enum type, by its qualified name.
+    Enum(&'static str),
+    /// A collection of primitive or enum values other than strings.
+    List(&'static str),
 }
 
 impl PropType {
@@ -35,11 +48,17 @@ impl PropType {
             PropType::StringList => EdmType::Collection(Box::new(EdmType::String)),
             PropType::Complex(t) => EdmType::Complex(t.to_owned()),
             PropType::ComplexList(t) => EdmType::Collection(Box::new(EdmType::Complex(t.to_owned()))),
+            PropType::Int("Edm.Int64") => EdmType::Int64,
+            PropType::Int(_) => EdmType::Int32,
+            PropType::Number(_) => EdmType::Double,
+            // Compared as their wire text; none of them is filterable here.
+            PropType::Text(_) | PropType::Enum(_) => EdmType::String,
+            PropType::List(_) => EdmType::Collection(Box::new(EdmType::String)),
         }
     }
 
-    pub(crate) fn is_collection(self) -> bool {
-        matches!(self, PropType::StringList | PropType::ComplexList(_))
+    pub(crate) const fn is_collection(self) -> bool {
+        matches!(self, PropType::StringList | PropType::ComplexList(_) | PropType::List(_))
     }
 
     /// Whether `v` is an acceptable JSON value for this type (null handled by the caller).
@@ -52,6 +71,22 @@ impl PropType {
             PropType::StringList => v.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
             PropType::Complex(_) => v.is_object(),
             PropType::ComplexList(_) => v.as_array().is_some_and(|a| a.iter().all(Value::is_object)),
+            PropType::Int(edm) => match edm {
+                "Edm.Int64" => v.is_i64(),
+                "Edm.Int16" => v.as_i64().is_some_and(|n| i16::try_from(n).is_ok()),
+                "Edm.Byte" => v.as_i64().is_some_and(|n| u8::try_from(n).is_ok()),
+                "Edm.SByte" => v.as_i64().is_some_and(|n| i8::try_from(n).is_ok()),
+                _ => v.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
+            },
+            PropType::Number(_) => v.is_number(),
+            PropType::Text(_) => v.is_string(),
+            PropType::Enum(name) => v.as_str().is_some_and(|s| super::csdl::is_enum_value(name, s)),
+            PropType::List(item) => v.as_array().is_some_and(|a| {
+                a.iter().all(|x| match super::csdl::is_enum(item) {
+                    true => x.as_str().is_some_and(|s| super::csdl::is_enum_value(item, s)),
+                    false => !x.is_array() && !x.is_object() && !x.is_null(),
+                })
+            }),
         }
     }
 
@@ -65,6 +100,8 @@ impl PropType {
             PropType::StringList => "Collection(Edm.String)",
             PropType::Complex(_) => "complex",
             PropType::ComplexList(_) => "Collection(complex)",
+            PropType::Int(edm) | PropType::Number(edm) | PropType::Text(edm) | PropType::Enum(edm) => edm,
+            PropType::List(_) => "Collection",
         }
     }
 }
@@ -188,6 +225,9 @@ pub(crate) struct PropertyDef {
     /// The most characters a string (or each string of a string collection)
     /// may have; Graph's documented limit, or [`UNDOCUMENTED_MAX_LEN`].
     pub max_len: u32,
+    /// What a read answers while the property was never set, as JSON text;
+    /// `None` answers `null` (or `[]` for a collection).
+    pub unset: Option<&'static str>,
 }
 
 /// The length allowed to a stored string whose limit Graph does not document.
@@ -206,6 +246,7 @@ pub(crate) const fn prop(name: &'static str, ty: PropType) -> PropertyDef {
         orderby: Support::Unsupported,
         searchable: false,
         max_len: UNDOCUMENTED_MAX_LEN,
+        unset: None,
     }
 }
 
@@ -230,10 +271,25 @@ impl PropertyDef {
         self.searchable = true;
         self
     }
+    /// What Graph answers for the property while nothing set it (JSON text).
+    pub(crate) const fn unset(mut self, json: &'static str) -> Self {
+        self.unset = Some(json);
+        self
+    }
     /// Graph's documented maximum length, in characters.
     pub(crate) const fn max_len(mut self, chars: u32) -> Self {
         self.max_len = chars;
         self
+    }
+
+    /// What a read shows while the record has no value here.
+    pub(crate) fn unset_value(&self) -> Value {
+        match self.unset {
+            // The generated and hand-written texts are JSON literals (a unit test reads each).
+            Some(json) => serde_json::from_str(json).unwrap_or(Value::Null),
+            None if self.ty.is_collection() => Value::Array(Vec::new()),
+            None => Value::Null,
+        }
     }
 
     /// Whether every string of `value` fits: the property's own limit for a

@@ -10,8 +10,9 @@ use uuid::Uuid;
 
 use super::applications::APPLICATION;
 use super::catalog::{Catalog, PermissionKind, MICROSOFT_GRAPH_APP_ID};
+use super::csdl::{self, merge, merged_len};
 use super::record::Record;
-use super::schema::{prop, validate_write, EntitySchema, FilterProfile as F, PropType as T};
+use super::schema::{prop, validate_write, EntitySchema, FilterProfile as F, PropType as T, PropertyDef};
 use super::Directory;
 use crate::error::ApiError;
 use crate::odata::Support;
@@ -19,50 +20,55 @@ use crate::odata::Support;
 /// Microsoft's own tenant, which owns first-party applications such as Graph.
 pub(crate) const MICROSOFT_TENANT_ID: &str = "f8cdef31-a31e-4b4a-93e4-5f571e91255a";
 
-pub(crate) static SERVICE_PRINCIPAL: EntitySchema = EntitySchema::new(
-    "microsoft.graph.servicePrincipal",
-    "ServicePrincipal",
-    &[
-        prop("id", T::Guid).read_only().default_set().filter(F::Key),
-        prop("deletedDateTime", T::DateTime).read_only().default_set(),
-        prop("accountEnabled", T::Bool).default_set().filter(F::Key),
-        prop("addIns", T::ComplexList("microsoft.graph.addIn")).default_set(),
-        prop("alternativeNames", T::StringList).default_set().filter(F::AnyText),
-        prop("appDescription", T::String).read_only().default_set(),
-        prop("appDisplayName", T::String).read_only().default_set().filter(F::Text),
-        prop("appId", T::Guid).read_only().default_set().filter(F::Key),
-        prop("applicationTemplateId", T::String).read_only().default_set(),
-        prop("appOwnerOrganizationId", T::Guid).read_only().default_set().filter(F::Key),
-        prop("appRoleAssignmentRequired", T::Bool).default_set(),
-        prop("appRoles", T::ComplexList("microsoft.graph.appRole")).read_only().default_set(),
-        prop("description", T::String).default_set().max_len(1024),
-        prop("disabledByMicrosoftStatus", T::String).read_only().default_set(),
-        prop("displayName", T::String).default_set().filter(F::Text).orderby(Support::Default).searchable(),
-        prop("homepage", T::String).default_set(),
-        prop("info", T::Complex("microsoft.graph.informationalUrl")).read_only().default_set(),
-        prop("keyCredentials", T::ComplexList("microsoft.graph.keyCredential")).default_set(),
-        prop("loginUrl", T::String).default_set(),
-        prop("logoutUrl", T::String).default_set(),
-        prop("notes", T::String).default_set(),
-        prop("notificationEmailAddresses", T::StringList).default_set(),
-        prop("oauth2PermissionScopes", T::ComplexList("microsoft.graph.permissionScope")).read_only().default_set(),
-        prop("passwordCredentials", T::ComplexList("microsoft.graph.passwordCredential")).read_only().default_set(),
-        prop("preferredSingleSignOnMode", T::String).default_set(),
-        prop("preferredTokenSigningKeyThumbprint", T::String).default_set(),
-        prop("replyUrls", T::StringList).default_set(),
-        prop("resourceSpecificApplicationPermissions", T::ComplexList("microsoft.graph.resourceSpecificPermission"))
-            .read_only()
-            .default_set(),
-        prop("samlSingleSignOnSettings", T::Complex("microsoft.graph.samlSingleSignOnSettings")).default_set(),
-        prop("servicePrincipalNames", T::StringList).default_set().filter(F::AnyText),
-        prop("servicePrincipalType", T::String).read_only().default_set().filter(F::Key),
-        prop("signInAudience", T::String).read_only().default_set(),
-        prop("tags", T::StringList).default_set().filter(F::AnyText),
-        prop("tokenEncryptionKeyId", T::Guid).default_set(),
-        prop("verifiedPublisher", T::Complex("microsoft.graph.verifiedPublisher")).read_only().default_set(),
-    ],
-    &[],
-);
+/// The hand-written rows (behaviour); csdl.rs appends the CSDL's other properties.
+const SERVICE_PRINCIPAL_PROPS: &[PropertyDef] = &[
+    prop("id", T::Guid).read_only().default_set().filter(F::Key),
+    prop("deletedDateTime", T::DateTime).read_only().default_set(),
+    prop("accountEnabled", T::Bool).default_set().filter(F::Key),
+    prop("addIns", T::ComplexList("microsoft.graph.addIn")).default_set(),
+    prop("alternativeNames", T::StringList).default_set().filter(F::AnyText),
+    prop("appDescription", T::String).read_only().default_set(),
+    prop("appDisplayName", T::String).read_only().default_set().filter(F::Text),
+    prop("appId", T::Guid).read_only().default_set().filter(F::Key),
+    prop("applicationTemplateId", T::String).read_only().default_set(),
+    prop("appOwnerOrganizationId", T::Guid).read_only().default_set().filter(F::Key),
+    prop("appRoleAssignmentRequired", T::Bool).default_set(),
+    prop("appRoles", T::ComplexList("microsoft.graph.appRole")).read_only().default_set(),
+    prop("description", T::String).default_set().max_len(1024),
+    prop("disabledByMicrosoftStatus", T::String).read_only().default_set(),
+    prop("displayName", T::String).default_set().filter(F::Text).orderby(Support::Default).searchable(),
+    prop("homepage", T::String).default_set(),
+    prop("info", T::Complex("microsoft.graph.informationalUrl")).read_only().default_set(),
+    prop("keyCredentials", T::ComplexList("microsoft.graph.keyCredential")).default_set(),
+    prop("loginUrl", T::String).default_set(),
+    prop("logoutUrl", T::String).default_set(),
+    prop("notes", T::String).default_set(),
+    prop("notificationEmailAddresses", T::StringList).default_set(),
+    prop("oauth2PermissionScopes", T::ComplexList("microsoft.graph.permissionScope")).read_only().default_set(),
+    prop("passwordCredentials", T::ComplexList("microsoft.graph.passwordCredential")).read_only().default_set(),
+    prop("preferredSingleSignOnMode", T::String).default_set(),
+    prop("preferredTokenSigningKeyThumbprint", T::String).default_set(),
+    prop("replyUrls", T::StringList).default_set(),
+    prop("resourceSpecificApplicationPermissions", T::ComplexList("microsoft.graph.resourceSpecificPermission"))
+        .read_only()
+        .default_set(),
+    prop("samlSingleSignOnSettings", T::Complex("microsoft.graph.samlSingleSignOnSettings")).default_set(),
+    prop("servicePrincipalNames", T::StringList).default_set().filter(F::AnyText),
+    prop("servicePrincipalType", T::String).read_only().default_set().filter(F::Key),
+    prop("signInAudience", T::String).read_only().default_set(),
+    prop("tags", T::StringList).default_set().filter(F::AnyText),
+    prop("tokenEncryptionKeyId", T::Guid).default_set(),
+    prop("verifiedPublisher", T::Complex("microsoft.graph.verifiedPublisher")).read_only().default_set(),
+    // Maintained by the service (Graph refuses a write).
+    prop("createdByAppId", T::String).read_only(),
+    prop("isDisabled", T::Bool).read_only(),
+];
+
+const SERVICE_PRINCIPAL_ALL: [PropertyDef; merged_len(SERVICE_PRINCIPAL_PROPS, csdl::SERVICE_PRINCIPAL)] =
+    merge(SERVICE_PRINCIPAL_PROPS, csdl::SERVICE_PRINCIPAL);
+
+pub(crate) static SERVICE_PRINCIPAL: EntitySchema =
+    EntitySchema::new("microsoft.graph.servicePrincipal", "ServicePrincipal", &SERVICE_PRINCIPAL_ALL, &[]);
 
 /// What every service principal starts with: its own names and ids, then the
 /// empty collections and complex values (built once per process).
@@ -182,6 +188,19 @@ impl Directory {
                 "Another object with the same value for property servicePrincipalNames already exists.",
             )
             .with_detail("servicePrincipalNames", "ObjectConflict"));
+        }
+        if self.application_by_app_id(app_id).is_none() {
+            if let Some(first_party) = super::first_party::public_client(app_id) {
+                // Instantiating one of Microsoft's applications: it is owned by
+                // Microsoft's tenant and is multi-tenant.
+                let id = self.new_id();
+                let mut all = base_values(app_id, first_party.display_name, MICROSOFT_TENANT_ID, "AzureADMultipleOrgs");
+                all.push((position("servicePrincipalNames"), json!([app_id.to_string()])));
+                all.extend(values);
+                self.sp_by_app_id.insert(app_id, id);
+                self.service_principals.insert(id, Record::from_values(id, all));
+                return Ok(id);
+            }
         }
         let app = self.application_by_app_id(app_id).ok_or_else(|| {
             ApiError::request_bad_request(format!(

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::csdl::{self, merge, merged_len};
 use super::implied::Implied;
 use super::record::Record;
 use super::schema::{prop, EntitySchema, FilterProfile as F, PropType as T, PropertyDef};
@@ -79,13 +80,30 @@ pub(crate) const USER_PROPS: &[PropertyDef] = &[
     text("usageLocation"),
     prop("userPrincipalName", T::String).default_set().filter(F::Upn).orderby(Support::Default).searchable(),
     prop("userType", T::String).filter(F::Enumish),
+    // Properties the service maintains, among those only the CSDL lists
+    // (csdl.rs adds the rest as stored-as-given). Graph refuses a write to them.
+    prop("deletedDateTime", T::DateTime).read_only(),
+    prop("externalUserStateChangeDateTime", T::DateTime).read_only(),
+    prop("identityParentId", T::String).read_only(),
+    prop("isManagementRestricted", T::Bool).read_only(),
+    prop("legalAgeGroupClassification", T::String).read_only(),
+    prop("licenseAssignmentStates", T::ComplexList("microsoft.graph.licenseAssignmentState")).read_only(),
+    prop("onPremisesProvisioningErrors", T::ComplexList("microsoft.graph.onPremisesProvisioningError")).read_only(),
+    prop("print", T::Complex("microsoft.graph.userPrint")).read_only(),
+    prop("provisionedPlans", T::ComplexList("microsoft.graph.provisionedPlan")).read_only(),
+    prop("serviceProvisioningErrors", T::ComplexList("microsoft.graph.serviceProvisioningError")).read_only(),
+    prop("signInActivity", T::Complex("microsoft.graph.signInActivity")).read_only(),
+    prop("signInSessionsValidFromDateTime", T::DateTime).read_only(),
 ];
+
+/// The hand-written rows, then every other property of Microsoft's user type.
+const USER_ALL: [PropertyDef; merged_len(USER_PROPS, csdl::USER)] = merge(USER_PROPS, csdl::USER);
 
 /// The user type.
 pub(crate) static USER: EntitySchema = EntitySchema::new(
     "microsoft.graph.user",
     "User",
-    USER_PROPS,
+    &USER_ALL,
     &[
         ("microsoft.graph.assignedLicense", "skuId", T::Guid),
         ("microsoft.graph.objectIdentity", "issuer", T::String),

@@ -2,6 +2,7 @@
 //! request id, tracing span) and the top-level split between Graph, the
 //! identity platform and the control API.
 
+mod arm;
 mod conn;
 pub(crate) mod graph;
 pub(crate) mod identity;
@@ -394,6 +395,7 @@ fn refusal_response(family: Family, refusal: &limits::Refusal, req: &Inbound) ->
         Family::Identity => identity::intake_error(refusal, req, now),
         Family::Soap => crate::msol::intake_fault(refusal.status, &refusal.message, req.request_id),
         Family::Control => response::control_error(refusal.status, &refusal.message),
+        Family::Arm => arm::intake_error(refusal.status, &refusal.message),
     }
 }
 
@@ -412,6 +414,7 @@ pub(crate) fn route(server: &Server, req: &Inbound, family: Family) -> Response<
             crate::control::handle(server, req, rest)
         }
         Family::Identity => identity::handle(server, req),
+        Family::Arm => arm::handle(server, req),
     }
 }
 
@@ -423,6 +426,8 @@ pub(crate) enum Family {
     Identity,
     Soap,
     Control,
+    /// Azure Resource Manager's `subscriptions` and `tenants` (`arm.rs`).
+    Arm,
 }
 
 impl Family {
@@ -435,6 +440,8 @@ impl Family {
             Family::Soap
         } else if first == "_graphbox" {
             Family::Control
+        } else if first.eq_ignore_ascii_case("subscriptions") || first.eq_ignore_ascii_case("tenants") {
+            Family::Arm
         } else {
             Family::Identity
         }

@@ -62,6 +62,11 @@ pub(crate) fn authenticate_client(
         )
     };
     let app_id = Uuid::parse_str(&client_id).map_err(|_| unknown_client())?;
+    if dir.application_by_app_id(app_id).is_none() {
+        if let Some(first_party) = crate::directory::first_party::public_client(app_id) {
+            return first_party_client(req, tenant, dir, first_party, confidential_only, basic.is_some());
+        }
+    }
     let app = dir.application_by_app_id(app_id).ok_or_else(unknown_client)?;
     let sp_id = dir.service_principal_id_by_app_id(app_id).ok_or_else(|| {
         TokenError::new(
@@ -126,8 +131,41 @@ pub(crate) fn authenticate_client(
     Ok(ClientAuth { app_id, sp_id, app_name, acr })
 }
 
+/// One of Microsoft's public clients (Azure CLI, …), known in every tenant:
+/// it signs in users without a secret; a secret or assertion is refused as for
+/// any public client, and so is the client-credentials grant.
+fn first_party_client(
+    req: &TokenRequest<'_>,
+    tenant: &Tenant,
+    dir: &Directory,
+    client: &crate::directory::first_party::FirstPartyClient,
+    confidential_only: bool,
+    basic: bool,
+) -> Result<ClientAuth, TokenError> {
+    if basic || req.field("client_secret").is_some() || req.field("client_assertion").is_some() {
+        return Err(TokenError::new(
+            401,
+            "invalid_client",
+            700025,
+            "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.",
+        ));
+    }
+    if confidential_only {
+        return Err(TokenError::new(
+            400,
+            "invalid_request",
+            7000216,
+            "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.",
+        ));
+    }
+    let sp_id = dir
+        .service_principal_id_by_app_id(client.app_id)
+        .unwrap_or_else(|| crate::directory::first_party::implicit_service_principal_id(tenant.id, client.app_id));
+    Ok(ClientAuth { app_id: client.app_id, sp_id, app_name: client.display_name.to_owned(), acr: "0" })
+}
+
 fn check_secret(dir: &Directory, app_id: Uuid, secret: &str, now: OffsetDateTime) -> Result<(), TokenError> {
-    let matching: Vec<_> = dir.secrets_of(app_id).iter().filter(|s| s.hash.matches(secret)).collect();
+    let matching: Vec<_> = dir.secrets_of(app_id).into_iter().filter(|s| s.hash.matches(secret)).collect();
     if matching.is_empty() {
         return Err(TokenError::new(
             401,

@@ -85,6 +85,16 @@ pub(crate) fn granted_scopes(
     user: Uuid,
     request: &ScopeRequest,
 ) -> Result<Vec<String>, TokenError> {
+    if let Some(first_party) = crate::directory::first_party::public_client(client.app_id) {
+        if let Some(scopes) = first_party_scopes(first_party, request) {
+            return scopes;
+        }
+    }
+    if matches!(request.resource, Resource::Arm | Resource::ExchangeOnline) {
+        // Only Microsoft's own clients are pre-authorized for these; a tenant
+        // application would need consent to them, which graphbox does not model.
+        return Err(consent_missing(client));
+    }
     if request.resource == Resource::AadGraph {
         // MSOnline clients ask AAD Graph for user_impersonation; the grant to
         // Microsoft Graph stands in for it.
@@ -115,6 +125,31 @@ pub(crate) fn granted_scopes(
         }
     }
     Ok(request.permissions.clone())
+}
+
+/// What Microsoft pre-authorizes for its own public clients, with no consent
+/// in the tenant: `user_impersonation` on ARM, Exchange Online and AAD Graph,
+/// and on Microsoft Graph the client's own scope set (`.default`) or any of it
+/// by name. `None` leaves the decision to the tenant's consent (a client with
+/// no pre-authorized Graph scopes, such as Microsoft Graph PowerShell).
+fn first_party_scopes(
+    client: &crate::directory::first_party::FirstPartyClient,
+    request: &ScopeRequest,
+) -> Option<Result<Vec<String>, TokenError>> {
+    if request.resource != Resource::Graph {
+        if client.graph_scopes.is_empty() && request.resource == Resource::AadGraph {
+            return None;
+        }
+        return Some(Ok(vec!["user_impersonation".to_owned()]));
+    }
+    if client.graph_scopes.is_empty() {
+        return None;
+    }
+    let known = |p: &String| client.graph_scopes.iter().any(|g| g.eq_ignore_ascii_case(p));
+    if request.default || request.permissions.iter().all(known) {
+        return Some(Ok(client.graph_scopes.iter().map(|s| (*s).to_owned()).collect()));
+    }
+    None
 }
 
 pub(crate) fn user_failure(code: u32, description: &str) -> TokenError {
@@ -189,11 +224,7 @@ pub(crate) fn refresh_grant(
     let request = match req.field("scope") {
         Some(scope) => parse_scope(scope, req.authority)?,
         None => ScopeRequest {
-            resource: if stored.resource == Resource::AadGraph.audience() {
-                Resource::AadGraph
-            } else {
-                Resource::Graph
-            },
+            resource: Resource::from_audience(&stored.resource).unwrap_or(Resource::Graph),
             permissions: stored.scopes.clone(),
             default: false,
             oidc: vec!["offline_access".to_owned()],

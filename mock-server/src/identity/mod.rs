@@ -104,13 +104,19 @@ pub(crate) struct TokenValidator {
     key: Arc<crate::keys::KeyMaterial>,
     verified: DashMap<Box<str>, CachedToken>,
     verified_aad_graph: DashMap<Box<str>, CachedToken>,
+    verified_arm: DashMap<Box<str>, CachedToken>,
 }
 
 const VERIFIED_CACHE_LIMIT: usize = 50_000;
 
 impl TokenValidator {
     pub(crate) fn new(key: Arc<crate::keys::KeyMaterial>) -> Self {
-        TokenValidator { key, verified: DashMap::new(), verified_aad_graph: DashMap::new() }
+        TokenValidator {
+            key,
+            verified: DashMap::new(),
+            verified_aad_graph: DashMap::new(),
+            verified_arm: DashMap::new(),
+        }
     }
 
     pub(crate) fn signing_key(&self) -> &SigningKey {
@@ -133,7 +139,17 @@ impl TokenValidator {
         if token.is_empty() {
             return Err(ApiError::invalid_token("Access token is empty."));
         }
-        self.validate(token, tenants, false)
+        self.validate(token, tenants, Audience::Graph)
+    }
+
+    /// Check an `Authorization` header for one of the Azure Resource Manager
+    /// reads graphbox answers (`az login`'s): an ARM token, same rules.
+    pub(crate) fn authenticate_arm(
+        &self,
+        token: &str,
+        tenants: &Tenants,
+    ) -> Result<(Arc<Principal>, Arc<Tenant>), ApiError> {
+        self.validate(token, tenants, Audience::Arm)
     }
 
     /// Check a token for MSOnline's provisioning service, which takes AAD Graph
@@ -144,24 +160,28 @@ impl TokenValidator {
         token: &str,
         tenants: &Tenants,
     ) -> Result<(Arc<Principal>, Arc<Tenant>), ApiError> {
-        self.validate(token, tenants, true)
+        self.validate(token, tenants, Audience::AadGraph)
     }
 
     fn validate(
         &self,
         token: &str,
         tenants: &Tenants,
-        aad_graph: bool,
+        audience: Audience,
     ) -> Result<(Arc<Principal>, Arc<Tenant>), ApiError> {
         // One cache per audience, so a token verified for one is never taken as
         // verified for the other.
-        let cache = if aad_graph { &self.verified_aad_graph } else { &self.verified };
+        let cache = match audience {
+            Audience::Graph => &self.verified,
+            Audience::AadGraph => &self.verified_aad_graph,
+            Audience::Arm => &self.verified_arm,
+        };
         let key = token.get(token.len().saturating_sub(32)..).unwrap_or(token);
         let hit = cache.get(key).map(|c| c.value().clone()).filter(|c| &*c.token == token);
         let cached = match hit {
             Some(c) => c,
             None => {
-                let fresh = self.verify(token, aad_graph)?;
+                let fresh = self.verify(token, audience)?;
                 if cache.len() >= VERIFIED_CACHE_LIMIT {
                     cache.clear();
                 }
@@ -179,7 +199,7 @@ impl TokenValidator {
         Ok((cached.principal, tenant))
     }
 
-    fn verify(&self, token: &str, aad_graph: bool) -> Result<CachedToken, ApiError> {
+    fn verify(&self, token: &str, audience: Audience) -> Result<CachedToken, ApiError> {
         let claims: AccessClaims = jwt::verify(self.signing_key(), token).map_err(|e| match e {
             jwt::JwsError::Malformed => {
                 ApiError::invalid_token("CompactToken parsing failed with error code: 80049217")
@@ -191,7 +211,13 @@ impl TokenValidator {
         let graph_aud =
             claims.aud == GRAPH_AUDIENCE || claims.aud == crate::directory::catalog::MICROSOFT_GRAPH_APP_ID.to_string();
         let aad_graph_aud = claims.aud == AAD_GRAPH_AUDIENCE || claims.aud == "00000002-0000-0000-c000-000000000000";
-        if (aad_graph && !aad_graph_aud) || (!aad_graph && !graph_aud) {
+        let arm_aud = token::Resource::from_audience(&claims.aud) == Some(token::Resource::Arm);
+        let fits = match audience {
+            Audience::Graph => graph_aud,
+            Audience::AadGraph => aad_graph_aud,
+            Audience::Arm => arm_aud,
+        };
+        if !fits {
             return Err(ApiError::invalid_token("Access token validation failure. Invalid audience."));
         }
         if claims.iss != format!("https://sts.windows.net/{}/", claims.tid) {
@@ -211,4 +237,12 @@ impl TokenValidator {
         };
         Ok(CachedToken { token: token.into(), principal: Arc::new(principal), nbf: claims.nbf, exp: claims.exp })
     }
+}
+
+/// Which service a token is presented to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Audience {
+    Graph,
+    AadGraph,
+    Arm,
 }

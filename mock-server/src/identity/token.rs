@@ -111,6 +111,32 @@ pub(crate) fn tenant_not_found(tenant: &str) -> TokenError {
 pub(crate) enum Resource {
     Graph,
     AadGraph,
+    /// Azure Resource Manager (Windows Azure Service Management API), which
+    /// `az login` asks for first. graphbox issues its tokens; it serves no ARM API.
+    Arm,
+    /// Office 365 Exchange Online: tokens only, as for ARM.
+    ExchangeOnline,
+}
+
+/// ARM's app id and its two resource URIs.
+const ARM_APP_ID: &str = "797f4846-ba00-4fd7-ba43-dac1f8f63013";
+const ARM_AUDIENCE: &str = "https://management.core.windows.net/";
+const ARM_ALTERNATIVE: &str = "https://management.azure.com";
+const EXCHANGE_APP_ID: &str = "00000002-0000-0ff1-ce00-000000000000";
+const EXCHANGE_AUDIENCE: &str = "https://outlook.office365.com";
+
+/// A resource URI as Entra compares it: no trailing slashes, and an `https`
+/// URI's default port `:443` dropped (`https://host:443` is `https://host`).
+fn normalised(uri: &str) -> std::borrow::Cow<'_, str> {
+    let uri = uri.trim_end_matches('/');
+    let Some(rest) = uri.get(..8).filter(|s| s.eq_ignore_ascii_case("https://")).map(|_| &uri[8..]) else {
+        return uri.into();
+    };
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match host.strip_suffix(":443") {
+        Some(bare) => format!("https://{bare}{path}").into(),
+        None => uri.into(),
+    }
 }
 
 impl Resource {
@@ -118,12 +144,33 @@ impl Resource {
         match self {
             Resource::Graph => GRAPH_AUDIENCE,
             Resource::AadGraph => AAD_GRAPH_AUDIENCE,
+            // v1 tokens for ARM carry the classic URI, whichever was asked for
+            // (a guess: both are ARM's identifiers and ARM accepts either).
+            Resource::Arm => ARM_AUDIENCE,
+            Resource::ExchangeOnline => EXCHANGE_AUDIENCE,
         }
+    }
+
+    /// The resource a token's (or a stored grant's) audience names.
+    pub(crate) fn from_audience(audience: &str) -> Option<Resource> {
+        [Resource::Graph, Resource::AadGraph, Resource::Arm, Resource::ExchangeOnline]
+            .into_iter()
+            .find(|r| r.audience() == audience)
     }
 
     /// Parse a resource identifier (the part of a scope before the permission).
     pub(crate) fn parse(resource: &str, authority: &str) -> Option<Resource> {
-        let resource = resource.trim_end_matches('/');
+        let resource = &*normalised(resource);
+        let authority = &*normalised(authority);
+        if resource.eq_ignore_ascii_case(normalised(ARM_AUDIENCE).as_ref())
+            || resource.eq_ignore_ascii_case(ARM_ALTERNATIVE)
+            || resource == ARM_APP_ID
+        {
+            return Some(Resource::Arm);
+        }
+        if resource.eq_ignore_ascii_case(EXCHANGE_AUDIENCE) || resource == EXCHANGE_APP_ID {
+            return Some(Resource::ExchangeOnline);
+        }
         if resource.eq_ignore_ascii_case(GRAPH_AUDIENCE)
             || resource.eq_ignore_ascii_case(&MICROSOFT_GRAPH_APP_ID.to_string())
             // msgraph-sdk asks for https://<host>/.default when a caller forgets
@@ -364,4 +411,30 @@ pub(crate) fn token_response(access_token: String, extra: Option<serde_json::Map
         }
     }
     Value::Object(body)
+}
+
+#[cfg(test)]
+mod resource_tests {
+    use super::*;
+
+    #[test]
+    fn a_resource_with_its_default_port_is_the_same_resource() {
+        let authority = "https://127.0.0.1:5443";
+        assert_eq!(Resource::parse("https://graph.microsoft.com:443", authority), Some(Resource::Graph));
+        assert_eq!(Resource::parse("https://graph.microsoft.com:443/", authority), Some(Resource::Graph));
+        assert_eq!(Resource::parse("https://127.0.0.1:5443/", authority), Some(Resource::Graph));
+        assert_eq!(Resource::parse("https://graph.microsoft.com:8443", authority), None, "another port is another URI");
+        assert_eq!(normalised("https://host:443/path"), "https://host/path");
+        assert_eq!(normalised("http://host:443"), "http://host:443", "443 is only https's default");
+    }
+
+    #[test]
+    fn arm_and_exchange_are_known_by_every_identifier() {
+        let authority = "https://127.0.0.1:5443";
+        for uri in ["https://management.core.windows.net/", "https://management.azure.com/", ARM_APP_ID] {
+            assert_eq!(Resource::parse(uri, authority), Some(Resource::Arm), "{uri}");
+        }
+        assert_eq!(Resource::parse("https://outlook.office365.com", authority), Some(Resource::ExchangeOnline));
+        assert_eq!(Resource::from_audience(Resource::Arm.audience()), Some(Resource::Arm));
+    }
 }

@@ -3,7 +3,9 @@
 
 mod adversarial;
 mod applications;
+mod azure_cli;
 mod batch;
+mod breadth;
 mod browser;
 mod certificates;
 mod cli;

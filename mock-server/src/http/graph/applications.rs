@@ -10,7 +10,7 @@ use super::{
     annotated, collection, entity, is_eventual, json_body, reject_collection_options, segment_text, serialized_page,
     Ctx, Reply,
 };
-use crate::directory::applications::APPLICATION;
+use crate::directory::applications::{Owner, APPLICATION};
 use crate::directory::consent::{AssignmentPath, APP_ROLE_ASSIGNMENT, OAUTH2_PERMISSION_GRANT};
 use crate::directory::query::{projection_for, ListPlan, DIRECTORY_PAGING};
 use crate::directory::record::Projection;
@@ -139,7 +139,7 @@ pub(super) fn applications(
             let body = json_body(ctx.req)?;
             let mut dir = ctx.tenant.write();
             let id = find(&dir)?;
-            dir.remove_password(id, &body)?;
+            dir.remove_password(Owner::Application, id, &body)?;
             Ok(Reply::NoContent)
         }
         ([Segment::Identifier(action)], &Method::POST) if action == "addKey" => {
@@ -148,7 +148,7 @@ pub(super) fn applications(
             let now = ctx.tenant.clock.now();
             let mut dir = ctx.tenant.write();
             let id = find(&dir)?;
-            let credential = dir.add_key(id, &body, now)?;
+            let credential = dir.add_key(Owner::Application, id, &body, now)?;
             let out = annotated(
                 &[("@odata.context", format!("{}/$metadata#microsoft.graph.keyCredential", ctx.graph_url))],
                 credential,
@@ -161,7 +161,7 @@ pub(super) fn applications(
             let now = ctx.tenant.clock.now();
             let mut dir = ctx.tenant.write();
             let id = find(&dir)?;
-            dir.remove_key(id, &body, now)?;
+            dir.remove_key(Owner::Application, id, &body, now)?;
             Ok(Reply::NoContent)
         }
         ([Segment::Identifier(nav), tail @ ..], _) if nav == "federatedIdentityCredentials" => {
@@ -347,6 +347,22 @@ pub(super) fn service_principals(
             let set = format!("servicePrincipals('{id}')/oauth2PermissionGrants");
             Ok(serialized_page(ctx, &set, &plan, &page))
         }
+        ([Segment::Identifier(action)], &Method::POST)
+            if matches!(action.as_str(), "addPassword" | "removePassword" | "addKey" | "removeKey") =>
+        {
+            sp_credential(ctx, action, find)
+        }
+        ([Segment::Identifier(a)], _)
+            if matches!(a.as_str(), "addPassword" | "removePassword" | "addKey" | "removeKey") =>
+        {
+            Err(ApiError::method_not_allowed())
+        }
+        ([Segment::Identifier(nav), ..], _)
+            if super::directory_objects::is_member_route(super::directory_objects::Family::ServicePrincipals, nav) =>
+        {
+            let family = super::directory_objects::Family::ServicePrincipals;
+            super::directory_objects::member_route(ctx, family, key.text(), rest, method)
+        }
         ([], _) => Err(ApiError::method_not_allowed()),
         ([s, ..], _) => Err(ApiError::unknown_segment(&segment_text(s))),
     }
@@ -460,4 +476,59 @@ pub(super) fn oauth2_permission_grants(
         ([] | [Segment::Identifier(_)], _) => Err(ApiError::method_not_allowed()),
         ([s, ..], _) => Err(ApiError::unknown_segment(&segment_text(s))),
     }
+}
+
+/// A service principal's `addPassword`, `removePassword`, `addKey` and
+/// `removeKey`: the same rules and answers as an application's (Graph
+/// reference, `serviceprincipal-addpassword` and siblings); a secret added
+/// here signs in at the token endpoint as the application does.
+fn sp_credential(
+    ctx: &Ctx<'_>,
+    action: &str,
+    find: impl Fn(&crate::directory::Directory) -> Result<Uuid, ApiError>,
+) -> Result<Reply, ApiError> {
+    crate::authz::check(&ctx.principal, &format!("servicePrincipals.{action}"))?;
+    let body = if action == "addPassword" { optional_json_body(ctx)? } else { json_body(ctx.req)? };
+    let now = ctx.tenant.clock.now();
+    let mut dir = ctx.tenant.write();
+    let id = find(&dir)?;
+    let sp = Owner::ServicePrincipal;
+    let (shown, ty) = match action {
+        "addPassword" => (dir.add_password_for(sp, id, &body, now)?.credential, "passwordCredential"),
+        "addKey" => (dir.add_key(sp, id, &body, now)?, "keyCredential"),
+        "removePassword" => {
+            dir.remove_password(sp, id, &body)?;
+            return Ok(Reply::NoContent);
+        }
+        _ => {
+            dir.remove_key(sp, id, &body, now)?;
+            return Ok(Reply::NoContent);
+        }
+    };
+    let context = format!("{}/$metadata#microsoft.graph.{ty}", ctx.graph_url);
+    Ok(Reply::Json {
+        status: 200,
+        body: Value::Object(annotated(&[("@odata.context", context)], shown)),
+        location: None,
+    })
+}
+
+/// `GET /users/{id}/appRoleAssignments`: the app roles granted to a user
+/// (Graph reference, `user-list-approleassignments`).
+pub(super) fn user_app_role_assignments(
+    ctx: &Ctx<'_>,
+    key: &str,
+    opts: &QueryOptions,
+    method: &Method,
+) -> Result<Reply, ApiError> {
+    if *method != Method::GET {
+        return Err(ApiError::method_not_allowed());
+    }
+    crate::authz::check(&ctx.principal, "users.appRoleAssignments.list")?;
+    let plan = ListPlan::new(&APP_ROLE_ASSIGNMENT, opts, is_eventual(ctx.req), DIRECTORY_PAGING)?;
+    let dir = ctx.tenant.read();
+    let id = dir.find_user(key).ok_or_else(|| ApiError::not_found(key))?;
+    let matching = dir.app_role_assignments_at(AssignmentPath::AssignmentsOf(id));
+    let page = plan.run(&matching);
+    Ok(serialized_page(ctx, &format!("users('{id}')/appRoleAssignments"), &plan, &page))
 }

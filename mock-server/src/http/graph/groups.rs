@@ -7,10 +7,11 @@ use uuid::Uuid;
 
 use super::{
     annotated, collection, directory_object, entity, is_eventual, json_body, key_of, objects, reference_target,
-    reject_collection_options, segment_text, Ctx, Reply,
+    reject_collection_options, segment_text, shape, Ctx, Reply,
 };
+use crate::directory::csdl;
 use crate::directory::groups::{Link, GROUP};
-use crate::directory::query::{projection_for, ListPlan, DIRECTORY_PAGING};
+use crate::directory::query::{check_expand, projection_for, ListPlan, DIRECTORY_PAGING};
 use crate::directory::record::Projection;
 use crate::directory::users::USER;
 use crate::directory::Directory;
@@ -67,18 +68,18 @@ pub(super) fn groups(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, metho
             authz("groups.get")?;
             reject_collection_options(opts)?;
             let (projection, selected) = projection_for(&GROUP, opts.select.as_ref())?;
+            check_expand(&GROUP, &opts.expand)?;
             let dir = ctx.tenant.read();
             let id = find(&dir)?;
+            let mut item = dir.groups[&id].project(&GROUP, &projection);
+            // As on the list: `$expand=members` / `owners` (at most 20 each).
+            expand(&dir, id, &mut item, &opts.expand);
             // As for users (graph-wire.md §3.1): `$select` shows in the context URL.
             let set = match &selected {
                 Some(names) => format!("groups({})", names.join(",")),
                 None => "groups".to_owned(),
             };
-            Ok(Reply::Json {
-                status: 200,
-                body: entity(ctx, &set, dir.groups[&id].project(&GROUP, &projection)),
-                location: None,
-            })
+            Ok(Reply::Json { status: 200, body: entity(ctx, &set, item), location: None })
         }
         ([], &Method::PATCH) => {
             authz("groups.update")?;
@@ -120,6 +121,11 @@ pub(super) fn groups(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, metho
             let id = find(&dir)?;
             dir.remove_group_link(id, link_of(nav).expect("checked by the guard"), member)?;
             Ok(Reply::NoContent)
+        }
+        ([Segment::Identifier(nav), ..], _)
+            if super::directory_objects::is_member_route(super::directory_objects::Family::Groups, nav) =>
+        {
+            super::directory_objects::member_route(ctx, super::directory_objects::Family::Groups, &key, rest, method)
         }
         ([], _) => Err(ApiError::method_not_allowed()),
         ([Segment::Identifier(nav), ..], _) if link_of(nav).is_some() => Err(ApiError::method_not_allowed()),
@@ -196,6 +202,22 @@ pub(super) fn user_relation(
             body.insert("value".into(), Value::Array(dir.license_details_json(id)));
             Ok(Reply::Json { status: 200, body: Value::Object(body), location: None })
         }
+        ([Segment::Identifier(n), Segment::Identifier(detail)], &Method::GET) if n == "licenseDetails" => {
+            authz("users.licenseDetails.list")?;
+            let dir = ctx.tenant.read();
+            let id = find(&dir)?;
+            let found = dir
+                .license_details_json(id)
+                .into_iter()
+                .find(|d| d.get("id").and_then(Value::as_str).is_some_and(|x| x.eq_ignore_ascii_case(detail)));
+            let Some(Value::Object(found)) = found else { return Err(ApiError::not_found(detail)) };
+            let context = format!("{}/$metadata#users('{id}')/licenseDetails/$entity", ctx.graph_url);
+            Ok(Reply::Json {
+                status: 200,
+                body: Value::Object(annotated(&[("@odata.context", context)], found)),
+                location: None,
+            })
+        }
         ([Segment::Identifier(n)], &Method::POST) if n == "assignLicense" => {
             authz("users.assignLicense")?;
             let body = json_body(ctx.req)?;
@@ -217,14 +239,23 @@ pub(super) fn user_relation(
 }
 
 /// `/domains` and `/subscribedSkus`.
-pub(super) fn domains(ctx: &Ctx<'_>, segs: &[Segment], method: &Method) -> Result<Reply, ApiError> {
+pub(super) fn domains(
+    ctx: &Ctx<'_>,
+    segs: &[Segment],
+    opts: &QueryOptions,
+    method: &Method,
+) -> Result<Reply, ApiError> {
     let authz = |op: &str| crate::authz::check(&ctx.principal, op);
+    let selected = shape::selection(csdl::DOMAIN, "microsoft.graph.domain", opts.select.as_ref())?;
+    let selected = selected.as_deref();
     let list = |dir: &Directory| -> Value {
         let mut body = Map::new();
-        body.insert("@odata.context".into(), Value::String(format!("{}/$metadata#domains", ctx.graph_url)));
+        body.insert("@odata.context".into(), Value::String(shape::context(&ctx.graph_url, "domains", selected, false)));
         body.insert(
             "value".into(),
-            Value::Array(dir.domains.iter().map(|d| Value::Object(dir.domain_json(d))).collect()),
+            Value::Array(
+                dir.domains.iter().map(|d| Value::Object(shape::apply(dir.domain_json(d), selected))).collect(),
+            ),
         );
         Value::Object(body)
     };
@@ -245,7 +276,11 @@ pub(super) fn domains(ctx: &Ctx<'_>, segs: &[Segment], method: &Method) -> Resul
             authz("domains.list")?;
             let dir = ctx.tenant.read();
             let d = dir.domain(name).ok_or_else(|| ApiError::not_found(name))?;
-            Ok(Reply::Json { status: 200, body: entity(ctx, "domains", dir.domain_json(d)), location: None })
+            let body = annotated(
+                &[("@odata.context", shape::context(&ctx.graph_url, "domains", selected, true))],
+                shape::apply(dir.domain_json(d), selected),
+            );
+            Ok(Reply::Json { status: 200, body: Value::Object(body), location: None })
         }
         ([Segment::Identifier(name)], &Method::DELETE) => {
             authz("domains.delete")?;
@@ -273,6 +308,20 @@ pub(super) fn domains(ctx: &Ctx<'_>, segs: &[Segment], method: &Method) -> Resul
         }
         ([Segment::Identifier(name), Segment::Identifier(nav), rest @ ..], _) if nav == "federationConfiguration" => {
             federation_configuration(ctx, name, rest, method)
+        }
+        ([Segment::Identifier(name), Segment::Identifier(nav)], &Method::GET)
+            if nav == "serviceConfigurationRecords" =>
+        {
+            authz("domains.list")?;
+            let dir = ctx.tenant.read();
+            let d = dir.domain(name).ok_or_else(|| ApiError::not_found(name))?;
+            let mut body = Map::new();
+            body.insert(
+                "@odata.context".into(),
+                Value::String(format!("{}/$metadata#domains('{}')/serviceConfigurationRecords", ctx.graph_url, d.name)),
+            );
+            body.insert("value".into(), Value::Array(service_configuration_records(&d.name)));
+            Ok(Reply::Json { status: 200, body: Value::Object(body), location: None })
         }
         ([] | [Segment::Identifier(_)] | [Segment::Identifier(_), Segment::Identifier(_)], _) => {
             Err(ApiError::method_not_allowed())
@@ -338,24 +387,40 @@ fn federation_configuration(ctx: &Ctx<'_>, domain: &str, rest: &[Segment], metho
     }
 }
 
-pub(super) fn subscribed_skus(ctx: &Ctx<'_>, segs: &[Segment], method: &Method) -> Result<Reply, ApiError> {
+pub(super) fn subscribed_skus(
+    ctx: &Ctx<'_>,
+    segs: &[Segment],
+    opts: &QueryOptions,
+    method: &Method,
+) -> Result<Reply, ApiError> {
     if *method != Method::GET {
         return Err(ApiError::method_not_allowed());
     }
     crate::authz::check(&ctx.principal, "subscribedSkus.list")?;
+    let selected = shape::selection(csdl::SUBSCRIBED_SKU, "microsoft.graph.subscribedSku", opts.select.as_ref())?;
+    let selected = selected.as_deref();
     let dir = ctx.tenant.read();
     let skus = dir.subscribed_skus_json();
+    let cut = |sku: Value| match sku {
+        Value::Object(sku) => Value::Object(shape::apply(sku, selected)),
+        other => other,
+    };
     match segs {
         [] => {
             let mut body = Map::new();
-            body.insert("@odata.context".into(), Value::String(format!("{}/$metadata#subscribedSkus", ctx.graph_url)));
-            body.insert("value".into(), Value::Array(skus));
+            body.insert(
+                "@odata.context".into(),
+                Value::String(shape::context(&ctx.graph_url, "subscribedSkus", selected, false)),
+            );
+            body.insert("value".into(), Value::Array(skus.into_iter().map(cut).collect()));
             Ok(Reply::Json { status: 200, body: Value::Object(body), location: None })
         }
         [Segment::Identifier(id)] => {
             let sku = skus.into_iter().find(|s| s["id"] == id.as_str()).ok_or_else(|| ApiError::not_found(id))?;
-            let Value::Object(sku) = sku else { return Err(ApiError::not_found(id)) };
-            Ok(Reply::Json { status: 200, body: entity(ctx, "subscribedSkus", sku), location: None })
+            let Value::Object(sku) = cut(sku) else { return Err(ApiError::not_found(id)) };
+            let body =
+                annotated(&[("@odata.context", shape::context(&ctx.graph_url, "subscribedSkus", selected, true))], sku);
+            Ok(Reply::Json { status: 200, body: Value::Object(body), location: None })
         }
         [s, ..] => Err(ApiError::unknown_segment(&segment_text(s))),
     }
@@ -398,4 +463,31 @@ pub(super) fn expand(dir: &Directory, id: Uuid, item: &mut Map<String, Value>, e
             }
         }
     }
+}
+
+/// The DNS records Microsoft 365's services want for a domain (Graph
+/// reference, `domain-list-serviceconfigurationrecords`): Exchange Online's
+/// MX, SPF and Autodiscover. Ids are derived from the name so reads repeat.
+fn service_configuration_records(domain: &str) -> Vec<Value> {
+    let digest = ring::digest::digest(&ring::digest::SHA256, domain.as_bytes());
+    let hex: String = digest.as_ref()[..6].iter().map(|b| format!("{b:02x}")).collect();
+    let id = |n: u8| format!("{}-{}-4{}-8{}-{}{n:02x}", &hex[..8], &hex[8..12], &hex[..3], &hex[3..6], &hex[..10]);
+    let host = domain.replace('.', "-");
+    vec![
+        serde_json::json!({
+            "@odata.type": "#microsoft.graph.domainDnsMxRecord", "id": id(1), "isOptional": false,
+            "label": domain, "recordType": "Mx", "supportedService": "Email", "ttl": 3600,
+            "mailExchange": format!("{host}.mail.protection.outlook.com"), "preference": 0,
+        }),
+        serde_json::json!({
+            "@odata.type": "#microsoft.graph.domainDnsTxtRecord", "id": id(2), "isOptional": false,
+            "label": domain, "recordType": "Txt", "supportedService": "Email", "ttl": 3600,
+            "text": "v=spf1 include:spf.protection.outlook.com -all",
+        }),
+        serde_json::json!({
+            "@odata.type": "#microsoft.graph.domainDnsCnameRecord", "id": id(3), "isOptional": false,
+            "label": format!("autodiscover.{domain}"), "recordType": "CName", "supportedService": "Email",
+            "ttl": 3600, "canonicalName": "autodiscover.outlook.com",
+        }),
+    ]
 }

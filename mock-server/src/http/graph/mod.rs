@@ -11,9 +11,11 @@ mod applications;
 pub(crate) mod batch;
 mod delta;
 mod directory;
+mod directory_objects;
 mod groups;
 mod organization;
 mod roles;
+mod shape;
 mod users;
 mod wire;
 
@@ -26,7 +28,7 @@ use crate::tenant::{LoggedRequest, Tenant};
 
 /// Entity sets of Graph v1.0 that graphbox does not serve yet: they answer
 /// 501 rather than pretending the segment does not exist.
-const NOT_YET_MODELLED: &[&str] = &["directoryObjects", "me"];
+const NOT_YET_MODELLED: &[&str] = &[];
 
 /// What a Graph operation produced.
 #[derive(Debug)]
@@ -118,8 +120,18 @@ fn dispatch(server: &Server, ctx: &Ctx<'_>, rest: &str) -> Result<Reply, ApiErro
         "directoryRoleTemplates" => roles::directory_role_templates(ctx, &segs[1..], &opts, method),
         "roleManagement" => roles::role_management(ctx, &segs[1..], &opts, method),
         "groups" => groups::groups(ctx, &segs[1..], &opts, method),
-        "domains" => groups::domains(ctx, &segs[1..], method),
-        "subscribedSkus" => groups::subscribed_skus(ctx, &segs[1..], method),
+        "directoryObjects" => directory_objects::directory_objects(ctx, &segs[1..], method),
+        // `/me…` is `/users/{signed-in user}…`; an app-only token has no user.
+        "me" if ctx.principal.app_only => {
+            Err(ApiError::bad_request("/me request is only valid with delegated authentication flow."))
+        }
+        "me" => {
+            let mut as_user = vec![Segment::Identifier(ctx.principal.object_id.to_string())];
+            as_user.extend_from_slice(&segs[1..]);
+            users::users(ctx, &as_user, &opts, method)
+        }
+        "domains" => groups::domains(ctx, &segs[1..], &opts, method),
+        "subscribedSkus" => groups::subscribed_skus(ctx, &segs[1..], &opts, method),
         "organization" => organization::organization(ctx, &segs[1..], &opts, method),
         other if NOT_YET_MODELLED.contains(&other) => Err(ApiError::new(
             501,

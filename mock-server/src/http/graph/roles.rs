@@ -5,9 +5,12 @@ use http::Method;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::{entity, is_eventual, json_body, objects, reference_target, segment_text, serialized_page, Ctx, Reply};
-use crate::directory::query::{ListPlan, PageBounds, DIRECTORY_PAGING};
-use crate::directory::record::Projection;
+use super::{
+    collection, directory_object, entity, is_eventual, json_body, objects, reference_target, segment_text,
+    serialized_page, Ctx, Reply,
+};
+use crate::directory::query::{check_expand, projection_for, ListPlan, PageBounds, DIRECTORY_PAGING};
+use crate::directory::record::{Projection, Record};
 use crate::directory::roles::{role_definitions_json, templates_json, DIRECTORY_ROLE, ROLE_ASSIGNMENT};
 use crate::error::ApiError;
 use crate::odata::{KeyArg, Literal, QueryOptions, Segment};
@@ -181,7 +184,14 @@ pub(super) fn role_management(
             let plan = ListPlan::new(&ROLE_ASSIGNMENT, opts, is_eventual(ctx.req), DIRECTORY_PAGING)?;
             let dir = ctx.tenant.read();
             let page = plan.run(&dir.role_assignments);
-            Ok(serialized_page(ctx, "roleManagement/directory/roleAssignments", &plan, &page))
+            if opts.expand.is_empty() {
+                return Ok(serialized_page(ctx, "roleManagement/directory/roleAssignments", &plan, &page));
+            }
+            Ok(collection(ctx, "roleManagement/directory/roleAssignments", &plan, page, |r| {
+                let mut item = r.project(&ROLE_ASSIGNMENT, &plan.projection);
+                expand_assignment(&dir, r, &mut item, &opts.expand);
+                item
+            }))
         }
         ("roleAssignments", [], &Method::POST) => {
             authz("roleManagement.directory.roleAssignments.create")?;
@@ -198,8 +208,12 @@ pub(super) fn role_management(
         ("roleAssignments", [Segment::Identifier(id)], &Method::GET) => {
             authz("roleManagement.directory.roleAssignments.get")?;
             let dir = ctx.tenant.read();
+            let (projection, _) = projection_for(&ROLE_ASSIGNMENT, opts.select.as_ref())?;
+            check_expand(&ROLE_ASSIGNMENT, &opts.expand)?;
             let key = dir.find_role_assignment(id).ok_or_else(|| ApiError::not_found(id))?;
-            let out = dir.role_assignments[&key].project(&ROLE_ASSIGNMENT, &Projection::default_set(&ROLE_ASSIGNMENT));
+            let record = &dir.role_assignments[&key];
+            let mut out = record.project(&ROLE_ASSIGNMENT, &projection);
+            expand_assignment(&dir, record, &mut out, &opts.expand);
             Ok(Reply::Json {
                 status: 200,
                 body: entity(ctx, "roleManagement/directory/roleAssignments", out),
@@ -218,5 +232,36 @@ pub(super) fn role_management(
         }
         ("roleDefinitions" | "roleAssignments", [s, ..], _) => Err(ApiError::unknown_segment(&segment_text(s))),
         (other, _, _) => Err(ApiError::unknown_segment(other)),
+    }
+}
+
+/// A role assignment's `$expand`: `roleDefinition` (the built-in definition
+/// it names) and `principal` (the directory object it is assigned to), each
+/// with its own `$select` if one was given.
+fn expand_assignment(
+    dir: &crate::directory::Directory,
+    record: &Record,
+    item: &mut Map<String, Value>,
+    expand: &[crate::odata::ExpandItem],
+) {
+    let text = |name: &str| record.get(&ROLE_ASSIGNMENT, name).and_then(Value::as_str).map(str::to_owned);
+    for e in expand {
+        let found = match e.property.as_str() {
+            "roleDefinition" => text("roleDefinitionId").and_then(|id| find_in(role_definitions_json(), &id)),
+            "principal" => {
+                text("principalId").and_then(|id| Uuid::parse_str(&id).ok()).and_then(|id| directory_object(dir, id))
+            }
+            _ => continue,
+        };
+        let value = match found {
+            Some(mut obj) => {
+                if let Some(names) = &e.select {
+                    obj.retain(|k, _| k.starts_with('@') || names.iter().any(|n| n.eq_ignore_ascii_case(k)));
+                }
+                Value::Object(obj)
+            }
+            None => Value::Null,
+        };
+        item.insert(e.property.clone(), value);
     }
 }

@@ -63,6 +63,20 @@ pub(super) fn users(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, method
                 {
                     super::groups::user_relation(ctx, &key, rest, method)
                 }
+                [Segment::Identifier(nav)] if nav == "appRoleAssignments" => {
+                    super::applications::user_app_role_assignments(ctx, &key, opts, method)
+                }
+                [Segment::Identifier(nav), ..]
+                    if super::directory_objects::is_member_route(super::directory_objects::Family::Users, nav) =>
+                {
+                    super::directory_objects::member_route(
+                        ctx,
+                        super::directory_objects::Family::Users,
+                        &key,
+                        rest,
+                        method,
+                    )
+                }
                 [s, ..] => Err(ApiError::unknown_segment(&segment_text(s))),
             }
         }

@@ -29,6 +29,7 @@ impl Serialize for Projected<'_> {
             let def = &self.schema.props[pos];
             match self.record.value_at(pos) {
                 Some(value) => map.serialize_entry(def.name, &*value)?,
+                None if def.unset.is_some() => map.serialize_entry(def.name, &def.unset_value())?,
                 None if def.ty.is_collection() => map.serialize_entry(def.name, &[] as &[Value])?,
                 None => map.serialize_entry(def.name, &())?,
             }
