@@ -126,3 +126,33 @@ pub(crate) fn save(path: &Path, state: &serde_json::Value) -> Result<(), StateEr
     }
     result.map_err(err)
 }
+
+#[cfg(test)]
+mod format_fixture {
+    use super::*;
+    use crate::directory::users::USER;
+
+    /// A state file written by the release before the journal (format version 1,
+    /// made by `serve --state` with three users, a group, an application and the
+    /// clock advanced by an hour). Later builds must keep loading it.
+    const V1: &[u8] = include_bytes!("../tests/fixtures/state-v1.json");
+
+    #[test]
+    fn a_version_1_state_file_keeps_loading() {
+        let saved = parse(V1, Path::new("state-v1.json")).expect("today's format loads");
+        assert_eq!(saved.version, 1);
+        let saved = saved.tenants.into_iter().next().expect("one tenant");
+        let tenant = Tenant::restore(saved).expect("a representable clock");
+        assert_eq!(tenant.clock.offset(), Duration::from_secs(3600));
+        let dir = tenant.read();
+        let domain = dir.initial_domain().to_owned();
+        for i in 1..=3 {
+            let id = dir.user_by_upn(&format!("fx{i}@{domain}")).expect("a fixture user by its UPN");
+            assert_eq!(dir.users[&id].get_str(&USER, "displayName"), Some(format!("Fixture User {i}").as_str()));
+            assert!(dir.passwords[&id].matches(&format!("Fixture!Pass{i}")), "its password still signs in");
+        }
+        assert_eq!(dir.groups.len(), 1);
+        assert_eq!(dir.applications.len(), 2, "the bootstrap application and the fixture's");
+        assert!(dir.domain("fixture.example").is_none(), "the fixture's domain write was refused");
+    }
+}
