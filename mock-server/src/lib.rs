@@ -46,6 +46,7 @@ mod faults;
 mod http;
 mod identity;
 mod ids;
+mod journal;
 mod keys;
 mod msol;
 pub mod odata;

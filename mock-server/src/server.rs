@@ -276,9 +276,14 @@ impl GraphboxBuilder {
             Some(dir) => Arc::new(KeyMaterial::load_or_create(dir)?),
             None => KeyMaterial::ephemeral()?,
         };
-        let saved = match &self.state_file {
-            Some(path) => crate::state::load(path)?,
-            None => None,
+        // The snapshot with the journal replayed onto it; nothing is written
+        // until the server is about to serve.
+        let (saved, journal_at) = match &self.state_file {
+            Some(path) => {
+                let recovered = crate::state::recover(path)?;
+                (recovered.state, Some((recovered.next_segment, recovered.last_seq)))
+            }
+            None => (None, None),
         };
         let addr = format!("{}:{}", self.host, self.port);
         let listener =
@@ -348,6 +353,14 @@ impl GraphboxBuilder {
                 server.tenants.insert(tenant)
             }
         };
+        if let (Some(path), Some((segment, last_seq))) = (&server.state_file, journal_at) {
+            // What was replayed (or seeded) becomes the new snapshot, and every
+            // write from here on is journaled before it is acknowledged.
+            crate::state::checkpoint(&server.tenants.all(), path, segment)?;
+            let journal = crate::journal::Journal::open(path, segment, last_seq)
+                .map_err(|source| StateError::Write { path: path.clone(), source })?;
+            server.tenants.attach_journal(journal);
+        }
         let authority = intake.names.authority.clone();
         let ready = ReadyInfo::for_tenant(&authority, &server.keys.tls.ca_file, self.tls, &default_tenant);
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
@@ -483,7 +496,7 @@ impl Graphbox {
     /// file was configured.
     pub fn save_state(&self) -> Result<bool, StateError> {
         match &self.server.state_file {
-            Some(path) => crate::state::save(path, &crate::state::snapshot(&self.server.tenants.all())).map(|()| true),
+            Some(path) => crate::state::save_all(&self.server.tenants, path).map(|()| true),
             None => Ok(false),
         }
     }
@@ -497,7 +510,11 @@ impl Graphbox {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
-        self.save_state().map(|_| ())
+        let saved = self.save_state().map(|_| ());
+        if let Some(journal) = self.server.tenants.journal() {
+            journal.stop();
+        }
+        saved
     }
 }
 

@@ -15,8 +15,10 @@ use uuid::Uuid;
 use crate::directory::Directory;
 use crate::tenant::{BootstrapCredentials, Tenant};
 
-/// The state format this build writes and reads.
-pub(crate) const STATE_VERSION: u32 = 1;
+/// The state format this build writes and reads. Version 2 added the journal
+/// (`journal_from`): a build that reads only version 1 would ignore the
+/// journal's writes, so it must refuse the file instead.
+pub(crate) const STATE_VERSION: u32 = 2;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct SavedTenant {
@@ -34,6 +36,10 @@ pub(crate) struct SavedState {
     pub format: String,
     pub version: u32,
     pub tenants: Vec<SavedTenant>,
+    /// The first journal segment (`<file>.journal.<n>`) not contained in this
+    /// snapshot; older segments are leftovers of a compaction and are ignored.
+    #[serde(default)]
+    pub journal_from: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +81,123 @@ pub(crate) fn snapshot(tenants: &[std::sync::Arc<Tenant>]) -> serde_json::Value 
         "version": STATE_VERSION,
         "tenants": tenants.iter().map(|t| snapshot_tenant(t)).collect::<Vec<_>>(),
     })
+}
+
+/// Save every tenant to `path`. With a journal this is a compaction: later
+/// writes go to a new segment first, the snapshot is taken after that (so it
+/// holds everything in the older segments, and perhaps some of the new one,
+/// whose effects are absolute and replay to the same state), then the older
+/// segments are deleted once the snapshot is on disk.
+pub(crate) fn save_all(tenants: &crate::tenant::Tenants, path: &Path) -> Result<(), StateError> {
+    let Some(journal) = tenants.journal() else {
+        return save(path, &snapshot(&tenants.all()));
+    };
+    let from = journal.rotate();
+    checkpoint(&tenants.all(), path, from)
+}
+
+/// Write the snapshot naming `from` as the first segment to replay, then drop
+/// the segments before it.
+pub(crate) fn checkpoint(tenants: &[std::sync::Arc<Tenant>], path: &Path, from: u64) -> Result<(), StateError> {
+    let mut state = snapshot(tenants);
+    state["journal_from"] = from.into();
+    save(path, &state)?;
+    let old = crate::journal::segments(path).map_err(|source| StateError::Write { path: path.to_owned(), source })?;
+    for (n, file) in old.into_iter().filter(|(n, _)| *n < from) {
+        if let Err(e) = fs::remove_file(&file) {
+            tracing::warn!(segment = n, error = %e, "cannot delete a compacted journal segment; it is ignored on start");
+        }
+    }
+    Ok(())
+}
+
+/// What start-up found: the snapshot with the journal replayed onto it.
+#[derive(Debug)]
+pub(crate) struct Recovered {
+    pub state: Option<SavedState>,
+    /// The segment to append to next, and the last sequence number used.
+    pub next_segment: u64,
+    pub last_seq: u64,
+}
+
+/// Load the snapshot and replay the journal segments it does not contain. A
+/// record cut short at the very end (a crash mid-append) is dropped with a
+/// warning naming it; any other damage stops the start with every file left
+/// as it was.
+pub(crate) fn recover(path: &Path) -> Result<Recovered, StateError> {
+    let mut state = load(path)?;
+    let from = state.as_ref().map_or(0, |s| s.journal_from);
+    let read_err = |source| StateError::Read { path: path.to_owned(), source };
+    let segments: Vec<(u64, PathBuf)> =
+        crate::journal::segments(path).map_err(read_err)?.into_iter().filter(|(n, _)| *n >= from).collect();
+    let mut last_seq = 0;
+    let last_segment = segments.last().map(|(n, _)| *n);
+    for (n, file) in &segments {
+        let corrupt = |detail: String| StateError::Corrupt { path: file.clone(), detail };
+        let bytes = fs::read(file).map_err(|source| StateError::Read { path: file.clone(), source })?;
+        let scanned = crate::journal::scan(&bytes).map_err(|e| corrupt(format!("journal: {e}")))?;
+        if let Some(torn) = &scanned.torn {
+            if Some(*n) != last_segment {
+                return Err(corrupt(format!(
+                    "journal: a record cut short at byte {} of a segment that later segments follow",
+                    torn.offset
+                )));
+            }
+            tracing::warn!(
+                journal = %file.display(),
+                offset = torn.offset,
+                bytes = torn.bytes,
+                lost = %torn.preview,
+                "the last journal record was cut short by a crash while it was written; its write was never \
+                 acknowledged and is dropped"
+            );
+        }
+        let state = state.get_or_insert_with(|| SavedState {
+            format: "graphbox-state".into(),
+            version: STATE_VERSION,
+            tenants: Vec::new(),
+            journal_from: 0,
+        });
+        for (i, record) in scanned.records.iter().enumerate() {
+            let entry: crate::journal::Entry =
+                serde_json::from_slice(record).map_err(|e| corrupt(format!("journal record {i}: {e}")))?;
+            last_seq = last_seq.max(entry.seq);
+            replay(&mut state.tenants, entry).map_err(|e| corrupt(format!("journal record {i}: {e}")))?;
+        }
+    }
+    let next_segment = segments.last().map_or(from.max(1), |(n, _)| n + 1);
+    Ok(Recovered { state, next_segment, last_seq })
+}
+
+/// Apply one journal record to saved tenants.
+pub(crate) fn replay(tenants: &mut Vec<SavedTenant>, entry: crate::journal::Entry) -> Result<(), String> {
+    use crate::journal::Change;
+    let id = entry.tenant;
+    if let Change::Tenant(whole) = entry.change {
+        let saved: SavedTenant = serde_json::from_value(*whole).map_err(|e| format!("tenant {id}: {e}"))?;
+        match tenants.iter_mut().find(|t| t.id == id) {
+            Some(t) => *t = saved,
+            None => tenants.push(saved),
+        }
+        return Ok(());
+    }
+    let t = tenants
+        .iter_mut()
+        .find(|t| t.id == id)
+        .ok_or_else(|| format!("a change to tenant {id}, which neither the snapshot nor the journal created"))?;
+    match entry.change {
+        Change::Tenant(_) => unreachable!("handled above"),
+        Change::Directory(effects) => {
+            for effect in effects {
+                t.directory.apply_effect(effect)?;
+            }
+        }
+        Change::Clock { frozen_at, offset } => {
+            t.frozen_at = frozen_at;
+            t.clock_offset = offset;
+        }
+    }
+    Ok(())
 }
 
 /// Parse saved state, refusing other formats and newer versions.

@@ -40,7 +40,7 @@ pub(crate) fn handle(server: &Server, req: &Inbound, rest: &str) -> Response<Bod
             &json!({"tenants": server.tenants.all().iter().map(|t| t.id).collect::<Vec<_>>()}),
         ),
         (Method::POST, ["state", "save"]) => match &server.state_file {
-            Some(path) => match crate::state::save(path, &crate::state::snapshot(&server.tenants.all())) {
+            Some(path) => match crate::state::save_all(&server.tenants, path) {
                 Ok(()) => response::control_json(200, &json!({"saved": path})),
                 Err(e) => response::control_error(
                     500,
@@ -106,6 +106,7 @@ fn tenant_route(
             if let Err(e) = tenant.clock.advance(by) {
                 return response::control_error(400, &format!("{e}; the clock was not moved"));
             }
+            tenant.journal_clock();
             // The clock event reaches the DirSync machine now (dirsync.rs).
             tenant.settle_dirsync();
             response::control_json(200, &json!({"now": crate::clock::format_datetime(tenant.clock.now())}))

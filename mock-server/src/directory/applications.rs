@@ -3,7 +3,7 @@
 //! hashed, the text returned once by `addPassword`) and certificates
 //! (`keyCredentials`, used to verify client assertions).
 
-use std::collections::HashMap;
+
 use std::sync::OnceLock;
 
 use base64::Engine;
@@ -529,7 +529,7 @@ impl Directory {
 
 /// Secrets by application object id (the text exists nowhere but in the
 /// `addPassword` response).
-pub(crate) type SecretStore = HashMap<Uuid, Vec<StoredSecret>>;
+pub(crate) type SecretStore = super::Map<Uuid, Vec<StoredSecret>>;
 
 #[cfg(test)]
 mod tests {

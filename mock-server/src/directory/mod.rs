@@ -5,6 +5,7 @@
 
 pub(crate) mod applications;
 pub(crate) mod catalog;
+pub(crate) mod changes;
 pub(crate) mod consent;
 pub(crate) mod dates;
 pub(crate) mod delta;
@@ -23,7 +24,12 @@ pub(crate) mod sessions;
 pub(crate) mod signin;
 pub(crate) mod users;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+
+/// The directory's collections that grow with the tenant: persistent maps, so a
+/// copy (a fork, a snapshot, the journal's last-written view) shares every
+/// unchanged node and `diff` skips shared subtrees (see `journal.rs`).
+pub(crate) type Map<K, V> = imbl::OrdMap<K, V>;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -116,6 +122,15 @@ mod base64_bytes {
     }
 }
 
+/// `BTreeMap::retain` for the persistent maps, which have none: removes the
+/// entries `keep` refuses (copying only the nodes on their paths).
+pub(crate) fn retain<K: Ord + Clone, V: Clone>(map: &mut Map<K, V>, mut keep: impl FnMut(&K, &V) -> bool) {
+    let gone: Vec<K> = map.iter().filter(|(k, v)| !keep(k, v)).map(|(k, _)| k.clone()).collect();
+    for k in gone {
+        map.remove(&k);
+    }
+}
+
 impl Directory {
     /// Hash a password or secret with a fresh salt.
     pub(crate) fn hash_secret(&mut self, text: &str) -> PasswordHash {
@@ -129,31 +144,31 @@ pub(crate) struct Directory {
     pub tenant_id: Uuid,
     pub display_name: String,
     pub domains: Vec<Domain>,
-    pub users: BTreeMap<Uuid, Record>,
+    pub users: Map<Uuid, Record>,
     /// Ordered rather than hashed: a million-user tenant's hash table at half
     /// load cost twice the bytes of full B-tree nodes, and sign-ins are rare.
-    pub passwords: BTreeMap<Uuid, PasswordHash>,
-    pub deleted: BTreeMap<Uuid, DeletedObject>,
-    pub applications: BTreeMap<Uuid, Record>,
-    pub service_principals: BTreeMap<Uuid, Record>,
+    pub passwords: Map<Uuid, PasswordHash>,
+    pub deleted: Map<Uuid, DeletedObject>,
+    pub applications: Map<Uuid, Record>,
+    pub service_principals: Map<Uuid, Record>,
     /// Client secrets by application object id, hashed.
     pub secrets: applications::SecretStore,
     /// Keyed internally by a GUID; the wire id is an opaque string property.
-    pub app_role_assignments: BTreeMap<Uuid, Record>,
-    pub oauth2_grants: BTreeMap<Uuid, Record>,
+    pub app_role_assignments: Map<Uuid, Record>,
+    pub oauth2_grants: Map<Uuid, Record>,
     /// Unified role assignments (wire id opaque), the source of both role views.
-    pub role_assignments: BTreeMap<Uuid, Record>,
+    pub role_assignments: Map<Uuid, Record>,
     /// Activated directory roles by object id.
-    pub directory_roles: BTreeMap<Uuid, Record>,
-    pub groups: BTreeMap<Uuid, Record>,
-    pub group_links: HashMap<Uuid, groups::GroupLinks>,
+    pub directory_roles: Map<Uuid, Record>,
+    pub groups: Map<Uuid, Record>,
+    pub group_links: Map<Uuid, groups::GroupLinks>,
     /// Change tracking for `/users/delta` and `/groups/delta`.
     #[serde(default)]
     pub user_changes: delta::ChangeLog,
     #[serde(default)]
     pub group_changes: delta::ChangeLog,
     /// `user → manager`.
-    pub managers: HashMap<Uuid, Uuid>,
+    pub managers: Map<Uuid, Uuid>,
     /// Subscribed SKUs: one catalogue shared by every new tenant (a loaded state
     /// file gets its own copy).
     pub skus: std::borrow::Cow<'static, [licenses::Sku]>,
@@ -163,8 +178,8 @@ pub(crate) struct Directory {
     #[serde(default)]
     pub organization: organization::Organization,
     /// Federated identity credentials by application object id.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub federated_credentials: BTreeMap<Uuid, Vec<Record>>,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub federated_credentials: Map<Uuid, Vec<Record>>,
     /// Sign-in state between requests: codes, device codes, browser sessions,
     /// trusted external issuers.
     #[serde(default, skip_serializing_if = "signin::SignIn::is_default")]
@@ -190,25 +205,25 @@ impl Directory {
             tenant_id,
             display_name,
             domains: vec![Domain { name: initial_domain, is_verified: true, is_initial: true, is_default: true }],
-            users: BTreeMap::new(),
-            passwords: BTreeMap::new(),
-            deleted: BTreeMap::new(),
-            applications: BTreeMap::new(),
-            service_principals: BTreeMap::new(),
-            secrets: HashMap::new(),
-            app_role_assignments: BTreeMap::new(),
-            oauth2_grants: BTreeMap::new(),
-            role_assignments: BTreeMap::new(),
-            directory_roles: BTreeMap::new(),
-            groups: BTreeMap::new(),
-            group_links: HashMap::new(),
-            managers: HashMap::new(),
+            users: Map::new(),
+            passwords: Map::new(),
+            deleted: Map::new(),
+            applications: Map::new(),
+            service_principals: Map::new(),
+            secrets: Map::new(),
+            app_role_assignments: Map::new(),
+            oauth2_grants: Map::new(),
+            role_assignments: Map::new(),
+            directory_roles: Map::new(),
+            groups: Map::new(),
+            group_links: Map::new(),
+            managers: Map::new(),
             user_changes: delta::ChangeLog::default(),
             group_changes: delta::ChangeLog::default(),
             skus: std::borrow::Cow::Borrowed(licenses::default_skus()),
             refresh_tokens: sessions::RefreshTokens::default(),
             organization: organization::Organization::default(),
-            federated_credentials: BTreeMap::new(),
+            federated_credentials: Map::new(),
             signin: signin::SignIn::default(),
             ids,
             upn_index: HashMap::new(),
@@ -226,7 +241,7 @@ impl Directory {
         self.name_index.clear();
         // Files hold every value (see `Record`'s `Serialize`), including those
         // this build implies instead of storing.
-        let users: BTreeMap<Uuid, Record> = std::mem::take(&mut self.users)
+        let users: Map<Uuid, Record> = std::mem::take(&mut self.users)
             .into_iter()
             .map(|(id, mut record)| {
                 implied::compact(&mut record);

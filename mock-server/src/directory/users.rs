@@ -308,14 +308,10 @@ impl Directory {
         }
         let created_count = batch.len();
         self.user_changes.touch_new(batch.iter().map(|(id, _)| *id));
-        // `collect` sorts and bulk-builds; `append` merges with the users already
-        // there (the bootstrap admin) into full nodes.
-        let mut built: std::collections::BTreeMap<Uuid, Record> = batch.into_iter().collect();
-        self.users.append(&mut built);
+        self.users.extend(batch);
         let mut built: std::collections::BTreeSet<(Box<str>, Uuid)> = names.into_iter().collect();
         self.name_index.append(&mut built);
-        let mut built: std::collections::BTreeMap<Uuid, super::PasswordHash> = passwords.into_iter().collect();
-        self.passwords.append(&mut built);
+        self.passwords.extend(passwords);
         match refused {
             Some(r) => Err(r),
             None => Ok(created_count),

@@ -12,6 +12,7 @@ mod control;
 mod delta;
 mod directory_objects;
 mod dirsync;
+mod durable;
 mod domains_shared;
 mod errors;
 mod identity;
