@@ -43,6 +43,7 @@ mod directory;
 mod dirsync;
 mod error;
 mod faults;
+mod fork;
 mod http;
 mod identity;
 mod ids;

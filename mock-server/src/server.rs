@@ -489,6 +489,16 @@ impl Graphbox {
         ReadyInfo::for_tenant(&self.ready.authority, &self.server.keys.tls.ca_file, self.server.tls, &tenant)
     }
 
+    /// Fork a tenant of this server (see `POST /_graphbox/tenants/{tid}/fork`):
+    /// a new tenant with the same objects, ids, UPNs and settings, its own
+    /// tenant id and bootstrap credentials, sharing unchanged data with its
+    /// origin. `None` when the server has no tenant `tenant`.
+    pub fn fork_tenant(&self, tenant: Uuid) -> Option<ReadyInfo> {
+        let origin = self.server.tenants.get(tenant)?;
+        let fork = crate::fork::fork_into(&self.server.tenants, &origin, &self.server.next_tenant_options());
+        Some(ReadyInfo::for_tenant(&self.ready.authority, &self.server.keys.tls.ca_file, self.server.tls, &fork))
+    }
+
     /// Save all tenants to the state file now.
     ///
     /// # Errors

@@ -84,6 +84,8 @@ pub(crate) struct Tenant {
     /// Replaced (reset, state loaded): a request still holding this tenant
     /// must not record into the journal what would replay onto its successor.
     retired: std::sync::atomic::AtomicBool,
+    /// Named snapshots (`POST …/snapshots`), in memory: see `fork.rs`.
+    pub(crate) snapshots: Mutex<std::collections::BTreeMap<String, crate::fork::Snapshot>>,
 }
 
 /// The tenant's write lock. Dropping it records what the write changed in the
@@ -214,6 +216,30 @@ impl Tenant {
             domain_claims: Arc::default(),
             journal: OnceLock::new(),
             retired: Default::default(),
+            snapshots: Default::default(),
+        }
+    }
+
+    /// A tenant from its parts (forks).
+    pub(crate) fn assemble(
+        id: Uuid,
+        clock: TenantClock,
+        dir: Directory,
+        bootstrap: BootstrapCredentials,
+        options: TenantOptions,
+    ) -> Tenant {
+        Tenant {
+            id,
+            clock,
+            directory: RwLock::new(dir),
+            bootstrap,
+            options,
+            requests: Mutex::new(VecDeque::new()),
+            faults: Default::default(),
+            domain_claims: Arc::default(),
+            journal: OnceLock::new(),
+            retired: Default::default(),
+            snapshots: Default::default(),
         }
     }
 
@@ -234,6 +260,7 @@ impl Tenant {
             domain_claims: Arc::default(),
             journal: OnceLock::new(),
             retired: Default::default(),
+            snapshots: Default::default(),
         })
     }
 

@@ -166,6 +166,35 @@ fn tenant_route(
             }
             response::control_json(200, &json!({"loaded": tenant.id}))
         }
+        (Method::POST, ["fork"]) => {
+            let fork = crate::fork::fork_into(&server.tenants, tenant, &server.next_tenant_options());
+            response::control_json(
+                201,
+                &json!(ReadyInfo::for_tenant(&req.authority, server.keys.tls.ca_file.as_path(), server.tls, &fork)),
+            )
+        }
+        (Method::POST, ["snapshots"]) => {
+            let body = match body_json(req) {
+                Ok(b) => b,
+                Err(r) => return *r,
+            };
+            let name = body.get("name").and_then(Value::as_str).unwrap_or_default();
+            match crate::fork::take(tenant, name) {
+                Ok(at) => response::control_json(201, &json!({"name": name, "takenAt": crate::clock::format_datetime(at)})),
+                Err(crate::fork::Refused(status, message)) => response::control_error(status, &message),
+            }
+        }
+        (Method::GET, ["snapshots"]) => {
+            let all: Vec<Value> = crate::fork::list(tenant)
+                .into_iter()
+                .map(|(name, at)| json!({"name": name, "takenAt": crate::clock::format_datetime(at)}))
+                .collect();
+            response::control_json(200, &json!({"snapshots": all}))
+        }
+        (Method::POST, ["snapshots", name, "restore"]) => match crate::fork::restore(tenant, name) {
+            Ok(()) => response::control_json(200, &json!({"restored": name})),
+            Err(crate::fork::Refused(status, message)) => response::control_error(status, &message),
+        },
         (Method::POST, ["reset"]) => {
             let fresh = Tenant::create(&tenant.options(), Some(&tenant.bootstrap));
             let fresh = server.tenants.replace(fresh);

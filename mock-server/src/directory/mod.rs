@@ -47,6 +47,11 @@ pub(crate) struct Domain {
     pub is_verified: bool,
     pub is_initial: bool,
     pub is_default: bool,
+    /// A fork's copy of a name its origin holds verified: verified inside the
+    /// fork (its UPNs keep working), but the server's registry keeps the name
+    /// with the origin, so it is not this tenant's to resolve or release.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub borrowed: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,8 +143,9 @@ impl Directory {
     }
 }
 
-/// Everything in one tenant's directory.
-#[derive(Debug, Serialize, Deserialize)]
+/// Everything in one tenant's directory. A clone shares every persistent map
+/// with the original (forks and snapshots, see `fork.rs`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Directory {
     pub tenant_id: Uuid,
     pub display_name: String,
@@ -204,7 +210,7 @@ impl Directory {
         Directory {
             tenant_id,
             display_name,
-            domains: vec![Domain { name: initial_domain, is_verified: true, is_initial: true, is_default: true }],
+            domains: vec![Domain { name: initial_domain, is_verified: true, is_initial: true, is_default: true, borrowed: false }],
             users: Map::new(),
             passwords: Map::new(),
             deleted: Map::new(),
@@ -268,6 +274,11 @@ impl Directory {
         if self.organization.record.id.is_nil() {
             self.seed_organization(OffsetDateTime::UNIX_EPOCH, 0);
         }
+    }
+
+    /// A fork draws its ids from its own seed, not its origin's sequence.
+    pub(crate) fn reseed_ids(&mut self, ids: IdGen) {
+        self.ids = ids;
     }
 
     pub(crate) fn new_id(&mut self) -> Uuid {
@@ -414,7 +425,7 @@ impl Directory {
             ));
         }
         let name = name.to_ascii_lowercase();
-        self.domains.push(Domain { name: name.clone(), is_verified: false, is_initial: false, is_default: false });
+        self.domains.push(Domain { name: name.clone(), is_verified: false, is_initial: false, is_default: false, borrowed: false });
         Ok(name)
     }
 
@@ -435,12 +446,13 @@ impl Directory {
             .ok_or_else(|| crate::error::ApiError::not_found(name))?;
         claims.claim(&d.name, tenant).map_err(|_| domains::verified_elsewhere(&d.name))?;
         d.is_verified = true;
+        d.borrowed = false;
         Ok(())
     }
 
     /// The names this tenant holds verified, for the server's registry.
     pub(crate) fn verified_domain_names(&self) -> impl Iterator<Item = &str> {
-        self.domains.iter().filter(|d| d.is_verified).map(|d| d.name.as_str())
+        self.domains.iter().filter(|d| d.is_verified && !d.borrowed).map(|d| d.name.as_str())
     }
 
     /// `DELETE /domains/{id}`: refused for the initial domain and while users
@@ -462,7 +474,7 @@ impl Directory {
                 d.name
             )));
         }
-        if d.is_verified {
+        if d.is_verified && !d.borrowed {
             claims.release(&d.name, self.tenant_id);
         }
         self.domains.retain(|x| !x.name.eq_ignore_ascii_case(name));

@@ -15,6 +15,7 @@ mod dirsync;
 mod durable;
 mod domains_shared;
 mod errors;
+mod forks;
 mod identity;
 mod implied;
 mod msal;
