@@ -193,12 +193,13 @@ pub(crate) struct Directory {
     ids: IdGen,
     /// Lower-cased UPNs; boxed, as they never grow (8 bytes a user less).
     #[serde(skip)]
-    upn_index: HashMap<Box<str>, Uuid>,
+    /// Persistent, like the collections, so a fork or snapshot shares it.
+    upn_index: imbl::HashMap<Box<str>, Uuid>,
     #[serde(skip)]
-    proxy_index: HashMap<String, Uuid>,
+    proxy_index: imbl::HashMap<String, Uuid>,
     /// Lower-cased display names, for `startswith(displayName, …)` without a scan.
     #[serde(skip)]
-    name_index: std::collections::BTreeSet<(Box<str>, Uuid)>,
+    name_index: imbl::OrdSet<(Box<str>, Uuid)>,
     #[serde(skip)]
     app_ids: HashMap<Uuid, Uuid>,
     #[serde(skip)]
@@ -232,9 +233,9 @@ impl Directory {
             federated_credentials: Map::new(),
             signin: signin::SignIn::default(),
             ids,
-            upn_index: HashMap::new(),
-            proxy_index: HashMap::new(),
-            name_index: std::collections::BTreeSet::new(),
+            upn_index: imbl::HashMap::new(),
+            proxy_index: imbl::HashMap::new(),
+            name_index: imbl::OrdSet::new(),
             app_ids: HashMap::new(),
             sp_by_app_id: HashMap::new(),
         }

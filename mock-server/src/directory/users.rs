@@ -284,7 +284,6 @@ impl Directory {
         now: OffsetDateTime,
     ) -> Result<usize, (usize, ApiError)> {
         let expected = users.size_hint().0;
-        self.upn_index.reserve(expected);
         let created = Value::String(format_datetime(now));
         let mut batch: Vec<(Uuid, Record)> = Vec::with_capacity(expected);
         let mut names: Vec<(Box<str>, Uuid)> = Vec::with_capacity(expected);
@@ -309,8 +308,7 @@ impl Directory {
         let created_count = batch.len();
         self.user_changes.touch_new(batch.iter().map(|(id, _)| *id));
         self.users.extend(batch);
-        let mut built: std::collections::BTreeSet<(Box<str>, Uuid)> = names.into_iter().collect();
-        self.name_index.append(&mut built);
+        self.name_index.extend(names);
         self.passwords.extend(passwords);
         match refused {
             Some(r) => Err(r),
