@@ -38,7 +38,11 @@ fn enabled(section: &str) -> bool {
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+        })
         .unwrap_or(0)
 }
 
@@ -112,7 +116,10 @@ async fn fork_section() {
         assert_eq!(r.status(), 200);
     }
     println!("fork    {users} users: fork_tenant median {:?}, ~{fork_kib} KiB RSS each", median(forks));
-    println!("fork    {users} users: POST snapshots median {:?} (HTTP round trip included), ~{snap_kib} KiB RSS each", median(snaps));
+    println!(
+        "fork    {users} users: POST snapshots median {:?} (HTTP round trip included), ~{snap_kib} KiB RSS each",
+        median(snaps)
+    );
     println!("fork    {users} users: POST restore median {:?} (HTTP round trip included)", median(restores));
 }
 
@@ -124,7 +131,8 @@ async fn post_users_for(mock: &Graphbox, secs: u64, tag: &str) -> f64 {
     let deadline = Instant::now() + Duration::from_secs(secs);
     let mut tasks = Vec::new();
     for c in 0..8 {
-        let (http, token, graph, domain, tag) = (http.clone(), token.clone(), graph.clone(), domain.clone(), tag.to_owned());
+        let (http, token, graph, domain, tag) =
+            (http.clone(), token.clone(), graph.clone(), domain.clone(), tag.to_owned());
         tasks.push(tokio::spawn(async move {
             let mut n = 0usize;
             while Instant::now() < deadline {

@@ -64,8 +64,12 @@ pub(crate) fn fork(origin: &Tenant, options: &TenantOptions) -> Tenant {
     let app = dir.application_by_app_id(bootstrap.client_id).map(|r| r.id);
     if let Some(app) = app {
         // The origin's bootstrap secret stops working in the fork.
-        let old: Vec<Uuid> =
-            dir.secrets_of(bootstrap.client_id).iter().filter(|s| s.hash.matches(&bootstrap.client_secret)).map(|s| s.key_id).collect();
+        let old: Vec<Uuid> = dir
+            .secrets_of(bootstrap.client_id)
+            .iter()
+            .filter(|s| s.hash.matches(&bootstrap.client_secret))
+            .map(|s| s.key_id)
+            .collect();
         for key_id in old {
             let body = serde_json::json!({"keyId": key_id});
             let _ = dir.remove_password(app, body.as_object().expect("a JSON object literal"));
@@ -131,10 +135,8 @@ pub(crate) fn restore(tenant: &Tenant, name: &str) -> Result<(), Refused> {
         .ok_or_else(|| Refused(404, format!("the tenant has no snapshot '{name}' (GET …/snapshots lists them)")))?;
     let claims = tenant.domain_claims();
     let mut dir = tenant.write();
-    if let Some(taken) = snapshot
-        .directory
-        .verified_domain_names()
-        .find(|n| claims.owner(n).is_some_and(|owner| owner != tenant.id))
+    if let Some(taken) =
+        snapshot.directory.verified_domain_names().find(|n| claims.owner(n).is_some_and(|owner| owner != tenant.id))
     {
         return Err(Refused(
             409,

@@ -311,7 +311,9 @@ impl Journal {
         let writer = {
             let shared = shared.clone();
             let state = state.to_owned();
-            std::thread::Builder::new().name("graphbox-journal".into()).spawn(move || write_loop(&shared, &state, file))?
+            std::thread::Builder::new()
+                .name("graphbox-journal".into())
+                .spawn(move || write_loop(&shared, &state, file))?
         };
         Ok(Arc::new(Journal { shared, writer: Mutex::new(Some(writer)) }))
     }
@@ -553,7 +555,10 @@ mod tests {
                 let journal = &journal;
                 s.spawn(move || {
                     for i in 0..50 {
-                        journal.append(tenant, Change::Clock { frozen_at: None, offset: Duration::from_secs(t * 1000 + i) });
+                        journal.append(
+                            tenant,
+                            Change::Clock { frozen_at: None, offset: Duration::from_secs(t * 1000 + i) },
+                        );
                     }
                 });
             }
@@ -564,12 +569,8 @@ mod tests {
         journal.append(tenant, Change::Clock { frozen_at: None, offset: Duration::ZERO });
         journal.stop();
         let first = fs::read(segment_path(&state, 1)).expect("segment 1");
-        let entries: Vec<Entry> = scan(&first)
-            .expect("valid")
-            .records
-            .iter()
-            .map(|r| serde_json::from_slice(r).expect("an entry"))
-            .collect();
+        let entries: Vec<Entry> =
+            scan(&first).expect("valid").records.iter().map(|r| serde_json::from_slice(r).expect("an entry")).collect();
         assert_eq!(entries.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=200).collect::<Vec<_>>());
         let second = fs::read(segment_path(&state, 2)).expect("segment 2");
         assert_eq!(scan(&second).expect("valid").records.len(), 1);

@@ -180,7 +180,9 @@ fn tenant_route(
             };
             let name = body.get("name").and_then(Value::as_str).unwrap_or_default();
             match crate::fork::take(tenant, name) {
-                Ok(at) => response::control_json(201, &json!({"name": name, "takenAt": crate::clock::format_datetime(at)})),
+                Ok(at) => {
+                    response::control_json(201, &json!({"name": name, "takenAt": crate::clock::format_datetime(at)}))
+                }
                 Err(crate::fork::Refused(status, message)) => response::control_error(status, &message),
             }
         }

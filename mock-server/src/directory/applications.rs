@@ -3,7 +3,6 @@
 //! hashed, the text returned once by `addPassword`) and certificates
 //! (`keyCredentials`, used to verify client assertions).
 
-
 use std::sync::OnceLock;
 
 use base64::Engine;

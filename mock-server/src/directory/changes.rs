@@ -29,8 +29,22 @@ pub(crate) struct View {
 /// `$field` the field on both `Directory` and `MapsView`.
 macro_rules! each_map {
     ($m:ident) => {
-        $m!(users, passwords, deleted, applications, service_principals, secrets, app_role_assignments,
-            oauth2_grants, role_assignments, directory_roles, groups, group_links, managers, federated_credentials)
+        $m!(
+            users,
+            passwords,
+            deleted,
+            applications,
+            service_principals,
+            secrets,
+            app_role_assignments,
+            oauth2_grants,
+            role_assignments,
+            directory_roles,
+            groups,
+            group_links,
+            managers,
+            federated_credentials
+        )
     };
 }
 

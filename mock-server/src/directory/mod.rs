@@ -211,7 +211,13 @@ impl Directory {
         Directory {
             tenant_id,
             display_name,
-            domains: vec![Domain { name: initial_domain, is_verified: true, is_initial: true, is_default: true, borrowed: false }],
+            domains: vec![Domain {
+                name: initial_domain,
+                is_verified: true,
+                is_initial: true,
+                is_default: true,
+                borrowed: false,
+            }],
             users: Map::new(),
             passwords: Map::new(),
             deleted: Map::new(),
@@ -426,7 +432,13 @@ impl Directory {
             ));
         }
         let name = name.to_ascii_lowercase();
-        self.domains.push(Domain { name: name.clone(), is_verified: false, is_initial: false, is_default: false, borrowed: false });
+        self.domains.push(Domain {
+            name: name.clone(),
+            is_verified: false,
+            is_initial: false,
+            is_default: false,
+            borrowed: false,
+        });
         Ok(name)
     }
 

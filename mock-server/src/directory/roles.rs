@@ -331,7 +331,9 @@ impl Directory {
 
     /// Drop every role assignment of a removed principal.
     pub(crate) fn remove_role_assignments_of(&mut self, principal: Uuid) {
-        super::retain(&mut self.role_assignments, |_, a| uuid_of(a, &ROLE_ASSIGNMENT, "principalId") != Some(principal));
+        super::retain(&mut self.role_assignments, |_, a| {
+            uuid_of(a, &ROLE_ASSIGNMENT, "principalId") != Some(principal)
+        });
     }
 
     /// Directory roles a principal is a member of (for `memberOf`).

@@ -87,8 +87,15 @@ impl Client {
     }
 
     async fn clock(&self) -> time::OffsetDateTime {
-        let r: Value =
-            self.http.get(format!("{}/tenants/{}/clock", self.control, self.tenant)).send().await.unwrap().json().await.unwrap();
+        let r: Value = self
+            .http
+            .get(format!("{}/tenants/{}/clock", self.control, self.tenant))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         time::OffsetDateTime::parse(r["now"].as_str().unwrap(), &time::format_description::well_known::Rfc3339).unwrap()
     }
 }
@@ -175,7 +182,8 @@ async fn write_until_killed(c: Arc<Client>, model: Arc<Mutex<Model>>, seed: u64,
                 continue;
             }
             let reference = json!({"@odata.id": format!("{}/directoryObjects/{}", c.graph, u["id"].as_str().unwrap())});
-            let r = c.send(reqwest::Method::POST, format!("{}/groups/{gid}/members/$ref", c.graph), Some(reference)).await;
+            let r =
+                c.send(reqwest::Method::POST, format!("{}/groups/{gid}/members/$ref", c.graph), Some(reference)).await;
             match r {
                 Ok(204) => {
                     let mut m = model.lock().unwrap();
@@ -211,8 +219,15 @@ async fn every_acknowledged_write_survives_kill_9_at_a_seeded_moment() {
         let model = Arc::new(Mutex::new(Model::default()));
         let domain = first.ready["tenant_domain"].as_str().unwrap().to_owned();
         let writer = tokio::spawn(write_until_killed(c.clone(), model.clone(), seed, domain));
-        // 300–900 ms of writes, then the process dies wherever it is.
-        tokio::time::sleep(std::time::Duration::from_millis(300 + seed * 7919 % 600)).await;
+        // Some acknowledged writes first (a loaded machine's fsync can take a
+        // while), then a seeded 0–600 ms more, then the process dies wherever it is.
+        for _ in 0..400 {
+            if model.lock().unwrap().users.len() >= 10 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(seed * 7919 % 600)).await;
         kill9(&mut first.child);
         writer.await.expect("the writer stops at the first refused connection");
 
@@ -221,7 +236,7 @@ async fn every_acknowledged_write_survives_kill_9_at_a_seeded_moment() {
         assert_eq!(second.ready["tenant_id"], first.ready["tenant_id"]);
         assert_eq!(second.ready["client_secret"], first.ready["client_secret"], "same tenant, same credentials");
         let c2 = Client::new(&second.ready).await;
-        let m = model.lock().unwrap();
+        let m = std::mem::take(&mut *model.lock().unwrap());
         eprintln!(
             "seed {seed}: {} user writes' outcomes, {} groups, {} clock advances acknowledged before kill -9",
             m.users.len(),
@@ -254,7 +269,8 @@ async fn every_acknowledged_write_survives_kill_9_at_a_seeded_moment() {
         for (gid, member) in &m.groups {
             let (s, members) = c2.get(&format!("/groups/{gid}/members")).await;
             assert_eq!(s, 200, "seed {seed}: acknowledged group {gid} lost");
-            let upns: Vec<&Value> = members["value"].as_array().unwrap().iter().map(|u| &u["userPrincipalName"]).collect();
+            let upns: Vec<&Value> =
+                members["value"].as_array().unwrap().iter().map(|u| &u["userPrincipalName"]).collect();
             if m.users.get(member).is_some_and(Option::is_some) && in_flight_user.as_deref() != Some(member) {
                 assert_eq!(upns, vec![&json!(member)], "seed {seed}: group {gid}");
             }
@@ -264,7 +280,6 @@ async fn every_acknowledged_write_survives_kill_9_at_a_seeded_moment() {
         let maybe = done + if matches!(m.in_flight, Some(InFlight::Clock)) { ADVANCE as i64 } else { 0 };
         let secs = offset.whole_seconds();
         assert!(secs >= done - 10 && secs <= maybe + 10, "seed {seed}: clock offset {secs}, acknowledged {done}");
-        drop(m);
         kill9(&mut second.child);
         let _ = std::fs::remove_dir_all(&dir);
     }
