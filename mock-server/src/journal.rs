@@ -280,6 +280,8 @@ struct Shared {
     /// Signalled after each rotation the writer performed.
     rotated: Condvar,
     rotated_to: Mutex<u64>,
+    /// Bytes written to the current segment (what compaction would fold in).
+    segment_bytes: std::sync::atomic::AtomicU64,
 }
 
 /// The running journal: appends from any thread, one writer thread.
@@ -307,6 +309,7 @@ impl Journal {
             durable,
             rotated: Condvar::new(),
             rotated_to: Mutex::new(segment),
+            segment_bytes: Default::default(),
         });
         let writer = {
             let shared = shared.clone();
@@ -393,6 +396,11 @@ impl Journal {
         target
     }
 
+    /// Bytes in the current segment: the server compacts past a threshold.
+    pub(crate) fn segment_bytes(&self) -> u64 {
+        self.shared.segment_bytes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Write what is buffered and stop the writer.
     pub(crate) fn stop(&self) {
         self.shared.pending.lock().unwrap_or_else(|e| e.into_inner()).stopping = true;
@@ -442,7 +450,9 @@ fn write_loop(shared: &Shared, state: &Path, mut file: File) {
             return;
         }
         shared.durable.send_replace(last);
+        shared.segment_bytes.fetch_add(batch.len() as u64, std::sync::atomic::Ordering::Relaxed);
         if let Some(n) = rotate {
+            shared.segment_bytes.store(0, std::sync::atomic::Ordering::Relaxed);
             match create_segment(state, n) {
                 Ok(f) => file = f,
                 Err(e) => {

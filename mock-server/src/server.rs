@@ -364,6 +364,9 @@ impl GraphboxBuilder {
         let authority = intake.names.authority.clone();
         let ready = ReadyInfo::for_tenant(&authority, &server.keys.tls.ca_file, self.tls, &default_tenant);
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        if let (Some(path), Some(_)) = (&server.state_file, server.tenants.journal()) {
+            tokio::spawn(crate::state::compact_in_background(server.clone(), path.clone(), shutdown_rx.clone()));
+        }
         let task = tokio::spawn(crate::http::serve(server.clone(), intake, listener, tls, shutdown_rx));
         Ok(Graphbox { ready, addr: local, server, shutdown: shutdown_tx, task: Some(task) })
     }

@@ -64,14 +64,15 @@ pub enum StateError {
 
 /// Serialize one tenant (under its read lock).
 pub(crate) fn snapshot_tenant(tenant: &Tenant) -> serde_json::Value {
-    let dir = tenant.read();
+    // A copy-on-write copy: serializing a large tenant never holds its lock.
+    let dir = tenant.read().clone();
     serde_json::json!({
         "id": tenant.id,
         "seed": tenant.options().seed,
         "frozen_at": tenant.clock.frozen_at().map(|t| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()),
         "clock_offset": tenant.clock.offset(),
         "bootstrap": tenant.bootstrap,
-        "directory": &*dir,
+        "directory": &dir,
     })
 }
 
@@ -89,6 +90,10 @@ pub(crate) fn snapshot(tenants: &[std::sync::Arc<Tenant>]) -> serde_json::Value 
 /// whose effects are absolute and replay to the same state), then the older
 /// segments are deleted once the snapshot is on disk.
 pub(crate) fn save_all(tenants: &crate::tenant::Tenants, path: &Path) -> Result<(), StateError> {
+    // One save at a time: two would share the temporary file and race on
+    // which segments to delete.
+    static SAVING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = SAVING.lock().unwrap_or_else(|e| e.into_inner());
     let Some(journal) = tenants.journal() else {
         return save(path, &snapshot(&tenants.all()));
     };
@@ -109,6 +114,34 @@ pub(crate) fn checkpoint(tenants: &[std::sync::Arc<Tenant>], path: &Path, from: 
         }
     }
     Ok(())
+}
+
+/// Journal bytes past which the server compacts in the background.
+pub(crate) const COMPACT_AFTER_BYTES: u64 = 64 << 20;
+
+/// Compact whenever the current segment passes [`COMPACT_AFTER_BYTES`],
+/// off the request path, until `stop` turns true.
+pub(crate) async fn compact_in_background(
+    server: std::sync::Arc<crate::service::Server>,
+    path: PathBuf,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = stop.changed() => return,
+        }
+        let due = server.tenants.journal().is_some_and(|j| j.segment_bytes() > COMPACT_AFTER_BYTES);
+        if !due {
+            continue;
+        }
+        let (s, p) = (server.clone(), path.clone());
+        match tokio::task::spawn_blocking(move || save_all(&s.tenants, &p)).await {
+            Ok(Ok(())) => tracing::info!(state = %path.display(), "journal compacted into the state file"),
+            Ok(Err(e)) => tracing::error!(error = %e, "background compaction failed; the journal keeps growing"),
+            Err(e) => tracing::error!(error = %e, "background compaction panicked"),
+        }
+    }
 }
 
 /// What start-up found: the snapshot with the journal replayed onto it.
@@ -277,5 +310,50 @@ mod format_fixture {
         assert_eq!(dir.groups.len(), 1);
         assert_eq!(dir.applications.len(), 2, "the bootstrap application and the fixture's");
         assert!(dir.domain("fixture.example").is_none(), "the fixture's domain write was refused");
+    }
+}
+
+#[cfg(test)]
+mod compaction {
+    use super::*;
+    use crate::tenant::{TenantOptions, Tenants};
+
+    fn add(t: &Tenant, name: &str) {
+        let body = serde_json::json!({"id": name});
+        t.write().add_domain(body.as_object().expect("an object")).expect("a new domain");
+    }
+
+    #[test]
+    fn writes_made_while_compacting_survive_it() {
+        let dir = std::env::temp_dir().join(format!("graphbox-compaction-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("state.json");
+        let tenants = Tenants::default();
+        let t = tenants.insert(Tenant::create(&TenantOptions { seed: 1, frozen_at: None }, None));
+        checkpoint(&tenants.all(), &path, 1).expect("first snapshot");
+        let journal = crate::journal::Journal::open(&path, 1, 0).expect("journal");
+        tenants.attach_journal(journal.clone());
+        add(&t, "before.example");
+        // Compaction: rotate, then take the snapshot. A write lands between the
+        // two (in the new segment, and perhaps in the snapshot) and another after
+        // the snapshot was taken but before it is on disk.
+        let from = journal.rotate();
+        add(&t, "during.example");
+        let mut snap = snapshot(&tenants.all());
+        add(&t, "after.example");
+        snap["journal_from"] = from.into();
+        save(&path, &snap).expect("snapshot written");
+        journal.sync().expect("durable");
+        journal.stop();
+        assert_eq!(crate::journal::segments(&path).expect("listed").len(), 2, "old segment not yet dropped");
+
+        let recovered = recover(&path).expect("recovers");
+        let saved = recovered.state.expect("state").tenants.into_iter().next().expect("the tenant");
+        for name in ["before.example", "during.example", "after.example"] {
+            assert!(saved.directory.domain(name).is_some(), "{name} lost");
+        }
+        assert_eq!(recovered.next_segment, from + 1);
+        let _ = fs::remove_dir_all(&dir);
     }
 }
