@@ -175,3 +175,37 @@ async fn graphbox_fork_tenant_forks_from_rust() {
     let r = env.send(env.http.get(env.url(&format!("/users/{}", env.upn("rusty")))).bearer_auth(&token)).await;
     assert_eq!(r.status, 200, "{}", r.text);
 }
+
+#[tokio::test]
+async fn a_fork_and_its_writes_survive_a_restart_from_the_journal() {
+    let dir = std::env::temp_dir().join(format!("graphbox-it-{}-fork-journal", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let state = dir.join("state.json");
+    let env = crate::support::env_with(graphbox_mock::Graphbox::builder().state_file(&state)).await;
+    assert_eq!(env.post("/domains", &json!({"id": "held.example"})).await.status, 201);
+    assert_eq!(env.post("/domains/held.example/verify", &json!({})).await.status, 200);
+    let a = fork(&env, &env.mock.tenant_id().to_string()).await;
+    let made = a.post(&env, "/users", &crate::support::new_user(&env.upn("forked"), "In the fork")).await;
+    assert_eq!(made.status, 201, "{}", made.text);
+    // No save: what was acknowledged is in the journal only.
+    let Env { mock, .. } = env;
+    drop(mock);
+
+    let env = crate::support::env_with(graphbox_mock::Graphbox::builder().state_file(&state)).await;
+    let token = token_for(
+        &env.http,
+        &token_url(&json!({"authority": env.mock.authority(), "tenant_id": a.info["tenant_id"]})),
+        a.info["client_id"].as_str().unwrap(),
+        a.info["client_secret"].as_str().unwrap(),
+    )
+    .await;
+    let again = Other { info: a.info.clone(), token };
+    assert_eq!(again.get(&env, &format!("/users/{}", env.upn("forked"))).await.status, 200);
+    assert_eq!(env.get(&format!("/users/{}", env.upn("forked"))).await.status, 404);
+    let discovery = env
+        .send(env.http.get(format!("{}/held.example/v2.0/.well-known/openid-configuration", env.mock.authority())))
+        .await;
+    assert!(discovery.json()["issuer"].as_str().unwrap().contains(&env.mock.tenant_id().to_string()));
+    let _ = std::fs::remove_dir_all(&dir);
+}
