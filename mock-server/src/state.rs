@@ -268,8 +268,12 @@ pub(crate) fn save(path: &Path, state: &serde_json::Value) -> Result<(), StateEr
     ));
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
-        serde_json::to_writer(&mut f, state).map_err(std::io::Error::other)?;
-        f.write_all(b"\n")?;
+        // Buffered: serde_json writes token by token, a system call each unbuffered.
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, &mut f);
+        serde_json::to_writer(&mut w, state).map_err(std::io::Error::other)?;
+        w.write_all(b"\n")?;
+        w.flush()?;
+        drop(w);
         f.sync_all()?;
         fs::rename(&tmp, path)?;
         if let Ok(d) = fs::File::open(dir) {
