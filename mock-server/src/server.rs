@@ -276,9 +276,14 @@ impl GraphboxBuilder {
             Some(dir) => Arc::new(KeyMaterial::load_or_create(dir)?),
             None => KeyMaterial::ephemeral()?,
         };
-        let saved = match &self.state_file {
-            Some(path) => crate::state::load(path)?,
-            None => None,
+        // The snapshot with the journal replayed onto it; nothing is written
+        // until the server is about to serve.
+        let (saved, journal_at) = match &self.state_file {
+            Some(path) => {
+                let recovered = crate::state::recover(path)?;
+                (recovered.state, Some((recovered.next_segment, recovered.last_seq)))
+            }
+            None => (None, None),
         };
         let addr = format!("{}:{}", self.host, self.port);
         let listener =
@@ -348,9 +353,20 @@ impl GraphboxBuilder {
                 server.tenants.insert(tenant)
             }
         };
+        if let (Some(path), Some((segment, last_seq))) = (&server.state_file, journal_at) {
+            // What was replayed (or seeded) becomes the new snapshot, and every
+            // write from here on is journaled before it is acknowledged.
+            crate::state::checkpoint(&server.tenants.all(), path, segment)?;
+            let journal = crate::journal::Journal::open(path, segment, last_seq)
+                .map_err(|source| StateError::Write { path: path.clone(), source })?;
+            server.tenants.attach_journal(journal);
+        }
         let authority = intake.names.authority.clone();
         let ready = ReadyInfo::for_tenant(&authority, &server.keys.tls.ca_file, self.tls, &default_tenant);
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        if let (Some(path), Some(_)) = (&server.state_file, server.tenants.journal()) {
+            tokio::spawn(crate::state::compact_in_background(server.clone(), path.clone(), shutdown_rx.clone()));
+        }
         let task = tokio::spawn(crate::http::serve(server.clone(), intake, listener, tls, shutdown_rx));
         Ok(Graphbox { ready, addr: local, server, shutdown: shutdown_tx, task: Some(task) })
     }
@@ -476,6 +492,16 @@ impl Graphbox {
         ReadyInfo::for_tenant(&self.ready.authority, &self.server.keys.tls.ca_file, self.server.tls, &tenant)
     }
 
+    /// Fork a tenant of this server (see `POST /_graphbox/tenants/{tid}/fork`):
+    /// a new tenant with the same objects, ids, UPNs and settings, its own
+    /// tenant id and bootstrap credentials, sharing unchanged data with its
+    /// origin. `None` when the server has no tenant `tenant`.
+    pub fn fork_tenant(&self, tenant: Uuid) -> Option<ReadyInfo> {
+        let origin = self.server.tenants.get(tenant)?;
+        let fork = crate::fork::fork_into(&self.server.tenants, &origin, &self.server.next_tenant_options());
+        Some(ReadyInfo::for_tenant(&self.ready.authority, &self.server.keys.tls.ca_file, self.server.tls, &fork))
+    }
+
     /// Save all tenants to the state file now.
     ///
     /// # Errors
@@ -483,7 +509,7 @@ impl Graphbox {
     /// file was configured.
     pub fn save_state(&self) -> Result<bool, StateError> {
         match &self.server.state_file {
-            Some(path) => crate::state::save(path, &crate::state::snapshot(&self.server.tenants.all())).map(|()| true),
+            Some(path) => crate::state::save_all(&self.server.tenants, path).map(|()| true),
             None => Ok(false),
         }
     }
@@ -497,7 +523,11 @@ impl Graphbox {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
-        self.save_state().map(|_| ())
+        let saved = self.save_state().map(|_| ());
+        if let Some(journal) = self.server.tenants.journal() {
+            journal.stop();
+        }
+        saved
     }
 }
 

@@ -15,8 +15,10 @@ use uuid::Uuid;
 use crate::directory::Directory;
 use crate::tenant::{BootstrapCredentials, Tenant};
 
-/// The state format this build writes and reads.
-pub(crate) const STATE_VERSION: u32 = 1;
+/// The state format this build writes and reads. Version 2 added the journal
+/// (`journal_from`): a build that reads only version 1 would ignore the
+/// journal's writes, so it must refuse the file instead.
+pub(crate) const STATE_VERSION: u32 = 2;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct SavedTenant {
@@ -34,6 +36,10 @@ pub(crate) struct SavedState {
     pub format: String,
     pub version: u32,
     pub tenants: Vec<SavedTenant>,
+    /// The first journal segment (`<file>.journal.<n>`) not contained in this
+    /// snapshot; older segments are leftovers of a compaction and are ignored.
+    #[serde(default)]
+    pub journal_from: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,14 +64,15 @@ pub enum StateError {
 
 /// Serialize one tenant (under its read lock).
 pub(crate) fn snapshot_tenant(tenant: &Tenant) -> serde_json::Value {
-    let dir = tenant.read();
+    // A copy-on-write copy: serializing a large tenant never holds its lock.
+    let dir = tenant.read().clone();
     serde_json::json!({
         "id": tenant.id,
         "seed": tenant.options().seed,
         "frozen_at": tenant.clock.frozen_at().map(|t| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()),
         "clock_offset": tenant.clock.offset(),
         "bootstrap": tenant.bootstrap,
-        "directory": &*dir,
+        "directory": &dir,
     })
 }
 
@@ -75,6 +82,155 @@ pub(crate) fn snapshot(tenants: &[std::sync::Arc<Tenant>]) -> serde_json::Value 
         "version": STATE_VERSION,
         "tenants": tenants.iter().map(|t| snapshot_tenant(t)).collect::<Vec<_>>(),
     })
+}
+
+/// Save every tenant to `path`. With a journal this is a compaction: later
+/// writes go to a new segment first, the snapshot is taken after that (so it
+/// holds everything in the older segments, and perhaps some of the new one,
+/// whose effects are absolute and replay to the same state), then the older
+/// segments are deleted once the snapshot is on disk.
+pub(crate) fn save_all(tenants: &crate::tenant::Tenants, path: &Path) -> Result<(), StateError> {
+    // One save at a time: two would share the temporary file and race on
+    // which segments to delete.
+    static SAVING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = SAVING.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(journal) = tenants.journal() else {
+        return save(path, &snapshot(&tenants.all()));
+    };
+    let from = journal.rotate();
+    checkpoint(&tenants.all(), path, from)
+}
+
+/// Write the snapshot naming `from` as the first segment to replay, then drop
+/// the segments before it.
+pub(crate) fn checkpoint(tenants: &[std::sync::Arc<Tenant>], path: &Path, from: u64) -> Result<(), StateError> {
+    let mut state = snapshot(tenants);
+    state["journal_from"] = from.into();
+    save(path, &state)?;
+    let old = crate::journal::segments(path).map_err(|source| StateError::Write { path: path.to_owned(), source })?;
+    for (n, file) in old.into_iter().filter(|(n, _)| *n < from) {
+        if let Err(e) = fs::remove_file(&file) {
+            tracing::warn!(segment = n, error = %e, "cannot delete a compacted journal segment; it is ignored on start");
+        }
+    }
+    Ok(())
+}
+
+/// Journal bytes past which the server compacts in the background.
+pub(crate) const COMPACT_AFTER_BYTES: u64 = 64 << 20;
+
+/// Compact whenever the current segment passes [`COMPACT_AFTER_BYTES`],
+/// off the request path, until `stop` turns true.
+pub(crate) async fn compact_in_background(
+    server: std::sync::Arc<crate::service::Server>,
+    path: PathBuf,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = stop.changed() => return,
+        }
+        let due = server.tenants.journal().is_some_and(|j| j.segment_bytes() > COMPACT_AFTER_BYTES);
+        if !due {
+            continue;
+        }
+        let (s, p) = (server.clone(), path.clone());
+        match tokio::task::spawn_blocking(move || save_all(&s.tenants, &p)).await {
+            Ok(Ok(())) => tracing::info!(state = %path.display(), "journal compacted into the state file"),
+            Ok(Err(e)) => tracing::error!(error = %e, "background compaction failed; the journal keeps growing"),
+            Err(e) => tracing::error!(error = %e, "background compaction panicked"),
+        }
+    }
+}
+
+/// What start-up found: the snapshot with the journal replayed onto it.
+#[derive(Debug)]
+pub(crate) struct Recovered {
+    pub state: Option<SavedState>,
+    /// The segment to append to next, and the last sequence number used.
+    pub next_segment: u64,
+    pub last_seq: u64,
+}
+
+/// Load the snapshot and replay the journal segments it does not contain. A
+/// record cut short at the very end (a crash mid-append) is dropped with a
+/// warning naming it; any other damage stops the start with every file left
+/// as it was.
+pub(crate) fn recover(path: &Path) -> Result<Recovered, StateError> {
+    let mut state = load(path)?;
+    let from = state.as_ref().map_or(0, |s| s.journal_from);
+    let read_err = |source| StateError::Read { path: path.to_owned(), source };
+    let segments: Vec<(u64, PathBuf)> =
+        crate::journal::segments(path).map_err(read_err)?.into_iter().filter(|(n, _)| *n >= from).collect();
+    let mut last_seq = 0;
+    let last_segment = segments.last().map(|(n, _)| *n);
+    for (n, file) in &segments {
+        let corrupt = |detail: String| StateError::Corrupt { path: file.clone(), detail };
+        let bytes = fs::read(file).map_err(|source| StateError::Read { path: file.clone(), source })?;
+        let scanned = crate::journal::scan(&bytes).map_err(|e| corrupt(format!("journal: {e}")))?;
+        if let Some(torn) = &scanned.torn {
+            if Some(*n) != last_segment {
+                return Err(corrupt(format!(
+                    "journal: a record cut short at byte {} of a segment that later segments follow",
+                    torn.offset
+                )));
+            }
+            tracing::warn!(
+                journal = %file.display(),
+                offset = torn.offset,
+                bytes = torn.bytes,
+                lost = %torn.preview,
+                "the last journal record was cut short by a crash while it was written; its write was never \
+                 acknowledged and is dropped"
+            );
+        }
+        let state = state.get_or_insert_with(|| SavedState {
+            format: "graphbox-state".into(),
+            version: STATE_VERSION,
+            tenants: Vec::new(),
+            journal_from: 0,
+        });
+        for (i, record) in scanned.records.iter().enumerate() {
+            let entry: crate::journal::Entry =
+                serde_json::from_slice(record).map_err(|e| corrupt(format!("journal record {i}: {e}")))?;
+            last_seq = last_seq.max(entry.seq);
+            replay(&mut state.tenants, entry).map_err(|e| corrupt(format!("journal record {i}: {e}")))?;
+        }
+    }
+    let next_segment = segments.last().map_or(from.max(1), |(n, _)| n + 1);
+    Ok(Recovered { state, next_segment, last_seq })
+}
+
+/// Apply one journal record to saved tenants.
+pub(crate) fn replay(tenants: &mut Vec<SavedTenant>, entry: crate::journal::Entry) -> Result<(), String> {
+    use crate::journal::Change;
+    let id = entry.tenant;
+    if let Change::Tenant(whole) = entry.change {
+        let saved: SavedTenant = serde_json::from_value(*whole).map_err(|e| format!("tenant {id}: {e}"))?;
+        match tenants.iter_mut().find(|t| t.id == id) {
+            Some(t) => *t = saved,
+            None => tenants.push(saved),
+        }
+        return Ok(());
+    }
+    let t = tenants
+        .iter_mut()
+        .find(|t| t.id == id)
+        .ok_or_else(|| format!("a change to tenant {id}, which neither the snapshot nor the journal created"))?;
+    match entry.change {
+        Change::Tenant(_) => unreachable!("handled above"),
+        Change::Directory(effects) => {
+            for effect in effects {
+                t.directory.apply_effect(effect)?;
+            }
+        }
+        Change::Clock { frozen_at, offset } => {
+            t.frozen_at = frozen_at;
+            t.clock_offset = offset;
+        }
+    }
+    Ok(())
 }
 
 /// Parse saved state, refusing other formats and newer versions.
@@ -112,8 +268,12 @@ pub(crate) fn save(path: &Path, state: &serde_json::Value) -> Result<(), StateEr
     ));
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
-        serde_json::to_writer(&mut f, state).map_err(std::io::Error::other)?;
-        f.write_all(b"\n")?;
+        // Buffered: serde_json writes token by token, a system call each unbuffered.
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, &mut f);
+        serde_json::to_writer(&mut w, state).map_err(std::io::Error::other)?;
+        w.write_all(b"\n")?;
+        w.flush()?;
+        drop(w);
         f.sync_all()?;
         fs::rename(&tmp, path)?;
         if let Ok(d) = fs::File::open(dir) {
@@ -125,4 +285,79 @@ pub(crate) fn save(path: &Path, state: &serde_json::Value) -> Result<(), StateEr
         let _ = fs::remove_file(&tmp);
     }
     result.map_err(err)
+}
+
+#[cfg(test)]
+mod format_fixture {
+    use super::*;
+    use crate::directory::users::USER;
+
+    /// A state file written by the release before the journal (format version 1,
+    /// made by `serve --state` with three users, a group, an application and the
+    /// clock advanced by an hour). Later builds must keep loading it.
+    const V1: &[u8] = include_bytes!("../tests/fixtures/state-v1.json");
+
+    #[test]
+    fn a_version_1_state_file_keeps_loading() {
+        let saved = parse(V1, Path::new("state-v1.json")).expect("today's format loads");
+        assert_eq!(saved.version, 1);
+        let saved = saved.tenants.into_iter().next().expect("one tenant");
+        let tenant = Tenant::restore(saved).expect("a representable clock");
+        assert_eq!(tenant.clock.offset(), Duration::from_secs(3600));
+        let dir = tenant.read();
+        let domain = dir.initial_domain().to_owned();
+        for i in 1..=3 {
+            let id = dir.user_by_upn(&format!("fx{i}@{domain}")).expect("a fixture user by its UPN");
+            assert_eq!(dir.users[&id].get_str(&USER, "displayName"), Some(format!("Fixture User {i}").as_str()));
+            assert!(dir.passwords[&id].matches(&format!("Fixture!Pass{i}")), "its password still signs in");
+        }
+        assert_eq!(dir.groups.len(), 1);
+        assert_eq!(dir.applications.len(), 2, "the bootstrap application and the fixture's");
+        assert!(dir.domain("fixture.example").is_none(), "the fixture's domain write was refused");
+    }
+}
+
+#[cfg(test)]
+mod compaction {
+    use super::*;
+    use crate::tenant::{TenantOptions, Tenants};
+
+    fn add(t: &Tenant, name: &str) {
+        let body = serde_json::json!({"id": name});
+        t.write().add_domain(body.as_object().expect("an object")).expect("a new domain");
+    }
+
+    #[test]
+    fn writes_made_while_compacting_survive_it() {
+        let dir = std::env::temp_dir().join(format!("graphbox-compaction-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("state.json");
+        let tenants = Tenants::default();
+        let t = tenants.insert(Tenant::create(&TenantOptions { seed: 1, frozen_at: None }, None));
+        checkpoint(&tenants.all(), &path, 1).expect("first snapshot");
+        let journal = crate::journal::Journal::open(&path, 1, 0).expect("journal");
+        tenants.attach_journal(journal.clone());
+        add(&t, "before.example");
+        // Compaction: rotate, then take the snapshot. A write lands between the
+        // two (in the new segment, and perhaps in the snapshot) and another after
+        // the snapshot was taken but before it is on disk.
+        let from = journal.rotate();
+        add(&t, "during.example");
+        let mut snap = snapshot(&tenants.all());
+        add(&t, "after.example");
+        snap["journal_from"] = from.into();
+        save(&path, &snap).expect("snapshot written");
+        journal.sync().expect("durable");
+        journal.stop();
+        assert_eq!(crate::journal::segments(&path).expect("listed").len(), 2, "old segment not yet dropped");
+
+        let recovered = recover(&path).expect("recovers");
+        let saved = recovered.state.expect("state").tenants.into_iter().next().expect("the tenant");
+        for name in ["before.example", "during.example", "after.example"] {
+            assert!(saved.directory.domain(name).is_some(), "{name} lost");
+        }
+        assert_eq!(recovered.next_segment, from + 1);
+        let _ = fs::remove_dir_all(&dir);
+    }
 }

@@ -78,6 +78,50 @@ pub(crate) struct Tenant {
     /// The server's registry of verified domain names (a tenant's own until
     /// [`Tenants::insert`] joins it to the server's).
     domain_claims: Arc<DomainClaims>,
+    /// With `--state`: the journal every write is recorded in, and the
+    /// directory as last recorded (see `journal.rs`).
+    journal: OnceLock<(Arc<crate::journal::Journal>, Mutex<crate::directory::changes::View>)>,
+    /// Replaced (reset, state loaded): a request still holding this tenant
+    /// must not record into the journal what would replay onto its successor.
+    retired: std::sync::atomic::AtomicBool,
+    /// Named snapshots (`POST …/snapshots`), in memory: see `fork.rs`.
+    pub(crate) snapshots: Mutex<std::collections::BTreeMap<String, crate::fork::Snapshot>>,
+}
+
+/// The tenant's write lock. Dropping it records what the write changed in the
+/// journal (when there is one), still under the lock, so a tenant's records
+/// are in the order its writes committed.
+pub(crate) struct DirWrite<'a> {
+    guard: std::sync::RwLockWriteGuard<'a, Directory>,
+    tenant: &'a Tenant,
+}
+
+impl std::ops::Deref for DirWrite<'_> {
+    type Target = Directory;
+    fn deref(&self) -> &Directory {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for DirWrite<'_> {
+    fn deref_mut(&mut self) -> &mut Directory {
+        &mut self.guard
+    }
+}
+
+impl Drop for DirWrite<'_> {
+    fn drop(&mut self) {
+        if let Some((journal, view)) = self.tenant.journal.get() {
+            if self.tenant.retired.load(std::sync::atomic::Ordering::Relaxed) {
+                return;
+            }
+            let mut view = view.lock().unwrap_or_else(|e| e.into_inner());
+            let effects = self.guard.changes_since(&mut view);
+            if !effects.is_empty() {
+                journal.append(self.tenant.id, crate::journal::Change::Directory(effects));
+            }
+        }
+    }
 }
 
 /// Options for a new tenant.
@@ -170,6 +214,32 @@ impl Tenant {
             requests: Mutex::new(VecDeque::new()),
             faults: Default::default(),
             domain_claims: Arc::default(),
+            journal: OnceLock::new(),
+            retired: Default::default(),
+            snapshots: Default::default(),
+        }
+    }
+
+    /// A tenant from its parts (forks).
+    pub(crate) fn assemble(
+        id: Uuid,
+        clock: TenantClock,
+        dir: Directory,
+        bootstrap: BootstrapCredentials,
+        options: TenantOptions,
+    ) -> Tenant {
+        Tenant {
+            id,
+            clock,
+            directory: RwLock::new(dir),
+            bootstrap,
+            options,
+            requests: Mutex::new(VecDeque::new()),
+            faults: Default::default(),
+            domain_claims: Arc::default(),
+            journal: OnceLock::new(),
+            retired: Default::default(),
+            snapshots: Default::default(),
         }
     }
 
@@ -188,6 +258,9 @@ impl Tenant {
             requests: Mutex::new(VecDeque::new()),
             faults: Default::default(),
             domain_claims: Arc::default(),
+            journal: OnceLock::new(),
+            retired: Default::default(),
+            snapshots: Default::default(),
         })
     }
 
@@ -197,8 +270,31 @@ impl Tenant {
         self.directory.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub(crate) fn write(&self) -> std::sync::RwLockWriteGuard<'_, Directory> {
-        self.directory.write().unwrap_or_else(|e| e.into_inner())
+    pub(crate) fn write(&self) -> DirWrite<'_> {
+        DirWrite { guard: self.directory.write().unwrap_or_else(|e| e.into_inner()), tenant: self }
+    }
+
+    /// Start recording this tenant's writes in `journal`.
+    fn attach_journal(&self, journal: &Arc<crate::journal::Journal>) {
+        let view = self.read().journal_view();
+        let _ = self.journal.set((journal.clone(), Mutex::new(view)));
+    }
+
+    /// Record a change made outside the directory (the clock), under the
+    /// write lock so it is ordered with the tenant's directory writes.
+    pub(crate) fn journal_change(&self, change: impl FnOnce(&Tenant) -> crate::journal::Change) {
+        if let Some((journal, _)) = self.journal.get() {
+            let _lock = self.write();
+            journal.append(self.id, change(self));
+        }
+    }
+
+    /// Record the tenant's clock as it is now.
+    pub(crate) fn journal_clock(&self) {
+        self.journal_change(|t| crate::journal::Change::Clock {
+            frozen_at: t.clock.frozen_at(),
+            offset: t.clock.offset(),
+        });
     }
 
     /// Deliver the tenant clock to the DirSync machine: fire a deadline that has
@@ -275,6 +371,9 @@ pub(crate) fn check_domain_claims(tenants: &[crate::state::SavedTenant]) -> Resu
 pub(crate) struct Tenants {
     by_id: DashMap<Uuid, Arc<Tenant>>,
     claims: Arc<DomainClaims>,
+    /// With `--state`: tenants added from now on are recorded whole, and
+    /// record their writes (see `journal.rs`).
+    journal: OnceLock<Arc<crate::journal::Journal>>,
 }
 
 impl Tenants {
@@ -290,13 +389,37 @@ impl Tenants {
             }
         }
         let tenant = Arc::new(tenant);
+        if let Some(journal) = self.journal.get() {
+            // Whole, before any write of it can be recorded: a new tenant is
+            // small, a replaced one is what its caller sent.
+            journal.append(tenant.id, crate::journal::Change::Tenant(Box::new(crate::state::snapshot_tenant(&tenant))));
+            tenant.attach_journal(journal);
+        }
         self.by_id.insert(tenant.id, tenant.clone());
         tenant
+    }
+
+    /// Record every write from now on in `journal`; the tenants already here
+    /// are on disk (loaded, replayed and saved) before this is called.
+    pub(crate) fn attach_journal(&self, journal: Arc<crate::journal::Journal>) {
+        for t in self.all() {
+            t.attach_journal(&journal);
+        }
+        let _ = self.journal.set(journal);
+    }
+
+    pub(crate) fn journal(&self) -> Option<&Arc<crate::journal::Journal>> {
+        self.journal.get()
     }
 
     /// Replace a tenant in place (reset, state load), keeping its id; the names
     /// the old one held are free again first.
     pub(crate) fn replace(&self, tenant: Tenant) -> Arc<Tenant> {
+        if let Some(old) = self.get(tenant.id) {
+            // Under its lock: a write under way finishes (and is recorded) first.
+            let _lock = old.directory.write().unwrap_or_else(|e| e.into_inner());
+            old.retired.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         self.claims.release_all(tenant.id);
         self.insert(tenant)
     }

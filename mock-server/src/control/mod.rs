@@ -40,7 +40,7 @@ pub(crate) fn handle(server: &Server, req: &Inbound, rest: &str) -> Response<Bod
             &json!({"tenants": server.tenants.all().iter().map(|t| t.id).collect::<Vec<_>>()}),
         ),
         (Method::POST, ["state", "save"]) => match &server.state_file {
-            Some(path) => match crate::state::save(path, &crate::state::snapshot(&server.tenants.all())) {
+            Some(path) => match crate::state::save_all(&server.tenants, path) {
                 Ok(()) => response::control_json(200, &json!({"saved": path})),
                 Err(e) => response::control_error(
                     500,
@@ -106,6 +106,7 @@ fn tenant_route(
             if let Err(e) = tenant.clock.advance(by) {
                 return response::control_error(400, &format!("{e}; the clock was not moved"));
             }
+            tenant.journal_clock();
             // The clock event reaches the DirSync machine now (dirsync.rs).
             tenant.settle_dirsync();
             response::control_json(200, &json!({"now": crate::clock::format_datetime(tenant.clock.now())}))
@@ -165,6 +166,37 @@ fn tenant_route(
             }
             response::control_json(200, &json!({"loaded": tenant.id}))
         }
+        (Method::POST, ["fork"]) => {
+            let fork = crate::fork::fork_into(&server.tenants, tenant, &server.next_tenant_options());
+            response::control_json(
+                201,
+                &json!(ReadyInfo::for_tenant(&req.authority, server.keys.tls.ca_file.as_path(), server.tls, &fork)),
+            )
+        }
+        (Method::POST, ["snapshots"]) => {
+            let body = match body_json(req) {
+                Ok(b) => b,
+                Err(r) => return *r,
+            };
+            let name = body.get("name").and_then(Value::as_str).unwrap_or_default();
+            match crate::fork::take(tenant, name) {
+                Ok(at) => {
+                    response::control_json(201, &json!({"name": name, "takenAt": crate::clock::format_datetime(at)}))
+                }
+                Err(crate::fork::Refused(status, message)) => response::control_error(status, &message),
+            }
+        }
+        (Method::GET, ["snapshots"]) => {
+            let all: Vec<Value> = crate::fork::list(tenant)
+                .into_iter()
+                .map(|(name, at)| json!({"name": name, "takenAt": crate::clock::format_datetime(at)}))
+                .collect();
+            response::control_json(200, &json!({"snapshots": all}))
+        }
+        (Method::POST, ["snapshots", name, "restore"]) => match crate::fork::restore(tenant, name) {
+            Ok(()) => response::control_json(200, &json!({"restored": name})),
+            Err(crate::fork::Refused(status, message)) => response::control_error(status, &message),
+        },
         (Method::POST, ["reset"]) => {
             let fresh = Tenant::create(&tenant.options(), Some(&tenant.bootstrap));
             let fresh = server.tenants.replace(fresh);

@@ -3,7 +3,6 @@
 //! hashed, the text returned once by `addPassword`) and certificates
 //! (`keyCredentials`, used to verify client assertions).
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use base64::Engine;
@@ -589,7 +588,7 @@ pub(crate) enum Owner {
 
 /// Secrets by application (or service principal) object id (the text exists nowhere but in the
 /// `addPassword` response).
-pub(crate) type SecretStore = HashMap<Uuid, Vec<StoredSecret>>;
+pub(crate) type SecretStore = super::Map<Uuid, Vec<StoredSecret>>;
 
 #[cfg(test)]
 mod tests {

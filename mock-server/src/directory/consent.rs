@@ -239,7 +239,7 @@ impl Directory {
     }
 
     /// The assignments seen from a resource or a principal.
-    pub(crate) fn app_role_assignments_at(&self, path: AssignmentPath) -> std::collections::BTreeMap<Uuid, Record> {
+    pub(crate) fn app_role_assignments_at(&self, path: AssignmentPath) -> super::Map<Uuid, Record> {
         self.app_role_assignments
             .iter()
             .filter(|(_, a)| match path {
@@ -451,11 +451,11 @@ impl Directory {
 
     /// Drop everything granted to or by a deleted service principal.
     pub(crate) fn remove_grants_involving(&mut self, sp: Uuid) {
-        self.app_role_assignments.retain(|_, a| {
+        super::retain(&mut self.app_role_assignments, |_, a| {
             uuid_of(a, &APP_ROLE_ASSIGNMENT, "principalId") != Some(sp)
                 && uuid_of(a, &APP_ROLE_ASSIGNMENT, "resourceId") != Some(sp)
         });
-        self.oauth2_grants.retain(|_, g| {
+        super::retain(&mut self.oauth2_grants, |_, g| {
             uuid_of(g, &OAUTH2_PERMISSION_GRANT, "clientId") != Some(sp)
                 && uuid_of(g, &OAUTH2_PERMISSION_GRANT, "resourceId") != Some(sp)
         });

@@ -6,8 +6,6 @@
 //! the tenant. An object changed again mid-round moves past the round's end
 //! and is delivered by the next round.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -15,11 +13,11 @@ use uuid::Uuid;
 pub(crate) struct ChangeLog {
     /// The last version handed out.
     pub(crate) current: u64,
-    by_version: BTreeMap<u64, Uuid>,
+    by_version: super::Map<u64, Uuid>,
     /// Ordered rather than hashed: at a million objects a hash table at half
     /// load takes twice the bytes of full B-tree nodes.
     #[serde(skip)]
-    version_of: BTreeMap<Uuid, u64>,
+    version_of: super::Map<Uuid, u64>,
 }
 
 impl ChangeLog {
@@ -43,12 +41,22 @@ impl ChangeLog {
             self.reindex();
         }
         let first = self.current + 1;
-        let mut added: BTreeMap<u64, Uuid> = ids.zip(first..).map(|(id, v)| (v, id)).collect();
-        let mut reverse: BTreeMap<Uuid, u64> = added.iter().map(|(v, id)| (*id, *v)).collect();
-        self.version_of.append(&mut reverse);
+        let added: Vec<(u64, Uuid)> = ids.zip(first..).map(|(id, v)| (v, id)).collect();
+        self.version_of.extend(added.iter().map(|(v, id)| (*id, *v)));
         debug_assert_eq!(self.version_of.len(), self.by_version.len() + added.len(), "the ids were new");
         self.current += added.len() as u64;
-        self.by_version.append(&mut added);
+        self.by_version.extend(added);
+    }
+
+    /// The versions in order (the journal diffs and replays these).
+    pub(crate) fn versions(&self) -> &super::Map<u64, Uuid> {
+        &self.by_version
+    }
+
+    /// For replay only; `reindex` must follow.
+    pub(crate) fn versions_mut(&mut self) -> &mut super::Map<u64, Uuid> {
+        self.version_of.clear();
+        &mut self.by_version
     }
 
     /// After loading saved state, rebuild the reverse index.

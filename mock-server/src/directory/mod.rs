@@ -5,6 +5,7 @@
 
 pub(crate) mod applications;
 pub(crate) mod catalog;
+pub(crate) mod changes;
 pub(crate) mod consent;
 pub(crate) mod csdl;
 pub(crate) mod dates;
@@ -27,7 +28,12 @@ pub(crate) mod signin;
 pub(crate) mod transitive;
 pub(crate) mod users;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+
+/// The directory's collections that grow with the tenant: persistent maps, so a
+/// copy (a fork, a snapshot, the journal's last-written view) shares every
+/// unchanged node and `diff` skips shared subtrees (see `journal.rs`).
+pub(crate) type Map<K, V> = imbl::OrdMap<K, V>;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -48,6 +54,11 @@ pub(crate) struct Domain {
     /// Set while the domain is federated (`authenticationType` `Federated`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub federation: Option<federation::Federation>,
+    /// A fork's copy of a name its origin holds verified: verified inside the
+    /// fork (its UPNs keep working), but the server's registry keeps the name
+    /// with the origin, so it is not this tenant's to resolve or release.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub borrowed: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,6 +134,15 @@ mod base64_bytes {
     }
 }
 
+/// `BTreeMap::retain` for the persistent maps, which have none: removes the
+/// entries `keep` refuses (copying only the nodes on their paths).
+pub(crate) fn retain<K: Ord + Clone, V: Clone>(map: &mut Map<K, V>, mut keep: impl FnMut(&K, &V) -> bool) {
+    let gone: Vec<K> = map.iter().filter(|(k, v)| !keep(k, v)).map(|(k, _)| k.clone()).collect();
+    for k in gone {
+        map.remove(&k);
+    }
+}
+
 impl Directory {
     /// Hash a password or secret with a fresh salt.
     pub(crate) fn hash_secret(&mut self, text: &str) -> PasswordHash {
@@ -130,37 +150,38 @@ impl Directory {
     }
 }
 
-/// Everything in one tenant's directory.
-#[derive(Debug, Serialize, Deserialize)]
+/// Everything in one tenant's directory. A clone shares every persistent map
+/// with the original (forks and snapshots, see `fork.rs`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Directory {
     pub tenant_id: Uuid,
     pub display_name: String,
     pub domains: Vec<Domain>,
-    pub users: BTreeMap<Uuid, Record>,
+    pub users: Map<Uuid, Record>,
     /// Ordered rather than hashed: a million-user tenant's hash table at half
     /// load cost twice the bytes of full B-tree nodes, and sign-ins are rare.
-    pub passwords: BTreeMap<Uuid, PasswordHash>,
-    pub deleted: BTreeMap<Uuid, DeletedObject>,
-    pub applications: BTreeMap<Uuid, Record>,
-    pub service_principals: BTreeMap<Uuid, Record>,
+    pub passwords: Map<Uuid, PasswordHash>,
+    pub deleted: Map<Uuid, DeletedObject>,
+    pub applications: Map<Uuid, Record>,
+    pub service_principals: Map<Uuid, Record>,
     /// Client secrets by application object id, hashed.
     pub secrets: applications::SecretStore,
     /// Keyed internally by a GUID; the wire id is an opaque string property.
-    pub app_role_assignments: BTreeMap<Uuid, Record>,
-    pub oauth2_grants: BTreeMap<Uuid, Record>,
+    pub app_role_assignments: Map<Uuid, Record>,
+    pub oauth2_grants: Map<Uuid, Record>,
     /// Unified role assignments (wire id opaque), the source of both role views.
-    pub role_assignments: BTreeMap<Uuid, Record>,
+    pub role_assignments: Map<Uuid, Record>,
     /// Activated directory roles by object id.
-    pub directory_roles: BTreeMap<Uuid, Record>,
-    pub groups: BTreeMap<Uuid, Record>,
-    pub group_links: HashMap<Uuid, groups::GroupLinks>,
+    pub directory_roles: Map<Uuid, Record>,
+    pub groups: Map<Uuid, Record>,
+    pub group_links: Map<Uuid, groups::GroupLinks>,
     /// Change tracking for `/users/delta` and `/groups/delta`.
     #[serde(default)]
     pub user_changes: delta::ChangeLog,
     #[serde(default)]
     pub group_changes: delta::ChangeLog,
     /// `user → manager`.
-    pub managers: HashMap<Uuid, Uuid>,
+    pub managers: Map<Uuid, Uuid>,
     /// Subscribed SKUs: one catalogue shared by every new tenant (a loaded state
     /// file gets its own copy).
     pub skus: std::borrow::Cow<'static, [licenses::Sku]>,
@@ -170,8 +191,8 @@ pub(crate) struct Directory {
     #[serde(default)]
     pub organization: organization::Organization,
     /// Federated identity credentials by application object id.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub federated_credentials: BTreeMap<Uuid, Vec<Record>>,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub federated_credentials: Map<Uuid, Vec<Record>>,
     /// Sign-in state between requests: codes, device codes, browser sessions,
     /// trusted external issuers.
     #[serde(default, skip_serializing_if = "signin::SignIn::is_default")]
@@ -179,12 +200,13 @@ pub(crate) struct Directory {
     ids: IdGen,
     /// Lower-cased UPNs; boxed, as they never grow (8 bytes a user less).
     #[serde(skip)]
-    upn_index: HashMap<Box<str>, Uuid>,
+    /// Persistent, like the collections, so a fork or snapshot shares it.
+    upn_index: imbl::HashMap<Box<str>, Uuid>,
     #[serde(skip)]
-    proxy_index: HashMap<String, Uuid>,
+    proxy_index: imbl::HashMap<String, Uuid>,
     /// Lower-cased display names, for `startswith(displayName, …)` without a scan.
     #[serde(skip)]
-    name_index: std::collections::BTreeSet<(Box<str>, Uuid)>,
+    name_index: imbl::OrdSet<(Box<str>, Uuid)>,
     #[serde(skip)]
     app_ids: HashMap<Uuid, Uuid>,
     #[serde(skip)]
@@ -202,31 +224,32 @@ impl Directory {
                 is_initial: true,
                 is_default: true,
                 federation: None,
+                borrowed: false,
             }],
-            users: BTreeMap::new(),
-            passwords: BTreeMap::new(),
-            deleted: BTreeMap::new(),
-            applications: BTreeMap::new(),
-            service_principals: BTreeMap::new(),
-            secrets: HashMap::new(),
-            app_role_assignments: BTreeMap::new(),
-            oauth2_grants: BTreeMap::new(),
-            role_assignments: BTreeMap::new(),
-            directory_roles: BTreeMap::new(),
-            groups: BTreeMap::new(),
-            group_links: HashMap::new(),
-            managers: HashMap::new(),
+            users: Map::new(),
+            passwords: Map::new(),
+            deleted: Map::new(),
+            applications: Map::new(),
+            service_principals: Map::new(),
+            secrets: Map::new(),
+            app_role_assignments: Map::new(),
+            oauth2_grants: Map::new(),
+            role_assignments: Map::new(),
+            directory_roles: Map::new(),
+            groups: Map::new(),
+            group_links: Map::new(),
+            managers: Map::new(),
             user_changes: delta::ChangeLog::default(),
             group_changes: delta::ChangeLog::default(),
             skus: std::borrow::Cow::Borrowed(licenses::default_skus()),
             refresh_tokens: sessions::RefreshTokens::default(),
             organization: organization::Organization::default(),
-            federated_credentials: BTreeMap::new(),
+            federated_credentials: Map::new(),
             signin: signin::SignIn::default(),
             ids,
-            upn_index: HashMap::new(),
-            proxy_index: HashMap::new(),
-            name_index: std::collections::BTreeSet::new(),
+            upn_index: imbl::HashMap::new(),
+            proxy_index: imbl::HashMap::new(),
+            name_index: imbl::OrdSet::new(),
             app_ids: HashMap::new(),
             sp_by_app_id: HashMap::new(),
         }
@@ -239,7 +262,7 @@ impl Directory {
         self.name_index.clear();
         // Files hold every value (see `Record`'s `Serialize`), including those
         // this build implies instead of storing.
-        let users: BTreeMap<Uuid, Record> = std::mem::take(&mut self.users)
+        let users: Map<Uuid, Record> = std::mem::take(&mut self.users)
             .into_iter()
             .map(|(id, mut record)| {
                 implied::compact(&mut record);
@@ -266,6 +289,11 @@ impl Directory {
         if self.organization.record.id.is_nil() {
             self.seed_organization(OffsetDateTime::UNIX_EPOCH, 0);
         }
+    }
+
+    /// A fork draws its ids from its own seed, not its origin's sequence.
+    pub(crate) fn reseed_ids(&mut self, ids: IdGen) {
+        self.ids = ids;
     }
 
     pub(crate) fn new_id(&mut self) -> Uuid {
@@ -418,6 +446,7 @@ impl Directory {
             is_initial: false,
             is_default: false,
             federation: None,
+            borrowed: false,
         });
         Ok(name)
     }
@@ -439,12 +468,13 @@ impl Directory {
             .ok_or_else(|| crate::error::ApiError::not_found(name))?;
         claims.claim(&d.name, tenant).map_err(|_| domains::verified_elsewhere(&d.name))?;
         d.is_verified = true;
+        d.borrowed = false;
         Ok(())
     }
 
     /// The names this tenant holds verified, for the server's registry.
     pub(crate) fn verified_domain_names(&self) -> impl Iterator<Item = &str> {
-        self.domains.iter().filter(|d| d.is_verified).map(|d| d.name.as_str())
+        self.domains.iter().filter(|d| d.is_verified && !d.borrowed).map(|d| d.name.as_str())
     }
 
     /// `DELETE /domains/{id}`: refused for the initial domain and while users
@@ -473,7 +503,7 @@ impl Directory {
                 d.name
             )));
         }
-        if d.is_verified {
+        if d.is_verified && !d.borrowed {
             claims.release(&d.name, self.tenant_id);
         }
         self.domains.retain(|x| !x.name.eq_ignore_ascii_case(name));

@@ -4,7 +4,7 @@
 //! with an opaque, stateless `$skiptoken`.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+
 use std::ops::Bound;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -226,7 +226,7 @@ impl<'q> ListPlan<'q> {
     }
 
     /// How many records match (for `/$count`).
-    pub(crate) fn count(&self, records: &BTreeMap<Uuid, Record>) -> usize {
+    pub(crate) fn count(&self, records: &super::Map<Uuid, Record>) -> usize {
         ReadAhead::new(records.values()).filter(|r| self.matches(r)).count()
     }
 
@@ -252,7 +252,7 @@ impl<'q> ListPlan<'q> {
     /// the matches); paging stays in id order, as over the whole collection.
     pub(crate) fn run_candidates<'r>(
         &self,
-        records: &'r BTreeMap<Uuid, Record>,
+        records: &'r super::Map<Uuid, Record>,
         mut candidates: Vec<Uuid>,
     ) -> ListPage<'r> {
         if !self.order.is_empty() {
@@ -273,7 +273,7 @@ impl<'q> ListPlan<'q> {
     }
 
     /// Run the plan over a collection kept in id order.
-    pub(crate) fn run<'r>(&self, records: &'r BTreeMap<Uuid, Record>) -> ListPage<'r> {
+    pub(crate) fn run<'r>(&self, records: &'r super::Map<Uuid, Record>) -> ListPage<'r> {
         let count = self.with_count.then(|| self.count(records));
         let mut page: Vec<&Record> = Vec::with_capacity(self.page_size.min(1000) + 1);
         if self.order.is_empty() {

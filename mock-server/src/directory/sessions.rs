@@ -40,7 +40,7 @@ pub(crate) struct RefreshGrant {
 /// The tenant's refresh tokens by the hash of their text. Saved as that map
 /// alone (the state format predates the bounds); the per-user index is rebuilt
 /// on load.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(from = "HashMap<String, RefreshGrant>")]
 pub(crate) struct RefreshTokens {
     grants: HashMap<String, RefreshGrant>,

@@ -302,7 +302,6 @@ impl Directory {
         now: OffsetDateTime,
     ) -> Result<usize, (usize, ApiError)> {
         let expected = users.size_hint().0;
-        self.upn_index.reserve(expected);
         let created = Value::String(format_datetime(now));
         let mut batch: Vec<(Uuid, Record)> = Vec::with_capacity(expected);
         let mut names: Vec<(Box<str>, Uuid)> = Vec::with_capacity(expected);
@@ -326,14 +325,9 @@ impl Directory {
         }
         let created_count = batch.len();
         self.user_changes.touch_new(batch.iter().map(|(id, _)| *id));
-        // `collect` sorts and bulk-builds; `append` merges with the users already
-        // there (the bootstrap admin) into full nodes.
-        let mut built: std::collections::BTreeMap<Uuid, Record> = batch.into_iter().collect();
-        self.users.append(&mut built);
-        let mut built: std::collections::BTreeSet<(Box<str>, Uuid)> = names.into_iter().collect();
-        self.name_index.append(&mut built);
-        let mut built: std::collections::BTreeMap<Uuid, super::PasswordHash> = passwords.into_iter().collect();
-        self.passwords.append(&mut built);
+        self.users.extend(batch);
+        self.name_index.extend(names);
+        self.passwords.extend(passwords);
         match refused {
             Some(r) => Err(r),
             None => Ok(created_count),

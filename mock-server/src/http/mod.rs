@@ -303,7 +303,20 @@ async fn handle(
     // A panic is a bug in the mock; the caller still gets Graph's envelope (a
     // 500, as Graph answers its own internal errors) instead of a dropped
     // connection, and the tenant locks recover (see `Tenant::read`).
+    crate::journal::clear_appended_here();
     let routed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| route(&server, &req, family)));
+    // `route` is synchronous: what it journaled was appended on this thread.
+    // The answer waits until those records are on disk (with `--state`).
+    let appended = crate::journal::appended_here();
+    if let (Some(journal), true) = (server.tenants.journal(), appended > 0) {
+        if let Err(e) = journal.wait_durable(appended).await {
+            return Ok(refusal_response(
+                family,
+                &limits::Refusal { status: 503, code: "ServiceUnavailable", message: e.to_string() },
+                &req,
+            ));
+        }
+    }
     Ok(routed.unwrap_or_else(|panic| {
         let what = panic
             .downcast_ref::<&str>()

@@ -337,7 +337,7 @@ pub(super) fn service_principals(
             let dir = ctx.tenant.read();
             let id = find(&dir)?;
             let plan = ListPlan::new(&OAUTH2_PERMISSION_GRANT, opts, is_eventual(ctx.req), DIRECTORY_PAGING)?;
-            let mine: std::collections::BTreeMap<Uuid, crate::directory::record::Record> = dir
+            let mine: crate::directory::Map<Uuid, crate::directory::record::Record> = dir
                 .oauth2_grants
                 .iter()
                 .filter(|(_, g)| g.get_str(&OAUTH2_PERMISSION_GRANT, "clientId") == Some(id.to_string().as_str()))

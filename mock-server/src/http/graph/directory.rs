@@ -1,8 +1,6 @@
 //! `/directory/deletedItems`: soft-deleted users, applications and service
 //! principals; restore and permanent delete (reference/graph-wire.md §5.3, §9.8).
 
-use std::collections::BTreeMap;
-
 use http::Method;
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -91,7 +89,7 @@ fn deleted_items(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, method: &
             crate::authz::check(&ctx.principal, &operation(kind, "list"))?;
             let plan = ListPlan::new(schema, opts, is_eventual(ctx.req), DIRECTORY_PAGING)?;
             let dir = ctx.tenant.read();
-            let of_kind: BTreeMap<Uuid, Record> =
+            let of_kind: crate::directory::Map<Uuid, Record> =
                 dir.deleted.iter().filter(|(_, d)| d.kind == kind).map(|(id, d)| (*id, d.record.clone())).collect();
             let page = plan.run(&of_kind);
             let set = format!("directory/deletedItems/{cast}");

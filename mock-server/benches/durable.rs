@@ -1,0 +1,241 @@
+//! Figures for `--state`'s journal, forks and snapshots. Prints figures and
+//! asserts nothing about timings (see bench/README.md).
+//!
+//! ```text
+//! cargo bench -p graphbox-mock --bench durable
+//! GB_USERS=100000 GB_WRITE_SECS=5 GB_REPLAY_WRITES=1000000 cargo bench -p graphbox-mock --bench durable
+//! ```
+//!
+//! - `fork`   — a tenant seeded with `GB_USERS` (100 000) users: `Graphbox::fork_tenant`,
+//!   `POST …/snapshots` and `POST …/snapshots/{name}/restore` (over loopback HTTP,
+//!   so those two include a round trip), median of 20, and VmRSS growth over the 20.
+//! - `writes` — `POST /v1.0/users` from 8 concurrent keep-alive clients for
+//!   `GB_WRITE_SECS` (5 s), without `--state` and with it (journaled, fsynced).
+//! - `replay` — `GB_REPLAY_WRITES` (1 000 000) journaled user creations, then
+//!   start-up of a server on that state (snapshot + journal replay) timed.
+
+#![allow(clippy::disallowed_methods)]
+
+use std::time::{Duration, Instant};
+
+use graphbox_mock::Graphbox;
+use serde_json::{json, Value};
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.replace('_', "").parse().ok()).unwrap_or(default)
+}
+
+fn enabled(section: &str) -> bool {
+    match std::env::var("GB_ONLY") {
+        Ok(list) if !list.trim().is_empty() => list.split(',').any(|s| s.trim() == section),
+        _ => true,
+    }
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn user(i: usize, domain: &str) -> serde_json::Map<String, Value> {
+    json!({"accountEnabled": true, "displayName": format!("User {i:07}"), "mailNickname": format!("user{i:07}"),
+           "userPrincipalName": format!("user{i:07}@{domain}"), "passwordProfile": {"password": "Gb!x12345678a"}})
+    .as_object()
+    .cloned()
+    .unwrap_or_default()
+}
+
+async fn token(http: &reqwest::Client, mock: &Graphbox) -> String {
+    let r: Value = http
+        .post(mock.token_url())
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &mock.client_id().to_string()),
+            ("client_secret", mock.client_secret()),
+            ("scope", "https://graph.microsoft.com/.default"),
+        ])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("token JSON");
+    r["access_token"].as_str().expect("a token").to_owned()
+}
+
+async fn fork_section() {
+    let users = env_usize("GB_USERS", 100_000);
+    let mock = Graphbox::builder()
+        .plain_http()
+        .seed_users_with(move |domain| {
+            let domain = domain.to_owned();
+            (0..users).map(move |i| user(i, &domain))
+        })
+        .start()
+        .await
+        .expect("start");
+    let http = reqwest::Client::new();
+    let tenant = mock.tenant_id();
+    let control = format!("{}/tenants/{tenant}", mock.control_url());
+    let before = rss_kib();
+    let mut forks = Vec::new();
+    for _ in 0..20 {
+        let t = Instant::now();
+        mock.fork_tenant(tenant).expect("fork");
+        forks.push(t.elapsed());
+    }
+    let fork_kib = (rss_kib().saturating_sub(before)) / 20;
+    let before = rss_kib();
+    let mut snaps = Vec::new();
+    for i in 0..20 {
+        let t = Instant::now();
+        let r = http.post(format!("{control}/snapshots")).json(&json!({"name": format!("s{i}")})).send().await.unwrap();
+        snaps.push(t.elapsed());
+        assert_eq!(r.status(), 201);
+    }
+    let snap_kib = (rss_kib().saturating_sub(before)) / 20;
+    let mut restores = Vec::new();
+    for i in 0..20 {
+        let t = Instant::now();
+        let r = http.post(format!("{control}/snapshots/s{i}/restore")).send().await.unwrap();
+        restores.push(t.elapsed());
+        assert_eq!(r.status(), 200);
+    }
+    println!("fork    {users} users: fork_tenant median {:?}, ~{fork_kib} KiB RSS each", median(forks));
+    println!(
+        "fork    {users} users: POST snapshots median {:?} (HTTP round trip included), ~{snap_kib} KiB RSS each",
+        median(snaps)
+    );
+    println!("fork    {users} users: POST restore median {:?} (HTTP round trip included)", median(restores));
+}
+
+async fn post_users_for(mock: &Graphbox, secs: u64, tag: &str) -> f64 {
+    let http = reqwest::Client::new();
+    let token = token(&http, mock).await;
+    let graph = mock.graph_url().to_owned();
+    let domain = mock.tenant_domain().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let mut tasks = Vec::new();
+    for c in 0..8 {
+        let (http, token, graph, domain, tag) =
+            (http.clone(), token.clone(), graph.clone(), domain.clone(), tag.to_owned());
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0usize;
+            while Instant::now() < deadline {
+                let body = json!({"accountEnabled": true, "displayName": format!("W {tag} {c} {n}"),
+                                  "mailNickname": format!("w{tag}{c}x{n}"),
+                                  "userPrincipalName": format!("w{tag}{c}x{n}@{domain}"),
+                                  "passwordProfile": {"password": "Gb!x12345678a"}});
+                let r = http.post(format!("{graph}/users")).bearer_auth(&token).json(&body).send().await.unwrap();
+                assert_eq!(r.status(), 201);
+                r.bytes().await.unwrap();
+                n += 1;
+            }
+            n
+        }));
+    }
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.unwrap();
+    }
+    total as f64 / secs as f64
+}
+
+async fn writes_section() {
+    let secs = env_usize("GB_WRITE_SECS", 5) as u64;
+    let plain = Graphbox::builder().plain_http().start().await.expect("start");
+    let without = post_users_for(&plain, secs, "p").await;
+    let dir = std::env::temp_dir().join(format!("graphbox-bench-durable-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let journaled = Graphbox::builder().plain_http().state_file(dir.join("state.json")).start().await.expect("start");
+    let with = post_users_for(&journaled, secs, "j").await;
+    println!(
+        "writes  POST /users, 8 clients, {secs} s: {without:.0}/s without --state, {with:.0}/s journaled ({:.2}x)",
+        with / without
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+async fn replay_section() {
+    let writes = env_usize("GB_REPLAY_WRITES", 1_000_000);
+    let dir = std::env::temp_dir().join(format!("graphbox-bench-replay-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let state = dir.join("state.json");
+    {
+        let mock = Graphbox::builder().plain_http().state_file(&state).start().await.expect("start");
+        let http = reqwest::Client::new();
+        let token = token(&http, &mock).await;
+        let graph = mock.graph_url().to_owned();
+        let domain = mock.tenant_domain().to_owned();
+        let t = Instant::now();
+        let per = writes.div_ceil(8);
+        let mut tasks = Vec::new();
+        for c in 0..8 {
+            let (http, token, graph, domain) = (http.clone(), token.clone(), graph.clone(), domain.clone());
+            tasks.push(tokio::spawn(async move {
+                for n in 0..per {
+                    let body = json!({"accountEnabled": true, "displayName": format!("R {c} {n}"),
+                                      "mailNickname": format!("r{c}x{n}"),
+                                      "userPrincipalName": format!("r{c}x{n}@{domain}"),
+                                      "passwordProfile": {"password": "Gb!x12345678a"}});
+                    let r = http.post(format!("{graph}/users")).bearer_auth(&token).json(&body).send().await.unwrap();
+                    assert_eq!(r.status(), 201);
+                    r.bytes().await.unwrap();
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        println!("replay  {} journaled writes made in {:?}", per * 8, t.elapsed());
+        // Dropped without shutdown: nothing is saved, the journal is all there is.
+        drop(mock);
+    }
+    let journal_bytes: u64 = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".journal."))
+        .map(|e| e.metadata().map(|m| m.len()).unwrap_or(0))
+        .sum();
+    let t = Instant::now();
+    let mock = Graphbox::builder().plain_http().state_file(&state).start().await.expect("restart");
+    println!(
+        "replay  start-up on {} MiB of journal: {:?} (replay, then the compacting snapshot it writes)",
+        journal_bytes / (1 << 20),
+        t.elapsed()
+    );
+    drop(mock);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::main]
+async fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    if enabled("fork") {
+        fork_section().await;
+    }
+    if enabled("writes") {
+        writes_section().await;
+    }
+    if enabled("replay") {
+        replay_section().await;
+    }
+}

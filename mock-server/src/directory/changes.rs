@@ -1,0 +1,255 @@
+//! What a directory write changed, as journal effects (see `journal.rs`), and
+//! applying those effects on replay.
+//!
+//! [`View`] is the directory as the journal last recorded it: an O(1) copy of
+//! every persistent map (they share all their nodes with the live directory)
+//! and the serialized small fields. [`Directory::changes_since`] diffs the live
+//! directory against it — `imbl`'s diff skips the subtrees both still share, so
+//! the cost follows what the write touched, not the size of the tenant — and
+//! moves the view forward.
+
+use imbl::ordmap::DiffItem;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::record::Record;
+use super::{Directory, Map};
+use crate::journal::Effect;
+
+/// The directory as of the last journal record.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct View {
+    maps: MapsView,
+    small: Vec<(&'static str, Value)>,
+}
+
+/// Runs `$body` once per keyed collection, with `$name` its journal name and
+/// `$field` the field on both `Directory` and `MapsView`.
+macro_rules! each_map {
+    ($m:ident) => {
+        $m!(
+            users,
+            passwords,
+            deleted,
+            applications,
+            service_principals,
+            secrets,
+            app_role_assignments,
+            oauth2_grants,
+            role_assignments,
+            directory_roles,
+            groups,
+            group_links,
+            managers,
+            federated_credentials
+        )
+    };
+}
+
+#[derive(Debug, Clone, Default)]
+struct MapsView {
+    users: Map<Uuid, Record>,
+    passwords: Map<Uuid, super::PasswordHash>,
+    deleted: Map<Uuid, super::DeletedObject>,
+    applications: Map<Uuid, Record>,
+    service_principals: Map<Uuid, Record>,
+    secrets: super::applications::SecretStore,
+    app_role_assignments: Map<Uuid, Record>,
+    oauth2_grants: Map<Uuid, Record>,
+    role_assignments: Map<Uuid, Record>,
+    directory_roles: Map<Uuid, Record>,
+    groups: Map<Uuid, Record>,
+    group_links: Map<Uuid, super::groups::GroupLinks>,
+    managers: Map<Uuid, Uuid>,
+    federated_credentials: Map<Uuid, Vec<Record>>,
+    user_versions: Map<u64, Uuid>,
+    group_versions: Map<u64, Uuid>,
+}
+
+/// Serialize `value` for the journal; the directory's types are plain data.
+fn json(value: &impl Serialize) -> Value {
+    serde_json::to_value(value).expect("directory data serializes to JSON")
+}
+
+fn diff_map<K, V>(name: &str, old: &Map<K, V>, new: &Map<K, V>, out: &mut Vec<Effect>)
+where
+    K: Ord + Clone + Serialize,
+    V: Clone + PartialEq + Serialize,
+{
+    if old.ptr_eq(new) {
+        return;
+    }
+    for item in old.diff(new) {
+        out.push(match item {
+            DiffItem::Add(k, v) | DiffItem::Update { new: (k, v), .. } => {
+                Effect::Put { collection: name.to_owned(), key: json(k), value: json(v) }
+            }
+            DiffItem::Remove(k, _) => Effect::Remove { collection: name.to_owned(), key: json(k) },
+        });
+    }
+}
+
+fn apply_map<K, V>(map: &mut Map<K, V>, key: Value, value: Option<Value>) -> Result<(), serde_json::Error>
+where
+    K: Ord + Clone + DeserializeOwned,
+    V: Clone + DeserializeOwned,
+{
+    let key: K = serde_json::from_value(key)?;
+    match value {
+        Some(v) => {
+            map.insert(key, serde_json::from_value(v)?);
+        }
+        None => {
+            map.remove(&key);
+        }
+    }
+    Ok(())
+}
+
+impl Directory {
+    /// The small fields, serialized: each is rewritten whole when it changes.
+    fn small_fields(&self) -> Vec<(&'static str, Value)> {
+        vec![
+            ("display_name", json(&self.display_name)),
+            ("domains", json(&self.domains)),
+            ("skus", json(&self.skus)),
+            ("refresh_tokens", json(&self.refresh_tokens)),
+            ("organization", json(&self.organization)),
+            ("signin", json(&self.signin)),
+            ("ids", json(&self.ids)),
+            ("user_changes.current", json(&self.user_changes.current)),
+            ("group_changes.current", json(&self.group_changes.current)),
+        ]
+    }
+
+    /// The view the journal starts from (after loading or creating the tenant).
+    pub(crate) fn journal_view(&self) -> View {
+        macro_rules! take {
+            ($($f:ident),*) => {
+                MapsView {
+                    $($f: self.$f.clone(),)*
+                    user_versions: self.user_changes.versions().clone(),
+                    group_versions: self.group_changes.versions().clone(),
+                }
+            };
+        }
+        View { maps: each_map!(take), small: self.small_fields() }
+    }
+
+    /// Everything that changed since `view`, which moves to now.
+    pub(crate) fn changes_since(&self, view: &mut View) -> Vec<Effect> {
+        let mut out = Vec::new();
+        macro_rules! diff {
+            ($($f:ident),*) => {
+                $(
+                    diff_map(stringify!($f), &view.maps.$f, &self.$f, &mut out);
+                    view.maps.$f = self.$f.clone();
+                )*
+            };
+        }
+        each_map!(diff);
+        diff_map("user_changes", &view.maps.user_versions, self.user_changes.versions(), &mut out);
+        view.maps.user_versions = self.user_changes.versions().clone();
+        diff_map("group_changes", &view.maps.group_versions, self.group_changes.versions(), &mut out);
+        view.maps.group_versions = self.group_changes.versions().clone();
+        let small = self.small_fields();
+        for ((name, new), (_, old)) in small.iter().zip(&view.small) {
+            if new != old {
+                out.push(Effect::Field { name: (*name).to_owned(), value: new.clone() });
+            }
+        }
+        view.small = small;
+        out
+    }
+
+    /// Apply one journaled effect (replay). Indexes are rebuilt once after the
+    /// whole journal (`rebuild_indexes`).
+    pub(crate) fn apply_effect(&mut self, effect: Effect) -> Result<(), String> {
+        let (collection, key, value) = match effect {
+            Effect::Put { collection, key, value } => (collection, key, Some(value)),
+            Effect::Remove { collection, key } => (collection, key, None),
+            Effect::Field { name, value } => return self.apply_field(&name, value).map_err(|e| format!("{name}: {e}")),
+        };
+        macro_rules! apply {
+            ($($f:ident),*) => {
+                match collection.as_str() {
+                    $(stringify!($f) => apply_map(&mut self.$f, key, value),)*
+                    "user_changes" => apply_map(self.user_changes.versions_mut(), key, value),
+                    "group_changes" => apply_map(self.group_changes.versions_mut(), key, value),
+                    other => return Err(format!("unknown collection {other:?}")),
+                }
+            };
+        }
+        each_map!(apply).map_err(|e| format!("{collection}: {e}"))
+    }
+
+    fn apply_field(&mut self, name: &str, value: Value) -> Result<(), serde_json::Error> {
+        use serde::de::Error;
+        match name {
+            "display_name" => self.display_name = serde_json::from_value(value)?,
+            "domains" => self.domains = serde_json::from_value(value)?,
+            "skus" => self.skus = serde_json::from_value(value)?,
+            "refresh_tokens" => self.refresh_tokens = serde_json::from_value(value)?,
+            "organization" => self.organization = serde_json::from_value(value)?,
+            "signin" => self.signin = serde_json::from_value(value)?,
+            "ids" => self.ids = serde_json::from_value(value)?,
+            "user_changes.current" => self.user_changes.current = serde_json::from_value(value)?,
+            "group_changes.current" => self.group_changes.current = serde_json::from_value(value)?,
+            other => return Err(serde_json::Error::custom(format!("unknown field {other:?}"))),
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::tenant::{Tenant, TenantOptions};
+
+    /// A field added to `Directory` and saved in state files must be journaled
+    /// too (a keyed collection in `each_map!`, or a small field): otherwise its
+    /// changes would survive a save but not a crash.
+    #[test]
+    fn every_saved_directory_field_is_journaled() {
+        let t = Tenant::create(&TenantOptions { seed: 3, frozen_at: None }, None);
+        let saved = serde_json::to_value(&*t.read()).expect("a directory serializes");
+        let dir = t.read();
+        let mut covered: Vec<&str> = dir.small_fields().iter().map(|(n, _)| *n).collect();
+        macro_rules! names {
+            ($($f:ident),*) => { covered.extend([$(stringify!($f)),*]); };
+        }
+        each_map!(names);
+        // Fixed for a tenant's life (a fork is recorded whole); delta versions
+        // are diffed as maps plus their `current` small fields.
+        covered.extend(["tenant_id", "user_changes", "group_changes"]);
+        for key in saved.as_object().expect("an object").keys() {
+            assert!(covered.contains(&key.as_str()), "Directory field {key:?} is saved but not journaled (changes.rs)");
+        }
+    }
+
+    #[test]
+    fn effects_replayed_onto_the_old_state_give_the_new_one() {
+        let t = Tenant::create(&TenantOptions { seed: 4, frozen_at: None }, None);
+        let before = t.read().clone();
+        let mut view = before.journal_view();
+        {
+            let mut dir = t.write();
+            let body = serde_json::json!({"accountEnabled": true, "displayName": "Journaled", "mailNickname": "j",
+                "userPrincipalName": format!("j@{}", dir.initial_domain()),
+                "passwordProfile": {"password": "Gb!x12345678a"}});
+            dir.create_user(body.as_object().expect("an object"), time::OffsetDateTime::UNIX_EPOCH).expect("valid");
+            dir.add_domain(serde_json::json!({"id": "j.example"}).as_object().expect("an object")).expect("new");
+        }
+        let effects = t.read().changes_since(&mut view);
+        assert!(!effects.is_empty());
+        assert!(t.read().changes_since(&mut view).is_empty(), "the view moved forward");
+        let mut replayed = before;
+        for e in effects {
+            replayed.apply_effect(e).expect("applies");
+        }
+        replayed.rebuild_indexes();
+        let (a, b) = (serde_json::to_value(&replayed).expect("json"), serde_json::to_value(&*t.read()).expect("json"));
+        assert_eq!(a, b);
+    }
+}

@@ -1,0 +1,590 @@
+//! The write-ahead journal beside the state file: what makes `--state` keep
+//! every acknowledged write across `kill -9`.
+//!
+//! A journal record is an **effect**, never a request: after a write commits
+//! under the tenant's write lock, the record holds the new serialized state of
+//! every object the write changed (or its removal), per collection, plus the
+//! directory's small fields that changed (domains, organization, sign-in state,
+//! the id generator's position). Replay therefore never runs a handler again and
+//! never draws randomness again (secrets, salts, ids come back as they were
+//! stored). Control-plane changes that live outside the directory (the clock,
+//! a tenant created, reset or replaced) are records of their own.
+//! What changed is found by diffing the directory's persistent maps against the
+//! copy taken after the previous record (`directory::changes`): shared nodes are
+//! skipped, so a write costs what it changed, whatever the size of the tenant.
+//!
+//! The file: an 12-byte header (`MAGIC`, then the journal version, little
+//! endian), then records, each `length: u32 LE`, `crc32(payload): u32 LE`,
+//! `payload` (one JSON [`Entry`]). [`scan`] is the pure core start-up relies on:
+//! a record cut short at the end of the file (a crash mid-append) is a torn
+//! tail, dropped with a warning that names it; a bad record anywhere before
+//! the end is corruption and stops the start, leaving every file untouched.
+//!
+//! Appends go through one writer thread (group commit): callers frame their
+//! record into a shared buffer under a mutex, the writer takes everything
+//! buffered, writes it with one `write` and one `fdatasync`, and publishes the
+//! highest sequence number now on disk; the HTTP layer waits for its request's
+//! records (`wait_durable`) before sending the response.
+
+use std::cell::Cell;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// First bytes of every journal file.
+pub(crate) const MAGIC: &[u8; 8] = b"GBXJRNL\n";
+/// The journal format this build writes and reads.
+pub(crate) const JOURNAL_VERSION: u32 = 1;
+const HEADER_LEN: usize = 12;
+const FRAME_LEN: usize = 8;
+/// No record is this large (a whole tenant replaced through `PUT …/state` is
+/// the largest); a longer length field is damage, not a record.
+const MAX_RECORD: usize = 1 << 30;
+
+/// One journal record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Entry {
+    /// Increasing across the whole server; a snapshot remembers, per tenant,
+    /// the last one it contains, so replay skips what the snapshot holds.
+    pub seq: u64,
+    pub tenant: Uuid,
+    pub change: Change,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Change {
+    /// What one directory write changed.
+    Directory(Vec<Effect>),
+    /// The tenant clock after `clock/advance` (absolute, so replay is idempotent).
+    Clock {
+        #[serde(default, with = "time::serde::rfc3339::option")]
+        frozen_at: Option<time::OffsetDateTime>,
+        offset: Duration,
+    },
+    /// A tenant created, reset or replaced, whole (a fresh tenant is small; a
+    /// replaced one is what the caller uploaded).
+    Tenant(Box<serde_json::Value>),
+}
+
+/// One changed piece of a directory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Effect {
+    /// An entry of a keyed collection, in its new state.
+    Put { collection: String, key: serde_json::Value, value: serde_json::Value },
+    /// An entry of a keyed collection, removed.
+    Remove { collection: String, key: serde_json::Value },
+    /// One of the directory's small fields, whole.
+    Field { name: String, value: serde_json::Value },
+}
+
+/// The 12-byte file header.
+pub(crate) fn header() -> [u8; HEADER_LEN] {
+    let mut h = [0u8; HEADER_LEN];
+    h[..8].copy_from_slice(MAGIC);
+    h[8..].copy_from_slice(&JOURNAL_VERSION.to_le_bytes());
+    h
+}
+
+/// Append one framed record to `out`.
+pub(crate) fn frame(payload: &[u8], out: &mut Vec<u8>) {
+    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    out.extend_from_slice(&crc32(payload).to_le_bytes());
+    out.extend_from_slice(payload);
+}
+
+/// A record cut short at the end of the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TornTail {
+    /// Where the torn record starts; the file's valid part ends here.
+    pub offset: usize,
+    /// How many bytes of it were there.
+    pub bytes: usize,
+    /// The start of what was written, for the warning (the payload is JSON,
+    /// so this names the tenant and the kind of change when enough of it landed).
+    pub preview: String,
+}
+
+/// The records of a journal file.
+#[derive(Debug, Default)]
+pub(crate) struct Scanned<'a> {
+    pub records: Vec<&'a [u8]>,
+    pub torn: Option<TornTail>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum ScanError {
+    #[error("it does not start with a graphbox journal header")]
+    NotAJournal,
+    #[error("it was written by a newer graphbox (journal version {0}, this build reads {JOURNAL_VERSION})")]
+    TooNew(u32),
+    #[error("record {index} at byte {offset} is damaged ({detail}) and records follow it")]
+    Corrupt { index: usize, offset: usize, detail: String },
+}
+
+/// Split a journal file into records. Only the last record may be incomplete
+/// (what a crash mid-append leaves: a short length field, a short payload, or
+/// a full-length payload whose bytes did not all land, zeros included); damage
+/// anywhere before it is an error.
+pub(crate) fn scan(bytes: &[u8]) -> Result<Scanned<'_>, ScanError> {
+    let mut out = Scanned::default();
+    if bytes.len() < HEADER_LEN {
+        // A crash while the header of a new file was being written.
+        if header().starts_with(bytes) {
+            if !bytes.is_empty() {
+                out.torn = Some(TornTail { offset: 0, bytes: bytes.len(), preview: String::new() });
+            }
+            return Ok(out);
+        }
+        return Err(ScanError::NotAJournal);
+    }
+    if &bytes[..8] != MAGIC {
+        return Err(ScanError::NotAJournal);
+    }
+    let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+    if version > JOURNAL_VERSION {
+        return Err(ScanError::TooNew(version));
+    }
+    let mut at = HEADER_LEN;
+    let torn = |at: usize| {
+        let rest = &bytes[at..];
+        let payload = rest.get(FRAME_LEN..).unwrap_or_default();
+        let preview: String = String::from_utf8_lossy(&payload[..payload.len().min(160)]).into_owned();
+        TornTail { offset: at, bytes: rest.len(), preview }
+    };
+    while at < bytes.len() {
+        let rest = &bytes[at..];
+        let index = out.records.len();
+        if rest.len() < FRAME_LEN {
+            out.torn = Some(torn(at));
+            break;
+        }
+        let len = u32::from_le_bytes(rest[..4].try_into().expect("4 bytes")) as usize;
+        let sum = u32::from_le_bytes(rest[4..8].try_into().expect("4 bytes"));
+        if len == 0 || len > MAX_RECORD {
+            // Zeros to the end are space the file system extended the file by
+            // before the record's bytes landed.
+            if rest.iter().all(|b| *b == 0) {
+                out.torn = Some(torn(at));
+                break;
+            }
+            return Err(ScanError::Corrupt { index, offset: at, detail: format!("a record length of {len}") });
+        }
+        if rest.len() < FRAME_LEN + len {
+            out.torn = Some(torn(at));
+            break;
+        }
+        let payload = &rest[FRAME_LEN..FRAME_LEN + len];
+        if crc32(payload) != sum {
+            if rest.len() == FRAME_LEN + len {
+                out.torn = Some(torn(at));
+                break;
+            }
+            return Err(ScanError::Corrupt { index, offset: at, detail: "checksum mismatch".into() });
+        }
+        out.records.push(payload);
+        at += FRAME_LEN + len;
+    }
+    Ok(out)
+}
+
+/// CRC-32 (IEEE 802.3, the zlib one), table-driven.
+pub(crate) fn crc32(bytes: &[u8]) -> u32 {
+    static TABLE: std::sync::OnceLock<[u32; 256]> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let mut t = [0u32; 256];
+        for (i, slot) in t.iter_mut().enumerate() {
+            let mut c = i as u32;
+            for _ in 0..8 {
+                c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+            }
+            *slot = c;
+        }
+        t
+    });
+    let mut c = !0u32;
+    for b in bytes {
+        c = table[((c ^ u32::from(*b)) & 0xff) as usize] ^ (c >> 8);
+    }
+    !c
+}
+
+/// The journal files of a state file, oldest first: `<state>.journal.<n>`.
+pub(crate) fn segments(state: &Path) -> std::io::Result<Vec<(u64, PathBuf)>> {
+    let dir = state.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let prefix = format!("{}.journal.", state.file_name().and_then(|n| n.to_str()).unwrap_or("state"));
+    let mut found = Vec::new();
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(found),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some(n) = name.to_str().and_then(|n| n.strip_prefix(&prefix)).and_then(|n| n.parse::<u64>().ok()) else {
+            continue;
+        };
+        found.push((n, entry.path()));
+    }
+    found.sort();
+    Ok(found)
+}
+
+pub(crate) fn segment_path(state: &Path, n: u64) -> PathBuf {
+    let name = format!("{}.journal.{n}", state.file_name().and_then(|n| n.to_str()).unwrap_or("state"));
+    state.with_file_name(name)
+}
+
+thread_local! {
+    /// The highest sequence number appended by the request running on this
+    /// thread: `http::route` is synchronous, so everything it appends happens
+    /// on the thread that asks afterwards.
+    static APPENDED_HERE: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Forget what this thread appended (before a request runs).
+pub(crate) fn clear_appended_here() {
+    APPENDED_HERE.with(|c| c.set(0));
+}
+
+/// The highest sequence number this thread appended since the last clear.
+pub(crate) fn appended_here() -> u64 {
+    APPENDED_HERE.with(|c| c.get())
+}
+
+#[derive(Debug)]
+struct Pending {
+    /// Framed records not yet handed to the writer.
+    buf: Vec<u8>,
+    /// The sequence number of the last record in `buf` (or handed out).
+    last_seq: u64,
+    /// Open a new segment before writing what is buffered (compaction).
+    rotate_to: Option<u64>,
+    /// The writer failed; every later wait reports it.
+    failed: Option<String>,
+    stopping: bool,
+}
+
+#[derive(Debug)]
+struct Shared {
+    pending: Mutex<Pending>,
+    wake: Condvar,
+    durable: tokio::sync::watch::Sender<u64>,
+    /// Signalled after each rotation the writer performed.
+    rotated: Condvar,
+    rotated_to: Mutex<u64>,
+    /// Bytes written to the current segment (what compaction would fold in).
+    segment_bytes: std::sync::atomic::AtomicU64,
+}
+
+/// The running journal: appends from any thread, one writer thread.
+#[derive(Debug)]
+pub(crate) struct Journal {
+    shared: Arc<Shared>,
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+/// The journal could not be written: the change is applied in memory but is
+/// not on disk.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the change was applied but could not be written to the journal beside the state file ({0}); it may be lost if the server stops")]
+pub(crate) struct NotDurable(pub String);
+
+impl Journal {
+    /// Start appending to a new segment `<state>.journal.<segment>`, after
+    /// sequence number `last_seq`.
+    pub(crate) fn open(state: &Path, segment: u64, last_seq: u64) -> std::io::Result<Arc<Journal>> {
+        let file = create_segment(state, segment)?;
+        let (durable, _) = tokio::sync::watch::channel(last_seq);
+        let shared = Arc::new(Shared {
+            pending: Mutex::new(Pending { buf: Vec::new(), last_seq, rotate_to: None, failed: None, stopping: false }),
+            wake: Condvar::new(),
+            durable,
+            rotated: Condvar::new(),
+            rotated_to: Mutex::new(segment),
+            segment_bytes: Default::default(),
+        });
+        let writer = {
+            let shared = shared.clone();
+            let state = state.to_owned();
+            std::thread::Builder::new()
+                .name("graphbox-journal".into())
+                .spawn(move || write_loop(&shared, &state, file))?
+        };
+        Ok(Arc::new(Journal { shared, writer: Mutex::new(Some(writer)) }))
+    }
+
+    /// Append one record; returns its sequence number. Called under the
+    /// tenant's write lock, so a tenant's records are in commit order.
+    pub(crate) fn append(&self, tenant: Uuid, change: Change) -> u64 {
+        let mut p = self.shared.pending.lock().unwrap_or_else(|e| e.into_inner());
+        p.last_seq += 1;
+        let entry = Entry { seq: p.last_seq, tenant, change };
+        let payload = serde_json::to_vec(&entry).expect("journal entries are plain JSON");
+        frame(&payload, &mut p.buf);
+        let seq = p.last_seq;
+        drop(p);
+        self.shared.wake.notify_one();
+        APPENDED_HERE.with(|c| c.set(c.get().max(seq)));
+        seq
+    }
+
+    /// The last sequence number handed out.
+    #[cfg(test)]
+    pub(crate) fn last_seq(&self) -> u64 {
+        self.shared.pending.lock().unwrap_or_else(|e| e.into_inner()).last_seq
+    }
+
+    /// Wait until every record up to `seq` is on disk.
+    pub(crate) async fn wait_durable(&self, seq: u64) -> Result<(), NotDurable> {
+        let mut rx = self.shared.durable.subscribe();
+        loop {
+            if *rx.borrow_and_update() >= seq {
+                return Ok(());
+            }
+            if let Some(e) = &self.shared.pending.lock().unwrap_or_else(|e| e.into_inner()).failed {
+                return Err(NotDurable(e.clone()));
+            }
+            if rx.changed().await.is_err() {
+                return Err(NotDurable("the journal writer stopped".into()));
+            }
+        }
+    }
+
+    /// Block until every record appended so far is on disk.
+    #[cfg(test)]
+    pub(crate) fn sync(&self) -> Result<(), NotDurable> {
+        let seq = self.last_seq();
+        let mut rx = self.shared.durable.subscribe();
+        loop {
+            if *rx.borrow_and_update() >= seq {
+                return Ok(());
+            }
+            if let Some(e) = &self.shared.pending.lock().unwrap_or_else(|e| e.into_inner()).failed {
+                return Err(NotDurable(e.clone()));
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// Make later appends go to a new segment; returns once the writer has
+    /// switched, with the number of the new segment. Every record appended
+    /// before this call is in an older segment.
+    pub(crate) fn rotate(&self) -> u64 {
+        let target = {
+            let mut p = self.shared.pending.lock().unwrap_or_else(|e| e.into_inner());
+            let current = *self.shared.rotated_to.lock().unwrap_or_else(|e| e.into_inner());
+            let target = p.rotate_to.unwrap_or(current) + 1;
+            p.rotate_to = Some(target);
+            target
+        };
+        self.shared.wake.notify_one();
+        let mut at = self.shared.rotated_to.lock().unwrap_or_else(|e| e.into_inner());
+        while *at < target {
+            if self.shared.pending.lock().unwrap_or_else(|e| e.into_inner()).failed.is_some() {
+                break;
+            }
+            at = self.shared.rotated.wait_timeout(at, Duration::from_millis(50)).unwrap_or_else(|e| e.into_inner()).0;
+        }
+        target
+    }
+
+    /// Bytes in the current segment: the server compacts past a threshold.
+    pub(crate) fn segment_bytes(&self) -> u64 {
+        self.shared.segment_bytes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Write what is buffered and stop the writer.
+    pub(crate) fn stop(&self) {
+        self.shared.pending.lock().unwrap_or_else(|e| e.into_inner()).stopping = true;
+        self.shared.wake.notify_one();
+        if let Some(w) = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = w.join();
+        }
+    }
+}
+
+fn create_segment(state: &Path, n: u64) -> std::io::Result<File> {
+    let path = segment_path(state, n);
+    let mut f = OpenOptions::new().create(true).truncate(true).write(true).open(&path)?;
+    f.write_all(&header())?;
+    f.sync_all()?;
+    // The new name must survive a crash too.
+    let dir = state.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(f)
+}
+
+fn write_loop(shared: &Shared, state: &Path, mut file: File) {
+    let mut spare = Vec::new();
+    loop {
+        let (batch, last, rotate, stopping) = {
+            let mut p = shared.pending.lock().unwrap_or_else(|e| e.into_inner());
+            while p.buf.is_empty() && p.rotate_to.is_none() && !p.stopping {
+                p = shared.wake.wait(p).unwrap_or_else(|e| e.into_inner());
+            }
+            std::mem::swap(&mut p.buf, &mut spare);
+            (std::mem::take(&mut spare), p.last_seq, p.rotate_to.take(), p.stopping)
+        };
+        let result = (|| -> std::io::Result<()> {
+            if !batch.is_empty() {
+                file.write_all(&batch)?;
+                file.sync_data()?;
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            tracing::error!(error = %e, "cannot write the journal; writes are no longer durable");
+            shared.pending.lock().unwrap_or_else(|e| e.into_inner()).failed = Some(e.to_string());
+            shared.durable.send_modify(|_| {});
+            shared.rotated.notify_all();
+            return;
+        }
+        shared.durable.send_replace(last);
+        shared.segment_bytes.fetch_add(batch.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        if let Some(n) = rotate {
+            shared.segment_bytes.store(0, std::sync::atomic::Ordering::Relaxed);
+            match create_segment(state, n) {
+                Ok(f) => file = f,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot start a new journal segment");
+                    shared.pending.lock().unwrap_or_else(|e| e.into_inner()).failed = Some(e.to_string());
+                    shared.durable.send_modify(|_| {});
+                }
+            }
+            *shared.rotated_to.lock().unwrap_or_else(|e| e.into_inner()) = n;
+            shared.rotated.notify_all();
+        }
+        spare = batch;
+        spare.clear();
+        if stopping {
+            let p = shared.pending.lock().unwrap_or_else(|e| e.into_inner());
+            if p.buf.is_empty() {
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn journal_of(payloads: &[&[u8]]) -> Vec<u8> {
+        let mut out = header().to_vec();
+        for p in payloads {
+            frame(p, &mut out);
+        }
+        out
+    }
+
+    #[test]
+    fn crc32_is_the_zlib_one() {
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+        assert_eq!(crc32(b""), 0);
+    }
+
+    #[test]
+    fn records_come_back_in_order() {
+        let bytes = journal_of(&[b"{\"a\":1}", b"{\"b\":2}"]);
+        let s = scan(&bytes).expect("valid");
+        assert_eq!(s.records, vec![&b"{\"a\":1}"[..], &b"{\"b\":2}"[..]]);
+        assert_eq!(s.torn, None);
+        assert!(scan(&[]).expect("an empty file").records.is_empty());
+    }
+
+    #[test]
+    fn every_cut_inside_the_last_record_is_a_torn_tail() {
+        let whole = journal_of(&[b"{\"first\":true}", b"{\"tenant\":\"t\",\"second\":true}"]);
+        let second_at = HEADER_LEN + FRAME_LEN + b"{\"first\":true}".len();
+        for cut in second_at + 1..whole.len() {
+            let s = scan(&whole[..cut]).expect("a torn tail is not an error");
+            assert_eq!(s.records.len(), 1, "cut at {cut}");
+            let torn = s.torn.expect("the cut record is reported");
+            assert_eq!((torn.offset, torn.bytes), (second_at, cut - second_at));
+        }
+        // Cut inside the header of a new file.
+        assert_eq!(scan(&whole[..5]).expect("torn header").torn.map(|t| t.bytes), Some(5));
+    }
+
+    #[test]
+    fn a_full_length_last_record_with_bad_bytes_is_torn_and_its_start_is_named() {
+        let mut bytes = journal_of(&[b"{\"ok\":1}", b"{\"tenant\":\"abc\",\"change\":1}"]);
+        let n = bytes.len();
+        bytes[n - 3] = 0;
+        bytes[n - 2] = 0;
+        let s = scan(&bytes).expect("torn, not corrupt");
+        assert_eq!(s.records.len(), 1);
+        assert!(s.torn.expect("reported").preview.starts_with("{\"tenant\":\"abc\""));
+        // Zeros the file system appended before the record landed.
+        let mut zeros = journal_of(&[b"{\"ok\":1}"]);
+        zeros.extend_from_slice(&[0u8; 64]);
+        let s = scan(&zeros).expect("torn");
+        assert_eq!((s.records.len(), s.torn.map(|t| t.bytes)), (1, Some(64)));
+    }
+
+    #[test]
+    fn damage_before_the_last_record_is_corruption() {
+        let mut bytes = journal_of(&[b"{\"one\":1}", b"{\"two\":2}", b"{\"three\":3}"]);
+        let second_payload = HEADER_LEN + FRAME_LEN + b"{\"one\":1}".len() + FRAME_LEN;
+        bytes[second_payload + 2] ^= 0x20;
+        let err = scan(&bytes).expect_err("a damaged middle record");
+        assert!(matches!(err, ScanError::Corrupt { index: 1, .. }), "{err:?}");
+        // A length field that runs past any plausible record.
+        let mut bytes = journal_of(&[b"{\"one\":1}", b"{\"two\":2}"]);
+        bytes[HEADER_LEN..HEADER_LEN + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(matches!(scan(&bytes), Err(ScanError::Corrupt { index: 0, .. })));
+    }
+
+    #[test]
+    fn foreign_and_newer_files_are_refused() {
+        assert_eq!(scan(b"{\"format\":\"graphbox-state\"}").unwrap_err(), ScanError::NotAJournal);
+        let mut newer = header().to_vec();
+        newer[8..12].copy_from_slice(&(JOURNAL_VERSION + 1).to_le_bytes());
+        assert_eq!(scan(&newer).unwrap_err(), ScanError::TooNew(JOURNAL_VERSION + 1));
+    }
+
+    #[test]
+    fn concurrent_appends_are_all_durable_and_share_flushes() {
+        let dir = std::env::temp_dir().join(format!("graphbox-journal-test-{}", std::process::id()));
+        fs::create_dir_all(&dir).expect("temp dir");
+        let state = dir.join("state.json");
+        let journal = Journal::open(&state, 1, 0).expect("open");
+        let tenant = Uuid::from_u128(7);
+        std::thread::scope(|s| {
+            for t in 0..4 {
+                let journal = &journal;
+                s.spawn(move || {
+                    for i in 0..50 {
+                        journal.append(
+                            tenant,
+                            Change::Clock { frozen_at: None, offset: Duration::from_secs(t * 1000 + i) },
+                        );
+                    }
+                });
+            }
+        });
+        journal.sync().expect("durable");
+        let rotated = journal.rotate();
+        assert_eq!(rotated, 2);
+        journal.append(tenant, Change::Clock { frozen_at: None, offset: Duration::ZERO });
+        journal.stop();
+        let first = fs::read(segment_path(&state, 1)).expect("segment 1");
+        let entries: Vec<Entry> =
+            scan(&first).expect("valid").records.iter().map(|r| serde_json::from_slice(r).expect("an entry")).collect();
+        assert_eq!(entries.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=200).collect::<Vec<_>>());
+        let second = fs::read(segment_path(&state, 2)).expect("segment 2");
+        assert_eq!(scan(&second).expect("valid").records.len(), 1);
+        assert_eq!(segments(&state).expect("listed").iter().map(|(n, _)| *n).collect::<Vec<_>>(), vec![1, 2]);
+        let _ = fs::remove_dir_all(&dir);
+    }
+}
