@@ -48,6 +48,7 @@ mod ids;
 mod keys;
 mod msol;
 pub mod odata;
+mod realism;
 mod server;
 mod state;
 mod tenant;
@@ -75,5 +76,6 @@ pub mod __bench {
 
 pub use http::Limits;
 pub use keys::KeyError;
+pub use realism::{FaultRates, Profile as RealismProfile, RealismConfig, Settings as RealismSettings, TenantSize};
 pub use server::{Graphbox, GraphboxBuilder, ReadyInfo, StartError};
 pub use state::StateError;

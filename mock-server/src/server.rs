@@ -84,6 +84,7 @@ pub struct GraphboxBuilder {
     seed_users: SeedUsers,
     limits: crate::http::Limits,
     public_url: Option<String>,
+    realism: Option<crate::realism::RealismConfig>,
 }
 
 type UserBody = serde_json::Map<String, serde_json::Value>;
@@ -120,6 +121,7 @@ impl Default for GraphboxBuilder {
             seed_users: SeedUsers::List(Vec::new()),
             limits: crate::http::Limits::default(),
             public_url: None,
+            realism: None,
         }
     }
 }
@@ -208,6 +210,16 @@ impl GraphboxBuilder {
         self.limits.max_connections = connections;
         self
     }
+    /// Realism for the default tenant: a profile (`off`, `entra`,
+    /// `adversarial`), its seed and overrides, e.g.
+    /// `RealismConfig::new(RealismProfile::Entra, 7)`. Replaces what a loaded
+    /// state file says for that tenant; without this, a loaded tenant keeps
+    /// its saved setting and a new one is `off`.
+    pub fn realism(mut self, config: crate::realism::RealismConfig) -> Self {
+        self.realism = Some(config);
+        self
+    }
+
     /// Freeze new tenants' clocks at `at` (they move only when advanced).
     pub fn frozen_clock(mut self, at: OffsetDateTime) -> Self {
         self.frozen_at = Some(at);
@@ -356,6 +368,9 @@ impl GraphboxBuilder {
                 server.tenants.insert(tenant)
             }
         };
+        if let Some(config) = self.realism {
+            default_tenant.realism.set(config, default_tenant.id);
+        }
         let authority = server.names.authority.clone();
         let ready = ReadyInfo::for_tenant(&authority, &server.keys.tls.ca_file, self.tls, &default_tenant);
         let (shutdown_tx, shutdown_rx) = watch::channel(false);

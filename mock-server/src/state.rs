@@ -27,6 +27,9 @@ pub(crate) struct SavedTenant {
     pub clock_offset: Duration,
     pub bootstrap: BootstrapCredentials,
     pub directory: Directory,
+    /// Absent from files written before realism existed: off.
+    #[serde(default)]
+    pub realism: crate::realism::RealismConfig,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -59,14 +62,20 @@ pub enum StateError {
 /// Serialize one tenant (under its read lock).
 pub(crate) fn snapshot_tenant(tenant: &Tenant) -> serde_json::Value {
     let dir = tenant.read();
-    serde_json::json!({
+    let mut saved = serde_json::json!({
         "id": tenant.id,
         "seed": tenant.options().seed,
         "frozen_at": tenant.clock.frozen_at().map(|t| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()),
         "clock_offset": tenant.clock.offset(),
         "bootstrap": tenant.bootstrap,
         "directory": &*dir,
-    })
+    });
+    // Written only when set, so a tenant with realism off saves as it always did.
+    let realism = tenant.realism.config();
+    if realism != crate::realism::RealismConfig::default() {
+        saved["realism"] = serde_json::json!(realism);
+    }
+    saved
 }
 
 pub(crate) fn snapshot(tenants: &[std::sync::Arc<Tenant>]) -> serde_json::Value {

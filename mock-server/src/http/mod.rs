@@ -85,7 +85,11 @@ impl Server {
     /// a seeded server creates the same tenants in the same order.
     pub(crate) fn next_tenant_options(&self) -> TenantOptions {
         let n = self.tenants_created.fetch_add(1, Ordering::Relaxed);
-        TenantOptions { seed: self.seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15), frozen_at: self.frozen_at }
+        TenantOptions {
+            seed: self.seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            frozen_at: self.frozen_at,
+            realism: Default::default(),
+        }
     }
 
     /// A request id: unique per server, cheap, no lock.
@@ -383,6 +387,17 @@ async fn handle(server: Arc<Server>, req: Request<Incoming>, peer: SocketAddr) -
     // 500, as Graph answers its own internal errors) instead of a dropped
     // connection, and the tenant locks recover (see `Tenant::read`).
     let routed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| route(&server, &req, family)));
+    let routed = match routed {
+        // Realism's latency: waited on the timer, never on a worker thread.
+        Ok(mut response) => match response.extensions_mut().remove::<crate::realism::Delay>() {
+            Some(delay) => {
+                tokio::time::sleep(delay.0).await;
+                Ok(response)
+            }
+            None => Ok(response),
+        },
+        Err(panic) => Err(panic),
+    };
     Ok(routed.unwrap_or_else(|panic| {
         let what = panic
             .downcast_ref::<&str>()
