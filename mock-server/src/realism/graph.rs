@@ -240,6 +240,8 @@ impl Exchange {
                     self.used = used;
                 }
                 Decision::Throttled { limit, retry_after } => {
+                    // What the request would have cost: the header is always positive.
+                    self.units = Some(cost.units);
                     self.throttled_by = Some(limit);
                     return Some(crate::faults::answer(429, Some(retry_after.ceil().max(1.0))));
                 }
@@ -539,7 +541,6 @@ impl Exchange {
                 h.insert(THROTTLE_SCOPE, v);
             }
             h.insert(THROTTLE_INFORMATION, HeaderValue::from_static(limit.information()));
-            h.insert(RESOURCE_UNIT, HeaderValue::from_static("0"));
         }
         let mut inner = self.tenant.realism.lock();
         inner.report.answered(self.principal.app_id, status, retry_after, self.now);

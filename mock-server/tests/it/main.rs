@@ -20,6 +20,7 @@ mod msol;
 mod organization;
 mod paging;
 mod query;
+mod realism;
 mod support;
 mod timeouts;
 mod users;
