@@ -493,6 +493,34 @@ impl Graphbox {
         self.addr
     }
 
+    /// The default tenant's clock.
+    pub fn now(&self) -> OffsetDateTime {
+        self.default_tenant().map_or_else(crate::clock::system_now, |t| t.clock.now())
+    }
+
+    /// Move the default tenant's clock forward, as `POST …/clock/advance` does: replication
+    /// windows, throttling buckets and DirSync deadlines see the new time. A test or benchmark
+    /// that waits on this clock instead of sleeping runs in virtual time.
+    ///
+    /// # Errors
+    /// The clock would pass what the server can represent; it was not moved.
+    pub fn advance_clock(&self, by: std::time::Duration) -> Result<(), String> {
+        let tenant = self.default_tenant().ok_or("the default tenant is gone")?;
+        tenant.clock.advance(by).map_err(|e| e.to_string())?;
+        tenant.settle_dirsync();
+        Ok(())
+    }
+
+    /// The default tenant's realism report (`GET …/realism/report`): per client, requests,
+    /// 429s received, early retries, the largest burst.
+    pub fn realism_report(&self) -> serde_json::Value {
+        self.default_tenant().map_or(serde_json::Value::Null, |t| t.realism.report())
+    }
+
+    fn default_tenant(&self) -> Option<Arc<Tenant>> {
+        self.server.tenants.get(self.ready.tenant_id)
+    }
+
     /// Create another isolated tenant on this server.
     pub fn create_tenant(&self) -> ReadyInfo {
         let tenant = self.server.tenants.insert(Tenant::create(&self.server.next_tenant_options(), None));

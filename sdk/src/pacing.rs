@@ -5,9 +5,10 @@
 //! 80 % use of a limit, responses carry `x-ms-throttle-limit-percentage` (0.8–1.8); a `429`
 //! carries `Retry-After`. A client that knows this:
 //!
-//! - waits a little before each request while the last answer said the bucket is above 80 %,
-//!   more the closer it is to empty, so its rate settles at the bucket's refill rate instead of
-//!   emptying it;
+//! - while answers say a limit is above 80 % used and rising, pauses before each request,
+//!   doubling the pause each time use rises and easing it by a fifth each time it falls, so its
+//!   rate settles at the bucket's refill rate (which it cannot know: it depends on the tenant's
+//!   size and the operation) instead of emptying the bucket;
 //! - after a `429`, holds *every* request of this client until `Retry-After` is over (other
 //!   requests in flight would be throttled too, and coming back early counts against the
 //!   client).
@@ -19,13 +20,14 @@ use std::time::{Duration, SystemTime};
 
 use crate::runtime::{Clock, Sleeper};
 
-/// The longest pause before one request at a full bucket. With `n` requests in flight the
-/// client's rate settles where `n / pause` equals the refill rate; 2 s keeps that below a full
-/// bucket for up to 40 concurrent requests against Graph's write quota (20 a second).
-const FULL_PAUSE: Duration = Duration::from_secs(2);
-
 /// Use of a limit below which Graph sends no percentage and the client does not pause.
 const THRESHOLD: f64 = 0.8;
+
+/// The first pause once use passes the threshold and keeps rising.
+const FIRST_PAUSE: Duration = Duration::from_millis(100);
+
+/// The longest pause before one request.
+const LONGEST_PAUSE: Duration = Duration::from_secs(60);
 
 /// What a client waited, by reason.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -74,6 +76,8 @@ impl std::fmt::Display for WaitReport {
 struct State {
     /// The last `x-ms-throttle-limit-percentage` seen (0 when the last answer had none).
     pressure: f64,
+    /// The pause before each request now.
+    pause: Duration,
     /// No request before this (a `Retry-After` given to any request of this client).
     not_before: Option<SystemTime>,
     report: WaitReport,
@@ -85,13 +89,14 @@ pub(crate) struct Pacer {
     state: Mutex<State>,
 }
 
-/// The pause before a request when the last answer said `pressure` of a limit was in use.
-pub(crate) fn pause_for(pressure: f64) -> Duration {
-    if pressure <= THRESHOLD {
-        return Duration::ZERO;
+/// The next pause after an answer reported `now` use of a limit, following `before`.
+pub(crate) fn next_pause(pause: Duration, before: f64, now: Option<f64>) -> Duration {
+    match now {
+        None => Duration::ZERO,
+        Some(p) if p <= THRESHOLD => Duration::ZERO,
+        Some(p) if p >= before => pause.saturating_mul(2).max(FIRST_PAUSE).min(LONGEST_PAUSE),
+        Some(_) => pause.mul_f64(0.8),
     }
-    let share = ((pressure - THRESHOLD) / (1.0 - THRESHOLD)).min(1.0);
-    FULL_PAUSE.mul_f64(share)
 }
 
 /// `x-ms-throttle-limit-percentage` as a number.
@@ -109,7 +114,7 @@ impl Pacer {
         let (hold, pause) = {
             let s = self.lock();
             let hold = s.not_before.and_then(|t| t.duration_since(clock.now()).ok()).filter(|d| !d.is_zero());
-            (hold, pause_for(s.pressure))
+            (hold, s.pause)
         };
         if let Some(hold) = hold {
             self.lock().report.retry_after += 1;
@@ -131,6 +136,7 @@ impl Pacer {
     /// Learn from an answer's headers.
     pub(crate) fn observe(&self, status: u16, percentage: Option<f64>, retry_after: Option<Duration>, now: SystemTime) {
         let mut s = self.lock();
+        s.pause = next_pause(s.pause, s.pressure, percentage);
         s.pressure = percentage.unwrap_or(0.0);
         if status == 429 {
             s.report.throttled += 1;
@@ -167,12 +173,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn no_pause_at_or_below_80_percent_and_a_full_pause_at_a_full_bucket() {
-        assert_eq!(pause_for(0.0), Duration::ZERO);
-        assert_eq!(pause_for(0.8), Duration::ZERO);
-        assert_eq!(pause_for(0.9), Duration::from_secs(1));
-        assert_eq!(pause_for(1.0), FULL_PAUSE);
-        assert_eq!(pause_for(1.8), FULL_PAUSE);
+    fn the_pause_doubles_while_use_rises_eases_while_it_falls_and_ends_below_80_percent() {
+        let mut pause = Duration::ZERO;
+        let mut before = 0.0;
+        let mut seen = Vec::new();
+        for p in [0.7, 0.82, 0.85, 0.9, 0.88, 0.86, 0.9] {
+            pause = next_pause(pause, before, Some(p));
+            before = p;
+            seen.push(pause.as_millis());
+        }
+        assert_eq!(seen, [0, 100, 200, 400, 320, 256, 512]);
+        assert_eq!(next_pause(Duration::from_secs(50), 0.9, Some(0.95)), LONGEST_PAUSE);
+        assert_eq!(next_pause(Duration::from_secs(5), 0.9, None), Duration::ZERO, "no header: below 80 %");
     }
 
     #[test]
