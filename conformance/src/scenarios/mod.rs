@@ -13,6 +13,7 @@ mod errors;
 mod filters;
 mod licences;
 mod paging;
+mod realism;
 mod roles;
 mod service_principals;
 mod support;
@@ -36,6 +37,7 @@ pub fn all() -> Vec<Scenario> {
         delta::SCENARIOS,
         batch::SCENARIOS,
         denials::SCENARIOS,
+        realism::SCENARIOS,
     ]
     .concat()
 }
