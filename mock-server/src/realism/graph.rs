@@ -48,6 +48,8 @@ pub(crate) struct Exchange {
     principal: Arc<Principal>,
     settings: Arc<Settings>,
     now: OffsetDateTime,
+    /// What makes a retry the same request (report.rs).
+    retry_key: String,
     method: String,
     segments: Vec<String>,
     /// The request with realism's skip token replaced by the directory's.
@@ -106,9 +108,13 @@ impl Exchange {
         }
         let tenant = tenant.clone();
         let now = tenant.clock.now();
+        let retry_key = match req.header("client-request-id") {
+            Some(id) => id.to_owned(),
+            None => format!("{} {}?{}", req.method, req.path, req.query),
+        };
         let settings = {
             let mut inner = tenant.realism.lock();
-            inner.report.arrived(principal.app_id, now);
+            inner.report.arrived(principal.app_id, &retry_key, now);
             inner.settings.clone()
         };
         let segments: Vec<String> =
@@ -123,6 +129,7 @@ impl Exchange {
             principal: principal.clone(),
             settings,
             now,
+            retry_key,
             method: req.method.as_str().to_owned(),
             segments,
             rewritten: None,
@@ -543,7 +550,7 @@ impl Exchange {
             h.insert(THROTTLE_INFORMATION, HeaderValue::from_static(limit.information()));
         }
         let mut inner = self.tenant.realism.lock();
-        inner.report.answered(self.principal.app_id, status, retry_after, self.now);
+        inner.report.answered(self.principal.app_id, &self.retry_key, status, retry_after, self.now);
         let (p50, p99) = (self.settings.latency_p50_ms, self.settings.latency_p99_ms);
         if p99 > 0.0 {
             let ms = latency_ms(p50, p99, inner.stream.unit(), inner.stream.unit());
