@@ -414,7 +414,7 @@ async fn adversarial_pages_are_short_sometimes_empty_change_token_format_and_los
     let expected: Vec<String> = (0..23).map(|i| format!("Pager {i:02}")).collect();
     names.sort();
     assert_eq!(names, expected, "every user exactly once");
-    assert!(sizes.iter().any(|s| *s == 0), "an empty page that still links on: {sizes:?}");
+    assert!(sizes.contains(&0), "an empty page that still links on: {sizes:?}");
     assert!(sizes.iter().any(|s| (1..5).contains(s)), "a page shorter than $top: {sizes:?}");
     assert!(formats.windows(2).any(|w| w[0] != w[1]), "skip token formats change: {formats:?}");
     assert!(extra, "unknown properties appear");
@@ -430,4 +430,72 @@ async fn a_builder_realism_setting_applies_to_the_default_tenant_and_reset_keeps
     assert_eq!(env.send(env.http.post(control(&env, "reset"))).await.status, 200);
     let view = env.send(env.http.get(control(&env, "realism"))).await.json();
     assert_eq!(view["profile"].as_str(), Some("adversarial"), "a reset tenant keeps its realism");
+}
+
+#[tokio::test]
+async fn a_saved_tenant_keeps_its_realism_and_loads_it_back() {
+    let env = env().await;
+    entra(&env, json!({})).await;
+    let state = env.send(env.http.get(control(&env, "state"))).await.json();
+    assert_eq!(put_realism(&env, json!({"profile": "off"})).await.status, 200);
+    let loaded = env.send(env.http.put(control(&env, "state")).json(&state)).await;
+    assert_eq!(loaded.status, 200, "{}", loaded.text);
+    let view = env.send(env.http.get(control(&env, "realism"))).await.json();
+    assert_eq!((view["profile"].as_str(), view["seed"].as_u64()), (Some("entra"), Some(7)));
+    let mut old = state.clone();
+    old.as_object_mut().unwrap().remove("realism");
+    assert_eq!(
+        env.send(env.http.put(control(&env, "state")).json(&old)).await.status,
+        200,
+        "a file from before realism loads"
+    );
+    let view = env.send(env.http.get(control(&env, "realism"))).await.json();
+    assert_eq!(view["profile"].as_str(), Some("off"));
+}
+
+#[test]
+fn the_binary_takes_realism_flags_logs_the_seed_and_refuses_an_unknown_profile() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::{Command, Stdio};
+    let dir = std::env::temp_dir().join(format!("graphbox-it-{}-realism", std::process::id()));
+    let bin = env!("CARGO_BIN_EXE_graphbox-mock");
+    let bad = Command::new(bin)
+        .args(["serve", "--port", "0", "--plain-http", "--realism", "kind", "--data-dir"])
+        .arg(&dir)
+        .output()
+        .expect("runs");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown profile 'kind'; use off, entra or adversarial"));
+    let mut child = Command::new(bin)
+        .args(["serve", "--port", "0", "--plain-http", "--realism", "adversarial", "--realism-seed", "9", "--data-dir"])
+        .arg(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("piped")).read_line(&mut line).expect("ready line");
+    let ready: Value = serde_json::from_str(&line).expect("ready JSON");
+    let url =
+        format!("{}/tenants/{}/realism", ready["control_url"].as_str().unwrap(), ready["tenant_id"].as_str().unwrap());
+    let view: Value = tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(async { reqwest::get(&url).await.expect("answers").json().await.expect("JSON") });
+    assert_eq!((view["profile"].as_str(), view["seed"].as_u64()), (Some("adversarial"), Some(9)));
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill runs");
+    child.wait().expect("exits");
+    let mut logs = String::new();
+    child.stderr.take().expect("piped").read_to_string(&mut logs).expect("stderr");
+    // Colours off: drop the escape sequences a terminal would read.
+    let mut plain = String::new();
+    let mut chars = logs.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            chars.by_ref().take_while(|c| *c != 'm').for_each(drop);
+        } else {
+            plain.push(c);
+        }
+    }
+    assert!(plain.contains("realism in force") && plain.contains("seed=9"), "{plain}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
