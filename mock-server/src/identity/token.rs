@@ -253,6 +253,11 @@ fn issue_for(req: &TokenRequest<'_>, tenant: &Tenant, key: &SigningKey) -> Resul
             format!("The app requested an unsupported grant type '{grant}'."),
         ));
     }
+    // A replica that has not seen the client's new application or credential
+    // answers first (realism; off by default: one atomic load).
+    if let Some(refused) = crate::realism::identity::refusal(req, tenant) {
+        return Err(refused);
+    }
     let now = tenant.clock.now();
     match grant {
         "client_credentials" => {

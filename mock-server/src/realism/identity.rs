@@ -9,14 +9,13 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::directory::applications::APPLICATION;
-use crate::identity::token::{TokenError, TokenFailure, TokenRequest};
+use crate::identity::token::{TokenError, TokenRequest};
 use crate::identity::AccessClaims;
-use crate::tenant::{Tenant, Tenants};
+use crate::tenant::Tenant;
 
 /// The answer a replica that has not seen the client's application or
 /// credential gives, if realism says so; `None` lets the request through.
-pub(crate) fn refusal(req: &TokenRequest<'_>, tenants: &Tenants) -> Option<TokenFailure> {
-    let tenant = tenants.resolve(req.tenant)?;
+pub(crate) fn refusal(req: &TokenRequest<'_>, tenant: &Tenant) -> Option<TokenError> {
     if !tenant.realism.is_on() {
         return None;
     }
@@ -25,7 +24,7 @@ pub(crate) fn refusal(req: &TokenRequest<'_>, tenants: &Tenants) -> Option<Token
     let app_id = Uuid::parse_str(client_id).ok()?;
     let dir = tenant.read();
     let inner = tenant.realism.lock();
-    let fail = |e: TokenError| Some((e, Some(tenant.clone())));
+    let fail = Some;
     if inner.windows.fresh_app_id(&app_id, now).is_some() {
         return fail(TokenError::new(
             400,
