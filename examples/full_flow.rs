@@ -11,6 +11,7 @@
 //! ```sh
 //! cargo run --example full_flow                                  # an embedded mock
 //! GRAPHBOX_TARGET=ready.json cargo run --example full_flow       # a running `graphbox-mock serve`
+//! cargo run --example full_flow -- --realism entra [--realism-seed 7]   # a tenant that lags and throttles
 //! ```
 //!
 //! `GRAPHBOX_TARGET` names a file holding the mock's ready line (`graphbox-mock serve > ready.json`).
@@ -100,6 +101,54 @@ impl Target {
     }
 }
 
+/// `--realism PROFILE [--realism-seed N]`: the body for the tenant's `…/realism` (README:
+/// Realism), or `None` without the flag. The seed defaults to 1 so a run can be repeated.
+fn realism_args() -> anyhow::Result<Option<serde_json::Value>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned();
+    let Some(profile) = value("--realism") else { return Ok(None) };
+    let seed: u64 = value("--realism-seed").map(|s| s.parse()).transpose().context("--realism-seed")?.unwrap_or(1);
+    Ok(Some(json!({"profile": profile, "seed": seed})))
+}
+
+/// Put realism in force on the target tenant, say what it is, and return its magnitudes.
+async fn apply_realism(target: &Target, body: &serde_json::Value) -> anyhow::Result<serde_json::Value> {
+    let r = target.http.put(target.control("/realism")).json(body).send().await?;
+    let status = r.status();
+    let view: serde_json::Value = r.json().await?;
+    if !status.is_success() {
+        bail!("realism refused: {}", view["error"]["message"]);
+    }
+    let e = &view["effective"];
+    println!(
+        "   realism {} (seed {}): replication {}–{} s, tokens lag {}–{} s, throttling {}, latency p50 {} ms / p99 {} ms",
+        view["profile"], view["seed"], e["replicationMinSeconds"], e["replicationMaxSeconds"],
+        e["tokenPropagationMinSeconds"], e["tokenPropagationMaxSeconds"], e["throttling"], e["latencyP50Ms"], e["latencyP99Ms"]
+    );
+    Ok(e.clone())
+}
+
+/// What the clients waited for and why, and what the tenant saw of them.
+async fn report_realism(target: &Target, clients: &[(&str, &GraphClient)]) -> anyhow::Result<()> {
+    step(10, "realism: what was waited for, and why");
+    println!("   onboarding's replication waits are the \"waiting\" lines of step 3");
+    for (name, client) in clients {
+        println!("   {name}: {}", client.waits());
+    }
+    let report: serde_json::Value = target.http.get(target.control("/realism/report")).send().await?.json().await?;
+    for c in report["clients"].as_array().into_iter().flatten() {
+        println!(
+            "   the tenant saw client {}: {} requests, {} answered 429, {} early retries, largest burst {}/s",
+            c["clientId"].as_str().unwrap_or_default(),
+            c["requests"],
+            c["throttled"],
+            c["earlyRetries"],
+            c["largestBurst"]
+        );
+    }
+    Ok(())
+}
+
 fn step(n: u32, title: &str) {
     println!("\n== {n}. {title}");
 }
@@ -160,6 +209,10 @@ fn onboarding(
             OnboardingEvent::Started(_) => {}
             // DirSync's pending window is polled dozens of times: show the first wait and then
             // one line per virtual day.
+            // Replication waits (only under --realism) are few: each is shown.
+            OnboardingEvent::Waiting { step, .. } if *step != graphbox::sdk::onboarding::Step::DirSync => {
+                println!("   {event}")
+            }
             OnboardingEvent::Waiting { delay, .. } => {
                 let mut total = waited.lock().unwrap_or_else(|p| p.into_inner());
                 let before = total.as_secs() / 86_400;
@@ -177,6 +230,10 @@ async fn main() -> anyhow::Result<()> {
     step(1, "a fake tenant");
     let target = Arc::new(Target::open().await?);
     println!("   tenant {} ({}) at {}", target.info.tenant_id, target.info.tenant_domain, target.info.authority);
+    let realism = match realism_args()? {
+        Some(body) => Some(apply_realism(&target, &body).await?),
+        None => None,
+    };
     let admin = target.client(ClientSecretCredential::new(target.info.client_id, &target.info.client_secret).into())?;
 
     step(2, "seed: a cloud user, DirSync on, synced users");
@@ -251,7 +308,7 @@ async fn main() -> anyhow::Result<()> {
     let source = parse_csv(&csv.replace("{domain}", &target.info.tenant_domain))?;
     let script_text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/provisioning.js"))?;
     let script = Script::new(script_text).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let provisioner = Provisioner::new(graph).script(script).concurrency(8);
+    let provisioner = Provisioner::new(graph.clone()).script(script).concurrency(8);
     let plan = provisioner.plan(&source).await?;
     println!("{plan}");
 
@@ -263,6 +320,13 @@ async fn main() -> anyhow::Result<()> {
     }
 
     step(8, "provisioning again: nothing left to do");
+    if let Some(view) = &realism {
+        // Lists lag behind writes until they replicate: a check made at once would plan the
+        // new users again. Wait out the longest window first, as a careful client would.
+        let longest = view.get("replicationMaxSeconds").and_then(|v| v.as_f64()).unwrap_or(10.0);
+        println!("   waiting {longest} s (virtual) for the new users to replicate before listing them");
+        target.waiter().sleep(Duration::from_secs_f64(longest.ceil())).await;
+    }
     let again = provisioner.plan(&source).await?;
     let counts = again.counts();
     println!("   {} unchanged, {} to create, {} to update", counts.unchanged, counts.create, counts.update);
@@ -273,6 +337,9 @@ async fn main() -> anyhow::Result<()> {
     step(9, "federation: the customer's domain signs in at the vendor's IdP");
     federate_customer_domain(&target, &admin).await?;
 
+    if realism.is_some() {
+        report_realism(&target, &[("admin client", &admin), ("provisioning client", &graph)]).await?;
+    }
     println!(
         "\nsummary: onboarded client {} in tenant {}; provisioned {} created, {} updated, {} unchanged; {} script evaluations",
         onboarded.client_id, onboarded.tenant_id, report.created, report.updated, report.unchanged, plan.script_evaluations

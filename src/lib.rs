@@ -2,3 +2,5 @@
 #[cfg(feature = "mock")]
 pub use graphbox_mock as mock;
 pub use graphbox_sdk as sdk;
+#[cfg(feature = "mock")]
+pub mod virtual_time;

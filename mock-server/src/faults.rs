@@ -39,18 +39,23 @@ impl FaultRule {
         self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method)) && path.starts_with(&self.path)
     }
 
-    /// The answer Graph gives for this status (reference/graph-wire.md §2.2).
     fn error(&self) -> ApiError {
-        let mut e = match self.status {
-            429 => ApiError::new(429, "TooManyRequests", "Please retry again later."),
-            503 => ApiError::new(503, "serviceNotAvailable", "The service is temporarily unavailable. Please retry."),
-            504 => ApiError::new(504, "UnknownError", "The gateway timed out waiting for the service."),
-            502 => ApiError::new(502, "UnknownError", "Bad gateway."),
-            _ => ApiError::new(500, "UnknownError", "An internal server error occurred (injected by graphbox)."),
-        };
-        e.retry_after = self.retry_after_seconds.or(matches!(self.status, 429 | 503).then_some(1.0));
-        e
+        answer(self.status, self.retry_after_seconds.or(matches!(self.status, 429 | 503).then_some(1.0)))
     }
+}
+
+/// The answer Graph gives for a throttled or failing request with this status
+/// (reference/graph-wire.md §2.2); realism's random faults answer the same way.
+pub(crate) fn answer(status: u16, retry_after: Option<f64>) -> ApiError {
+    let mut e = match status {
+        429 => ApiError::new(429, "TooManyRequests", "Please retry again later."),
+        503 => ApiError::new(503, "serviceNotAvailable", "The service is temporarily unavailable. Please retry."),
+        504 => ApiError::new(504, "UnknownError", "The gateway timed out waiting for the service."),
+        502 => ApiError::new(502, "UnknownError", "Bad gateway."),
+        _ => ApiError::new(500, "UnknownError", "An internal server error occurred (injected by graphbox)."),
+    };
+    e.retry_after = retry_after;
+    e
 }
 
 /// Why a set of rules was refused.

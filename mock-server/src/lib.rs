@@ -51,6 +51,7 @@ mod journal;
 mod keys;
 mod msol;
 pub mod odata;
+mod realism;
 mod server;
 mod service;
 mod state;
@@ -143,5 +144,6 @@ pub mod __fuzz {
 
 pub use http::Limits;
 pub use keys::KeyError;
+pub use realism::{FaultRates, Profile as RealismProfile, RealismConfig, Settings as RealismSettings, TenantSize};
 pub use server::{Graphbox, GraphboxBuilder, ReadyInfo, StartError};
 pub use state::StateError;

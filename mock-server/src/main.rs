@@ -29,6 +29,9 @@ usage: graphbox-mock serve [options]
                      (also $GRAPHBOX_ADMIN_KEY; an empty key is refused)
   --public-url URL   scheme://host[:port] clients reach the server at, when not the
                      listening address (reverse proxy, container): links use it
+  --realism PROFILE  off (default), entra or adversarial: replication delay, throttling,
+                     latency and random faults for the default tenant (README: Realism)
+  --realism-seed N   the seed every realism choice comes from (default: random, logged)
 
 Limits (a request past one gets the endpoint's own error answer):
   --max-body-bytes N          largest request body (default 4194304, Graph's 4 MiB)
@@ -51,6 +54,8 @@ struct Args {
     admin_key: Option<String>,
     public_url: Option<String>,
     limits: graphbox_mock::Limits,
+    realism: Option<graphbox_mock::RealismProfile>,
+    realism_seed: Option<u64>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -69,6 +74,8 @@ fn parse_args() -> Result<Args, String> {
         admin_key: std::env::var("GRAPHBOX_ADMIN_KEY").ok(),
         public_url: None,
         limits: graphbox_mock::Limits::default(),
+        realism: None,
+        realism_seed: None,
     };
     let mut saw_serve = false;
     let err = |e: lexopt::Error| e.to_string();
@@ -83,6 +90,14 @@ fn parse_args() -> Result<Args, String> {
             Long("data-dir") => args.data_dir = Some(parser.value().map_err(err)?.into()),
             Long("state") => args.state = Some(parser.value().map_err(err)?.into()),
             Long("seed") => args.seed = Some(parser.value().map_err(err)?.into()),
+            Long("realism") => {
+                let name = parser.value().map_err(err)?.string().map_err(|_| "--realism must be UTF-8".to_owned())?;
+                args.realism =
+                    Some(graphbox_mock::RealismProfile::parse(&name).ok_or_else(|| {
+                        format!("--realism: unknown profile '{name}'; use off, entra or adversarial")
+                    })?);
+            }
+            Long("realism-seed") => args.realism_seed = Some(parser.value().map_err(err)?.parse().map_err(err)?),
             Long("id-seed") => args.id_seed = Some(parser.value().map_err(err)?.parse().map_err(err)?),
             Long("admin-key") => {
                 args.admin_key =
@@ -185,6 +200,16 @@ async fn run(args: Args) -> ExitCode {
         builder = builder.public_url(url);
     }
     builder = builder.limits(args.limits);
+    if args.realism.is_some() || args.realism_seed.is_some() {
+        // Without a seed, one is drawn and logged with the profile, so a run
+        // can be replayed with --realism-seed.
+        let seed = args.realism_seed.unwrap_or_else(|| {
+            use std::hash::{BuildHasher, Hasher};
+            std::collections::hash_map::RandomState::new().build_hasher().finish()
+        });
+        let profile = args.realism.unwrap_or(graphbox_mock::RealismProfile::Off);
+        builder = builder.realism(graphbox_mock::RealismConfig::new(profile, seed));
+    }
     // Listen for signals before the ready line goes out: a supervisor may send
     // SIGTERM the moment it has read it.
     let signals = Signals::install();

@@ -84,6 +84,7 @@ pub struct GraphboxBuilder {
     seed_users: SeedUsers,
     limits: crate::http::Limits,
     public_url: Option<String>,
+    realism: Option<crate::realism::RealismConfig>,
 }
 
 type UserBody = serde_json::Map<String, serde_json::Value>;
@@ -120,6 +121,7 @@ impl Default for GraphboxBuilder {
             seed_users: SeedUsers::List(Vec::new()),
             limits: crate::http::Limits::default(),
             public_url: None,
+            realism: None,
         }
     }
 }
@@ -208,6 +210,16 @@ impl GraphboxBuilder {
         self.limits.max_connections = connections;
         self
     }
+    /// Realism for the default tenant: a profile (`off`, `entra`,
+    /// `adversarial`), its seed and overrides, e.g.
+    /// `RealismConfig::new(RealismProfile::Entra, 7)`. Replaces what a loaded
+    /// state file says for that tenant; without this, a loaded tenant keeps
+    /// its saved setting and a new one is `off`.
+    pub fn realism(mut self, config: crate::realism::RealismConfig) -> Self {
+        self.realism = Some(config);
+        self
+    }
+
     /// Freeze new tenants' clocks at `at` (they move only when advanced).
     pub fn frozen_clock(mut self, at: OffsetDateTime) -> Self {
         self.frozen_at = Some(at);
@@ -361,6 +373,9 @@ impl GraphboxBuilder {
                 .map_err(|source| StateError::Write { path: path.clone(), source })?;
             server.tenants.attach_journal(journal);
         }
+        if let Some(config) = self.realism {
+            default_tenant.realism.set(config, default_tenant.id);
+        }
         let authority = intake.names.authority.clone();
         let ready = ReadyInfo::for_tenant(&authority, &server.keys.tls.ca_file, self.tls, &default_tenant);
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
@@ -484,6 +499,34 @@ impl Graphbox {
     }
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The default tenant's clock.
+    pub fn now(&self) -> OffsetDateTime {
+        self.default_tenant().map_or_else(crate::clock::system_now, |t| t.clock.now())
+    }
+
+    /// Move the default tenant's clock forward, as `POST …/clock/advance` does: replication
+    /// windows, throttling buckets and DirSync deadlines see the new time. A test or benchmark
+    /// that waits on this clock instead of sleeping runs in virtual time.
+    ///
+    /// # Errors
+    /// The clock would pass what the server can represent; it was not moved.
+    pub fn advance_clock(&self, by: std::time::Duration) -> Result<(), String> {
+        let tenant = self.default_tenant().ok_or("the default tenant is gone")?;
+        tenant.clock.advance(by).map_err(|e| e.to_string())?;
+        tenant.settle_dirsync();
+        Ok(())
+    }
+
+    /// The default tenant's realism report (`GET …/realism/report`): per client, requests,
+    /// 429s received, early retries, the largest burst.
+    pub fn realism_report(&self) -> serde_json::Value {
+        self.default_tenant().map_or(serde_json::Value::Null, |t| t.realism.report())
+    }
+
+    fn default_tenant(&self) -> Option<Arc<Tenant>> {
+        self.server.tenants.get(self.ready.tenant_id)
     }
 
     /// Create another isolated tenant on this server.

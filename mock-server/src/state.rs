@@ -29,6 +29,9 @@ pub(crate) struct SavedTenant {
     pub clock_offset: Duration,
     pub bootstrap: BootstrapCredentials,
     pub directory: Directory,
+    /// Absent from files written before realism existed: off.
+    #[serde(default)]
+    pub realism: crate::realism::RealismConfig,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -66,14 +69,20 @@ pub enum StateError {
 pub(crate) fn snapshot_tenant(tenant: &Tenant) -> serde_json::Value {
     // A copy-on-write copy: serializing a large tenant never holds its lock.
     let dir = tenant.read().clone();
-    serde_json::json!({
+    let mut saved = serde_json::json!({
         "id": tenant.id,
         "seed": tenant.options().seed,
         "frozen_at": tenant.clock.frozen_at().map(|t| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()),
         "clock_offset": tenant.clock.offset(),
         "bootstrap": tenant.bootstrap,
         "directory": &dir,
-    })
+    });
+    // Written only when set, so a tenant with realism off saves as it always did.
+    let realism = tenant.realism.config();
+    if realism != crate::realism::RealismConfig::default() {
+        saved["realism"] = serde_json::json!(realism);
+    }
+    saved
 }
 
 pub(crate) fn snapshot(tenants: &[std::sync::Arc<Tenant>]) -> serde_json::Value {
@@ -334,7 +343,8 @@ mod compaction {
         fs::create_dir_all(&dir).expect("temp dir");
         let path = dir.join("state.json");
         let tenants = Tenants::default();
-        let t = tenants.insert(Tenant::create(&TenantOptions { seed: 1, frozen_at: None }, None));
+        let t = tenants
+            .insert(Tenant::create(&TenantOptions { seed: 1, frozen_at: None, realism: Default::default() }, None));
         checkpoint(&tenants.all(), &path, 1).expect("first snapshot");
         let journal = crate::journal::Journal::open(&path, 1, 0).expect("journal");
         tenants.attach_journal(journal.clone());

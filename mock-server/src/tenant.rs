@@ -75,6 +75,8 @@ pub(crate) struct Tenant {
     requests: Mutex<VecDeque<LoggedRequest>>,
     /// Scripted failures (`PUT /_graphbox/tenants/{tid}/faults`).
     pub(crate) faults: crate::faults::Faults,
+    /// Replication delay, throttling, latency and shapes (`…/realism`); off by default.
+    pub(crate) realism: crate::realism::Realism,
     /// The server's registry of verified domain names (a tenant's own until
     /// [`Tenants::insert`] joins it to the server's).
     domain_claims: Arc<DomainClaims>,
@@ -129,6 +131,7 @@ impl Drop for DirWrite<'_> {
 pub(crate) struct TenantOptions {
     pub seed: u64,
     pub frozen_at: Option<OffsetDateTime>,
+    pub realism: crate::realism::RealismConfig,
 }
 
 impl Tenant {
@@ -213,6 +216,7 @@ impl Tenant {
             options: options.clone(),
             requests: Mutex::new(VecDeque::new()),
             faults: Default::default(),
+            realism: realism_of(id, &options.realism),
             domain_claims: Arc::default(),
             journal: OnceLock::new(),
             retired: Default::default(),
@@ -233,6 +237,7 @@ impl Tenant {
             clock,
             directory: RwLock::new(dir),
             bootstrap,
+            realism: realism_of(id, &options.realism),
             options,
             requests: Mutex::new(VecDeque::new()),
             faults: Default::default(),
@@ -254,7 +259,8 @@ impl Tenant {
             clock,
             directory: RwLock::new(dir),
             bootstrap: saved.bootstrap,
-            options: TenantOptions { seed: saved.seed, frozen_at: saved.frozen_at },
+            realism: realism_of(saved.id, &saved.realism),
+            options: TenantOptions { seed: saved.seed, frozen_at: saved.frozen_at, realism: saved.realism },
             requests: Mutex::new(VecDeque::new()),
             faults: Default::default(),
             domain_claims: Arc::default(),
@@ -307,9 +313,10 @@ impl Tenant {
         }
     }
 
-    /// What the tenant was created from (a reset recreates it from these).
+    /// What the tenant was created from (a reset recreates it from these),
+    /// with the realism setting now in force.
     pub(crate) fn options(&self) -> TenantOptions {
-        self.options.clone()
+        TenantOptions { realism: self.realism.config(), ..self.options.clone() }
     }
 
     /// The server's registry of verified domain names, which
@@ -333,6 +340,15 @@ impl Tenant {
     pub(crate) fn requests(&self) -> Vec<LoggedRequest> {
         self.requests.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect()
     }
+}
+
+/// A tenant's realism; a setting other than `off` is logged with its seed.
+fn realism_of(tenant: Uuid, config: &crate::realism::RealismConfig) -> crate::realism::Realism {
+    let realism = crate::realism::Realism::default();
+    if config.settings().is_active() {
+        realism.set(config.clone(), tenant);
+    }
+    realism
 }
 
 /// Two tenants holding the same domain name verified: refused, as Entra lets
@@ -466,7 +482,7 @@ mod tests {
     use super::*;
 
     fn tenant(seed: u64) -> Tenant {
-        Tenant::create(&TenantOptions { seed, frozen_at: None }, None)
+        Tenant::create(&TenantOptions { seed, frozen_at: None, realism: Default::default() }, None)
     }
 
     fn add(t: &Tenant, name: &str) {

@@ -114,6 +114,12 @@ impl GraphClient {
         }
     }
 
+    /// What this client (and its clones) waited so far, by reason: pacing near a throttling
+    /// limit, `Retry-After`, back-off. See [`crate::pacing`].
+    pub fn waits(&self) -> crate::pacing::WaitReport {
+        self.transport.pacer.report()
+    }
+
     /// The Graph base URL this client talks to, e.g. `https://graph.microsoft.com/v1.0`.
     pub fn graph_url(&self) -> &str {
         &self.transport.graph_url
@@ -302,6 +308,7 @@ impl GraphClientBuilder {
             clock: self.clock,
             sleeper: self.sleeper,
             random: self.random,
+            pacer: Default::default(),
         };
         Ok(GraphClient { transport: Arc::new(transport) })
     }

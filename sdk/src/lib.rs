@@ -72,6 +72,7 @@ pub mod ids;
 pub mod models;
 pub mod odata;
 pub mod onboarding;
+pub mod pacing;
 pub mod paging;
 pub mod permissions;
 pub mod provisioning;

@@ -171,6 +171,8 @@ pub(crate) struct Transport {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) sleeper: Arc<dyn Sleeper>,
     pub(crate) random: Arc<dyn RandomSource>,
+    /// Pacing to Graph's throttling headers, shared by every request of this client.
+    pub(crate) pacer: crate::pacing::Pacer,
 }
 
 fn idempotent(method: &Method) -> bool {
@@ -202,6 +204,7 @@ impl Transport {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
+            self.pacer.before_request(&*self.clock, &*self.sleeper).await;
             let token = self.tokens.token(&self.scope).await.map_err(Error::Auth)?;
             let mut builder = self
                 .http
@@ -240,6 +243,7 @@ impl Transport {
                         Outcome::Transport { may_be_applied: !e.is_connect(), idempotent: idempotent(&req.method) };
                     if let Some(delay) = self.retry.delay(retries, outcome, elapsed, random_u64(&*self.random)) {
                         tracing::debug!(parent: &span, error = %e, ?delay, "retrying after transport error");
+                        self.pacer.retry_wait(delay, false);
                         retries += 1;
                         self.sleeper.sleep(delay).await;
                         continue;
@@ -248,13 +252,18 @@ impl Transport {
                 }
             };
             span.record("status", status);
-            if (200..300).contains(&status) {
-                return Ok(GraphResponse { body, request: summary });
-            }
             let retry_after = headers
                 .get("retry-after")
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| parse_retry_after(v, self.clock.now()));
+            let percentage = headers
+                .get("x-ms-throttle-limit-percentage")
+                .and_then(|v| v.to_str().ok())
+                .and_then(crate::pacing::parse_percentage);
+            self.pacer.observe(status, percentage, retry_after, self.clock.now());
+            if (200..300).contains(&status) {
+                return Ok(GraphResponse { body, request: summary });
+            }
             let error = graph_error(status, &headers, &body, retry_after, &summary, &client_request_id);
             if status == 401 && !refreshed_token && error.code == "InvalidAuthenticationToken" {
                 // The token expired or was revoked between cache check and use: fetch a fresh
@@ -267,6 +276,7 @@ impl Transport {
             let outcome = Outcome::Status { status, retry_after };
             if let Some(delay) = self.retry.delay(retries, outcome, elapsed, random_u64(&*self.random)) {
                 tracing::debug!(parent: &span, status, ?delay, "retrying");
+                self.pacer.retry_wait(delay, retry_after.is_some());
                 retries += 1;
                 self.sleeper.sleep(delay).await;
                 continue;

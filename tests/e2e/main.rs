@@ -4,4 +4,5 @@
 mod dirsync;
 mod onboarding;
 mod provisioning;
+mod realism;
 mod support;

@@ -23,6 +23,7 @@ mod licence_details;
 mod licences;
 mod msonline;
 mod paging;
+mod realism;
 mod relations;
 mod role_catalog;
 mod roles;
@@ -63,6 +64,7 @@ pub fn all() -> Vec<Scenario> {
         msonline::SCENARIOS,
         keys::SCENARIOS,
         licence_details::SCENARIOS,
+        realism::SCENARIOS,
     ]
     .concat()
 }

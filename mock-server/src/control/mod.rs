@@ -269,6 +269,21 @@ fn tenant_route(
             tenant.write().signin.user_consent_disabled = !body.user_consent;
             response::control_json(200, &json!({"userConsent": body.user_consent}))
         }
+        (Method::GET, ["realism"]) => response::control_json(200, &tenant.realism.view()),
+        (Method::PUT, ["realism"]) => {
+            let body = match body_json(req) {
+                Ok(b) => b,
+                Err(r) => return *r,
+            };
+            match crate::realism::RealismConfig::from_body(&body, &tenant.realism.config()) {
+                Ok(config) => {
+                    tenant.realism.set(config, tenant.id);
+                    response::control_json(200, &tenant.realism.view())
+                }
+                Err(message) => response::control_error(400, &message),
+            }
+        }
+        (Method::GET, ["realism", "report"]) => response::control_json(200, &tenant.realism.report()),
         (Method::GET, ["requests"]) => response::control_json(200, &json!({"requests": tenant.requests()})),
         (Method::GET, ["faults"]) => response::control_json(200, &json!({"rules": tenant.faults.rules()})),
         (Method::PUT, ["faults"]) => {

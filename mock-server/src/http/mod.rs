@@ -317,6 +317,17 @@ async fn handle(
             ));
         }
     }
+    let routed = match routed {
+        // Realism's latency: waited on the timer, never on a worker thread.
+        Ok(mut response) => match response.extensions_mut().remove::<crate::realism::Delay>() {
+            Some(delay) => {
+                tokio::time::sleep(delay.0).await;
+                Ok(response)
+            }
+            None => Ok(response),
+        },
+        Err(panic) => Err(panic),
+    };
     Ok(routed.unwrap_or_else(|panic| {
         let what = panic
             .downcast_ref::<&str>()

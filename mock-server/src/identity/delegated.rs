@@ -261,7 +261,7 @@ pub(crate) fn respond(
     let sub = B64.encode(
         &ring::digest::digest(&ring::digest::SHA256, format!("{user}:{}", client.app_id).as_bytes()).as_ref()[..20],
     );
-    let claims = AccessClaims {
+    let mut claims = AccessClaims {
         scp: Some(scopes.join(" ")),
         wids: dir.role_template_ids_of(user),
         upn: Some(upn.clone()),
@@ -269,6 +269,7 @@ pub(crate) fn respond(
         unique_name: Some(upn.clone()),
         ..super::token::base_claims(tenant, client, resource, now, "user", user, sub)
     };
+    crate::realism::identity::lag_claims(tenant, &mut claims, user, client.sp_id);
     let access_token = jwt::sign(key, &claims);
     let mut extra = Map::new();
     let mut shown: Vec<String> = scopes.clone();

@@ -303,6 +303,11 @@ fn issue_for(req: &TokenRequest<'_>, tenant: &Tenant, key: &SigningKey) -> Resul
             format!("The app requested an unsupported grant type '{grant}'."),
         ));
     }
+    // A replica that has not seen the client's new application or credential
+    // answers first (realism; off by default: one atomic load).
+    if let Some(refused) = crate::realism::identity::refusal(req, tenant) {
+        return Err(refused);
+    }
     let now = tenant.clock.now();
     match grant {
         "client_credentials" => {
@@ -310,8 +315,9 @@ fn issue_for(req: &TokenRequest<'_>, tenant: &Tenant, key: &SigningKey) -> Resul
             let client = authenticate_client(req, tenant, &dir, now, true)?;
             let scope = req.field("scope").ok_or_else(|| TokenError::missing("scope"))?;
             let resource = resource_for_client_credentials(scope, req.authority)?;
-            let claims = app_claims(tenant, &dir, &client, resource, now);
+            let mut claims = app_claims(tenant, &dir, &client, resource, now);
             drop(dir);
+            crate::realism::identity::lag_claims(tenant, &mut claims, client.sp_id, client.sp_id);
             Ok(token_response(jwt::sign(key, &claims), None))
         }
         "password" => {

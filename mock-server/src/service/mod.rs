@@ -62,7 +62,11 @@ impl Server {
     /// a seeded server creates the same tenants in the same order.
     pub(crate) fn next_tenant_options(&self) -> TenantOptions {
         let n = self.tenants_created.fetch_add(1, Ordering::Relaxed);
-        TenantOptions { seed: self.seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15), frozen_at: self.frozen_at }
+        TenantOptions {
+            seed: self.seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            frozen_at: self.frozen_at,
+            realism: Default::default(),
+        }
     }
 
     /// A request id: unique per server, cheap, no lock.

@@ -26,6 +26,7 @@ mod msol;
 mod organization;
 mod paging;
 mod query;
+mod realism;
 mod sensitive;
 mod signin;
 mod support;

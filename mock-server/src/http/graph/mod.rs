@@ -32,7 +32,7 @@ const NOT_YET_MODELLED: &[&str] = &[];
 
 /// What a Graph operation produced.
 #[derive(Debug)]
-pub(super) enum Reply {
+pub(crate) enum Reply {
     Json {
         status: u16,
         body: Value,
@@ -66,13 +66,26 @@ pub(crate) fn handle(server: &Server, req: &Inbound, rest: &str) -> Response<Bod
     tenant.settle_dirsync();
     let now = tenant.clock.now();
     let c = req.correlation(now);
-    let ctx = Ctx { req, graph_url: format!("{}/v1.0", req.authority), principal, tenant };
+    // Realism (off unless a tenant asks): one atomic load when off.
+    let mut realism = crate::realism::graph::Exchange::begin(&tenant, req, &principal, rest);
+    let rewritten = realism.as_mut().and_then(|x| x.take_rewritten());
+    let inbound = rewritten.as_ref().unwrap_or(req);
+    let ctx = Ctx { req: inbound, graph_url: format!("{}/v1.0", req.authority), principal, tenant };
     // An injected fault answers instead of the operation, as a throttled or
-    // unavailable service does: nothing is applied.
+    // unavailable service does: nothing is applied. Scripted faults come
+    // before realism's.
     let result = match ctx.tenant.faults.take(req.method.as_str(), &req.path) {
         Some(fault) => Err(fault),
-        None => dispatch(server, &ctx, rest),
+        None => match realism.as_mut().and_then(|x| x.refuse(inbound)) {
+            Some(refused) => Err(refused),
+            None => dispatch(server, &ctx, rest),
+        },
     };
+    let result = match realism.as_mut() {
+        Some(x) => x.settle(result, inbound),
+        None => result,
+    };
+    let retry_after = result.as_ref().err().and_then(|e| e.retry_after);
     let (status, response) = match result {
         Ok(Reply::Json { status, body, location }) => {
             (status, response::graph_json(status, &body, &c, location.as_deref()))
@@ -82,6 +95,10 @@ pub(crate) fn handle(server: &Server, req: &Inbound, rest: &str) -> Response<Bod
         Ok(Reply::NoContent) => (204, response::no_content(&c)),
         Err(e) => (e.status, response::graph_error(&e, &c)),
     };
+    let mut response = response;
+    if let Some(x) = realism {
+        x.finish(&mut response, retry_after);
+    }
     ctx.tenant.log_request(LoggedRequest {
         request_id: req.request_id,
         time: now,
