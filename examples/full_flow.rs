@@ -128,6 +128,17 @@ async fn apply_realism(target: &Target, body: &serde_json::Value) -> anyhow::Res
     Ok(e.clone())
 }
 
+/// Under realism, wait (on the tenant's virtual clock) for the longest window named `key` in the
+/// profile's magnitudes, saying why: what a careful client does after a write whose effect it
+/// needs at once. Without realism, nothing to wait for.
+async fn settle(target: &Target, realism: &Option<serde_json::Value>, key: &str, why: &str) {
+    if let Some(view) = realism {
+        let longest = view.get(key).and_then(|v| v.as_f64()).unwrap_or(10.0).ceil();
+        println!("   waiting {longest} s (virtual) {why}");
+        target.waiter().sleep(Duration::from_secs_f64(longest)).await;
+    }
+}
+
 /// What the clients waited for and why, and what the tenant saw of them.
 async fn report_realism(target: &Target, clients: &[(&str, &GraphClient)]) -> anyhow::Result<()> {
     step(10, "realism: what was waited for, and why");
@@ -264,6 +275,8 @@ async fn main() -> anyhow::Result<()> {
     let ops_admin =
         admin.users().create(User::new("Ops Admin", "ops.admin", &admin_upn, "Vk3#pL9!wQz2")).send().await?;
     let ops_admin_id = ops_admin.id.context("created user has an id")?;
+    settle(&target, &realism, "replicationMaxSeconds", "for the new user to replicate before a role refers to it")
+        .await;
     let ga = DirectoryRole::GlobalAdministrator.template_id();
     admin.role_management().assign(UnifiedRoleAssignment::tenant_wide(&ops_admin_id, ga)).send().await?;
     println!("   created {admin_upn}, a Global Administrator");
@@ -273,6 +286,7 @@ async fn main() -> anyhow::Result<()> {
     let request = PasswordCredential { display_name: Some("full_flow".into()), ..Default::default() };
     let secret = admin.applications().add_password(app_object_id, request).send().await?;
     let secret = secret.secret_text.context("the secret's text, shown once")?;
+    settle(&target, &realism, "replicationMaxSeconds", "for the new secret to replicate to the token endpoint").await;
     let no_role = target.client(ClientSecretCredential::new(&client_id, &secret).into())?;
     match Provisioner::new(no_role).reset_password(&ops_admin_id, "Rt6!mWq9#zLp", true).await {
         Ok(()) => bail!("an app without a directory role reset a Global Administrator's password"),
@@ -292,7 +306,9 @@ async fn main() -> anyhow::Result<()> {
         onboarded.client_id,
         &onboarded.client_secret[..3]
     );
-    // A new client, so a new token: the role reaches only tokens issued after it.
+    // A new client, so a new token: the role reaches only tokens issued after it (and, on a
+    // real tenant, only once it has propagated into tokens).
+    settle(&target, &realism, "tokenPropagationMaxSeconds", "for the role to reach new tokens").await;
     let graph = target.client(ClientSecretCredential::new(&onboarded.client_id, &onboarded.client_secret).into())?;
     Provisioner::new(graph.clone())
         .reset_password(&ops_admin_id, "Rt6!mWq9#zLp", true)
