@@ -145,6 +145,13 @@ pub(crate) fn no_content(c: &Correlation) -> Response<Body> {
 
 /// Graph's error envelope (reference/graph-wire.md §2.1).
 pub(crate) fn graph_error(e: &ApiError, c: &Correlation) -> Response<Body> {
+    let body = graph_error_body(e, c);
+    graph_error_response(e, c, &body)
+}
+
+/// The JSON of Graph's error envelope, `innerError` included: every error
+/// Graph answers carries it, inside a `$batch` response too.
+pub(crate) fn graph_error_body(e: &ApiError, c: &Correlation) -> Value {
     let mut error = serde_json::Map::new();
     error.insert("code".into(), Value::String(e.code.to_string()));
     error.insert("message".into(), Value::String(e.message.clone()));
@@ -162,8 +169,11 @@ pub(crate) fn graph_error(e: &ApiError, c: &Correlation) -> Response<Body> {
             "client-request-id": c.client_request_id(),
         }),
     );
-    let body = json!({ "error": Value::Object(error) });
-    let mut r = graph_response(e.status, c, Some(HeaderValue::from_static("application/json")), json_bytes(&body));
+    json!({ "error": Value::Object(error) })
+}
+
+fn graph_error_response(e: &ApiError, c: &Correlation, body: &Value) -> Response<Body> {
+    let mut r = graph_response(e.status, c, Some(HeaderValue::from_static("application/json")), json_bytes(body));
     let h = r.headers_mut();
     if e.status == 401 {
         h.insert(

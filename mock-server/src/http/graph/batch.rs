@@ -197,9 +197,19 @@ pub(super) fn batch(server: &Server, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
         let failed = item.depends_on.iter().find(|d| statuses.get(d.as_str()).is_some_and(|s| *s >= 400));
         if let Some(dep) = failed {
             statuses.insert(&item.id, 424);
+            let e = ApiError::new(
+                424,
+                "FailedDependency",
+                format!("The request depends on request '{dep}', which failed."),
+            );
+            let c = crate::service::response::Correlation {
+                request_id: server.next_request_id(),
+                client_sent: None,
+                now: ctx.tenant.clock.now(),
+            };
             responses.push(json!({
                 "id": item.id, "status": 424,
-                "body": {"error": {"code": "FailedDependency", "message": format!("The request depends on request '{dep}', which failed.")}},
+                "body": crate::service::response::graph_error_body(&e, &c),
             }));
             continue;
         }
