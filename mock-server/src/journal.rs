@@ -67,6 +67,8 @@ pub(crate) enum Change {
         frozen_at: Option<time::OffsetDateTime>,
         offset: Duration,
     },
+    /// The tenant's realism setting after `PUT …/realism` (absolute).
+    Realism(crate::realism::RealismConfig),
     /// A tenant created, reset or replaced, whole (a fresh tenant is small; a
     /// replaced one is what the caller uploaded).
     Tenant(Box<serde_json::Value>),

@@ -375,6 +375,7 @@ impl GraphboxBuilder {
         }
         if let Some(config) = self.realism {
             default_tenant.realism.set(config, default_tenant.id);
+            default_tenant.journal_realism();
         }
         let authority = intake.names.authority.clone();
         let ready = ReadyInfo::for_tenant(&authority, &server.keys.tls.ca_file, self.tls, &default_tenant);

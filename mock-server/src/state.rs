@@ -238,6 +238,7 @@ pub(crate) fn replay(tenants: &mut Vec<SavedTenant>, entry: crate::journal::Entr
             t.frozen_at = frozen_at;
             t.clock_offset = offset;
         }
+        Change::Realism(config) => t.realism = config,
     }
     Ok(())
 }

@@ -303,6 +303,11 @@ impl Tenant {
         });
     }
 
+    /// Record the tenant's realism setting as it is now.
+    pub(crate) fn journal_realism(&self) {
+        self.journal_change(|t| crate::journal::Change::Realism(t.realism.config()));
+    }
+
     /// Deliver the tenant clock to the DirSync machine: fire a deadline that has
     /// passed (`dirsync.rs` says why this happens at request intake). Takes the
     /// write lock only when a deadline is due.

@@ -278,6 +278,7 @@ fn tenant_route(
             match crate::realism::RealismConfig::from_body(&body, &tenant.realism.config()) {
                 Ok(config) => {
                     tenant.realism.set(config, tenant.id);
+                    tenant.journal_realism();
                     response::control_json(200, &tenant.realism.view())
                 }
                 Err(message) => response::control_error(400, &message),

@@ -363,3 +363,31 @@ async fn a_damaged_record_before_the_end_stops_the_start_and_leaves_the_files_al
     assert_eq!(std::fs::read(&state).unwrap(), snapshot, "the snapshot is untouched");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn a_realism_setting_survives_kill_9_from_the_journal() {
+    let dir = tempdir("realism");
+    let state = dir.join("state.json");
+    let mut first = serve(&dir, &state);
+    let c = Client::new(&first.ready).await;
+    let url = format!("{}/tenants/{}/realism", c.control, c.tenant);
+    let put = c.http.put(&url).json(&serde_json::json!({"profile": "entra", "seed": 11})).send().await.unwrap();
+    assert_eq!(put.status(), 200, "{}", put.text().await.unwrap_or_default());
+    // Acknowledged, so journaled: a crash right after keeps it.
+    kill9(&mut first.child);
+
+    let mut second = serve(&dir, &state);
+    let c2 = Client::new(&second.ready).await;
+    let view: Value = c2
+        .http
+        .get(format!("{}/tenants/{}/realism", c2.control, c2.tenant))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!((view["profile"].as_str(), view["seed"].as_u64()), (Some("entra"), Some(11)), "{view}");
+    kill9(&mut second.child);
+    let _ = std::fs::remove_dir_all(&dir);
+}
