@@ -3,8 +3,6 @@
 //! installs Chromium and sets `GRAPHBOX_CHROMIUM`; under CI a missing browser
 //! or Python is a failure, never a skip.
 
-use serde_json::Value;
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn headless_chromium_signs_in_consents_and_lands_on_the_redirect_with_a_code() {
     let (Some(python), Some(chromium)) =
@@ -19,29 +17,10 @@ async fn headless_chromium_signs_in_consents_and_lands_on_the_redirect_with_a_co
     };
     let mock = graphbox_mock::Graphbox::start().await.expect("HTTPS mock starts");
     let ca_file = mock.ca_file().expect("HTTPS has a CA file").to_owned();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/clients/browser_signin.py");
-    let args = [
-        mock.authority().to_owned(),
-        mock.tenant_id().to_string(),
-        mock.client_id().to_string(),
-        mock.client_secret().to_owned(),
-        mock.admin_username().to_owned(),
-        mock.admin_password().to_owned(),
-    ];
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(python)
-            .arg(script)
-            .arg(chromium)
-            .args(args)
-            .env("REQUESTS_CA_BUNDLE", ca_file)
-            .output()
-    })
-    .await
-    .expect("the task ran")
-    .expect("python starts");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "browser script failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
-    let result: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    // The browser script takes Chromium's path before the mock's facts.
+    let mut args = vec![chromium];
+    args.extend(crate::support::client_args(&mock));
+    let result = crate::support::run_client_script(python, "browser_signin.py", args, ca_file).await;
     assert_eq!(result["signin_title"], "Sign in to your account", "{result}");
     assert_eq!(result["consent_shown"], true, "{result}");
     assert_eq!(result["landed"]["state"], "browser-state", "{result}");

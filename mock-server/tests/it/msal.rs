@@ -3,8 +3,6 @@
 //! points `GRAPHBOX_MSAL_PYTHON` at its interpreter; elsewhere the test says
 //! it was skipped, and under CI a missing interpreter is a failure.
 
-use serde_json::Value;
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn msal_python_gets_tokens_from_the_mock_and_lists_users_over_https() {
     let Some(python) = std::env::var_os("GRAPHBOX_MSAL_PYTHON") else {
@@ -14,24 +12,8 @@ async fn msal_python_gets_tokens_from_the_mock_and_lists_users_over_https() {
     };
     let mock = graphbox_mock::Graphbox::start().await.expect("HTTPS mock starts");
     let ca_file = mock.ca_file().expect("HTTPS has a CA file").to_owned();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/clients/msal_smoke.py");
-    let args = [
-        mock.authority().to_owned(),
-        mock.tenant_id().to_string(),
-        mock.client_id().to_string(),
-        mock.client_secret().to_owned(),
-        mock.admin_username().to_owned(),
-        mock.admin_password().to_owned(),
-    ];
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(python).arg(script).args(args).env("REQUESTS_CA_BUNDLE", ca_file).output()
-    })
-    .await
-    .expect("the task ran")
-    .expect("python starts");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "msal script failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
-    let result: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let args = crate::support::client_args(&mock);
+    let result = crate::support::run_client_script(python, "msal_smoke.py", args, ca_file).await;
     assert_eq!(result["client_credentials"]["token_type"], "Bearer", "{result}");
     assert_eq!(result["list_users_status"], 200, "{result}");
     assert_eq!(result["list_users_count"], 1, "{result}");
@@ -53,25 +35,9 @@ async fn msal_python_signs_in_with_auth_code_device_obo_and_a_federated_assertio
     };
     let mock = graphbox_mock::Graphbox::start().await.expect("HTTPS mock starts");
     let ca_file = mock.ca_file().expect("HTTPS has a CA file").to_owned();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/clients/msal_signin.py");
-    let args = [
-        mock.authority().to_owned(),
-        mock.tenant_id().to_string(),
-        mock.client_id().to_string(),
-        mock.client_secret().to_owned(),
-        mock.admin_username().to_owned(),
-        mock.admin_password().to_owned(),
-        mock.control_url().to_owned(),
-    ];
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(python).arg(script).args(args).env("REQUESTS_CA_BUNDLE", ca_file).output()
-    })
-    .await
-    .expect("the task ran")
-    .expect("python starts");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "msal script failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
-    let result: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let mut args = crate::support::client_args(&mock);
+    args.push(mock.control_url().into());
+    let result = crate::support::run_client_script(python, "msal_signin.py", args, ca_file).await;
     assert_eq!(result["auth_code"]["token_type"], "Bearer", "{result}");
     assert_eq!(result["auth_code_user"], mock.admin_username(), "{result}");
     assert_eq!(result["device"]["token_type"], "Bearer", "{result}");

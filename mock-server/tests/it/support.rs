@@ -133,3 +133,39 @@ pub(crate) fn new_user(upn: &str, display_name: &str) -> Value {
         "passwordProfile": {"forceChangePasswordNextSignIn": true, "password": "Vk3#pL9!wQz2"}
     })
 }
+
+/// Run one of the real-client scripts in `clients/` with `python`, trusting the
+/// mock's CA, and read the JSON object it prints; a failing script fails the
+/// test with its output.
+pub(crate) async fn run_client_script(
+    python: std::ffi::OsString,
+    script: &str,
+    args: Vec<std::ffi::OsString>,
+    ca_file: std::path::PathBuf,
+) -> Value {
+    let script = format!("{}/tests/it/clients/{script}", env!("CARGO_MANIFEST_DIR"));
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(python).arg(&script).args(args).env("REQUESTS_CA_BUNDLE", ca_file).output()
+    })
+    .await
+    .expect("the task ran")
+    .expect("python starts");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "client script failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+/// The mock's facts a client script takes, in the order the scripts read them.
+pub(crate) fn client_args(mock: &graphbox_mock::Graphbox) -> Vec<std::ffi::OsString> {
+    [
+        mock.authority().to_owned(),
+        mock.tenant_id().to_string(),
+        mock.client_id().to_string(),
+        mock.client_secret().to_owned(),
+        mock.admin_username().to_owned(),
+        mock.admin_password().to_owned(),
+    ]
+    .into_iter()
+    .map(Into::into)
+    .collect()
+}
