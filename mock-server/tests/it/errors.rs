@@ -114,3 +114,73 @@ async fn odata_type_annotation_in_a_body_is_accepted_and_ignored() {
     let r = env.patch(&format!("/users/{id}"), &json!({"@odata.type": "#microsoft.graph.user", "jobTitle": "X"})).await;
     assert_eq!(r.status, 204, "{}", r.text);
 }
+
+/// Send raw bytes and read the whole answer (the request closes the connection).
+async fn raw_exchange(addr: std::net::SocketAddr, request: &[u8]) -> (u16, serde_json::Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connects");
+    stream.write_all(request).await.expect("sent");
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+    let text = String::from_utf8_lossy(&answer);
+    let status = text.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, serde_json::from_str(body).unwrap_or(serde_json::Value::Null))
+}
+
+/// What the front end refuses before any handler runs, each in the envelope of
+/// the endpoint it was sent to: Graph's with `innerError`, the identity
+/// platform's AADSTS body, the control API's own.
+#[tokio::test]
+async fn requests_refused_at_intake_answer_in_their_endpoints_envelope() {
+    let limits = graphbox_mock::Limits {
+        max_uri_bytes: 256,
+        max_header_bytes: 4096,
+        max_body_bytes: 2048,
+        ..graphbox_mock::Limits::default()
+    };
+    let env = crate::support::env_with(graphbox_mock::Graphbox::builder().limits(limits)).await;
+    let addr = env.mock.local_addr();
+    let host = format!("127.0.0.1:{}", addr.port());
+    let mut seen = serde_json::Map::new();
+    let mut record = |name: &str, (status, body): (u16, serde_json::Value)| {
+        let mut body = body;
+        // ESTS repeats the trace id and time inside the description.
+        if let Some(d) = body.get("error_description").and_then(|d| d.as_str()).map(str::to_owned) {
+            body["error_description"] = json!(d.split("\r\n").next().unwrap_or_default());
+        }
+        for volatile in ["innerError", "timestamp", "trace_id", "correlation_id"] {
+            if let Some(e) = body.get_mut("error").and_then(|e| e.as_object_mut()) {
+                if e.contains_key(volatile) {
+                    e.insert(volatile.into(), json!(format!("[{volatile}]")));
+                }
+            }
+            if body.get(volatile).is_some() {
+                body[volatile] = json!(format!("[{volatile}]"));
+            }
+        }
+        seen.insert(name.to_owned(), json!({"status": status, "body": body}));
+    };
+
+    let long =
+        format!("GET /v1.0/users?$filter={} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n", "a".repeat(300));
+    record("graph_uri_too_long", raw_exchange(addr, long.as_bytes()).await);
+    let headers =
+        format!("GET /v1.0/users HTTP/1.1\r\nHost: {host}\r\nX-Big: {}\r\nConnection: close\r\n\r\n", "b".repeat(5000));
+    record("graph_headers_too_large", raw_exchange(addr, headers.as_bytes()).await);
+    // `<` and `"` in a target are bytes HTTP forbids there: hyper refuses the
+    // line before any handler, and its bare 400 is replaced by Graph's.
+    let not_http = format!("GET /v1.0/users/<a>?$filter=\"x HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    record("graph_not_http", raw_exchange(addr, not_http.as_bytes()).await);
+    let token = format!(
+        "POST /{}/oauth2/v2.0/token HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 3000\r\nConnection: close\r\n\r\n{}",
+        env.mock.tenant_id(),
+        "c".repeat(3000)
+    );
+    record("token_body_too_large", raw_exchange(addr, token.as_bytes()).await);
+    let chunked = format!(
+        "POST /_graphbox/tenants HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\nabc\r\n"
+    );
+    record("control_broken_chunked_body", raw_exchange(addr, chunked.as_bytes()).await);
+    insta::assert_json_snapshot!(serde_json::Value::Object(seen));
+}
