@@ -260,6 +260,15 @@ pub(crate) fn check(principal: &Principal, operation: &str) -> Result<(), ApiErr
     }
 }
 
+/// Whether an app-only caller may write applications only through
+/// `Application.ReadWrite.OwnedBy`, which Graph limits to the tenant's own
+/// applications (`POST /servicePrincipals` for another tenant's app is a 403).
+pub(crate) fn only_owned_by(principal: &Principal) -> bool {
+    principal.app_only
+        && principal.roles.iter().any(|r| r == "Application.ReadWrite.OwnedBy")
+        && !principal.roles.iter().any(|r| r == "Application.ReadWrite.All" || r == "Directory.ReadWrite.All")
+}
+
 /// `Directory.AccessAsUser.All` lets the app do whatever the signed-in user can.
 fn delegated_catch_all(principal: &Principal) -> bool {
     principal.scopes.iter().any(|s| s == "Directory.AccessAsUser.All")

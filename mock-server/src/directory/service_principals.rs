@@ -174,8 +174,20 @@ impl Directory {
         id
     }
 
-    /// `POST /servicePrincipals`. Returns the new object id.
+    /// `POST /servicePrincipals` for an application of this tenant or a
+    /// first-party one. Returns the new object id.
     pub(crate) fn create_service_principal(&mut self, body: &Map<String, Value>) -> Result<Uuid, ApiError> {
+        self.instantiate_service_principal(body, None)
+    }
+
+    /// `POST /servicePrincipals`; `foreign` is the multi-tenant application of
+    /// another tenant of the server the `appId` names, looked up by the caller
+    /// before this tenant's lock was taken (see [`ForeignApp`]).
+    pub(crate) fn instantiate_service_principal(
+        &mut self,
+        body: &Map<String, Value>,
+        foreign: Option<&ForeignApp>,
+    ) -> Result<Uuid, ApiError> {
         let mut body = body.clone();
         let app_id = match body.remove("appId") {
             Some(Value::String(s)) => Uuid::parse_str(&s).map_err(|_| ApiError::invalid_values())?,
@@ -202,11 +214,12 @@ impl Directory {
                 return Ok(id);
             }
         }
-        let app = self.application_by_app_id(app_id).ok_or_else(|| {
-            ApiError::request_bad_request(format!(
-                "The appId '{app_id}' of the service principal does not reference a valid application object."
-            ))
-        })?;
+        let local = self.application_by_app_id(app_id);
+        let (app, owner) = match (local, foreign) {
+            (Some(app), _) => (app, self.tenant_id),
+            (None, Some(f)) if f.app_id == app_id => (&f.record, f.home_tenant),
+            (None, _) => return Err(no_backing_application(app_id)),
+        };
         let name = app.get_str(&APPLICATION, "displayName").unwrap_or_default().to_owned();
         let audience = app.get_str(&APPLICATION, "signInAudience").unwrap_or_default().to_owned();
         let mut names = vec![Value::String(app_id.to_string())];
@@ -218,7 +231,7 @@ impl Directory {
             .cloned()
             .unwrap_or(json!([]));
         let reply_urls = app.get(&APPLICATION, "web").and_then(|w| w.get("redirectUris")).cloned().unwrap_or(json!([]));
-        let tenant = self.tenant_id.to_string();
+        let tenant = owner.to_string();
 
         let id = self.new_id();
         let mut all = base_values(app_id, &name, &tenant, &audience);
@@ -314,6 +327,39 @@ impl Directory {
 }
 
 static EMPTY_LIST: Value = Value::Array(Vec::new());
+
+/// An application registered in another tenant of the same server, as
+/// `POST /servicePrincipals` sees it when its `appId` is not this tenant's
+/// (first-party.md's multi-tenant case: how a vendor's application enters a
+/// customer's tenant). A copy taken under the home tenant's read lock, so no
+/// two tenants' locks are ever held together.
+#[derive(Debug, Clone)]
+pub(crate) struct ForeignApp {
+    pub app_id: Uuid,
+    pub home_tenant: Uuid,
+    pub record: Record,
+}
+
+/// The `signInAudience` values that make an application usable in tenants
+/// other than its own (Microsoft-account-only apps are not: they never sign
+/// in to an organization).
+pub(crate) const MULTI_TENANT_AUDIENCES: &[&str] = &["AzureADMultipleOrgs", "AzureADandPersonalMicrosoftAccount"];
+
+impl ForeignApp {
+    /// Whether tenants other than its home may instantiate it.
+    pub(crate) fn is_multi_tenant(&self) -> bool {
+        self.record.get_str(&APPLICATION, "signInAudience").is_some_and(|a| MULTI_TENANT_AUDIENCES.contains(&a))
+    }
+}
+
+/// Graph's answer for an `appId` no visible application has — also for a
+/// single-tenant application of another tenant, which Entra does not show
+/// outside its home tenant.
+pub(crate) fn no_backing_application(app_id: Uuid) -> ApiError {
+    ApiError::request_bad_request(format!(
+        "The appId '{app_id}' of the service principal does not reference a valid application object."
+    ))
+}
 
 /// Project a service principal, filling Graph's catalogue-backed properties.
 pub(crate) fn project_service_principal(

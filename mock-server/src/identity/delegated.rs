@@ -20,7 +20,7 @@ use crate::tenant::Tenant;
 
 const OIDC_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
 
-fn refresh_key(token: &str) -> String {
+pub(crate) fn refresh_key(token: &str) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
     B64.encode(digest.as_ref())
 }

@@ -252,6 +252,15 @@ fn home_tenant(req: &TokenRequest<'_>, tenants: &Tenants) -> Result<Arc<Tenant>,
             )
         });
     }
+    // A refresh token names its tenant (Entra's are bound to the tenant that
+    // issued them): Azure CLI redeems the one its password sign-in got at
+    // `organizations` again.
+    if req.field("grant_type") == Some("refresh_token") {
+        let key = super::delegated::refresh_key(req.field("refresh_token").unwrap_or_default());
+        return tenants.all().into_iter().find(|t| t.read().refresh_tokens.get(&key).is_some()).ok_or_else(|| {
+            (super::delegated::user_failure(9002313, "Invalid request. Request is malformed or invalid."), None)
+        });
+    }
     let client_id = req.field("client_id").and_then(|c| Uuid::parse_str(c).ok());
     let home = client_id.and_then(|app_id| {
         tenants.all().into_iter().find(|t| t.read().application_by_app_id(app_id).is_some()).map(|t| (app_id, t))

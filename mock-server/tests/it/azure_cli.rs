@@ -5,12 +5,63 @@
 //! into a venv and points `GRAPHBOX_AZ` at it; elsewhere the test says it was
 //! skipped, and under CI a missing `az` is a failure.
 //!
-//! `az login -u … -p …` is not driven here: MSAL's user realm lookup drops a
-//! non-default port from the authority, so it reaches only a mock on port
-//! 443; the password grant it then makes, and the `/me` that
-//! `az ad signed-in-user show` reads, are covered on the wire in `breadth.rs`.
+//! Then `az login -u … -p …` and `az ad signed-in-user show`. MSAL for Python
+//! (1.39.0 in Azure CLI 2.91.0, `Authority.user_realm_discovery`) builds the
+//! user realm URL as `https://{hostname}/common/userrealm/{user}` from the
+//! authority's host name alone, so that one request goes to port 443 whatever
+//! port the authority names (with `--debug`: `Starting new HTTPS connection
+//! (1): 127.0.0.1:443` … `Connection refused`). Against graphbox on 443 (or
+//! behind a forward from 443) nothing else is needed; the test cannot bind
+//! 443 unprivileged, so it stands in for that forward: `az` runs with
+//! `HTTPS_PROXY` set to [`port_443_proxy`], a CONNECT proxy that opens a
+//! tunnel to the mock's port when asked for port 443 of the loopback host
+//! and to the port asked for otherwise. TLS runs end to end through it, so
+//! `az` still verifies the mock's certificate; graphbox itself is unchanged.
 
 use std::collections::HashMap;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+
+/// A CONNECT proxy on a loopback port that tunnels `127.0.0.1:443` (and
+/// `localhost:443`) to the mock's `port`, any other loopback port to itself,
+/// and refuses every other host: what a port forward from 443 would do.
+async fn port_443_proxy(port: u16) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
+    let url = format!("http://{}", listener.local_addr().expect("bound"));
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            tokio::spawn(tunnel(client, port));
+        }
+    });
+    url
+}
+
+async fn tunnel(client: TcpStream, mock_port: u16) -> std::io::Result<()> {
+    let mut client = BufReader::new(client);
+    let mut head = String::new();
+    client.read_line(&mut head).await?;
+    loop {
+        let mut line = String::new();
+        if client.read_line(&mut line).await? == 0 || line == "\r\n" {
+            break;
+        }
+    }
+    let target = match head.split(' ').collect::<Vec<_>>().as_slice() {
+        ["CONNECT", authority, _] => authority.rsplit_once(':').and_then(|(host, port)| {
+            let port: u16 = port.parse().ok()?;
+            matches!(host, "127.0.0.1" | "localhost").then_some((host.to_owned(), port))
+        }),
+        _ => None,
+    };
+    let Some((host, port)) = target else {
+        return client.get_mut().write_all(b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n").await;
+    };
+    let port = if port == 443 { mock_port } else { port };
+    let mut upstream = TcpStream::connect((host.as_str(), port)).await?;
+    client.get_mut().write_all(b"HTTP/1.1 200 Connection established\r\n\r\n").await?;
+    tokio::io::copy_bidirectional(&mut client, &mut upstream).await.map(|_| ())
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn azure_cli_logs_in_and_manages_users_groups_apps_and_service_principals() {
@@ -30,12 +81,23 @@ async fn azure_cli_logs_in_and_manages_users_groups_apps_and_service_principals(
         mock.client_secret().to_owned(),
         mock.tenant_domain().to_owned(),
         ca_file.display().to_string(),
+        mock.admin_username().to_owned(),
+        mock.admin_password().to_owned(),
     ];
-    let output =
-        tokio::task::spawn_blocking(move || std::process::Command::new("bash").arg(script).args(args).output())
-            .await
-            .expect("the task ran")
-            .expect("bash starts");
+    let port = mock.authority().rsplit_once(':').and_then(|(_, p)| p.parse().ok()).expect("the authority has a port");
+    let proxy = port_443_proxy(port).await;
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("bash")
+            .arg(script)
+            .args(args)
+            .env("HTTPS_PROXY", proxy)
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy")
+            .output()
+    })
+    .await
+    .expect("the task ran")
+    .expect("bash starts");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "az script failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
     let steps: HashMap<&str, &str> = stdout.lines().filter_map(|l| l.split_once('\t')).collect();
@@ -53,6 +115,10 @@ async fn azure_cli_logs_in_and_manages_users_groups_apps_and_service_principals(
         ("rest_role_assignment", "62e90394-69f5-4237-9190-012177145e10"),
         ("app_deleted", "0"),
         ("user_deleted", "0"),
+        ("user_login", tenant.as_str()),
+        ("user_login_type", "user"),
+        ("signed_in_user", mock.admin_username()),
+        ("signed_in_user_name", "Graphbox Admin"),
     ] {
         assert_eq!(steps.get(step).copied(), Some(want), "{step}:\n{stdout}");
     }

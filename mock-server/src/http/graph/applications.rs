@@ -14,7 +14,9 @@ use crate::directory::applications::{Owner, APPLICATION};
 use crate::directory::consent::{AssignmentPath, APP_ROLE_ASSIGNMENT, OAUTH2_PERMISSION_GRANT};
 use crate::directory::query::{projection_for, ListPlan, DIRECTORY_PAGING};
 use crate::directory::record::Projection;
-use crate::directory::service_principals::{project_service_principal, SERVICE_PRINCIPAL};
+use crate::directory::service_principals::{
+    no_backing_application, project_service_principal, ForeignApp, SERVICE_PRINCIPAL,
+};
 use crate::error::ApiError;
 use crate::odata::{KeyArg, Literal, QueryOptions, Segment};
 
@@ -247,6 +249,39 @@ fn federated_credentials(
     }
 }
 
+/// The multi-tenant application of another tenant of this server that a
+/// `POST /servicePrincipals` body's `appId` names, when this tenant has no
+/// application of its own with it. Looked up before this tenant's write lock
+/// is taken, each home tenant under its own read lock, one at a time.
+fn foreign_application(ctx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Option<ForeignApp>, ApiError> {
+    let Some(app_id) = body.get("appId").and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok()) else {
+        return Ok(None);
+    };
+    if ctx.tenant.read().application_by_app_id(app_id).is_some()
+        || crate::directory::first_party::public_client(app_id).is_some()
+    {
+        return Ok(None);
+    }
+    // A fork holds its origin's applications too; the lowest tenant id wins
+    // so the answer does not depend on the registry's order.
+    let mut homes: Vec<_> = ctx.tenants.all().into_iter().filter(|t| t.id != ctx.tenant.id).collect();
+    homes.sort_by_key(|t| t.id);
+    let found = homes.iter().find_map(|t| {
+        let record = t.read().application_by_app_id(app_id)?.clone();
+        Some(ForeignApp { app_id, home_tenant: t.id, record })
+    });
+    match found {
+        // Entra shows a single-tenant application to no other tenant.
+        Some(app) if !app.is_multi_tenant() => Err(no_backing_application(app_id)),
+        Some(_) if crate::authz::only_owned_by(&ctx.principal) => Err(ApiError::new(
+            403,
+            "Authorization_RequestDenied",
+            "When using this permission, the backing application of the service principal being created must in the local tenant",
+        )),
+        found => Ok(found),
+    }
+}
+
 /// Actions whose body is optional (`addPassword` with no body is valid).
 fn optional_json_body(ctx: &Ctx<'_>) -> Result<Map<String, Value>, ApiError> {
     if ctx.req.body.iter().all(u8::is_ascii_whitespace) {
@@ -278,8 +313,9 @@ pub(super) fn service_principals(
             ([], &Method::POST) => {
                 authz("servicePrincipals.create")?;
                 let body = json_body(ctx.req)?;
+                let foreign = foreign_application(ctx, &body)?;
                 let mut dir = ctx.tenant.write();
-                let id = dir.create_service_principal(&body)?;
+                let id = dir.instantiate_service_principal(&body, foreign.as_ref())?;
                 let out = project_service_principal(
                     &dir,
                     &dir.service_principals[&id],

@@ -53,6 +53,9 @@ pub(super) struct Ctx<'a> {
     pub(super) graph_url: String,
     pub(super) principal: Arc<Principal>,
     pub(super) tenant: Arc<Tenant>,
+    /// Every tenant of the server: only for the few operations that look past
+    /// their own (a multi-tenant application of another tenant).
+    pub(super) tenants: &'a crate::tenant::Tenants,
 }
 
 pub(crate) fn handle(server: &Server, req: &Inbound, rest: &str) -> Response<Body> {
@@ -70,7 +73,8 @@ pub(crate) fn handle(server: &Server, req: &Inbound, rest: &str) -> Response<Bod
     let mut realism = crate::realism::graph::Exchange::begin(&tenant, req, &principal, rest);
     let rewritten = realism.as_mut().and_then(|x| x.take_rewritten());
     let inbound = rewritten.as_ref().unwrap_or(req);
-    let ctx = Ctx { req: inbound, graph_url: format!("{}/v1.0", req.authority), principal, tenant };
+    let ctx =
+        Ctx { req: inbound, graph_url: format!("{}/v1.0", req.authority), principal, tenant, tenants: &server.tenants };
     // An injected fault answers instead of the operation, as a throttled or
     // unavailable service does: nothing is applied. Scripted faults come
     // before realism's.

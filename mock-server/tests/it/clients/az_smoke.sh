@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Microsoft's Azure CLI, unmodified, against the mock over HTTPS. Arguments:
-# AZ AUTHORITY TENANT_ID CLIENT_ID CLIENT_SECRET TENANT_DOMAIN CA_FILE.
+# AZ AUTHORITY TENANT_ID CLIENT_ID CLIENT_SECRET TENANT_DOMAIN CA_FILE ADMIN ADMIN_PASSWORD.
+# HTTPS_PROXY must reach the mock for host:443 (see tests/it/azure_cli.rs: MSAL
+# asks user realm discovery on port 443 whatever the authority's port).
 # Prints one `name<TAB>value` line per step for tests/it/azure_cli.rs to check.
 set -euo pipefail
-az=$1 authority=$2 tenant=$3 client=$4 secret=$5 domain=$6 ca=$7
+az=$1 authority=$2 tenant=$3 client=$4 secret=$5 domain=$6 ca=$7 admin=$8 admin_password=$9
 config=$(mktemp -d)
 trap 'rm -rf "$config"' EXIT
 export AZURE_CONFIG_DIR=$config REQUESTS_CA_BUNDLE=$ca AZURE_CORE_COLLECT_TELEMETRY=false AZURE_CORE_NO_COLOR=1
@@ -52,3 +54,11 @@ az ad app delete --id "$app"
 step app_deleted "$(az ad app list --filter "appId eq '$app'" --query 'length(@)' -o tsv)"
 az ad user delete --id "$user"
 step user_deleted "$(az ad user list --filter "id eq '$user'" --query 'length(@)' -o tsv)"
+
+# A user's sign-in as Azure CLI (Microsoft's first-party public client):
+# user realm discovery, then the password grant at `organizations`.
+az logout
+step user_login "$(az login -u "$admin" -p "$admin_password" --allow-no-subscriptions --query '[0].tenantId' -o tsv)"
+step user_login_type "$(az account show --query user.type -o tsv)"
+step signed_in_user "$(az ad signed-in-user show --query userPrincipalName -o tsv)"
+step signed_in_user_name "$(az ad signed-in-user show --query displayName -o tsv)"
