@@ -572,6 +572,12 @@ impl Directory {
     /// application's own and its service principal's (added with the service
     /// principal's `addPassword`, which Entra accepts at the token endpoint
     /// just the same).
+    /// The secrets on the application object alone (not its service
+    /// principal's): what another tenant that instantiated it accepts.
+    pub(crate) fn application_secrets(&self, app_id: Uuid) -> &[StoredSecret] {
+        self.app_ids.get(&app_id).and_then(|id| self.secrets.get(id)).map(Vec::as_slice).unwrap_or_default()
+    }
+
     pub(crate) fn secrets_of(&self, app_id: Uuid) -> Vec<&StoredSecret> {
         let app = self.app_ids.get(&app_id).and_then(|id| self.secrets.get(id));
         let sp = self.sp_by_app_id.get(&app_id).and_then(|id| self.secrets.get(id));

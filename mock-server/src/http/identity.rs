@@ -116,6 +116,7 @@ pub(crate) fn handle(server: &Server, req: &Inbound) -> Response<Body> {
                 form,
                 authorization: req.header("authorization"),
                 authority: &req.authority,
+                home_app: None,
             };
             let found = authorize::browser_tenant(&server.tenants, tenant, token_req.field("client_id"));
             match found {
@@ -157,6 +158,7 @@ pub(crate) fn handle(server: &Server, req: &Inbound) -> Response<Body> {
                 form,
                 authorization: req.header("authorization"),
                 authority: &req.authority,
+                home_app: None,
             };
             match token::issue(&token_req, &server.tenants, &server.keys.signing) {
                 Ok((body, tenant)) => {

@@ -38,6 +38,11 @@ fn basic_credentials(req: &TokenRequest<'_>) -> Option<(String, String)> {
     Some((decode(id), decode(secret)))
 }
 
+/// The client id of an HTTP Basic `Authorization` header.
+pub(crate) fn basic_client_id(req: &TokenRequest<'_>) -> Option<String> {
+    basic_credentials(req).map(|(id, _)| id)
+}
+
 /// Authenticate the client of a token request. `confidential_only` is true for
 /// grants only confidential clients may use (client credentials).
 pub(crate) fn authenticate_client(
@@ -67,7 +72,9 @@ pub(crate) fn authenticate_client(
             return first_party_client(req, tenant, dir, first_party, confidential_only, basic.is_some());
         }
     }
-    let app = dir.application_by_app_id(app_id).ok_or_else(unknown_client)?;
+    // Another tenant's multi-tenant application, instantiated here.
+    let home = req.home_app.as_ref().filter(|h| h.app_id == app_id);
+    let app = dir.application_by_app_id(app_id).or(home.map(|h| &h.record)).ok_or_else(unknown_client)?;
     let sp_id = dir.service_principal_id_by_app_id(app_id).ok_or_else(|| {
         TokenError::new(
             400,
@@ -92,7 +99,8 @@ pub(crate) fn authenticate_client(
                 ))
             }
             (Some(secret), None) => {
-                check_secret(dir, app_id, &secret, now)?;
+                let home_secrets = home.map(|h| h.secrets.as_slice()).unwrap_or_default();
+                check_secret(dir, home_secrets, app_id, &secret, now)?;
                 "1"
             }
             // Workload identity federation: another issuer's token.
@@ -164,8 +172,18 @@ fn first_party_client(
     Ok(ClientAuth { app_id: client.app_id, sp_id, app_name: client.display_name.to_owned(), acr: "0" })
 }
 
-fn check_secret(dir: &Directory, app_id: Uuid, secret: &str, now: OffsetDateTime) -> Result<(), TokenError> {
-    let matching: Vec<_> = dir.secrets_of(app_id).into_iter().filter(|s| s.hash.matches(secret)).collect();
+/// `home_secrets`: the home tenant's application secrets when the client is a
+/// multi-tenant application registered elsewhere (with this tenant's own
+/// service principal secrets, from `dir`).
+fn check_secret(
+    dir: &Directory,
+    home_secrets: &[crate::directory::applications::StoredSecret],
+    app_id: Uuid,
+    secret: &str,
+    now: OffsetDateTime,
+) -> Result<(), TokenError> {
+    let matching: Vec<_> =
+        dir.secrets_of(app_id).into_iter().chain(home_secrets).filter(|s| s.hash.matches(secret)).collect();
     if matching.is_empty() {
         return Err(TokenError::new(
             401,

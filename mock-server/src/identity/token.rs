@@ -31,6 +31,21 @@ pub(crate) struct TokenRequest<'a> {
     pub authorization: Option<&'a str>,
     /// `scheme://host:port` the client used.
     pub authority: &'a str,
+    /// The client's application when another tenant of the server registered
+    /// it (a multi-tenant app instantiated here): filled in by [`issue`].
+    pub home_app: Option<HomeApp>,
+}
+
+/// A multi-tenant application registered in another tenant of the server,
+/// copied under that tenant's read lock before this tenant's lock is taken
+/// (no request ever holds two tenants' locks): what client authentication
+/// needs from it — its record (certificates, public-client setting) and
+/// secrets.
+#[derive(Debug, Clone)]
+pub(crate) struct HomeApp {
+    pub app_id: Uuid,
+    pub record: crate::directory::record::Record,
+    pub secrets: Vec<crate::directory::applications::StoredSecret>,
 }
 
 impl TokenRequest<'_> {
@@ -230,8 +245,48 @@ pub(crate) fn issue(
         None if super::discovery::MULTI_TENANT_SEGMENTS.contains(&req.tenant) => home_tenant(req, tenants)?,
         None => return Err((tenant_not_found(req.tenant), None)),
     };
+    let home_app = home_app(req, &tenant, tenants);
+    let req = &TokenRequest {
+        tenant: req.tenant,
+        form: req.form.clone(),
+        authorization: req.authorization,
+        authority: req.authority,
+        home_app,
+    };
     let result = issue_for(req, &tenant, key);
     result.map(|body| (body, tenant.clone())).map_err(|e| (e, Some(tenant)))
+}
+
+/// The client's application in its home tenant when `tenant` has only its
+/// service principal: the app is multi-tenant and was instantiated here
+/// (`appOwnerOrganizationId` names another tenant of this server). Credentials
+/// live on the application, so they are checked against the home copy; roles
+/// and consent come from this tenant, as in Entra.
+fn home_app(req: &TokenRequest<'_>, tenant: &Tenant, tenants: &Tenants) -> Option<HomeApp> {
+    use crate::directory::applications::APPLICATION;
+    use crate::directory::service_principals::{MULTI_TENANT_AUDIENCES, SERVICE_PRINCIPAL};
+    let client_id = req.field("client_id").map(str::to_owned).or_else(|| super::client_auth::basic_client_id(req))?;
+    let app_id = Uuid::parse_str(&client_id).ok()?;
+    let owner = {
+        let dir = tenant.read();
+        if dir.application_by_app_id(app_id).is_some() {
+            return None;
+        }
+        let sp = dir.service_principal_id_by_app_id(app_id)?;
+        let owner = dir.service_principals[&sp].get_str(&SERVICE_PRINCIPAL, "appOwnerOrganizationId")?;
+        Uuid::parse_str(owner).ok().filter(|o| *o != tenant.id)?
+    };
+    let home = tenants.get(owner)?;
+    let dir = home.read();
+    let record = dir.application_by_app_id(app_id)?;
+    // An application made single-tenant after it was instantiated elsewhere
+    // signs in nowhere but home.
+    if !record.get_str(&APPLICATION, "signInAudience").is_some_and(|a| MULTI_TENANT_AUDIENCES.contains(&a)) {
+        return None;
+    }
+    // The application's own secrets: its home service principal's stay home.
+    let secrets = dir.application_secrets(app_id).to_vec();
+    Some(HomeApp { app_id, record: record.clone(), secrets })
 }
 
 /// The tenant a `common`/`organizations` request is for: the signing-in user's

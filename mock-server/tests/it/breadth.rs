@@ -488,3 +488,100 @@ async fn me_is_the_signed_in_user_and_an_app_only_token_has_none() {
     assert_eq!(app_only.status, 400);
     assert_eq!(app_only.error_message(), "/me request is only valid with delegated authentication flow.");
 }
+
+/// The error envelope with its per-request ids and date redacted.
+fn redacted(r: &crate::support::Reply) -> Value {
+    let mut body = r.json();
+    for key in ["date", "request-id", "client-request-id"] {
+        if body["error"]["innerError"].get(key).is_some() {
+            body["error"]["innerError"][key] = json!(format!("[{key}]"));
+        }
+    }
+    body
+}
+
+#[tokio::test]
+async fn delete_directory_objects_deletes_users_groups_applications_and_service_principals_like_their_own_deletes() {
+    let env = env().await;
+    let user = env.create_user("gone", "Gone").await;
+    let group = new_group(&env, "gonegroup").await;
+    let app = env.post("/applications", &json!({"displayName": "goneapp"})).await.json();
+    let other = env.post("/applications", &json!({"displayName": "goneapp2"})).await.json();
+    let sp = env.post("/servicePrincipals", &json!({"appId": other["appId"]})).await.json();
+    let cases = [
+        (user.as_str(), "/users"),
+        (group.as_str(), "/groups"),
+        (app["id"].as_str().unwrap(), "/applications"),
+        (sp["id"].as_str().unwrap(), "/servicePrincipals"),
+    ];
+    for (id, family) in cases {
+        let r = env.delete(&format!("/directoryObjects/{id}")).await;
+        assert_eq!(r.status, 204, "{family}: {}", r.text);
+        assert!(r.text.is_empty());
+        assert_eq!(env.get(&format!("{family}/{id}")).await.status, 404, "{family} gone");
+        assert_eq!(env.get(&format!("/directoryObjects/{id}")).await.status, 404);
+        // Soft-deleted, as the type's own delete leaves it: restorable.
+        let deleted = env.get(&format!("/directory/deletedItems/{id}")).await;
+        assert_eq!(deleted.status, 200, "{family} in deletedItems: {}", deleted.text);
+        let again = env.delete(&format!("/directoryObjects/{id}")).await;
+        assert_eq!(again.status, 404, "{}", again.text);
+    }
+    let restored = env.post(&format!("/directory/deletedItems/{user}/restore"), &json!({})).await;
+    assert_eq!(restored.status, 200, "{}", restored.text);
+}
+
+#[tokio::test]
+async fn delete_directory_objects_of_an_unknown_id_is_graphs_404() {
+    let env = env().await;
+    let r = env.delete("/directoryObjects/00000000-0000-0000-0000-0000000000aa").await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    assert_eq!(r.error_code(), "Request_ResourceNotFound");
+    insta::assert_json_snapshot!(redacted(&r));
+    let r = env.delete("/directoryObjects/not-a-guid").await;
+    assert_eq!(r.status, 404, "{}", r.text);
+}
+
+#[tokio::test]
+async fn delete_directory_objects_needs_the_permission_of_the_objects_own_type() {
+    let env = env().await;
+    let user = env.create_user("kept", "Kept").await;
+    let group = new_group(&env, "goesgroup").await;
+    // An app holding Group.ReadWrite.All only.
+    let app = crate::consent::new_app(&env, "groups-only").await;
+    let r = crate::consent::grant(&env, &app, "62a82d76-70ea-41e2-9197-370581804d09").await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let token = crate::support::token_for(&env.http, &env.mock.token_url(), &app.app_id, &app.secret).await;
+    let as_app = |id: &str| env.http.delete(env.url(&format!("/directoryObjects/{id}"))).bearer_auth(&token);
+    let refused = env.send(as_app(&user)).await;
+    assert_eq!(refused.status, 403, "{}", refused.text);
+    assert_eq!(refused.error_code(), "Authorization_RequestDenied");
+    assert_eq!(env.get(&format!("/users/{user}")).await.status, 200, "nothing deleted");
+    let allowed = env.send(as_app(&group)).await;
+    assert_eq!(allowed.status, 204, "{}", allowed.text);
+
+    // No delete permission at all: 403 whether or not the id exists.
+    let bare = crate::consent::new_app(&env, "nothing").await;
+    let token = crate::support::token_for(&env.http, &env.mock.token_url(), &bare.app_id, &bare.secret).await;
+    for id in [user.as_str(), "00000000-0000-0000-0000-0000000000aa"] {
+        let r = env.send(env.http.delete(env.url(&format!("/directoryObjects/{id}"))).bearer_auth(&token)).await;
+        assert_eq!(r.status, 403, "{}", r.text);
+    }
+}
+
+#[tokio::test]
+async fn delete_directory_objects_keeps_the_sensitive_action_rule_for_administrators() {
+    let env = env().await;
+    // User.ReadWrite.All but no directory role: may not delete an administrator.
+    let app = crate::consent::new_app(&env, "user-writer").await;
+    let r = crate::consent::grant(&env, &app, "741f803b-c850-494e-b5df-cde7c675a1ca").await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let token = crate::support::token_for(&env.http, &env.mock.token_url(), &app.app_id, &app.secret).await;
+    let admin =
+        env.get(&format!("/users/{}", env.mock.admin_username())).await.json()["id"].as_str().unwrap().to_owned();
+    let r = env.send(env.http.delete(env.url(&format!("/directoryObjects/{admin}"))).bearer_auth(&token)).await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert_eq!(env.get(&format!("/users/{admin}")).await.status, 200, "the Global Administrator is still there");
+    let plain = env.create_user("plain", "Plain").await;
+    let r = env.send(env.http.delete(env.url(&format!("/directoryObjects/{plain}"))).bearer_auth(&token)).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+}

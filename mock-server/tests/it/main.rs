@@ -23,6 +23,7 @@ mod identity;
 mod implied;
 mod msal;
 mod msol;
+mod multi_tenant;
 mod organization;
 mod paging;
 mod query;
