@@ -25,6 +25,7 @@ usage: graphbox-conformance [options]
   --verbose                  also print what each known difference is
   --fidelity-markdown        print the README's Fidelity section and exit
   --coverage-markdown        run in-process, print the README's coverage sections and exit
+  --schema-coverage-markdown print docs/schema-coverage.md (per-property coverage) and exit
 ";
 
 #[derive(Debug, Default)]
@@ -39,6 +40,7 @@ struct Args {
     verbose: bool,
     fidelity: bool,
     coverage: bool,
+    schema_coverage: bool,
 }
 
 fn parse() -> Result<Args, lexopt::Error> {
@@ -57,6 +59,7 @@ fn parse() -> Result<Args, lexopt::Error> {
             Long("verbose") | Short('v') => args.verbose = true,
             Long("fidelity-markdown") => args.fidelity = true,
             Long("coverage-markdown") => args.coverage = true,
+            Long("schema-coverage-markdown") => args.schema_coverage = true,
             Long("help") | Short('h') => {
                 print!("{USAGE}");
                 std::process::exit(0);
@@ -82,6 +85,10 @@ async fn run() -> Result<ExitCode, Box<dyn std::error::Error>> {
     let args = parse().map_err(|e| format!("{e}\n{USAGE}"))?;
     let all = scenarios::all();
     let ledger = Ledger::bundled(&all)?;
+    if args.schema_coverage {
+        print!("{}", coverage::schema_coverage_markdown());
+        return Ok(ExitCode::SUCCESS);
+    }
     if args.fidelity {
         print!("{}", fidelity_markdown(&all, &ledger));
         return Ok(ExitCode::SUCCESS);

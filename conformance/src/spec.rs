@@ -123,7 +123,11 @@ impl Spec {
             });
         }
         if let (Some(p), Some(c)) = (&from_path, &from_context) {
-            let agree = self.model().derives_from(&p.name, &c.name) || self.model().derives_from(&c.name, &p.name);
+            // A primitive (`Collection(Edm.String)` from checkMemberGroups) has no lineage: the
+            // same name is the only agreement.
+            let agree = p.name == c.name
+                || self.model().derives_from(&p.name, &c.name)
+                || self.model().derives_from(&c.name, &p.name);
             if !agree || (p.collection != c.collection && !method.eq_ignore_ascii_case("POST")) {
                 violations.push(Violation {
                     path: "$.@odata.context".into(),

@@ -85,6 +85,20 @@ pub mod __conformance {
     /// Every entity the directory stores with a schema: its qualified type name and the
     /// properties the mock models (stores, validates and returns).
     pub fn modelled_properties() -> Vec<(&'static str, Vec<&'static str>)> {
+        schemas().into_iter().map(|s| (s.type_name, s.props.iter().map(|p| p.name).collect())).collect()
+    }
+
+    /// Per entity (as [`modelled_properties`]), each property with how far the
+    /// mock simulates it: "modelled with behaviour", "stored as given" or
+    /// "default only".
+    pub fn property_coverage() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
+        schemas()
+            .into_iter()
+            .map(|s| (s.type_name, s.props.iter().map(|p| (p.name, p.coverage.label())).collect()))
+            .collect()
+    }
+
+    fn schemas() -> [&'static crate::directory::schema::EntitySchema; 10] {
         use crate::directory::{applications, consent, groups, organization, roles, service_principals, users};
         [
             &users::USER,
@@ -98,9 +112,6 @@ pub mod __conformance {
             &organization::ORGANIZATION,
             &organization::ON_PREMISES_SYNCHRONIZATION,
         ]
-        .into_iter()
-        .map(|s| (s.type_name, s.props.iter().map(|p| p.name).collect()))
-        .collect()
     }
 }
 

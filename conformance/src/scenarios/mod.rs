@@ -10,6 +10,7 @@ mod consent;
 mod deleted;
 mod delta;
 mod denials;
+mod directory_objects;
 mod dirsync;
 mod discovery;
 mod domains;
@@ -65,6 +66,7 @@ pub fn all() -> Vec<Scenario> {
         keys::SCENARIOS,
         licence_details::SCENARIOS,
         realism::SCENARIOS,
+        directory_objects::SCENARIOS,
     ]
     .concat()
 }

@@ -54,10 +54,10 @@ const APPLICATION_PROPS: &[PropertyDef] = &[
     prop("tokenEncryptionKeyId", T::Guid).default_set(),
     prop("web", T::Complex("microsoft.graph.webApplication")).default_set(),
     // Maintained by the service (Graph refuses a write).
-    prop("certification", T::Complex("microsoft.graph.certification")).read_only(),
-    prop("createdByAppId", T::String).read_only(),
-    prop("isDisabled", T::Bool).read_only(),
-    prop("verifiedPublisher", T::Complex("microsoft.graph.verifiedPublisher")).read_only(),
+    prop("certification", T::Complex("microsoft.graph.certification")).default_only(),
+    prop("createdByAppId", T::String).default_only(),
+    prop("isDisabled", T::Bool).default_only(),
+    prop("verifiedPublisher", T::Complex("microsoft.graph.verifiedPublisher")).default_only(),
 ];
 
 const APPLICATION_ALL: [PropertyDef; merged_len(APPLICATION_PROPS, csdl::APPLICATION)] =

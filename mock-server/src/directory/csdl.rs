@@ -79,7 +79,7 @@ pub(crate) const fn merge<const N: usize>(hand: &[PropertyDef], csdl: &[CsdlProp
     while i < csdl.len() {
         let p = &csdl[i];
         if !hand_written(hand, p.name) {
-            let def = prop(p.name, p.ty);
+            let def = prop(p.name, p.ty).stored_as_given();
             out[n] = match (p.nullable, unset_default(p.ty)) {
                 (false, Some(json)) => def.unset(json),
                 _ => def,

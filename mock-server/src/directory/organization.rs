@@ -50,10 +50,10 @@ const ORGANIZATION_PROPS: &[PropertyDef] = &[
     prop("street", T::String).read_only().default_set(),
     prop("preferredLanguage", T::String).read_only().default_set(),
     // Maintained by the service (Graph refuses a write).
-    prop("deletedDateTime", T::DateTime).read_only(),
-    prop("defaultUsageLocation", T::String).read_only(),
-    prop("mobileDeviceManagementAuthority", T::Enum("microsoft.graph.mdmAuthority")).read_only(),
-    prop("partnerTenantType", T::Enum("microsoft.graph.partnerTenantType")).read_only(),
+    prop("deletedDateTime", T::DateTime).default_only(),
+    prop("defaultUsageLocation", T::String).default_only(),
+    prop("mobileDeviceManagementAuthority", T::Enum("microsoft.graph.mdmAuthority")).default_only(),
+    prop("partnerTenantType", T::Enum("microsoft.graph.partnerTenantType")).default_only(),
 ];
 
 const ORGANIZATION_ALL: [PropertyDef; merged_len(ORGANIZATION_PROPS, csdl::ORGANIZATION)] =

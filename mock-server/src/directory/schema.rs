@@ -228,6 +228,35 @@ pub(crate) struct PropertyDef {
     /// What a read answers while the property was never set, as JSON text;
     /// `None` answers `null` (or `[]` for a collection).
     pub unset: Option<&'static str>,
+    /// How far the mock simulates it (the generated coverage table in
+    /// `docs/schema-coverage.md` reads this).
+    pub coverage: Coverage,
+}
+
+/// How much of a property the mock simulates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Coverage {
+    /// A hand-written row: the mock says who writes it, how it is queried
+    /// (default set, `$filter`, `$orderby`, `$search`, length) and fills or
+    /// derives its value where Graph does.
+    Modelled,
+    /// From Microsoft's CSDL only: accepted on write, validated by its Edm or
+    /// enum type, stored and returned as given.
+    StoredAsGiven,
+    /// Maintained by Graph (a write is refused), but nothing in the mock ever
+    /// gives it a value: reads answer its unset default.
+    DefaultOnly,
+}
+
+impl Coverage {
+    /// The label the coverage table uses.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Coverage::Modelled => "modelled with behaviour",
+            Coverage::StoredAsGiven => "stored as given",
+            Coverage::DefaultOnly => "default only",
+        }
+    }
 }
 
 /// The length allowed to a stored string whose limit Graph does not document.
@@ -247,6 +276,7 @@ pub(crate) const fn prop(name: &'static str, ty: PropType) -> PropertyDef {
         searchable: false,
         max_len: UNDOCUMENTED_MAX_LEN,
         unset: None,
+        coverage: Coverage::Modelled,
     }
 }
 
@@ -274,6 +304,18 @@ impl PropertyDef {
     /// What Graph answers for the property while nothing set it (JSON text).
     pub(crate) const fn unset(mut self, json: &'static str) -> Self {
         self.unset = Some(json);
+        self
+    }
+    /// A property Graph maintains that the mock never fills: read-only, and
+    /// always its unset default.
+    pub(crate) const fn default_only(mut self) -> Self {
+        self.access = Access::ReadOnly;
+        self.coverage = Coverage::DefaultOnly;
+        self
+    }
+    /// A row generated from the CSDL alone (csdl.rs's merge).
+    pub(crate) const fn stored_as_given(mut self) -> Self {
+        self.coverage = Coverage::StoredAsGiven;
         self
     }
     /// Graph's documented maximum length, in characters.

@@ -60,8 +60,8 @@ const SERVICE_PRINCIPAL_PROPS: &[PropertyDef] = &[
     prop("tokenEncryptionKeyId", T::Guid).default_set(),
     prop("verifiedPublisher", T::Complex("microsoft.graph.verifiedPublisher")).read_only().default_set(),
     // Maintained by the service (Graph refuses a write).
-    prop("createdByAppId", T::String).read_only(),
-    prop("isDisabled", T::Bool).read_only(),
+    prop("createdByAppId", T::String).default_only(),
+    prop("isDisabled", T::Bool).default_only(),
 ];
 
 const SERVICE_PRINCIPAL_ALL: [PropertyDef; merged_len(SERVICE_PRINCIPAL_PROPS, csdl::SERVICE_PRINCIPAL)] =

@@ -83,17 +83,17 @@ pub(crate) const USER_PROPS: &[PropertyDef] = &[
     // Properties the service maintains, among those only the CSDL lists
     // (csdl.rs adds the rest as stored-as-given). Graph refuses a write to them.
     prop("deletedDateTime", T::DateTime).read_only(),
-    prop("externalUserStateChangeDateTime", T::DateTime).read_only(),
-    prop("identityParentId", T::String).read_only(),
-    prop("isManagementRestricted", T::Bool).read_only(),
-    prop("legalAgeGroupClassification", T::String).read_only(),
-    prop("licenseAssignmentStates", T::ComplexList("microsoft.graph.licenseAssignmentState")).read_only(),
-    prop("onPremisesProvisioningErrors", T::ComplexList("microsoft.graph.onPremisesProvisioningError")).read_only(),
-    prop("print", T::Complex("microsoft.graph.userPrint")).read_only(),
-    prop("provisionedPlans", T::ComplexList("microsoft.graph.provisionedPlan")).read_only(),
-    prop("serviceProvisioningErrors", T::ComplexList("microsoft.graph.serviceProvisioningError")).read_only(),
-    prop("signInActivity", T::Complex("microsoft.graph.signInActivity")).read_only(),
-    prop("signInSessionsValidFromDateTime", T::DateTime).read_only(),
+    prop("externalUserStateChangeDateTime", T::DateTime).default_only(),
+    prop("identityParentId", T::String).default_only(),
+    prop("isManagementRestricted", T::Bool).default_only(),
+    prop("legalAgeGroupClassification", T::String).default_only(),
+    prop("licenseAssignmentStates", T::ComplexList("microsoft.graph.licenseAssignmentState")).default_only(),
+    prop("onPremisesProvisioningErrors", T::ComplexList("microsoft.graph.onPremisesProvisioningError")).default_only(),
+    prop("print", T::Complex("microsoft.graph.userPrint")).default_only(),
+    prop("provisionedPlans", T::ComplexList("microsoft.graph.provisionedPlan")).default_only(),
+    prop("serviceProvisioningErrors", T::ComplexList("microsoft.graph.serviceProvisioningError")).default_only(),
+    prop("signInActivity", T::Complex("microsoft.graph.signInActivity")).default_only(),
+    prop("signInSessionsValidFromDateTime", T::DateTime).default_only(),
 ];
 
 /// The hand-written rows, then every other property of Microsoft's user type.

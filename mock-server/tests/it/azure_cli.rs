@@ -128,4 +128,11 @@ async fn azure_cli_logs_in_and_manages_users_groups_apps_and_service_principals(
         assert_eq!(steps.get(step).copied(), Some(app), "{step}:\n{stdout}");
     }
     assert!(steps.get("member_list").is_some_and(|id| uuid::Uuid::parse_str(id).is_ok()), "{stdout}");
+    // Not graphbox's refusal: az checks the cloud before it calls the portal's
+    // consent API (which is not Graph, so no mock could answer it).
+    assert_eq!(
+        steps.get("admin_consent").copied(),
+        Some("ERROR: This command is not yet supported on sovereign clouds"),
+        "{stdout}"
+    );
 }

@@ -50,6 +50,9 @@ ga=62e90394-69f5-4237-9190-012177145e10
 step rest_role_assignment "$(az rest --method get --resource "$authority" \
   --url "$authority/v1.0/roleManagement/directory/roleAssignments?\$filter=roleDefinitionId eq '$ga'" \
   --query 'value[0].roleDefinitionId' -o tsv)"
+# az's own refusal (azure/cli/command_modules/role/custom.py: admin_consent
+# checks the cloud name before calling the portal's consent API).
+step admin_consent "$(az ad app permission admin-consent --id "$app" 2>&1 >/dev/null || true)"
 az ad app delete --id "$app"
 step app_deleted "$(az ad app list --filter "appId eq '$app'" --query 'length(@)' -o tsv)"
 az ad user delete --id "$user"
