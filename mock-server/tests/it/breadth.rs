@@ -585,3 +585,48 @@ async fn delete_directory_objects_keeps_the_sensitive_action_rule_for_administra
     let r = env.send(env.http.delete(env.url(&format!("/directoryObjects/{plain}"))).bearer_auth(&token)).await;
     assert_eq!(r.status, 204, "{}", r.text);
 }
+
+#[tokio::test]
+async fn a_refresh_token_is_redeemed_at_organizations_in_the_tenant_that_issued_it_as_azure_cli_does() {
+    let env = env().await;
+    let organizations = format!("{}/organizations/oauth2/v2.0/token", env.mock.authority());
+    let send = |form: Vec<(&'static str, String)>| {
+        let url = organizations.clone();
+        let http = env.http.clone();
+        async move {
+            let res = http.post(url).form(&form).send().await.unwrap();
+            (res.status().as_u16(), res.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, body) = send(vec![
+        ("grant_type", "password".into()),
+        ("client_id", AZURE_CLI.into()),
+        ("username", env.mock.admin_username().into()),
+        ("password", env.mock.admin_password().into()),
+        ("scope", "https://management.core.windows.net//.default offline_access".into()),
+    ])
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let refresh = body["refresh_token"].as_str().expect("offline_access gives a refresh token").to_owned();
+    let (status, body) = send(vec![
+        ("grant_type", "refresh_token".into()),
+        ("client_id", AZURE_CLI.into()),
+        ("refresh_token", refresh),
+        ("scope", "https://graph.microsoft.com/.default offline_access".into()),
+    ])
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let claims = claims_of(body["access_token"].as_str().unwrap());
+    assert_eq!(claims["tid"], env.mock.tenant_id().to_string());
+    assert_eq!(claims["upn"], env.mock.admin_username());
+
+    let (status, body) = send(vec![
+        ("grant_type", "refresh_token".into()),
+        ("client_id", AZURE_CLI.into()),
+        ("refresh_token", "not-a-refresh-token".into()),
+    ])
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "invalid_grant");
+    assert_eq!(body["error_codes"], json!([9002313]));
+}
