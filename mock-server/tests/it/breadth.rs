@@ -630,3 +630,62 @@ async fn a_refresh_token_is_redeemed_at_organizations_in_the_tenant_that_issued_
     assert_eq!(body["error"], "invalid_grant");
     assert_eq!(body["error_codes"], json!([9002313]));
 }
+
+/// `docs/schema-coverage.md` calls these "default only": nothing in the mock fills them. Held to
+/// that on the wire after the writes that fill the most (licences, roles, manager, DirSync-free).
+#[tokio::test]
+async fn default_only_properties_answer_their_unset_default_after_the_usual_writes() {
+    let env = env().await;
+    let user = env.create_user("busy", "Busy").await;
+    let patched = env.patch(&format!("/users/{user}"), &json!({"usageLocation": "US", "jobTitle": "x"})).await;
+    assert_eq!(patched.status, 204, "{}", patched.text);
+    let licensed = env
+        .post(
+            &format!("/users/{user}/assignLicense"),
+            &json!({"addLicenses": [{"skuId": "6fd2c87f-b296-42f0-b197-1e91e994b900", "disabledPlans": []}], "removeLicenses": []}),
+        )
+        .await;
+    assert_eq!(licensed.status, 200, "{}", licensed.text);
+    let admin = env.get(&format!("/users/{}", env.mock.admin_username())).await.json();
+    let manager = json!({"@odata.id": format!("{}/users/{}", env.mock.graph_url(), admin["id"].as_str().unwrap())});
+    assert_eq!(
+        env.send(env.http.put(env.url(&format!("/users/{user}/manager/$ref"))).bearer_auth(&env.token).json(&manager))
+            .await
+            .status,
+        204
+    );
+    let group = new_group(&env, "busygroup").await;
+    let member = json!({"@odata.id": format!("{}/directoryObjects/{user}", env.mock.graph_url())});
+    assert_eq!(env.post(&format!("/groups/{group}/members/$ref"), &member).await.status, 204);
+    let app = env.post("/applications", &json!({"displayName": "busyapp"})).await.json();
+    let app_id = app["id"].as_str().unwrap();
+    assert_eq!(env.post(&format!("/applications/{app_id}/addPassword"), &json!({})).await.status, 200);
+    let sp = env.post("/servicePrincipals", &json!({"appId": app["appId"]})).await.json();
+    let org = env.get("/organization").await.json()["value"][0]["id"].as_str().unwrap().to_owned();
+
+    let paths = [
+        ("microsoft.graph.user", format!("/users/{user}")),
+        ("microsoft.graph.group", format!("/groups/{group}")),
+        ("microsoft.graph.application", format!("/applications/{app_id}")),
+        ("microsoft.graph.servicePrincipal", format!("/servicePrincipals/{}", sp["id"].as_str().unwrap())),
+        ("microsoft.graph.organization", format!("/organization/{org}")),
+    ];
+    let coverage = graphbox_mock::__conformance::property_coverage();
+    for (type_name, path) in paths {
+        let props = &coverage.iter().find(|(t, _)| *t == type_name).expect("a stored type").1;
+        let default_only: Vec<&str> = props.iter().filter(|(_, c)| *c == "default only").map(|(n, _)| *n).collect();
+        assert!(!default_only.is_empty(), "{type_name}");
+        let r = env.get(&format!("{path}?$select={}", default_only.join(","))).await;
+        assert_eq!(r.status, 200, "{type_name}: {}", r.text);
+        let body = r.json();
+        for name in default_only {
+            let v = &body[name];
+            let unset = v.is_null()
+                || *v == json!([])
+                || *v == json!(false)
+                || *v == json!(0)
+                || *v == json!("0001-01-01T00:00:00Z");
+            assert!(unset, "{type_name}.{name} is \"default only\" but answered {v}");
+        }
+    }
+}
