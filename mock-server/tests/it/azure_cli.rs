@@ -37,6 +37,44 @@ async fn port_443_proxy(port: u16) -> String {
     url
 }
 
+/// Creates a tenant through the control API and, in it, an application with
+/// `signInAudience` `AzureADMultipleOrgs`; returns its `appId` and that tenant's id.
+async fn multi_tenant_app_elsewhere(mock: &graphbox_mock::Graphbox, ca_file: &std::path::Path) -> (String, String) {
+    let pem = std::fs::read(ca_file).expect("the CA file is readable");
+    let http = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).expect("CA is PEM"))
+        .build()
+        .expect("client builds");
+    let other: serde_json::Value = http
+        .post(format!("{}/tenants", mock.control_url()))
+        .send()
+        .await
+        .expect("control API answers")
+        .json()
+        .await
+        .expect("ready-line JSON");
+    let home = other["tenant_id"].as_str().expect("tenant_id").to_owned();
+    let token_url = format!("{}/{home}/oauth2/v2.0/token", mock.authority());
+    let token = crate::support::token_for(
+        &http,
+        &token_url,
+        other["client_id"].as_str().expect("client_id"),
+        other["client_secret"].as_str().expect("client_secret"),
+    )
+    .await;
+    let app: serde_json::Value = http
+        .post(format!("{}/applications", mock.graph_url()))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"displayName": "vendor", "signInAudience": "AzureADMultipleOrgs"}))
+        .send()
+        .await
+        .expect("Graph answers")
+        .json()
+        .await
+        .expect("JSON");
+    (app["appId"].as_str().expect("the application was created").to_owned(), home)
+}
+
 async fn tunnel(client: TcpStream, mock_port: u16) -> std::io::Result<()> {
     let mut client = BufReader::new(client);
     let mut head = String::new();
@@ -84,6 +122,11 @@ async fn azure_cli_logs_in_and_manages_users_groups_apps_and_service_principals(
         mock.admin_username().to_owned(),
         mock.admin_password().to_owned(),
     ];
+    // A vendor's multi-tenant application registered in another tenant of
+    // the server, for `az ad sp create --id` to instantiate here.
+    let (vendor_app, vendor_home) = multi_tenant_app_elsewhere(&mock, &ca_file).await;
+    let mut args = args.to_vec();
+    args.push(vendor_app.clone());
     let port = mock.authority().rsplit_once(':').and_then(|(_, p)| p.parse().ok()).expect("the authority has a port");
     let proxy = port_443_proxy(port).await;
     let output = tokio::task::spawn_blocking(move || {
@@ -101,6 +144,11 @@ async fn azure_cli_logs_in_and_manages_users_groups_apps_and_service_principals(
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "az script failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
     let steps: HashMap<&str, &str> = stdout.lines().filter_map(|l| l.split_once('\t')).collect();
+    assert_eq!(
+        steps.get("sp_create_vendor").copied(),
+        Some(vendor_home.as_str()),
+        "owned by its home tenant:\n{stdout}"
+    );
     let upn = format!("azuser@{}", mock.tenant_domain());
     let tenant = mock.tenant_id().to_string();
     for (step, want) in [

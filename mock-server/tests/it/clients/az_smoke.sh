@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Microsoft's Azure CLI, unmodified, against the mock over HTTPS. Arguments:
-# AZ AUTHORITY TENANT_ID CLIENT_ID CLIENT_SECRET TENANT_DOMAIN CA_FILE ADMIN ADMIN_PASSWORD.
+# AZ AUTHORITY TENANT_ID CLIENT_ID CLIENT_SECRET TENANT_DOMAIN CA_FILE ADMIN ADMIN_PASSWORD
+# VENDOR_APP_ID (a multi-tenant application of another tenant of the server).
 # HTTPS_PROXY must reach the mock for host:443 (see tests/it/azure_cli.rs: MSAL
 # asks user realm discovery on port 443 whatever the authority's port).
 # Prints one `name<TAB>value` line per step for tests/it/azure_cli.rs to check.
 set -euo pipefail
-az=$1 authority=$2 tenant=$3 client=$4 secret=$5 domain=$6 ca=$7 admin=$8 admin_password=$9
+az=$1 authority=$2 tenant=$3 client=$4 secret=$5 domain=$6 ca=$7 admin=$8 admin_password=$9 vendor=${10}
 config=$(mktemp -d)
 trap 'rm -rf "$config"' EXIT
 export AZURE_CONFIG_DIR=$config REQUESTS_CA_BUNDLE=$ca AZURE_CORE_COLLECT_TELEMETRY=false AZURE_CORE_NO_COLOR=1
@@ -45,6 +46,8 @@ step sp_create "$(az ad sp create --id "$app" --query appId -o tsv)"
 step sp_show "$(az ad sp show --id "$app" --query appDisplayName -o tsv)"
 step sp_credential "$(az ad sp credential reset --id "$app" --query appId -o tsv 2>/dev/null)"
 step sp_list "$(az ad sp list --filter "appId eq '$app'" --query 'length(@)' -o tsv)"
+# Another tenant's multi-tenant application, instantiated here.
+step sp_create_vendor "$(az ad sp create --id "$vendor" --query appOwnerOrganizationId -o tsv)"
 # A Graph call az has no command for: the Global Administrator assignments.
 ga=62e90394-69f5-4237-9190-012177145e10
 step rest_role_assignment "$(az rest --method get --resource "$authority" \
