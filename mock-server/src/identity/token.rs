@@ -245,13 +245,19 @@ pub(crate) fn issue(
         None if super::discovery::MULTI_TENANT_SEGMENTS.contains(&req.tenant) => home_tenant(req, tenants)?,
         None => return Err((tenant_not_found(req.tenant), None)),
     };
-    let home_app = home_app(req, &tenant, tenants);
-    let req = &TokenRequest {
-        tenant: req.tenant,
-        form: req.form.clone(),
-        authorization: req.authorization,
-        authority: req.authority,
-        home_app,
+    let with_home;
+    let req = match home_app(req, &tenant, tenants) {
+        Some(home) => {
+            with_home = TokenRequest {
+                tenant: req.tenant,
+                form: req.form.clone(),
+                authorization: req.authorization,
+                authority: req.authority,
+                home_app: Some(home),
+            };
+            &with_home
+        }
+        None => req,
     };
     let result = issue_for(req, &tenant, key);
     result.map(|body| (body, tenant.clone())).map_err(|e| (e, Some(tenant)))
