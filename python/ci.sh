@@ -39,7 +39,10 @@ for marker in ("run: |\n", "  script:\n"):
         sys.exit(f"python/ci.sh: README.md's CI step ({marker.strip()}) is not python/quickstart.sh")
 PY
 
-work=target/python-ci
+# Cargo's target directory (the workspace's target/ unless CARGO_TARGET_DIR says otherwise):
+# the release build and the venvs are kept there between runs.
+target_dir=$(realpath -m "${CARGO_TARGET_DIR:-$root/target}")
+work=$target_dir/python-ci
 mkdir -p "$work"
 
 # The build tool, from PyPI, in its own venv kept between runs.
@@ -53,8 +56,7 @@ fi
 # The wheel: release build into the workspace's target/ (kept between runs, so only what
 # changed is rebuilt).
 rm -rf "$work/wheels"
-(cd python && CARGO_TARGET_DIR="$root/target" "$root/$tools/bin/maturin" build --release --quiet \
-  --out "$root/$work/wheels") || fail "maturin could not build the wheel"
+(cd python && CARGO_TARGET_DIR="$target_dir" "$tools/bin/maturin" build --release --quiet --out "$work/wheels") || fail "maturin could not build the wheel"
 wheel=$(ls "$work"/wheels/graphbox-*.whl)
 echo "python/ci.sh: wheel $(basename "$wheel"): $(du -k "$wheel" | cut -f1) KiB"
 
@@ -72,15 +74,15 @@ echo "python/ci.sh: pip install of the wheel: $(( ($(date +%s%N) - began) / 1000
 # From outside the checkout, so nothing can be imported from python/src.
 run_dir=$(mktemp -d)
 trap 'rm -rf "$run_dir"' EXIT
-(cd "$run_dir" && env -u GRAPHBOX_MOCK_BINARY "$root/$venv/bin/python" -m pytest "$root/python/tests" \
+(cd "$run_dir" && env -u GRAPHBOX_MOCK_BINARY "$venv/bin/python" -m pytest "$root/python/tests" \
   -p no:cacheprovider -W ignore::DeprecationWarning -q) || fail "the Python suite failed"
 
 # The package is typed (py.typed): its installed copy checks clean under mypy --strict.
-(cd "$run_dir" && "$root/$venv/bin/python" -m mypy --strict --no-incremental -p graphbox) \
+(cd "$run_dir" && "$venv/bin/python" -m mypy --strict --no-incremental -p graphbox) \
   || fail "mypy --strict found errors in the installed graphbox package"
 
 # The any-language block, with the binary the wheel put on the venv's PATH.
-(cd "$run_dir" && PATH="$root/$venv/bin:$PATH" bash -euo pipefail "$root/python/quickstart.sh" \
-  | "$root/$venv/bin/python" -c 'import json, sys; assert json.load(sys.stdin)["token_type"] == "Bearer"') \
+(cd "$run_dir" && PATH="$venv/bin:$PATH" bash -euo pipefail "$root/python/quickstart.sh" \
+  | "$venv/bin/python" -c 'import json, sys; assert json.load(sys.stdin)["token_type"] == "Bearer"') \
   || fail "the README's --env-file block failed"
 echo "python/ci.sh: ok"

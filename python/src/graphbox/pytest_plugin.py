@@ -50,7 +50,7 @@ def graphbox_server(pytestconfig: pytest.Config) -> Iterator[graphbox.Server]:
     try:
         server = graphbox.start(**_server_options(pytestconfig))
     except (graphbox.StartError, TypeError) as e:
-        raise pytest.UsageError(f"graphbox-mock did not start: {e}") from None
+        pytest.fail(f"graphbox-mock did not start: {e}", pytrace=False)
     with server:
         yield server
 
