@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The Python distribution as a user gets it: build the wheel from this checkout (maturin, the
+# The packages as a user gets them. The Python distribution: build the wheel from this checkout (maturin, the
 # server binary in release), install it into a fresh venv, run python/tests through the
 # installed pytest plugin with Microsoft's MSAL, azure-identity and msgraph-sdk, then the
-# README's any-language block with the installed binary. Called by .ci/run; a missing tool
+# README's any-language block with the installed binary; then `cargo install` and
+# `cargo package` of the crates. Called by .ci/run; a missing tool
 # fails here, loudly. Prints the wheel's size and its pip install time (figures, not checks).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -85,4 +86,16 @@ trap 'rm -rf "$run_dir"' EXIT
 (cd "$run_dir" && PATH="$venv/bin:$PATH" bash -euo pipefail "$root/python/quickstart.sh" \
   | "$venv/bin/python" -c 'import json, sys; assert json.load(sys.stdin)["token_type"] == "Bearer"') \
   || fail "the README's --env-file block failed"
+
+# The crates as a Rust user gets them: `cargo install` gives a working binary (the release
+# build above is reused), and both crates package and build from their .crate files alone
+# (packaged together, so the SDK's dev-dependency on the unpublished mock resolves).
+# --allow-dirty: a developer's uncommitted edits are packaged as they are, not refused.
+CARGO_TARGET_DIR="$target_dir" cargo install --quiet --locked --path mock-server --root "$work/cargo-root" \
+  || fail "cargo install --path mock-server failed"
+(cd "$run_dir" && PATH="$work/cargo-root/bin:$PATH" bash -euo pipefail "$root/python/quickstart.sh" \
+  | "$venv/bin/python" -c 'import json, sys; assert json.load(sys.stdin)["token_type"] == "Bearer"') \
+  || fail "the cargo-installed graphbox-mock failed the README's --env-file block"
+CARGO_TARGET_DIR="$target_dir" cargo package --quiet --locked --allow-dirty -p graphbox-mock -p graphbox-sdk \
+  || fail "cargo package of graphbox-mock and graphbox-sdk failed"
 echo "python/ci.sh: ok"
