@@ -83,3 +83,16 @@ def test_each_test_gets_a_tenant_of_its_own(graphbox_server: graphbox.Server,
                                             graphbox_tenant: graphbox.Tenant) -> None:
     assert graphbox_tenant.tenant_id != graphbox_server.tenant_id
     assert graphbox_tenant.requests() == []
+
+
+def test_env_matches_what_the_server_writes_with_env_file(tmp_path) -> None:
+    env_file = tmp_path / "graphbox.env"
+    with graphbox.start(data_dir=tmp_path, env_file=env_file, admin_key="sekrit") as server:
+        written = dict(line.split("=", 1) for line in env_file.read_text().splitlines())
+        assert {k: v.strip("'") for k, v in written.items()} == server.env()
+        assert server.env()["GRAPHBOX_ADMIN_KEY"] == "sekrit"
+
+
+def test_an_env_file_value_with_a_quote_stops_the_start_with_the_servers_reason(tmp_path) -> None:
+    with pytest.raises(graphbox.StartError, match="GRAPHBOX_ADMIN_KEY"):
+        graphbox.start(data_dir=tmp_path, env_file=tmp_path / "graphbox.env", admin_key="it's")
