@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use graphbox_mock::Graphbox;
 
+mod sdk_env;
+
 // A request allocates a few dozen small objects (headers, JSON, the log entry);
 // glibc's allocator spent a third of the profile consolidating them.
 #[global_allocator]
@@ -32,6 +34,10 @@ usage: graphbox-mock serve [options]
   --realism PROFILE  off (default), entra or adversarial: replication delay, throttling,
                      latency and random faults for the default tenant (README: Realism)
   --realism-seed N   the seed every realism choice comes from (default: random, logged)
+  --env-file FILE    once listening, write the variables Microsoft's SDKs read (AZURE_TENANT_ID,
+                     AZURE_CLIENT_SECRET, AZURE_AUTHORITY_HOST, REQUESTS_CA_BUNDLE, ...) to FILE
+                     in dotenv form (KEY='value'); written whole, mode 0600, before the ready line
+  --print-env        print those variables as shell `export` lines instead of the JSON ready line
 
 Limits (a request past one gets the endpoint's own error answer):
   --max-body-bytes N          largest request body (default 4194304, Graph's 4 MiB)
@@ -56,6 +62,8 @@ struct Args {
     limits: graphbox_mock::Limits,
     realism: Option<graphbox_mock::RealismProfile>,
     realism_seed: Option<u64>,
+    env_file: Option<PathBuf>,
+    print_env: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -76,6 +84,8 @@ fn parse_args() -> Result<Args, String> {
         limits: graphbox_mock::Limits::default(),
         realism: None,
         realism_seed: None,
+        env_file: None,
+        print_env: false,
     };
     let mut saw_serve = false;
     let err = |e: lexopt::Error| e.to_string();
@@ -98,6 +108,8 @@ fn parse_args() -> Result<Args, String> {
                     })?);
             }
             Long("realism-seed") => args.realism_seed = Some(parser.value().map_err(err)?.parse().map_err(err)?),
+            Long("env-file") => args.env_file = Some(parser.value().map_err(err)?.into()),
+            Long("print-env") => args.print_env = true,
             Long("id-seed") => args.id_seed = Some(parser.value().map_err(err)?.parse().map_err(err)?),
             Long("admin-key") => {
                 args.admin_key =
@@ -193,7 +205,8 @@ async fn run(args: Args) -> ExitCode {
     if let Some(seed) = args.id_seed {
         builder = builder.seed(seed);
     }
-    if let Some(key) = args.admin_key {
+    let (env_file, print_env, admin_key) = (args.env_file, args.print_env, args.admin_key);
+    if let Some(key) = admin_key.clone() {
         builder = builder.admin_key(key);
     }
     if let Some(url) = args.public_url {
@@ -226,8 +239,30 @@ async fn run(args: Args) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match serde_json::to_string(mock.ready_info()) {
-        Ok(line) => println!("{line}"),
+    let vars = sdk_env::variables(mock.ready_info(), admin_key.as_deref());
+    // The file goes out before the ready line: a script that waits for the
+    // line (or for the file, which appears whole) can read it at once.
+    if let Some(path) = &env_file {
+        if let Err(e) = sdk_env::write_dotenv(path, &vars) {
+            eprintln!("graphbox-mock: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let ready = if print_env {
+        Ok(sdk_env::shell_exports(&vars))
+    } else {
+        serde_json::to_string(mock.ready_info()).map(|line| line + "\n")
+    };
+    match ready {
+        Ok(text) => {
+            use std::io::Write;
+            // One write, so a reader never sees half of the variables.
+            let mut out = std::io::stdout().lock();
+            if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                eprintln!("graphbox-mock: cannot print the ready line: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
         Err(e) => {
             eprintln!("graphbox-mock: cannot print the ready line: {e}");
             return ExitCode::FAILURE;

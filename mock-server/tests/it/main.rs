@@ -16,6 +16,7 @@ mod directory_objects;
 mod dirsync;
 mod domains_shared;
 mod durable;
+mod env_file;
 mod errors;
 mod federation;
 mod forks;
