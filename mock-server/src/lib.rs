@@ -44,6 +44,7 @@ mod dirsync;
 mod error;
 mod faults;
 mod fork;
+mod handle;
 mod http;
 mod identity;
 mod ids;
@@ -143,7 +144,10 @@ pub mod __fuzz {
 }
 
 pub use http::Limits;
-pub use keys::KeyError;
+pub use keys::{default_data_dir, KeyError};
 pub use realism::{FaultRates, Profile as RealismProfile, RealismConfig, Settings as RealismSettings, TenantSize};
+pub use handle::{ClockControl, ControlError, DirSyncControl, Fault, FaultControl, RequestLogEntry, TenantControl, Tenants};
+#[cfg(feature = "sdk")]
+pub use handle::ClockSleeper;
 pub use server::{Graphbox, GraphboxBuilder, ReadyInfo, StartError};
 pub use state::StateError;

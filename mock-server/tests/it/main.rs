@@ -19,6 +19,7 @@ mod durable;
 mod errors;
 mod federation;
 mod forks;
+mod handle;
 mod identity;
 mod implied;
 mod msal;
