@@ -621,9 +621,18 @@ impl Graphbox {
 /// its URLs and its CA.
 #[cfg(feature = "sdk")]
 impl Graphbox {
-    /// The default tenant's bootstrap application as an SDK credential (client id and secret).
+    /// The default tenant's bootstrap application as an SDK credential (client id and secret),
+    /// usable on its own too: its token endpoint and this server's CA are set, so
+    /// `mock.credential().token().await` is an access token.
     pub fn credential(&self) -> graphbox_sdk::auth::ClientSecretCredential {
-        graphbox_sdk::auth::ClientSecretCredential::new(self.ready.client_id, self.ready.client_secret.clone())
+        let credential =
+            graphbox_sdk::auth::ClientSecretCredential::new(self.ready.client_id, self.ready.client_secret.clone())
+                .authority(&self.ready.authority, self.ready.tenant_id);
+        if self.server.tls {
+            credential.add_root_certificate_pem(self.ca_pem().as_bytes().to_vec())
+        } else {
+            credential
+        }
     }
 
     /// A [`graphbox_sdk::GraphClientBuilder`] for tenant `info` of this server (its authority,

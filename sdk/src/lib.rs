@@ -58,8 +58,9 @@
 //!   verbatim.
 //! - Time, waiting and randomness come from the injected [`Clock`], [`Sleeper`] and
 //!   [`RandomSource`], so token expiry and back-off are tested without waiting.
-//! - Errors never contain the token; `Display` is one clause, the request (method and path) and
-//!   detail are in [`std::error::Error::source`].
+//! - Errors never contain the token. A Graph error's `Display` is the whole answer on one line
+//!   (request, status, [`ErrorCode`], message, request id); the other errors' `Display` is one
+//!   clause with the request (method and path) and detail in [`std::error::Error::source`].
 #![warn(missing_docs)]
 
 pub mod api;
@@ -81,6 +82,6 @@ mod runtime;
 pub mod transport;
 
 pub use client::{Cloud, GraphClient, GraphClientBuilder};
-pub use error::{AuthError, BuildError, DecodeError, Error, GraphError, TransportError};
+pub use error::{AuthError, BuildError, DecodeError, Error, ErrorCode, GraphError, TransportError};
 pub use runtime::{Clock, RandomSource, SleepFuture, Sleeper, SystemClock, SystemRandom, TokioSleeper};
 pub use transport::RetryPolicy;
