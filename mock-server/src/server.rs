@@ -311,8 +311,7 @@ impl GraphboxBuilder {
                     .with_single_cert(keys.tls.chain.clone(), keys.tls.private_key())
                     .map_err(|e| StartError::Tls(e.to_string()))?;
             let mut config = config;
-            // HTTP/1.1 only: advertising h2 without speaking it breaks clients
-            // (reference/clients.md item 3).
+            // HTTP/1.1 only: advertising h2 without speaking it breaks clients.
             config.alpn_protocols = vec![b"http/1.1".to_vec()];
             Some(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
         } else {

@@ -1,4 +1,4 @@
-//! Applications (reference/graph-wire.md §5.4): the schema, create with Graph's
+//! Applications: the schema, create with Graph's
 //! defaults, PATCH, soft delete, and credentials — client secrets (stored
 //! hashed, the text returned once by `addPassword`) and certificates
 //! (`keyCredentials`, used to verify client assertions).
@@ -71,7 +71,7 @@ const AUDIENCES: &[&str] =
     &["AzureADMyOrg", "AzureADMultipleOrgs", "AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount"];
 
 /// When a create omits `signInAudience`. Graph's documentation shows this value
-/// (reference/graph-wire.md §5.4, unconfirmed for today's service).
+/// (unconfirmed for today's service).
 pub(crate) const DEFAULT_SIGN_IN_AUDIENCE: &str = "AzureADandPersonalMicrosoftAccount";
 
 /// Graph's default lifetime for a client secret.

@@ -1,4 +1,4 @@
-//! Service principals (reference/graph-wire.md §5.5): created from an
+//! Service principals: created from an
 //! application of the tenant; Microsoft Graph's own service principal is present
 //! in every tenant with its real app roles and delegated scopes.
 

@@ -1,5 +1,5 @@
 //! Query options on `/users`: `$filter`, `$select`, `$orderby`, `$count`,
-//! `$search`, and the advanced-query rules (reference/graph-wire.md §3).
+//! `$search`, and the advanced-query rules.
 
 use serde_json::Value;
 

@@ -1,6 +1,6 @@
 //! Onboarding: the steps a provisioning product walks an administrator through before it can
-//! use token-based access, as one idempotent, resumable workflow (ARCHITECTURE.md, flow steps
-//! 1–4).
+//! use token-based access, as one idempotent, resumable workflow (steps
+//! 1–4 of onboarding; provisioning is the fifth).
 //!
 //! | step | what it does | when it is already done |
 //! |---|---|---|

@@ -1,4 +1,4 @@
-//! Outbound provisioning (ARCHITECTURE.md, flow step 5): push users from a source directory into
+//! Outbound provisioning (the last step of onboarding a tenant): push users from a source directory into
 //! the tenant under an attribute ownership policy and an optional mapping script.
 //!
 //! ```text
@@ -264,10 +264,12 @@ impl Provisioner {
             None => None,
         };
         let mut out = Vec::with_capacity(source.len());
-        for user in source {
+        for (position, user) in source.iter().enumerate() {
             let defaults = plan::default_destination(user, &self.policy);
             let mut mapped = Mapped {
-                row: user.row,
+                // A user built in code has no file row (0): its place in the source is the row
+                // a refusal names, so two such users never both say "row 0".
+                row: if user.row == 0 { position + 1 } else { user.row },
                 desired: defaults.iter().map(|(a, v)| (*a, Some(v.clone()))).collect(),
                 notes: Vec::new(),
                 refusal: None,

@@ -74,3 +74,22 @@ async fn delta_page_size_is_sent_as_prefer_maxpagesize_on_every_page() {
     let pages = mock.requests().iter().filter(|r| r.path.ends_with("/users/delta")).count();
     assert!(pages >= 3, "5+ users at 2 a page take 3+ pages, saw {pages}");
 }
+
+#[tokio::test]
+async fn a_duplicate_upn_among_users_built_in_code_names_their_positions_not_row_0() {
+    use graphbox_sdk::provisioning::{Action, Attribute, Provisioner, SourceUser};
+    let mock = plain_mock().await;
+    let upn = format!("twin@{}", mock.tenant_domain());
+    let source = [
+        SourceUser::new(&format!("first@{}", mock.tenant_domain())).with(Attribute::DisplayName, "First"),
+        SourceUser::new(&upn).with(Attribute::DisplayName, "Twin"),
+        SourceUser::new(&upn).with(Attribute::DisplayName, "Twin again"),
+    ];
+    let plan = Provisioner::new(client_for(&mock)).plan(&source).await.expect("plan");
+    let refused = &plan.entries[2];
+    assert_eq!(refused.row, 3);
+    match &refused.action {
+        Action::Refused { reason } => assert_eq!(reason, "duplicate UPN: row 2 has the same one"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}

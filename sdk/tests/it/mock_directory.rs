@@ -347,7 +347,7 @@ async fn users_delta_returns_everything_then_only_what_changed() {
     );
 }
 
-/// graph-wire.md §3.5: the initial delta call takes `$select` and `$filter=id eq '…' or id eq '…'`
+/// Graph's delta rules: the initial delta call takes `$select` and `$filter=id eq '…' or id eq '…'`
 /// (the only filter allowed), which is how a provisioning tool tracks a known set of users.
 #[tokio::test]
 async fn users_delta_can_track_a_few_users_by_id() {
