@@ -26,7 +26,9 @@ const APPLICATION_PROPS: &[PropertyDef] = &[
     prop("deletedDateTime", T::DateTime).read_only().default_set(),
     prop("addIns", T::ComplexList("microsoft.graph.addIn")).default_set(),
     prop("api", T::Complex("microsoft.graph.apiApplication")).default_set(),
-    prop("appId", T::Guid).read_only().default_set().filter(F::Key),
+    // `Edm.String` in Graph's schema though every value is a GUID: an unquoted GUID beside it
+    // is a type mismatch (400), as Graph answers.
+    prop("appId", T::String).read_only().default_set().filter(F::Key),
     prop("applicationTemplateId", T::String).read_only().default_set(),
     prop("appRoles", T::ComplexList("microsoft.graph.appRole")).default_set(),
     prop("createdDateTime", T::DateTime).read_only().default_set().filter(F::Created).orderby(Support::Advanced),

@@ -64,13 +64,14 @@ pub enum ProvisioningError {
     Script(#[source] ScriptError),
 }
 
-/// Provisions source users into a tenant.
+/// Provisions source users into a tenant. With the feature `scripts`,
+/// `.script(Script::new(GUIDE_SCRIPT)?)` maps each user through a script first.
 ///
 /// ```no_run
 /// # async fn run(graph: graphbox_sdk::GraphClient) -> Result<(), Box<dyn std::error::Error>> {
-/// use graphbox_sdk::provisioning::{load_source, Provisioner, Script, GUIDE_SCRIPT};
+/// use graphbox_sdk::provisioning::{load_source, Provisioner};
 /// let source = load_source("examples/data/source.csv")?;
-/// let provisioner = Provisioner::new(graph).script(Script::new(GUIDE_SCRIPT)?).concurrency(16);
+/// let provisioner = Provisioner::new(graph).concurrency(16);
 /// let plan = provisioner.plan(&source).await?;
 /// println!("{plan}");                       // the dry run
 /// let report = provisioner.apply(&plan).await;
