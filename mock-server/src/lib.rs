@@ -143,11 +143,13 @@ pub mod __fuzz {
     }
 }
 
+#[cfg(feature = "sdk")]
+pub use handle::ClockSleeper;
+pub use handle::{
+    ClockControl, ControlError, DirSyncControl, Fault, FaultControl, RequestLogEntry, TenantControl, Tenants,
+};
 pub use http::Limits;
 pub use keys::{default_data_dir, KeyError};
 pub use realism::{FaultRates, Profile as RealismProfile, RealismConfig, Settings as RealismSettings, TenantSize};
-pub use handle::{ClockControl, ControlError, DirSyncControl, Fault, FaultControl, RequestLogEntry, TenantControl, Tenants};
-#[cfg(feature = "sdk")]
-pub use handle::ClockSleeper;
 pub use server::{Graphbox, GraphboxBuilder, ReadyInfo, StartError};
 pub use state::StateError;

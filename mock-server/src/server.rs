@@ -10,7 +10,9 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::handle::{ClockControl, ControlError, DirSyncControl, FaultControl, RequestLogEntry, TenantControl, Tenants};
+use crate::handle::{
+    ClockControl, ControlError, DirSyncControl, FaultControl, RequestLogEntry, TenantControl, Tenants,
+};
 use crate::keys::{KeyError, KeyMaterial};
 use crate::realism::RealismConfig;
 use crate::service::Server;
@@ -305,11 +307,11 @@ impl GraphboxBuilder {
         let local = listener.local_addr().map_err(|source| StartError::Bind { addr, source })?;
         let tls = if self.tls {
             let config = rustls::ServerConfig::builder_with_provider(Arc::new(ring_provider()))
-                    .with_safe_default_protocol_versions()
-                    .map_err(|e| StartError::Tls(e.to_string()))?
-                    .with_no_client_auth()
-                    .with_single_cert(keys.tls.chain.clone(), keys.tls.private_key())
-                    .map_err(|e| StartError::Tls(e.to_string()))?;
+                .with_safe_default_protocol_versions()
+                .map_err(|e| StartError::Tls(e.to_string()))?
+                .with_no_client_auth()
+                .with_single_cert(keys.tls.chain.clone(), keys.tls.private_key())
+                .map_err(|e| StartError::Tls(e.to_string()))?;
             let mut config = config;
             // HTTP/1.1 only: advertising h2 without speaking it breaks clients.
             config.alpn_protocols = vec![b"http/1.1".to_vec()];
@@ -661,6 +663,28 @@ impl Graphbox {
     /// Only if the HTTP client cannot be built (the CA did not parse).
     pub fn graph_client(&self) -> Result<graphbox_sdk::GraphClient, graphbox_sdk::Error> {
         self.graph_client_builder().build()
+    }
+
+    /// Builds a client for the default tenant from any credential (what the onboarding workflow
+    /// asks for to prove the credentials it made): owned, so it outlives this borrow.
+    pub fn connector(
+        &self,
+    ) -> impl Fn(graphbox_sdk::auth::Credential) -> Result<graphbox_sdk::GraphClient, graphbox_sdk::Error>
+           + Send
+           + Sync
+           + 'static {
+        let (info, ca_pem) = (self.ready.clone(), self.server.tls.then(|| self.ca_pem().to_owned()));
+        move |credential| {
+            let mut builder = graphbox_sdk::GraphClient::builder()
+                .authority_host(&info.authority)
+                .graph_url(&info.graph_url)
+                .tenant(info.tenant_id)
+                .credential(credential);
+            if let Some(pem) = &ca_pem {
+                builder = builder.add_root_certificate_pem(pem.as_bytes().to_vec());
+            }
+            builder.build()
+        }
     }
 
     /// Waits by advancing the default tenant's clock instead of sleeping: give it to

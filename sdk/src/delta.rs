@@ -17,9 +17,9 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use crate::client::GraphClient;
-use crate::transport::GraphRequest;
 use crate::error::{DecodeError, Error, RequestSummary};
 use crate::odata::{Filter, QueryOptions};
+use crate::transport::GraphRequest;
 
 /// One change from a delta query.
 #[derive(Debug, Clone, PartialEq)]

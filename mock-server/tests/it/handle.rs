@@ -16,7 +16,8 @@ async fn clock_advance_and_set_move_the_tenant_clock_and_it_never_goes_back() {
     let after = env.mock.clock().advance(Duration::from_secs(3600)).expect("advance");
     assert_eq!(after - start, time::Duration::hours(1));
     // The control API's clock and the handle's are the same clock.
-    let over_http = env.send(env.http.get(format!("{}/tenants/{}/clock", env.mock.control_url(), env.mock.tenant_id()))).await;
+    let over_http =
+        env.send(env.http.get(format!("{}/tenants/{}/clock", env.mock.control_url(), env.mock.tenant_id()))).await;
     let shown = over_http.json()["now"].as_str().map(|t| time::OffsetDateTime::parse(t, &Rfc3339).expect("RFC 3339"));
     assert_eq!(shown, Some(after));
     let later = after + time::Duration::days(1);
@@ -55,21 +56,36 @@ async fn the_request_log_on_the_handle_lists_graph_requests_with_status_and_clie
     let log = env.mock.requests();
     let entry = log.iter().find(|e| e.path.ends_with("/users/00000000-0000-0000-0000-000000000001")).expect("logged");
     assert_eq!((entry.method.as_str(), entry.status, entry.client_id), ("GET", 404, Some(env.mock.client_id())));
-    let over_http = env.send(env.http.get(format!("{}/tenants/{}/requests", env.mock.control_url(), env.mock.tenant_id()))).await;
-    let ids: Vec<String> = over_http.json()["requests"].as_array().expect("list").iter().map(|r| r["request_id"].as_str().unwrap_or_default().to_owned()).collect();
+    let over_http =
+        env.send(env.http.get(format!("{}/tenants/{}/requests", env.mock.control_url(), env.mock.tenant_id()))).await;
+    let ids: Vec<String> = over_http.json()["requests"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|r| r["request_id"].as_str().unwrap_or_default().to_owned())
+        .collect();
     assert!(ids.contains(&entry.request_id.to_string()), "the handle reads the log the control API serves");
 }
 
 #[tokio::test]
 async fn a_dirsync_cycle_on_the_handle_is_refused_409_until_dirsync_is_enabled() {
     let env = env().await;
-    let refused = env.mock.dirsync().cycle([json!({"onPremisesImmutableId": "a1", "userPrincipalName": env.upn("a1"), "displayName": "A"})]).expect_err("not enabled");
+    let refused = env
+        .mock
+        .dirsync()
+        .cycle([json!({"onPremisesImmutableId": "a1", "userPrincipalName": env.upn("a1"), "displayName": "A"})])
+        .expect_err("not enabled");
     assert_eq!(refused.status, 409);
     assert_eq!(env.mock.dirsync().state().expect("view")["status"], "Disabled");
-    let r = env.patch(&format!("/organization/{}", env.mock.tenant_id()), &json!({"onPremisesSyncEnabled": true})).await;
+    let r =
+        env.patch(&format!("/organization/{}", env.mock.tenant_id()), &json!({"onPremisesSyncEnabled": true})).await;
     assert_eq!(r.status, 204);
     env.mock.clock().advance(Duration::from_secs(120)).expect("advance");
-    assert_eq!(env.mock.dirsync().state().expect("view")["status"], "Enabled", "the handle's clock reaches the DirSync machine");
+    assert_eq!(
+        env.mock.dirsync().state().expect("view")["status"],
+        "Enabled",
+        "the handle's clock reaches the DirSync machine"
+    );
     let summary = env.mock.dirsync().cycle([json!({"onPremisesImmutableId": "a1", "userPrincipalName": env.upn("a1"), "displayName": "A", "mailNickname": "a1"})]).expect("cycle");
     assert_eq!(summary["users"].as_array().map(Vec::len), Some(1));
 }
@@ -102,7 +118,10 @@ async fn realism_set_on_the_handle_is_what_the_control_api_reports() {
     let env = env().await;
     assert_eq!(env.mock.realism().profile, RealismProfile::Off);
     env.mock.set_realism(RealismConfig::new(RealismProfile::Entra, 9)).expect("set");
-    let view = env.send(env.http.get(format!("{}/tenants/{}/realism", env.mock.control_url(), env.mock.tenant_id()))).await.json();
+    let view = env
+        .send(env.http.get(format!("{}/tenants/{}/realism", env.mock.control_url(), env.mock.tenant_id())))
+        .await
+        .json();
     assert_eq!((view["profile"].clone(), view["seed"].clone()), (json!("entra"), json!(9)));
     assert_eq!(env.mock.realism().seed, 9);
 }

@@ -3,7 +3,10 @@
 use time::OffsetDateTime;
 
 use super::{model, sparse_debug, string_enum};
-use crate::ids::{AppId, AppRoleAssignmentId, AppRoleId, ApplicationId, DirectoryObjectId, KeyId, PermissionGrantId, ServicePrincipalId};
+use crate::ids::{
+    AppId, AppRoleAssignmentId, AppRoleId, ApplicationId, DirectoryObjectId, KeyId, PermissionGrantId,
+    ServicePrincipalId,
+};
 
 string_enum! {
     /// `signInAudience`.

@@ -4,7 +4,8 @@ use time::OffsetDateTime;
 
 use super::{model, sparse_debug, string_enum};
 use crate::ids::{
-    DirectoryObjectId, DirectoryRoleId, DomainId, GroupId, RoleAssignmentId, RoleDefinitionId, RoleTemplateId, SkuId, TenantId,
+    DirectoryObjectId, DirectoryRoleId, DomainId, GroupId, RoleAssignmentId, RoleDefinitionId, RoleTemplateId, SkuId,
+    TenantId,
 };
 
 model! {

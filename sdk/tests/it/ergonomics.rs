@@ -66,7 +66,11 @@ async fn delta_page_size_is_sent_as_prefer_maxpagesize_on_every_page() {
     let graph = client_for(&mock);
     for i in 0..5 {
         let upn = format!("d{i}@{}", mock.tenant_domain());
-        graph.users().create(User::new(&format!("D {i}"), &format!("d{i}"), &upn, "Vk3#pL9!wQz2")).await.expect("create");
+        graph
+            .users()
+            .create(User::new(&format!("D {i}"), &format!("d{i}"), &upn, "Vk3#pL9!wQz2"))
+            .await
+            .expect("create");
     }
     let round = graph.users().delta().page_size(2).await.expect("delta");
     assert!(round.changes.len() >= 5, "every user is in the first round");

@@ -107,7 +107,8 @@ fn source_get_reads_built_in_attributes_by_script_or_graph_name_in_any_case() {
     let script = "trace(source.Get('displayName')); trace(source.Get('DISPLAYNAME')); \
                   trace(source.Get('onPremisesImmutableId')); trace(source.Get('department')); \
                   trace(source.Get('jobTitle')); trace(source.Get('costcentre')); trace(source.Get('nope'));";
-    let out = Script::new(script).expect("compiles").engine().expect("engine").run(&user, &BTreeMap::new()).expect("runs");
+    let out =
+        Script::new(script).expect("compiles").engine().expect("engine").run(&user, &BTreeMap::new()).expect("runs");
     assert_eq!(out.trace, ["Mira Okafor", "Mira Okafor", "bWlyYQ", "Ops", "null", "CC-7", "null"]);
 }
 
