@@ -445,6 +445,16 @@ impl ClockSleeper {
     }
 }
 
+/// Also the SDK's clock: token expiry and back-off read the tenant's time, so a client that
+/// waits on this sleeper never holds a token the tenant considers expired.
+#[cfg(feature = "sdk")]
+impl graphbox_sdk::Clock for ClockSleeper {
+    fn now(&self) -> std::time::SystemTime {
+        let now = self.server.tenants.get(self.tenant).map_or_else(crate::clock::system_now, |t| t.clock.now());
+        std::time::SystemTime::from(now)
+    }
+}
+
 #[cfg(feature = "sdk")]
 impl graphbox_sdk::Sleeper for ClockSleeper {
     fn sleep(&self, duration: Duration) -> graphbox_sdk::SleepFuture {

@@ -37,11 +37,12 @@
 //! | [`GraphClient`], [`GraphClientBuilder`], [`Cloud`] | configuration: authority, Graph URL, tenant, credential, CA, timeouts, retry policy, clock/sleeper/randomness |
 //! | [`auth`] | credentials ([`auth::ClientSecretCredential`], certificate, ROPC, static, your own [`auth::TokenCredential`]) and the token cache |
 //! | [`transport`] | [`RetryPolicy`]; sending, retrying (429/503/504, `Retry-After`), request ids, tracing spans |
-//! | [`error`] | [`Error`] named by where a call failed, [`GraphError`] (Graph's envelope), [`AuthError`] |
+//! | [`error`] | [`Error`] named by where a call failed, [`GraphError`] (Graph's envelope) and its [`ErrorCode`], [`AuthError`] |
 //! | [`odata`] | [`odata::QueryOptions`] and the [`odata::Filter`] builder |
 //! | [`request`] | the generic builders every operation returns; nothing is sent until `.send()` |
 //! | [`paging`] | [`paging::Page`] and streams over `@odata.nextLink` |
-//! | [`delta`] | delta queries: changes plus the link to persist |
+//! | [`delta`] | delta queries: changes plus the link to persist, page size |
+//! | [`pacing`] | slowing down to Graph's throttling headers before a 429 |
 //! | [`batch`] | JSON `$batch` |
 //! | [`models`] | typed entities (all fields `Option`, unknown properties kept) |
 //! | [`ids`] | identifier newtypes (`UserId`, `AppId`, `ServicePrincipalId`, …) |
@@ -82,6 +83,11 @@ mod runtime;
 pub mod transport;
 
 pub use client::{Cloud, GraphClient, GraphClientBuilder};
+
+/// The README's Rust snippets, compiled (and the mock one run) as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 pub use error::{AuthError, BuildError, DecodeError, Error, ErrorCode, GraphError, TransportError};
 pub use runtime::{Clock, RandomSource, SleepFuture, Sleeper, SystemClock, SystemRandom, TokioSleeper};
 pub use transport::RetryPolicy;

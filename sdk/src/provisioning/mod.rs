@@ -15,7 +15,7 @@
 //! | [`policy`](OwnershipPolicy) | [`Attribute`]s and who owns them |
 //! | [`plan`](Plan) | matching, diffing, refusals, the dry-run text |
 //! | [`apply`](Report) | writing, progress bar, report |
-//! | [`script`](Script) | the sandboxed JavaScript engine (feature `scripts`) |
+//! | `script` (`Script`) | the sandboxed JavaScript engine (feature `scripts`) |
 //!
 //! Refusals never stop the run: each lands on its user, in the plan (DirSync on or pending, a
 //! duplicate UPN or immutable id in the source, a UPN that belongs to another anchor, a synced

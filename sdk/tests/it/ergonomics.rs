@@ -16,7 +16,8 @@ async fn request_builders_are_awaited_directly_without_send() {
     let id = created.id.expect("id");
     // An id from a `String`, a `&String` and the model's own id type.
     let by_string = graph.users().get(id.to_string()).await.expect("get by String");
-    let by_ref = graph.users().get(&id.to_string()).await.expect("get by &String");
+    let text = id.to_string();
+    let by_ref = graph.users().get(&text).await.expect("get by &String");
     let by_id = graph.users().get(&id).await.expect("get by &UserId");
     assert_eq!((by_string.id, by_ref.id), (by_id.id.clone(), by_id.id));
     let page = graph.users().list().top(5).await.expect("list");
