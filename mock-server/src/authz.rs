@@ -41,7 +41,7 @@ const EXTRA_OPERATIONS: &[(&str, &[&str], &[&str])] = &[
     ("servicePrincipals.appRoleAssignments.list", APP_READ, APP_READ),
     ("servicePrincipals.appRoleAssignedTo.delete", ASSIGN, ASSIGN),
     // Granting Microsoft Graph's own app roles: Application.ReadWrite.All is
-    // not enough (reference/graph-wire.md §5.6).
+    // not enough.
     ("servicePrincipals.appRoleAssignedTo.create.graph", ASSIGN_GRAPH, ASSIGN_GRAPH),
     ("oauth2PermissionGrants.list", GRANT_READ, GRANT_READ),
     ("oauth2PermissionGrants.get", GRANT_READ, GRANT_READ),

@@ -1,7 +1,7 @@
 //! Verifying a JWS signed by one of an application's certificate credentials:
 //! used for client assertions at the token endpoint and for the proof of
 //! possession that `addKey`/`removeKey` require. RS256 with `x5t` or PS256 with
-//! `x5t#S256` (reference/graph-wire.md §1.1).
+//! `x5t#S256`.
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD as B64};
 use base64::Engine;

@@ -135,8 +135,7 @@ pub(crate) fn format_datetime(t: OffsetDateTime) -> String {
     String::from_utf8(out.to_vec()).expect("ASCII digits and separators")
 }
 
-/// `2026-03-02T10:21:07`: `innerError.date` has no zone and no fraction
-/// (reference/graph-wire.md §2.1).
+/// `2026-03-02T10:21:07`: `innerError.date` has no zone and no fraction.
 pub(crate) fn format_inner_error_date(t: OffsetDateTime) -> String {
     let mut s = format_datetime(t);
     s.pop();

@@ -1,4 +1,4 @@
-//! The DirSync state machine (reference/dirsync.md §1.2–1.3).
+//! The DirSync state machine.
 //!
 //! An enum of states and a pure [`step`]: `(state, event, now) → (state,
 //! effects)` or a refusal. Nothing here touches the directory; the effects are
@@ -28,11 +28,11 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 /// The sync client's first-party application: its service principal appears on
-/// every enable (reference/dirsync.md §1.2, last row).
+/// every enable.
 pub(crate) const SYNC_SERVICE_APP_ID: uuid::Uuid = uuid::uuid!("6bf85cfa-ac8a-4be5-b5de-425a0d0dc016");
 pub(crate) const SYNC_SERVICE_DISPLAY_NAME: &str = "Microsoft Entra AD Synchronization Service";
 
-/// The one refusal text, for both directions and both APIs (dirsync.md §1.3).
+/// The one refusal text, for both directions and both APIs.
 pub(crate) const CHANGE_REFUSED: &str = "You cannot turn off Active Directory synchronization.";
 
 /// Where a tenant is in the enable/disable workflow.
@@ -71,7 +71,7 @@ pub(crate) enum Event {
 pub(crate) enum Effect {
     /// Enabling brings the sync service principal (created if absent).
     CreateSyncServicePrincipal,
-    /// `Disabled` reached: synced users become cloud users (dirsync.md §2.4).
+    /// `Disabled` reached: synced users become cloud users.
     ConvertSyncedUsers,
 }
 
@@ -92,7 +92,7 @@ impl State {
 
     /// The tenant's flag: Graph's `onPremisesSyncEnabled` on the organization and
     /// MSOnline's `DirectorySynchronizationEnabled`. It flips as soon as a change
-    /// is accepted; the status carries the pending part (dirsync.md §1.2, [U]).
+    /// is accepted; the status carries the pending part (unconfirmed).
     pub(crate) fn flag(self) -> Option<bool> {
         match self {
             State::NeverSynced => None,
@@ -135,7 +135,7 @@ fn step_settled(state: State, event: Event, now: OffsetDateTime) -> Result<(Stat
     match (state, event) {
         (_, Event::ClockReached) => Ok((state, Vec::new())),
         // Nothing else, re-enabling included, is possible while pending; the
-        // message does not depend on the direction (dirsync.md §1.2–1.3).
+        // message does not depend on the direction.
         (PendingEnabled { .. } | PendingDisabled { .. }, Event::Enable { .. } | Event::Disable { .. }) => Err(Refused),
         (NeverSynced | Disabled, Event::Enable { pending_for }) => {
             let next =
@@ -163,10 +163,10 @@ pub(crate) struct Settings {
     /// How long `PendingEnabled` lasts. Real: "usually less than 10 seconds" [O].
     pub pending_enabled_seconds: u64,
     /// Refuse every user create and update while `PendingDisabled` (the vendor
-    /// guide's claim, dirsync.md §1.3); off by default, as the reference suggests.
+    /// guide's claim); off by default, as the documentation suggests.
     pub strict_pending: bool,
     /// Let app-only tokens PATCH `/directory/onPremisesSynchronization`. v1.0's
-    /// docs say delegated only; on by default (graph-wire.md §5.2 suggests it).
+    /// docs say delegated only; on by default (what the documented samples suggest).
     pub app_only_sync_update: bool,
 }
 

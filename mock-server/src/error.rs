@@ -45,7 +45,7 @@ impl ApiError {
         )
     }
 
-    /// A path segment Graph does not know: 400, not 404 (graph-wire.md §2.2).
+    /// A path segment Graph does not know: 400, not 404.
     pub(crate) fn unknown_segment(segment: &str) -> Self {
         ApiError::new(400, "BadRequest", format!("Resource not found for the segment '{segment}'."))
     }

@@ -44,8 +44,8 @@ impl FaultRule {
     }
 }
 
-/// The answer Graph gives for a throttled or failing request with this status
-/// (reference/graph-wire.md §2.2); realism's random faults answer the same way.
+/// The answer Graph gives for a throttled or failing request with this status;
+/// realism's random faults answer the same way.
 pub(crate) fn answer(status: u16, retry_after: Option<f64>) -> ApiError {
     let mut e = match status {
         429 => ApiError::new(429, "TooManyRequests", "Please retry again later."),

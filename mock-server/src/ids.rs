@@ -48,7 +48,7 @@ impl IdGen {
     }
 
     /// Opaque base64url ids, the shape Graph gives app role assignments, grants and
-    /// role assignments (reference/graph-wire.md §5).
+    /// role assignments.
     pub(crate) fn opaque_id(&mut self) -> String {
         use base64::Engine;
         let mut bytes = [0u8; 32];
@@ -106,7 +106,7 @@ pub(crate) fn random_seed() -> u64 {
 const SECRET_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789~._-";
 
 /// A client secret shaped like Entra's: 40 characters, the first three are the
-/// `hint`, then a digit, `Q~`, and 34 more (reference/graph-wire.md §5.4).
+/// `hint`, then a digit, `Q~`, and 34 more.
 pub(crate) fn client_secret_text() -> String {
     let raw = secure_bytes::<40>();
     let alnum = &SECRET_ALPHABET[..62];

@@ -2,10 +2,21 @@
 //! RSA key that signs access tokens.
 //!
 //! The binary keeps them in `--data-dir`, so a client trusts the CA once and
-//! tokens survive a restart. In-process servers share one ephemeral set per
-//! process: RSA key generation costs ~100 ms, and the material is immutable, so
-//! sharing it leaks no state between servers (their tenants, and therefore the
-//! issuers their tokens must carry, are still their own).
+//! tokens survive a restart. In-process servers started without a data
+//! directory use the same default directory as the binary ([`default_data_dir`]):
+//! generating a 2048-bit RSA key costs ~100 ms optimised but several seconds in
+//! an unoptimised (debug) build, which every test binary of a consumer would pay
+//! at its first start. Loading the saved key costs milliseconds. The key stays a
+//! real secret (owner-only files, made by this user's first start), tokens are
+//! still signed with it and verified against it, and within a process one copy
+//! is shared by every server: the material is immutable, so sharing leaks no
+//! state between servers (their tenants, and therefore the issuers their tokens
+//! must carry, are still their own).
+//!
+//! Several processes may start at once on an empty directory (parallel test
+//! binaries): one of them creates the files under a lock file, the others wait
+//! for it, and every file is written whole (temporary file, then rename), so no
+//! process ever reads a half-written key or a CA that does not match its leaf.
 
 use std::fs;
 use std::io::Write;
@@ -115,10 +126,37 @@ impl SigningKey {
     }
 }
 
+/// The binary's default `--data-dir`, also where in-process servers keep their
+/// key material: `$GRAPHBOX_DATA_DIR`, else `$XDG_DATA_HOME/graphbox`, else
+/// `~/.local/share/graphbox`, else `graphbox` in the temporary directory.
+pub fn default_data_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("GRAPHBOX_DATA_DIR") {
+        return dir.into();
+    }
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("graphbox")
+}
+
+/// The files that make a complete set, signing key first.
+const FILES: [&str; 5] = ["token-signing-key.pem", "ca.pem", "ca-key.pem", "server.pem", "server-key.pem"];
+
 impl KeyMaterial {
     /// Load the material from `dir`, generating (and saving) whatever is missing.
     pub(crate) fn load_or_create(dir: &Path) -> Result<Self, KeyError> {
-        fs::create_dir_all(dir).map_err(|source| KeyError::Io { path: dir.to_owned(), source })?;
+        create_private_dir(dir)?;
+        if FILES.iter().all(|f| dir.join(f).exists()) {
+            return Self::load_or_generate_missing(dir);
+        }
+        // Something is missing: make it under the lock, after looking again
+        // (another process may have finished while this one waited).
+        let _lock = DirLock::acquire(dir)?;
+        Self::load_or_generate_missing(dir)
+    }
+
+    fn load_or_generate_missing(dir: &Path) -> Result<Self, KeyError> {
         let signing_path = dir.join("token-signing-key.pem");
         let signing_der = match read_optional(&signing_path)? {
             Some(pem) => PrivatePkcs8KeyDer::from_pem_slice(&pem)
@@ -138,7 +176,10 @@ impl KeyMaterial {
         Ok(KeyMaterial { tls, signing })
     }
 
-    /// The process-wide ephemeral material for in-process servers.
+    /// The process-wide material for in-process servers started without a data
+    /// directory: [`default_data_dir`]'s, loaded once per process; when that
+    /// directory cannot be used (read-only home, no permission), a set made for
+    /// this process alone in the temporary directory.
     pub(crate) fn ephemeral() -> Result<Arc<Self>, KeyError> {
         static SHARED: OnceLock<Arc<KeyMaterial>> = OnceLock::new();
         // One generator at a time: servers starting in parallel must not each
@@ -151,20 +192,30 @@ impl KeyMaterial {
         if let Some(m) = SHARED.get() {
             return Ok(m.clone());
         }
-        let dir = std::env::temp_dir().join(format!("graphbox-{}", std::process::id()));
-        fs::create_dir_all(&dir).map_err(|source| KeyError::Io { path: dir.clone(), source })?;
-        let signing = SigningKey::from_pkcs8(&SigningKey::generate_pkcs8()?)
-            .ok_or_else(|| KeyError::Generate("generated RSA key was rejected".into()))?;
-        let tls = TlsMaterial::generate_into(&dir)?;
-        let material = Arc::new(KeyMaterial { tls, signing });
-        Ok(SHARED.get_or_init(|| material).clone())
+        let shared_dir = default_data_dir();
+        let material = match Self::load_or_create(&shared_dir) {
+            Ok(material) => material,
+            Err(e) => {
+                tracing::warn!(
+                    "cannot use {} for key material ({e}); generating keys for this process only",
+                    shared_dir.display()
+                );
+                let dir = std::env::temp_dir().join(format!("graphbox-{}", std::process::id()));
+                create_private_dir(&dir)?;
+                let signing = SigningKey::from_pkcs8(&SigningKey::generate_pkcs8()?)
+                    .ok_or_else(|| KeyError::Generate("generated RSA key was rejected".into()))?;
+                let tls = TlsMaterial::generate_into(&dir)?;
+                KeyMaterial { tls, signing }
+            }
+        };
+        Ok(SHARED.get_or_init(|| Arc::new(material)).clone())
     }
 }
 
 impl TlsMaterial {
     fn load_or_create(dir: &Path) -> Result<Self, KeyError> {
         let ca_file = dir.join("ca.pem");
-        let files = [ca_file.clone(), dir.join("ca-key.pem"), dir.join("server.pem"), dir.join("server-key.pem")];
+        let files: Vec<PathBuf> = FILES[1..].iter().map(|f| dir.join(f)).collect();
         if files.iter().all(|f| f.exists()) {
             let read = |p: &Path| -> Result<Vec<u8>, KeyError> {
                 fs::read(p).map_err(|source| KeyError::Io { path: p.to_owned(), source })
@@ -238,21 +289,85 @@ fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, KeyError> {
 }
 
 fn write_public(path: &Path, bytes: &[u8]) -> Result<(), KeyError> {
-    fs::write(path, bytes).map_err(|source| KeyError::Io { path: path.to_owned(), source })
+    write_whole(path, bytes, 0o644)
 }
 
 /// Private keys are written owner-readable only.
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), KeyError> {
+    write_whole(path, bytes, 0o600)
+}
+
+/// Write beside `path`, then rename: a reader in another process sees the old
+/// file, no file, or the whole new one.
+fn write_whole(path: &Path, bytes: &[u8], #[cfg_attr(not(unix), allow(unused))] mode: u32) -> Result<(), KeyError> {
     let io = |source| KeyError::Io { path: path.to_owned(), source };
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".tmp-{}", std::process::id()));
+    let tmp = PathBuf::from(tmp);
     let mut options = fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
+        options.mode(mode);
     }
-    let mut f = options.open(path).map_err(io)?;
-    f.write_all(bytes).map_err(io)
+    let mut f = options.open(&tmp).map_err(io)?;
+    f.write_all(bytes).map_err(io)?;
+    drop(f);
+    fs::rename(&tmp, path).map_err(io)
+}
+
+/// Create `dir` (owner-only on Unix when this call creates it).
+fn create_private_dir(dir: &Path) -> Result<(), KeyError> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir).map_err(|source| KeyError::Io { path: dir.to_owned(), source })
+}
+
+/// An exclusive lock on making key material in a directory, held by one
+/// process: the file `.keys.lock`, created with `create_new`, removed on drop.
+/// A lock older than [`DirLock::STALE`] belongs to a process that died while
+/// generating and is taken over.
+struct DirLock(PathBuf);
+
+impl DirLock {
+    /// Far longer than generating takes even unoptimised (seconds).
+    const STALE: std::time::Duration = std::time::Duration::from_secs(120);
+
+    fn acquire(dir: &Path) -> Result<Self, KeyError> {
+        let path = dir.join(".keys.lock");
+        loop {
+            match fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(_) => return Ok(DirLock(path)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    // Modification times are file-system facts, not the
+                    // server's clock, so the OS clock is the right one here.
+                    let stale = fs::metadata(&path)
+                        .and_then(|m| m.modified())
+                        .ok()
+                        .and_then(|at| at.elapsed().ok())
+                        .is_some_and(|age| age > Self::STALE);
+                    if stale {
+                        let _ = fs::remove_file(&path);
+                    } else {
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                    }
+                }
+                Err(source) => return Err(KeyError::Io { path, source }),
+            }
+        }
+    }
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+    }
 }
 
 fn pem_encode(label: &str, der: &[u8]) -> String {
@@ -264,4 +379,65 @@ fn pem_encode(label: &str, der: &[u8]) -> String {
     }
     out.push_str(&format!("-----END {label}-----\n"));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fresh_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("graphbox-keys-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn starts_racing_on_an_empty_directory_all_get_the_one_key_set_that_was_saved() {
+        let dir = fresh_dir("race");
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let dir = dir.clone();
+                std::thread::spawn(move || KeyMaterial::load_or_create(&dir).map(|m| (m.signing.kid, m.tls.ca_pem)))
+            })
+            .collect();
+        let sets: Vec<_> = threads.into_iter().map(|t| t.join().expect("no panic").expect("keys")).collect();
+        assert!(sets.windows(2).all(|w| w[0] == w[1]), "every racer must end with the same key and CA");
+        let again = KeyMaterial::load_or_create(&dir).expect("reload");
+        assert_eq!((again.signing.kid, again.tls.ca_pem), sets[0].clone(), "a later start loads, never regenerates");
+        assert!(!dir.join(".keys.lock").exists(), "the lock is released");
+        let leftovers: Vec<_> = fs::read_dir(&dir)
+            .expect("dir")
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+            .collect();
+        assert!(leftovers.is_empty(), "no temporary files stay behind: {leftovers:?}");
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn saved_private_keys_and_their_directory_are_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = fresh_dir("modes");
+        KeyMaterial::load_or_create(&dir).expect("keys");
+        let mode = |p: &Path| fs::metadata(p).expect("exists").permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        for key in ["token-signing-key.pem", "ca-key.pem", "server-key.pem"] {
+            assert_eq!(mode(&dir.join(key)), 0o600, "{key}");
+        }
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_lock_left_by_a_dead_process_is_taken_over() {
+        let dir = fresh_dir("stale");
+        create_private_dir(&dir).expect("dir");
+        let lock = dir.join(".keys.lock");
+        let f = fs::File::create(&lock).expect("lock");
+        let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+        f.set_modified(old).expect("backdate");
+        drop(f);
+        KeyMaterial::load_or_create(&dir).expect("a stale lock does not block");
+        let _ = fs::remove_dir_all(&dir);
+    }
 }

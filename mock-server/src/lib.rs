@@ -8,24 +8,27 @@
 //! # Ok(()) }
 //! ```
 //!
-//! # Layout
+//! # Public API
 //!
-//! | module      | owns |
-//! |-------------|------|
-//! | `server`    | [`Graphbox`]: start, builder, handle, shutdown |
-//! | `http`      | accept loop, TLS, request intake, routing, every byte written (Graph's error envelope included) |
-//! | [`odata`]   | pure parsers and evaluators for paths, query options, `$filter`, `$search` |
-//! | `identity`  | token endpoint, discovery, JWKS, JWT issue and validation |
-//! | `authz`     | operation → permissions, the one place that says 403 |
-//! | `directory` | the tenant's objects: schemas, records, users, identity objects, listing |
-//! | `dirsync`   | the DirSync state machine (pure `step`), sync cycles, its control-API view |
-//! | `msol`      | MSOnline's provisioning web service (SOAP 1.2) over the same tenant state |
-//! | `tenant`    | a tenant: clock, directory lock, request log; the tenant registry |
-//! | `faults`    | injected 429/5xx answers scripted through the control API |
-//! | `control`   | `/_graphbox` test-control API |
-//! | `state`     | saving and loading tenants atomically |
-//! | `keys`      | TLS CA and server certificate, token-signing key |
-//! | `clock`     | tenant clocks; the only reader of OS time |
+//! | item | what |
+//! |------|------|
+//! | [`Graphbox`], [`GraphboxBuilder`], [`ReadyInfo`], [`StartError`] | start a server, read its ready-line facts, stop it |
+//! | [`TenantControl`], [`Tenants`], [`ClockControl`], [`FaultControl`], [`Fault`], [`DirSyncControl`], [`RequestLogEntry`], [`ControlError`] | the control API (`/_graphbox`) as typed calls on the handle: clock, faults, request log, DirSync, tenants, realism |
+//! | `ClockSleeper`, `Graphbox::graph_client` (feature `sdk`) | a ready graphbox-sdk client, credential, and a sleeper that waits on the tenant clock |
+//! | [`RealismConfig`], [`RealismProfile`], [`RealismSettings`], [`FaultRates`], [`TenantSize`] | a tenant that behaves like Entra on purpose (replication, throttling, latency) |
+//! | [`Limits`] | request and connection bounds |
+//! | [`default_data_dir`], [`KeyError`] | where key material lives; why it could not be loaded |
+//! | [`StateError`] | why a state file could not be loaded or saved |
+//! | [`odata`] | pure parsers and evaluators for paths, query options, `$filter`, `$search` |
+//!
+//! # Inside (private modules, for contributors)
+//!
+//! `server` (the handle), `handle` (its control plane), `http` (accept loop, TLS, intake,
+//! routing, every byte written), `identity` (token endpoint, discovery, JWKS, JWT issue and
+//! validation), `authz` (the one place that says 403), `directory` (the tenant's objects),
+//! `dirsync` (the DirSync state machine), `msol` (MSOnline's SOAP service), `tenant`, `faults`,
+//! `control` (`/_graphbox`), `state` and `journal` (durability), `keys`, `clock` (the only
+//! reader of OS time). `docs/architecture.md` in the repository walks through them.
 //!
 //! # Invariants
 //!
@@ -44,6 +47,7 @@ mod dirsync;
 mod error;
 mod faults;
 mod fork;
+mod handle;
 mod http;
 mod identity;
 mod ids;
@@ -153,8 +157,13 @@ pub mod __fuzz {
     }
 }
 
+#[cfg(feature = "sdk")]
+pub use handle::ClockSleeper;
+pub use handle::{
+    ClockControl, ControlError, DirSyncControl, Fault, FaultControl, RequestLogEntry, TenantControl, Tenants,
+};
 pub use http::Limits;
-pub use keys::KeyError;
+pub use keys::{default_data_dir, KeyError};
 pub use realism::{FaultRates, Profile as RealismProfile, RealismConfig, Settings as RealismSettings, TenantSize};
 pub use server::{Graphbox, GraphboxBuilder, ReadyInfo, StartError};
 pub use state::StateError;

@@ -10,7 +10,11 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use uuid::Uuid;
 
+use crate::handle::{
+    ClockControl, ControlError, DirSyncControl, FaultControl, RequestLogEntry, TenantControl, Tenants,
+};
 use crate::keys::{KeyError, KeyMaterial};
+use crate::realism::RealismConfig;
 use crate::service::Server;
 use crate::state::StateError;
 use crate::tenant::Tenant;
@@ -302,16 +306,14 @@ impl GraphboxBuilder {
             TcpListener::bind(&addr).await.map_err(|source| StartError::Bind { addr: addr.clone(), source })?;
         let local = listener.local_addr().map_err(|source| StartError::Bind { addr, source })?;
         let tls = if self.tls {
-            let config =
-                rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-                    .with_safe_default_protocol_versions()
-                    .map_err(|e| StartError::Tls(e.to_string()))?
-                    .with_no_client_auth()
-                    .with_single_cert(keys.tls.chain.clone(), keys.tls.private_key())
-                    .map_err(|e| StartError::Tls(e.to_string()))?;
+            let config = rustls::ServerConfig::builder_with_provider(Arc::new(ring_provider()))
+                .with_safe_default_protocol_versions()
+                .map_err(|e| StartError::Tls(e.to_string()))?
+                .with_no_client_auth()
+                .with_single_cert(keys.tls.chain.clone(), keys.tls.private_key())
+                .map_err(|e| StartError::Tls(e.to_string()))?;
             let mut config = config;
-            // HTTP/1.1 only: advertising h2 without speaking it breaks clients
-            // (reference/clients.md item 3).
+            // HTTP/1.1 only: advertising h2 without speaking it breaks clients.
             config.alpn_protocols = vec![b"http/1.1".to_vec()];
             Some(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
         } else {
@@ -502,9 +504,9 @@ impl Graphbox {
         self.addr
     }
 
-    /// The default tenant's clock.
+    /// The default tenant's clock (what [`Self::clock`]`().now()` answers).
     pub fn now(&self) -> OffsetDateTime {
-        self.default_tenant().map_or_else(crate::clock::system_now, |t| t.clock.now())
+        self.clock().now()
     }
 
     /// Move the default tenant's clock forward, as `POST …/clock/advance` does: replication
@@ -514,26 +516,69 @@ impl Graphbox {
     /// # Errors
     /// The clock would pass what the server can represent; it was not moved.
     pub fn advance_clock(&self, by: std::time::Duration) -> Result<(), String> {
-        let tenant = self.default_tenant().ok_or("the default tenant is gone")?;
-        tenant.clock.advance(by).map_err(|e| e.to_string())?;
-        tenant.settle_dirsync();
-        Ok(())
+        self.clock().advance(by).map(drop).map_err(|e| e.message)
     }
 
     /// The default tenant's realism report (`GET …/realism/report`): per client, requests,
     /// 429s received, early retries, the largest burst.
     pub fn realism_report(&self) -> serde_json::Value {
-        self.default_tenant().map_or(serde_json::Value::Null, |t| t.realism.report())
+        self.default_tenant().realism_report().unwrap_or(serde_json::Value::Null)
     }
 
-    fn default_tenant(&self) -> Option<Arc<Tenant>> {
-        self.server.tenants.get(self.ready.tenant_id)
+    /// The default tenant's control plane; [`Self::tenants`] reaches the others.
+    pub fn default_tenant(&self) -> TenantControl<'_> {
+        TenantControl::new(self, self.ready.tenant_id)
     }
 
-    /// Create another isolated tenant on this server.
+    /// The default tenant's clock: `now`, `advance`, `set`.
+    pub fn clock(&self) -> ClockControl<'_> {
+        self.default_tenant().clock()
+    }
+
+    /// The default tenant's scripted faults (429/5xx with `Retry-After`).
+    pub fn faults(&self) -> FaultControl<'_> {
+        self.default_tenant().faults()
+    }
+
+    /// The default tenant's request log, oldest first.
+    pub fn requests(&self) -> Vec<RequestLogEntry> {
+        self.default_tenant().requests()
+    }
+
+    /// The default tenant's DirSync machine: cycles, state, settings.
+    pub fn dirsync(&self) -> DirSyncControl<'_> {
+        self.default_tenant().dirsync()
+    }
+
+    /// The server's tenants: create, and each one's control plane (state, reset, fork, …).
+    pub fn tenants(&self) -> Tenants<'_> {
+        Tenants(self)
+    }
+
+    /// The default tenant's realism setting (`GET …/realism`).
+    pub fn realism(&self) -> RealismConfig {
+        self.default_tenant().realism().unwrap_or_default()
+    }
+
+    /// Put a realism setting in force on the default tenant (`PUT …/realism`).
+    ///
+    /// # Errors
+    /// See [`TenantControl::set_realism`].
+    pub fn set_realism(&self, config: RealismConfig) -> Result<(), ControlError> {
+        self.default_tenant().set_realism(config)
+    }
+
+    pub(crate) fn server(&self) -> &Arc<Server> {
+        &self.server
+    }
+
+    pub(crate) fn ready_for(&self, tenant: &Tenant) -> ReadyInfo {
+        ReadyInfo::for_tenant(&self.ready.authority, &self.server.keys.tls.ca_file, self.server.tls, tenant)
+    }
+
+    /// Create another isolated tenant on this server (also `tenants().create()`).
     pub fn create_tenant(&self) -> ReadyInfo {
-        let tenant = self.server.tenants.insert(Tenant::create(&self.server.next_tenant_options(), None));
-        ReadyInfo::for_tenant(&self.ready.authority, &self.server.keys.tls.ca_file, self.server.tls, &tenant)
+        self.tenants().create()
     }
 
     /// Fork a tenant of this server (see `POST /_graphbox/tenants/{tid}/fork`):
@@ -541,9 +586,7 @@ impl Graphbox {
     /// tenant id and bootstrap credentials, sharing unchanged data with its
     /// origin. `None` when the server has no tenant `tenant`.
     pub fn fork_tenant(&self, tenant: Uuid) -> Option<ReadyInfo> {
-        let origin = self.server.tenants.get(tenant)?;
-        let fork = crate::fork::fork_into(&self.server.tenants, &origin, &self.server.next_tenant_options());
-        Some(ReadyInfo::for_tenant(&self.ready.authority, &self.server.keys.tls.ca_file, self.server.tls, &fork))
+        self.tenants().get(tenant).fork().ok()
     }
 
     /// Save all tenants to the state file now.
@@ -575,10 +618,97 @@ impl Graphbox {
     }
 }
 
+/// A ready SDK client for the mock (feature `sdk`): the default tenant's bootstrap application,
+/// its URLs and its CA.
+#[cfg(feature = "sdk")]
+impl Graphbox {
+    /// The default tenant's bootstrap application as an SDK credential (client id and secret),
+    /// usable on its own too: its token endpoint and this server's CA are set, so
+    /// `mock.credential().token().await` is an access token.
+    pub fn credential(&self) -> graphbox_sdk::auth::ClientSecretCredential {
+        let credential =
+            graphbox_sdk::auth::ClientSecretCredential::new(self.ready.client_id, self.ready.client_secret.clone())
+                .authority(&self.ready.authority, self.ready.tenant_id);
+        if self.server.tls {
+            credential.add_root_certificate_pem(self.ca_pem().as_bytes().to_vec())
+        } else {
+            credential
+        }
+    }
+
+    /// A [`graphbox_sdk::GraphClientBuilder`] for tenant `info` of this server (its authority,
+    /// Graph URL and tenant, and this server's CA when it serves HTTPS), without a credential:
+    /// add one, a retry policy, a sleeper, then `build()`.
+    pub fn graph_client_builder_for(&self, info: &ReadyInfo) -> graphbox_sdk::GraphClientBuilder {
+        let mut builder = graphbox_sdk::GraphClient::builder()
+            .authority_host(&info.authority)
+            .graph_url(&info.graph_url)
+            .tenant(info.tenant_id);
+        if self.server.tls {
+            builder = builder.add_root_certificate_pem(self.ca_pem().as_bytes().to_vec());
+        }
+        builder
+    }
+
+    /// A builder for the default tenant with its bootstrap credential set; customise and
+    /// `build()`.
+    pub fn graph_client_builder(&self) -> graphbox_sdk::GraphClientBuilder {
+        self.graph_client_builder_for(&self.ready).credential(self.credential())
+    }
+
+    /// A ready Graph client for the default tenant, as its bootstrap application (the
+    /// permissions onboarding needs, consented).
+    ///
+    /// # Errors
+    /// Only if the HTTP client cannot be built (the CA did not parse).
+    pub fn graph_client(&self) -> Result<graphbox_sdk::GraphClient, graphbox_sdk::Error> {
+        self.graph_client_builder().build()
+    }
+
+    /// Builds a client for the default tenant from any credential (what the onboarding workflow
+    /// asks for to prove the credentials it made): owned, so it outlives this borrow.
+    pub fn connector(
+        &self,
+    ) -> impl Fn(graphbox_sdk::auth::Credential) -> Result<graphbox_sdk::GraphClient, graphbox_sdk::Error>
+           + Send
+           + Sync
+           + 'static {
+        let (info, ca_pem) = (self.ready.clone(), self.server.tls.then(|| self.ca_pem().to_owned()));
+        move |credential| {
+            let mut builder = graphbox_sdk::GraphClient::builder()
+                .authority_host(&info.authority)
+                .graph_url(&info.graph_url)
+                .tenant(info.tenant_id)
+                .credential(credential);
+            if let Some(pem) = &ca_pem {
+                builder = builder.add_root_certificate_pem(pem.as_bytes().to_vec());
+            }
+            builder.build()
+        }
+    }
+
+    /// Waits by advancing the default tenant's clock instead of sleeping: give it to
+    /// `GraphClientBuilder::sleeper` or the onboarding workflow so back-off and replication
+    /// waits take no wall time.
+    pub fn sleeper(&self) -> crate::handle::ClockSleeper {
+        crate::handle::ClockSleeper::new(self.server.clone(), self.ready.tenant_id)
+    }
+}
+
 impl Drop for Graphbox {
     fn drop(&mut self) {
         let _ = self.shutdown.send(true);
     }
+}
+
+/// rustls's *ring* provider. rustls 0.23.48 deprecated `ring::default_provider` for lacking
+/// post-quantum key exchange, pointing at aws-lc-rs, which needs cmake and a C toolchain to
+/// build; a consumer resolving a fresh lockfile saw that warning on every build. A loopback test
+/// server has no use for post-quantum key exchange, and *ring* is what the workspace already
+/// builds, so the deprecation is acknowledged here, once.
+#[allow(deprecated)]
+fn ring_provider() -> rustls::crypto::CryptoProvider {
+    rustls::crypto::ring::default_provider()
 }
 
 /// Replace `{domain}` in a seed user's string values, in place (a copy of each

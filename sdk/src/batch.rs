@@ -276,3 +276,7 @@ mod tests {
         );
     }
 }
+
+crate::request::into_future! {
+    impl[] BatchRequest => BatchResponse;
+}

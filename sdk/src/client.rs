@@ -125,6 +125,16 @@ impl GraphClient {
         &self.transport.graph_url
     }
 
+    /// The access token this client sends to Graph (from its cache, fetched if needed), e.g. to
+    /// read its `roles` or `wids` claims.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Auth`] when no token could be acquired.
+    pub async fn access_token(&self) -> Result<crate::auth::AccessToken, Error> {
+        self.transport.tokens.token(&self.transport.scope).await.map_err(Error::Auth)
+    }
+
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.transport.graph_url)
     }
@@ -136,7 +146,11 @@ impl GraphClient {
         body: Option<serde_json::Value>,
         eventual: bool,
     ) -> Result<crate::transport::GraphResponse, Error> {
-        self.transport.execute(GraphRequest { method, url, body, eventual }).await
+        self.transport.execute(GraphRequest { method, url, body, eventual, max_page_size: None }).await
+    }
+
+    pub(crate) async fn send_request(&self, request: GraphRequest) -> Result<crate::transport::GraphResponse, Error> {
+        self.transport.execute(request).await
     }
 
     pub(crate) async fn send_json<T: DeserializeOwned>(

@@ -19,6 +19,7 @@ use serde::Deserialize;
 use crate::client::GraphClient;
 use crate::error::{DecodeError, Error, RequestSummary};
 use crate::odata::{Filter, QueryOptions};
+use crate::transport::GraphRequest;
 
 /// One change from a delta query.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,6 +50,7 @@ pub struct DeltaChanges<T> {
 pub struct DeltaRequest<T> {
     client: GraphClient,
     start: Start,
+    page_size: Option<u32>,
     _model: PhantomData<fn() -> T>,
 }
 
@@ -95,12 +97,20 @@ impl<T: DeserializeOwned + Send + 'static> DeltaRequest<T> {
         Self {
             client: client.clone(),
             start: Start::Path(path.to_owned(), QueryOptions::default()),
+            page_size: None,
             _model: PhantomData,
         }
     }
 
     pub(crate) fn from_link(client: &GraphClient, link: String) -> Self {
-        Self { client: client.clone(), start: Start::Link(link), _model: PhantomData }
+        Self { client: client.clone(), start: Start::Link(link), page_size: None, _model: PhantomData }
+    }
+
+    /// Items per page, at most 999 (Graph's default is 100 for users): sent as
+    /// `Prefer: odata.maxpagesize=N` on every page, since delta takes no `$top`.
+    pub fn page_size(mut self, n: u32) -> Self {
+        self.page_size = Some(n);
+        self
     }
 
     /// `$select` for the initial round (baked into the links that follow).
@@ -149,7 +159,8 @@ impl<T: DeserializeOwned + Send + 'static> DeltaRequest<T> {
     pub fn into_stream(self) -> DeltaStream<T> {
         let link = Arc::new(Mutex::new(None));
         let state = (self.client.clone(), VecDeque::new(), Some(self.first_url()), HashSet::new(), link.clone());
-        let inner = stream::unfold(state, |(client, mut pending, mut next, mut seen, link)| async move {
+        let page_size = self.page_size;
+        let inner = stream::unfold(state, move |(client, mut pending, mut next, mut seen, link)| async move {
             loop {
                 if let Some(item) = pending.pop_front() {
                     return Some((item, (client, pending, next, seen, link)));
@@ -159,7 +170,9 @@ impl<T: DeserializeOwned + Send + 'static> DeltaRequest<T> {
                     tracing::warn!(%url, "Graph returned the same delta nextLink twice; stopping");
                     return None;
                 }
-                let response = match client.send_raw(Method::GET, url, None, false).await {
+                let request =
+                    GraphRequest { method: Method::GET, url, body: None, eventual: false, max_page_size: page_size };
+                let response = match client.send_request(request).await {
                     Ok(r) => r,
                     Err(e) => return Some((Err(e), (client, pending, None, seen, link))),
                 };
@@ -205,4 +218,8 @@ impl<T> Stream for DeltaStream<T> {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.inner.as_mut().poll_next(cx)
     }
+}
+
+crate::request::into_future! {
+    impl[T: DeserializeOwned + Send + 'static] DeltaRequest<T> => DeltaChanges<T>;
 }

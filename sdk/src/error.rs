@@ -2,9 +2,27 @@
 //!
 //! [`Error`] tells a caller whether the request may have reached Graph: `Build` never left the
 //! process, `Auth` failed before Graph was called, `Transport` may have been applied, `Api` is
-//! Graph's answer and `Decode` is a successful answer the model did not fit. Every variant's
-//! `Display` is one short clause; the request (method and URL path, never the token or the query
-//! string) and the detail are in the [`source`](std::error::Error::source) chain.
+//! Graph's answer and `Decode` is a successful answer the model did not fit. `Api`'s `Display`
+//! is the whole answer on one line (request, status, Graph code, message, request id), so a plain
+//! `error!(%e)` keeps it; the other variants' `Display` is one short clause with the request
+//! (method and URL path, never the token or the query string) and the detail in the
+//! [`source`](std::error::Error::source) chain.
+//!
+//! Graph's codes are an [`ErrorCode`]; match on it, never on the message:
+//!
+//! ```
+//! use graphbox_sdk::error::{Error, ErrorCode};
+//!
+//! fn describe(e: &Error) -> &'static str {
+//!     match e.code() {
+//!         Some(ErrorCode::RequestResourceNotFound) => "gone",
+//!         Some(ErrorCode::AuthorizationRequestDenied) => "not allowed",
+//!         Some(ErrorCode::TooManyRequests) => "slow down",
+//!         Some(_) => "Graph refused",
+//!         None => "Graph was not reached, or did not answer with an error",
+//!     }
+//! }
+//! ```
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -25,9 +43,10 @@ pub enum Error {
     /// The connection failed or timed out; the request may have been sent.
     #[error("request may have been sent")]
     Transport(#[source] TransportError),
-    /// Graph answered with an error status.
-    #[error("Graph returned {}", .0.status)]
-    Api(#[source] Box<GraphError>),
+    /// Graph answered with an error status. `Display` is [`GraphError`]'s: the request, status,
+    /// code, message and request id.
+    #[error(transparent)]
+    Api(Box<GraphError>),
     /// Graph answered with success but the body did not match the model.
     #[error("response did not match model")]
     Decode(#[source] DecodeError),
@@ -53,6 +72,130 @@ impl Error {
     /// `true` for a Graph `404`.
     pub fn is_not_found(&self) -> bool {
         self.as_graph_error().is_some_and(GraphError::is_not_found)
+    }
+
+    /// Graph's error code, when Graph answered with an error status.
+    pub fn code(&self) -> Option<&ErrorCode> {
+        self.as_graph_error().map(|e| &e.code)
+    }
+
+    /// The HTTP status, when Graph (or the token endpoint) answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api(e) => Some(e.status),
+            Error::Auth(e) => e.status(),
+            _ => None,
+        }
+    }
+
+    /// The Graph error by value, when Graph answered with an error status (for moving its
+    /// fields out: `let GraphError { code, message, .. } = *e;` needs the box opened).
+    pub fn into_graph_error(self) -> Result<GraphError, Self> {
+        match self {
+            Error::Api(e) => Ok(*e),
+            other => Err(other),
+        }
+    }
+}
+
+/// Graph's error `code`. The variants are the codes graphbox's callers branch on; any other
+/// code is kept as [`ErrorCode::Other`], so matching needs a wildcard arm and new variants can
+/// be added. Compares equal to its wire string (`code == "Request_ResourceNotFound"`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// `Request_ResourceNotFound`: no object with that id (404).
+    RequestResourceNotFound,
+    /// `ResourceNotFound`: an unknown segment or resource (404).
+    ResourceNotFound,
+    /// `Request_BadRequest`: an invalid value or request (400), including duplicate UPNs.
+    RequestBadRequest,
+    /// `BadRequest`: a malformed query or body (400).
+    BadRequest,
+    /// `Request_UnsupportedQuery`: the query needs `ConsistencyLevel: eventual` or is not
+    /// supported (400).
+    RequestUnsupportedQuery,
+    /// `Request_MultipleObjectsWithSameKeyValue`: a unique property is taken (400).
+    RequestMultipleObjectsWithSameKeyValue,
+    /// `Authorization_RequestDenied`: insufficient privileges (403).
+    AuthorizationRequestDenied,
+    /// `Authorization_IdentityNotFound`: the calling application is unknown to the tenant.
+    AuthorizationIdentityNotFound,
+    /// `InvalidAuthenticationToken`: missing, expired or invalid token (401).
+    InvalidAuthenticationToken,
+    /// `TooManyRequests`: throttled (429); see [`GraphError::retry_after`].
+    TooManyRequests,
+    /// `serviceNotAvailable`: try again later (503).
+    ServiceNotAvailable,
+    /// `UnknownError`: a server-side failure (5xx).
+    UnknownError,
+    /// `NotImplemented`: Graph does not support the operation.
+    NotImplemented,
+    /// `MethodNotAllowed`.
+    MethodNotAllowed,
+    /// Any other code, as Graph wrote it (empty when the body had none).
+    Other(String),
+}
+
+impl ErrorCode {
+    const KNOWN: [(&'static str, ErrorCode); 14] = [
+        ("Request_ResourceNotFound", ErrorCode::RequestResourceNotFound),
+        ("ResourceNotFound", ErrorCode::ResourceNotFound),
+        ("Request_BadRequest", ErrorCode::RequestBadRequest),
+        ("BadRequest", ErrorCode::BadRequest),
+        ("Request_UnsupportedQuery", ErrorCode::RequestUnsupportedQuery),
+        ("Request_MultipleObjectsWithSameKeyValue", ErrorCode::RequestMultipleObjectsWithSameKeyValue),
+        ("Authorization_RequestDenied", ErrorCode::AuthorizationRequestDenied),
+        ("Authorization_IdentityNotFound", ErrorCode::AuthorizationIdentityNotFound),
+        ("InvalidAuthenticationToken", ErrorCode::InvalidAuthenticationToken),
+        ("TooManyRequests", ErrorCode::TooManyRequests),
+        ("serviceNotAvailable", ErrorCode::ServiceNotAvailable),
+        ("UnknownError", ErrorCode::UnknownError),
+        ("NotImplemented", ErrorCode::NotImplemented),
+        ("MethodNotAllowed", ErrorCode::MethodNotAllowed),
+    ];
+
+    /// The code as Graph writes it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ErrorCode::Other(code) => code,
+            known => Self::KNOWN.iter().find(|(_, c)| c == known).map_or("", |(s, _)| s),
+        }
+    }
+
+    /// `true` when Graph's body carried no code (e.g. an HTML gateway page).
+    pub fn is_empty(&self) -> bool {
+        self.as_str().is_empty()
+    }
+}
+
+impl From<String> for ErrorCode {
+    fn from(code: String) -> Self {
+        Self::KNOWN.iter().find(|(s, _)| *s == code).map_or(ErrorCode::Other(code), |(_, c)| c.clone())
+    }
+}
+
+impl From<&str> for ErrorCode {
+    fn from(code: &str) -> Self {
+        ErrorCode::from(code.to_owned())
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<str> for ErrorCode {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
     }
 }
 
@@ -324,8 +467,9 @@ impl StdError for DecodeError {}
 pub struct GraphError {
     /// HTTP status.
     pub status: u16,
-    /// Graph's error code, e.g. `Request_ResourceNotFound` (empty if the body had none).
-    pub code: String,
+    /// Graph's error code, e.g. [`ErrorCode::RequestResourceNotFound`] (`Other("")` if the body
+    /// had none).
+    pub code: ErrorCode,
     /// Graph's message.
     pub message: String,
     /// `innerError`: request ids and date.
@@ -394,9 +538,13 @@ impl GraphError {
 
 impl fmt::Display for GraphError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {} {}", self.request, self.status, if self.code.is_empty() { "(no code)" } else { &self.code })?;
+        let code = if self.code.is_empty() { "(no code)" } else { self.code.as_str() };
+        write!(f, "{}: {} {code}", self.request, self.status)?;
         if !self.message.is_empty() {
             write!(f, ": {}", self.message)?;
+        }
+        if let Some(id) = &self.inner_error.request_id {
+            write!(f, " (request-id {id})")?;
         }
         Ok(())
     }
@@ -420,16 +568,34 @@ mod tests {
     fn graph_error_display_names_the_request() {
         let e = GraphError {
             status: 404,
-            code: "Request_ResourceNotFound".into(),
+            code: ErrorCode::RequestResourceNotFound,
             message: "gone".into(),
-            inner_error: InnerError::default(),
+            inner_error: InnerError { request_id: Some("r-1".into()), ..InnerError::default() },
             details: vec![],
             retry_after: None,
             request: RequestSummary { method: "GET".into(), path: "/v1.0/users/x".into() },
         };
-        assert_eq!(e.to_string(), "GET /v1.0/users/x: 404 Request_ResourceNotFound: gone");
+        assert_eq!(e.to_string(), "GET /v1.0/users/x: 404 Request_ResourceNotFound: gone (request-id r-1)");
         let outer = Error::Api(Box::new(e));
-        assert_eq!(outer.to_string(), "Graph returned 404");
+        assert_eq!(
+            outer.to_string(),
+            "GET /v1.0/users/x: 404 Request_ResourceNotFound: gone (request-id r-1)",
+            "a plain log line of the error keeps status, code, message and request id"
+        );
         assert!(outer.is_not_found());
+        assert_eq!(outer.code(), Some(&ErrorCode::RequestResourceNotFound));
+        assert_eq!(outer.status(), Some(404));
+    }
+
+    #[test]
+    fn error_codes_round_trip_their_wire_strings_and_keep_unknown_ones() {
+        for (wire, code) in ErrorCode::KNOWN {
+            assert_eq!(ErrorCode::from(wire), code);
+            assert_eq!(code.as_str(), wire);
+        }
+        let other = ErrorCode::from("Directory_QuotaExceeded");
+        assert_eq!(other, ErrorCode::Other("Directory_QuotaExceeded".into()));
+        assert_eq!(other, "Directory_QuotaExceeded");
+        assert!(ErrorCode::from("").is_empty());
     }
 }

@@ -1,8 +1,41 @@
 //! Identifier newtypes. Graph has several GUIDs per object (an application's object id, its
 //! `appId`, its service principal's id); distinct types keep them from being swapped.
 //!
-//! Each is `Display`, `AsRef<str>`, serde-transparent and built with `new`/`From<&str>`; none
-//! derefs to `String`.
+//! Each is `Display`, `AsRef<str>`, serde-transparent and built with `new`; none derefs to
+//! `String`. Every operation taking an id takes `impl Into<…Id>`, which `&str`, `String`,
+//! `&String`, [`uuid::Uuid`] (and `&Uuid`), the id type itself and a reference to it all are:
+//!
+//! ```
+//! # use graphbox_sdk::ids::UserId;
+//! # fn get(_: impl Into<UserId>) {}
+//! let id = uuid::Uuid::nil();
+//! let model_id: UserId = UserId::new("mira@contoso.com");
+//! get("mira@contoso.com");
+//! get(format!("{id}"));
+//! get(&format!("{id}"));
+//! get(id);
+//! get(&id);
+//! get(&model_id);
+//! get(model_id);
+//! ```
+//!
+//! The types keep different GUIDs apart: an application's `appId` is not its object id.
+//!
+//! ```compile_fail
+//! # use graphbox_sdk::ids::{AppId, ApplicationId};
+//! # fn get_application(_: impl Into<ApplicationId>) {}
+//! get_application(AppId::new("00000000-0000-0000-0000-000000000001"));
+//! ```
+//!
+//! Any object's id is a [`DirectoryObjectId`] (for `$ref`s such as a manager or a member):
+//!
+//! ```
+//! # use graphbox_sdk::ids::{DirectoryObjectId, GroupId, ServicePrincipalId, UserId};
+//! # fn add_member(_: impl Into<DirectoryObjectId>) {}
+//! add_member(UserId::new("u"));
+//! add_member(&GroupId::new("g"));
+//! add_member(ServicePrincipalId::new("s"));
+//! ```
 
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
@@ -43,6 +76,24 @@ macro_rules! id_type {
         impl From<&str> for $name {
             fn from(s: &str) -> Self {
                 Self(s.to_owned())
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(s: String) -> Self {
+                Self(s)
+            }
+        }
+
+        impl From<&String> for $name {
+            fn from(s: &String) -> Self {
+                Self(s.clone())
+            }
+        }
+
+        impl From<&uuid::Uuid> for $name {
+            fn from(u: &uuid::Uuid) -> Self {
+                Self(u.to_string())
             }
         }
 
@@ -134,3 +185,22 @@ id_type!(
     /// A subscribed SKU's `skuId`.
     SkuId
 );
+
+/// Every kind of object id names a directory object.
+macro_rules! directory_object {
+    ($($name:ident),*) => {$(
+        impl From<$name> for DirectoryObjectId {
+            fn from(id: $name) -> Self {
+                DirectoryObjectId(id.0)
+            }
+        }
+
+        impl From<&$name> for DirectoryObjectId {
+            fn from(id: &$name) -> Self {
+                DirectoryObjectId(id.0.clone())
+            }
+        }
+    )*};
+}
+
+directory_object!(UserId, GroupId, ServicePrincipalId, ApplicationId, DirectoryRoleId);

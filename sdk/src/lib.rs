@@ -37,11 +37,12 @@
 //! | [`GraphClient`], [`GraphClientBuilder`], [`Cloud`] | configuration: authority, Graph URL, tenant, credential, CA, timeouts, retry policy, clock/sleeper/randomness |
 //! | [`auth`] | credentials ([`auth::ClientSecretCredential`], certificate, ROPC, static, your own [`auth::TokenCredential`]) and the token cache |
 //! | [`transport`] | [`RetryPolicy`]; sending, retrying (429/503/504, `Retry-After`), request ids, tracing spans |
-//! | [`error`] | [`Error`] named by where a call failed, [`GraphError`] (Graph's envelope), [`AuthError`] |
+//! | [`error`] | [`Error`] named by where a call failed, [`GraphError`] (Graph's envelope) and its [`ErrorCode`], [`AuthError`] |
 //! | [`odata`] | [`odata::QueryOptions`] and the [`odata::Filter`] builder |
 //! | [`request`] | the generic builders every operation returns; nothing is sent until `.send()` |
 //! | [`paging`] | [`paging::Page`] and streams over `@odata.nextLink` |
-//! | [`delta`] | delta queries: changes plus the link to persist |
+//! | [`delta`] | delta queries: changes plus the link to persist, page size |
+//! | [`pacing`] | slowing down to Graph's throttling headers before a 429 |
 //! | [`batch`] | JSON `$batch` |
 //! | [`models`] | typed entities (all fields `Option`, unknown properties kept) |
 //! | [`ids`] | identifier newtypes (`UserId`, `AppId`, `ServicePrincipalId`, …) |
@@ -58,8 +59,9 @@
 //!   verbatim.
 //! - Time, waiting and randomness come from the injected [`Clock`], [`Sleeper`] and
 //!   [`RandomSource`], so token expiry and back-off are tested without waiting.
-//! - Errors never contain the token; `Display` is one clause, the request (method and path) and
-//!   detail are in [`std::error::Error::source`].
+//! - Errors never contain the token. A Graph error's `Display` is the whole answer on one line
+//!   (request, status, [`ErrorCode`], message, request id); the other errors' `Display` is one
+//!   clause with the request (method and path) and detail in [`std::error::Error::source`].
 #![warn(missing_docs)]
 
 pub mod api;
@@ -81,6 +83,11 @@ mod runtime;
 pub mod transport;
 
 pub use client::{Cloud, GraphClient, GraphClientBuilder};
-pub use error::{AuthError, BuildError, DecodeError, Error, GraphError, TransportError};
+
+/// The README's Rust snippets, compiled (and the mock one run) as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+pub use error::{AuthError, BuildError, DecodeError, Error, ErrorCode, GraphError, TransportError};
 pub use runtime::{Clock, RandomSource, SleepFuture, Sleeper, SystemClock, SystemRandom, TokioSleeper};
 pub use transport::RetryPolicy;

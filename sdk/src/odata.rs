@@ -46,8 +46,11 @@ pub(crate) fn encode_path_segment(value: &str) -> String {
 pub enum Literal {
     /// A string, rendered quoted with `'` doubled: `'O''Brien'`.
     String(String),
-    /// A GUID, rendered unquoted (for `Edm.Guid` properties such as `skuId`; `id` and `appId`
-    /// are strings on the wire, use [`Literal::String`] or the id newtypes for them).
+    /// A GUID, rendered unquoted: only for properties typed `Edm.Guid` (`skuId`, an app role
+    /// assignment's `principalId` and `resourceId`, `appOwnerOrganizationId`). Most GUIDs in
+    /// Graph (`id`, `appId`, a permission grant's `clientId`) are `Edm.String` and must be quoted;
+    /// Graph answers 400 for an unquoted GUID beside them. A [`uuid::Uuid`] converts to a quoted
+    /// [`Literal::String`] for that reason; build this variant explicitly.
     Guid(uuid::Uuid),
     /// `true` / `false`.
     Bool(bool),
@@ -94,9 +97,11 @@ impl From<&String> for Literal {
         Literal::String(s.clone())
     }
 }
+/// Quoted: most GUID-valued properties (`id`, `appId`, …) are `Edm.String`, where Graph refuses
+/// an unquoted GUID. Use [`Literal::Guid`] for the few typed `Edm.Guid`.
 impl From<uuid::Uuid> for Literal {
     fn from(g: uuid::Uuid) -> Self {
-        Literal::Guid(g)
+        Literal::String(g.to_string())
     }
 }
 impl From<bool> for Literal {
@@ -358,8 +363,12 @@ mod tests {
             (Filter::eq("displayName", "O'Brien"), "displayName eq 'O''Brien'"),
             (Filter::eq("accountEnabled", true), "accountEnabled eq true"),
             (
-                Filter::eq("skuId", uuid::uuid!("c42b9cae-ea4f-4ab7-9717-81576235ccac")),
+                Filter::eq("skuId", Literal::Guid(uuid::uuid!("c42b9cae-ea4f-4ab7-9717-81576235ccac"))),
                 "skuId eq c42b9cae-ea4f-4ab7-9717-81576235ccac",
+            ),
+            (
+                Filter::eq("appId", uuid::uuid!("00000003-0000-0000-c000-000000000000")),
+                "appId eq '00000003-0000-0000-c000-000000000000'",
             ),
             (
                 Filter::ge("createdDateTime", time::macros::datetime!(2026-03-02 10:00:00.5 UTC)),

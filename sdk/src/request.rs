@@ -265,3 +265,25 @@ impl CountRequest {
         self.client.send_json(Method::GET, url, None, true).await
     }
 }
+
+/// `.await` on a builder sends it, as `.send().await` does: forgetting `.send()` is not an error.
+macro_rules! into_future {
+    ($(impl[$($g:tt)*] $ty:ty => $out:ty;)*) => {$(
+        impl<$($g)*> std::future::IntoFuture for $ty {
+            type Output = Result<$out, Error>;
+            type IntoFuture = futures::future::BoxFuture<'static, Result<$out, Error>>;
+
+            fn into_future(self) -> Self::IntoFuture {
+                Box::pin(self.send())
+            }
+        }
+    )*};
+}
+pub(crate) use into_future;
+
+into_future! {
+    impl[T: DeserializeOwned + Send + 'static] ListRequest<T> => Page<T>;
+    impl[T: DeserializeOwned + Send + 'static] GetRequest<T> => T;
+    impl[T: DeserializeOwned + Send + 'static] Call<T> => T;
+    impl[] CountRequest => u64;
+}

@@ -17,7 +17,7 @@ use tracing::Instrument;
 
 use crate::auth::TokenCache;
 use crate::error::{
-    BuildError, DecodeError, Error, ErrorDetail, GraphError, InnerError, RequestSummary, TransportError,
+    BuildError, DecodeError, Error, ErrorCode, ErrorDetail, GraphError, InnerError, RequestSummary, TransportError,
 };
 use crate::runtime::{random_u64, random_uuid, Clock, RandomSource, Sleeper};
 
@@ -152,6 +152,8 @@ pub(crate) struct GraphRequest {
     pub(crate) body: Option<serde_json::Value>,
     /// Send `ConsistencyLevel: eventual`.
     pub(crate) eventual: bool,
+    /// Send `Prefer: odata.maxpagesize=N` (delta queries take their page size this way).
+    pub(crate) max_page_size: Option<u32>,
 }
 
 /// A Graph answer with a 2xx status.
@@ -215,6 +217,9 @@ impl Transport {
                 // Graph rejects $count, $search and advanced filters on directory objects
                 // without this header; nextLinks do not carry it, so every page resends it.
                 builder = builder.header("ConsistencyLevel", "eventual");
+            }
+            if let Some(n) = req.max_page_size {
+                builder = builder.header("Prefer", format!("odata.maxpagesize={n}"));
             }
             if let Some(body) = &req.body {
                 builder = builder.json(body);
@@ -329,12 +334,12 @@ pub(crate) fn graph_error_from_body(
                 client_request_id: i.client_request_id,
                 date: i.date,
             });
-            (env.error.code, env.error.message, inner.unwrap_or_default(), env.error.details)
+            (env.error.code.into(), env.error.message, inner.unwrap_or_default(), env.error.details)
         }
         Err(_) => {
             let text = String::from_utf8_lossy(body);
             let snippet: String = text.chars().take(200).collect();
-            (String::new(), snippet, InnerError::default(), Vec::new())
+            (ErrorCode::Other(String::new()), snippet, InnerError::default(), Vec::new())
         }
     };
     GraphError { status, code, message, inner_error: inner, details, retry_after, request: request.clone() }

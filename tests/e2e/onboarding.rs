@@ -18,7 +18,7 @@ async fn onboarding_registers_consents_assigns_and_proves_a_working_secret() {
 
     let done = t.onboarding(log.clone()).run().await.expect("onboarding succeeds");
 
-    assert_eq!(done.tenant_id, t.mock.tenant_id().to_string());
+    assert_eq!(done.tenant_id, t.mock.tenant_id().into());
     assert!(done.secret_created);
     assert!(done.roles.contains(&"User.ReadWrite.All".to_owned()), "{:?}", done.roles);
     let admin = t.admin();

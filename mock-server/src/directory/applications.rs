@@ -1,4 +1,4 @@
-//! Applications (reference/graph-wire.md §5.4): the schema, create with Graph's
+//! Applications: the schema, create with Graph's
 //! defaults, PATCH, soft delete, and credentials — client secrets (stored
 //! hashed, the text returned once by `addPassword`) and certificates
 //! (`keyCredentials`, used to verify client assertions).
@@ -26,7 +26,9 @@ const APPLICATION_PROPS: &[PropertyDef] = &[
     prop("deletedDateTime", T::DateTime).read_only().default_set(),
     prop("addIns", T::ComplexList("microsoft.graph.addIn")).default_set(),
     prop("api", T::Complex("microsoft.graph.apiApplication")).default_set(),
-    prop("appId", T::Guid).read_only().default_set().filter(F::Key),
+    // `Edm.String` in Graph's schema though every value is a GUID: an unquoted GUID beside it
+    // is a type mismatch (400), as Graph answers.
+    prop("appId", T::String).read_only().default_set().filter(F::Key),
     prop("applicationTemplateId", T::String).read_only().default_set(),
     prop("appRoles", T::ComplexList("microsoft.graph.appRole")).default_set(),
     prop("createdDateTime", T::DateTime).read_only().default_set().filter(F::Created).orderby(Support::Advanced),
@@ -71,7 +73,7 @@ const AUDIENCES: &[&str] =
     &["AzureADMyOrg", "AzureADMultipleOrgs", "AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount"];
 
 /// When a create omits `signInAudience`. Graph's documentation shows this value
-/// (reference/graph-wire.md §5.4, unconfirmed for today's service).
+/// (unconfirmed for today's service).
 pub(crate) const DEFAULT_SIGN_IN_AUDIENCE: &str = "AzureADandPersonalMicrosoftAccount";
 
 /// Graph's default lifetime for a client secret.

@@ -1,5 +1,5 @@
 //! Consent: application permissions as app role assignments and delegated
-//! permissions as OAuth2 permission grants (reference/graph-wire.md §5.6), with
+//! permissions as OAuth2 permission grants, with
 //! the validations the real service makes. Tokens read these at issue time.
 
 use serde_json::{Map, Value};

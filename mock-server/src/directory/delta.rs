@@ -1,4 +1,4 @@
-//! Change tracking for delta queries (reference/graph-wire.md §3.5).
+//! Change tracking for delta queries.
 //!
 //! Each tracked collection keeps, per object, the version of its last change;
 //! a delta round walks versions in order from the round's starting point, so a

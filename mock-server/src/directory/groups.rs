@@ -1,4 +1,4 @@
-//! Groups (reference/graph-wire.md §5.8): security and Microsoft 365 groups,
+//! Groups: security and Microsoft 365 groups,
 //! members and owners by `$ref` or `@odata.bind` at creation, soft delete.
 
 use std::collections::BTreeSet;

@@ -382,7 +382,7 @@ impl Directory {
         self.domains.iter().find(|d| d.name.eq_ignore_ascii_case(name))
     }
 
-    /// A domain as Graph shows it (reference/graph-wire.md §5.9).
+    /// A domain as Graph shows it.
     pub(crate) fn domain_json(&self, d: &Domain) -> serde_json::Map<String, Value> {
         serde_json::json!({
             "authenticationType": if d.federation.is_some() { "Federated" } else { "Managed" }, "availabilityStatus": null, "id": d.name, "isAdminManaged": true,

@@ -1,4 +1,4 @@
-//! The organization (reference/graph-wire.md §5.1) and the tenant's
+//! The organization and the tenant's
 //! `onPremisesSynchronization` object (§5.2), with the DirSync machine that both
 //! Graph and MSOnline drive. Transitions and their effects (the sync service
 //! principal, converting synced users) are applied here, under the directory's
@@ -105,8 +105,8 @@ type Accepts = fn(&Value) -> bool;
 /// Only what v1.0 defines (the OpenAPI slice); beta adds more.
 const CONFIGURATION: &[(&str, Accepts)] = &[("accidentalDeletionPrevention", Value::is_object)];
 
-/// The on-premises attributes a completed disable clears on converted users
-/// (dirsync.md §2.2); the immutable id and the SID are kept.
+/// The on-premises attributes a completed disable clears on converted users;
+/// the immutable id and the SID are kept.
 const CLEARED_ON_CONVERSION: &[&str] =
     &["onPremisesDistinguishedName", "onPremisesDomainName", "onPremisesSamAccountName", "onPremisesUserPrincipalName"];
 
@@ -127,7 +127,7 @@ impl Default for Organization {
 }
 
 /// Graph's refusal of a DirSync change while one is pending: the MSOnline text
-/// (Graph's own answer is unrecorded; dirsync.md §2.2 suggests this).
+/// (Graph's own answer is unrecorded; the documentation suggests this).
 pub(crate) fn change_refused() -> ApiError {
     ApiError::request_bad_request(dirsync::CHANGE_REFUSED)
 }
@@ -269,7 +269,7 @@ impl Directory {
         self.organization.dirsync.state = state;
     }
 
-    /// The sync service principal (dirsync.md §1.2): Microsoft's first-party
+    /// The sync service principal: Microsoft's first-party
     /// application, so no application object in the tenant.
     fn ensure_sync_service_principal(&mut self) {
         if self.sp_by_app_id.contains_key(&dirsync::SYNC_SERVICE_APP_ID) {
@@ -296,7 +296,7 @@ impl Directory {
         self.service_principals.insert(id, record);
     }
 
-    /// Synced users become cloud users (dirsync.md §2.4): flag false, the
+    /// Synced users become cloud users: flag false, the
     /// on-premises attributes of §2.2 cleared, immutable id and SID kept.
     fn convert_synced_users(&mut self) {
         let synced: Vec<Uuid> = self

@@ -147,8 +147,8 @@ impl<'q> ListPlan<'q> {
         };
         check_expand(schema, &opts.expand)?;
         let (projection, selected) = projection_for(schema, opts.select.as_ref())?;
-        // Advanced queries need both the header and $count=true
-        // (reference/graph-wire.md §3.3); $search needs only the header.
+        // Advanced queries need both the header and $count=true;
+        // $search needs only the header.
         let advanced_allowed = eventual && opts.count == Some(true);
         let mut needs_advanced = false;
         let mut filter = None;

@@ -1,4 +1,4 @@
-//! Directory roles (reference/graph-wire.md §5.7): the role templates and
+//! Directory roles: the role templates and
 //! built-in role definitions, activated `directoryRoles` with members, and
 //! `roleManagement/directory/roleAssignments`. The two APIs are two views of
 //! one set of assignments: a member added to a directory role is a tenant-wide

@@ -115,7 +115,7 @@ pub(crate) enum Access {
     ReadOnly,
 }
 
-/// The rows of Graph's `$filter` support table (reference/graph-wire.md §3.3):
+/// The rows of Graph's `$filter` support table:
 /// each profile says, per operator, whether it works by default, only as an
 /// advanced query, or not at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

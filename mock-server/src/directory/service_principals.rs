@@ -1,4 +1,4 @@
-//! Service principals (reference/graph-wire.md §5.5): created from an
+//! Service principals: created from an
 //! application of the tenant; Microsoft Graph's own service principal is present
 //! in every tenant with its real app roles and delegated scopes.
 
@@ -29,7 +29,9 @@ const SERVICE_PRINCIPAL_PROPS: &[PropertyDef] = &[
     prop("alternativeNames", T::StringList).default_set().filter(F::AnyText),
     prop("appDescription", T::String).read_only().default_set(),
     prop("appDisplayName", T::String).read_only().default_set().filter(F::Text),
-    prop("appId", T::Guid).read_only().default_set().filter(F::Key),
+    // `Edm.String` in Graph's schema though every value is a GUID: an unquoted GUID beside it
+    // is a type mismatch (400), as Graph answers.
+    prop("appId", T::String).read_only().default_set().filter(F::Key),
     prop("applicationTemplateId", T::String).read_only().default_set(),
     prop("appOwnerOrganizationId", T::Guid).read_only().default_set().filter(F::Key),
     prop("appRoleAssignmentRequired", T::Bool).default_set(),

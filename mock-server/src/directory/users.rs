@@ -1,4 +1,4 @@
-//! Users: the schema (reference/graph-wire.md §3.2–3.3, §5.3) and the writes,
+//! Users: the schema and the writes,
 //! with every invariant checked under the directory's write lock: unique UPN,
 //! UPN domain verified, proxy addresses unique across the tenant, password
 //! complexity, write access per property.
@@ -113,7 +113,7 @@ pub(crate) static USER: EntitySchema = EntitySchema::new(
 );
 
 /// Properties a directory-synced user's source owns; only the sync engine may
-/// change them while DirSync is on (graph-wire.md §2.2).
+/// change them while DirSync is on.
 pub(crate) const SOURCE_MASTERED: &[&str] = &[
     "accountEnabled",
     "city",
@@ -155,7 +155,7 @@ fn validate_body(body: &Map<String, Value>, creating: bool) -> Result<Changes, A
     let mut values = super::schema::validate_write(&USER, body)?;
     let mut password = None;
     if let Some(i) = values.iter().position(|(pos, _)| USER.props[*pos].name == "passwordProfile") {
-        // Graph never shows a password profile back (reference/graph-wire.md §3.2:
+        // Graph never shows a password profile back (documented:
         // it comes back null), so only the password's hash is kept.
         let (_, value) = values.remove(i);
         match value {

@@ -55,7 +55,7 @@ const SYNCED: &[&str] = &[
     "userPrincipalName",
 ];
 
-/// Taken on create only: afterwards the cloud owns it (dirsync.md §2.3).
+/// Taken on create only: afterwards the cloud owns it.
 const CREATE_ONLY: &[&str] = &["usageLocation"];
 
 /// Why the control API refuses a whole cycle.

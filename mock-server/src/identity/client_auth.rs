@@ -212,7 +212,7 @@ fn bad_assertion(reason: &str) -> TokenError {
     )
 }
 
-/// Verify a certificate-signed client assertion (reference/graph-wire.md §1.1):
+/// Verify a certificate-signed client assertion:
 /// RS256 with `x5t`, or PS256 with `x5t#S256`, signed by a certificate in the
 /// application's `keyCredentials`; `aud` the token endpoint; `iss` = `sub` = the
 /// client id; within its lifetime on the tenant clock.

@@ -1,5 +1,5 @@
-//! OIDC discovery and the signing keys (reference/graph-wire.md §1.2–1.4,
-//! reference/clients.md items 5–9). Every URL is built on the authority the
+//! OIDC discovery and the signing keys, with the fields MSAL, Azure CLI and
+//! browsers read. Every URL is built on the authority the
 //! client used, so issuers match scheme, host and port exactly.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::keys::SigningKey;
 
 /// The tenant-independent segments MSAL may address: the document carries the
-/// `{tenantid}` placeholder in its issuer (reference/graph-wire.md §1.2).
+/// `{tenantid}` placeholder in its issuer.
 pub(crate) const MULTI_TENANT_SEGMENTS: &[&str] = &["common", "organizations"];
 
 /// `/{tenant}/v2.0/.well-known/openid-configuration` for a known tenant.

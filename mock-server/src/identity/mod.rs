@@ -2,7 +2,7 @@
 //! validation of bearer tokens on every Graph request.
 //!
 //! Tokens are RS256 JWTs shaped like real Microsoft Graph access tokens
-//! (v1-style claims even from the v2 endpoint, reference/graph-wire.md §1.5),
+//! (v1-style claims even from the v2 endpoint, as Graph's tokens have),
 //! signed with the server's key and fully validated on the way back in: shape,
 //! signature, audience, issuer tenant and lifetime against that tenant's clock.
 

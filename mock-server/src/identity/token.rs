@@ -1,7 +1,7 @@
 //! `POST /{tenant}/oauth2/v2.0/token`: client credentials (secret or
 //! certificate assertion), resource-owner password and refresh token grants.
-//! Failures use the identity platform's own envelope and AADSTS codes
-//! (reference/graph-wire.md §1.1), never Graph's.
+//! Failures use the identity platform's own envelope and AADSTS codes,
+//! never Graph's.
 
 use std::sync::Arc;
 
@@ -189,7 +189,7 @@ impl Resource {
         if resource.eq_ignore_ascii_case(GRAPH_AUDIENCE)
             || resource.eq_ignore_ascii_case(&MICROSOFT_GRAPH_APP_ID.to_string())
             // msgraph-sdk asks for https://<host>/.default when a caller forgets
-            // scopes (reference/clients.md, item 12).
+            // scopes.
             || resource.eq_ignore_ascii_case(authority)
         {
             Some(Resource::Graph)
@@ -408,7 +408,7 @@ fn issue_for(req: &TokenRequest<'_>, tenant: &Tenant, key: &SigningKey) -> Resul
 }
 
 /// The claims of an app-only token: roles fixed at issue time, so a grant made
-/// later reaches only tokens issued after it (graph-wire.md §9.1).
+/// later reaches only tokens issued after it.
 fn app_claims(
     tenant: &Tenant,
     dir: &Directory,
@@ -424,7 +424,7 @@ fn app_claims(
 }
 
 /// What every token the mock issues carries: v1-shaped Graph claims
-/// (reference/graph-wire.md §1.5) for `oid` acting through `client`.
+/// for `oid` acting through `client`.
 pub(crate) fn base_claims(
     tenant: &Tenant,
     client: &ClientAuth,

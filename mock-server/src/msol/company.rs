@@ -1,4 +1,4 @@
-//! `CompanyInformation` (msol-soap.md §5): the members the mock knows, in the
+//! `CompanyInformation`: the members the mock knows, in the
 //! data contract's ordinal order, read from the same tenant state Graph shows.
 
 use serde_json::Value;

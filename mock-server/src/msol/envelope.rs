@@ -1,4 +1,4 @@
-//! SOAP 1.2 envelopes in and out (msol-soap.md §1–4, §6): the request's
+//! SOAP 1.2 envelopes in and out: the request's
 //! headers and body, the reply and the fault shapes WCF writes.
 
 use super::xml::{escape, Element};
@@ -67,7 +67,7 @@ fn envelope_with(action: &str, relates_to: Option<&str>, extra: &str, body: &str
 pub(crate) const BEC: &str = "http://becwebservice.microsoftonline.com/";
 
 /// `MsolConnect`'s reply: an empty result, and a `BecContext` header whose
-/// opaque `DataBlob` clients may echo later (msol-soap.md §7; never required).
+/// opaque `DataBlob` clients may echo later (never required).
 pub(crate) fn connect_reply(relates_to: Option<&str>, data_blob: &str) -> String {
     let header = format!(
         "<BecContext xmlns=\"{BEC}\"><DataBlob xmlns=\"{WEBSERVICE}\">{}</DataBlob></BecContext>",
@@ -96,7 +96,7 @@ pub(crate) fn reply(operation: &str, relates_to: Option<&str>, result_content: &
 
 /// A declared fault: `MsolAdministrationException` as the detail root with
 /// `xsi:type` naming the concrete exception, the text in both `Reason` and
-/// `Detail/Message` (msol-soap.md §6, "What is established about the fault").
+/// `Detail/Message` (what is established about the real fault).
 pub(crate) fn msol_fault(
     operation: &str,
     relates_to: Option<&str>,

@@ -1,5 +1,5 @@
-//! MSOnline's provisioning web service at `<authority>/provisioningwebservice.svc`
-//! (reference/msol-soap.md): SOAP 1.2 over the same tenant state Graph serves,
+//! MSOnline's provisioning web service at `<authority>/provisioningwebservice.svc`:
+//! SOAP 1.2 over the same tenant state Graph serves,
 //! so a tool written against MSOnline and one written against Graph see one
 //! tenant. `GetCompanyInformation`, `SetCompanyDirSyncEnabled`, the
 //! `MsolConnect` handshake and the domain operations of a federation set-up

@@ -1,6 +1,6 @@
 //! A small namespace-resolved element tree over `quick-xml`, enough for SOAP
 //! requests, and text escaping for the responses. Elements are identified by
-//! (namespace URI, local name), never by prefix (msol-soap.md §2).
+//! (namespace URI, local name), never by prefix.
 //!
 //! The request body is unauthenticated input, so the parser is bounded by
 //! construction rather than by the body-size limit alone:

@@ -3,7 +3,7 @@
 //!
 //! Type errors are the OData layer's (`BadRequest`, "Invalid filter clause: …");
 //! operator/property refusals are the directory's (`Request_UnsupportedQuery`),
-//! matching where Graph raises each (graph-wire.md §2.2, §3.3).
+//! matching where Graph raises each.
 
 use super::{CompareOp, Expr, LambdaKind, Literal, ODataError, Operand, PropertyPath, StringFunction};
 

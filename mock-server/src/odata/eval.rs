@@ -2,7 +2,7 @@
 //!
 //! The checker has already matched literals to property types, so a mismatch
 //! here means odd data, and the clause is simply false: eval never panics.
-//! String comparison ignores case, as the directory does (graph-wire.md §3.3).
+//! String comparison ignores case, as the directory does.
 
 use std::cmp::Ordering;
 

@@ -39,7 +39,7 @@ use uuid::Uuid;
 /// Which of Graph's error codes a failure maps to.
 ///
 /// Graph's gateway and OData layer answer with bare codes; the directory service
-/// behind it answers with `Request_`-prefixed ones (reference/graph-wire.md §2.2).
+/// behind it answers with `Request_`-prefixed ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
     /// `BadRequest`: syntax errors, unknown segments, unknown properties.

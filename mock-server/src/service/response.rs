@@ -13,7 +13,7 @@ use crate::error::ApiError;
 
 pub(crate) type Body = Full<Bytes>;
 
-/// Graph's content type for successful JSON bodies (reference/clients.md item 17).
+/// Graph's content type for successful JSON bodies.
 pub(crate) const GRAPH_JSON: &str =
     "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
 
@@ -143,7 +143,7 @@ pub(crate) fn no_content(c: &Correlation) -> Response<Body> {
     graph_response(204, c, None, Bytes::new())
 }
 
-/// Graph's error envelope (reference/graph-wire.md §2.1).
+/// Graph's error envelope.
 pub(crate) fn graph_error(e: &ApiError, c: &Correlation) -> Response<Body> {
     let body = graph_error_body(e, c);
     graph_error_response(e, c, &body)
@@ -184,8 +184,8 @@ fn graph_error_response(e: &ApiError, c: &Correlation, body: &Value) -> Response
         );
     }
     if let Some(seconds) = e.retry_after {
-        // Graph sends whole seconds in most answers and a fraction in some
-        // (reference/graph-wire.md §2.2); keep what the fault asked for.
+        // Graph sends whole seconds in most answers and a fraction in some;
+        // keep what the fault asked for.
         let value = if seconds.fract() == 0.0 { format!("{}", seconds as u64) } else { format!("{seconds}") };
         h.insert(header::RETRY_AFTER, header_safe(&value));
     }

@@ -1,4 +1,4 @@
-//! Applications, secrets and service principals (reference/graph-wire.md §5.4–5.5).
+//! Applications, secrets and service principals.
 
 use serde_json::{json, Value};
 

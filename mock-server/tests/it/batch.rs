@@ -1,4 +1,4 @@
-//! JSON `$batch` (reference/graph-wire.md §4).
+//! JSON `$batch`.
 
 use serde_json::{json, Value};
 

@@ -1,5 +1,5 @@
 //! Certificate credentials: a client assertion signed with a key whose
-//! certificate is on the application (reference/graph-wire.md §1.1).
+//! certificate is on the application.
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD as B64};
 use base64::Engine;

@@ -1,4 +1,4 @@
-//! Admin consent and its effect on tokens (reference/graph-wire.md §5.6, §9.1).
+//! Admin consent and its effect on tokens.
 
 use serde_json::{json, Value};
 

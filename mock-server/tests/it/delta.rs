@@ -1,4 +1,4 @@
-//! Delta queries (reference/graph-wire.md §3.5).
+//! Delta queries.
 
 use serde_json::{json, Value};
 

@@ -1,5 +1,4 @@
-//! Directory roles, groups, domains, licences and user relations
-//! (reference/graph-wire.md §5.3, §5.7–5.9).
+//! Directory roles, groups, domains, licences and user relations.
 
 use serde_json::{json, Value};
 

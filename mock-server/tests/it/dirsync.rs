@@ -1,6 +1,5 @@
 //! DirSync end to end through Graph and the control API: the state machine on
-//! the tenant clock, refusals while pending, sync cycles and synced users
-//! (reference/dirsync.md).
+//! the tenant clock, refusals while pending, sync cycles and synced users.
 
 use serde_json::{json, Value};
 

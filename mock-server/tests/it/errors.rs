@@ -1,4 +1,4 @@
-//! Graph's error envelope for every failure (reference/graph-wire.md §2).
+//! Graph's error envelope for every failure.
 
 use serde_json::json;
 

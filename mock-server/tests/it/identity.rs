@@ -1,4 +1,4 @@
-//! The token endpoint and discovery (reference/graph-wire.md §1, clients.md).
+//! The token endpoint and discovery.
 
 use base64::Engine;
 use serde_json::{json, Value};

@@ -20,6 +20,7 @@ mod env_file;
 mod errors;
 mod federation;
 mod forks;
+mod handle;
 mod identity;
 mod implied;
 mod msal;

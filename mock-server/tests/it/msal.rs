@@ -1,5 +1,5 @@
-//! Microsoft's own client library, unmodified, against the mock over HTTPS
-//! (reference/clients.md). `.ci/run` installs MSAL for Python into a venv and
+//! Microsoft's own client library, unmodified, against the mock over HTTPS.
+//! `.ci/run` installs MSAL for Python into a venv and
 //! points `GRAPHBOX_MSAL_PYTHON` at its interpreter; elsewhere the test says
 //! it was skipped, and under CI a missing interpreter is a failure.
 

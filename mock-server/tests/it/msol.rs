@@ -1,4 +1,4 @@
-//! MSOnline's provisioning web service (reference/msol-soap.md) over raw SOAP,
+//! MSOnline's provisioning web service over raw SOAP,
 //! against the same tenant Graph serves.
 
 use serde_json::{json, Value};
@@ -25,7 +25,7 @@ async fn aad_graph_token(env: &Env) -> String {
     r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned()
 }
 
-/// An envelope as msol-soap.md §5 shows it (prefixes `env`, `wsa`, `ws`).
+/// An envelope as the MSOnline module sends it (prefixes `env`, `wsa`, `ws`).
 fn envelope(operation: &str, token: Option<&str>, members: &str) -> String {
     let identity = token
         .map(|t| {

@@ -1,4 +1,4 @@
-//! `/organization` and `/directory/onPremisesSynchronization` (graph-wire.md §5.1–5.2).
+//! `/organization` and `/directory/onPremisesSynchronization`.
 
 use serde_json::json;
 

@@ -1,5 +1,5 @@
 //! Paging: opaque `$skiptoken` next links that carry every original option and
-//! stay on the same host (reference/clients.md item 24, graph-wire.md §3.1).
+//! stay on the same host.
 
 use std::collections::HashSet;
 

@@ -1,5 +1,5 @@
 //! Query options on `/users`: `$filter`, `$select`, `$orderby`, `$count`,
-//! `$search`, and the advanced-query rules (reference/graph-wire.md §3).
+//! `$search`, and the advanced-query rules.
 
 use serde_json::Value;
 
@@ -187,4 +187,22 @@ async fn query_errors_carry_graphs_codes_and_say_what_was_wrong() {
         seen.insert((*name).to_owned(), body["error"].clone());
     }
     insta::assert_json_snapshot!(Value::Object(seen));
+}
+
+#[tokio::test]
+async fn an_unquoted_guid_beside_the_string_property_app_id_is_a_400_as_graph_answers() {
+    // `appId` is `Edm.String` in Graph's schema: only a quoted GUID matches its type.
+    let env = crate::support::env().await;
+    let graph_app = "00000003-0000-0000-c000-000000000000";
+    for set in ["servicePrincipals", "applications"] {
+        let r = env.get(&format!("/{set}?$filter=appId eq {graph_app}")).await;
+        assert_eq!((r.status, r.error_code().as_str()), (400, "BadRequest"), "{set}: {}", r.text);
+        assert_eq!(
+            r.error_message(),
+            "Invalid filter clause: A binary operator with incompatible types was detected. Found operand types 'Edm.String' and 'Edm.Guid' for operator kind 'Equal'."
+        );
+    }
+    let quoted = env.get(&format!("/servicePrincipals?$filter=appId eq '{graph_app}'")).await;
+    assert_eq!(quoted.status, 200);
+    assert_eq!(quoted.json()["value"].as_array().map(Vec::len), Some(1));
 }

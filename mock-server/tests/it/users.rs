@@ -1,4 +1,4 @@
-//! Users: create, read, update, delete, restore (reference/graph-wire.md §5.3).
+//! Users: create, read, update, delete, restore.
 
 use serde_json::json;
 
@@ -219,7 +219,7 @@ async fn success_responses_carry_the_headers_graph_sets_and_echo_client_request_
     let id = env.create_user("hedda", "Hedda Berg").await;
     let r = env.get(&format!("/users/{id}")).await;
     assert_eq!(r.status, 200);
-    // reference/graph-wire.md §2.3, in Graph's order of importance to clients.
+    // as Graph documents them, in Graph's order of importance to clients.
     assert_eq!(
         r.header("content-type"),
         Some("application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8")

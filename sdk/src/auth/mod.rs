@@ -83,16 +83,114 @@ pub trait TokenCredential: Send + Sync + fmt::Debug {
 }
 
 /// Client credentials with a client secret.
+///
+/// Given to a [`GraphClientBuilder`](crate::GraphClientBuilder), the builder supplies the token
+/// endpoint. On its own it is a [`TokenCredential`] once [`authority`](Self::authority) names
+/// the endpoint, and [`token`](Self::token) hands out the access token itself:
+///
+/// ```no_run
+/// # async fn run() -> Result<(), graphbox_sdk::AuthError> {
+/// use graphbox_sdk::auth::ClientSecretCredential;
+///
+/// let credential = ClientSecretCredential::new("11111111-2222-3333-4444-555555555555", "secret")
+///     .authority("https://login.microsoftonline.com", "contoso.onmicrosoft.com");
+/// let token: String = credential.token().await?;
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct ClientSecretCredential {
     pub(crate) client_id: String,
     pub(crate) secret: String,
+    /// The token endpoint and HTTP client for use outside a `GraphClient`.
+    standalone: Option<Arc<Standalone>>,
 }
+
+#[derive(Debug)]
+struct Standalone {
+    url: String,
+    ca_pems: Vec<Vec<u8>>,
+    http: std::sync::OnceLock<reqwest::Client>,
+}
+
+/// Graph's scope for app-only tokens (what [`ClientSecretCredential::token`] asks for).
+pub const GRAPH_DEFAULT_SCOPE: &str = "https://graph.microsoft.com/.default";
 
 impl ClientSecretCredential {
     /// The application's client id (`appId`) and a secret's text.
     pub fn new(client_id: impl ToString, secret: impl Into<String>) -> Self {
-        Self { client_id: client_id.to_string(), secret: secret.into() }
+        Self { client_id: client_id.to_string(), secret: secret.into(), standalone: None }
+    }
+
+    /// The authority host (e.g. `https://login.microsoftonline.com`) and tenant (id or domain)
+    /// whose token endpoint this credential uses on its own. A `GraphClientBuilder` ignores it
+    /// and uses its own.
+    pub fn authority(mut self, authority_host: impl AsRef<str>, tenant: impl ToString) -> Self {
+        let host = authority_host.as_ref().trim_end_matches('/');
+        let url = format!("{host}/{}/oauth2/v2.0/token", tenant.to_string());
+        let ca_pems = self.standalone.map(|s| s.ca_pems.clone()).unwrap_or_default();
+        self.standalone = Some(Arc::new(Standalone { url, ca_pems, http: Default::default() }));
+        self
+    }
+
+    /// Also trust this CA (PEM) when calling the token endpoint on its own (a local test
+    /// server's); call after [`authority`](Self::authority).
+    pub fn add_root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        if let Some(s) = &self.standalone {
+            let mut ca_pems = s.ca_pems.clone();
+            ca_pems.push(pem.into());
+            self.standalone = Some(Arc::new(Standalone { url: s.url.clone(), ca_pems, http: Default::default() }));
+        }
+        self
+    }
+
+    /// The client id.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// An app-only access token for Microsoft Graph ([`GRAPH_DEFAULT_SCOPE`]), from the token
+    /// endpoint set with [`authority`](Self::authority); not cached.
+    ///
+    /// # Errors
+    ///
+    /// The endpoint refused, could not be reached, or no authority was set.
+    pub async fn token(&self) -> Result<String, AuthError> {
+        self.get_token(&[GRAPH_DEFAULT_SCOPE]).await.map(|t| t.token)
+    }
+}
+
+impl TokenCredential for ClientSecretCredential {
+    fn get_token<'a>(&'a self, scopes: &'a [&'a str]) -> BoxFuture<'a, Result<AccessToken, AuthError>> {
+        Box::pin(async move {
+            let Some(standalone) = &self.standalone else {
+                return Err(AuthError::custom(
+                    "this ClientSecretCredential has no token endpoint: call .authority(host, tenant) to use it \
+                     outside a GraphClient",
+                ));
+            };
+            let http = match standalone.http.get() {
+                Some(http) => http.clone(),
+                None => {
+                    let mut builder = reqwest::Client::builder();
+                    for pem in &standalone.ca_pems {
+                        let cert = reqwest::Certificate::from_pem(pem)
+                            .map_err(|e| AuthError::with_source("CA PEM could not be parsed", e))?;
+                        builder = builder.add_root_certificate(cert);
+                    }
+                    let http =
+                        builder.build().map_err(|e| AuthError::with_source("HTTP client could not be created", e))?;
+                    standalone.http.get_or_init(|| http).clone()
+                }
+            };
+            let endpoint = TokenEndpoint {
+                http,
+                url: standalone.url.clone(),
+                clock: Arc::new(crate::SystemClock),
+                random: Arc::new(crate::SystemRandom::default()),
+                sleeper: Arc::new(crate::TokioSleeper),
+            };
+            endpoint.acquire(&CredentialKind::Secret(self.clone()), &scopes.join(" ")).await
+        })
     }
 }
 

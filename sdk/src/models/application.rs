@@ -3,7 +3,10 @@
 use time::OffsetDateTime;
 
 use super::{model, sparse_debug, string_enum};
-use crate::ids::{AppId, AppRoleAssignmentId, AppRoleId, ApplicationId, KeyId, PermissionGrantId, ServicePrincipalId};
+use crate::ids::{
+    AppId, AppRoleAssignmentId, AppRoleId, ApplicationId, DirectoryObjectId, KeyId, PermissionGrantId,
+    ServicePrincipalId,
+};
 
 string_enum! {
     /// `signInAudience`.
@@ -293,7 +296,7 @@ model! {
         /// The app role (permission) id.
         app_role_id: AppRoleId,
         /// The client service principal (or user/group) granted the role.
-        principal_id: String,
+        principal_id: DirectoryObjectId,
         /// Principal display name.
         principal_display_name: String,
         /// `ServicePrincipal`, `User` or `Group`.
@@ -326,7 +329,7 @@ impl AppRoleAssignment {
         app_role_id: impl Into<AppRoleId>,
     ) -> Self {
         Self {
-            principal_id: Some(principal.to_string()),
+            principal_id: Some(principal.into()),
             resource_id: Some(resource.clone()),
             app_role_id: Some(app_role_id.into()),
             ..Default::default()

@@ -4,7 +4,8 @@ use time::OffsetDateTime;
 
 use super::{model, sparse_debug, string_enum};
 use crate::ids::{
-    DirectoryRoleId, DomainId, GroupId, RoleAssignmentId, RoleDefinitionId, RoleTemplateId, SkuId, TenantId,
+    DirectoryObjectId, DirectoryRoleId, DomainId, GroupId, RoleAssignmentId, RoleDefinitionId, RoleTemplateId, SkuId,
+    TenantId,
 };
 
 model! {
@@ -60,7 +61,7 @@ model! {
         /// Opaque id.
         id: RoleAssignmentId,
         /// The user, group or service principal.
-        principal_id: String,
+        principal_id: DirectoryObjectId,
         /// The role definition (template id for built-in roles).
         role_definition_id: RoleDefinitionId,
         /// `/` for tenant-wide.
@@ -74,8 +75,10 @@ sparse_debug!(UnifiedRoleAssignment { id, principal_id, role_definition_id, dire
 impl UnifiedRoleAssignment {
     /// Assigns `role` tenant-wide (`directoryScopeId: "/"`) to `principal_id`.
     pub fn tenant_wide(principal_id: impl ToString, role: impl Into<RoleDefinitionId>) -> Self {
+        // `impl ToString` kept (not `Into<DirectoryObjectId>`) so callers passing a `Uuid`, a
+        // `&str` or any id type keep compiling.
         Self {
-            principal_id: Some(principal_id.to_string()),
+            principal_id: Some(DirectoryObjectId::new(principal_id.to_string())),
             role_definition_id: Some(role.into()),
             directory_scope_id: Some("/".into()),
             ..Default::default()

@@ -1,4 +1,4 @@
-//! Step 1: DirSync off, and disabled for good (reference/dirsync.md §2.1–2.4).
+//! Step 1: DirSync off, and disabled for good.
 //!
 //! Graph has no `PendingDisabled`: the organisation's `onPremisesSyncEnabled` turns `false` as
 //! soon as the PATCH is accepted, while users stay synced until the service has converted them
@@ -21,7 +21,7 @@ fn not_implemented(e: &Error) -> bool {
 }
 
 /// Graph's refusal while a change is already pending; its text is the MSOnline one
-/// (reference/dirsync.md §1.3, §2.2 "suggested").
+/// (a suggestion: Microsoft documents no wait for it).
 fn change_refused(e: &Error) -> bool {
     e.as_graph_error().is_some_and(|g| g.status == 400 && g.message.contains("cannot turn off"))
 }

@@ -1,6 +1,6 @@
 //! Onboarding: the steps a provisioning product walks an administrator through before it can
-//! use token-based access, as one idempotent, resumable workflow (ARCHITECTURE.md, flow steps
-//! 1–4).
+//! use token-based access, as one idempotent, resumable workflow (steps
+//! 1–4 of onboarding; provisioning is the fifth).
 //!
 //! | step | what it does | when it is already done |
 //! |---|---|---|
@@ -41,7 +41,7 @@ pub use types::{Onboarded, OnboardingError, OnboardingEvent, Step};
 use crate::auth::Credential;
 use crate::client::GraphClient;
 use crate::error::Error;
-use crate::ids::AppId;
+use crate::ids::{AppId, TenantId};
 use crate::permissions::{DirectoryRole, GraphPermission};
 use crate::runtime::{Sleeper, TokioSleeper};
 
@@ -330,7 +330,7 @@ impl Onboarding {
         self.finish_step(Step::CreateSecret)?;
         let token = credentials::verify(&self, &app.app_id, &secret.text).await?;
         Ok(Onboarded {
-            tenant_id: token.tenant_id,
+            tenant_id: TenantId::new(token.tenant_id),
             client_id: app.app_id,
             client_secret: secret.text,
             secret_created: secret.created,

@@ -5,7 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::error::Error;
-use crate::ids::{AppId, ApplicationId, ServicePrincipalId};
+use crate::ids::{AppId, ApplicationId, ServicePrincipalId, TenantId};
 
 /// One step of the workflow, in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -103,7 +103,7 @@ impl fmt::Display for OnboardingEvent {
 #[non_exhaustive]
 pub struct Onboarded {
     /// The tenant id (the `tid` of the verified token).
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// The application's client id.
     pub client_id: AppId,
     /// The client secret (its text is only ever returned once by Graph).

@@ -1,4 +1,4 @@
-//! Outbound provisioning (ARCHITECTURE.md, flow step 5): push users from a source directory into
+//! Outbound provisioning (the last step of onboarding a tenant): push users from a source directory into
 //! the tenant under an attribute ownership policy and an optional mapping script.
 //!
 //! ```text
@@ -15,7 +15,7 @@
 //! | [`policy`](OwnershipPolicy) | [`Attribute`]s and who owns them |
 //! | [`plan`](Plan) | matching, diffing, refusals, the dry-run text |
 //! | [`apply`](Report) | writing, progress bar, report |
-//! | [`script`](Script) | the sandboxed JavaScript engine (feature `scripts`) |
+//! | `script` (`Script`) | the sandboxed JavaScript engine (feature `scripts`) |
 //!
 //! Refusals never stop the run: each lands on its user, in the plan (DirSync on or pending, a
 //! duplicate UPN or immutable id in the source, a UPN that belongs to another anchor, a synced
@@ -64,13 +64,14 @@ pub enum ProvisioningError {
     Script(#[source] ScriptError),
 }
 
-/// Provisions source users into a tenant.
+/// Provisions source users into a tenant. With the feature `scripts`,
+/// `.script(Script::new(GUIDE_SCRIPT)?)` maps each user through a script first.
 ///
 /// ```no_run
 /// # async fn run(graph: graphbox_sdk::GraphClient) -> Result<(), Box<dyn std::error::Error>> {
-/// use graphbox_sdk::provisioning::{load_source, Provisioner, Script, GUIDE_SCRIPT};
+/// use graphbox_sdk::provisioning::{load_source, Provisioner};
 /// let source = load_source("examples/data/source.csv")?;
-/// let provisioner = Provisioner::new(graph).script(Script::new(GUIDE_SCRIPT)?).concurrency(16);
+/// let provisioner = Provisioner::new(graph).concurrency(16);
 /// let plan = provisioner.plan(&source).await?;
 /// println!("{plan}");                       // the dry run
 /// let report = provisioner.apply(&plan).await;
@@ -264,10 +265,12 @@ impl Provisioner {
             None => None,
         };
         let mut out = Vec::with_capacity(source.len());
-        for user in source {
+        for (position, user) in source.iter().enumerate() {
             let defaults = plan::default_destination(user, &self.policy);
             let mut mapped = Mapped {
-                row: user.row,
+                // A user built in code has no file row (0): its place in the source is the row
+                // a refusal names, so two such users never both say "row 0".
+                row: if user.row == 0 { position + 1 } else { user.row },
                 desired: defaults.iter().map(|(a, v)| (*a, Some(v.clone()))).collect(),
                 notes: Vec::new(),
                 refusal: None,

@@ -1,5 +1,5 @@
 //! Attribute ownership: which attributes the source owns (written, overwritten on every sync)
-//! and which Microsoft 365 owns (never written), after reference/dirsync.md §4.
+//! and which Microsoft 365 owns (never written), as the provisioning product's guide divides them.
 
 use std::fmt;
 
@@ -204,7 +204,7 @@ pub enum Owner {
 
 /// Which attributes provisioning writes.
 ///
-/// The default follows the reference (dirsync.md §4, the vendor article): the source owns
+/// The default follows the provisioning product's guide: the source owns
 /// display name, usage location, immutable id, primary email, username and UPN; Microsoft 365
 /// owns aliases, licences, address-list visibility, manager, postal addresses and the other
 /// contact fields. Given name and surname, which the article does not list, are written on

@@ -80,7 +80,8 @@ impl fmt::Display for AttrValue {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceUser {
-    /// Where it came from: the record number in the file (1-based, header excluded).
+    /// Where it came from: the record number in the file (1-based, header excluded); 0 for a
+    /// user built in code, which plans and reports number by its position in the source (1-based).
     pub row: usize,
     /// Known attributes.
     pub values: BTreeMap<Attribute, AttrValue>,
@@ -135,7 +136,7 @@ impl SourceUser {
 
     /// The canonical name scripts see as `source.CanonicalizeName`: the primary email if the
     /// source has one, else the UPN, lower-cased. The vendor's scripts use the name without
-    /// defining it (dirsync.md §4.1: unconfirmed); this is graphbox's reading.
+    /// defining it (unconfirmed); this is graphbox's reading.
     pub fn canonical_name(&self) -> String {
         self.text(Attribute::Mail).unwrap_or(self.user_principal_name()).to_ascii_lowercase()
     }

@@ -33,9 +33,12 @@ async fn not_found_is_an_api_error_with_the_envelope_and_the_request() {
     assert_eq!(graph.inner_error.request_id.as_deref(), Some("c1a7e3d4-52f8-4b09-9a6e-0d2c8b7f1e55"));
     assert_eq!(graph.inner_error.date.as_deref(), Some("2026-03-02T10:21:07"));
     let lines = chain(&err);
-    assert_eq!(lines[0], "Graph returned 404");
-    assert!(lines[1]
+    // One line carries it all, so `error!(%e)` loses nothing.
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0]
         .starts_with("GET /v1.0/users/9f0d3c1e-aaaa-bbbb-cccc-123456789abc: 404 Request_ResourceNotFound: Resource"));
+    assert!(lines[0].ends_with("(request-id c1a7e3d4-52f8-4b09-9a6e-0d2c8b7f1e55)"), "{}", lines[0]);
+    assert!(matches!(err.code(), Some(graphbox_sdk::ErrorCode::RequestResourceNotFound)));
     assert!(!lines.join(" ").contains("static-token"), "never prints the token");
 }
 

@@ -5,6 +5,7 @@ mod support;
 mod api;
 mod auth;
 mod batch;
+mod ergonomics;
 mod errors;
 mod mock_apps;
 mod mock_directory;

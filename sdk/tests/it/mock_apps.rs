@@ -235,7 +235,7 @@ async fn app_role_assignments_are_granted_listed_from_both_sides_and_revoked() {
         .expect("grant");
     let assignment_id = granted.id.clone().expect("opaque id");
     assert!(uuid::Uuid::parse_str(assignment_id.as_str()).is_err(), "assignment ids are not GUIDs");
-    assert_eq!(granted.principal_id.as_deref(), Some(client_sp.as_str()));
+    assert_eq!(granted.principal_id.as_ref().map(|p| p.as_str()), Some(client_sp.as_str()));
     assert_eq!(granted.resource_id.as_ref(), Some(&resource));
     assert_eq!(granted.principal_type.as_deref(), Some("ServicePrincipal"));
     assert_eq!(granted.resource_display_name.as_deref(), Some("Microsoft Graph"));

@@ -99,7 +99,7 @@ async fn dirsync_is_enabled_then_disabled_through_the_pending_states() {
     assert!(sync_sp.display_name.is_some());
 
     graph.organization().update(mock.tenant_id(), dirsync(false)).send().await.expect("disable");
-    // The flag turns false at once (dirsync.md §1.2); the disable stays pending for 24–72 h and
+    // The flag turns false at once; the disable stays pending for 24–72 h and
     // cannot be reversed meanwhile.
     assert_eq!(sync_flag(&graph, &mock).await, Some(false), "was synced, now off");
     let refused = graph.organization().update(mock.tenant_id(), dirsync(true)).send().await.expect_err("pending");

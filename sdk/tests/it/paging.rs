@@ -124,7 +124,7 @@ async fn delta_yields_changes_and_removals_and_hands_back_the_delta_link() {
     assert!(round.delta_link.as_deref().is_some_and(|l| l.contains("$deltatoken=")));
 }
 
-/// graph-wire.md §3.5: the only filter delta takes is `id eq '…'` clauses joined by `or`.
+/// Graph's delta rules: the only filter delta takes is `id eq '…'` clauses joined by `or`.
 #[tokio::test]
 async fn delta_sends_an_id_filter_on_the_initial_round() {
     let h = Harness::new().await;

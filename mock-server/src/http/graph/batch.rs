@@ -1,4 +1,4 @@
-//! JSON batching, `POST /v1.0/$batch` (reference/graph-wire.md §4): up to 20
+//! JSON batching, `POST /v1.0/$batch`: up to 20
 //! requests, run one by one in an order that honours `dependsOn`; a request
 //! whose dependency failed gets 424. No transactions: earlier writes stay.
 //!

@@ -1,4 +1,4 @@
-//! `GET /users/delta` and `/groups/delta` (reference/graph-wire.md §3.5): an
+//! `GET /users/delta` and `/groups/delta`: an
 //! initial round of pages ending in an `@odata.deltaLink`, then rounds of only
 //! what changed, deletions as `@removed`. All state is in the opaque tokens.
 

@@ -1,5 +1,5 @@
 //! `/directory/deletedItems`: soft-deleted users, applications and service
-//! principals; restore and permanent delete (reference/graph-wire.md §5.3, §9.8).
+//! principals; restore and permanent delete.
 
 use http::Method;
 use serde_json::{Map, Value};

@@ -74,7 +74,7 @@ pub(super) fn groups(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, metho
             let mut item = dir.groups[&id].project(&GROUP, &projection);
             // As on the list: `$expand=members` / `owners` (at most 20 each).
             expand(&dir, id, &mut item, &opts.expand);
-            // As for users (graph-wire.md §3.1): `$select` shows in the context URL.
+            // As for users: `$select` shows in the context URL.
             let set = match &selected {
                 Some(names) => format!("groups({})", names.join(",")),
                 None => "groups".to_owned(),
@@ -427,7 +427,7 @@ pub(super) fn subscribed_skus(
 }
 
 /// Graph returns at most this many objects in an expanded collection, with no
-/// next link (reference/graph-wire.md §3.4).
+/// next link.
 const EXPAND_LIMIT: usize = 20;
 
 /// Add `$expand`ed navigation properties to an already projected object.

@@ -225,7 +225,7 @@ pub(super) fn context_for(graph_url: &str, set: &str, selected: Option<&[&str]>)
 }
 
 /// The next page's absolute URL: the original query options, percent-encoded
-/// (`%20`, never `+`), with the new `$skiptoken` (reference/clients.md item 24).
+/// (`%20`, never `+`), with the new `$skiptoken`.
 pub(super) fn next_link(graph_url: &str, set: &str, opts: &QueryOptions, skiptoken: &str) -> String {
     use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
     const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'$');

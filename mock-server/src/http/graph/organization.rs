@@ -1,4 +1,4 @@
-//! `/organization` (graph-wire.md §5.1) and `/directory/onPremisesSynchronization`
+//! `/organization` and `/directory/onPremisesSynchronization`
 //! (§5.2): each a collection of exactly one object whose id is the tenant id.
 
 use http::Method;
@@ -91,7 +91,7 @@ fn singleton_set(
     if let Some(s) = rest.first() {
         return Err(ApiError::unknown_segment(&segment_text(s)));
     }
-    // The one object's id is the tenant id (graph-wire.md §5.2).
+    // The one object's id is the tenant id.
     if !key.eq_ignore_ascii_case(&ctx.tenant.id.to_string()) {
         return Err(ApiError::not_found(&key));
     }

@@ -15,7 +15,7 @@ use crate::directory::roles::{role_definitions_json, templates_json, DIRECTORY_R
 use crate::error::ApiError;
 use crate::odata::{KeyArg, Literal, QueryOptions, Segment};
 
-/// `directoryRoles` and their members are not paged (graph-wire.md §3.1).
+/// `directoryRoles` and their members are not paged.
 const UNPAGED: PageBounds = PageBounds { default_size: 100_000, max_size: 999 };
 
 /// A fixed list (templates, definitions) takes `$select` only.

@@ -1,7 +1,7 @@
 use super::*;
 use crate::odata::{parse_filter, ErrorCode};
 
-/// A slice of the user support table in graph-wire.md §3.3.
+/// A slice of Graph's `$filter` support table for users.
 struct Users;
 
 const D: Support = Support::Default;

@@ -10,7 +10,7 @@ use super::{Envelope, Request, Tally, Target, UNHEALTHY_AFTER};
 pub(crate) const GRAPH_CASES: usize = 200;
 
 /// A bad token that got another 4xx than 401: Graph checks the token before
-/// it looks at the path (reference/graph-wire.md §2), so 401 comes first.
+/// it looks at the path, so 401 comes first.
 pub(crate) const NOT_401: &str = "bad token not answered 401";
 
 /// Microsoft Graph's appId and two of its application permissions.

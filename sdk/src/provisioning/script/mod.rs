@@ -1,16 +1,67 @@
-//! Provisioning scripts: JavaScript run once per user before it is written, as in the source
-//! product's "Provisioning Script" box (reference/dirsync.md §4.1).
+//! Provisioning scripts: JavaScript run once per user before it is written, as in a
+//! provisioning product's "Provisioning Script" box. Needs the feature `scripts`.
 //!
-//! The engine is QuickJS (through `rquickjs`): a real ES2023 engine, compiled from C in about
-//! 16 s here against several minutes for `boa_engine`, and faster per evaluation (figures in
-//! the README). Scripts see `source` (read-only), `destination` (prefilled with what the
-//! ownership policy would write), `isPerson()`, `isGroup()`, `trace(message)`, `reject()` and
-//! `source.Get("name")`. They have no file, network or process access: the context has only
-//! the language's own built-ins. Each evaluation has a time limit (an interrupt handler) and the
-//! runtime a memory limit; after either trips, the engine is rebuilt before the next user.
+//! # What a script sees
 //!
-//! Errors carry the script's line and column and, where one helps, a hint: typographic quotes
-//! (“ ” ‘ ’), an unclosed `{`, a property name that does not exist (with the closest known one).
+//! | name | what |
+//! |---|---|
+//! | `source.<Name>` | a built-in attribute of the source user by its script name (`DisplayName`, `UserPrincipalName`, `ImmutableId`, `Mail`, `Department`, … — [`Attribute::script_name`]); `null` when unset; an unknown name throws, naming the closest known one |
+//! | `source.CanonicalizeName` | the source's mail, else its UPN, lower-cased |
+//! | `source.Get("name")` | any attribute by name, case-insensitively: a built-in by its script or Graph name (`"displayName"`, `"onPremisesImmutableId"`), else an additional column (`"costCentre"`); `null` when this user has no such value |
+//! | `destination.<Name>` | what will be written, prefilled with what the ownership policy would write; assign to change it, `null` to clear; unknown names throw |
+//! | `isPerson()`, `isGroup()` | `true` / `false` (sources hold users) |
+//! | `trace(message)` | adds a note to the user's plan entry |
+//! | `reject()` | refuses this user: its plan entry says the script rejected it |
+//!
+//! `source` is read-only. Lists (`ProxyAddresses`, `BusinessPhones`, `OtherMails`, `Licenses`)
+//! are arrays of strings.
+//!
+//! ```
+//! use graphbox_sdk::provisioning::{Attribute, AttrValue, Script, SourceUser};
+//!
+//! let script = Script::new(r#"
+//!     if (source.Get("department") === "Contractors") reject();
+//!     destination.UsageLocation = "AU";
+//!     destination.Mail = source.CanonicalizeName;
+//!     trace("cost centre " + source.Get("costCentre"));
+//! "#)?;
+//! let mut engine = script.engine()?;
+//!
+//! let mut mira = SourceUser::new("Mira@Contoso.example").with(Attribute::Department, "Ops");
+//! mira.extra.insert("costCentre".into(), "CC-7".into());
+//! let out = engine.run(&mira, &Default::default())?;
+//! assert!(!out.rejected);
+//! assert_eq!(out.destination[&Attribute::Mail], Some(AttrValue::Text("mira@contoso.example".into())));
+//! assert_eq!(out.trace, ["cost centre CC-7"]);
+//!
+//! let contractor = SourceUser::new("c@contoso.example").with(Attribute::Department, "Contractors");
+//! assert!(engine.run(&contractor, &Default::default())?.rejected);
+//! # Ok::<(), graphbox_sdk::provisioning::ScriptError>(())
+//! ```
+//!
+//! # Sandbox and limits
+//!
+//! The engine is QuickJS (through `rquickjs`), a real ES2023 engine compiled from C: the
+//! feature needs a C compiler and adds about half a minute of CPU to a clean build. Scripts have
+//! no file, network or process access: the context has only the language's own built-ins. Each
+//! evaluation has a time limit (250 ms by default, an interrupt handler) and the runtime a
+//! memory limit (32 MiB); after either trips, the engine is rebuilt before the next user
+//! ([`ScriptLimits`]).
+//!
+//! # Errors
+//!
+//! A [`ScriptError`] carries the script's line and column and, where one helps, a hint:
+//! typographic quotes (“ ” ‘ ’), an unclosed `{`, a property name that does not exist (with the
+//! closest known one):
+//!
+//! ```
+//! use graphbox_sdk::provisioning::Script;
+//! let e = Script::new("destination.UsageLocaton = 'AU';")?.engine()?
+//!     .run(&graphbox_sdk::provisioning::SourceUser::new("a@contoso.example"), &Default::default())
+//!     .unwrap_err();
+//! assert!(e.to_string().contains("did you mean 'UsageLocation'"));
+//! # Ok::<(), graphbox_sdk::provisioning::ScriptError>(())
+//! ```
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -34,8 +85,8 @@ use super::source::{AttrValue, SourceUser};
 const PRELUDE_LINE: u32 = 100_000;
 
 const PRELUDE: &str = r#"
-function __gb_make(SRC, DST, userScript) {
-  var srcKnown = new Set(SRC), dstKnown = new Set(DST);
+function __gb_make(SRC, DST, ALIASES, userScript) {
+  var srcKnown = new Set(SRC), dstKnown = new Set(DST), aliases = JSON.parse(ALIASES);
   var plain = new Set(["toString", "valueOf", "toJSON", "constructor", "hasOwnProperty", "Get"]);
   function __gb_suggest(name, known) {
     var lower = String(name).toLowerCase(), best = null;
@@ -45,9 +96,17 @@ function __gb_make(SRC, DST, userScript) {
   return function __gb_runner(srcJson, dstJson) {
     var src = JSON.parse(srcJson), dst = JSON.parse(dstJson), extra = src.__extra, state = { rejected: false, trace: [] };
     delete src.__extra;
+    var extraLower = {};
+    Object.keys(extra).forEach(function (k) { var l = k.toLowerCase(); if (!(l in extraLower)) extraLower[l] = k; });
     src.Get = function __gb_get(name) {
+      if (typeof name !== "string") throw new TypeError("source.Get takes an attribute name, e.g. source.Get(\"costCentre\"), not " + typeof name);
       if (Object.prototype.hasOwnProperty.call(extra, name)) return extra[name];
-      if (Object.prototype.hasOwnProperty.call(src, name) && name !== "Get") return src[name];
+      var lower = name.toLowerCase();
+      if (Object.prototype.hasOwnProperty.call(aliases, lower)) {
+        var builtIn = aliases[lower];
+        return Object.prototype.hasOwnProperty.call(src, builtIn) ? src[builtIn] : null;
+      }
+      if (Object.prototype.hasOwnProperty.call(extraLower, lower)) return extra[extraLower[lower]];
       return null;
     };
     var source = new Proxy(src, {
@@ -237,6 +296,19 @@ fn names() -> (Vec<&'static str>, Vec<&'static str>) {
     (src, dst)
 }
 
+/// `source.Get`'s names for the built-in attributes, lower-cased: the script name
+/// (`displayname` → `DisplayName`) and the Graph name (`onpremisesimmutableid` → `ImmutableId`).
+fn aliases() -> String {
+    let mut map = serde_json::Map::new();
+    for a in Attribute::ALL {
+        for name in [a.script_name(), a.graph_name()] {
+            map.insert(name.to_ascii_lowercase(), a.script_name().into());
+        }
+    }
+    map.insert("canonicalizename".into(), "CanonicalizeName".into());
+    serde_json::Value::Object(map).to_string()
+}
+
 impl Inner {
     fn new(text: &str, limits: ScriptLimits) -> Result<Self, ScriptError> {
         let runtime = Runtime::new().map_err(ScriptError::engine)?;
@@ -253,7 +325,8 @@ impl Inner {
             let user: Function = ctx.eval(wrapped).map_err(|e| describe(&ctx, e, text, false))?;
             let make: Function = ctx.globals().get("__gb_make").map_err(ScriptError::engine)?;
             let (src, dst) = names();
-            let runner: Function = make.call((src, dst, user)).map_err(|e| describe(&ctx, e, text, false))?;
+            let runner: Function =
+                make.call((src, dst, aliases(), user)).map_err(|e| describe(&ctx, e, text, false))?;
             Ok(Persistent::save(&ctx, runner))
         })?;
         Ok(Self { runner, context, _runtime: runtime, deadline })

@@ -98,3 +98,29 @@ fn reject_trace_get_and_null_work() {
     assert_eq!(out.trace, ["42"]);
     assert_eq!(out.destination[&Attribute::Mail], None);
 }
+
+#[test]
+fn source_get_reads_built_in_attributes_by_script_or_graph_name_in_any_case() {
+    let user = mira().with(Attribute::ImmutableId, "bWlyYQ").with(Attribute::Department, "Ops");
+    let mut user = user;
+    user.extra.insert("costCentre".into(), "CC-7".into());
+    let script = "trace(source.Get('displayName')); trace(source.Get('DISPLAYNAME')); \
+                  trace(source.Get('onPremisesImmutableId')); trace(source.Get('department')); \
+                  trace(source.Get('jobTitle')); trace(source.Get('costcentre')); trace(source.Get('nope'));";
+    let out =
+        Script::new(script).expect("compiles").engine().expect("engine").run(&user, &BTreeMap::new()).expect("runs");
+    assert_eq!(out.trace, ["Mira Okafor", "Mira Okafor", "bWlyYQ", "Ops", "null", "CC-7", "null"]);
+}
+
+#[test]
+fn a_reject_rule_on_a_built_in_read_through_get_fires() {
+    let script = "if (source.Get('displayName') === 'Mira Okafor') reject();";
+    let out = run(script).expect("runs");
+    assert!(out.rejected, "the rule sees the built-in attribute");
+}
+
+#[test]
+fn source_get_with_a_non_string_says_what_it_takes() {
+    let e = run("source.Get(42);").expect_err("throws");
+    assert!(e.message.contains("source.Get takes an attribute name"), "{e}");
+}
