@@ -21,6 +21,7 @@ pub(crate) mod obo;
 pub(crate) mod session;
 pub(crate) mod token;
 pub(crate) mod userinfo;
+pub(crate) mod xmldsig;
 
 use std::sync::Arc;
 
