@@ -26,6 +26,7 @@
 //! | `state`     | saving and loading tenants atomically |
 //! | `keys`      | TLS CA and server certificate, token-signing key |
 //! | `clock`     | tenant clocks; the only reader of OS time |
+//! | [`test_idp`] | a stand-in federated IdP signing WS-Fed and SAML answers, for tests and examples |
 //!
 //! # Invariants
 //!
@@ -56,6 +57,7 @@ mod server;
 mod service;
 mod state;
 mod tenant;
+pub mod test_idp;
 
 /// Entry points for the benchmarks in `benches/`; not part of the API.
 #[doc(hidden)]

@@ -10,7 +10,9 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use time::OffsetDateTime;
 
-use super::authorize::{PageBody, PageResponse};
+use super::authorize::{error_page, BrowserRequest, PageBody, PageResponse};
+use super::token::TokenError;
+use crate::tenant::Tenants;
 use crate::directory::federation::{Federation, Protocol};
 
 /// The realm (WS-Fed `wtrealm`, SAML `Issuer`) Entra uses towards every IdP.
@@ -44,6 +46,55 @@ fn deflate_stored(data: &[u8]) -> Vec<u8> {
         out.extend_from_slice(chunk);
     }
     out
+}
+
+/// `POST /login.srf`: where the IdP posts its answer. The context it hands
+/// back (`wctx` / `RelayState`) is the authorize request that sent the user
+/// there, with its tenant; the request continues there, with the answer in
+/// place of a password.
+pub(crate) fn idp_return(req: &BrowserRequest<'_>, tenants: &Tenants) -> PageResponse {
+    let now = crate::clock::system_now();
+    let context = req.param("wctx").or_else(|| req.param("RelayState"));
+    let mut params = context.map(context_pairs).unwrap_or_default();
+    let Some(at) = params.iter().position(|(k, _)| k == "graphbox_tenant") else {
+        let e = TokenError::new(
+            400,
+            "invalid_request",
+            90100,
+            "The IdP's answer carries no wctx or RelayState naming the sign-in it answers; start the sign-in again from the application.",
+        );
+        return error_page(&e, req, now);
+    };
+    let tenant = params.remove(at).1;
+    params.push(("graphbox_step".into(), "federated".into()));
+    for field in ["wresult", "SAMLResponse"] {
+        if let Some(v) = req.param(field) {
+            params.push((field.into(), v.into()));
+        }
+    }
+    let inner = BrowserRequest {
+        tenant: &tenant,
+        params,
+        cookie: req.cookie,
+        authority: req.authority,
+        secure: req.secure,
+        request_id: req.request_id,
+        correlation_id: req.correlation_id.clone(),
+    };
+    super::authorize::authorize(&inner, tenants)
+}
+
+/// The pairs of a context value written by [`context_value`].
+fn context_pairs(context: &str) -> Vec<(String, String)> {
+    let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+    context
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
 }
 
 /// The `302` to the IdP for `login`, carrying `params` as context.

@@ -316,10 +316,6 @@ impl Doc {
         self.element(i).map_or("", |e| e.local.as_str())
     }
 
-    pub(crate) fn namespace(&self, i: usize) -> &str {
-        self.element(i).map_or("", |e| e.ns.as_str())
-    }
-
     pub(crate) fn parent(&self, i: usize) -> Option<usize> {
         self.element(i).and_then(|e| e.parent)
     }
@@ -353,18 +349,6 @@ impl Doc {
     /// document order, so this is one pass).
     pub(crate) fn all(&self, ns: &str, local: &str) -> Vec<usize> {
         (0..self.nodes.len()).filter(|&i| self.is(i, ns, local)).collect()
-    }
-
-    /// Whether `a` is `b` or one of its ancestors.
-    pub(crate) fn contains(&self, a: usize, b: usize) -> bool {
-        let mut cur = Some(b);
-        while let Some(i) = cur {
-            if i == a {
-                return true;
-            }
-            cur = self.parent(i);
-        }
-        false
     }
 
     /// The one element whose `ID` (SAML 2.0), `AssertionID` (SAML 1.1) or

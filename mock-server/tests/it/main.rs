@@ -17,6 +17,7 @@ mod dirsync;
 mod domains_shared;
 mod durable;
 mod errors;
+mod federated_signin;
 mod federation;
 mod forks;
 mod identity;
