@@ -111,7 +111,8 @@ impl TestIdp {
         let der = rsa_key.to_pkcs8_der().map_err(|x| e(&x))?;
         let key = RsaKeyPair::from_pkcs8(der.as_bytes()).map_err(|x| e(&x))?;
         let pkcs8 = rustls_pki_types::PrivatePkcs8KeyDer::from(der.as_bytes());
-        let signer = rcgen::KeyPair::from_pkcs8_der_and_sign_algo(&pkcs8, &rcgen::PKCS_RSA_SHA256).map_err(|x| e(&x))?;
+        let signer =
+            rcgen::KeyPair::from_pkcs8_der_and_sign_algo(&pkcs8, &rcgen::PKCS_RSA_SHA256).map_err(|x| e(&x))?;
         let host = issuer.split("://").nth(1).and_then(|r| r.split(['/', ':']).next()).unwrap_or("idp.test");
         let mut params = rcgen::CertificateParams::new(vec![host.to_owned()]).map_err(|x| e(&x))?;
         params.distinguished_name.push(rcgen::DnType::CommonName, format!("ADFS Signing - {host}"));

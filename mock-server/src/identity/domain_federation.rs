@@ -12,8 +12,8 @@ use time::OffsetDateTime;
 
 use super::authorize::{error_page, BrowserRequest, PageBody, PageResponse};
 use super::token::TokenError;
-use crate::tenant::Tenants;
 use crate::directory::federation::{Federation, Protocol};
+use crate::tenant::Tenants;
 
 /// The realm (WS-Fed `wtrealm`, SAML `Issuer`) Entra uses towards every IdP.
 pub(crate) const MICROSOFT_ONLINE_REALM: &str = "urn:federation:MicrosoftOnline";

@@ -165,14 +165,18 @@ pub(crate) fn accept(
             )));
         }
     }
-    let mut assertions: Vec<Assertion> = doc.all(SAML2, "Assertion").into_iter().map(|node| Assertion { node, saml2: true }).collect();
+    let mut assertions: Vec<Assertion> =
+        doc.all(SAML2, "Assertion").into_iter().map(|node| Assertion { node, saml2: true }).collect();
     assertions.extend(doc.all(SAML1, "Assertion").into_iter().map(|node| Assertion { node, saml2: false }));
     let assertion = match assertions.len() {
         1 => assertions.remove(0),
         0 => return Err(invalid_saml("the response holds no SAML assertion")),
         _ => return Err(invalid_saml("the response holds more than one SAML assertion")),
     };
-    let issuer = assertion.issuer(&doc).filter(|i| !i.is_empty()).ok_or_else(|| invalid_saml("the assertion names no issuer"))?;
+    let issuer = assertion
+        .issuer(&doc)
+        .filter(|i| !i.is_empty())
+        .ok_or_else(|| invalid_saml("the assertion names no issuer"))?;
     let fed = dir
         .domains
         .iter()
@@ -200,13 +204,13 @@ pub(crate) fn accept(
         Err(SignatureError::DigestMismatch | SignatureError::BadSignature) => {
             return Err(refused(50006, "Signature verification failed because of an invalid signature."))
         }
-        Err(SignatureError::UnknownKey) => {
-            return Err(refused(
-                50008,
-                "Unable to verify token signature. The signing key identifier does not match any valid registered keys.",
-            ))
+        Err(SignatureError::UnknownKey) => return Err(refused(
+            50008,
+            "Unable to verify token signature. The signing key identifier does not match any valid registered keys.",
+        )),
+        Err(SignatureError::Malformed(why)) => {
+            return Err(invalid_saml(&format!("its signature is not usable: {why}")))
         }
-        Err(SignatureError::Malformed(why)) => return Err(invalid_saml(&format!("its signature is not usable: {why}"))),
     }
     let audiences = assertion.audiences(&doc);
     if !audiences.iter().any(|a| a == MICROSOFT_ONLINE_REALM) {
@@ -233,8 +237,9 @@ pub(crate) fn accept(
             ),
         ));
     }
-    let immutable_id =
-        assertion.immutable_id(&doc).ok_or_else(|| invalid_saml("the assertion has no ImmutableID claim and no NameID"))?;
+    let immutable_id = assertion
+        .immutable_id(&doc)
+        .ok_or_else(|| invalid_saml("the assertion has no ImmutableID claim and no NameID"))?;
     let user = dir
         .users
         .iter()

@@ -322,7 +322,12 @@ impl Doc {
 
     /// Child elements of `i`, in order.
     pub(crate) fn children(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
-        self.element(i).map(|e| e.children.as_slice()).unwrap_or_default().iter().copied().filter(|&c| self.element(c).is_some())
+        self.element(i)
+            .map(|e| e.children.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .copied()
+            .filter(|&c| self.element(c).is_some())
     }
 
     pub(crate) fn child(&self, i: usize, ns: &str, local: &str) -> Option<usize> {
@@ -375,7 +380,12 @@ impl Doc {
     /// Exclusive XML canonicalization (without comments) of the subtree at
     /// `apex`, leaving out the subtree at `omit` (the enveloped signature),
     /// with `inclusive` the InclusiveNamespaces prefix list.
-    pub(crate) fn exclusive_c14n(&self, apex: usize, omit: Option<usize>, inclusive: &[String]) -> Result<String, String> {
+    pub(crate) fn exclusive_c14n(
+        &self,
+        apex: usize,
+        omit: Option<usize>,
+        inclusive: &[String],
+    ) -> Result<String, String> {
         enum Step {
             Open(usize),
             Close(usize),
@@ -573,9 +583,10 @@ fn verify_with(
         return Err(malformed("a SAML signature has exactly one Reference"));
     };
     let uri = doc.attr(reference, "URI").unwrap_or_default();
-    let id = uri.strip_prefix('#').filter(|id| !id.is_empty()).ok_or_else(|| {
-        malformed(format!("the Reference URI '{uri}' does not name an element by id"))
-    })?;
+    let id = uri
+        .strip_prefix('#')
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| malformed(format!("the Reference URI '{uri}' does not name an element by id")))?;
     let signed = doc.by_id(id).map_err(malformed)?;
     if doc.parent(signature) != Some(signed) {
         return Err(malformed("the signature is not enveloped in the element it signs"));
@@ -613,8 +624,7 @@ fn verify_with(
     }
     let value = doc.child(signature, DSIG_NS, "SignatureValue").ok_or_else(|| malformed("no SignatureValue"))?;
     let signature_value = base64(&doc.text(value))?;
-    let signed_info_octets =
-        doc.exclusive_c14n(signed_info, None, &prefix_list(doc, c14n)).map_err(malformed)?;
+    let signed_info_octets = doc.exclusive_c14n(signed_info, None, &prefix_list(doc, c14n)).map_err(malformed)?;
     let verifies = |cert: &[u8]| {
         rsa_public_key(cert).is_some_and(|key| {
             ring::signature::UnparsedPublicKey::new(verifier, key)

@@ -143,7 +143,11 @@ fn hidden_fields(html: &str) -> Vec<(String, String)> {
     for part in html.split("<input type=\"hidden\" ").skip(1) {
         let attr = |name: &str| {
             part.split(&format!("{name}=\"")).nth(1).and_then(|v| v.split('"').next()).map(|v| {
-                v.replace("&amp;", "&").replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&#39;", "'")
+                v.replace("&amp;", "&")
+                    .replace("&quot;", "\"")
+                    .replace("&lt;", "<")
+                    .replace("&gt;", ">")
+                    .replace("&#39;", "'")
             })
         };
         if let (Some(n), Some(v)) = (attr("name"), attr("value")) {

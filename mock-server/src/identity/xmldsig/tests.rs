@@ -44,10 +44,7 @@ fn a_changed_name_id_breaks_the_digest() {
     let tampered = ASSERTION_SIGNED.replacen("<saml:NameID", "<saml:NameID data-x=\"1\"", 1);
     assert_ne!(tampered, ASSERTION_SIGNED);
     let doc = parse(&tampered).unwrap();
-    assert_eq!(
-        verify_with(&doc, signature_of(&doc), &[cert()], RSA_SHA1_1024),
-        Err(SignatureError::DigestMismatch)
-    );
+    assert_eq!(verify_with(&doc, signature_of(&doc), &[cert()], RSA_SHA1_1024), Err(SignatureError::DigestMismatch));
 }
 
 #[test]
@@ -151,4 +148,3 @@ fn a_signature_outside_the_element_it_signs_is_refused() {
     let r = verify_with(&doc, signature_of(&doc), &[cert()], RSA_SHA1_1024);
     assert!(matches!(r, Err(SignatureError::Malformed(ref m)) if m.contains("enveloped")), "{r:?}");
 }
-
