@@ -66,6 +66,13 @@ impl Claims {
     }
 }
 
+/// The instant in a tenant clock reading (the control API's `GET …/clock` answers
+/// `{"now": "2026-03-02T10:00:00Z"}`), for stamping assertions on a tenant whose clock is
+/// virtual; `None` if it is not such a date and time.
+pub fn instant(tenant_now: &str) -> Option<SystemTime> {
+    crate::clock::parse_datetime(tenant_now).map(SystemTime::from)
+}
+
 /// A test identity provider: an RSA-2048 key and its self-signed certificate.
 pub struct TestIdp {
     issuer: String,
@@ -89,7 +96,7 @@ fn attr(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('"', "&quot;")
 }
 
-fn instant(t: SystemTime) -> String {
+fn stamp(t: SystemTime) -> String {
     let t = OffsetDateTime::from(t);
     crate::clock::format_datetime(t.replace_nanosecond(0).unwrap_or(t))
 }
@@ -180,8 +187,8 @@ impl TestIdp {
     }
 
     fn window(claims: &Claims) -> (String, String, String) {
-        let issued = instant(claims.issued_at);
-        let not_after = instant(claims.issued_at + claims.lifetime);
+        let issued = stamp(claims.issued_at);
+        let not_after = stamp(claims.issued_at + claims.lifetime);
         (issued.clone(), issued, not_after)
     }
 
