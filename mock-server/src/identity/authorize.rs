@@ -49,7 +49,7 @@ const PAGE_FIELDS: &[&str] = &[
     "organization",
     "form_token",
     // A federated IdP's answer and the context it hands back.
-    "graphbox_tenant",
+    "graphbox_return",
     "wa",
     "wresult",
     "wctx",
@@ -610,7 +610,10 @@ pub(crate) fn identify(
         let password = req.param("passwd").unwrap_or_default();
         // A federated domain's users sign in at their IdP, not here.
         if let Some(fed) = dir.federation_for_upn(login.trim()) {
-            let mut context = vec![("graphbox_tenant".to_owned(), req.tenant.to_owned())];
+            // Where the IdP's answer continues: this very page (authorize, admin consent or
+            // the device code page), named by its path.
+            let back = form.action.strip_prefix(req.authority).unwrap_or(form.action);
+            let mut context = vec![("graphbox_return".to_owned(), back.to_owned())];
             context.extend(carried(&req.params));
             return Identified::Show(super::domain_federation::redirect_to_idp(
                 fed,

@@ -49,23 +49,30 @@ fn deflate_stored(data: &[u8]) -> Vec<u8> {
 }
 
 /// `POST /login.srf`: where the IdP posts its answer. The context it hands
-/// back (`wctx` / `RelayState`) is the authorize request that sent the user
-/// there, with its tenant; the request continues there, with the answer in
-/// place of a password.
+/// back (`wctx` / `RelayState`) is the sign-in page that sent the user there
+/// (authorize, admin consent or the device code page) and its request; that
+/// page runs again with the answer in place of a password.
 pub(crate) fn idp_return(req: &BrowserRequest<'_>, tenants: &Tenants) -> PageResponse {
     let now = crate::clock::system_now();
     let context = req.param("wctx").or_else(|| req.param("RelayState"));
     let mut params = context.map(context_pairs).unwrap_or_default();
-    let Some(at) = params.iter().position(|(k, _)| k == "graphbox_tenant") else {
-        let e = TokenError::new(
-            400,
-            "invalid_request",
-            90100,
-            "The IdP's answer carries no wctx or RelayState naming the sign-in it answers; start the sign-in again from the application.",
-        );
-        return error_page(&e, req, now);
+    let back = params.iter().position(|(k, _)| k == "graphbox_return").map(|at| params.remove(at).1);
+    let back = back.unwrap_or_default();
+    let segments: Vec<&str> = back.trim_start_matches('/').split('/').collect();
+    let (tenant, page): (&str, fn(&BrowserRequest<'_>, &Tenants) -> PageResponse) = match segments[..] {
+        [tenant, "oauth2", "v2.0", "authorize"] => (tenant, super::authorize::authorize),
+        [tenant, "v2.0", "adminconsent"] => (tenant, super::admin_consent::admin_consent),
+        ["devicelogin"] => ("common", super::device_code::verification_page),
+        _ => {
+            let e = TokenError::new(
+                400,
+                "invalid_request",
+                90100,
+                "The IdP's answer carries no wctx or RelayState naming the sign-in it answers; start the sign-in again from the application.",
+            );
+            return error_page(&e, req, now);
+        }
     };
-    let tenant = params.remove(at).1;
     params.push(("graphbox_step".into(), "federated".into()));
     for field in ["wresult", "SAMLResponse"] {
         if let Some(v) = req.param(field) {
@@ -73,7 +80,7 @@ pub(crate) fn idp_return(req: &BrowserRequest<'_>, tenants: &Tenants) -> PageRes
         }
     }
     let inner = BrowserRequest {
-        tenant: &tenant,
+        tenant,
         params,
         cookie: req.cookie,
         authority: req.authority,
@@ -81,7 +88,7 @@ pub(crate) fn idp_return(req: &BrowserRequest<'_>, tenants: &Tenants) -> PageRes
         request_id: req.request_id,
         correlation_id: req.correlation_id.clone(),
     };
-    super::authorize::authorize(&inner, tenants)
+    page(&inner, tenants)
 }
 
 /// The pairs of a context value written by [`context_value`].

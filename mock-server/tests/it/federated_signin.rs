@@ -272,3 +272,49 @@ async fn a_disabled_federated_user_is_refused_after_the_idp_answers() {
     let r = f.ws_fed(&f.idp.ws_federation_response(&claims(ADA_IMMUTABLE_ID))).await;
     assert!(page_error(&r).starts_with("AADSTS50057"), "{}", r.text);
 }
+
+#[tokio::test]
+async fn a_federated_user_approves_a_device_code_through_the_idp() {
+    let f = federated("wsFed").await;
+    let authority = f.env.mock.authority().to_owned();
+    let devicecode = format!("{authority}/{}/oauth2/v2.0/devicecode", f.env.mock.tenant_id());
+    let r =
+        f.env.send(f.http.post(&devicecode).form(&[("client_id", f.app_id.as_str()), ("scope", "User.Read")])).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let flow = r.json();
+    let page = format!("{authority}/devicelogin");
+    let r = f
+        .env
+        .send(f.http.post(&page).form(&[
+            ("otc", flow["user_code"].as_str().unwrap()),
+            ("graphbox_step", "signin"),
+            ("login", &format!("ada@{DOMAIN}")),
+        ]))
+        .await;
+    assert_eq!(r.status, 302, "{}", r.text);
+    let url = reqwest::Url::parse(r.header("location").unwrap()).unwrap();
+    let wctx = url.query_pairs().find(|(k, _)| k == "wctx").unwrap().1.into_owned();
+    let wresult = f.idp.ws_federation_response(&claims(ADA_IMMUTABLE_ID));
+    let r = f.post_back(&[("wa", "wsignin1.0"), ("wresult", &wresult), ("wctx", &wctx)]).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    if r.text.contains("name=\"consent\"") {
+        let cookie = r.header("set-cookie").unwrap().split(';').next().unwrap().to_owned();
+        let mut fields = hidden_fields(&r.text);
+        fields.push(("consent".into(), "accept".into()));
+        let r = f.env.send(f.http.post(&page).header("cookie", cookie).form(&fields)).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let r = f
+        .env
+        .send(f.http.post(f.env.mock.token_url()).form(&[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+            ("client_id", f.app_id.as_str()),
+            ("device_code", flow["device_code"].as_str().unwrap()),
+        ]))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let token = r.json()["access_token"].as_str().unwrap().to_owned();
+    let payload: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').nth(1).unwrap()).unwrap()).unwrap();
+    assert_eq!(payload["oid"], json!(f.ada));
+}
