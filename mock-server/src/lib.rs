@@ -134,6 +134,23 @@ pub mod __fuzz {
     /// [`msol_xml_shape`] to.
     pub const MSOL_XML_BOUNDS: (usize, usize) = (crate::msol::xml::MAX_DEPTH, crate::msol::xml::MAX_ELEMENTS);
 
+    /// A federated IdP's answer (`wresult` XML) as `/login.srf` reads it: the
+    /// bounded tree, the exclusive canonical form of its root, and every
+    /// `ds:Signature` checked against no key (so each is refused, after the
+    /// whole reference and SignedInfo path has run). `Ok` carries the number
+    /// of signatures.
+    pub fn idp_answer(text: &str) -> Result<usize, String> {
+        use crate::identity::xmldsig;
+        let doc = xmldsig::parse(text)?;
+        doc.exclusive_c14n(doc.root(), None, &["#default".to_owned()])?;
+        let signatures = doc.all(xmldsig::DSIG_NS, "Signature");
+        // The service checks one signature per answer; a few here cover the path.
+        for &s in signatures.iter().take(4) {
+            assert!(xmldsig::verify(&doc, s, &[]).is_err(), "a signature verified against no key");
+        }
+        Ok(signatures.len())
+    }
+
     /// A `$batch` body (sent as `application/json`) as the batch handler reads
     /// it before running anything: the requests' ids and `dependsOn` in run
     /// order, or the refusal's status, error code and message.

@@ -15,6 +15,7 @@ mod discovery;
 mod domains;
 mod errors;
 mod faults;
+mod federation;
 mod filters;
 mod group_delta;
 mod groups;
@@ -54,6 +55,7 @@ pub fn all() -> Vec<Scenario> {
         sensitive::SCENARIOS,
         groups::SCENARIOS,
         domains::SCENARIOS,
+        federation::SCENARIOS,
         relations::SCENARIOS,
         deleted::SCENARIOS,
         app_registry::SCENARIOS,

@@ -8,7 +8,8 @@
 //! Pure and bounded by construction, since the document is whatever a browser
 //! posted: the tree is a flat arena (no recursive type, so nothing is dropped
 //! or compared recursively), nesting stops at [`MAX_DEPTH`], the document at
-//! [`MAX_NODES`] nodes and one element at [`MAX_ATTRIBUTES`] attributes, every
+//! [`MAX_NODES`] nodes, one element at [`MAX_ATTRIBUTES`] attributes and the
+//! namespace declarations at [`MAX_DECLARATIONS`], every
 //! walk (canonicalization, search, namespace lookup) is an explicit loop, and a
 //! `DOCTYPE` is refused outright (no entity can expand).
 
@@ -35,6 +36,10 @@ pub(crate) const MAX_DEPTH: usize = 64;
 pub(crate) const MAX_NODES: usize = 20_000;
 /// Attributes, namespace declarations included, on one element.
 pub(crate) const MAX_ATTRIBUTES: usize = 64;
+/// Namespace declarations in the whole document (an IdP's answer has a dozen).
+/// With the depth bound this keeps every prefix lookup, which walks the
+/// ancestors' declarations, short whatever the document's shape.
+pub(crate) const MAX_DECLARATIONS: usize = 256;
 
 #[derive(Debug)]
 enum Node {
@@ -109,6 +114,7 @@ struct Builder {
     /// Text of the current run, still escaped (entity references come as
     /// separate events and are put back in place).
     raw: String,
+    declarations: usize,
 }
 
 impl Builder {
@@ -175,6 +181,10 @@ impl Builder {
                 raw_attrs.push((key, value));
             }
         }
+        self.declarations += decls.len();
+        if self.declarations > MAX_DECLARATIONS {
+            return Err(format!("the document declares more than {MAX_DECLARATIONS} namespaces"));
+        }
         let parent = self.stack.last().copied();
         let (prefix, local) = split(&qname);
         let (prefix, local) = (prefix.to_owned(), local.to_owned());
@@ -227,7 +237,7 @@ pub(crate) fn parse(xml: &str) -> Result<Doc, String> {
     let normalized = xml.replace("\r\n", "\n").replace('\r', "\n");
     let mut reader = Reader::from_str(&normalized);
     reader.config_mut().expand_empty_elements = true;
-    let mut b = Builder { nodes: Vec::new(), stack: Vec::new(), root: None, raw: String::new() };
+    let mut b = Builder { nodes: Vec::new(), stack: Vec::new(), root: None, raw: String::new(), declarations: 0 };
     loop {
         match reader.read_event().map_err(|e| e.to_string())? {
             Event::Start(s) => {

@@ -121,6 +121,8 @@ fn documents_past_the_bounds_or_with_a_doctype_are_refused_without_recursion() {
     assert!(parse(&very_deep).is_err());
     let wide = format!("<a>{}</a>", "<b/>".repeat(MAX_NODES + 1));
     assert!(parse(&wide).unwrap_err().contains("nodes"));
+    let decls: String = (0..=MAX_DECLARATIONS).map(|i| format!("<e xmlns:p{i}=\"urn:{i}\"/>")).collect();
+    assert!(parse(&format!("<a>{decls}</a>")).unwrap_err().contains("namespaces"));
     let bomb = r#"<!DOCTYPE a [<!ENTITY x "xxxxxxxx">]><a>&x;</a>"#;
     assert!(parse(bomb).unwrap_err().contains("document type"));
     assert!(parse("<a>&unknown;</a>").is_err());
