@@ -1,7 +1,8 @@
 //! The whole flow, offline: a fake tenant with DirSync on and synced users, onboarding (DirSync
 //! off and through `PendingDisabled` on the virtual clock, application, consent, role, secret,
 //! token), then outbound provisioning of `examples/data/source.csv` with the vendor guide's
-//! script. Exits non-zero on any failure.
+//! script. Exits non-zero on any failure. It ends by federating a custom domain to the vendor's
+//! IdP (graphbox's in-process test IdP) and signing one of its users in through that IdP.
 //!
 //! Onboarding stops once before the directory role, to show why the guide's Global
 //! Administrator step exists: with its application permissions alone the app's reset of an
@@ -366,21 +367,21 @@ async fn main() -> anyhow::Result<()> {
 /// The guide's last step: the customer's custom domain is added, verified and federated to the
 /// vendor's IdP, so its users sign in there and each needs the Immutable ID the product owns.
 async fn federate_customer_domain(target: &Target, admin: &GraphClient) -> anyhow::Result<()> {
-    use base64::Engine as _;
+    use graphbox::mock::test_idp::TestIdp;
     use graphbox::sdk::models::{AuthenticationProtocol, InternalDomainFederation};
 
     const DOMAIN: &str = "customer-fed.example";
     admin.domains().create(DOMAIN).send().await.context("adding the customer's domain")?;
     admin.domains().verify(DOMAIN).send().await.context("verifying the customer's domain")?;
-    // The vendor IdP's token-signing certificate (public part, base64 DER).
-    let key = rcgen::KeyPair::generate()?;
-    let cert = rcgen::CertificateParams::new(vec!["idp.vendor.example".to_owned()])?.self_signed(&key)?;
+    // The vendor's IdP: graphbox's in-process stand-in, with its own key and self-signed
+    // token-signing certificate (the public part goes to Entra).
+    let idp = TestIdp::generate("https://idp.vendor.example/adfs/services/trust")?;
     let federation = InternalDomainFederation {
         display_name: Some("Vendor IdP".into()),
-        issuer_uri: Some("https://idp.vendor.example/issuer".into()),
-        passive_sign_in_uri: Some("https://idp.vendor.example/wsfed".into()),
-        active_sign_in_uri: Some("https://idp.vendor.example/trust/2005/usernamemixed".into()),
-        signing_certificate: Some(base64::engine::general_purpose::STANDARD.encode(cert.der())),
+        issuer_uri: Some(idp.issuer().to_owned()),
+        passive_sign_in_uri: Some("https://idp.vendor.example/adfs/ls/".into()),
+        active_sign_in_uri: Some("https://idp.vendor.example/adfs/services/trust/2005/usernamemixed".into()),
+        signing_certificate: Some(idp.signing_certificate()),
         preferred_authentication_protocol: Some(AuthenticationProtocol::WsFed),
         ..Default::default()
     };
@@ -415,5 +416,136 @@ async fn federate_customer_domain(target: &Target, admin: &GraphClient) -> anyho
         "   created {upn} with its Immutable ID; realm discovery: {} via {}",
         realm["account_type"], realm["federation_active_auth_url"]
     );
+    federated_sign_in(target, admin, &idp, &upn, "YW5hLWZlZGVyYXRlZA==").await
+}
+
+/// `upn` signs in to an app through the IdP, as a browser would: the authorize page sends the
+/// user to the IdP with a WS-Federation request, the IdP posts its signed answer back to
+/// `/login.srf` with the `wctx` it was given, consent, then the app redeems its code.
+async fn federated_sign_in(
+    target: &Target,
+    admin: &GraphClient,
+    idp: &graphbox::mock::test_idp::TestIdp,
+    upn: &str,
+    immutable_id: &str,
+) -> anyhow::Result<()> {
+    use base64::Engine as _;
+    use graphbox::mock::test_idp::{instant, Claims};
+    use graphbox::sdk::models::{Application, ServicePrincipal};
+
+    const REDIRECT: &str = "http://localhost/federated-callback";
+    let mut app = Application { display_name: Some("federated sign-in demo".into()), ..Default::default() };
+    app.extra.insert("publicClient".into(), json!({"redirectUris": [REDIRECT]}));
+    app.extra.insert("isFallbackPublicClient".into(), json!(true));
+    let app = admin.applications().create(app).send().await.context("registering the sign-in demo app")?;
+    let app_id = app.app_id.context("the new app has no appId")?;
+    // A fresh appId may not have replicated yet (under --realism): wait and try again, as
+    // Microsoft advises for a just-created object.
+    let mut attempt = 0;
+    loop {
+        let sp = ServicePrincipal { app_id: Some(app_id.clone()), ..Default::default() };
+        match admin.service_principals().create(sp).send().await {
+            Ok(_) => break,
+            Err(e) if attempt < 6 && e.as_graph_error().is_some_and(|g| matches!(g.status, 400 | 404)) => {
+                attempt += 1;
+                target.waiter().sleep(Duration::from_secs(10)).await;
+            }
+            Err(e) => return Err(e).context("its service principal"),
+        }
+    }
+
+    let mut browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+    if let Some(pem) = &target.ca_pem {
+        browser = browser.add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes())?);
+    }
+    let browser = browser.build()?;
+    let authority = &target.info.authority;
+    let authorize = format!("{authority}/{}/oauth2/v2.0/authorize", target.info.tenant_id);
+    let scope = "openid profile User.Read";
+    let r = browser
+        .post(&authorize)
+        .form(&[
+            ("client_id", app_id.as_str()),
+            ("response_type", "code"),
+            ("redirect_uri", REDIRECT),
+            ("scope", scope),
+            ("state", "full-flow"),
+            ("graphbox_step", "signin"),
+            ("login", upn),
+        ])
+        .send()
+        .await?;
+    let to_idp = location(&r).context("the authorize page did not send the federated user to the IdP")?;
+    let wctx = to_idp.query_pairs().find(|(k, _)| k == "wctx").map(|(_, v)| v.into_owned());
+    let wctx = wctx.context("no wctx in the redirect to the IdP")?;
+    println!("   authorize sent {upn} to {}", to_idp.as_str().split('?').next().unwrap_or_default());
+
+    // The IdP signs an assertion for the user's Immutable ID, stamped on the tenant's clock.
+    let clock: serde_json::Value = target.http.get(target.control("/clock")).send().await?.json().await?;
+    let now = clock["now"].as_str().and_then(instant).context("the tenant clock")?;
+    let wresult = idp.ws_federation_response(&Claims::new(immutable_id, upn, now));
+    let r = browser
+        .post(format!("{authority}/login.srf"))
+        .form(&[("wa", "wsignin1.0"), ("wresult", wresult.as_str()), ("wctx", wctx.as_str())])
+        .send()
+        .await?;
+    let r = if r.status() == reqwest::StatusCode::OK {
+        // First sign-in to this app: the consent page, accepted.
+        let cookie = r.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let cookie = cookie.split(';').next().unwrap_or_default().to_owned();
+        let page = r.text().await?;
+        if let Some(error) = page.split("role=\"alert\">").nth(1).and_then(|t| t.split('<').next()) {
+            bail!("the IdP's answer was refused: {error}");
+        }
+        let mut fields = hidden_fields(&page);
+        fields.push(("consent".into(), "accept".into()));
+        browser.post(&authorize).header("cookie", cookie).form(&fields).send().await?
+    } else {
+        r
+    };
+    let back = location(&r).context("no redirect back to the app after the IdP's answer")?;
+    let code = back.query_pairs().find(|(k, _)| k == "code").map(|(_, v)| v.into_owned());
+    let code = code.with_context(|| format!("no code in {back}"))?;
+
+    let token: serde_json::Value = browser
+        .post(format!("{authority}/{}/oauth2/v2.0/token", target.info.tenant_id))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", app_id.as_str()),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("scope", scope),
+        ])
+        .send()
+        .await?
+        .json()
+        .await?;
+    let access = token["access_token"].as_str().with_context(|| format!("no access token: {token}"))?;
+    let payload = access.split('.').nth(1).unwrap_or_default();
+    let claims: serde_json::Value =
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload)?)?;
+    if claims["upn"].as_str() != Some(upn) {
+        bail!("the token is for {}, not {upn}", claims["upn"]);
+    }
+    println!("   the IdP's signed answer was accepted: a token for {} (oid {})", claims["upn"], claims["oid"]);
     Ok(())
+}
+
+fn location(r: &reqwest::Response) -> Option<reqwest::Url> {
+    let to = r.headers().get("location")?.to_str().ok()?;
+    reqwest::Url::parse(to).ok()
+}
+
+/// The hidden fields of a graphbox sign-in page (what a browser posts back).
+fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    let unescape = |v: &str| {
+        v.replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&#39;", "'").replace("&amp;", "&")
+    };
+    html.split("<input type=\"hidden\" ")
+        .skip(1)
+        .filter_map(|tag| {
+            let attr = |name: &str| tag.split(&format!("{name}=\"")).nth(1)?.split('"').next().map(unescape);
+            Some((attr("name")?, attr("value")?))
+        })
+        .collect()
 }

@@ -9,7 +9,7 @@ set -euo pipefail
 
 CARGO_FUZZ_VERSION=0.13.1
 seconds="${FUZZ_SECONDS:-15}"
-targets=(filter path query xml batch)
+targets=(filter path query xml batch saml)
 
 fuzz_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 crate_dir="$(dirname "$fuzz_dir")"
@@ -46,7 +46,7 @@ failed=0
 for target in "${targets[@]}"; do
     flags=(-max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1)
     case "$target" in
-        xml | batch) flags+=(-max_len=65536) ;;
+        xml | batch | saml) flags+=(-max_len=65536) ;;
     esac
     corpus=("$fuzz_dir/corpus/$target")
     mkdir -p "${corpus[0]}"

@@ -16,6 +16,7 @@
 //! | [`TenantControl`], [`Tenants`], [`ClockControl`], [`FaultControl`], [`Fault`], [`DirSyncControl`], [`RequestLogEntry`], [`ControlError`] | the control API (`/_graphbox`) as typed calls on the handle: clock, faults, request log, DirSync, tenants, realism |
 //! | `ClockSleeper`, `Graphbox::graph_client` (feature `sdk`) | a ready graphbox-sdk client, credential, and a sleeper that waits on the tenant clock |
 //! | [`RealismConfig`], [`RealismProfile`], [`RealismSettings`], [`FaultRates`], [`TenantSize`] | a tenant that behaves like Entra on purpose (replication, throttling, latency) |
+//! | [`test_idp`] | a stand-in federated IdP signing WS-Fed and SAML answers, for tests and examples |
 //! | [`Limits`] | request and connection bounds |
 //! | [`default_data_dir`], [`KeyError`] | where key material lives; why it could not be loaded |
 //! | [`StateError`] | why a state file could not be loaded or saved |
@@ -60,6 +61,7 @@ mod server;
 mod service;
 mod state;
 mod tenant;
+pub mod test_idp;
 
 /// Entry points for the benchmarks in `benches/`; not part of the API.
 #[doc(hidden)]
@@ -146,6 +148,23 @@ pub mod __fuzz {
     /// The MSOnline reader's depth and element bounds, for the target to hold
     /// [`msol_xml_shape`] to.
     pub const MSOL_XML_BOUNDS: (usize, usize) = (crate::msol::xml::MAX_DEPTH, crate::msol::xml::MAX_ELEMENTS);
+
+    /// A federated IdP's answer (`wresult` XML) as `/login.srf` reads it: the
+    /// bounded tree, the exclusive canonical form of its root, and every
+    /// `ds:Signature` checked against no key (so each is refused, after the
+    /// whole reference and SignedInfo path has run). `Ok` carries the number
+    /// of signatures.
+    pub fn idp_answer(text: &str) -> Result<usize, String> {
+        use crate::identity::xmldsig;
+        let doc = xmldsig::parse(text)?;
+        doc.exclusive_c14n(doc.root(), None, &["#default".to_owned()])?;
+        let signatures = doc.all(xmldsig::DSIG_NS, "Signature");
+        // The service checks one signature per answer; a few here cover the path.
+        for &s in signatures.iter().take(4) {
+            assert!(xmldsig::verify(&doc, s, &[]).is_err(), "a signature verified against no key");
+        }
+        Ok(signatures.len())
+    }
 
     /// A `$batch` body (sent as `application/json`) as the batch handler reads
     /// it before running anything: the requests' ids and `dependsOn` in run

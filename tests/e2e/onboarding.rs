@@ -158,3 +158,66 @@ async fn a_narrower_role_is_assigned_when_the_caller_names_one() {
     let ids: Vec<_> = roles.value.iter().filter_map(|r| r.role_definition_id.as_ref().map(|r| r.to_string())).collect();
     assert_eq!(ids, [DirectoryRole::UserAdministrator.template_id()]);
 }
+
+/// The IdP's token-signing certificate, base64 DER.
+fn idp_certificate() -> String {
+    use base64::Engine as _;
+    let key = rcgen::KeyPair::generate().expect("key");
+    let cert = rcgen::CertificateParams::new(vec!["idp.vendor.example".to_owned()])
+        .expect("params")
+        .self_signed(&key)
+        .expect("certificate");
+    base64::engine::general_purpose::STANDARD.encode(cert.der())
+}
+
+#[tokio::test]
+async fn the_federate_domain_step_adds_verifies_and_federates_the_domain_and_a_rerun_finds_it_done() {
+    use graphbox::sdk::models::AuthenticationType;
+    use graphbox::sdk::onboarding::FederateDomain;
+    let t = tenant().await;
+    let spec = FederateDomain::new(
+        "customer.example",
+        "https://idp.vendor.example/issuer",
+        "https://idp.vendor.example/wsfed",
+        idp_certificate(),
+    )
+    .display_name("Vendor IdP");
+    let first = events();
+    let stopped =
+        t.onboarding(first.clone()).federate_domain(spec.clone()).stop_after(Step::FederateDomain).run().await;
+    assert!(matches!(stopped, Err(OnboardingError::Stopped { after: Step::FederateDomain })), "{stopped:?}");
+    let done: Vec<String> = recorded(&first)
+        .iter()
+        .filter_map(|e| match e {
+            OnboardingEvent::Done { step: Step::FederateDomain, detail } => Some(detail.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        done,
+        [
+            "added customer.example",
+            "verified customer.example",
+            "customer.example federated to https://idp.vendor.example/issuer"
+        ]
+    );
+    let domain = t.admin().domains().get("customer.example").send().await.expect("domain");
+    assert_eq!(domain.authentication_type, Some(AuthenticationType::Federated));
+
+    // Resumed: the domain is found federated as asked; a new certificate is a PATCH.
+    let again = events();
+    t.onboarding(again.clone()).federate_domain(spec.clone()).run().await.expect("rerun");
+    assert!(
+        recorded(&again).iter().any(|e| matches!(e, OnboardingEvent::AlreadyDone { step: Step::FederateDomain, .. })),
+        "{:?}",
+        recorded(&again)
+    );
+    let mut rolled = spec;
+    rolled.signing_certificate = idp_certificate();
+    let third = events();
+    t.onboarding(third.clone()).federate_domain(rolled.clone()).run().await.expect("rollover");
+    assert!(recorded(&third).iter().any(|e| matches!(e, OnboardingEvent::Done { step: Step::FederateDomain, .. })));
+    let configs = t.admin().domains().federation_configurations("customer.example").send().await.expect("list");
+    assert_eq!(configs.value.len(), 1);
+    assert_eq!(configs.value[0].signing_certificate.as_deref(), Some(rolled.signing_certificate.as_str()));
+}

@@ -163,3 +163,50 @@ async fn a_dry_run_writes_nothing() {
     assert!(plan.to_string().contains("+ create    mira.okafor@"), "{plan}");
     assert_eq!(t.admin().users().list().send().await.expect("users").value.len(), before);
 }
+
+#[tokio::test]
+async fn a_federated_domain_user_without_an_immutable_id_is_refused_in_the_plan_with_the_reason() {
+    use base64::Engine as _;
+    use graphbox::sdk::models::{AuthenticationProtocol, InternalDomainFederation};
+    let t = tenant().await;
+    let admin = t.admin();
+    admin.domains().create("customer-fed.example").send().await.expect("domain");
+    admin.domains().verify("customer-fed.example").send().await.expect("verified");
+    let key = rcgen::KeyPair::generate().expect("key");
+    let cert = rcgen::CertificateParams::new(vec!["idp.vendor.example".to_owned()])
+        .expect("params")
+        .self_signed(&key)
+        .expect("cert");
+    let federation = InternalDomainFederation {
+        issuer_uri: Some("https://idp.vendor.example/issuer".into()),
+        passive_sign_in_uri: Some("https://idp.vendor.example/wsfed".into()),
+        signing_certificate: Some(base64::engine::general_purpose::STANDARD.encode(cert.der())),
+        preferred_authentication_protocol: Some(AuthenticationProtocol::WsFed),
+        ..Default::default()
+    };
+    admin
+        .domains()
+        .create_federation_configuration("customer-fed.example", &federation)
+        .send()
+        .await
+        .expect("federated");
+
+    let source = vec![
+        SourceUser::new("no.anchor@customer-fed.example").with(Attribute::DisplayName, "No Anchor"),
+        SourceUser::new("anchored@customer-fed.example")
+            .with(Attribute::DisplayName, "Anchored")
+            .with(Attribute::ImmutableId, "YW5jaG9yZWQ="),
+    ];
+    let p = provisioner(&t);
+    let plan = p.plan(&source).await.expect("plan");
+    match &plan.entries[0].action {
+        Action::Refused { reason } => {
+            assert!(reason.starts_with("customer-fed.example is a federated domain"), "{reason}");
+            assert!(reason.contains("Immutable ID"), "{reason}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(matches!(plan.entries[1].action, Action::Create { .. }), "{plan}");
+    let report = p.apply(&plan).await;
+    assert_eq!((report.created, report.refused), (1, 1), "{report}");
+}

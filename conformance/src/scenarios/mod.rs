@@ -16,6 +16,7 @@ mod discovery;
 mod domains;
 mod errors;
 mod faults;
+mod federation;
 mod filters;
 mod group_delta;
 mod groups;
@@ -55,6 +56,7 @@ pub fn all() -> Vec<Scenario> {
         sensitive::SCENARIOS,
         groups::SCENARIOS,
         domains::SCENARIOS,
+        federation::SCENARIOS,
         relations::SCENARIOS,
         deleted::SCENARIOS,
         app_registry::SCENARIOS,

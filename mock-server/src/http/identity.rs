@@ -80,6 +80,9 @@ pub(crate) fn handle(server: &Server, req: &Inbound) -> Response<Body> {
         ([tenant, "oauth2", "v2.0", "logout"], &Method::GET | &Method::POST) => {
             page(&userinfo::logout(&browser(server, req, tenant), &server.tenants), req)
         }
+        (["login.srf"], &Method::POST) => {
+            page(&crate::identity::domain_federation::idp_return(&browser(server, req, "common"), &server.tenants), req)
+        }
         (["devicelogin"], &Method::GET | &Method::POST) => {
             page(&device_code::verification_page(&browser(server, req, "common"), &server.tenants), req)
         }

@@ -41,7 +41,21 @@ const FORM_POST: &str = include_str!("templates/form_post.html");
 pub(crate) const MESSAGE: &str = include_str!("templates/message.html");
 
 /// Parameters the pages add; never carried forward as part of the request.
-const PAGE_FIELDS: &[&str] = &["graphbox_step", "login", "passwd", "consent", "organization", "form_token"];
+const PAGE_FIELDS: &[&str] = &[
+    "graphbox_step",
+    "login",
+    "passwd",
+    "consent",
+    "organization",
+    "form_token",
+    // A federated IdP's answer and the context it hands back.
+    "graphbox_return",
+    "wa",
+    "wresult",
+    "wctx",
+    "SAMLResponse",
+    "RelayState",
+];
 
 /// One browser request to a sign-in endpoint.
 #[derive(Debug)]
@@ -580,16 +594,32 @@ pub(crate) fn identify(
     let step = req.param("graphbox_step");
     let login_hint = req.param("login_hint").unwrap_or_default();
     let current = session_user(dir, req.cookie, now);
+    if step == Some("federated") {
+        // The IdP's signed answer stands in for the password.
+        return match super::idp_response::accept(dir, tenant.id, &req.params, now) {
+            Ok(user) => {
+                let cookie = start_session(dir, user, now);
+                let set = session::set_cookie(&cookie, req.secure);
+                Identified::User { user, auth_time: now.unix_timestamp(), cookie, set_cookie: Some(set) }
+            }
+            Err(e) => Identified::Show(error_page(&e, req, now)),
+        };
+    }
     if step == Some("signin") {
         let login = req.param("login").unwrap_or_default();
         let password = req.param("passwd").unwrap_or_default();
         // A federated domain's users sign in at their IdP, not here.
         if let Some(fed) = dir.federation_for_upn(login.trim()) {
+            // Where the IdP's answer continues: this very page (authorize, admin consent or
+            // the device code page), named by its path.
+            let back = form.action.strip_prefix(req.authority).unwrap_or(form.action);
+            let mut context = vec![("graphbox_return".to_owned(), back.to_owned())];
+            context.extend(carried(&req.params));
             return Identified::Show(super::domain_federation::redirect_to_idp(
                 fed,
                 req.authority,
                 login.trim(),
-                &carried(&req.params),
+                &context,
                 req.request_id,
                 now,
             ));

@@ -10,8 +10,10 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use time::OffsetDateTime;
 
-use super::authorize::{PageBody, PageResponse};
+use super::authorize::{error_page, BrowserRequest, PageBody, PageResponse};
+use super::token::TokenError;
 use crate::directory::federation::{Federation, Protocol};
+use crate::tenant::Tenants;
 
 /// The realm (WS-Fed `wtrealm`, SAML `Issuer`) Entra uses towards every IdP.
 pub(crate) const MICROSOFT_ONLINE_REALM: &str = "urn:federation:MicrosoftOnline";
@@ -44,6 +46,62 @@ fn deflate_stored(data: &[u8]) -> Vec<u8> {
         out.extend_from_slice(chunk);
     }
     out
+}
+
+/// `POST /login.srf`: where the IdP posts its answer. The context it hands
+/// back (`wctx` / `RelayState`) is the sign-in page that sent the user there
+/// (authorize, admin consent or the device code page) and its request; that
+/// page runs again with the answer in place of a password.
+pub(crate) fn idp_return(req: &BrowserRequest<'_>, tenants: &Tenants) -> PageResponse {
+    let now = crate::clock::system_now();
+    let context = req.param("wctx").or_else(|| req.param("RelayState"));
+    let mut params = context.map(context_pairs).unwrap_or_default();
+    let back = params.iter().position(|(k, _)| k == "graphbox_return").map(|at| params.remove(at).1);
+    let back = back.unwrap_or_default();
+    let segments: Vec<&str> = back.trim_start_matches('/').split('/').collect();
+    let (tenant, page): (&str, fn(&BrowserRequest<'_>, &Tenants) -> PageResponse) = match segments[..] {
+        [tenant, "oauth2", "v2.0", "authorize"] => (tenant, super::authorize::authorize),
+        [tenant, "v2.0", "adminconsent"] => (tenant, super::admin_consent::admin_consent),
+        ["devicelogin"] => ("common", super::device_code::verification_page),
+        _ => {
+            let e = TokenError::new(
+                400,
+                "invalid_request",
+                90100,
+                "The IdP's answer carries no wctx or RelayState naming the sign-in it answers; start the sign-in again from the application.",
+            );
+            return error_page(&e, req, now);
+        }
+    };
+    params.push(("graphbox_step".into(), "federated".into()));
+    for field in ["wresult", "SAMLResponse"] {
+        if let Some(v) = req.param(field) {
+            params.push((field.into(), v.into()));
+        }
+    }
+    let inner = BrowserRequest {
+        tenant,
+        params,
+        cookie: req.cookie,
+        authority: req.authority,
+        secure: req.secure,
+        request_id: req.request_id,
+        correlation_id: req.correlation_id.clone(),
+    };
+    page(&inner, tenants)
+}
+
+/// The pairs of a context value written by [`context_value`].
+fn context_pairs(context: &str) -> Vec<(String, String)> {
+    let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+    context
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
 }
 
 /// The `302` to the IdP for `login`, carrying `params` as context.

@@ -16,11 +16,13 @@ pub(crate) mod discovery;
 pub(crate) mod domain_federation;
 pub(crate) mod federation;
 pub(crate) mod html;
+pub(crate) mod idp_response;
 pub(crate) mod jwt;
 pub(crate) mod obo;
 pub(crate) mod session;
 pub(crate) mod token;
 pub(crate) mod userinfo;
+pub(crate) mod xmldsig;
 
 use std::sync::Arc;
 

@@ -2,8 +2,8 @@
 //! SOAP 1.2 over the same tenant state Graph serves,
 //! so a tool written against MSOnline and one written against Graph see one
 //! tenant. `GetCompanyInformation`, `SetCompanyDirSyncEnabled`, the
-//! `MsolConnect` handshake and the domain operations of a federation set-up
-//! (`domains.rs`), as the pre-retirement service answered them.
+//! `MsolConnect` handshake and the domain and user operations of a federation
+//! set-up (`domains.rs`, `users.rs`), as the pre-retirement service answered them.
 //!
 //! Authentication is the bearer token in the `UserIdentityHeader`, an AAD Graph
 //! token (`aud` `https://graph.windows.net`) issued by the mock; Graph tokens,
@@ -15,6 +15,7 @@
 pub(crate) mod company;
 pub(crate) mod domains;
 pub(crate) mod envelope;
+pub(crate) mod users;
 pub(crate) mod xml;
 
 use bytes::Bytes;
@@ -36,6 +37,9 @@ const SUPPORTED: &[&str] = &[
     "GetDomain",
     "GetDomainFederationSettings",
     "SetDomainAuthentication",
+    "GetUser",
+    "GetUserByUpn",
+    "SetUser",
 ];
 
 /// Directory roles that may change company settings (Global Administrator,
@@ -158,6 +162,13 @@ fn run(server: &Server, request: &Request, operation: &str) -> Outcome {
                 }
                 let now = tenant.clock.now();
                 domains::set_authentication(&mut tenant.write(), request, now)
+            }
+            "GetUser" => users::get(&tenant.read(), request),
+            "GetUserByUpn" => users::get_by_upn(&tenant.read(), request),
+            "SetUser" => {
+                let is_admin = principal.wids.iter().any(|w| ADMIN_ROLES.contains(w));
+                let now = tenant.clock.now();
+                users::set(&mut tenant.write(), request, is_admin, now)
             }
             _ => Ok(company::return_value(&tenant.read())),
         }

@@ -18,6 +18,7 @@ mod domains_shared;
 mod durable;
 mod env_file;
 mod errors;
+mod federated_signin;
 mod federation;
 mod forks;
 mod handle;

@@ -236,7 +236,7 @@ async fn another_tenants_id_is_access_denied() {
 async fn an_unknown_action_gets_wcfs_contract_filter_fault() {
     let env = env().await;
     let token = aad_graph_token(&env).await;
-    let r = call(&env, envelope("GetUser", Some(&token), "")).await;
+    let r = call(&env, envelope("RemoveUser", Some(&token), "")).await;
     assert_eq!(r.status, 500);
     assert!(r.text.contains("<s:Value>a:ActionNotSupported</s:Value>"), "{}", r.text);
     let r = call(&env, "<not soap".to_owned()).await;
@@ -344,4 +344,173 @@ async fn set_domain_authentication_faults_for_an_unknown_or_unverified_domain() 
 
     let r = call(&env, envelope("GetDomainFederationSettings", Some(&token), &domain_members("nowhere.example"))).await;
     assert!(r.text.contains("n:type=\"ws:DomainNotFoundException\""), "{}", r.text);
+}
+
+/// `SetUser`'s `User` as `Set-MsolUser -UserPrincipalName … -ImmutableId …`
+/// sends it: every member, nil unless given, the contract's namespace.
+fn set_user_members(object_id: Option<&str>, upn: Option<&str>, immutable_id: Option<&str>) -> String {
+    let member = |name: &str, v: Option<&str>| match v {
+        Some(v) => format!("<c:{name}>{v}</c:{name}>"),
+        None => format!(r#"<c:{name} xsi:nil="true"/>"#),
+    };
+    format!(
+        r#"<ws:TenantId xsi:nil="true"/><ws:User xmlns:c="http://schemas.datacontract.org/2004/07/Microsoft.Online.Administration"><c:BlockCredential xsi:nil="true"/><c:DisplayName xsi:nil="true"/>{}<c:LastName xsi:nil="true"/>{}{}</ws:User>"#,
+        member("ImmutableId", immutable_id),
+        member("ObjectId", object_id),
+        member("UserPrincipalName", upn)
+    )
+}
+
+async fn immutable_id_in_graph(env: &Env, id: &str) -> Value {
+    env.get(&format!("/users/{id}?$select=onPremisesImmutableId")).await.json()["onPremisesImmutableId"].clone()
+}
+
+#[tokio::test]
+async fn get_user_answers_the_user_members_in_data_contract_order_as_graph_has_them() {
+    let env = env().await;
+    let token = aad_graph_token(&env).await;
+    let mut body = crate::support::new_user(&env.upn("ada"), "Ada Lovelace");
+    body["givenName"] = json!("Ada");
+    body["usageLocation"] = json!("GB");
+    body["onPremisesImmutableId"] = json!("QWRhLTAwMQ==");
+    let r = env.post("/users", &body).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+
+    let by_id = call(
+        &env,
+        envelope(
+            "GetUser",
+            Some(&token),
+            &format!("<ws:ObjectId>{id}</ws:ObjectId><ws:ReturnDeletedUsers>false</ws:ReturnDeletedUsers>"),
+        ),
+    )
+    .await;
+    assert_eq!(by_id.status, 200, "{}", by_id.text);
+    let by_upn = call(
+        &env,
+        envelope(
+            "GetUserByUpn",
+            Some(&token),
+            &format!(
+                "<ws:UserPrincipalName>{}</ws:UserPrincipalName><ws:ReturnDeletedUsers>false</ws:ReturnDeletedUsers>",
+                env.upn("ada")
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(by_upn.status, 200, "{}", by_upn.text);
+    assert_eq!(member(&by_id.text, "ObjectId"), id);
+    assert_eq!(member(&by_upn.text, "ImmutableId"), "QWRhLTAwMQ==");
+    let text = normalize(&env, &by_id.text).replace(&id, "[user id]");
+    insta::assert_snapshot!("msol_get_user", text);
+}
+
+#[tokio::test]
+async fn set_user_writes_the_immutable_id_that_graph_then_shows_and_graph_writes_show_in_msonline() {
+    let env = env().await;
+    let token = aad_graph_token(&env).await;
+    let id = env.create_user("ada", "Ada").await;
+
+    let r = call(
+        &env,
+        envelope("SetUser", Some(&token), &set_user_members(None, Some(&env.upn("ada")), Some("QWRhLTAwMQ=="))),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.text.contains("<SetUserResult"), "{}", r.text);
+    assert_eq!(immutable_id_in_graph(&env, &id).await, "QWRhLTAwMQ==");
+
+    assert_eq!(env.patch(&format!("/users/{id}"), &json!({"onPremisesImmutableId": "QWRhLTAwMg=="})).await.status, 204);
+    let got = call(&env, envelope("GetUser", Some(&token), &format!("<ws:ObjectId>{id}</ws:ObjectId>"))).await;
+    assert_eq!(member(&got.text, "ImmutableId"), "QWRhLTAwMg==");
+
+    // Nil leaves it; an empty value clears it (a cloud user of a managed domain).
+    let r = call(&env, envelope("SetUser", Some(&token), &set_user_members(Some(&id), None, None))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(immutable_id_in_graph(&env, &id).await, "QWRhLTAwMg==");
+    let r = call(&env, envelope("SetUser", Some(&token), &set_user_members(Some(&id), None, Some("")))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(immutable_id_in_graph(&env, &id).await, Value::Null);
+}
+
+#[tokio::test]
+async fn set_user_faults_for_a_synced_user_an_unknown_user_a_bad_value_and_another_tenant() {
+    let mut env = env().await;
+    crate::dirsync::enable(&mut env).await;
+    let token = aad_graph_token(&env).await;
+    let synced = json!({
+        "onPremisesImmutableId": "U3luY2VkLTAwMQ==",
+        "userPrincipalName": env.upn("synced"),
+        "displayName": "Synced",
+        "mailNickname": "synced",
+        "onPremisesSamAccountName": "synced",
+    });
+    let r = crate::dirsync::cycle(&env, json!([synced])).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let synced_id = r.json()["users"][0]["id"].as_str().unwrap().to_owned();
+    let cloud = env.create_user("cloud", "Cloud").await;
+
+    let mut faults = Vec::new();
+    let mut fault = |case: &str, soap: &Soap| {
+        assert_eq!(soap.status, 500, "{case}: {}", soap.text);
+        faults.push(format!("== {case}\n{}", normalize(&env, &soap.text)));
+    };
+    let r =
+        call(&env, envelope("SetUser", Some(&token), &set_user_members(Some(&synced_id), None, Some("T3RoZXItMDAx"))))
+            .await;
+    fault("DirSync-synced user", &r);
+    assert_eq!(immutable_id_in_graph(&env, &synced_id).await, "U3luY2VkLTAwMQ==");
+    let r = call(
+        &env,
+        envelope("SetUser", Some(&token), &set_user_members(None, Some(&env.upn("nobody")), Some("Tm9ib2R5"))),
+    )
+    .await;
+    fault("unknown user", &r);
+    let r =
+        call(&env, envelope("SetUser", Some(&token), &set_user_members(Some(&cloud), None, Some("bad_value$")))).await;
+    fault("malformed immutable id", &r);
+    let other = format!(
+        r#"<ws:TenantId>{}</ws:TenantId><ws:ObjectId>{cloud}</ws:ObjectId>"#,
+        "00000000-0000-0000-0000-0000000000aa"
+    );
+    let r = call(&env, envelope("GetUser", Some(&token), &other)).await;
+    fault("another tenant", &r);
+    let r = call(
+        &env,
+        envelope("GetUser", Some(&token), "<ws:ObjectId>5b1f3c1e-0000-4000-8000-000000000001</ws:ObjectId>"),
+    )
+    .await;
+    fault("unknown object id", &r);
+    insta::assert_snapshot!("msol_set_user_faults", faults.join("\n"));
+}
+
+#[tokio::test]
+async fn set_user_cannot_clear_a_federated_users_immutable_id_as_graph_cannot() {
+    let env = env().await;
+    let token = aad_graph_token(&env).await;
+    assert_eq!(env.post("/domains", &json!({"id": FED_DOMAIN})).await.status, 201);
+    assert_eq!(env.post(&format!("/domains/{FED_DOMAIN}/verify"), &json!({})).await.status, 200);
+    let r = call(
+        &env,
+        envelope("SetDomainAuthentication", Some(&token), &federated_members(FED_DOMAIN, &idp_certificate())),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let mut body = crate::support::new_user(&format!("ada@{FED_DOMAIN}"), "Ada");
+    body["onPremisesImmutableId"] = json!("QWRhLTAwMQ==");
+    let r = env.post("/users", &body).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+
+    let r = call(&env, envelope("SetUser", Some(&token), &set_user_members(Some(&id), None, Some("")))).await;
+    assert_eq!(r.status, 500, "{}", r.text);
+    assert!(r.text.contains("n:type=\"ws:InvalidParameterException\""), "{}", r.text);
+    assert!(member(&r.text, "Message").starts_with("SourceAnchor is a required property"), "{}", r.text);
+    assert_eq!(immutable_id_in_graph(&env, &id).await, "QWRhLTAwMQ==");
+    // A new value is the vendor's to set.
+    let r =
+        call(&env, envelope("SetUser", Some(&token), &set_user_members(Some(&id), None, Some("QWRhLTAwMg==")))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(immutable_id_in_graph(&env, &id).await, "QWRhLTAwMg==");
 }

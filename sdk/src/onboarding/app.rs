@@ -23,13 +23,13 @@ pub(super) struct App {
     pub(super) secret_names: Vec<String>,
 }
 
-fn failed(step: Step) -> impl Fn(Error) -> OnboardingError {
+pub(super) fn failed(step: Step) -> impl Fn(Error) -> OnboardingError {
     move |source| OnboardingError::Graph { step, source }
 }
 
 /// Runs `op`, retrying the replication-delay errors with the workflow's back-off and telling
 /// the listener about each wait.
-async fn with_replication_retry<T, F, Fut>(w: &Onboarding, step: Step, op: F) -> Result<T, OnboardingError>
+pub(super) async fn with_replication_retry<T, F, Fut>(w: &Onboarding, step: Step, op: F) -> Result<T, OnboardingError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, Error>>,

@@ -10,6 +10,7 @@
 //! | [`Step::GrantApplicationPermissions`] | admin consent for application permissions: `appRoleAssignedTo` on Microsoft Graph's service principal | the assignment exists |
 //! | [`Step::GrantDelegatedPermissions`] | admin consent for delegated permissions: an `AllPrincipals` `oauth2PermissionGrant` | the grant has every scope |
 //! | [`Step::AssignRole`] | `POST /roleManagement/directory/roleAssignments`, tenant-wide; the event says which provisioning operations need it ([`role_explanation`]) | the assignment exists |
+//! | [`Step::FederateDomain`] | only with [`Onboarding::federate_domain`]: adds and verifies the custom domain, then `POST /domains/{name}/federationConfiguration` for the vendor's IdP | the domain is verified and federated with those settings (differing settings are PATCHed) |
 //! | [`Step::CreateSecret`] | `addPassword` with the chosen lifetime | a secret you pass with [`Onboarding::existing_secret`] still works |
 //! | [`Step::VerifyToken`] | client credentials with the new secret; the token's `roles` must hold every application permission | never skipped |
 //!
@@ -21,11 +22,13 @@
 //! checks their signature breaks when Microsoft changes the format (Microsoft says so too).
 //!
 //! Modules: `retry` (back-off, which errors are replication delay), `dirsync` (step 1),
-//! `app` (registration, service principal, consent, role), `credentials` (secret and proof).
+//! `app` (registration, service principal, consent, role), `federation` (the custom domain),
+//! `credentials` (secret and proof).
 
 mod app;
 mod credentials;
 mod dirsync;
+mod federation;
 mod retry;
 mod types;
 
@@ -35,6 +38,7 @@ use std::time::Duration;
 
 pub use app::role_explanation;
 pub use credentials::decode_claims;
+pub use federation::FederateDomain;
 pub use retry::Backoff;
 pub use types::{Onboarded, OnboardingError, OnboardingEvent, Step};
 
@@ -84,6 +88,7 @@ pub struct Onboarding {
     dirsync: Backoff,
     listener: Option<Listener>,
     stop_after: Option<Step>,
+    federation: Option<FederateDomain>,
 }
 
 impl fmt::Debug for Onboarding {
@@ -96,6 +101,7 @@ impl fmt::Debug for Onboarding {
             .field("role", &self.role)
             .field("secret_lifetime", &self.secret_lifetime)
             .field("stop_after", &self.stop_after)
+            .field("federation", &self.federation)
             .finish_non_exhaustive()
     }
 }
@@ -137,6 +143,7 @@ impl Onboarding {
             dirsync: Backoff::dirsync(),
             listener: None,
             stop_after: None,
+            federation: None,
         }
     }
 
@@ -281,6 +288,25 @@ impl Onboarding {
         self
     }
 
+    /// Also federate a custom domain to the vendor's IdP ([`Step::FederateDomain`]): its users
+    /// then sign in at the IdP, and each needs an Immutable ID (`onPremisesImmutableId`).
+    ///
+    /// ```no_run
+    /// # fn run(w: graphbox_sdk::onboarding::Onboarding, certificate: String) {
+    /// use graphbox_sdk::onboarding::FederateDomain;
+    /// let w = w.federate_domain(FederateDomain::new(
+    ///     "contoso.example",
+    ///     "https://idp.vendor.example/issuer",
+    ///     "https://idp.vendor.example/wsfed",
+    ///     certificate,
+    /// ));
+    /// # }
+    /// ```
+    pub fn federate_domain(mut self, federation: FederateDomain) -> Self {
+        self.federation = Some(federation);
+        self
+    }
+
     fn emit(&self, event: OnboardingEvent) {
         tracing::info!(%event, "onboarding");
         if let Some(listener) = &self.listener {
@@ -325,6 +351,10 @@ impl Onboarding {
         self.finish_step(Step::GrantDelegatedPermissions)?;
         app::ensure_role(&self, &sp).await?;
         self.finish_step(Step::AssignRole)?;
+        if let Some(federation) = &self.federation {
+            federation::ensure_federated(&self, federation).await?;
+            self.finish_step(Step::FederateDomain)?;
+        }
 
         let secret = credentials::ensure_secret(&self, &app).await?;
         self.finish_step(Step::CreateSecret)?;

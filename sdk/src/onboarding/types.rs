@@ -23,6 +23,8 @@ pub enum Step {
     GrantDelegatedPermissions,
     /// Assign the directory role to the service principal.
     AssignRole,
+    /// Add, verify and federate the customer's custom domain (only when configured).
+    FederateDomain,
     /// Create a client secret (or reuse one that still works).
     CreateSecret,
     /// Acquire a token with the new credentials and check its `roles`.
@@ -38,6 +40,7 @@ impl fmt::Display for Step {
             Step::GrantApplicationPermissions => "consent: application permissions",
             Step::GrantDelegatedPermissions => "consent: delegated permissions",
             Step::AssignRole => "directory role",
+            Step::FederateDomain => "federate domain",
             Step::CreateSecret => "client secret",
             Step::VerifyToken => "verify token",
         })

@@ -253,7 +253,20 @@ impl Provisioner {
                 TenantUser { id: u.id.unwrap_or_else(|| UserId::new("")), values, synced }
             })
             .collect();
-        Ok(Tenant::new(users))
+        let mut tenant = Tenant::new(users);
+        tenant.federated_domains = match self.graph.domains().list().send().await {
+            Ok(page) => page
+                .value
+                .into_iter()
+                .filter(|d| d.authentication_type.as_ref().is_some_and(|t| t.as_str() == "Federated"))
+                .filter_map(|d| d.id.map(|id| id.as_str().to_ascii_lowercase()))
+                .collect(),
+            // Without Domain.Read.All the plan cannot tell; Graph's own refusal lands in the
+            // apply report instead.
+            Err(e) if e.as_graph_error().is_some_and(|g| matches!(g.status, 403 | 501)) => Default::default(),
+            Err(e) => return Err(ProvisioningError::Graph(e)),
+        };
+        Ok(tenant)
     }
 
     /// The policy's default destination for each user, then the script. Synchronous, so the

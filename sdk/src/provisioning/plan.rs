@@ -1,7 +1,7 @@
 //! From source users and a snapshot of the tenant to a [`Plan`]: map (policy, then script),
 //! match (immutable id, then UPN), diff (per attribute), or refuse with a reason.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 use super::policy::{Attribute, OwnershipPolicy};
@@ -179,6 +179,8 @@ pub(crate) struct Tenant {
     pub(crate) users: Vec<TenantUser>,
     by_immutable_id: HashMap<String, usize>,
     by_upn: HashMap<String, usize>,
+    /// Names (lower case) of the tenant's federated domains: their users need an immutable id.
+    pub(crate) federated_domains: HashSet<String>,
 }
 
 impl Tenant {
@@ -262,6 +264,19 @@ pub(crate) fn diff(
                     }
                     DirSyncStatus::Off => {}
                 }
+                // Entra refuses a user of a federated domain without an immutable id: its IdP
+                // signs users in by it. Refused here, with the reason, rather than at apply.
+                let federated = upn
+                    .rsplit_once('@')
+                    .map(|(_, d)| d.to_ascii_lowercase())
+                    .filter(|d| tenant.federated_domains.contains(d));
+                let unanchored = |writes: &[Attribute]| anchor.is_none() || !writes.contains(&Attribute::ImmutableId);
+                let federated_refusal = |d: &str| {
+                    format!(
+                        "{d} is a federated domain: Entra accepts its users only with an Immutable ID \
+                         (onPremisesImmutableId), which this row does not provide; map one from the source"
+                    )
+                };
                 let by_anchor = anchor.as_ref().and_then(|a| tenant.by_immutable_id.get(a)).copied();
                 let by_upn = tenant.by_upn.get(&upn.to_ascii_lowercase()).copied();
                 let index = match (by_anchor, by_upn) {
@@ -281,6 +296,9 @@ pub(crate) fn diff(
                     (None, None) => None,
                 };
                 let Some(index) = index else {
+                    if let Some(d) = federated.as_deref().filter(|_| unanchored(&on_create)) {
+                        return refuse(federated_refusal(d));
+                    }
                     let values = on_create
                         .iter()
                         .filter_map(|a| match m.desired.get(a) {
@@ -293,6 +311,10 @@ pub(crate) fn diff(
                 let current = &tenant.users[index];
                 if current.synced {
                     return refuse("the user is synchronised from on-premises; Graph refuses changes to it".into());
+                }
+                let has_anchor = current.values.contains_key(&Attribute::ImmutableId);
+                if let Some(d) = federated.as_deref().filter(|_| !has_anchor && unanchored(&on_update)) {
+                    return refuse(federated_refusal(d));
                 }
                 let changes: Vec<Change> = on_update
                     .iter()

@@ -1,0 +1,260 @@
+//! The federated IdP's answer, posted back by the browser: a WS-Federation
+//! `wresult` (a `RequestSecurityTokenResponse` carrying a SAML 1.1 or 2.0
+//! assertion) or a SAML 2.0 `SAMLResponse` (base64). Checked as Entra checks
+//! it, in this order, each refusal with the AADSTS code Entra shows:
+//!
+//! 1. one assertion, well formed — else 50008 (InvalidSamlToken);
+//! 2. its issuer is the `issuerUri` of one of the tenant's federated domains —
+//!    else 50107 (InvalidRealmUri, "The requested federation realm object …
+//!    does not exist.");
+//! 3. an enveloped signature over the assertion (or over the SAML Response that
+//!    holds it) by that domain's `signingCertificate` or
+//!    `nextSigningCertificate` — content changed after signing is 50006
+//!    (InvalidSignature); a key the domain does not have is 50008 worded as
+//!    Entra words it ("Unable to verify token signature. The signing key
+//!    identifier does not match any valid registered keys.");
+//! 4. the audience is `urn:federation:MicrosoftOnline` — else 50010
+//!    (AudienceUriValidationFailed) [inferred: the code Entra documents for an
+//!    audience it does not accept; not captured for federated domains];
+//! 5. `NotBefore`/`NotOnOrAfter` hold on the tenant clock, give or take
+//!    [`CLOCK_SKEW`] — else 50013 (InvalidAssertion, whose documented causes
+//!    include an assertion out of its valid time range) [inferred];
+//! 6. the user is found by immutable id — the `ImmutableID` attribute, else
+//!    the subject's NameID — among the tenant's users' `onPremisesImmutableId`,
+//!    whatever their UPN's domain (Entra looks the user up by immutable id
+//!    only) — else 51004 (UserAccountNotInDirectory); a disabled account is 50057.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::domain_federation::MICROSOFT_ONLINE_REALM;
+use super::token::TokenError;
+use super::xmldsig::{self, Doc, SignatureError, DSIG_NS};
+use crate::directory::users::USER;
+use crate::directory::Directory;
+
+const SAML2: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
+const SAML2P: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
+const SAML1: &str = "urn:oasis:names:tc:SAML:1.0:assertion";
+const SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
+
+/// How far an assertion's validity window stretches each way for clock skew.
+/// A guess: five minutes is the default skew of Microsoft's identity-model
+/// libraries, which Entra's documentation does not state for this check.
+pub(crate) const CLOCK_SKEW: time::Duration = time::Duration::minutes(5);
+
+fn refused(code: u32, description: impl Into<String>) -> TokenError {
+    TokenError::new(400, "invalid_request", code, description)
+}
+
+fn invalid_saml(why: &str) -> TokenError {
+    refused(50008, format!("SAML token is invalid: {why}"))
+}
+
+/// The assertion's version-specific reading.
+struct Assertion {
+    node: usize,
+    saml2: bool,
+}
+
+impl Assertion {
+    fn ns(&self) -> &'static str {
+        if self.saml2 {
+            SAML2
+        } else {
+            SAML1
+        }
+    }
+
+    fn issuer(&self, doc: &Doc) -> Option<String> {
+        if self.saml2 {
+            doc.child(self.node, SAML2, "Issuer").map(|i| doc.text(i).trim().to_owned())
+        } else {
+            doc.attr(self.node, "Issuer").map(str::to_owned)
+        }
+    }
+
+    fn audiences(&self, doc: &Doc) -> Vec<String> {
+        let Some(conditions) = doc.child(self.node, self.ns(), "Conditions") else { return Vec::new() };
+        let restriction = if self.saml2 { "AudienceRestriction" } else { "AudienceRestrictionCondition" };
+        doc.children(conditions)
+            .filter(|&r| doc.is(r, self.ns(), restriction))
+            .flat_map(|r| doc.children(r).filter(|&a| doc.is(a, self.ns(), "Audience")).collect::<Vec<_>>())
+            .map(|a| doc.text(a).trim().to_owned())
+            .collect()
+    }
+
+    fn window(&self, doc: &Doc) -> Result<(Option<OffsetDateTime>, Option<OffsetDateTime>), TokenError> {
+        let Some(conditions) = doc.child(self.node, self.ns(), "Conditions") else { return Ok((None, None)) };
+        let read = |name: &str| match doc.attr(conditions, name) {
+            None => Ok(None),
+            Some(v) => crate::clock::parse_datetime(v.trim())
+                .map(Some)
+                .ok_or_else(|| invalid_saml(&format!("the condition {name} '{v}' is not a date and time"))),
+        };
+        Ok((read("NotBefore")?, read("NotOnOrAfter")?))
+    }
+
+    /// The `ImmutableID` attribute (AD FS's claim for Entra), else the subject's
+    /// NameID (SAML 2.0) / NameIdentifier (SAML 1.1).
+    fn immutable_id(&self, doc: &Doc) -> Option<String> {
+        let ns = self.ns();
+        let attribute = doc
+            .children(self.node)
+            .filter(|&s| doc.is(s, ns, "AttributeStatement"))
+            .flat_map(|s| doc.children(s).filter(|&a| doc.is(a, ns, "Attribute")).collect::<Vec<_>>())
+            .find(|&a| {
+                let name = if self.saml2 { doc.attr(a, "Name") } else { doc.attr(a, "AttributeName") };
+                name.is_some_and(|n| n == "ImmutableID" || n.ends_with("/ImmutableID"))
+            })
+            .and_then(|a| doc.child(a, ns, "AttributeValue"))
+            .map(|v| doc.text(v).trim().to_owned());
+        if attribute.as_deref().is_some_and(|v| !v.is_empty()) {
+            return attribute;
+        }
+        let subject = if self.saml2 {
+            doc.child(self.node, ns, "Subject")
+        } else {
+            // SAML 1.1 puts the subject inside each statement.
+            doc.children(self.node).find_map(|s| doc.child(s, ns, "Subject"))
+        }?;
+        let name = doc.child(subject, ns, if self.saml2 { "NameID" } else { "NameIdentifier" })?;
+        Some(doc.text(name).trim().to_owned()).filter(|v| !v.is_empty())
+    }
+}
+
+/// The posted document, decoded: `wresult` is XML as is, `SAMLResponse` base64.
+fn posted_document(fields: &[(String, String)]) -> Result<(String, bool), TokenError> {
+    let field = |n: &str| fields.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+    if let Some(xml) = field("wresult") {
+        return Ok((xml.to_owned(), false));
+    }
+    let Some(b64) = field("SAMLResponse") else {
+        return Err(invalid_saml("the response carries neither wresult nor SAMLResponse"));
+    };
+    let compact: String = b64.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let bytes = STANDARD.decode(compact).map_err(|_| invalid_saml("SAMLResponse is not base64"))?;
+    let xml = String::from_utf8(bytes).map_err(|_| invalid_saml("SAMLResponse is not UTF-8 XML"))?;
+    Ok((xml, true))
+}
+
+/// Check the IdP's answer in `fields` for tenant `tenant_id` and return the
+/// user it signs in.
+pub(crate) fn accept(
+    dir: &Directory,
+    tenant_id: Uuid,
+    fields: &[(String, String)],
+    now: OffsetDateTime,
+) -> Result<Uuid, TokenError> {
+    let (xml, saml_post) = posted_document(fields)?;
+    let doc = xmldsig::parse(&xml).map_err(|e| invalid_saml(&format!("the XML cannot be read ({e})")))?;
+    if saml_post {
+        if !doc.is(doc.root(), SAML2P, "Response") {
+            return Err(invalid_saml("SAMLResponse does not hold a SAML 2.0 protocol Response"));
+        }
+        let status = doc
+            .child(doc.root(), SAML2P, "Status")
+            .and_then(|s| doc.child(s, SAML2P, "StatusCode"))
+            .and_then(|c| doc.attr(c, "Value"));
+        if status != Some(SUCCESS) {
+            return Err(invalid_saml(&format!(
+                "the IdP answered with status '{}', not Success",
+                status.unwrap_or_default()
+            )));
+        }
+    }
+    let mut assertions: Vec<Assertion> =
+        doc.all(SAML2, "Assertion").into_iter().map(|node| Assertion { node, saml2: true }).collect();
+    assertions.extend(doc.all(SAML1, "Assertion").into_iter().map(|node| Assertion { node, saml2: false }));
+    let assertion = match assertions.len() {
+        1 => assertions.remove(0),
+        0 => return Err(invalid_saml("the response holds no SAML assertion")),
+        _ => return Err(invalid_saml("the response holds more than one SAML assertion")),
+    };
+    let issuer = assertion
+        .issuer(&doc)
+        .filter(|i| !i.is_empty())
+        .ok_or_else(|| invalid_saml("the assertion names no issuer"))?;
+    let fed = dir
+        .domains
+        .iter()
+        .filter_map(|d| d.federation.as_ref())
+        .find(|f| f.get_str("issuerUri") == Some(issuer.as_str()))
+        .ok_or_else(|| refused(50107, format!("The requested federation realm object '{issuer}' does not exist.")))?;
+    let certificates: Vec<Vec<u8>> = ["signingCertificate", "nextSigningCertificate"]
+        .iter()
+        .filter_map(|n| fed.get_str(n))
+        .filter_map(|c| STANDARD.decode(c.trim()).ok())
+        .collect();
+    // The signature over the assertion itself, else over the Response that holds it.
+    let mut signer = Some(assertion.node);
+    let mut signature = None;
+    while let Some(at) = signer {
+        if let Some(s) = doc.child(at, DSIG_NS, "Signature") {
+            signature = Some(s);
+            break;
+        }
+        signer = doc.parent(at);
+    }
+    let signature = signature.ok_or_else(|| invalid_saml("the assertion is not signed"))?;
+    match xmldsig::verify(&doc, signature, &certificates) {
+        Ok(_) => {}
+        Err(SignatureError::DigestMismatch | SignatureError::BadSignature) => {
+            return Err(refused(50006, "Signature verification failed because of an invalid signature."))
+        }
+        Err(SignatureError::UnknownKey) => return Err(refused(
+            50008,
+            "Unable to verify token signature. The signing key identifier does not match any valid registered keys.",
+        )),
+        Err(SignatureError::Malformed(why)) => {
+            return Err(invalid_saml(&format!("its signature is not usable: {why}")))
+        }
+    }
+    let audiences = assertion.audiences(&doc);
+    if !audiences.iter().any(|a| a == MICROSOFT_ONLINE_REALM) {
+        return Err(refused(
+            50010,
+            format!(
+                "Audience URI validation failed: the assertion is for '{}', not '{MICROSOFT_ONLINE_REALM}'.",
+                audiences.join("', '")
+            ),
+        ));
+    }
+    let (not_before, not_on_or_after) = assertion.window(&doc)?;
+    let early = not_before.is_some_and(|nb| now + CLOCK_SKEW < nb);
+    let late = not_on_or_after.is_some_and(|na| now - CLOCK_SKEW >= na);
+    if early || late {
+        let show = |t: Option<OffsetDateTime>| t.map(crate::clock::format_datetime).unwrap_or_else(|| "none".into());
+        return Err(refused(
+            50013,
+            format!(
+                "Assertion is not within its valid time range. Current time: {}, NotBefore: {}, NotOnOrAfter: {}.",
+                crate::clock::format_datetime(now),
+                show(not_before),
+                show(not_on_or_after)
+            ),
+        ));
+    }
+    let immutable_id = assertion
+        .immutable_id(&doc)
+        .ok_or_else(|| invalid_saml("the assertion has no ImmutableID claim and no NameID"))?;
+    let user = dir
+        .users
+        .iter()
+        .find(|(_, u)| u.get_str(&USER, "onPremisesImmutableId") == Some(immutable_id.as_str()))
+        .map(|(id, _)| *id)
+        .ok_or_else(|| {
+            refused(
+                51004,
+                format!(
+                    "The user account {immutable_id} does not exist in the {tenant_id} directory. To sign into this application, the account must be added to the directory."
+                ),
+            )
+        })?;
+    if dir.users[&user].get(&USER, "accountEnabled") == Some(&serde_json::Value::Bool(false)) {
+        return Err(refused(50057, "The user account is disabled."));
+    }
+    Ok(user)
+}
