@@ -52,6 +52,7 @@ mod keys;
 mod msol;
 pub mod odata;
 mod realism;
+mod request_log;
 mod server;
 mod service;
 mod state;

@@ -12,18 +12,51 @@ use crate::service::{Inbound, Server};
 use crate::tenant::Tenant;
 use crate::ReadyInfo;
 
+pub(crate) mod report;
+
 pub(crate) fn handle(server: &Server, req: &Inbound, rest: &str) -> Response<Body> {
-    if !authorized(server, req) {
-        return response::control_error(
+    let decoded = crate::service::decoded_segments(rest);
+    let segments: Vec<&str> = decoded.iter().map(|s| s.as_ref()).filter(|s| !s.is_empty()).collect();
+    let allowed = authorized(server, req);
+    let response = if allowed {
+        route(server, req, rest, &segments)
+    } else {
+        response::control_error(
             403,
             "the control API answers loopback callers that address the server by one of its own names \
              (localhost, 127.0.0.1, [::1], the --host or --public-url name, with its port), or callers that send \
              the server's admin key as x-graphbox-admin-key",
-        );
+        )
+    };
+    // A refused caller learns nothing of the tenant and writes nothing to its log.
+    log(server, req, if allowed { &segments } else { &[] }, response.status().as_u16());
+    response
+}
+
+/// Log a control call to the tenant it names, else to the server's log;
+/// reading a log or the report is not logged, so watching does not fill it.
+fn log(server: &Server, req: &Inbound, segments: &[&str], status: u16) {
+    use crate::request_log::{Api, LoggedRequest};
+    let observing = req.method == Method::GET && matches!(segments.last(), Some(&"requests" | &"permissions-report"));
+    if observing {
+        return;
     }
-    let decoded = crate::service::decoded_segments(rest);
-    let segments: Vec<&str> = decoded.iter().map(|s| s.as_ref()).filter(|s| !s.is_empty()).collect();
-    match (req.method.clone(), segments.as_slice()) {
+    let tenant = match segments {
+        ["tenants", tid, ..] => Uuid::parse_str(tid).ok().and_then(|id| server.tenants.get(id)),
+        _ => None,
+    };
+    match tenant {
+        Some(t) => t.log_request(LoggedRequest::new(req, Api::Control, t.clock.now(), status)),
+        None => server.requests.push(LoggedRequest::new(req, Api::Control, crate::clock::system_now(), status)),
+    }
+}
+
+fn route(server: &Server, req: &Inbound, rest: &str, segments: &[&str]) -> Response<Body> {
+    match (req.method.clone(), segments) {
+        (Method::GET, ["requests"]) => {
+            let entries: Vec<Value> = server.requests.since(0).iter().map(|e| e.view(None)).collect();
+            response::control_json(200, &json!({"requests": entries}))
+        }
         (Method::GET, []) => response::control_json(
             200,
             &json!({"tenants": server.tenants.all().iter().map(|t| t.id).collect::<Vec<_>>()}),
@@ -72,6 +105,15 @@ fn authorized(server: &Server, req: &Inbound) -> bool {
         }
     }
     req.peer.ip().is_loopback() && req.host_is_ours
+}
+
+fn authz_view(tenant: &Tenant) -> Value {
+    json!({"authz": if tenant.report_only() { "report-only" } else { "enforce" }})
+}
+
+/// A non-negative integer query parameter.
+fn query_u64(req: &Inbound, name: &str) -> Option<u64> {
+    req.query.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == name).and_then(|(_, v)| v.parse().ok())
 }
 
 fn body_json(req: &Inbound) -> Result<Value, Box<Response<Body>>> {
@@ -285,7 +327,34 @@ fn tenant_route(
             }
         }
         (Method::GET, ["realism", "report"]) => response::control_json(200, &tenant.realism.report()),
-        (Method::GET, ["requests"]) => response::control_json(200, &json!({"requests": tenant.requests()})),
+        (Method::GET, ["requests"]) => {
+            let after = query_u64(req, "after").unwrap_or(0);
+            let entries = tenant.requests_since(after);
+            let dir = tenant.read();
+            let views: Vec<Value> = entries.iter().map(|e| e.view(Some(&dir))).collect();
+            response::control_json(200, &json!({"requests": views}))
+        }
+        (Method::GET, ["permissions-report"]) => {
+            let usage = tenant.usage.snapshot();
+            let dir = tenant.read();
+            response::control_json(200, &report::report(&usage, &dir, tenant.report_only()))
+        }
+        (Method::GET, ["authz"]) => response::control_json(200, &authz_view(tenant)),
+        (Method::PUT, ["authz"]) => {
+            #[derive(serde::Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct Setting {
+                authz: String,
+            }
+            let setting: Result<Setting, _> = serde_json::from_slice(&req.body);
+            let report_only = match setting.as_ref().map(|s| s.authz.as_str()) {
+                Ok("enforce") => false,
+                Ok("report-only") => true,
+                _ => return response::control_error(400, "send {\"authz\": \"enforce\"} or {\"authz\": \"report-only\"}"),
+            };
+            tenant.authz_report_only.store(report_only, std::sync::atomic::Ordering::Relaxed);
+            response::control_json(200, &authz_view(tenant))
+        }
         (Method::GET, ["faults"]) => response::control_json(200, &json!({"rules": tenant.faults.rules()})),
         (Method::PUT, ["faults"]) => {
             #[derive(serde::Deserialize)]

@@ -20,6 +20,7 @@ mod errors;
 mod federation;
 mod forks;
 mod identity;
+mod inspect;
 mod implied;
 mod msal;
 mod msol;
