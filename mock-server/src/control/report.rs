@@ -9,42 +9,50 @@ use serde_json::{json, Value};
 use crate::directory::Directory;
 use crate::request_log::{Caller, CallerUsage};
 
-/// The smallest set of permissions that satisfies one entry of every
+/// The least-privileged set of permissions that satisfies one entry of every
 /// requirement. A requirement is the list of entries that allow one operation
-/// (`(entry, least_privileged)`; `A + B` needs both). Ties go to the choice
-/// with fewer higher-privileged entries, then to the alphabetically first set,
-/// so the answer is deterministic. Exact (branch and bound): a report covers
-/// tens of operations with a handful of entries each.
+/// (`(entry, least_privileged)`; `A + B` needs both). Least privilege comes
+/// first: the fewest operations allowed only through a higher-privileged entry
+/// (`Directory.ReadWrite.All` for a user create is one), then the fewest
+/// permissions, then the alphabetically first set, so the answer is
+/// deterministic; no permission in the answer is redundant. Exact (branch and
+/// bound): a report covers tens of operations with a handful of entries each.
 pub(crate) fn minimal_set<'a>(requirements: &[Vec<(&'a str, bool)>]) -> BTreeSet<&'a str> {
-    let mut reqs: Vec<Vec<(BTreeSet<&'a str>, bool)>> = requirements
+    let mut reqs: Vec<Requirement<'a>> = requirements
         .iter()
         .filter(|r| !r.is_empty())
         .map(|r| r.iter().map(|(entry, least)| (entry.split('+').map(str::trim).collect(), *least)).collect())
         .collect();
     // Fewest choices first: forced picks prune the rest early.
     reqs.sort_by_key(Vec::len);
-    let mut best: Option<(usize, usize, Vec<&'a str>)> = None;
+    let mut best: Best<'a> = None;
     let mut chosen = BTreeSet::new();
     search(&reqs, 0, &mut chosen, 0, &mut best);
     best.map(|(_, _, set)| set.into_iter().collect()).unwrap_or_default()
 }
 
+type Requirement<'a> = Vec<(BTreeSet<&'a str>, bool)>;
+/// (operations needing a higher-privileged entry, size, the set).
 type Best<'a> = Option<(usize, usize, Vec<&'a str>)>;
 
 fn search<'a>(
-    reqs: &[Vec<(BTreeSet<&'a str>, bool)>],
+    reqs: &[Requirement<'a>],
     at: usize,
     chosen: &mut BTreeSet<&'a str>,
     higher: usize,
     best: &mut Best<'a>,
 ) {
-    if let Some((size, _, _)) = best {
-        if chosen.len() > *size {
+    // A pick made through a higher-privileged entry stays one unless a later
+    // pick covers that operation with a least-privileged entry, and the branch
+    // that picked that entry directly reaches the same set: the bound holds.
+    if let Some((h, size, _)) = best {
+        if (higher, chosen.len()) > (*h, *size) {
             return;
         }
     }
     let Some(options) = reqs.get(at) else {
-        let candidate = (chosen.len(), higher, chosen.iter().copied().collect::<Vec<_>>());
+        let set = without_redundant(reqs, chosen);
+        let candidate = (needing_higher(reqs, &set), set.len(), set.into_iter().collect::<Vec<_>>());
         if best.as_ref().is_none_or(|b| candidate < *b) {
             *best = Some(candidate);
         }
@@ -61,6 +69,30 @@ fn search<'a>(
             chosen.remove(p);
         }
     }
+}
+
+fn allows(req: &Requirement<'_>, set: &BTreeSet<&str>, least_only: bool) -> bool {
+    req.iter().any(|(parts, least)| (*least || !least_only) && parts.is_subset(set))
+}
+
+/// How many requirements `set` allows only through a higher-privileged entry.
+fn needing_higher(reqs: &[Requirement<'_>], set: &BTreeSet<&str>) -> usize {
+    reqs.iter().filter(|r| !allows(r, set, true)).count()
+}
+
+/// `set` with every permission dropped whose absence still allows every
+/// requirement as least-privileged as before (alphabetical order decides).
+fn without_redundant<'a>(reqs: &[Requirement<'a>], set: &BTreeSet<&'a str>) -> BTreeSet<&'a str> {
+    let mut set = set.clone();
+    let higher = needing_higher(reqs, &set);
+    for p in set.clone() {
+        set.remove(p);
+        let still = reqs.iter().all(|r| allows(r, &set, false)) && needing_higher(reqs, &set) <= higher;
+        if !still {
+            set.insert(p);
+        }
+    }
+    set
 }
 
 /// The report for every caller, names resolved in `dir`.
@@ -114,12 +146,30 @@ mod tests {
     }
 
     #[test]
-    fn one_permission_covering_two_operations_beats_two_narrower_ones() {
+    fn two_least_privileged_permissions_beat_one_broader_one() {
         let reqs = vec![
             vec![("User.Read.All", true), ("Directory.Read.All", false)],
             vec![("Group.Read.All", true), ("Directory.Read.All", false)],
         ];
-        assert_eq!(minimal_set(&reqs), set(&["Directory.Read.All"]));
+        assert_eq!(minimal_set(&reqs), set(&["Group.Read.All", "User.Read.All"]));
+    }
+
+    #[test]
+    fn a_write_permission_that_also_allows_the_read_makes_the_read_permission_redundant() {
+        // Whichever operation is looked at first, User.Read.All is not kept.
+        let list = vec![("User.Read.All", true), ("User.ReadWrite.All", false), ("Directory.ReadWrite.All", false)];
+        let create = vec![("User.ReadWrite.All", true), ("Directory.ReadWrite.All", false)];
+        assert_eq!(minimal_set(&[list.clone(), create.clone()]), set(&["User.ReadWrite.All"]));
+        assert_eq!(minimal_set(&[create, list]), set(&["User.ReadWrite.All"]));
+    }
+
+    #[test]
+    fn with_equal_privilege_fewer_permissions_win() {
+        let reqs = vec![
+            vec![("A.Read", true), ("Shared.Read", true)],
+            vec![("B.Read", true), ("Shared.Read", true)],
+        ];
+        assert_eq!(minimal_set(&reqs), set(&["Shared.Read"]));
     }
 
     #[test]
@@ -139,7 +189,9 @@ mod tests {
             ("AppRoleAssignment.ReadWrite.All + Application.Read.All", true),
             ("Directory.ReadWrite.All", false),
         ]];
-        assert_eq!(minimal_set(&reqs), set(&["Directory.ReadWrite.All"]));
+        assert_eq!(minimal_set(&reqs), set(&["AppRoleAssignment.ReadWrite.All", "Application.Read.All"]));
+        let reqs = vec![vec![("Application.Read.All + User.Read.All", false), ("Directory.Read.All", false)]];
+        assert_eq!(minimal_set(&reqs), set(&["Directory.Read.All"]));
         let reqs = vec![
             vec![("AppRoleAssignment.ReadWrite.All + Application.Read.All", true), ("Directory.ReadWrite.All", false)],
             vec![("Application.Read.All", true)],
