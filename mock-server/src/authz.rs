@@ -265,10 +265,13 @@ pub(crate) fn decide(principal: &Principal, operation: &str) -> Decision {
         Some(op) => {
             let sets = if principal.app_only { op.application.as_ref() } else { op.delegated_work_or_school.as_ref() };
             let held = if principal.app_only { &principal.roles } else { &principal.scopes };
-            let allowing = sets.and_then(|s| s.least_privileged.iter().chain(&s.higher_privileged).find(|e| satisfied(e, held)));
+            let allowing =
+                sets.and_then(|s| s.least_privileged.iter().chain(&s.higher_privileged).find(|e| satisfied(e, held)));
             match allowing {
                 Some(entry) => (op.operation.as_str(), Some(entry.as_str()), true),
-                None if !principal.app_only && delegated_catch_all(principal) => (op.operation.as_str(), Some(CATCH_ALL), true),
+                None if !principal.app_only && delegated_catch_all(principal) => {
+                    (op.operation.as_str(), Some(CATCH_ALL), true)
+                }
                 None => {
                     let wanted = sets.and_then(|s| s.least_privileged.first().or(s.higher_privileged.first()));
                     (op.operation.as_str(), wanted.map(String::as_str), false)
@@ -343,7 +346,12 @@ pub(crate) struct Scope {
 
 impl Scope {
     pub(crate) fn enter(report_only: bool) -> Scope {
-        let outer = SCOPE.with(|s| std::mem::replace(&mut *s.borrow_mut(), ScopeState { report_only, decisions: [None; DECISIONS_PER_REQUEST] }));
+        let outer = SCOPE.with(|s| {
+            std::mem::replace(
+                &mut *s.borrow_mut(),
+                ScopeState { report_only, decisions: [None; DECISIONS_PER_REQUEST] },
+            )
+        });
         Scope { outer }
     }
 

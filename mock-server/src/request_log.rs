@@ -237,10 +237,8 @@ impl Usage {
         if decisions.iter().all(Option::is_none) {
             return;
         }
-        let caller = Caller {
-            client_id: principal.app_id,
-            user_id: (!principal.app_only).then_some(principal.object_id),
-        };
+        let caller =
+            Caller { client_id: principal.app_id, user_id: (!principal.app_only).then_some(principal.object_id) };
         let mut all = self.by_caller.lock().unwrap_or_else(|e| e.into_inner());
         let usage = all.entry(caller).or_default();
         let held = if principal.app_only { &principal.roles } else { &principal.scopes };

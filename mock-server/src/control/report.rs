@@ -35,13 +35,7 @@ type Requirement<'a> = Vec<(BTreeSet<&'a str>, bool)>;
 /// (operations needing a higher-privileged entry, size, the set).
 type Best<'a> = Option<(usize, usize, Vec<&'a str>)>;
 
-fn search<'a>(
-    reqs: &[Requirement<'a>],
-    at: usize,
-    chosen: &mut BTreeSet<&'a str>,
-    higher: usize,
-    best: &mut Best<'a>,
-) {
+fn search<'a>(reqs: &[Requirement<'a>], at: usize, chosen: &mut BTreeSet<&'a str>, higher: usize, best: &mut Best<'a>) {
     // A pick made through a higher-privileged entry stays one unless a later
     // pick covers that operation with a least-privileged entry, and the branch
     // that picked that entry directly reaches the same set: the bound holds.
@@ -120,9 +114,9 @@ fn caller_report(caller: &Caller, usage: &CallerUsage, dir: &Directory) -> Value
     let held: BTreeSet<&str> = usage.held.iter().map(String::as_str).collect();
     let beyond: Vec<&str> = held.difference(&needed).copied().collect();
     let missing: Vec<&str> = needed.difference(&held).copied().collect();
-    let user = caller.user_id.map(|id| {
-        json!({"id": id, "userPrincipalName": crate::request_log::user_principal_name(dir, id)})
-    });
+    let user = caller
+        .user_id
+        .map(|id| json!({"id": id, "userPrincipalName": crate::request_log::user_principal_name(dir, id)}));
     json!({
         "clientId": caller.client_id,
         "clientName": crate::request_log::client_name(dir, caller.client_id),
@@ -165,19 +159,14 @@ mod tests {
 
     #[test]
     fn with_equal_privilege_fewer_permissions_win() {
-        let reqs = vec![
-            vec![("A.Read", true), ("Shared.Read", true)],
-            vec![("B.Read", true), ("Shared.Read", true)],
-        ];
+        let reqs = vec![vec![("A.Read", true), ("Shared.Read", true)], vec![("B.Read", true), ("Shared.Read", true)]];
         assert_eq!(minimal_set(&reqs), set(&["Shared.Read"]));
     }
 
     #[test]
     fn ties_go_to_the_least_privileged_entries() {
-        let reqs = vec![
-            vec![("User.Read.All", true), ("User.ReadWrite.All", false)],
-            vec![("User.ReadWrite.All", true)],
-        ];
+        let reqs =
+            vec![vec![("User.Read.All", true), ("User.ReadWrite.All", false)], vec![("User.ReadWrite.All", true)]];
         assert_eq!(minimal_set(&reqs), set(&["User.ReadWrite.All"]));
         let reqs = vec![vec![("User.Read.All", true), ("Directory.Read.All", false)]];
         assert_eq!(minimal_set(&reqs), set(&["User.Read.All"]));

@@ -169,7 +169,10 @@ async fn report_only_lets_a_refused_call_through_and_marks_it_a_would_be_403() {
     let created = entries.iter().rev().find(|e| e["client_id"] == app.app_id.as_str()).unwrap();
     assert_eq!(created["would_be_forbidden"], true);
     assert_eq!(created["forbidden"], false);
-    assert_eq!(created["authz"], json!({"operation": "users.create", "permission": "User.ReadWrite.All", "allowed": false}));
+    assert_eq!(
+        created["authz"],
+        json!({"operation": "users.create", "permission": "User.ReadWrite.All", "allowed": false})
+    );
     let report = report(&env).await;
     assert_eq!(report["authz"], "report-only");
     let mine = report["callers"].as_array().unwrap().iter().find(|c| c["clientId"] == app.app_id.as_str()).unwrap();
