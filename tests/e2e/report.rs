@@ -1,6 +1,7 @@
 //! The least-privilege report over the whole flow: with `authz: "report-only"`, the flow runs
 //! even with permissions it lacks, and the report says exactly which ones it needed.
 
+use graphbox::sdk::onboarding::PermissionsReport;
 use graphbox::sdk::permissions::GraphPermission;
 use graphbox::sdk::provisioning::{parse_csv, ProgressMode, Provisioner, Script, GUIDE_SCRIPT};
 use serde_json::{json, Value};
@@ -38,12 +39,16 @@ async fn report_only_discovers_the_exact_permissions_onboarding_and_provisioning
     let caller = |id: &str| {
         report["callers"].as_array().unwrap().iter().find(|c| c["clientId"] == id).cloned().expect("in the report")
     };
-    let product = caller(done.client_id.as_str());
-    assert_eq!(product["held"], json!(["User.Read.All"]));
+    // The SDK's typed view of the same report, as a product's CI would read it.
+    let typed = PermissionsReport::fetch(&t.http, t.mock.control_url(), &t.mock.tenant_id().to_string())
+        .await
+        .expect("the report");
+    let product = typed.application(done.client_id.as_str()).expect("the product's app is in the report");
+    assert_eq!(product.held, ["User.Read.All"]);
     // Provisioning lists users, creates them, and reads the organization (its DirSync state).
-    assert_eq!(product["leastPrivileged"], json!(["Organization.Read.All", "User.ReadWrite.All"]), "{product:#}");
-    assert_eq!(product["missing"], json!(["Organization.Read.All", "User.ReadWrite.All"]));
-    assert_eq!(product["beyondNeeds"], json!(["User.Read.All"]));
+    assert_eq!(product.least_privileged, ["Organization.Read.All", "User.ReadWrite.All"], "{product:#?}");
+    assert_eq!(product.missing, ["Organization.Read.All", "User.ReadWrite.All"]);
+    assert_eq!(product.beyond_needs, ["User.Read.All"]);
     let onboarding = caller(&t.mock.client_id().to_string());
     // Onboarding (app registration, consent, role assignment) needs 7 of the 11 permissions the
     // bootstrap application holds.

@@ -26,6 +26,7 @@
 mod app;
 mod credentials;
 mod dirsync;
+mod report;
 mod retry;
 mod types;
 
@@ -35,6 +36,7 @@ use std::time::Duration;
 
 pub use app::role_explanation;
 pub use credentials::decode_claims;
+pub use report::{CallerPermissions, OperationUse, PermissionsReport, ReportError, ReportUser};
 pub use retry::Backoff;
 pub use types::{Onboarded, OnboardingError, OnboardingEvent, Step};
 
