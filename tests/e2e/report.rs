@@ -73,6 +73,9 @@ async fn report_only_discovers_the_exact_permissions_onboarding_and_provisioning
         "User.ReadWrite.All"
     ]);
     assert_eq!(onboarding["beyondNeeds"], unneeded);
+    // Its broad permissions allowed every call: it lacked nothing, though Application.ReadWrite.OwnedBy
+    // (least privileged for what it did) is not among what it holds.
+    assert_eq!(onboarding["missing"], json!([]));
     let performed: Vec<&str> =
         onboarding["operations"].as_array().unwrap().iter().map(|o| o["operation"].as_str().unwrap()).collect();
     assert!(performed.contains(&"servicePrincipals.appRoleAssignedTo.create.graph"), "{performed:?}");

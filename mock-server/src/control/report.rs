@@ -113,7 +113,14 @@ fn caller_report(caller: &Caller, usage: &CallerUsage, dir: &Directory) -> Value
     let needed = minimal_set(&requirements);
     let held: BTreeSet<&str> = usage.held.iter().map(String::as_str).collect();
     let beyond: Vec<&str> = held.difference(&needed).copied().collect();
-    let missing: Vec<&str> = needed.difference(&held).copied().collect();
+    // What it lacked: for the operations what it held does not allow, the least-privileged
+    // permissions to add (a broad permission held already covers a narrower one it lacks).
+    let lacking: Vec<Vec<(&str, bool)>> = requirements
+        .iter()
+        .filter(|entries| !entries.iter().any(|(e, _)| e.split('+').map(str::trim).all(|p| held.contains(p))))
+        .cloned()
+        .collect();
+    let missing: Vec<&str> = minimal_set(&lacking).difference(&held).copied().collect();
     let user = caller
         .user_id
         .map(|id| json!({"id": id, "userPrincipalName": crate::request_log::user_principal_name(dir, id)}));
