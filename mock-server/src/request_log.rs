@@ -201,6 +201,14 @@ pub(crate) fn claimed_tenant(authorization: Option<&str>) -> Option<Uuid> {
     serde_json::from_slice::<Claims>(&bytes).ok().map(|c| c.tid)
 }
 
+/// The `client_id` field of a form body (the token and device-code endpoints').
+pub(crate) fn form_client_id(body: &[u8]) -> Option<Uuid> {
+    body.split(|b| *b == b'&')
+        .find_map(|kv| kv.strip_prefix(b"client_id="))
+        .and_then(|v| std::str::from_utf8(v).ok())
+        .and_then(|v| Uuid::parse_str(v).ok())
+}
+
 /// Who called: an application, alone or for a signed-in user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Caller {

@@ -66,7 +66,7 @@ async fn the_request_log_names_the_caller_and_the_permission_a_call_used_or_lack
     let entries = log(&env).await;
     let graph: Vec<Value> = entries
         .into_iter()
-        .filter(|e| e["client_id"] == app.app_id.as_str())
+        .filter(|e| e["client_id"] == app.app_id.as_str() && e["api"] == "graph")
         .map(|e| redacted(&env, e, Some(&app)))
         .collect();
     insta::assert_json_snapshot!(graph);
@@ -105,6 +105,9 @@ async fn control_calls_are_logged_to_their_tenant_but_reading_the_log_is_not() {
     let url = format!("{}/tenants/{}/requests?after={after}", env.mock.control_url(), env.mock.tenant_id());
     let tail: Value = env.http.get(url).send().await.unwrap().json().await.unwrap();
     assert_eq!(tail["requests"].as_array().unwrap().len(), 1, "?after= gives only newer entries");
+    let token_call = first.iter().find(|e| e["api"] == "identity").expect("the token request is logged");
+    assert_eq!(token_call["client_id"], env.mock.client_id().to_string(), "the client the form named");
+    assert_eq!(token_call["client_name"], "graphbox-bootstrap");
     let created = env.http.post(format!("{}/tenants", env.mock.control_url())).send().await.unwrap();
     assert_eq!(created.status(), 201);
     let server: Value =
