@@ -111,7 +111,8 @@ impl LoggedRequest {
         json!({
             "seq": self.seq,
             "request_id": self.request_id,
-            "time": crate::clock::format_datetime(self.time),
+            // RFC 3339 with the clock's full precision, as this field always was.
+            "time": self.time.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
             "method": self.method.as_str(),
             "path": self.path,
             "status": self.status,
