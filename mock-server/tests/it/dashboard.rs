@@ -159,3 +159,18 @@ async fn with_an_admin_key_a_remote_browser_signs_in_once_and_the_cookie_opens_o
     let api = http.get(format!("{base}/tenants")).header("cookie", &pair).send().await.unwrap();
     assert_eq!(api.status(), 403, "the cookie does not open the JSON control API");
 }
+
+#[tokio::test]
+async fn a_large_tenant_lists_the_first_objects_and_says_how_many_there_are() {
+    let builder = graphbox_mock::Graphbox::builder().seed_users_with(|domain| {
+        let domain = domain.to_owned();
+        (0..600).map(move |i| {
+            crate::support::new_user(&format!("u{i}@{domain}"), &format!("User {i}")).as_object().cloned().unwrap()
+        })
+    });
+    let env = crate::support::env_with(builder).await;
+    let page = env.http.get(format!("{}/ui/tenants/{}", env.mock.control_url(), env.mock.tenant_id()));
+    let page = page.send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("The first 500 of 601."), "600 seeded users and the admin");
+    assert_eq!(page.matches("/objects/users/").count(), 500);
+}

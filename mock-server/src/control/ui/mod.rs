@@ -40,6 +40,10 @@ use html::{render, Html, Slot};
 const BASE: &str = "/_graphbox";
 const COOKIE: &str = "graphbox_ui";
 
+/// How many objects of each kind a page lists: a seeded tenant can hold a million users, and
+/// the page is for a person (the control API and Graph serve the rest).
+const LIST_LIMIT: usize = 500;
+
 /// How long the live log's browser waits before asking for newer entries.
 const LOG_RETRY_MS: u32 = 1000;
 
@@ -346,7 +350,7 @@ fn objects_page(tenant: &Tenant) -> Html {
     let dir = tenant.read();
     let mut users = Html::new();
     users.raw("<table id=\"users\"><thead><tr><th>Display name</th><th>UPN</th><th>Enabled</th><th>Synced</th><th>Groups</th><th>Roles</th></tr></thead><tbody>");
-    for (id, u) in dir.users.iter() {
+    for (id, u) in dir.users.iter().take(LIST_LIMIT) {
         users.raw("<tr><td>");
         object_link(&mut users, tenant, "users", *id, u.get_str(&USER, "displayName").unwrap_or("(no name)"));
         users.raw("</td><td>").text(u.get_str(&USER, "userPrincipalName").unwrap_or_default());
@@ -356,9 +360,10 @@ fn objects_page(tenant: &Tenant) -> Html {
         users.raw("</td><td>").text(&role_names(&dir, *id).join(", ")).raw("</td></tr>");
     }
     users.raw("</tbody></table>");
+    more(&mut users, dir.users.len());
     let mut groups = Html::new();
     groups.raw("<table><thead><tr><th>Display name</th><th>Mail nickname</th><th>Members</th></tr></thead><tbody>");
-    for (id, g) in dir.groups.iter() {
+    for (id, g) in dir.groups.iter().take(LIST_LIMIT) {
         groups.raw("<tr><td>");
         object_link(&mut groups, tenant, "groups", *id, g.get_str(&GROUP, "displayName").unwrap_or("(no name)"));
         groups.raw("</td><td>").text(g.get_str(&GROUP, "mailNickname").unwrap_or_default());
@@ -366,11 +371,12 @@ fn objects_page(tenant: &Tenant) -> Html {
         groups.raw("</td><td>").text(&members.to_string()).raw("</td></tr>");
     }
     groups.raw("</tbody></table>");
+    more(&mut groups, dir.groups.len());
     let mut apps = Html::new();
     apps.raw(
         "<table><thead><tr><th>Display name</th><th>App id</th><th>Secrets (hint, expires)</th></tr></thead><tbody>",
     );
-    for (id, a) in dir.applications.iter() {
+    for (id, a) in dir.applications.iter().take(LIST_LIMIT) {
         apps.raw("<tr><td>");
         object_link(
             &mut apps,
@@ -383,9 +389,10 @@ fn objects_page(tenant: &Tenant) -> Html {
         apps.raw("</td><td>").text(&secret_hints(a.get(&APPLICATION, "passwordCredentials"))).raw("</td></tr>");
     }
     apps.raw("</tbody></table>");
+    more(&mut apps, dir.applications.len());
     let mut sps = Html::new();
     sps.raw("<table><thead><tr><th>Display name</th><th>App id</th><th>Application permissions</th><th>Roles</th></tr></thead><tbody>");
-    for (id, sp) in dir.service_principals.iter() {
+    for (id, sp) in dir.service_principals.iter().take(LIST_LIMIT) {
         sps.raw("<tr><td>");
         object_link(
             &mut sps,
@@ -399,6 +406,7 @@ fn objects_page(tenant: &Tenant) -> Html {
         sps.raw("</td><td>").text(&role_names(&dir, *id).join(", ")).raw("</td></tr>");
     }
     sps.raw("</tbody></table>");
+    more(&mut sps, dir.service_principals.len());
     let mut domains = Html::new();
     domains
         .raw("<table><thead><tr><th>Name</th><th>Verified</th><th>Default</th><th>Federated</th></tr></thead><tbody>");
@@ -437,6 +445,13 @@ fn objects_page(tenant: &Tenant) -> Html {
         ],
     );
     layout(&domain, &tenant_nav(tenant), &body)
+}
+
+/// A note when a list was cut at [`LIST_LIMIT`].
+fn more(h: &mut Html, total: usize) {
+    if total > LIST_LIMIT {
+        h.raw("<p class=\"muted\">").text(&format!("The first {LIST_LIMIT} of {total}.")).raw("</p>");
+    }
 }
 
 /// Each secret's hint (its first characters, as Graph returns them) and end.
