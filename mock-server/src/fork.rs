@@ -35,6 +35,38 @@ pub(crate) struct Snapshot {
     directory: Directory,
 }
 
+impl Snapshot {
+    pub(crate) fn new(taken_at: OffsetDateTime, directory: Directory) -> Snapshot {
+        Snapshot { taken_at, directory }
+    }
+
+    /// After loading: the derived indexes are not saved.
+    pub(crate) fn rebuild_indexes(&mut self) {
+        self.directory.rebuild_indexes();
+    }
+}
+
+/// The tenant's snapshots for the state file, each as the effects that turn
+/// the live directory into it: the diff skips what both still share, so a
+/// snapshot costs the file what changed since it was taken.
+pub(crate) fn saved_snapshots(tenant: &Tenant) -> Vec<crate::state::SavedSnapshot> {
+    let all: Vec<(String, Snapshot)> = {
+        let all = tenant.snapshots.lock().unwrap_or_else(|e| e.into_inner());
+        all.iter().map(|(n, s)| (n.clone(), s.clone())).collect()
+    };
+    if all.is_empty() {
+        return Vec::new();
+    }
+    let live = tenant.read().clone();
+    all.into_iter()
+        .map(|(name, s)| {
+            let mut view = live.journal_view();
+            let effects = s.directory.changes_since(&mut view);
+            crate::state::SavedSnapshot { name, taken_at: s.taken_at, effects }
+        })
+        .collect()
+}
+
 /// Longest snapshot name accepted.
 pub(crate) const MAX_SNAPSHOT_NAME: usize = 128;
 
@@ -111,13 +143,28 @@ pub(crate) fn take(tenant: &Tenant, name: &str) -> Result<OffsetDateTime, Refuse
             format!("send {{\"name\": \"...\"}}: 1 to {MAX_SNAPSHOT_NAME} characters, no '/' or control characters"),
         ));
     }
+    // Under the write lock: the journal record says "the directory as of
+    // here", which holds only if no write slips between the copy and it.
+    let dir = tenant.write();
     let mut all = tenant.snapshots.lock().unwrap_or_else(|e| e.into_inner());
     if all.contains_key(name) {
         return Err(Refused(409, format!("the tenant already has a snapshot '{name}'; pick another name")));
     }
     let taken_at = tenant.clock.now();
-    all.insert(name.to_owned(), Snapshot { taken_at, directory: tenant.read().clone() });
+    all.insert(name.to_owned(), Snapshot { taken_at, directory: (*dir).clone() });
+    tenant.journal_locked(&dir, crate::journal::Change::SnapshotTaken { name: name.to_owned(), taken_at });
     Ok(taken_at)
+}
+
+/// `DELETE …/snapshots/{name}`.
+pub(crate) fn delete(tenant: &Tenant, name: &str) -> Result<(), Refused> {
+    let dir = tenant.write();
+    let removed = tenant.snapshots.lock().unwrap_or_else(|e| e.into_inner()).remove(name);
+    if removed.is_none() {
+        return Err(Refused(404, format!("the tenant has no snapshot '{name}' (GET …/snapshots lists them)")));
+    }
+    tenant.journal_locked(&dir, crate::journal::Change::SnapshotDeleted { name: name.to_owned() });
+    Ok(())
 }
 
 /// `GET …/snapshots`: names and times, by name.

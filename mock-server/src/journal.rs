@@ -34,6 +34,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use uuid::Uuid;
 
 /// First bytes of every journal file.
@@ -47,7 +48,7 @@ const FRAME_LEN: usize = 8;
 const MAX_RECORD: usize = 1 << 30;
 
 /// One journal record.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Entry {
     /// Increasing across the whole server; a snapshot remembers, per tenant,
     /// the last one it contains, so replay skips what the snapshot holds.
@@ -56,7 +57,7 @@ pub(crate) struct Entry {
     pub change: Change,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Change {
     /// What one directory write changed.
@@ -72,18 +73,33 @@ pub(crate) enum Change {
     /// A tenant created, reset or replaced, whole (a fresh tenant is small; a
     /// replaced one is what the caller uploaded).
     Tenant(Box<serde_json::Value>),
+    /// The tenant's scripted fault rules after `PUT …/faults` or after a
+    /// request used one up (absolute: the whole remaining set).
+    Faults(Vec<crate::faults::FaultRule>),
+    /// A named snapshot of the tenant's directory as replay has rebuilt it up
+    /// to this record (nothing more is needed: replay holds the same state).
+    SnapshotTaken {
+        name: String,
+        #[serde(with = "time::serde::rfc3339")]
+        taken_at: time::OffsetDateTime,
+    },
+    /// A named snapshot deleted. (A restore needs no record of its own: it is
+    /// a directory write, journaled as its effects.)
+    SnapshotDeleted { name: String },
 }
 
-/// One changed piece of a directory.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One changed piece of a directory. Keys and values are kept as the JSON
+/// text they were written as: no document tree is built when a record is
+/// written or replayed, each is parsed once, straight into its typed value.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Effect {
     /// An entry of a keyed collection, in its new state.
-    Put { collection: String, key: serde_json::Value, value: serde_json::Value },
+    Put { collection: String, key: Box<RawValue>, value: Box<RawValue> },
     /// An entry of a keyed collection, removed.
-    Remove { collection: String, key: serde_json::Value },
+    Remove { collection: String, key: Box<RawValue> },
     /// One of the directory's small fields, whole.
-    Field { name: String, value: serde_json::Value },
+    Field { name: String, value: Box<RawValue> },
 }
 
 /// The 12-byte file header.

@@ -293,7 +293,7 @@ impl GraphboxBuilder {
         let (saved, journal_at) = match &self.state_file {
             Some(path) => {
                 let recovered = crate::state::recover(path)?;
-                (recovered.state, Some((recovered.next_segment, recovered.last_seq)))
+                (recovered.state, Some((recovered.next_segment, recovered.last_seq, recovered.torn)))
             }
             None => (None, None),
         };
@@ -322,8 +322,10 @@ impl GraphboxBuilder {
         let names = crate::http::Names::new(self.tls, &self.host, local, self.public_url.as_deref());
         let intake = Arc::new(crate::http::Intake { limits: self.limits, names });
         let server = Arc::new(Server::new(keys, self.tls, seed, self.admin_key, self.state_file, self.frozen_at));
+        let mut loaded = false;
         let default_tenant = match saved {
             Some(state) if !state.tenants.is_empty() => {
+                loaded = true;
                 let path = state_path;
                 crate::tenant::check_domain_claims(&state.tenants)
                     .map_err(|e| StateError::Corrupt { path: path.clone(), detail: e.to_string() })?;
@@ -365,13 +367,29 @@ impl GraphboxBuilder {
                 server.tenants.insert(tenant)
             }
         };
-        if let (Some(path), Some((segment, last_seq))) = (&server.state_file, journal_at) {
+        if let (Some(path), Some((segment, last_seq, torn))) = (&server.state_file, journal_at) {
             // What was replayed (or seeded) becomes the new snapshot, and every
-            // write from here on is journaled before it is acknowledged.
-            crate::state::checkpoint(&server.tenants.all(), path, segment)?;
+            // write from here on is journaled before it is acknowledged. When
+            // the files on disk already hold every tenant (loaded, nothing cut
+            // short), that snapshot is taken in the background: the new segment
+            // simply follows the old ones until it lands, so a large tenant
+            // serves at once. A fresh or seeded tenant exists only in memory,
+            // and a segment with a torn tail may not be followed by another, so
+            // those are saved before serving.
+            let in_background = loaded && !torn;
+            if !in_background {
+                crate::state::checkpoint(&server.tenants.all(), path, segment)?;
+            }
             let journal = crate::journal::Journal::open(path, segment, last_seq)
                 .map_err(|source| StateError::Write { path: path.clone(), source })?;
             server.tenants.attach_journal(journal);
+            if in_background {
+                let (s, p) = (server.clone(), path.clone());
+                tokio::task::spawn_blocking(move || match crate::state::save_all(&s.tenants, &p) {
+                    Ok(()) => tracing::info!(state = %p.display(), "journal replayed at start folded into the state file"),
+                    Err(e) => tracing::error!(error = %e, "cannot fold the replayed journal into the state file; it is replayed again at the next start"),
+                });
+            }
         }
         if let Some(config) = self.realism {
             default_tenant.realism.set(config, default_tenant.id);

@@ -32,6 +32,45 @@ pub(crate) struct SavedTenant {
     /// Absent from files written before realism existed: off.
     #[serde(default)]
     pub realism: crate::realism::RealismConfig,
+    /// Scripted fault rules still in force; written only when there are some.
+    #[serde(default)]
+    pub faults: Vec<crate::faults::FaultRule>,
+    /// Named snapshots as written in the file: each as the effects that turn
+    /// this tenant's directory into the snapshot's (`SavedTenant::open_snapshots`
+    /// turns them into directories). Written only when there are some.
+    #[serde(default)]
+    pub snapshots: Vec<SavedSnapshot>,
+    /// Named snapshots as directories: opened from `snapshots`, or taken
+    /// while the journal was replayed.
+    #[serde(skip)]
+    pub snapshot_dirs: std::collections::BTreeMap<String, crate::fork::Snapshot>,
+}
+
+/// A named snapshot in the state file. Stored as a difference from the
+/// tenant's live directory, not whole: a snapshot shares everything unchanged
+/// with the tenant in memory, and the file keeps it that small too.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct SavedSnapshot {
+    pub name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub taken_at: OffsetDateTime,
+    pub effects: Vec<crate::journal::Effect>,
+}
+
+impl SavedTenant {
+    /// Turn the snapshots as written in the file into directories. Runs
+    /// before the journal is replayed: their effects are relative to the
+    /// directory the file holds.
+    pub(crate) fn open_snapshots(&mut self) -> Result<(), String> {
+        for saved in std::mem::take(&mut self.snapshots) {
+            let mut directory = self.directory.clone();
+            for effect in &saved.effects {
+                directory.apply_effect(effect).map_err(|e| format!("snapshot '{}': {e}", saved.name))?;
+            }
+            self.snapshot_dirs.insert(saved.name, crate::fork::Snapshot::new(saved.taken_at, directory));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -85,11 +124,26 @@ pub(crate) fn snapshot_tenant(tenant: &Tenant) -> serde_json::Value {
     saved
 }
 
+/// Serialize one tenant for the state file: [`snapshot_tenant`] plus what
+/// only the file keeps (fault rules in force, named snapshots).
+pub(crate) fn saved_tenant(tenant: &Tenant) -> serde_json::Value {
+    let mut saved = snapshot_tenant(tenant);
+    let rules = tenant.faults.rules();
+    if !rules.is_empty() {
+        saved["faults"] = serde_json::json!(rules);
+    }
+    let snapshots = crate::fork::saved_snapshots(tenant);
+    if !snapshots.is_empty() {
+        saved["snapshots"] = serde_json::json!(snapshots);
+    }
+    saved
+}
+
 pub(crate) fn snapshot(tenants: &[std::sync::Arc<Tenant>]) -> serde_json::Value {
     serde_json::json!({
         "format": "graphbox-state",
         "version": STATE_VERSION,
-        "tenants": tenants.iter().map(|t| snapshot_tenant(t)).collect::<Vec<_>>(),
+        "tenants": tenants.iter().map(|t| saved_tenant(t)).collect::<Vec<_>>(),
     })
 }
 
@@ -157,6 +211,9 @@ pub(crate) async fn compact_in_background(
 #[derive(Debug)]
 pub(crate) struct Recovered {
     pub state: Option<SavedState>,
+    /// A record cut short was dropped: the segment holding it must not be
+    /// followed by another before a new snapshot supersedes it.
+    pub torn: bool,
     /// The segment to append to next, and the last sequence number used.
     pub next_segment: u64,
     pub last_seq: u64,
@@ -168,17 +225,28 @@ pub(crate) struct Recovered {
 /// as it was.
 pub(crate) fn recover(path: &Path) -> Result<Recovered, StateError> {
     let mut state = load(path)?;
+    if let Some(state) = &mut state {
+        for t in &mut state.tenants {
+            let id = t.id;
+            t.open_snapshots().map_err(|detail| StateError::Corrupt {
+                path: path.to_owned(),
+                detail: format!("tenant {id}: {detail}"),
+            })?;
+        }
+    }
     let from = state.as_ref().map_or(0, |s| s.journal_from);
     let read_err = |source| StateError::Read { path: path.to_owned(), source };
     let segments: Vec<(u64, PathBuf)> =
         crate::journal::segments(path).map_err(read_err)?.into_iter().filter(|(n, _)| *n >= from).collect();
     let mut last_seq = 0;
+    let mut torn_any = false;
     let last_segment = segments.last().map(|(n, _)| *n);
     for (n, file) in &segments {
         let corrupt = |detail: String| StateError::Corrupt { path: file.clone(), detail };
         let bytes = fs::read(file).map_err(|source| StateError::Read { path: file.clone(), source })?;
         let scanned = crate::journal::scan(&bytes).map_err(|e| corrupt(format!("journal: {e}")))?;
         if let Some(torn) = &scanned.torn {
+            torn_any = true;
             if Some(*n) != last_segment {
                 return Err(corrupt(format!(
                     "journal: a record cut short at byte {} of a segment that later segments follow",
@@ -208,7 +276,7 @@ pub(crate) fn recover(path: &Path) -> Result<Recovered, StateError> {
         }
     }
     let next_segment = segments.last().map_or(from.max(1), |(n, _)| n + 1);
-    Ok(Recovered { state, next_segment, last_seq })
+    Ok(Recovered { state, torn: torn_any, next_segment, last_seq })
 }
 
 /// Apply one journal record to saved tenants.
@@ -230,9 +298,17 @@ pub(crate) fn replay(tenants: &mut Vec<SavedTenant>, entry: crate::journal::Entr
     match entry.change {
         Change::Tenant(_) => unreachable!("handled above"),
         Change::Directory(effects) => {
-            for effect in effects {
+            for effect in &effects {
                 t.directory.apply_effect(effect)?;
             }
+        }
+        Change::Faults(rules) => t.faults = rules,
+        Change::SnapshotTaken { name, taken_at } => {
+            let snapshot = crate::fork::Snapshot::new(taken_at, t.directory.clone());
+            t.snapshot_dirs.insert(name, snapshot);
+        }
+        Change::SnapshotDeleted { name } => {
+            t.snapshot_dirs.remove(&name);
         }
         Change::Clock { frozen_at, offset } => {
             t.frozen_at = frozen_at;
@@ -246,15 +322,24 @@ pub(crate) fn replay(tenants: &mut Vec<SavedTenant>, entry: crate::journal::Entr
 /// Parse saved state, refusing other formats and newer versions.
 pub(crate) fn parse(bytes: &[u8], path: &Path) -> Result<SavedState, StateError> {
     let corrupt = |detail: String| StateError::Corrupt { path: path.to_owned(), detail };
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
-    if value.get("format").and_then(|f| f.as_str()) != Some("graphbox-state") {
+    // The marker and version first, every other field skipped unparsed: a
+    // newer file must be refused as newer, not as a shape this build does not
+    // know; then the whole file straight into typed values (a document tree of
+    // a large tenant would cost several times the tenant's memory and time).
+    #[derive(Deserialize)]
+    struct Head {
+        format: Option<serde_json::Value>,
+        version: Option<serde_json::Value>,
+    }
+    let head: Head = serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
+    if head.format.as_ref().and_then(|f| f.as_str()) != Some("graphbox-state") {
         return Err(corrupt("no \"format\": \"graphbox-state\" marker".into()));
     }
-    let version = value.get("version").and_then(|v| v.as_u64()).ok_or_else(|| corrupt("no version".into()))?;
+    let version = head.version.as_ref().and_then(|v| v.as_u64()).ok_or_else(|| corrupt("no version".into()))?;
     if version > u64::from(STATE_VERSION) {
         return Err(StateError::TooNew { path: path.to_owned(), found: version as u32 });
     }
-    serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))
+    serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))
 }
 
 /// Load the state file if it exists.

@@ -254,6 +254,12 @@ impl Tenant {
         let clock = TenantClock::with_offset(saved.frozen_at, saved.clock_offset)?;
         let mut dir = saved.directory;
         dir.rebuild_indexes();
+        let mut snapshots = saved.snapshot_dirs;
+        for s in snapshots.values_mut() {
+            s.rebuild_indexes();
+        }
+        let faults = crate::faults::Faults::default();
+        faults.replace(saved.faults);
         Ok(Tenant {
             id: saved.id,
             clock,
@@ -262,11 +268,11 @@ impl Tenant {
             realism: realism_of(saved.id, &saved.realism),
             options: TenantOptions { seed: saved.seed, frozen_at: saved.frozen_at, realism: saved.realism },
             requests: Mutex::new(VecDeque::new()),
-            faults: Default::default(),
+            faults,
             domain_claims: Arc::default(),
             journal: OnceLock::new(),
             retired: Default::default(),
-            snapshots: Default::default(),
+            snapshots: Mutex::new(snapshots),
         })
     }
 
@@ -289,9 +295,19 @@ impl Tenant {
     /// Record a change made outside the directory (the clock), under the
     /// write lock so it is ordered with the tenant's directory writes.
     pub(crate) fn journal_change(&self, change: impl FnOnce(&Tenant) -> crate::journal::Change) {
+        if self.journal.get().is_some() {
+            let lock = self.write();
+            self.journal_locked(&lock, change(self));
+        }
+    }
+
+    /// Record a change while the caller holds the write lock (`_held`), so it
+    /// is ordered with the directory writes around it.
+    pub(crate) fn journal_locked(&self, _held: &DirWrite<'_>, change: crate::journal::Change) {
         if let Some((journal, _)) = self.journal.get() {
-            let _lock = self.write();
-            journal.append(self.id, change(self));
+            if !self.retired.load(std::sync::atomic::Ordering::Relaxed) {
+                journal.append(self.id, change);
+            }
         }
     }
 

@@ -193,6 +193,10 @@ fn tenant_route(
                 .collect();
             response::control_json(200, &json!({"snapshots": all}))
         }
+        (Method::DELETE, ["snapshots", name]) => match crate::fork::delete(tenant, name) {
+            Ok(()) => response::control_json(200, &json!({"deleted": name})),
+            Err(crate::fork::Refused(status, message)) => response::control_error(status, &message),
+        },
         (Method::POST, ["snapshots", name, "restore"]) => match crate::fork::restore(tenant, name) {
             Ok(()) => response::control_json(200, &json!({"restored": name})),
             Err(crate::fork::Refused(status, message)) => response::control_error(status, &message),
@@ -305,7 +309,7 @@ fn tenant_route(
             if let Err(e) = crate::faults::validate(&body.rules) {
                 return response::control_error(400, &e);
             }
-            tenant.faults.replace(body.rules);
+            tenant.put_faults(body.rules);
             response::control_json(200, &json!({"rules": tenant.faults.rules()}))
         }
         (m, r) => {
