@@ -135,6 +135,43 @@ pub(crate) fn fork(origin: &Tenant, options: &TenantOptions) -> Tenant {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Refused(pub u16, pub String);
 
+/// Why a snapshot call on the Rust handle was refused: the status the control
+/// API answers the same call with (400 a bad name, 404 no such tenant or
+/// snapshot, 409 a name taken, or a verified domain another tenant now holds)
+/// and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct SnapshotError {
+    status: u16,
+    message: String,
+}
+
+impl SnapshotError {
+    /// The HTTP status `…/snapshots` answers the same call with.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    pub(crate) fn no_tenant(tenant: Uuid) -> SnapshotError {
+        SnapshotError { status: 404, message: format!("no tenant {tenant} on this server") }
+    }
+}
+
+impl From<Refused> for SnapshotError {
+    fn from(Refused(status, message): Refused) -> SnapshotError {
+        SnapshotError { status, message }
+    }
+}
+
+/// A named snapshot, as `GET …/snapshots` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SnapshotInfo {
+    pub name: String,
+    /// On the tenant's clock.
+    pub taken_at: OffsetDateTime,
+}
+
 /// `POST …/snapshots {"name"}`.
 pub(crate) fn take(tenant: &Tenant, name: &str) -> Result<OffsetDateTime, Refused> {
     if name.is_empty() || name.len() > MAX_SNAPSHOT_NAME || name.contains('/') || name.chars().any(char::is_control) {

@@ -376,6 +376,21 @@ impl Journal {
         }
     }
 
+    /// Block the calling thread until every record up to `seq` is on disk
+    /// (the Rust handle's calls, which answer without going through HTTP).
+    pub(crate) fn wait_durable_blocking(&self, seq: u64) -> Result<(), NotDurable> {
+        let rx = self.shared.durable.subscribe();
+        loop {
+            if *rx.borrow() >= seq {
+                return Ok(());
+            }
+            if let Some(e) = &self.shared.pending.lock().unwrap_or_else(|e| e.into_inner()).failed {
+                return Err(NotDurable(e.clone()));
+            }
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+
     /// Block until every record appended so far is on disk.
     #[cfg(test)]
     pub(crate) fn sync(&self) -> Result<(), NotDurable> {

@@ -142,6 +142,7 @@ pub mod __fuzz {
     }
 }
 
+pub use fork::{SnapshotError, SnapshotInfo};
 pub use http::Limits;
 pub use keys::KeyError;
 pub use realism::{FaultRates, Profile as RealismProfile, RealismConfig, Settings as RealismSettings, TenantSize};

@@ -182,11 +182,12 @@ pub(crate) fn checkpoint(tenants: &[std::sync::Arc<Tenant>], path: &Path, from: 
 /// Journal bytes past which the server compacts in the background.
 pub(crate) const COMPACT_AFTER_BYTES: u64 = 64 << 20;
 
-/// Compact whenever the current segment passes [`COMPACT_AFTER_BYTES`],
-/// off the request path, until `stop` turns true.
+/// Compact whenever the current segment passes `after` bytes (by default
+/// [`COMPACT_AFTER_BYTES`]), off the request path, until `stop` turns true.
 pub(crate) async fn compact_in_background(
     server: std::sync::Arc<crate::service::Server>,
     path: PathBuf,
+    after: u64,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     loop {
@@ -194,7 +195,7 @@ pub(crate) async fn compact_in_background(
             _ = tokio::time::sleep(Duration::from_secs(2)) => {}
             _ = stop.changed() => return,
         }
-        let due = server.tenants.journal().is_some_and(|j| j.segment_bytes() > COMPACT_AFTER_BYTES);
+        let due = server.tenants.journal().is_some_and(|j| j.segment_bytes() > after);
         if !due {
             continue;
         }
