@@ -70,11 +70,11 @@ pub(crate) fn saved_snapshots(tenant: &Tenant) -> Vec<crate::state::SavedSnapsho
 /// Longest snapshot name accepted.
 pub(crate) const MAX_SNAPSHOT_NAME: usize = 128;
 
-/// A new tenant holding `origin`'s objects (see the module docs).
-pub(crate) fn fork(origin: &Tenant, options: &TenantOptions) -> Tenant {
+/// A new tenant holding `base`, a copy of `origin`'s directory (see the
+/// module docs).
+pub(crate) fn fork(origin: &Tenant, mut dir: Directory, options: &TenantOptions) -> Tenant {
     let mut ids = IdGen::seeded(options.seed);
     let id = ids.uuid();
-    let mut dir = origin.read().clone();
     let now = origin.clock.now();
     let old_id = dir.tenant_id;
     dir.tenant_id = id;
@@ -239,7 +239,24 @@ pub(crate) fn restore(tenant: &Tenant, name: &str) -> Result<(), Refused> {
     Ok(())
 }
 
-/// Fork `origin` into a new tenant of `tenants`.
+/// Fork `origin` into a new tenant of `tenants`. With a journal the fork is
+/// recorded as the origin's id plus what differs from the origin (credentials,
+/// ids, borrowed domains), not whole: the record stays small whatever the size
+/// of the tenant. That holds only if replay finds the origin exactly as it was
+/// copied, so the origin's write lock is held from the copy until the record
+/// is appended.
 pub(crate) fn fork_into(tenants: &Tenants, origin: &Tenant, options: &TenantOptions) -> Arc<Tenant> {
-    tenants.insert(fork(origin, options))
+    let held = origin.write();
+    let base = (*held).clone();
+    let fork = fork(origin, base.clone(), options);
+    let effects = tenants.journal().map(|_| {
+        let mut view = base.journal_view();
+        fork.read().changes_since(&mut view)
+    });
+    let fork = match effects {
+        Some(effects) => tenants.insert_fork(fork, origin.id, effects),
+        None => tenants.insert(fork),
+    };
+    drop(held);
+    fork
 }

@@ -73,6 +73,10 @@ pub(crate) enum Change {
     /// A tenant created, reset or replaced, whole (a fresh tenant is small; a
     /// replaced one is what the caller uploaded).
     Tenant(Box<serde_json::Value>),
+    /// A tenant forked from `origin`: its own settings (`head`: what
+    /// `GET …/state` gives, without the directory) and the effects that turn
+    /// the origin's directory, as replay has it at this record, into its own.
+    Forked { origin: Uuid, head: Box<serde_json::Value>, effects: Vec<Effect> },
     /// The tenant's scripted fault rules after `PUT …/faults` or after a
     /// request used one up (absolute: the whole remaining set).
     Faults(Vec<crate::faults::FaultRule>),
@@ -283,6 +287,8 @@ struct Pending {
     buf: Vec<u8>,
     /// The sequence number of the last record in `buf` (or handed out).
     last_seq: u64,
+    /// How many records `buf` holds.
+    records: usize,
     /// Open a new segment before writing what is buffered (compaction).
     rotate_to: Option<u64>,
     /// The writer failed; every later wait reports it.
@@ -322,7 +328,14 @@ impl Journal {
         let file = create_segment(state, segment)?;
         let (durable, _) = tokio::sync::watch::channel(last_seq);
         let shared = Arc::new(Shared {
-            pending: Mutex::new(Pending { buf: Vec::new(), last_seq, rotate_to: None, failed: None, stopping: false }),
+            pending: Mutex::new(Pending {
+                buf: Vec::new(),
+                last_seq,
+                records: 0,
+                rotate_to: None,
+                failed: None,
+                stopping: false,
+            }),
             wake: Condvar::new(),
             durable,
             rotated: Condvar::new(),
@@ -347,6 +360,7 @@ impl Journal {
         let entry = Entry { seq: p.last_seq, tenant, change };
         let payload = serde_json::to_vec(&entry).expect("journal entries are plain JSON");
         frame(&payload, &mut p.buf);
+        p.records += 1;
         let seq = p.last_seq;
         drop(p);
         self.shared.wake.notify_one();
@@ -457,21 +471,54 @@ fn create_segment(state: &Path, n: u64) -> std::io::Result<File> {
     Ok(f)
 }
 
+/// Real elapsed time for the writer's own pacing (never a tenant's time).
+#[allow(clippy::disallowed_methods)]
+fn monotonic_now() -> std::time::Instant {
+    std::time::Instant::now()
+}
+
+/// The longest the writer holds a batch open for more records.
+const MAX_GATHER: Duration = Duration::from_millis(1);
+
 fn write_loop(shared: &Shared, state: &Path, mut file: File) {
     let mut spare = Vec::new();
+    // Group commit's weak spot: when a flush ends, its writers are answered
+    // and send their next writes over the following few hundred microseconds;
+    // flushing at once would take only the first of them and make the rest
+    // wait a whole flush more. So the writer waits for as many records as the
+    // last batch had, for at most an eighth of a recent flush's time (capped
+    // at `MAX_GATHER`): nothing on a device whose flush is free, a fraction
+    // of a flush where a flush is what every writer waits for anyway.
+    let mut last_batch = 0usize;
+    let mut flush_time = Duration::ZERO;
     loop {
-        let (batch, last, rotate, stopping) = {
+        let (batch, records, last, rotate, stopping) = {
             let mut p = shared.pending.lock().unwrap_or_else(|e| e.into_inner());
             while p.buf.is_empty() && p.rotate_to.is_none() && !p.stopping {
                 p = shared.wake.wait(p).unwrap_or_else(|e| e.into_inner());
             }
+            let gather = (flush_time / 8).min(MAX_GATHER);
+            if !gather.is_zero() && p.records < last_batch && p.rotate_to.is_none() && !p.stopping {
+                let until = monotonic_now() + gather;
+                while p.records < last_batch {
+                    let left = until.saturating_duration_since(monotonic_now());
+                    if left.is_zero() {
+                        break;
+                    }
+                    p = shared.wake.wait_timeout(p, left).unwrap_or_else(|e| e.into_inner()).0;
+                }
+            }
             std::mem::swap(&mut p.buf, &mut spare);
-            (std::mem::take(&mut spare), p.last_seq, p.rotate_to.take(), p.stopping)
+            let records = std::mem::take(&mut p.records);
+            (std::mem::take(&mut spare), records, p.last_seq, p.rotate_to.take(), p.stopping)
         };
         let result = (|| -> std::io::Result<()> {
             if !batch.is_empty() {
+                let started = monotonic_now();
                 file.write_all(&batch)?;
                 file.sync_data()?;
+                flush_time = (flush_time * 3 + started.elapsed()) / 4;
+                last_batch = records;
             }
             Ok(())
         })();

@@ -104,6 +104,35 @@ pub enum StateError {
     TooNew { path: PathBuf, found: u32 },
 }
 
+/// A tenant's settings without its directory (a fork's journal record).
+pub(crate) fn tenant_head(tenant: &Tenant) -> serde_json::Value {
+    let mut head = serde_json::json!({
+        "id": tenant.id,
+        "seed": tenant.options().seed,
+        "frozen_at": tenant.clock.frozen_at().map(|t| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()),
+        "clock_offset": tenant.clock.offset(),
+        "bootstrap": tenant.bootstrap,
+    });
+    let realism = tenant.realism.config();
+    if realism != crate::realism::RealismConfig::default() {
+        head["realism"] = serde_json::json!(realism);
+    }
+    head
+}
+
+/// What [`tenant_head`] wrote.
+#[derive(Deserialize)]
+struct TenantHead {
+    id: Uuid,
+    seed: u64,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    frozen_at: Option<OffsetDateTime>,
+    clock_offset: Duration,
+    bootstrap: BootstrapCredentials,
+    #[serde(default)]
+    realism: crate::realism::RealismConfig,
+}
+
 /// Serialize one tenant (under its read lock).
 pub(crate) fn snapshot_tenant(tenant: &Tenant) -> serde_json::Value {
     // A copy-on-write copy: serializing a large tenant never holds its lock.
@@ -292,12 +321,44 @@ pub(crate) fn replay(tenants: &mut Vec<SavedTenant>, entry: crate::journal::Entr
         }
         return Ok(());
     }
+    if let Change::Forked { origin, head, effects } = entry.change {
+        let mut directory = tenants
+            .iter()
+            .find(|t| t.id == origin)
+            .ok_or_else(|| {
+                format!("tenant {id} forked from {origin}, which neither the snapshot nor the journal created")
+            })?
+            .directory
+            .clone();
+        for effect in &effects {
+            directory.apply_effect(effect)?;
+        }
+        directory.tenant_id = id;
+        let head: TenantHead = serde_json::from_value(*head).map_err(|e| format!("fork {id}: {e}"))?;
+        let saved = SavedTenant {
+            id: head.id,
+            seed: head.seed,
+            frozen_at: head.frozen_at,
+            clock_offset: head.clock_offset,
+            bootstrap: head.bootstrap,
+            directory,
+            realism: head.realism,
+            faults: Vec::new(),
+            snapshots: Vec::new(),
+            snapshot_dirs: Default::default(),
+        };
+        match tenants.iter_mut().find(|t| t.id == id) {
+            Some(t) => *t = saved,
+            None => tenants.push(saved),
+        }
+        return Ok(());
+    }
     let t = tenants
         .iter_mut()
         .find(|t| t.id == id)
         .ok_or_else(|| format!("a change to tenant {id}, which neither the snapshot nor the journal created"))?;
     match entry.change {
-        Change::Tenant(_) => unreachable!("handled above"),
+        Change::Tenant(_) | Change::Forked { .. } => unreachable!("handled above"),
         Change::Directory(effects) => {
             for effect in &effects {
                 t.directory.apply_effect(effect)?;
@@ -455,6 +516,57 @@ mod compaction {
             assert!(saved.directory.domain(name).is_some(), "{name} lost");
         }
         assert_eq!(recovered.next_segment, from + 1);
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_fork_is_journaled_as_its_difference_from_the_origin_and_replays_to_the_same_tenant() {
+        let dir = std::env::temp_dir().join(format!("graphbox-fork-record-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("state.json");
+        let tenants = Tenants::default();
+        let origin = tenants
+            .insert(Tenant::create(&TenantOptions { seed: 5, frozen_at: None, realism: Default::default() }, None));
+        {
+            let mut d = origin.write();
+            for i in 0..200 {
+                let body = serde_json::json!({"accountEnabled": true, "displayName": format!("U{i}"),
+                    "mailNickname": format!("u{i}"), "userPrincipalName": format!("u{i}@{}", d.initial_domain()),
+                    "passwordProfile": {"password": "Gb!x12345678a"}});
+                d.create_user(body.as_object().expect("an object"), time::OffsetDateTime::UNIX_EPOCH).expect("valid");
+            }
+        }
+        checkpoint(&tenants.all(), &path, 1).expect("first snapshot");
+        let journal = crate::journal::Journal::open(&path, 1, 0).expect("journal");
+        tenants.attach_journal(journal.clone());
+        add(&origin, "origin-before.example");
+        let fork = crate::fork::fork_into(
+            &tenants,
+            &origin,
+            &TenantOptions { seed: 6, frozen_at: None, realism: Default::default() },
+        );
+        add(&fork, "fork-after.example");
+        add(&origin, "origin-after.example");
+        journal.sync().expect("durable");
+        journal.stop();
+        let bytes = fs::read(crate::journal::segment_path(&path, 1)).expect("segment");
+        let largest = crate::journal::scan(&bytes).expect("valid").records.iter().map(|r| r.len()).max();
+        assert!(largest < Some(16 << 10), "no record holds the 200 users again: {largest:?} bytes");
+
+        let saved = recover(&path).expect("recovers").state.expect("state");
+        for live in [&origin, &fork] {
+            let t = saved.tenants.iter().find(|t| t.id == live.id).expect("both tenants");
+            let mut replayed = t.directory.clone();
+            replayed.rebuild_indexes();
+            assert_eq!(
+                serde_json::to_value(&replayed).expect("json"),
+                serde_json::to_value(&*live.read()).expect("json"),
+                "tenant {} replays to what it is",
+                live.id
+            );
+            assert_eq!(serde_json::json!(t.bootstrap), serde_json::json!(live.bootstrap));
+        }
         let _ = fs::remove_dir_all(&dir);
     }
 }

@@ -436,6 +436,28 @@ impl Tenants {
         tenant
     }
 
+    /// Add a fork of `origin` (see `fork::fork_into`, which holds the origin's
+    /// write lock): journaled as the difference from the origin, before any
+    /// request can reach it.
+    pub(crate) fn insert_fork(
+        &self,
+        mut tenant: Tenant,
+        origin: Uuid,
+        effects: Vec<crate::journal::Effect>,
+    ) -> Arc<Tenant> {
+        let Some(journal) = self.journal.get() else { return self.insert(tenant) };
+        tenant.domain_claims = self.claims.clone();
+        for name in tenant.read().verified_domain_names() {
+            let _ = self.claims.claim(name, tenant.id);
+        }
+        let head = crate::state::tenant_head(&tenant);
+        let tenant = Arc::new(tenant);
+        journal.append(tenant.id, crate::journal::Change::Forked { origin, head: Box::new(head), effects });
+        tenant.attach_journal(journal);
+        self.by_id.insert(tenant.id, tenant.clone());
+        tenant
+    }
+
     /// Record every write from now on in `journal`; the tenants already here
     /// are on disk (loaded, replayed and saved) before this is called.
     pub(crate) fn attach_journal(&self, journal: Arc<crate::journal::Journal>) {
