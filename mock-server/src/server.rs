@@ -634,34 +634,6 @@ fn replace_domain(user: &mut UserBody, domain: &str) {
     user.values_mut().for_each(|v| walk(v, domain));
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn assert_send<T: Send>(_: &T) {}
-
-    #[test]
-    fn start_stays_spawnable_with_generated_seed_users() {
-        // The generator's boxed iterator is not Send; it must not live across an
-        // await, or `tokio::spawn(builder.start())` stops compiling for callers.
-        let builder = GraphboxBuilder::default().seed_users_with(|_| Vec::new());
-        let start = builder.clone().start();
-        assert_send(&start);
-        assert_send(&builder);
-    }
-
-    #[test]
-    fn domain_placeholders_are_replaced_in_nested_values_only() {
-        let mut user = serde_json::json!({"{domain}": "a@{domain}", "n": 1, "l": ["x@{domain}", {"k": "{domain}"}]})
-            .as_object()
-            .cloned()
-            .unwrap_or_default();
-        replace_domain(&mut user, "t.example");
-        let expected = serde_json::json!({"{domain}": "a@t.example", "n": 1, "l": ["x@t.example", {"k": "t.example"}]});
-        assert_eq!(serde_json::Value::Object(user), expected);
-    }
-}
-
 /// Named snapshots from Rust (the control API's `…/snapshots` calls). Like the
 /// HTTP calls, each returns once its journal record is on disk (`--state`).
 impl Graphbox {
@@ -719,5 +691,33 @@ impl Graphbox {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    #[test]
+    fn start_stays_spawnable_with_generated_seed_users() {
+        // The generator's boxed iterator is not Send; it must not live across an
+        // await, or `tokio::spawn(builder.start())` stops compiling for callers.
+        let builder = GraphboxBuilder::default().seed_users_with(|_| Vec::new());
+        let start = builder.clone().start();
+        assert_send(&start);
+        assert_send(&builder);
+    }
+
+    #[test]
+    fn domain_placeholders_are_replaced_in_nested_values_only() {
+        let mut user = serde_json::json!({"{domain}": "a@{domain}", "n": 1, "l": ["x@{domain}", {"k": "{domain}"}]})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        replace_domain(&mut user, "t.example");
+        let expected = serde_json::json!({"{domain}": "a@t.example", "n": 1, "l": ["x@t.example", {"k": "t.example"}]});
+        assert_eq!(serde_json::Value::Object(user), expected);
     }
 }
