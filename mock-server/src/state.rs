@@ -153,27 +153,61 @@ pub(crate) fn snapshot_tenant(tenant: &Tenant) -> serde_json::Value {
     saved
 }
 
-/// Serialize one tenant for the state file: [`snapshot_tenant`] plus what
-/// only the file keeps (fault rules in force, named snapshots).
-pub(crate) fn saved_tenant(tenant: &Tenant) -> serde_json::Value {
-    let mut saved = snapshot_tenant(tenant);
-    let rules = tenant.faults.rules();
-    if !rules.is_empty() {
-        saved["faults"] = serde_json::json!(rules);
-    }
-    let snapshots = crate::fork::saved_snapshots(tenant);
-    if !snapshots.is_empty() {
-        saved["snapshots"] = serde_json::json!(snapshots);
-    }
-    saved
+/// One tenant as the state file holds it: [`snapshot_tenant`]'s fields plus
+/// what only the file keeps (fault rules in force, named snapshots), written
+/// straight from a copy-on-write copy of the directory. A `serde_json::Value`
+/// of a large tenant would cost several times the tenant's own memory while
+/// a save runs (and a save runs in the background after every start).
+#[derive(Serialize)]
+pub(crate) struct TenantOut {
+    id: Uuid,
+    seed: u64,
+    #[serde(with = "time::serde::rfc3339::option")]
+    frozen_at: Option<OffsetDateTime>,
+    clock_offset: Duration,
+    bootstrap: BootstrapCredentials,
+    directory: Directory,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    realism: Option<crate::realism::RealismConfig>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    faults: Vec<crate::faults::FaultRule>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    snapshots: Vec<SavedSnapshot>,
 }
 
-pub(crate) fn snapshot(tenants: &[std::sync::Arc<Tenant>]) -> serde_json::Value {
-    serde_json::json!({
-        "format": "graphbox-state",
-        "version": STATE_VERSION,
-        "tenants": tenants.iter().map(|t| saved_tenant(t)).collect::<Vec<_>>(),
-    })
+/// Everything the state file holds.
+#[derive(Serialize)]
+pub(crate) struct StateOut {
+    format: &'static str,
+    version: u32,
+    tenants: Vec<TenantOut>,
+    journal_from: u64,
+}
+
+pub(crate) fn saved_tenant(tenant: &Tenant) -> TenantOut {
+    let realism = tenant.realism.config();
+    TenantOut {
+        id: tenant.id,
+        seed: tenant.options().seed,
+        frozen_at: tenant.clock.frozen_at(),
+        clock_offset: tenant.clock.offset(),
+        bootstrap: tenant.bootstrap.clone(),
+        directory: tenant.read().clone(),
+        realism: (realism != crate::realism::RealismConfig::default()).then_some(realism),
+        faults: tenant.faults.rules(),
+        snapshots: crate::fork::saved_snapshots(tenant),
+    }
+}
+
+/// The state file's contents, naming `journal_from` as the first journal
+/// segment it does not contain.
+pub(crate) fn snapshot(tenants: &[std::sync::Arc<Tenant>], journal_from: u64) -> StateOut {
+    StateOut {
+        format: "graphbox-state",
+        version: STATE_VERSION,
+        tenants: tenants.iter().map(|t| saved_tenant(t)).collect(),
+        journal_from,
+    }
 }
 
 /// Save every tenant to `path`. With a journal this is a compaction: later
@@ -187,7 +221,7 @@ pub(crate) fn save_all(tenants: &crate::tenant::Tenants, path: &Path) -> Result<
     static SAVING: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _one = SAVING.lock().unwrap_or_else(|e| e.into_inner());
     let Some(journal) = tenants.journal() else {
-        return save(path, &snapshot(&tenants.all()));
+        return save(path, &snapshot(&tenants.all(), 0));
     };
     let from = journal.rotate();
     checkpoint(&tenants.all(), path, from)
@@ -196,9 +230,7 @@ pub(crate) fn save_all(tenants: &crate::tenant::Tenants, path: &Path) -> Result<
 /// Write the snapshot naming `from` as the first segment to replay, then drop
 /// the segments before it.
 pub(crate) fn checkpoint(tenants: &[std::sync::Arc<Tenant>], path: &Path, from: u64) -> Result<(), StateError> {
-    let mut state = snapshot(tenants);
-    state["journal_from"] = from.into();
-    save(path, &state)?;
+    save(path, &snapshot(tenants, from))?;
     let old = crate::journal::segments(path).map_err(|source| StateError::Write { path: path.to_owned(), source })?;
     for (n, file) in old.into_iter().filter(|(n, _)| *n < from) {
         if let Err(e) = fs::remove_file(&file) {
@@ -414,7 +446,7 @@ pub(crate) fn load(path: &Path) -> Result<Option<SavedState>, StateError> {
 }
 
 /// Write atomically: a crash at any point leaves either the old or the new file.
-pub(crate) fn save(path: &Path, state: &serde_json::Value) -> Result<(), StateError> {
+pub(crate) fn save(path: &Path, state: &impl Serialize) -> Result<(), StateError> {
     let err = |source| StateError::Write { path: path.to_owned(), source };
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(err)?;
@@ -502,9 +534,8 @@ mod compaction {
         // the snapshot was taken but before it is on disk.
         let from = journal.rotate();
         add(&t, "during.example");
-        let mut snap = snapshot(&tenants.all());
+        let snap = snapshot(&tenants.all(), from);
         add(&t, "after.example");
-        snap["journal_from"] = from.into();
         save(&path, &snap).expect("snapshot written");
         journal.sync().expect("durable");
         journal.stop();
