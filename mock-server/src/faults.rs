@@ -83,18 +83,42 @@ impl Faults {
         self.rules.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// The fault this request meets, if any; a rule with `times` is used up.
-    pub(crate) fn take(&self, method: &str, path: &str) -> Option<ApiError> {
+    /// The fault this request meets, if any; a rule with `times` is used up
+    /// (then `.1` is true: the rules changed).
+    pub(crate) fn take(&self, method: &str, path: &str) -> Option<(ApiError, bool)> {
         let mut rules = self.rules.lock().unwrap_or_else(|e| e.into_inner());
         if rules.is_empty() {
             return None;
         }
         let i = rules.iter().position(|r| r.matches(method, path) && r.times != Some(0))?;
         let error = rules[i].error();
+        let used = rules[i].times.is_some();
         if let Some(t) = rules[i].times.as_mut() {
             *t -= 1;
         }
         rules.retain(|r| r.times != Some(0));
+        Some((error, used))
+    }
+}
+
+/// Fault rules are state a test relies on: with `--state` they are journaled
+/// whole whenever they change, so a restart neither forgets them nor gives
+/// back a fault already served.
+impl crate::tenant::Tenant {
+    /// `PUT …/faults`.
+    pub(crate) fn put_faults(&self, rules: Vec<FaultRule>) {
+        self.faults.replace(rules);
+        self.journal_change(|t| crate::journal::Change::Faults(t.faults.rules()));
+    }
+
+    /// The scripted fault this request meets, if any (see [`Faults::take`]).
+    pub(crate) fn take_fault(&self, method: &str, path: &str) -> Option<ApiError> {
+        let (error, used) = self.faults.take(method, path)?;
+        if used {
+            // Read under the write lock: the last record holds the rules as
+            // of the last use, whichever request records first.
+            self.journal_change(|t| crate::journal::Change::Faults(t.faults.rules()));
+        }
         Some(error)
     }
 }
@@ -114,7 +138,7 @@ mod tests {
             times: Some(2),
         }]);
         assert!(faults.take("POST", "/v1.0/users").is_none(), "another method");
-        assert_eq!(faults.take("GET", "/v1.0/users/x").map(|e| e.retry_after), Some(Some(2.5)));
+        assert_eq!(faults.take("GET", "/v1.0/users/x").map(|(e, used)| (e.retry_after, used)), Some((Some(2.5), true)));
         assert!(faults.take("GET", "/v1.0/users").is_some());
         assert!(faults.take("GET", "/v1.0/users").is_none(), "used up");
     }

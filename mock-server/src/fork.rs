@@ -35,14 +35,46 @@ pub(crate) struct Snapshot {
     directory: Directory,
 }
 
+impl Snapshot {
+    pub(crate) fn new(taken_at: OffsetDateTime, directory: Directory) -> Snapshot {
+        Snapshot { taken_at, directory }
+    }
+
+    /// After loading: the derived indexes are not saved.
+    pub(crate) fn rebuild_indexes(&mut self) {
+        self.directory.rebuild_indexes();
+    }
+}
+
+/// The tenant's snapshots for the state file, each as the effects that turn
+/// the live directory into it: the diff skips what both still share, so a
+/// snapshot costs the file what changed since it was taken.
+pub(crate) fn saved_snapshots(tenant: &Tenant) -> Vec<crate::state::SavedSnapshot> {
+    let all: Vec<(String, Snapshot)> = {
+        let all = tenant.snapshots.lock().unwrap_or_else(|e| e.into_inner());
+        all.iter().map(|(n, s)| (n.clone(), s.clone())).collect()
+    };
+    if all.is_empty() {
+        return Vec::new();
+    }
+    let live = tenant.read().clone();
+    all.into_iter()
+        .map(|(name, s)| {
+            let mut view = live.journal_view();
+            let effects = s.directory.changes_since(&mut view);
+            crate::state::SavedSnapshot { name, taken_at: s.taken_at, effects }
+        })
+        .collect()
+}
+
 /// Longest snapshot name accepted.
 pub(crate) const MAX_SNAPSHOT_NAME: usize = 128;
 
-/// A new tenant holding `origin`'s objects (see the module docs).
-pub(crate) fn fork(origin: &Tenant, options: &TenantOptions) -> Tenant {
+/// A new tenant holding `base`, a copy of `origin`'s directory (see the
+/// module docs).
+pub(crate) fn fork(origin: &Tenant, mut dir: Directory, options: &TenantOptions) -> Tenant {
     let mut ids = IdGen::seeded(options.seed);
     let id = ids.uuid();
-    let mut dir = origin.read().clone();
     let now = origin.clock.now();
     let old_id = dir.tenant_id;
     dir.tenant_id = id;
@@ -103,6 +135,43 @@ pub(crate) fn fork(origin: &Tenant, options: &TenantOptions) -> Tenant {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Refused(pub u16, pub String);
 
+/// Why a snapshot call on the Rust handle was refused: the status the control
+/// API answers the same call with (400 a bad name, 404 no such tenant or
+/// snapshot, 409 a name taken, or a verified domain another tenant now holds)
+/// and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct SnapshotError {
+    status: u16,
+    message: String,
+}
+
+impl SnapshotError {
+    /// The HTTP status `…/snapshots` answers the same call with.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    pub(crate) fn no_tenant(tenant: Uuid) -> SnapshotError {
+        SnapshotError { status: 404, message: format!("no tenant {tenant} on this server") }
+    }
+}
+
+impl From<Refused> for SnapshotError {
+    fn from(Refused(status, message): Refused) -> SnapshotError {
+        SnapshotError { status, message }
+    }
+}
+
+/// A named snapshot, as `GET …/snapshots` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SnapshotInfo {
+    pub name: String,
+    /// On the tenant's clock.
+    pub taken_at: OffsetDateTime,
+}
+
 /// `POST …/snapshots {"name"}`.
 pub(crate) fn take(tenant: &Tenant, name: &str) -> Result<OffsetDateTime, Refused> {
     if name.is_empty() || name.len() > MAX_SNAPSHOT_NAME || name.contains('/') || name.chars().any(char::is_control) {
@@ -111,13 +180,28 @@ pub(crate) fn take(tenant: &Tenant, name: &str) -> Result<OffsetDateTime, Refuse
             format!("send {{\"name\": \"...\"}}: 1 to {MAX_SNAPSHOT_NAME} characters, no '/' or control characters"),
         ));
     }
+    // Under the write lock: the journal record says "the directory as of
+    // here", which holds only if no write slips between the copy and it.
+    let dir = tenant.write();
     let mut all = tenant.snapshots.lock().unwrap_or_else(|e| e.into_inner());
     if all.contains_key(name) {
         return Err(Refused(409, format!("the tenant already has a snapshot '{name}'; pick another name")));
     }
     let taken_at = tenant.clock.now();
-    all.insert(name.to_owned(), Snapshot { taken_at, directory: tenant.read().clone() });
+    all.insert(name.to_owned(), Snapshot { taken_at, directory: (*dir).clone() });
+    tenant.journal_locked(&dir, crate::journal::Change::SnapshotTaken { name: name.to_owned(), taken_at });
     Ok(taken_at)
+}
+
+/// `DELETE …/snapshots/{name}`.
+pub(crate) fn delete(tenant: &Tenant, name: &str) -> Result<(), Refused> {
+    let dir = tenant.write();
+    let removed = tenant.snapshots.lock().unwrap_or_else(|e| e.into_inner()).remove(name);
+    if removed.is_none() {
+        return Err(Refused(404, format!("the tenant has no snapshot '{name}' (GET …/snapshots lists them)")));
+    }
+    tenant.journal_locked(&dir, crate::journal::Change::SnapshotDeleted { name: name.to_owned() });
+    Ok(())
 }
 
 /// `GET …/snapshots`: names and times, by name.
@@ -155,7 +239,24 @@ pub(crate) fn restore(tenant: &Tenant, name: &str) -> Result<(), Refused> {
     Ok(())
 }
 
-/// Fork `origin` into a new tenant of `tenants`.
+/// Fork `origin` into a new tenant of `tenants`. With a journal the fork is
+/// recorded as the origin's id plus what differs from the origin (credentials,
+/// ids, borrowed domains), not whole: the record stays small whatever the size
+/// of the tenant. That holds only if replay finds the origin exactly as it was
+/// copied, so the origin's write lock is held from the copy until the record
+/// is appended.
 pub(crate) fn fork_into(tenants: &Tenants, origin: &Tenant, options: &TenantOptions) -> Arc<Tenant> {
-    tenants.insert(fork(origin, options))
+    let held = origin.write();
+    let base = (*held).clone();
+    let fork = fork(origin, base.clone(), options);
+    let effects = tenants.journal().map(|_| {
+        let mut view = base.journal_view();
+        fork.read().changes_since(&mut view)
+    });
+    let fork = match effects {
+        Some(effects) => tenants.insert_fork(fork, origin.id, effects),
+        None => tenants.insert(fork),
+    };
+    drop(held);
+    fork
 }

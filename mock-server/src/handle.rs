@@ -246,17 +246,19 @@ impl<'a> TenantControl<'a> {
     /// 400 when `saved` is not this tenant's saved state, 409 when one of its verified domains
     /// belongs to another tenant now.
     pub fn load_state(&self, saved: serde_json::Value) -> Result<(), ControlError> {
-        self.tenant()?;
-        let saved: crate::state::SavedTenant = serde_json::from_value(saved).map_err(|e| {
-            ControlError::new(400, format!("the body is not a saved tenant (TenantControl::state gives one): {e}"))
-        })?;
-        if saved.id != self.id {
-            return Err(ControlError::new(400, format!("the saved tenant is {}, not {}", saved.id, self.id)));
-        }
-        let restored = Tenant::restore(saved)
-            .map_err(|e| ControlError::new(400, format!("the saved tenant cannot be loaded: {e}")))?;
-        self.mock.server().tenants.try_replace(restored).map_err(|e| ControlError::new(409, e.to_string()))?;
-        Ok(())
+        self.mock.durably(|| {
+            self.tenant()?;
+            let saved: crate::state::SavedTenant = serde_json::from_value(saved).map_err(|e| {
+                ControlError::new(400, format!("the body is not a saved tenant (TenantControl::state gives one): {e}"))
+            })?;
+            if saved.id != self.id {
+                return Err(ControlError::new(400, format!("the saved tenant is {}, not {}", saved.id, self.id)));
+            }
+            let restored = Tenant::restore(saved)
+                .map_err(|e| ControlError::new(400, format!("the saved tenant cannot be loaded: {e}")))?;
+            self.mock.server().tenants.try_replace(restored).map_err(|e| ControlError::new(409, e.to_string()))?;
+            Ok(())
+        })
     }
 
     /// Start the tenant over (`POST …/reset`): a fresh directory with the same id and bootstrap
@@ -265,10 +267,12 @@ impl<'a> TenantControl<'a> {
     /// # Errors
     /// 404 when the server has no such tenant.
     pub fn reset(&self) -> Result<ReadyInfo, ControlError> {
-        let tenant = self.tenant()?;
-        let fresh = Tenant::create(&tenant.options(), Some(&tenant.bootstrap));
-        let fresh = self.mock.server().tenants.replace(fresh);
-        Ok(self.mock.ready_for(&fresh))
+        self.mock.durably(|| {
+            let tenant = self.tenant()?;
+            let fresh = Tenant::create(&tenant.options(), Some(&tenant.bootstrap));
+            let fresh = self.mock.server().tenants.replace(fresh);
+            Ok(self.mock.ready_for(&fresh))
+        })
     }
 
     /// Fork the tenant (`POST …/fork`): the same objects, ids and settings under a new tenant
@@ -277,10 +281,12 @@ impl<'a> TenantControl<'a> {
     /// # Errors
     /// 404 when the server has no such tenant.
     pub fn fork(&self) -> Result<ReadyInfo, ControlError> {
-        let origin = self.tenant()?;
-        let server = self.mock.server();
-        let fork = crate::fork::fork_into(&server.tenants, &origin, &server.next_tenant_options());
-        Ok(self.mock.ready_for(&fork))
+        self.mock.durably(|| {
+            let origin = self.tenant()?;
+            let server = self.mock.server();
+            let fork = crate::fork::fork_into(&server.tenants, &origin, &server.next_tenant_options());
+            Ok(self.mock.ready_for(&fork))
+        })
     }
 
     /// The realism setting in force (`GET …/realism`'s profile, seed and overrides).
@@ -297,10 +303,12 @@ impl<'a> TenantControl<'a> {
     /// # Errors
     /// 404 when the server has no such tenant.
     pub fn set_realism(&self, config: RealismConfig) -> Result<(), ControlError> {
-        let tenant = self.tenant()?;
-        tenant.realism.set(config, tenant.id);
-        tenant.journal_realism();
-        Ok(())
+        self.mock.durably(|| {
+            let tenant = self.tenant()?;
+            tenant.realism.set(config, tenant.id);
+            tenant.journal_realism();
+            Ok(())
+        })
     }
 
     /// The realism report (`GET …/realism/report`): per client, requests, 429s, early retries,
@@ -329,9 +337,11 @@ impl ClockControl<'_> {
     /// # Errors
     /// 400 when the clock would pass 9000-01-01 (it was not moved); 404 for an unknown tenant.
     pub fn advance(&self, by: Duration) -> Result<OffsetDateTime, ControlError> {
-        let tenant = self.0.tenant()?;
-        advance(&tenant, by)?;
-        Ok(tenant.clock.now())
+        self.0.mock.durably(|| {
+            let tenant = self.0.tenant()?;
+            advance(&tenant, by)?;
+            Ok(tenant.clock.now())
+        })
     }
 
     /// Move the clock forward to `at`.
@@ -340,20 +350,22 @@ impl ClockControl<'_> {
     /// 400 when `at` is before the tenant's current time (the clock never goes back: tokens
     /// and replication windows already issued rely on it) or past 9000-01-01.
     pub fn set(&self, at: OffsetDateTime) -> Result<OffsetDateTime, ControlError> {
-        let tenant = self.0.tenant()?;
-        let now = tenant.clock.now();
-        let by = Duration::try_from(at - now).map_err(|_| {
-            ControlError::new(
-                400,
-                format!(
-                    "the clock only moves forward: {} is before the tenant's time {}",
-                    crate::clock::format_datetime(at),
-                    crate::clock::format_datetime(now)
-                ),
-            )
-        })?;
-        advance(&tenant, by)?;
-        Ok(tenant.clock.now())
+        self.0.mock.durably(|| {
+            let tenant = self.0.tenant()?;
+            let now = tenant.clock.now();
+            let by = Duration::try_from(at - now).map_err(|_| {
+                ControlError::new(
+                    400,
+                    format!(
+                        "the clock only moves forward: {} is before the tenant's time {}",
+                        crate::clock::format_datetime(at),
+                        crate::clock::format_datetime(now)
+                    ),
+                )
+            })?;
+            advance(&tenant, by)?;
+            Ok(tenant.clock.now())
+        })
     }
 }
 
@@ -376,11 +388,13 @@ impl FaultControl<'_> {
     /// 400 for a status graphbox does not inject, a path not starting with `/`, or a negative
     /// `Retry-After`; the rules in force are unchanged.
     pub fn set(&self, rules: impl IntoIterator<Item = Fault>) -> Result<(), ControlError> {
-        let tenant = self.0.tenant()?;
-        let rules: Vec<_> = rules.into_iter().map(Fault::into_rule).collect();
-        crate::faults::validate(&rules).map_err(|e| ControlError::new(400, e))?;
-        tenant.faults.replace(rules);
-        Ok(())
+        self.0.mock.durably(|| {
+            let tenant = self.0.tenant()?;
+            let rules: Vec<_> = rules.into_iter().map(Fault::into_rule).collect();
+            crate::faults::validate(&rules).map_err(|e| ControlError::new(400, e))?;
+            tenant.put_faults(rules);
+            Ok(())
+        })
     }
 
     /// The rules in force, with what is left of each `times`.
@@ -390,9 +404,11 @@ impl FaultControl<'_> {
 
     /// Remove every rule.
     pub fn clear(&self) {
-        if let Ok(t) = self.0.tenant() {
-            t.faults.replace(Vec::new());
-        }
+        self.0.mock.durably(|| {
+            if let Ok(t) = self.0.tenant() {
+                t.put_faults(Vec::new());
+            }
+        })
     }
 }
 
@@ -408,12 +424,14 @@ impl DirSyncControl<'_> {
     /// # Errors
     /// 409 unless DirSync is `Enabled`; 400 for a malformed user.
     pub fn cycle(&self, users: impl IntoIterator<Item = serde_json::Value>) -> Result<serde_json::Value, ControlError> {
-        let tenant = self.0.tenant()?;
-        let body = serde_json::json!({ "users": users.into_iter().collect::<Vec<_>>() });
-        tenant.settle_dirsync();
-        let now = tenant.clock.now();
-        let result = crate::dirsync::cycle::run(&mut tenant.write(), &body, now);
-        result.map_err(|e| ControlError::new(e.status, e.message))
+        self.0.mock.durably(|| {
+            let tenant = self.0.tenant()?;
+            let body = serde_json::json!({ "users": users.into_iter().collect::<Vec<_>>() });
+            tenant.settle_dirsync();
+            let now = tenant.clock.now();
+            let result = crate::dirsync::cycle::run(&mut tenant.write(), &body, now);
+            result.map_err(|e| ControlError::new(e.status, e.message))
+        })
     }
 
     /// The machine's state and settings (`GET …/dirsync`).
@@ -432,9 +450,11 @@ impl DirSyncControl<'_> {
     /// # Errors
     /// 400 for an unknown setting or a wrong type.
     pub fn set_settings(&self, settings: serde_json::Value) -> Result<serde_json::Value, ControlError> {
-        let tenant = self.0.tenant()?;
-        let result = crate::dirsync::control::put_settings(&mut tenant.write(), &settings);
-        result.map_err(|m| ControlError::new(400, m))
+        self.0.mock.durably(|| {
+            let tenant = self.0.tenant()?;
+            let result = crate::dirsync::control::put_settings(&mut tenant.write(), &settings);
+            result.map_err(|m| ControlError::new(400, m))
+        })
     }
 }
 
@@ -445,9 +465,11 @@ pub struct Tenants<'a>(pub(crate) &'a Graphbox);
 impl<'a> Tenants<'a> {
     /// Create another isolated tenant (`POST /tenants`).
     pub fn create(&self) -> ReadyInfo {
-        let server = self.0.server();
-        let tenant = server.tenants.insert(Tenant::create(&server.next_tenant_options(), None));
-        self.0.ready_for(&tenant)
+        self.0.durably(|| {
+            let server = self.0.server();
+            let tenant = server.tenants.insert(Tenant::create(&server.next_tenant_options(), None));
+            self.0.ready_for(&tenant)
+        })
     }
 
     /// The control plane of tenant `id` (calls answer 404 when there is none).

@@ -34,6 +34,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use uuid::Uuid;
 
 /// First bytes of every journal file.
@@ -47,7 +48,7 @@ const FRAME_LEN: usize = 8;
 const MAX_RECORD: usize = 1 << 30;
 
 /// One journal record.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Entry {
     /// Increasing across the whole server; a snapshot remembers, per tenant,
     /// the last one it contains, so replay skips what the snapshot holds.
@@ -56,7 +57,7 @@ pub(crate) struct Entry {
     pub change: Change,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Change {
     /// What one directory write changed.
@@ -72,18 +73,37 @@ pub(crate) enum Change {
     /// A tenant created, reset or replaced, whole (a fresh tenant is small; a
     /// replaced one is what the caller uploaded).
     Tenant(Box<serde_json::Value>),
+    /// A tenant forked from `origin`: its own settings (`head`: what
+    /// `GET …/state` gives, without the directory) and the effects that turn
+    /// the origin's directory, as replay has it at this record, into its own.
+    Forked { origin: Uuid, head: Box<serde_json::Value>, effects: Vec<Effect> },
+    /// The tenant's scripted fault rules after `PUT …/faults` or after a
+    /// request used one up (absolute: the whole remaining set).
+    Faults(Vec<crate::faults::FaultRule>),
+    /// A named snapshot of the tenant's directory as replay has rebuilt it up
+    /// to this record (nothing more is needed: replay holds the same state).
+    SnapshotTaken {
+        name: String,
+        #[serde(with = "time::serde::rfc3339")]
+        taken_at: time::OffsetDateTime,
+    },
+    /// A named snapshot deleted. (A restore needs no record of its own: it is
+    /// a directory write, journaled as its effects.)
+    SnapshotDeleted { name: String },
 }
 
-/// One changed piece of a directory.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One changed piece of a directory. Keys and values are kept as the JSON
+/// text they were written as: no document tree is built when a record is
+/// written or replayed, each is parsed once, straight into its typed value.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Effect {
     /// An entry of a keyed collection, in its new state.
-    Put { collection: String, key: serde_json::Value, value: serde_json::Value },
+    Put { collection: String, key: Box<RawValue>, value: Box<RawValue> },
     /// An entry of a keyed collection, removed.
-    Remove { collection: String, key: serde_json::Value },
+    Remove { collection: String, key: Box<RawValue> },
     /// One of the directory's small fields, whole.
-    Field { name: String, value: serde_json::Value },
+    Field { name: String, value: Box<RawValue> },
 }
 
 /// The 12-byte file header.
@@ -267,6 +287,8 @@ struct Pending {
     buf: Vec<u8>,
     /// The sequence number of the last record in `buf` (or handed out).
     last_seq: u64,
+    /// How many records `buf` holds.
+    records: usize,
     /// Open a new segment before writing what is buffered (compaction).
     rotate_to: Option<u64>,
     /// The writer failed; every later wait reports it.
@@ -306,7 +328,14 @@ impl Journal {
         let file = create_segment(state, segment)?;
         let (durable, _) = tokio::sync::watch::channel(last_seq);
         let shared = Arc::new(Shared {
-            pending: Mutex::new(Pending { buf: Vec::new(), last_seq, rotate_to: None, failed: None, stopping: false }),
+            pending: Mutex::new(Pending {
+                buf: Vec::new(),
+                last_seq,
+                records: 0,
+                rotate_to: None,
+                failed: None,
+                stopping: false,
+            }),
             wake: Condvar::new(),
             durable,
             rotated: Condvar::new(),
@@ -331,6 +360,7 @@ impl Journal {
         let entry = Entry { seq: p.last_seq, tenant, change };
         let payload = serde_json::to_vec(&entry).expect("journal entries are plain JSON");
         frame(&payload, &mut p.buf);
+        p.records += 1;
         let seq = p.last_seq;
         drop(p);
         self.shared.wake.notify_one();
@@ -357,6 +387,21 @@ impl Journal {
             if rx.changed().await.is_err() {
                 return Err(NotDurable("the journal writer stopped".into()));
             }
+        }
+    }
+
+    /// Block the calling thread until every record up to `seq` is on disk
+    /// (the Rust handle's calls, which answer without going through HTTP).
+    pub(crate) fn wait_durable_blocking(&self, seq: u64) -> Result<(), NotDurable> {
+        let rx = self.shared.durable.subscribe();
+        loop {
+            if *rx.borrow() >= seq {
+                return Ok(());
+            }
+            if let Some(e) = &self.shared.pending.lock().unwrap_or_else(|e| e.into_inner()).failed {
+                return Err(NotDurable(e.clone()));
+            }
+            std::thread::sleep(Duration::from_micros(200));
         }
     }
 
@@ -426,21 +471,54 @@ fn create_segment(state: &Path, n: u64) -> std::io::Result<File> {
     Ok(f)
 }
 
+/// Real elapsed time for the writer's own pacing (never a tenant's time).
+#[allow(clippy::disallowed_methods)]
+fn monotonic_now() -> std::time::Instant {
+    std::time::Instant::now()
+}
+
+/// The longest the writer holds a batch open for more records.
+const MAX_GATHER: Duration = Duration::from_millis(1);
+
 fn write_loop(shared: &Shared, state: &Path, mut file: File) {
     let mut spare = Vec::new();
+    // Group commit's weak spot: when a flush ends, its writers are answered
+    // and send their next writes over the following few hundred microseconds;
+    // flushing at once would take only the first of them and make the rest
+    // wait a whole flush more. So the writer waits for as many records as the
+    // last batch had, for at most an eighth of a recent flush's time (capped
+    // at `MAX_GATHER`): nothing on a device whose flush is free, a fraction
+    // of a flush where a flush is what every writer waits for anyway.
+    let mut last_batch = 0usize;
+    let mut flush_time = Duration::ZERO;
     loop {
-        let (batch, last, rotate, stopping) = {
+        let (batch, records, last, rotate, stopping) = {
             let mut p = shared.pending.lock().unwrap_or_else(|e| e.into_inner());
             while p.buf.is_empty() && p.rotate_to.is_none() && !p.stopping {
                 p = shared.wake.wait(p).unwrap_or_else(|e| e.into_inner());
             }
+            let gather = (flush_time / 8).min(MAX_GATHER);
+            if !gather.is_zero() && p.records < last_batch && p.rotate_to.is_none() && !p.stopping {
+                let until = monotonic_now() + gather;
+                while p.records < last_batch {
+                    let left = until.saturating_duration_since(monotonic_now());
+                    if left.is_zero() {
+                        break;
+                    }
+                    p = shared.wake.wait_timeout(p, left).unwrap_or_else(|e| e.into_inner()).0;
+                }
+            }
             std::mem::swap(&mut p.buf, &mut spare);
-            (std::mem::take(&mut spare), p.last_seq, p.rotate_to.take(), p.stopping)
+            let records = std::mem::take(&mut p.records);
+            (std::mem::take(&mut spare), records, p.last_seq, p.rotate_to.take(), p.stopping)
         };
         let result = (|| -> std::io::Result<()> {
             if !batch.is_empty() {
+                let started = monotonic_now();
                 file.write_all(&batch)?;
                 file.sync_data()?;
+                flush_time = (flush_time * 3 + started.elapsed()) / 4;
+                last_batch = records;
             }
             Ok(())
         })();

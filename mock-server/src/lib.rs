@@ -177,6 +177,7 @@ pub mod __fuzz {
     }
 }
 
+pub use fork::{SnapshotError, SnapshotInfo};
 #[cfg(feature = "sdk")]
 pub use handle::ClockSleeper;
 pub use handle::{

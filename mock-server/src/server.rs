@@ -89,6 +89,7 @@ pub struct GraphboxBuilder {
     limits: crate::http::Limits,
     public_url: Option<String>,
     realism: Option<crate::realism::RealismConfig>,
+    compact_after_bytes: u64,
 }
 
 type UserBody = serde_json::Map<String, serde_json::Value>;
@@ -126,6 +127,7 @@ impl Default for GraphboxBuilder {
             limits: crate::http::Limits::default(),
             public_url: None,
             realism: None,
+            compact_after_bytes: crate::state::COMPACT_AFTER_BYTES,
         }
     }
 }
@@ -156,6 +158,13 @@ impl GraphboxBuilder {
     /// shutdown and on `POST /_graphbox/state/save`.
     pub fn state_file(mut self, file: impl Into<PathBuf>) -> Self {
         self.state_file = Some(file.into());
+        self
+    }
+    /// With a state file: the journal segment size past which the server folds
+    /// the journal into the state file in the background (default 64 MiB;
+    /// `u64::MAX` never, until a save or the next start — benchmarks of replay).
+    pub fn compact_after_bytes(mut self, bytes: u64) -> Self {
+        self.compact_after_bytes = bytes;
         self
     }
     /// Seed for object ids: the same seed gives the same tenants and ids.
@@ -297,7 +306,7 @@ impl GraphboxBuilder {
         let (saved, journal_at) = match &self.state_file {
             Some(path) => {
                 let recovered = crate::state::recover(path)?;
-                (recovered.state, Some((recovered.next_segment, recovered.last_seq)))
+                (recovered.state, Some((recovered.next_segment, recovered.last_seq, recovered.torn)))
             }
             None => (None, None),
         };
@@ -324,8 +333,10 @@ impl GraphboxBuilder {
         let names = crate::http::Names::new(self.tls, &self.host, local, self.public_url.as_deref());
         let intake = Arc::new(crate::http::Intake { limits: self.limits, names });
         let server = Arc::new(Server::new(keys, self.tls, seed, self.admin_key, self.state_file, self.frozen_at));
+        let mut loaded = false;
         let default_tenant = match saved {
             Some(state) if !state.tenants.is_empty() => {
+                loaded = true;
                 let path = state_path;
                 crate::tenant::check_domain_claims(&state.tenants)
                     .map_err(|e| StateError::Corrupt { path: path.clone(), detail: e.to_string() })?;
@@ -367,13 +378,33 @@ impl GraphboxBuilder {
                 server.tenants.insert(tenant)
             }
         };
-        if let (Some(path), Some((segment, last_seq))) = (&server.state_file, journal_at) {
+        if let (Some(path), Some((segment, last_seq, torn))) = (&server.state_file, journal_at) {
             // What was replayed (or seeded) becomes the new snapshot, and every
-            // write from here on is journaled before it is acknowledged.
-            crate::state::checkpoint(&server.tenants.all(), path, segment)?;
+            // write from here on is journaled before it is acknowledged. When
+            // the files on disk already hold every tenant (loaded, nothing cut
+            // short), that snapshot is taken in the background: the new segment
+            // simply follows the old ones until it lands, so a large tenant
+            // serves at once. A fresh or seeded tenant exists only in memory,
+            // and a segment with a torn tail may not be followed by another, so
+            // those are saved before serving.
+            let in_background = loaded && !torn;
+            if !in_background {
+                crate::state::checkpoint(&server.tenants.all(), path, segment)?;
+            }
             let journal = crate::journal::Journal::open(path, segment, last_seq)
                 .map_err(|source| StateError::Write { path: path.clone(), source })?;
             server.tenants.attach_journal(journal);
+            if in_background {
+                let (s, p) = (server.clone(), path.clone());
+                tokio::task::spawn_blocking(move || match crate::state::save_all(&s.tenants, &p) {
+                    Ok(()) => {
+                        tracing::info!(state = %p.display(), "journal replayed at start folded into the state file")
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot fold the replayed journal into the state file; it is replayed again at the next start")
+                    }
+                });
+            }
         }
         if let Some(config) = self.realism {
             default_tenant.realism.set(config, default_tenant.id);
@@ -383,7 +414,12 @@ impl GraphboxBuilder {
         let ready = ReadyInfo::for_tenant(&authority, &server.keys.tls.ca_file, self.tls, &default_tenant);
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         if let (Some(path), Some(_)) = (&server.state_file, server.tenants.journal()) {
-            tokio::spawn(crate::state::compact_in_background(server.clone(), path.clone(), shutdown_rx.clone()));
+            tokio::spawn(crate::state::compact_in_background(
+                server.clone(),
+                path.clone(),
+                self.compact_after_bytes,
+                shutdown_rx.clone(),
+            ));
         }
         let task = tokio::spawn(crate::http::serve(server.clone(), intake, listener, tls, shutdown_rx));
         Ok(Graphbox { ready, addr: local, server, shutdown: shutdown_tx, task: Some(task) })
@@ -516,7 +552,7 @@ impl Graphbox {
     /// # Errors
     /// The clock would pass what the server can represent; it was not moved.
     pub fn advance_clock(&self, by: std::time::Duration) -> Result<(), String> {
-        self.clock().advance(by).map(drop).map_err(|e| e.message)
+        self.durably(|| self.clock().advance(by).map(drop).map_err(|e| e.message))
     }
 
     /// The default tenant's realism report (`GET …/realism/report`): per client, requests,
@@ -723,6 +759,66 @@ fn replace_domain(user: &mut UserBody, domain: &str) {
         }
     }
     user.values_mut().for_each(|v| walk(v, domain));
+}
+
+/// Named snapshots from Rust (the control API's `…/snapshots` calls). Like the
+/// HTTP calls, each returns once its journal record is on disk (`--state`).
+impl Graphbox {
+    /// Take a named snapshot of `tenant` (`POST …/snapshots`); returns when it
+    /// was taken, on the tenant's clock. Copy-on-write: its cost does not grow
+    /// with the tenant.
+    ///
+    /// # Errors
+    /// 404 no such tenant; 400 a name that is empty, longer than 128
+    /// characters, or holds `/` or control characters; 409 a name taken.
+    pub fn snapshot_tenant(&self, tenant: Uuid, name: &str) -> Result<OffsetDateTime, crate::SnapshotError> {
+        let t = self.server.tenants.get(tenant).ok_or_else(|| crate::SnapshotError::no_tenant(tenant))?;
+        Ok(self.durably(|| crate::fork::take(&t, name))?)
+    }
+
+    /// Return `tenant`'s directory to the snapshot `name` (`POST
+    /// …/snapshots/{name}/restore`); the clock stays where it is.
+    ///
+    /// # Errors
+    /// 404 no such tenant or snapshot; 409 the snapshot holds a domain
+    /// verified that another tenant now holds.
+    pub fn restore_snapshot(&self, tenant: Uuid, name: &str) -> Result<(), crate::SnapshotError> {
+        let t = self.server.tenants.get(tenant).ok_or_else(|| crate::SnapshotError::no_tenant(tenant))?;
+        Ok(self.durably(|| crate::fork::restore(&t, name))?)
+    }
+
+    /// `tenant`'s snapshots by name (`GET …/snapshots`).
+    ///
+    /// # Errors
+    /// 404 no such tenant.
+    pub fn list_snapshots(&self, tenant: Uuid) -> Result<Vec<crate::SnapshotInfo>, crate::SnapshotError> {
+        let t = self.server.tenants.get(tenant).ok_or_else(|| crate::SnapshotError::no_tenant(tenant))?;
+        Ok(crate::fork::list(&t).into_iter().map(|(name, taken_at)| crate::SnapshotInfo { name, taken_at }).collect())
+    }
+
+    /// Forget the snapshot `name` of `tenant` (`DELETE …/snapshots/{name}`).
+    ///
+    /// # Errors
+    /// 404 no such tenant or snapshot.
+    pub fn delete_snapshot(&self, tenant: Uuid, name: &str) -> Result<(), crate::SnapshotError> {
+        let t = self.server.tenants.get(tenant).ok_or_else(|| crate::SnapshotError::no_tenant(tenant))?;
+        Ok(self.durably(|| crate::fork::delete(&t, name))?)
+    }
+
+    /// Run `f`, then wait until what it journaled is on disk. A journal that
+    /// cannot be written is logged by its writer; the change stays applied in
+    /// memory, as over HTTP (where the caller also gets a 503).
+    pub(crate) fn durably<T>(&self, f: impl FnOnce() -> T) -> T {
+        crate::journal::clear_appended_here();
+        let out = f();
+        let seq = crate::journal::appended_here();
+        if let (Some(journal), true) = (self.server.tenants.journal(), seq > 0) {
+            if let Err(e) = journal.wait_durable_blocking(seq) {
+                tracing::error!(error = %e, "a change made through the Rust handle is not durable");
+            }
+        }
+        out
+    }
 }
 
 #[cfg(test)]

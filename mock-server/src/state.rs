@@ -32,6 +32,45 @@ pub(crate) struct SavedTenant {
     /// Absent from files written before realism existed: off.
     #[serde(default)]
     pub realism: crate::realism::RealismConfig,
+    /// Scripted fault rules still in force; written only when there are some.
+    #[serde(default)]
+    pub faults: Vec<crate::faults::FaultRule>,
+    /// Named snapshots as written in the file: each as the effects that turn
+    /// this tenant's directory into the snapshot's (`SavedTenant::open_snapshots`
+    /// turns them into directories). Written only when there are some.
+    #[serde(default)]
+    pub snapshots: Vec<SavedSnapshot>,
+    /// Named snapshots as directories: opened from `snapshots`, or taken
+    /// while the journal was replayed.
+    #[serde(skip)]
+    pub snapshot_dirs: std::collections::BTreeMap<String, crate::fork::Snapshot>,
+}
+
+/// A named snapshot in the state file. Stored as a difference from the
+/// tenant's live directory, not whole: a snapshot shares everything unchanged
+/// with the tenant in memory, and the file keeps it that small too.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct SavedSnapshot {
+    pub name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub taken_at: OffsetDateTime,
+    pub effects: Vec<crate::journal::Effect>,
+}
+
+impl SavedTenant {
+    /// Turn the snapshots as written in the file into directories. Runs
+    /// before the journal is replayed: their effects are relative to the
+    /// directory the file holds.
+    pub(crate) fn open_snapshots(&mut self) -> Result<(), String> {
+        for saved in std::mem::take(&mut self.snapshots) {
+            let mut directory = self.directory.clone();
+            for effect in &saved.effects {
+                directory.apply_effect(effect).map_err(|e| format!("snapshot '{}': {e}", saved.name))?;
+            }
+            self.snapshot_dirs.insert(saved.name, crate::fork::Snapshot::new(saved.taken_at, directory));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -65,6 +104,35 @@ pub enum StateError {
     TooNew { path: PathBuf, found: u32 },
 }
 
+/// A tenant's settings without its directory (a fork's journal record).
+pub(crate) fn tenant_head(tenant: &Tenant) -> serde_json::Value {
+    let mut head = serde_json::json!({
+        "id": tenant.id,
+        "seed": tenant.options().seed,
+        "frozen_at": tenant.clock.frozen_at().map(|t| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()),
+        "clock_offset": tenant.clock.offset(),
+        "bootstrap": tenant.bootstrap,
+    });
+    let realism = tenant.realism.config();
+    if realism != crate::realism::RealismConfig::default() {
+        head["realism"] = serde_json::json!(realism);
+    }
+    head
+}
+
+/// What [`tenant_head`] wrote.
+#[derive(Deserialize)]
+struct TenantHead {
+    id: Uuid,
+    seed: u64,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    frozen_at: Option<OffsetDateTime>,
+    clock_offset: Duration,
+    bootstrap: BootstrapCredentials,
+    #[serde(default)]
+    realism: crate::realism::RealismConfig,
+}
+
 /// Serialize one tenant (under its read lock).
 pub(crate) fn snapshot_tenant(tenant: &Tenant) -> serde_json::Value {
     // A copy-on-write copy: serializing a large tenant never holds its lock.
@@ -85,12 +153,61 @@ pub(crate) fn snapshot_tenant(tenant: &Tenant) -> serde_json::Value {
     saved
 }
 
-pub(crate) fn snapshot(tenants: &[std::sync::Arc<Tenant>]) -> serde_json::Value {
-    serde_json::json!({
-        "format": "graphbox-state",
-        "version": STATE_VERSION,
-        "tenants": tenants.iter().map(|t| snapshot_tenant(t)).collect::<Vec<_>>(),
-    })
+/// One tenant as the state file holds it: [`snapshot_tenant`]'s fields plus
+/// what only the file keeps (fault rules in force, named snapshots), written
+/// straight from a copy-on-write copy of the directory. A `serde_json::Value`
+/// of a large tenant would cost several times the tenant's own memory while
+/// a save runs (and a save runs in the background after every start).
+#[derive(Serialize)]
+pub(crate) struct TenantOut {
+    id: Uuid,
+    seed: u64,
+    #[serde(with = "time::serde::rfc3339::option")]
+    frozen_at: Option<OffsetDateTime>,
+    clock_offset: Duration,
+    bootstrap: BootstrapCredentials,
+    directory: Directory,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    realism: Option<crate::realism::RealismConfig>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    faults: Vec<crate::faults::FaultRule>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    snapshots: Vec<SavedSnapshot>,
+}
+
+/// Everything the state file holds.
+#[derive(Serialize)]
+pub(crate) struct StateOut {
+    format: &'static str,
+    version: u32,
+    tenants: Vec<TenantOut>,
+    journal_from: u64,
+}
+
+pub(crate) fn saved_tenant(tenant: &Tenant) -> TenantOut {
+    let realism = tenant.realism.config();
+    TenantOut {
+        id: tenant.id,
+        seed: tenant.options().seed,
+        frozen_at: tenant.clock.frozen_at(),
+        clock_offset: tenant.clock.offset(),
+        bootstrap: tenant.bootstrap.clone(),
+        directory: tenant.read().clone(),
+        realism: (realism != crate::realism::RealismConfig::default()).then_some(realism),
+        faults: tenant.faults.rules(),
+        snapshots: crate::fork::saved_snapshots(tenant),
+    }
+}
+
+/// The state file's contents, naming `journal_from` as the first journal
+/// segment it does not contain.
+pub(crate) fn snapshot(tenants: &[std::sync::Arc<Tenant>], journal_from: u64) -> StateOut {
+    StateOut {
+        format: "graphbox-state",
+        version: STATE_VERSION,
+        tenants: tenants.iter().map(|t| saved_tenant(t)).collect(),
+        journal_from,
+    }
 }
 
 /// Save every tenant to `path`. With a journal this is a compaction: later
@@ -104,7 +221,7 @@ pub(crate) fn save_all(tenants: &crate::tenant::Tenants, path: &Path) -> Result<
     static SAVING: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _one = SAVING.lock().unwrap_or_else(|e| e.into_inner());
     let Some(journal) = tenants.journal() else {
-        return save(path, &snapshot(&tenants.all()));
+        return save(path, &snapshot(&tenants.all(), 0));
     };
     let from = journal.rotate();
     checkpoint(&tenants.all(), path, from)
@@ -113,9 +230,7 @@ pub(crate) fn save_all(tenants: &crate::tenant::Tenants, path: &Path) -> Result<
 /// Write the snapshot naming `from` as the first segment to replay, then drop
 /// the segments before it.
 pub(crate) fn checkpoint(tenants: &[std::sync::Arc<Tenant>], path: &Path, from: u64) -> Result<(), StateError> {
-    let mut state = snapshot(tenants);
-    state["journal_from"] = from.into();
-    save(path, &state)?;
+    save(path, &snapshot(tenants, from))?;
     let old = crate::journal::segments(path).map_err(|source| StateError::Write { path: path.to_owned(), source })?;
     for (n, file) in old.into_iter().filter(|(n, _)| *n < from) {
         if let Err(e) = fs::remove_file(&file) {
@@ -128,11 +243,12 @@ pub(crate) fn checkpoint(tenants: &[std::sync::Arc<Tenant>], path: &Path, from: 
 /// Journal bytes past which the server compacts in the background.
 pub(crate) const COMPACT_AFTER_BYTES: u64 = 64 << 20;
 
-/// Compact whenever the current segment passes [`COMPACT_AFTER_BYTES`],
-/// off the request path, until `stop` turns true.
+/// Compact whenever the current segment passes `after` bytes (by default
+/// [`COMPACT_AFTER_BYTES`]), off the request path, until `stop` turns true.
 pub(crate) async fn compact_in_background(
     server: std::sync::Arc<crate::service::Server>,
     path: PathBuf,
+    after: u64,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     loop {
@@ -140,7 +256,7 @@ pub(crate) async fn compact_in_background(
             _ = tokio::time::sleep(Duration::from_secs(2)) => {}
             _ = stop.changed() => return,
         }
-        let due = server.tenants.journal().is_some_and(|j| j.segment_bytes() > COMPACT_AFTER_BYTES);
+        let due = server.tenants.journal().is_some_and(|j| j.segment_bytes() > after);
         if !due {
             continue;
         }
@@ -157,6 +273,9 @@ pub(crate) async fn compact_in_background(
 #[derive(Debug)]
 pub(crate) struct Recovered {
     pub state: Option<SavedState>,
+    /// A record cut short was dropped: the segment holding it must not be
+    /// followed by another before a new snapshot supersedes it.
+    pub torn: bool,
     /// The segment to append to next, and the last sequence number used.
     pub next_segment: u64,
     pub last_seq: u64,
@@ -168,17 +287,28 @@ pub(crate) struct Recovered {
 /// as it was.
 pub(crate) fn recover(path: &Path) -> Result<Recovered, StateError> {
     let mut state = load(path)?;
+    if let Some(state) = &mut state {
+        for t in &mut state.tenants {
+            let id = t.id;
+            t.open_snapshots().map_err(|detail| StateError::Corrupt {
+                path: path.to_owned(),
+                detail: format!("tenant {id}: {detail}"),
+            })?;
+        }
+    }
     let from = state.as_ref().map_or(0, |s| s.journal_from);
     let read_err = |source| StateError::Read { path: path.to_owned(), source };
     let segments: Vec<(u64, PathBuf)> =
         crate::journal::segments(path).map_err(read_err)?.into_iter().filter(|(n, _)| *n >= from).collect();
     let mut last_seq = 0;
+    let mut torn_any = false;
     let last_segment = segments.last().map(|(n, _)| *n);
     for (n, file) in &segments {
         let corrupt = |detail: String| StateError::Corrupt { path: file.clone(), detail };
         let bytes = fs::read(file).map_err(|source| StateError::Read { path: file.clone(), source })?;
         let scanned = crate::journal::scan(&bytes).map_err(|e| corrupt(format!("journal: {e}")))?;
         if let Some(torn) = &scanned.torn {
+            torn_any = true;
             if Some(*n) != last_segment {
                 return Err(corrupt(format!(
                     "journal: a record cut short at byte {} of a segment that later segments follow",
@@ -208,7 +338,7 @@ pub(crate) fn recover(path: &Path) -> Result<Recovered, StateError> {
         }
     }
     let next_segment = segments.last().map_or(from.max(1), |(n, _)| n + 1);
-    Ok(Recovered { state, next_segment, last_seq })
+    Ok(Recovered { state, torn: torn_any, next_segment, last_seq })
 }
 
 /// Apply one journal record to saved tenants.
@@ -223,16 +353,56 @@ pub(crate) fn replay(tenants: &mut Vec<SavedTenant>, entry: crate::journal::Entr
         }
         return Ok(());
     }
+    if let Change::Forked { origin, head, effects } = entry.change {
+        let mut directory = tenants
+            .iter()
+            .find(|t| t.id == origin)
+            .ok_or_else(|| {
+                format!("tenant {id} forked from {origin}, which neither the snapshot nor the journal created")
+            })?
+            .directory
+            .clone();
+        for effect in &effects {
+            directory.apply_effect(effect)?;
+        }
+        directory.tenant_id = id;
+        let head: TenantHead = serde_json::from_value(*head).map_err(|e| format!("fork {id}: {e}"))?;
+        let saved = SavedTenant {
+            id: head.id,
+            seed: head.seed,
+            frozen_at: head.frozen_at,
+            clock_offset: head.clock_offset,
+            bootstrap: head.bootstrap,
+            directory,
+            realism: head.realism,
+            faults: Vec::new(),
+            snapshots: Vec::new(),
+            snapshot_dirs: Default::default(),
+        };
+        match tenants.iter_mut().find(|t| t.id == id) {
+            Some(t) => *t = saved,
+            None => tenants.push(saved),
+        }
+        return Ok(());
+    }
     let t = tenants
         .iter_mut()
         .find(|t| t.id == id)
         .ok_or_else(|| format!("a change to tenant {id}, which neither the snapshot nor the journal created"))?;
     match entry.change {
-        Change::Tenant(_) => unreachable!("handled above"),
+        Change::Tenant(_) | Change::Forked { .. } => unreachable!("handled above"),
         Change::Directory(effects) => {
-            for effect in effects {
+            for effect in &effects {
                 t.directory.apply_effect(effect)?;
             }
+        }
+        Change::Faults(rules) => t.faults = rules,
+        Change::SnapshotTaken { name, taken_at } => {
+            let snapshot = crate::fork::Snapshot::new(taken_at, t.directory.clone());
+            t.snapshot_dirs.insert(name, snapshot);
+        }
+        Change::SnapshotDeleted { name } => {
+            t.snapshot_dirs.remove(&name);
         }
         Change::Clock { frozen_at, offset } => {
             t.frozen_at = frozen_at;
@@ -246,15 +416,24 @@ pub(crate) fn replay(tenants: &mut Vec<SavedTenant>, entry: crate::journal::Entr
 /// Parse saved state, refusing other formats and newer versions.
 pub(crate) fn parse(bytes: &[u8], path: &Path) -> Result<SavedState, StateError> {
     let corrupt = |detail: String| StateError::Corrupt { path: path.to_owned(), detail };
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
-    if value.get("format").and_then(|f| f.as_str()) != Some("graphbox-state") {
+    // The marker and version first, every other field skipped unparsed: a
+    // newer file must be refused as newer, not as a shape this build does not
+    // know; then the whole file straight into typed values (a document tree of
+    // a large tenant would cost several times the tenant's memory and time).
+    #[derive(Deserialize)]
+    struct Head {
+        format: Option<serde_json::Value>,
+        version: Option<serde_json::Value>,
+    }
+    let head: Head = serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
+    if head.format.as_ref().and_then(|f| f.as_str()) != Some("graphbox-state") {
         return Err(corrupt("no \"format\": \"graphbox-state\" marker".into()));
     }
-    let version = value.get("version").and_then(|v| v.as_u64()).ok_or_else(|| corrupt("no version".into()))?;
+    let version = head.version.as_ref().and_then(|v| v.as_u64()).ok_or_else(|| corrupt("no version".into()))?;
     if version > u64::from(STATE_VERSION) {
         return Err(StateError::TooNew { path: path.to_owned(), found: version as u32 });
     }
-    serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))
+    serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))
 }
 
 /// Load the state file if it exists.
@@ -267,7 +446,7 @@ pub(crate) fn load(path: &Path) -> Result<Option<SavedState>, StateError> {
 }
 
 /// Write atomically: a crash at any point leaves either the old or the new file.
-pub(crate) fn save(path: &Path, state: &serde_json::Value) -> Result<(), StateError> {
+pub(crate) fn save(path: &Path, state: &impl Serialize) -> Result<(), StateError> {
     let err = |source| StateError::Write { path: path.to_owned(), source };
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(err)?;
@@ -355,9 +534,8 @@ mod compaction {
         // the snapshot was taken but before it is on disk.
         let from = journal.rotate();
         add(&t, "during.example");
-        let mut snap = snapshot(&tenants.all());
+        let snap = snapshot(&tenants.all(), from);
         add(&t, "after.example");
-        snap["journal_from"] = from.into();
         save(&path, &snap).expect("snapshot written");
         journal.sync().expect("durable");
         journal.stop();
@@ -369,6 +547,57 @@ mod compaction {
             assert!(saved.directory.domain(name).is_some(), "{name} lost");
         }
         assert_eq!(recovered.next_segment, from + 1);
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_fork_is_journaled_as_its_difference_from_the_origin_and_replays_to_the_same_tenant() {
+        let dir = std::env::temp_dir().join(format!("graphbox-fork-record-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("state.json");
+        let tenants = Tenants::default();
+        let origin = tenants
+            .insert(Tenant::create(&TenantOptions { seed: 5, frozen_at: None, realism: Default::default() }, None));
+        {
+            let mut d = origin.write();
+            for i in 0..200 {
+                let body = serde_json::json!({"accountEnabled": true, "displayName": format!("U{i}"),
+                    "mailNickname": format!("u{i}"), "userPrincipalName": format!("u{i}@{}", d.initial_domain()),
+                    "passwordProfile": {"password": "Gb!x12345678a"}});
+                d.create_user(body.as_object().expect("an object"), time::OffsetDateTime::UNIX_EPOCH).expect("valid");
+            }
+        }
+        checkpoint(&tenants.all(), &path, 1).expect("first snapshot");
+        let journal = crate::journal::Journal::open(&path, 1, 0).expect("journal");
+        tenants.attach_journal(journal.clone());
+        add(&origin, "origin-before.example");
+        let fork = crate::fork::fork_into(
+            &tenants,
+            &origin,
+            &TenantOptions { seed: 6, frozen_at: None, realism: Default::default() },
+        );
+        add(&fork, "fork-after.example");
+        add(&origin, "origin-after.example");
+        journal.sync().expect("durable");
+        journal.stop();
+        let bytes = fs::read(crate::journal::segment_path(&path, 1)).expect("segment");
+        let largest = crate::journal::scan(&bytes).expect("valid").records.iter().map(|r| r.len()).max();
+        assert!(largest < Some(16 << 10), "no record holds the 200 users again: {largest:?} bytes");
+
+        let saved = recover(&path).expect("recovers").state.expect("state");
+        for live in [&origin, &fork] {
+            let t = saved.tenants.iter().find(|t| t.id == live.id).expect("both tenants");
+            let mut replayed = t.directory.clone();
+            replayed.rebuild_indexes();
+            assert_eq!(
+                serde_json::to_value(&replayed).expect("json"),
+                serde_json::to_value(&*live.read()).expect("json"),
+                "tenant {} replays to what it is",
+                live.id
+            );
+            assert_eq!(serde_json::json!(t.bootstrap), serde_json::json!(live.bootstrap));
+        }
         let _ = fs::remove_dir_all(&dir);
     }
 }

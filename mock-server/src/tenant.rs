@@ -250,6 +250,12 @@ impl Tenant {
         let clock = TenantClock::with_offset(saved.frozen_at, saved.clock_offset)?;
         let mut dir = saved.directory;
         dir.rebuild_indexes();
+        let mut snapshots = saved.snapshot_dirs;
+        for s in snapshots.values_mut() {
+            s.rebuild_indexes();
+        }
+        let faults = crate::faults::Faults::default();
+        faults.replace(saved.faults);
         Ok(Tenant {
             id: saved.id,
             clock,
@@ -260,11 +266,11 @@ impl Tenant {
             requests: Default::default(),
             usage: Default::default(),
             authz_report_only: Default::default(),
-            faults: Default::default(),
+            faults,
             domain_claims: Arc::default(),
             journal: OnceLock::new(),
             retired: Default::default(),
-            snapshots: Default::default(),
+            snapshots: Mutex::new(snapshots),
         })
     }
 
@@ -287,9 +293,19 @@ impl Tenant {
     /// Record a change made outside the directory (the clock), under the
     /// write lock so it is ordered with the tenant's directory writes.
     pub(crate) fn journal_change(&self, change: impl FnOnce(&Tenant) -> crate::journal::Change) {
+        if self.journal.get().is_some() {
+            let lock = self.write();
+            self.journal_locked(&lock, change(self));
+        }
+    }
+
+    /// Record a change while the caller holds the write lock (`_held`), so it
+    /// is ordered with the directory writes around it.
+    pub(crate) fn journal_locked(&self, _held: &DirWrite<'_>, change: crate::journal::Change) {
         if let Some((journal, _)) = self.journal.get() {
-            let _lock = self.write();
-            journal.append(self.id, change(self));
+            if !self.retired.load(std::sync::atomic::Ordering::Relaxed) {
+                journal.append(self.id, change);
+            }
         }
     }
 
@@ -416,6 +432,28 @@ impl Tenants {
             journal.append(tenant.id, crate::journal::Change::Tenant(Box::new(crate::state::snapshot_tenant(&tenant))));
             tenant.attach_journal(journal);
         }
+        self.by_id.insert(tenant.id, tenant.clone());
+        tenant
+    }
+
+    /// Add a fork of `origin` (see `fork::fork_into`, which holds the origin's
+    /// write lock): journaled as the difference from the origin, before any
+    /// request can reach it.
+    pub(crate) fn insert_fork(
+        &self,
+        mut tenant: Tenant,
+        origin: Uuid,
+        effects: Vec<crate::journal::Effect>,
+    ) -> Arc<Tenant> {
+        let Some(journal) = self.journal.get() else { return self.insert(tenant) };
+        tenant.domain_claims = self.claims.clone();
+        for name in tenant.read().verified_domain_names() {
+            let _ = self.claims.claim(name, tenant.id);
+        }
+        let head = crate::state::tenant_head(&tenant);
+        let tenant = Arc::new(tenant);
+        journal.append(tenant.id, crate::journal::Change::Forked { origin, head: Box::new(head), effects });
+        tenant.attach_journal(journal);
         self.by_id.insert(tenant.id, tenant.clone());
         tenant
     }

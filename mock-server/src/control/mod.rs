@@ -139,7 +139,7 @@ pub(crate) fn put_faults(tenant: &Tenant, body: &[u8]) -> Result<Value, String> 
         format!("send {{\"rules\": [{{\"path\": \"/v1.0/users\", \"status\": 429, \"method\": \"GET\", \"retryAfterSeconds\": 2, \"times\": 3}}]}}: {e}")
     })?;
     crate::faults::validate(&body.rules)?;
-    tenant.faults.replace(body.rules);
+    tenant.put_faults(body.rules);
     Ok(json!({"rules": tenant.faults.rules()}))
 }
 
@@ -288,6 +288,10 @@ fn tenant_route(
                 .collect();
             response::control_json(200, &json!({"snapshots": all}))
         }
+        (Method::DELETE, ["snapshots", name]) => match crate::fork::delete(tenant, name) {
+            Ok(()) => response::control_json(200, &json!({"deleted": name})),
+            Err(crate::fork::Refused(status, message)) => response::control_error(status, &message),
+        },
         (Method::POST, ["snapshots", name, "restore"]) => match crate::fork::restore(tenant, name) {
             Ok(()) => response::control_json(200, &json!({"restored": name})),
             Err(crate::fork::Refused(status, message)) => response::control_error(status, &message),

@@ -11,7 +11,7 @@
 use imbl::ordmap::DiffItem;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use super::record::Record;
@@ -22,7 +22,7 @@ use crate::journal::Effect;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct View {
     maps: MapsView,
-    small: Vec<(&'static str, Value)>,
+    small: Vec<(&'static str, Box<RawValue>)>,
 }
 
 /// Runs `$body` once per keyed collection, with `$name` its journal name and
@@ -69,8 +69,10 @@ struct MapsView {
 }
 
 /// Serialize `value` for the journal; the directory's types are plain data.
-fn json(value: &impl Serialize) -> Value {
-    serde_json::to_value(value).expect("directory data serializes to JSON")
+/// Straight to text: a `serde_json::Value` tree would be built only to be
+/// written out again.
+fn json(value: &impl Serialize) -> Box<RawValue> {
+    serde_json::value::to_raw_value(value).expect("directory data serializes to JSON")
 }
 
 fn diff_map<K, V>(name: &str, old: &Map<K, V>, new: &Map<K, V>, out: &mut Vec<Effect>)
@@ -91,15 +93,15 @@ where
     }
 }
 
-fn apply_map<K, V>(map: &mut Map<K, V>, key: Value, value: Option<Value>) -> Result<(), serde_json::Error>
+fn apply_map<K, V>(map: &mut Map<K, V>, key: &RawValue, value: Option<&RawValue>) -> Result<(), serde_json::Error>
 where
     K: Ord + Clone + DeserializeOwned,
     V: Clone + DeserializeOwned,
 {
-    let key: K = serde_json::from_value(key)?;
+    let key: K = serde_json::from_str(key.get())?;
     match value {
         Some(v) => {
-            map.insert(key, serde_json::from_value(v)?);
+            map.insert(key, serde_json::from_str(v.get())?);
         }
         None => {
             map.remove(&key);
@@ -110,7 +112,7 @@ where
 
 impl Directory {
     /// The small fields, serialized: each is rewritten whole when it changes.
-    fn small_fields(&self) -> Vec<(&'static str, Value)> {
+    fn small_fields(&self) -> Vec<(&'static str, Box<RawValue>)> {
         vec![
             ("display_name", json(&self.display_name)),
             ("domains", json(&self.domains)),
@@ -156,7 +158,7 @@ impl Directory {
         view.maps.group_versions = self.group_changes.versions().clone();
         let small = self.small_fields();
         for ((name, new), (_, old)) in small.iter().zip(&view.small) {
-            if new != old {
+            if new.get() != old.get() {
                 out.push(Effect::Field { name: (*name).to_owned(), value: new.clone() });
             }
         }
@@ -166,11 +168,11 @@ impl Directory {
 
     /// Apply one journaled effect (replay). Indexes are rebuilt once after the
     /// whole journal (`rebuild_indexes`).
-    pub(crate) fn apply_effect(&mut self, effect: Effect) -> Result<(), String> {
+    pub(crate) fn apply_effect(&mut self, effect: &Effect) -> Result<(), String> {
         let (collection, key, value) = match effect {
-            Effect::Put { collection, key, value } => (collection, key, Some(value)),
-            Effect::Remove { collection, key } => (collection, key, None),
-            Effect::Field { name, value } => return self.apply_field(&name, value).map_err(|e| format!("{name}: {e}")),
+            Effect::Put { collection, key, value } => (collection, &**key, Some(&**value)),
+            Effect::Remove { collection, key } => (collection, &**key, None),
+            Effect::Field { name, value } => return self.apply_field(name, value).map_err(|e| format!("{name}: {e}")),
         };
         macro_rules! apply {
             ($($f:ident),*) => {
@@ -185,18 +187,19 @@ impl Directory {
         each_map!(apply).map_err(|e| format!("{collection}: {e}"))
     }
 
-    fn apply_field(&mut self, name: &str, value: Value) -> Result<(), serde_json::Error> {
+    fn apply_field(&mut self, name: &str, value: &RawValue) -> Result<(), serde_json::Error> {
         use serde::de::Error;
+        let value = value.get();
         match name {
-            "display_name" => self.display_name = serde_json::from_value(value)?,
-            "domains" => self.domains = serde_json::from_value(value)?,
-            "skus" => self.skus = serde_json::from_value(value)?,
-            "refresh_tokens" => self.refresh_tokens = serde_json::from_value(value)?,
-            "organization" => self.organization = serde_json::from_value(value)?,
-            "signin" => self.signin = serde_json::from_value(value)?,
-            "ids" => self.ids = serde_json::from_value(value)?,
-            "user_changes.current" => self.user_changes.current = serde_json::from_value(value)?,
-            "group_changes.current" => self.group_changes.current = serde_json::from_value(value)?,
+            "display_name" => self.display_name = serde_json::from_str(value)?,
+            "domains" => self.domains = serde_json::from_str(value)?,
+            "skus" => self.skus = serde_json::from_str(value)?,
+            "refresh_tokens" => self.refresh_tokens = serde_json::from_str(value)?,
+            "organization" => self.organization = serde_json::from_str(value)?,
+            "signin" => self.signin = serde_json::from_str(value)?,
+            "ids" => self.ids = serde_json::from_str(value)?,
+            "user_changes.current" => self.user_changes.current = serde_json::from_str(value)?,
+            "group_changes.current" => self.group_changes.current = serde_json::from_str(value)?,
             other => return Err(serde_json::Error::custom(format!("unknown field {other:?}"))),
         }
         Ok(())
@@ -246,7 +249,7 @@ mod tests {
         assert!(t.read().changes_since(&mut view).is_empty(), "the view moved forward");
         let mut replayed = before;
         for e in effects {
-            replayed.apply_effect(e).expect("applies");
+            replayed.apply_effect(&e).expect("applies");
         }
         replayed.rebuild_indexes();
         let (a, b) = (serde_json::to_value(&replayed).expect("json"), serde_json::to_value(&*t.read()).expect("json"));

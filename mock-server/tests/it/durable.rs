@@ -391,3 +391,194 @@ async fn a_realism_setting_survives_kill_9_from_the_journal() {
     kill9(&mut second.child);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+impl Client {
+    async fn control(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut r = self.http.request(method, format!("{}{path}", self.control));
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let r = r.send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn snapshot_names(&self) -> Vec<String> {
+        let (s, list) = self.control(reqwest::Method::GET, &format!("/tenants/{}/snapshots", self.tenant), None).await;
+        assert_eq!(s, 200, "{list}");
+        list["snapshots"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap().to_owned()).collect()
+    }
+}
+
+#[tokio::test]
+async fn scripted_faults_survive_kill_9_and_a_fault_already_served_does_not_come_back() {
+    let dir = tempdir("faults");
+    let state = dir.join("state.json");
+    let mut first = serve(&dir, &state);
+    let c = Client::new(&first.ready).await;
+    let rules = json!({"rules": [
+        {"method": "GET", "path": "/v1.0/users", "status": 429, "retryAfterSeconds": 3, "times": 2},
+        {"method": "POST", "path": "/v1.0/groups", "status": 503}
+    ]});
+    let (s, _) = c.control(reqwest::Method::PUT, &format!("/tenants/{}/faults", c.tenant), Some(rules)).await;
+    assert_eq!(s, 200);
+    assert_eq!(c.get("/users").await.0, 429, "the first of two scripted 429s");
+    kill9(&mut first.child);
+
+    let mut second = serve(&dir, &state);
+    let c2 = Client::new(&second.ready).await;
+    let (_, now) = c2.control(reqwest::Method::GET, &format!("/tenants/{}/faults", c2.tenant), None).await;
+    assert_eq!(now["rules"][0]["times"], json!(1), "one 429 was served before the crash: {now}");
+    assert_eq!(now["rules"][1]["status"], json!(503), "{now}");
+    assert_eq!(c2.get("/users").await.0, 429, "the second scripted 429");
+    assert_eq!(c2.get("/users").await.0, 200, "used up");
+    kill9(&mut second.child);
+
+    // Folded into the state file by the start above (in the background) or
+    // by this save: the rules left keep working from the file too.
+    let mut third = serve(&dir, &state);
+    let c3 = Client::new(&third.ready).await;
+    let (s, _) = c3.control(reqwest::Method::POST, "/state/save", None).await;
+    assert_eq!(s, 200);
+    kill9(&mut third.child);
+    let mut fourth = serve(&dir, &state);
+    let c4 = Client::new(&fourth.ready).await;
+    assert_eq!(c4.get("/users").await.0, 200, "the used-up rule stays used up");
+    let body = json!({"displayName": "g", "mailEnabled": false, "mailNickname": "g", "securityEnabled": true});
+    let status = c4.send(reqwest::Method::POST, format!("{}/groups", c4.graph), Some(body)).await.unwrap();
+    assert_eq!(status, 503, "the unlimited rule is still in force");
+    kill9(&mut fourth.child);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn named_snapshots_survive_kill_9_and_restore_after_a_restart() {
+    let dir = tempdir("snapshots");
+    let state = dir.join("state.json");
+    let mut first = serve(&dir, &state);
+    let c = Client::new(&first.ready).await;
+    let domain = first.ready["tenant_domain"].as_str().unwrap().to_owned();
+    let (a, b, d) = (format!("a@{domain}"), format!("b@{domain}"), format!("d@{domain}"));
+    let snaps = format!("/tenants/{}/snapshots", c.tenant);
+    create_user(&c, &a).await;
+    let (s, _) = c.control(reqwest::Method::POST, &snaps, Some(json!({"name": "seeded"}))).await;
+    assert_eq!(s, 201);
+    create_user(&c, &b).await;
+    let (s, _) = c.control(reqwest::Method::POST, &snaps, Some(json!({"name": "temp"}))).await;
+    assert_eq!(s, 201);
+    let (s, _) = c.control(reqwest::Method::DELETE, &format!("{snaps}/temp"), None).await;
+    assert_eq!(s, 200);
+    kill9(&mut first.child);
+
+    let mut second = serve(&dir, &state);
+    let c2 = Client::new(&second.ready).await;
+    assert_eq!(c2.snapshot_names().await, vec!["seeded"], "taken and deleted snapshots both journaled");
+    assert_eq!(c2.get(&format!("/users/{b}")).await.0, 200);
+    let (s, _) = c2.control(reqwest::Method::POST, &format!("{snaps}/seeded/restore"), None).await;
+    assert_eq!(s, 200, "a snapshot replayed from the journal restores");
+    assert_eq!(c2.get(&format!("/users/{b}")).await.0, 404, "made after the snapshot");
+    assert_eq!(c2.get(&format!("/users/{a}")).await.0, 200);
+    create_user(&c2, &d).await;
+    // The snapshot goes into the state file (as a difference from the live
+    // directory) instead of the journal.
+    let (s, _) = c2.control(reqwest::Method::POST, "/state/save", None).await;
+    assert_eq!(s, 200);
+    kill9(&mut second.child);
+
+    let mut third = serve(&dir, &state);
+    let c3 = Client::new(&third.ready).await;
+    assert_eq!(c3.snapshot_names().await, vec!["seeded"]);
+    assert_eq!(c3.get(&format!("/users/{b}")).await.0, 404, "the restore itself survived");
+    assert_eq!(c3.get(&format!("/users/{d}")).await.0, 200);
+    let (s, _) = c3.control(reqwest::Method::POST, &format!("{snaps}/seeded/restore"), None).await;
+    assert_eq!(s, 200, "a snapshot loaded from the state file restores");
+    assert_eq!(c3.get(&format!("/users/{d}")).await.0, 404);
+    let (s, by_upn) = c3.get(&format!("/users/{a}")).await;
+    assert_eq!(s, 200, "found through the index the restore brought back");
+    let (s, _) = c3.get(&format!("/users/{}", by_upn["id"].as_str().unwrap())).await;
+    assert_eq!(s, 200);
+    kill9(&mut third.child);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn tenants_created_forked_and_reset_and_dirsync_settings_survive_kill_9() {
+    let dir = tempdir("control");
+    let state = dir.join("state.json");
+    let mut first = serve(&dir, &state);
+    let c = Client::new(&first.ready).await;
+    let (s, created) = c.control(reqwest::Method::POST, "/tenants", None).await;
+    assert_eq!(s, 201);
+    let created = created["tenant_id"].as_str().unwrap().to_owned();
+    let (s, fork) = c.control(reqwest::Method::POST, &format!("/tenants/{}/fork", c.tenant), None).await;
+    assert_eq!(s, 201);
+    let fork_client = Client::new(&fork).await;
+    let upn = format!("in-fork@{}", fork["tenant_domain"].as_str().unwrap());
+    create_user(&fork_client, &upn).await;
+    let settings = json!({"pendingEnabledSeconds": 42});
+    let (s, _) =
+        c.control(reqwest::Method::PUT, &format!("/tenants/{}/dirsync/settings", c.tenant), Some(settings)).await;
+    assert_eq!(s, 200);
+    let (s, reset) = c.control(reqwest::Method::POST, &format!("/tenants/{created}/reset"), None).await;
+    assert_eq!(s, 200);
+    kill9(&mut first.child);
+
+    let mut second = serve(&dir, &state);
+    let c2 = Client::new(&second.ready).await;
+    let (_, all) = c2.control(reqwest::Method::GET, "/tenants", None).await;
+    let all: Vec<&str> = all["tenants"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
+    assert!(all.contains(&created.as_str()), "the created tenant: {all:?}");
+    assert!(all.contains(&fork["tenant_id"].as_str().unwrap()), "the fork: {all:?}");
+    // The new process listens elsewhere: the ready JSON comes from it.
+    let (s, fork_ready) =
+        c2.control(reqwest::Method::GET, &format!("/tenants/{}", fork["tenant_id"].as_str().unwrap()), None).await;
+    assert_eq!(s, 200);
+    assert_eq!(fork_ready["client_secret"], fork["client_secret"], "the fork's own bootstrap secret");
+    let fork_again = Client::new(&fork_ready).await;
+    assert_eq!(fork_again.get(&format!("/users/{upn}")).await.0, 200, "the fork's own write");
+    let (s, reset_ready) = c2.control(reqwest::Method::GET, &format!("/tenants/{created}"), None).await;
+    assert_eq!(s, 200);
+    assert_eq!(reset_ready["client_secret"], reset["client_secret"]);
+    let reset_again = Client::new(&reset_ready).await;
+    assert_eq!(reset_again.get("/users").await.0, 200, "the reset tenant's credentials still sign in");
+    let (_, sync) = c2.control(reqwest::Method::GET, &format!("/tenants/{}/dirsync", c2.tenant), None).await;
+    assert_eq!(sync["settings"]["pendingEnabledSeconds"], json!(42), "{sync}");
+    kill9(&mut second.child);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn graphbox_snapshot_methods_from_rust_match_the_control_api_and_persist() {
+    use graphbox_mock::Graphbox;
+    let dir = tempdir("handle");
+    let state = dir.join("state.json");
+    let mock = Graphbox::builder().plain_http().state_file(&state).start().await.expect("start");
+    let tenant = mock.tenant_id();
+    let ready = serde_json::to_value(mock.ready_info()).unwrap();
+    let c = Client::new(&ready).await;
+    let upn = format!("later@{}", mock.tenant_domain());
+
+    let taken = mock.snapshot_tenant(tenant, "clean").expect("a new name");
+    assert_eq!(mock.snapshot_tenant(tenant, "clean").expect_err("taken").status(), 409);
+    assert_eq!(mock.snapshot_tenant(tenant, "a/b").expect_err("bad name").status(), 400);
+    let listed = mock.list_snapshots(tenant).expect("the tenant exists");
+    assert_eq!((listed.len(), listed[0].name.as_str(), listed[0].taken_at), (1, "clean", taken));
+    assert_eq!(c.snapshot_names().await, vec!["clean"], "the control API sees the same snapshot");
+    create_user(&c, &upn).await;
+    mock.restore_snapshot(tenant, "clean").expect("restores");
+    assert_eq!(c.get(&format!("/users/{upn}")).await.0, 404);
+    assert_eq!(mock.restore_snapshot(tenant, "nope").expect_err("unknown").status(), 404);
+    assert_eq!(mock.delete_snapshot(tenant, "nope").expect_err("unknown").status(), 404);
+    let other = uuid::Uuid::from_u128(1);
+    assert_eq!(mock.list_snapshots(other).expect_err("no such tenant").status(), 404);
+    mock.snapshot_tenant(tenant, "gone").expect("a new name");
+    mock.delete_snapshot(tenant, "gone").expect("deleted");
+    // Dropped, not shut down: only the journal keeps what the calls did.
+    drop(mock);
+
+    let again = Graphbox::builder().plain_http().state_file(&state).start().await.expect("restart");
+    let names: Vec<String> = again.list_snapshots(tenant).expect("same tenant").into_iter().map(|s| s.name).collect();
+    assert_eq!(names, vec!["clean"]);
+    again.shutdown().await.expect("saves");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -86,7 +86,7 @@ pub(crate) fn handle(server: &Server, req: &Inbound, rest: &str) -> Response<Bod
     // An injected fault answers instead of the operation, as a throttled or
     // unavailable service does: nothing is applied. Scripted faults come
     // before realism's.
-    let result = match ctx.tenant.faults.take(req.method.as_str(), &req.path) {
+    let result = match ctx.tenant.take_fault(req.method.as_str(), &req.path) {
         Some(fault) => Err(fault),
         None => match realism.as_mut().and_then(|x| x.refuse(inbound)) {
             Some(refused) => Err(refused),
