@@ -239,6 +239,7 @@ fn onboarding(
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    let started = graphbox::sdk::Clock::now(&graphbox::sdk::SystemClock);
     step(1, "a fake tenant");
     let target = Arc::new(Target::open().await?);
     println!("   tenant {} ({}) at {}", target.info.tenant_id, target.info.tenant_domain, target.info.authority);
@@ -361,6 +362,15 @@ async fn main() -> anyhow::Result<()> {
         "\nsummary: onboarded client {} in tenant {}; provisioned {} created, {} updated, {} unchanged; {} script evaluations",
         onboarded.client_id, onboarded.tenant_id, report.created, report.updated, report.unchanged, plan.script_evaluations
     );
+    // `--html PATH`: the run as a page (plan, changes per user, refusals, timings).
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(path) = args.iter().position(|a| a == "--html").and_then(|i| args.get(i + 1)) {
+        let took = graphbox::sdk::Clock::now(&graphbox::sdk::SystemClock).duration_since(started).unwrap_or_default();
+        let page =
+            graphbox::sdk::provisioning::html_report("graphbox full_flow", &plan, &report, &[("whole run", took)]);
+        std::fs::write(path, page).with_context(|| format!("writing the HTML report to {path}"))?;
+        println!("   HTML report: {path}");
+    }
     Ok(())
 }
 

@@ -22,7 +22,7 @@
 //! touches nothing but the properties their role may change, which
 //! [`check_sensitive`] checks once the body is read.
 
-use crate::directory::catalog::{Catalog, PermissionSets};
+use crate::directory::catalog::Catalog;
 use crate::error::ApiError;
 use uuid::Uuid;
 
@@ -226,25 +226,71 @@ fn satisfied(entry: &str, held: &[String]) -> bool {
     entry.split('+').map(str::trim).all(|needed| held.iter().any(|h| h == needed))
 }
 
-fn allowed_by(sets: Option<&PermissionSets>, held: &[String]) -> bool {
-    sets.is_some_and(|s| s.least_privileged.iter().chain(&s.higher_privileged).any(|e| satisfied(e, held)))
+/// The permission entries that allow an operation, least privileged first:
+/// `(entry, least_privileged)`. An entry such as `A + B` needs all its parts.
+/// `None` for an operation in neither table.
+pub(crate) fn options(operation: &str, app_only: bool) -> Option<(&'static str, Vec<(&'static str, bool)>)> {
+    if let Some(op) = Catalog::get().operation(operation) {
+        let sets = if app_only { op.application.as_ref() } else { op.delegated_work_or_school.as_ref() };
+        let entries = sets
+            .map(|s| {
+                let least = s.least_privileged.iter().map(|e| (e.as_str(), true));
+                least.chain(s.higher_privileged.iter().map(|e| (e.as_str(), false))).collect()
+            })
+            .unwrap_or_default();
+        return Some((op.operation.as_str(), entries));
+    }
+    let (name, app, delegated) = EXTRA_OPERATIONS.iter().find(|(name, _, _)| *name == operation)?;
+    // The extra table lists its entries least privileged first; only the
+    // first counts as least privileged.
+    let entries = if app_only { app } else { delegated };
+    Some((name, entries.iter().enumerate().map(|(i, e)| (*e, i == 0)).collect()))
 }
 
-/// Whether `principal` may perform `operation`; `Err(403)` if not.
-pub(crate) fn check(principal: &Principal, operation: &str) -> Result<(), ApiError> {
-    let permitted = match Catalog::get().operation(operation) {
-        Some(op) if principal.app_only => allowed_by(op.application.as_ref(), &principal.roles),
+/// What the permission check decided for one request: the operation, the
+/// permission entry that allowed it (or, when refused, the least-privileged
+/// one that would have), and whether it was allowed. Every field is static
+/// (names from the catalogue), so recording a decision allocates nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Decision {
+    pub operation: &'static str,
+    pub permission: Option<&'static str>,
+    pub allowed: bool,
+}
+
+/// The pure decision behind [`check`].
+pub(crate) fn decide(principal: &Principal, operation: &str) -> Decision {
+    const CATCH_ALL: &str = "Directory.AccessAsUser.All";
+    let (name, permission, permitted) = match Catalog::get().operation(operation) {
         Some(op) => {
-            delegated_catch_all(principal) || allowed_by(op.delegated_work_or_school.as_ref(), &principal.scopes)
+            let sets = if principal.app_only { op.application.as_ref() } else { op.delegated_work_or_school.as_ref() };
+            let held = if principal.app_only { &principal.roles } else { &principal.scopes };
+            let allowing =
+                sets.and_then(|s| s.least_privileged.iter().chain(&s.higher_privileged).find(|e| satisfied(e, held)));
+            match allowing {
+                Some(entry) => (op.operation.as_str(), Some(entry.as_str()), true),
+                None if !principal.app_only && delegated_catch_all(principal) => {
+                    (op.operation.as_str(), Some(CATCH_ALL), true)
+                }
+                None => {
+                    let wanted = sets.and_then(|s| s.least_privileged.first().or(s.higher_privileged.first()));
+                    (op.operation.as_str(), wanted.map(String::as_str), false)
+                }
+            }
         }
         None => match EXTRA_OPERATIONS.iter().find(|(name, _, _)| *name == operation) {
-            Some((_, app, _)) if principal.app_only => app.iter().any(|e| satisfied(e, &principal.roles)),
-            Some((_, _, delegated)) => {
-                delegated_catch_all(principal) || delegated.iter().any(|e| satisfied(e, &principal.scopes))
+            Some((name, app, delegated)) => {
+                let (entries, held) =
+                    if principal.app_only { (app, &principal.roles) } else { (delegated, &principal.scopes) };
+                match entries.iter().find(|e| satisfied(e, held)) {
+                    Some(entry) => (*name, Some(*entry), true),
+                    None if !principal.app_only && delegated_catch_all(principal) => (*name, Some(CATCH_ALL), true),
+                    None => (*name, entries.first().copied(), false),
+                }
             }
             // An operation missing from both tables is a bug in the mock, and
             // refusing is the safe failure.
-            None => false,
+            None => ("unknown", None, false),
         },
     };
     // A delegated token acts for a user: the app's scopes are not enough, the
@@ -253,7 +299,22 @@ pub(crate) fn check(principal: &Principal, operation: &str) -> Result<(), ApiErr
     let user_may = principal.app_only
         || user_role_allows(&principal.wids, operation)
         || limited_writes_of(&principal.wids, operation).next().is_some();
-    if permitted && user_may {
+    Decision { operation: name, permission, allowed: permitted && user_may }
+}
+
+/// Whether `principal` may perform `operation`; `Err(403)` if not. The
+/// decision is recorded for the request log when a [`Scope`] is open; under a
+/// report-only scope a refusal is recorded and the call goes through.
+pub(crate) fn check(principal: &Principal, operation: &str) -> Result<(), ApiError> {
+    let decision = decide(principal, operation);
+    let report_only = SCOPE.with(|s| {
+        let mut s = s.borrow_mut();
+        if let Some(slot) = s.decisions.iter_mut().find(|d| d.is_none_or(|d| d == decision)) {
+            *slot = Some(decision);
+        }
+        s.report_only
+    });
+    if decision.allowed || report_only {
         Ok(())
     } else {
         Err(ApiError::forbidden())
@@ -267,6 +328,53 @@ pub(crate) fn only_owned_by(principal: &Principal) -> bool {
     principal.app_only
         && principal.roles.iter().any(|r| r == "Application.ReadWrite.OwnedBy")
         && !principal.roles.iter().any(|r| r == "Application.ReadWrite.All" || r == "Directory.ReadWrite.All")
+}
+
+/// How many distinct decisions one request keeps (a handler checks one or
+/// two operations; a fixed array keeps recording free of allocation).
+const DECISIONS_PER_REQUEST: usize = 4;
+
+#[derive(Debug, Default)]
+struct ScopeState {
+    report_only: bool,
+    decisions: [Option<Decision>; DECISIONS_PER_REQUEST],
+}
+
+thread_local! {
+    static SCOPE: std::cell::RefCell<ScopeState> = std::cell::RefCell::default();
+}
+
+/// One request's authorization scope on this thread (handlers are
+/// synchronous): opened by the Graph intake, which reads the decision back
+/// when it logs the request. Nested scopes (`$batch` items) restore the outer
+/// one when dropped.
+#[must_use = "the scope ends when dropped"]
+pub(crate) struct Scope {
+    outer: ScopeState,
+}
+
+impl Scope {
+    pub(crate) fn enter(report_only: bool) -> Scope {
+        let outer = SCOPE.with(|s| {
+            std::mem::replace(
+                &mut *s.borrow_mut(),
+                ScopeState { report_only, decisions: [None; DECISIONS_PER_REQUEST] },
+            )
+        });
+        Scope { outer }
+    }
+
+    /// Every distinct permission decision made in this scope, in order.
+    pub(crate) fn decisions(&self) -> [Option<Decision>; DECISIONS_PER_REQUEST] {
+        SCOPE.with(|s| s.borrow().decisions)
+    }
+}
+
+impl Drop for Scope {
+    fn drop(&mut self) {
+        let outer = std::mem::take(&mut self.outer);
+        SCOPE.with(|s| *s.borrow_mut() = outer);
+    }
 }
 
 /// `Directory.AccessAsUser.All` lets the app do whatever the signed-in user can.

@@ -54,6 +54,8 @@ impl ControlError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RequestLogEntry {
+    /// Position in the log, from 1 (the control API's `?after=SEQ` resumes after one).
+    pub seq: u64,
     /// The `request-id` the response carried.
     pub request_id: Uuid,
     /// When it arrived, on the tenant's clock.
@@ -64,20 +66,51 @@ pub struct RequestLogEntry {
     pub path: String,
     /// The status answered.
     pub status: u16,
-    /// The calling application, when the request carried a valid token.
+    /// Which service answered: `graph`, `identity`, `msol` or `control`.
+    pub api: &'static str,
+    /// The calling application, when the request carried a valid token (or, at the token
+    /// endpoint, the client its form named).
     pub client_id: Option<Uuid>,
+    /// The signed-in user of a delegated token.
+    pub user_id: Option<Uuid>,
+    /// The permission check's decision: the first refusal, else the last operation allowed.
+    pub authz: Option<AuthzDecision>,
+    /// Refused by the permission check but let through, because the tenant's `authz`
+    /// setting is `report-only`.
+    pub would_be_forbidden: bool,
+}
+
+/// What the permission check decided for one operation of a logged request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AuthzDecision {
+    /// The operation, as the permission catalogue names it (e.g. `users.get`).
+    pub operation: &'static str,
+    /// The permission that allowed it, or the least-privileged one the caller lacked.
+    pub permission: Option<&'static str>,
+    /// Whether the caller's token allowed it.
+    pub allowed: bool,
 }
 
 impl From<&LoggedRequest> for RequestLogEntry {
     /// The one place a log entry becomes public: a field added to the log is added here.
     fn from(r: &LoggedRequest) -> Self {
         RequestLogEntry {
+            seq: r.seq,
             request_id: r.request_id,
             time: r.time,
-            method: r.method.clone(),
+            method: r.method.to_string(),
             path: r.path.clone(),
             status: r.status,
+            api: r.api.name(),
             client_id: r.client_id,
+            user_id: r.user_id,
+            authz: r.authz.map(|d| AuthzDecision {
+                operation: d.operation,
+                permission: d.permission,
+                allowed: d.allowed,
+            }),
+            would_be_forbidden: r.would_be_forbidden,
         }
     }
 }
@@ -194,7 +227,7 @@ impl<'a> TenantControl<'a> {
 
     /// The tenant's request log, oldest first (empty for an unknown tenant).
     pub fn requests(&self) -> Vec<RequestLogEntry> {
-        self.tenant().map(|t| t.requests().iter().map(RequestLogEntry::from).collect()).unwrap_or_default()
+        self.tenant().map(|t| t.requests_since(0).iter().map(RequestLogEntry::from).collect()).unwrap_or_default()
     }
 
     /// The whole tenant as the state file stores it (`GET …/state`), for [`Self::load_state`].

@@ -13,7 +13,7 @@
 //! | item | what |
 //! |------|------|
 //! | [`Graphbox`], [`GraphboxBuilder`], [`ReadyInfo`], [`StartError`] | start a server, read its ready-line facts, stop it |
-//! | [`TenantControl`], [`Tenants`], [`ClockControl`], [`FaultControl`], [`Fault`], [`DirSyncControl`], [`RequestLogEntry`], [`ControlError`] | the control API (`/_graphbox`) as typed calls on the handle: clock, faults, request log, DirSync, tenants, realism |
+//! | [`TenantControl`], [`Tenants`], [`ClockControl`], [`FaultControl`], [`Fault`], [`DirSyncControl`], [`RequestLogEntry`], [`AuthzDecision`], [`ControlError`] | the control API (`/_graphbox`) as typed calls on the handle: clock, faults, request log, DirSync, tenants, realism |
 //! | `ClockSleeper`, `Graphbox::graph_client` (feature `sdk`) | a ready graphbox-sdk client, credential, and a sleeper that waits on the tenant clock |
 //! | [`RealismConfig`], [`RealismProfile`], [`RealismSettings`], [`FaultRates`], [`TenantSize`] | a tenant that behaves like Entra on purpose (replication, throttling, latency) |
 //! | [`test_idp`] | a stand-in federated IdP signing WS-Fed and SAML answers, for tests and examples |
@@ -57,6 +57,7 @@ mod keys;
 mod msol;
 pub mod odata;
 mod realism;
+mod request_log;
 mod server;
 mod service;
 mod state;
@@ -179,7 +180,8 @@ pub mod __fuzz {
 #[cfg(feature = "sdk")]
 pub use handle::ClockSleeper;
 pub use handle::{
-    ClockControl, ControlError, DirSyncControl, Fault, FaultControl, RequestLogEntry, TenantControl, Tenants,
+    AuthzDecision, ClockControl, ControlError, DirSyncControl, Fault, FaultControl, RequestLogEntry, TenantControl,
+    Tenants,
 };
 pub use http::Limits;
 pub use keys::{default_data_dir, KeyError};

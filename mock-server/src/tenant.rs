@@ -2,7 +2,6 @@
 //! and the bootstrap credentials it was created with. The registry maps tenant ids
 //! and domain names to tenants; the map guard is never held past a lookup.
 
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use dashmap::DashMap;
@@ -17,9 +16,6 @@ use crate::directory::domains::DomainClaims;
 use crate::directory::users::USER;
 use crate::directory::Directory;
 use crate::ids::IdGen;
-
-/// How many requests a tenant's log keeps; older ones fall off.
-pub(crate) const REQUEST_LOG_CAPACITY: usize = 1000;
 
 /// The Graph application permissions the bootstrap application holds: what the
 /// onboarding flow needs, consented at tenant creation.
@@ -53,17 +49,7 @@ pub(crate) struct BootstrapCredentials {
     pub admin_password: String,
 }
 
-/// One entry of the request log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct LoggedRequest {
-    pub request_id: Uuid,
-    #[serde(with = "time::serde::rfc3339")]
-    pub time: OffsetDateTime,
-    pub method: String,
-    pub path: String,
-    pub status: u16,
-    pub client_id: Option<Uuid>,
-}
+pub(crate) use crate::request_log::LoggedRequest;
 
 #[derive(Debug)]
 pub(crate) struct Tenant {
@@ -72,7 +58,13 @@ pub(crate) struct Tenant {
     pub directory: RwLock<Directory>,
     pub bootstrap: BootstrapCredentials,
     options: TenantOptions,
-    requests: Mutex<VecDeque<LoggedRequest>>,
+    requests: crate::request_log::Log,
+    /// Which permissions callers used, for the least-privilege report.
+    pub(crate) usage: crate::request_log::Usage,
+    /// `authz: "report-only"` (`PUT …/authz`): a call the permission check
+    /// refuses goes through and is logged as a would-be 403. Memory only,
+    /// like scripted faults: a discovery run's setting, not the tenant's.
+    pub(crate) authz_report_only: std::sync::atomic::AtomicBool,
     /// Scripted failures (`PUT /_graphbox/tenants/{tid}/faults`).
     pub(crate) faults: crate::faults::Faults,
     /// Replication delay, throttling, latency and shapes (`…/realism`); off by default.
@@ -214,7 +206,9 @@ impl Tenant {
             directory: RwLock::new(dir),
             bootstrap: BootstrapCredentials { client_id, client_secret, admin_username, admin_password },
             options: options.clone(),
-            requests: Mutex::new(VecDeque::new()),
+            requests: Default::default(),
+            usage: Default::default(),
+            authz_report_only: Default::default(),
             faults: Default::default(),
             realism: realism_of(id, &options.realism),
             domain_claims: Arc::default(),
@@ -239,7 +233,9 @@ impl Tenant {
             bootstrap,
             realism: realism_of(id, &options.realism),
             options,
-            requests: Mutex::new(VecDeque::new()),
+            requests: Default::default(),
+            usage: Default::default(),
+            authz_report_only: Default::default(),
             faults: Default::default(),
             domain_claims: Arc::default(),
             journal: OnceLock::new(),
@@ -261,7 +257,9 @@ impl Tenant {
             bootstrap: saved.bootstrap,
             realism: realism_of(saved.id, &saved.realism),
             options: TenantOptions { seed: saved.seed, frozen_at: saved.frozen_at, realism: saved.realism },
-            requests: Mutex::new(VecDeque::new()),
+            requests: Default::default(),
+            usage: Default::default(),
+            authz_report_only: Default::default(),
             faults: Default::default(),
             domain_claims: Arc::default(),
             journal: OnceLock::new(),
@@ -335,15 +333,17 @@ impl Tenant {
     }
 
     pub(crate) fn log_request(&self, entry: LoggedRequest) {
-        let mut log = self.requests.lock().unwrap_or_else(|e| e.into_inner());
-        if log.len() == REQUEST_LOG_CAPACITY {
-            log.pop_front();
-        }
-        log.push_back(entry);
+        self.requests.push(entry);
     }
 
-    pub(crate) fn requests(&self) -> Vec<LoggedRequest> {
-        self.requests.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect()
+    /// The logged requests after `seq` (0: all), oldest first.
+    pub(crate) fn requests_since(&self, seq: u64) -> Vec<LoggedRequest> {
+        self.requests.since(seq)
+    }
+
+    /// Whether the permission check only reports (see `authz_report_only`).
+    pub(crate) fn report_only(&self) -> bool {
+        self.authz_report_only.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 

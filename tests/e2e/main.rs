@@ -5,4 +5,5 @@ mod dirsync;
 mod onboarding;
 mod provisioning;
 mod realism;
+mod report;
 mod support;

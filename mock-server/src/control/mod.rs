@@ -12,18 +12,63 @@ use crate::service::{Inbound, Server};
 use crate::tenant::Tenant;
 use crate::ReadyInfo;
 
+pub(crate) mod report;
+pub(crate) mod ui;
+
 pub(crate) fn handle(server: &Server, req: &Inbound, rest: &str) -> Response<Body> {
-    if !authorized(server, req) {
-        return response::control_error(
+    let decoded = crate::service::decoded_segments(rest);
+    let segments: Vec<&str> = decoded.iter().map(|s| s.as_ref()).filter(|s| !s.is_empty()).collect();
+    let is_ui = segments.first() == Some(&"ui");
+    // The dashboard's session cookie opens the dashboard only (see ui/mod.rs).
+    let allowed = authorized(server, req)
+        || (is_ui && (ui::has_session(server, req) || (ui::is_login(&segments) && server.admin_key.is_some())));
+    let response = if allowed && is_ui {
+        ui::handle(server, req, &segments[1..])
+    } else if allowed {
+        route(server, req, rest, &segments)
+    } else {
+        response::control_error(
             403,
             "the control API answers loopback callers that address the server by one of its own names \
              (localhost, 127.0.0.1, [::1], the --host or --public-url name, with its port), or callers that send \
              the server's admin key as x-graphbox-admin-key",
-        );
+        )
+    };
+    // A refused caller learns nothing of the tenant and writes nothing to its log.
+    log(server, req, if allowed { &segments } else { &[] }, response.status().as_u16());
+    response
+}
+
+/// Log a control call to the tenant it names, else to the server's log;
+/// reading a log or the report (or any dashboard page) is not logged, so
+/// watching does not fill it.
+fn log(server: &Server, req: &Inbound, segments: &[&str], status: u16) {
+    use crate::request_log::{Api, LoggedRequest};
+    let observing = req.method == Method::GET && matches!(segments.last(), Some(&"requests" | &"permissions-report"));
+    // Dashboard pages are reads; its forms (POST) are logged like the calls they make.
+    let (segments, ui) = match segments {
+        ["ui", rest @ ..] => (rest, true),
+        _ => (segments, false),
+    };
+    if observing || (ui && req.method == Method::GET) {
+        return;
     }
-    let decoded = crate::service::decoded_segments(rest);
-    let segments: Vec<&str> = decoded.iter().map(|s| s.as_ref()).filter(|s| !s.is_empty()).collect();
-    match (req.method.clone(), segments.as_slice()) {
+    let tenant = match segments {
+        ["tenants", tid, ..] => Uuid::parse_str(tid).ok().and_then(|id| server.tenants.get(id)),
+        _ => None,
+    };
+    match tenant {
+        Some(t) => t.log_request(LoggedRequest::new(req, Api::Control, t.clock.now(), status)),
+        None => server.requests.push(LoggedRequest::new(req, Api::Control, crate::clock::system_now(), status)),
+    }
+}
+
+fn route(server: &Server, req: &Inbound, rest: &str, segments: &[&str]) -> Response<Body> {
+    match (req.method.clone(), segments) {
+        (Method::GET, ["requests"]) => {
+            let entries: Vec<Value> = server.requests.since(0).iter().map(|e| e.view(None)).collect();
+            response::control_json(200, &json!({"requests": entries}))
+        }
         (Method::GET, []) => response::control_json(
             200,
             &json!({"tenants": server.tenants.all().iter().map(|t| t.id).collect::<Vec<_>>()}),
@@ -72,6 +117,56 @@ fn authorized(server: &Server, req: &Inbound) -> bool {
         }
     }
     req.peer.ip().is_loopback() && req.host_is_ours
+}
+
+/// `PUT …/realism` (also the dashboard's form).
+pub(crate) fn put_realism(tenant: &Tenant, body: &[u8]) -> Result<Value, String> {
+    let body: Value = serde_json::from_slice(body).map_err(|e| format!("the body is not JSON: {e}"))?;
+    let config = crate::realism::RealismConfig::from_body(&body, &tenant.realism.config())?;
+    tenant.realism.set(config, tenant.id);
+    tenant.journal_realism();
+    Ok(tenant.realism.view())
+}
+
+/// `PUT …/faults` (also the dashboard's form).
+pub(crate) fn put_faults(tenant: &Tenant, body: &[u8]) -> Result<Value, String> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Body {
+        rules: Vec<crate::faults::FaultRule>,
+    }
+    let body: Body = serde_json::from_slice(body).map_err(|e| {
+        format!("send {{\"rules\": [{{\"path\": \"/v1.0/users\", \"status\": 429, \"method\": \"GET\", \"retryAfterSeconds\": 2, \"times\": 3}}]}}: {e}")
+    })?;
+    crate::faults::validate(&body.rules)?;
+    tenant.faults.replace(body.rules);
+    Ok(json!({"rules": tenant.faults.rules()}))
+}
+
+/// `PUT …/authz` (also the dashboard's form): `enforce` or `report-only`.
+pub(crate) fn put_authz(tenant: &Tenant, body: &[u8]) -> Result<Value, String> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Setting {
+        authz: String,
+    }
+    let setting: Result<Setting, _> = serde_json::from_slice(body);
+    let report_only = match setting.as_ref().map(|s| s.authz.as_str()) {
+        Ok("enforce") => false,
+        Ok("report-only") => true,
+        _ => return Err("send {\"authz\": \"enforce\"} or {\"authz\": \"report-only\"}".to_owned()),
+    };
+    tenant.authz_report_only.store(report_only, std::sync::atomic::Ordering::Relaxed);
+    Ok(authz_view(tenant))
+}
+
+fn authz_view(tenant: &Tenant) -> Value {
+    json!({"authz": if tenant.report_only() { "report-only" } else { "enforce" }})
+}
+
+/// A non-negative integer query parameter.
+fn query_u64(req: &Inbound, name: &str) -> Option<u64> {
+    req.query.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == name).and_then(|(_, v)| v.parse().ok())
 }
 
 fn body_json(req: &Inbound) -> Result<Value, Box<Response<Body>>> {
@@ -270,44 +365,33 @@ fn tenant_route(
             response::control_json(200, &json!({"userConsent": body.user_consent}))
         }
         (Method::GET, ["realism"]) => response::control_json(200, &tenant.realism.view()),
-        (Method::PUT, ["realism"]) => {
-            let body = match body_json(req) {
-                Ok(b) => b,
-                Err(r) => return *r,
-            };
-            match crate::realism::RealismConfig::from_body(&body, &tenant.realism.config()) {
-                Ok(config) => {
-                    tenant.realism.set(config, tenant.id);
-                    tenant.journal_realism();
-                    response::control_json(200, &tenant.realism.view())
-                }
-                Err(message) => response::control_error(400, &message),
-            }
-        }
+        (Method::PUT, ["realism"]) => match put_realism(tenant, &req.body) {
+            Ok(view) => response::control_json(200, &view),
+            Err(message) => response::control_error(400, &message),
+        },
         (Method::GET, ["realism", "report"]) => response::control_json(200, &tenant.realism.report()),
-        (Method::GET, ["requests"]) => response::control_json(200, &json!({"requests": tenant.requests()})),
-        (Method::GET, ["faults"]) => response::control_json(200, &json!({"rules": tenant.faults.rules()})),
-        (Method::PUT, ["faults"]) => {
-            #[derive(serde::Deserialize)]
-            #[serde(deny_unknown_fields)]
-            struct Body {
-                rules: Vec<crate::faults::FaultRule>,
-            }
-            let body: Body = match serde_json::from_slice(&req.body) {
-                Ok(b) => b,
-                Err(e) => {
-                    return response::control_error(
-                        400,
-                        &format!("send {{\"rules\": [{{\"path\": \"/v1.0/users\", \"status\": 429, \"method\": \"GET\", \"retryAfterSeconds\": 2, \"times\": 3}}]}}: {e}"),
-                    )
-                }
-            };
-            if let Err(e) = crate::faults::validate(&body.rules) {
-                return response::control_error(400, &e);
-            }
-            tenant.faults.replace(body.rules);
-            response::control_json(200, &json!({"rules": tenant.faults.rules()}))
+        (Method::GET, ["requests"]) => {
+            let after = query_u64(req, "after").unwrap_or(0);
+            let entries = tenant.requests_since(after);
+            let dir = tenant.read();
+            let views: Vec<Value> = entries.iter().map(|e| e.view(Some(&dir))).collect();
+            response::control_json(200, &json!({"requests": views}))
         }
+        (Method::GET, ["permissions-report"]) => {
+            let usage = tenant.usage.snapshot();
+            let dir = tenant.read();
+            response::control_json(200, &report::report(&usage, &dir, tenant.report_only()))
+        }
+        (Method::GET, ["authz"]) => response::control_json(200, &authz_view(tenant)),
+        (Method::PUT, ["authz"]) => match put_authz(tenant, &req.body) {
+            Ok(view) => response::control_json(200, &view),
+            Err(message) => response::control_error(400, &message),
+        },
+        (Method::GET, ["faults"]) => response::control_json(200, &json!({"rules": tenant.faults.rules()})),
+        (Method::PUT, ["faults"]) => match put_faults(tenant, &req.body) {
+            Ok(view) => response::control_json(200, &view),
+            Err(message) => response::control_error(400, &message),
+        },
         (m, r) => {
             response::control_error(404, &format!("no control endpoint {m} /_graphbox/tenants/{{tid}}/{}", r.join("/")))
         }

@@ -241,14 +241,10 @@ fn page(p: &PageResponse, req: &Inbound) -> Response<Body> {
 }
 
 fn log(tenant: &crate::tenant::Tenant, req: &Inbound, status: u16, now: time::OffsetDateTime) {
-    tenant.log_request(crate::tenant::LoggedRequest {
-        request_id: req.request_id,
-        time: now,
-        method: req.method.to_string(),
-        path: req.path.clone(),
-        status,
-        client_id: None,
-    });
+    let mut entry = crate::request_log::LoggedRequest::new(req, crate::request_log::Api::Identity, now, status);
+    // The client a token or device-code request names (unverified on a refusal).
+    entry.client_id = crate::request_log::form_client_id(&req.body);
+    tenant.log_request(entry);
 }
 
 /// Whether `segments` name a route of the identity platform, whatever the method.

@@ -115,14 +115,9 @@ pub(crate) fn handle(server: &Server, req: &Inbound) -> Response<Body> {
         }
     };
     if let Some(tenant) = tenant {
-        tenant.log_request(LoggedRequest {
-            request_id: req.request_id,
-            time: tenant.clock.now(),
-            method: req.method.to_string(),
-            path: req.path.clone(),
-            status,
-            client_id: app_id,
-        });
+        let mut entry = LoggedRequest::new(req, crate::request_log::Api::Msol, tenant.clock.now(), status);
+        entry.client_id = app_id;
+        tenant.log_request(entry);
     }
     soap(status, xml, req.request_id)
 }

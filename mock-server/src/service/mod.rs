@@ -33,6 +33,8 @@ pub(crate) struct Server {
     seed: u64,
     tenants_created: AtomicU64,
     requests_seen: AtomicU64,
+    /// Requests that name no tenant of this server (`request_log.rs`).
+    pub requests: crate::request_log::Log,
 }
 
 impl Server {
@@ -55,6 +57,7 @@ impl Server {
             seed,
             tenants_created: AtomicU64::new(0),
             requests_seen: AtomicU64::new(0),
+            requests: Default::default(),
         }
     }
 

@@ -29,6 +29,7 @@ mod app;
 mod credentials;
 mod dirsync;
 mod federation;
+mod report;
 mod retry;
 mod types;
 
@@ -39,6 +40,7 @@ use std::time::Duration;
 pub use app::role_explanation;
 pub use credentials::decode_claims;
 pub use federation::FederateDomain;
+pub use report::{CallerPermissions, OperationUse, PermissionsReport, ReportError, ReportUser};
 pub use retry::Backoff;
 pub use types::{Onboarded, OnboardingError, OnboardingEvent, Step};
 

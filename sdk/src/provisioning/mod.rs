@@ -25,6 +25,7 @@
 //! ([`ReportEntry::missing_role`]).
 
 mod apply;
+mod html;
 mod plan;
 mod policy;
 #[cfg(feature = "scripts")]
@@ -35,6 +36,7 @@ mod source;
 use std::collections::BTreeMap;
 
 pub use apply::{Outcome, ProgressMode, Report, ReportEntry, ResetRefused};
+pub use html::html_report;
 pub use plan::{Action, Change, DirSyncStatus, Plan, PlanCounts, PlanEntry};
 pub use policy::{Attribute, Owner, OwnershipPolicy, PolicyError};
 #[cfg(feature = "scripts")]

@@ -24,7 +24,8 @@ use super::{Inbound, Server};
 use crate::error::ApiError;
 use crate::identity::Principal;
 use crate::odata::{parse_path, parse_query, KeyArg, Literal, QueryOptions, Segment};
-use crate::tenant::{LoggedRequest, Tenant};
+use crate::request_log::{Api, LoggedRequest};
+use crate::tenant::Tenant;
 
 /// Entity sets of Graph v1.0 that graphbox does not serve yet: they answer
 /// 501 rather than pretending the segment does not exist.
@@ -63,7 +64,10 @@ pub(crate) fn handle(server: &Server, req: &Inbound, rest: &str) -> Response<Bod
     let auth = server.validator.authenticate(authorization, &server.tenants);
     let (principal, tenant) = match auth {
         Ok(pt) => pt,
-        Err(e) => return response::graph_error(&e, &req.correlation(crate::clock::system_now())),
+        Err(e) => {
+            log_unauthenticated(server, req, authorization, e.status);
+            return response::graph_error(&e, &req.correlation(crate::clock::system_now()));
+        }
     };
     // A DirSync deadline the clock has passed fires before the request looks.
     tenant.settle_dirsync();
@@ -75,6 +79,10 @@ pub(crate) fn handle(server: &Server, req: &Inbound, rest: &str) -> Response<Bod
     let inbound = rewritten.as_ref().unwrap_or(req);
     let ctx =
         Ctx { req: inbound, graph_url: format!("{}/v1.0", req.authority), principal, tenant, tenants: &server.tenants };
+    // Where the permission check records its decision for the log; a
+    // report-only tenant's refusals are recorded and let through.
+    let report_only = ctx.tenant.report_only();
+    let authz = crate::authz::Scope::enter(report_only);
     // An injected fault answers instead of the operation, as a throttled or
     // unavailable service does: nothing is applied. Scripted faults come
     // before realism's.
@@ -103,15 +111,24 @@ pub(crate) fn handle(server: &Server, req: &Inbound, rest: &str) -> Response<Bod
     if let Some(x) = realism {
         x.finish(&mut response, retry_after);
     }
-    ctx.tenant.log_request(LoggedRequest {
-        request_id: req.request_id,
-        time: now,
-        method: req.method.to_string(),
-        path: req.path.clone(),
-        status,
-        client_id: Some(ctx.principal.app_id),
-    });
+    let decisions = authz.decisions();
+    drop(authz);
+    ctx.tenant.usage.record(&ctx.principal, &decisions, report_only);
+    let mut entry = LoggedRequest::new(req, Api::Graph, now, status).by(&ctx.principal);
+    entry.authz = crate::request_log::summary(&decisions);
+    entry.would_be_forbidden = report_only && entry.authz.is_some_and(|d| !d.allowed);
+    ctx.tenant.log_request(entry);
     response
+}
+
+/// A call refused before it had a principal: logged to the tenant its token
+/// claims when there is one, else to the server's log.
+fn log_unauthenticated(server: &Server, req: &Inbound, authorization: Option<&str>, status: u16) {
+    let tenant = crate::request_log::claimed_tenant(authorization).and_then(|id| server.tenants.get(id));
+    match tenant {
+        Some(t) => t.log_request(LoggedRequest::new(req, Api::Graph, t.clock.now(), status)),
+        None => server.requests.push(LoggedRequest::new(req, Api::Graph, crate::clock::system_now(), status)),
+    }
 }
 
 fn dispatch(server: &Server, ctx: &Ctx<'_>, rest: &str) -> Result<Reply, ApiError> {
