@@ -128,6 +128,27 @@ async fn raw_exchange(addr: std::net::SocketAddr, request: &[u8]) -> (u16, serde
     (status, serde_json::from_str(body).unwrap_or(serde_json::Value::Null))
 }
 
+/// hyper parses at most 100 header lines (more would cost every request two
+/// heap-allocated parse arrays); the 101st gets a 431 in Graph's envelope,
+/// the same code as a request whose headers are too long, never a bare 431.
+#[tokio::test]
+async fn a_request_with_more_than_100_header_lines_is_431_in_graphs_envelope() {
+    let env = crate::support::env().await;
+    let addr = env.mock.local_addr();
+    let host = format!("127.0.0.1:{}", addr.port());
+    let lines: String = (0..100).map(|i| format!("X-Extra-{i}: {i}\r\n")).collect();
+    let request = format!("GET /v1.0/users HTTP/1.1\r\nHost: {host}\r\n{lines}Connection: close\r\n\r\n");
+    let (status, body) = raw_exchange(addr, request.as_bytes()).await;
+    assert_eq!(status, 431, "{body}");
+    assert_eq!(body["error"]["code"], "RequestHeaderFieldsTooLarge", "{body}");
+    assert!(body["error"]["innerError"]["request-id"].is_string(), "{body}");
+    // 99 extra lines plus Host: 100 in all, parsed and answered.
+    let lines: String = (0..98).map(|i| format!("X-Extra-{i}: {i}\r\n")).collect();
+    let request = format!("GET /v1.0/users HTTP/1.1\r\nHost: {host}\r\n{lines}Connection: close\r\n\r\n");
+    let (status, body) = raw_exchange(addr, request.as_bytes()).await;
+    assert_eq!(status, 401, "{body}");
+}
+
 /// What the front end refuses before any handler runs, each in the envelope of
 /// the endpoint it was sent to: Graph's with `innerError`, the identity
 /// platform's AADSTS body, the control API's own.
