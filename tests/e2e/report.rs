@@ -45,9 +45,14 @@ async fn report_only_discovers_the_exact_permissions_onboarding_and_provisioning
         .expect("the report");
     let product = typed.application(done.client_id.as_str()).expect("the product's app is in the report");
     assert_eq!(product.held, ["User.Read.All"]);
-    // Provisioning lists users, creates them, and reads the organization (its DirSync state).
-    assert_eq!(product.least_privileged, ["Organization.Read.All", "User.ReadWrite.All"], "{product:#?}");
-    assert_eq!(product.missing, ["Organization.Read.All", "User.ReadWrite.All"]);
+    // Provisioning lists users, creates them, reads the organization (its DirSync state) and
+    // the domains (a federated domain's users need an immutable id).
+    assert_eq!(
+        product.least_privileged,
+        ["Domain.Read.All", "Organization.Read.All", "User.ReadWrite.All"],
+        "{product:#?}"
+    );
+    assert_eq!(product.missing, ["Domain.Read.All", "Organization.Read.All", "User.ReadWrite.All"]);
     assert_eq!(product.beyond_needs, ["User.Read.All"]);
     let onboarding = caller(&t.mock.client_id().to_string());
     // Onboarding (app registration, consent, role assignment) needs 7 of the 11 permissions the
