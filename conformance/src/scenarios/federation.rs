@@ -24,13 +24,13 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
     ),
     scenario!(
         "federation::only_a_verified_domain_can_be_federated",
-        "Graph's internalDomainFederation: federation is configured on a verified custom domain → 400 for an unverified one",
+        "graph-wire.md §5.9: POST /domains → isVerified false until POST …/verify; Graph's internalDomainFederation: federation is configured on a verified custom domain → 400 for an unverified one",
         [Need::Mock],
         unverified
     ),
     scenario!(
         "federation::the_signing_certificate_must_be_a_certificate",
-        "Graph's internalDomainFederation: signingCertificate is the base64 X.509 certificate the IdP signs with → 400 for anything else",
+        "graph-wire.md §5.9: a domain turns Federated through its federation configuration; Graph's internalDomainFederation: signingCertificate is the base64 X.509 certificate the IdP signs with → 400 for anything else",
         [Need::Mock],
         bad_certificate
     ),
