@@ -174,3 +174,15 @@ async fn a_large_tenant_lists_the_first_objects_and_says_how_many_there_are() {
     assert!(page.contains("The first 500 of 601."), "600 seeded users and the admin");
     assert_eq!(page.matches("/objects/users/").count(), 500);
 }
+
+#[tokio::test]
+async fn a_service_principals_page_shows_the_delegated_consent_it_holds_and_for_whom() {
+    let env = env().await;
+    let sps = env.get(&format!("/servicePrincipals?$filter=appId eq '{}'&$select=id", env.mock.client_id())).await;
+    let sp = sps.json()["value"][0]["id"].as_str().expect("the bootstrap app's service principal").to_owned();
+    let url = format!("{}/ui/tenants/{}/objects/servicePrincipals/{sp}", env.mock.control_url(), env.mock.tenant_id());
+    let page = env.http.get(url).send().await.unwrap().text().await.unwrap();
+    let row = page.split("Delegated permissions consented</th><td>").nth(1).expect("the row").split("</td>").next();
+    let row = row.unwrap_or_default();
+    assert!(row.contains("User.Read ") && row.contains("on Microsoft Graph (all users)"), "{row}");
+}

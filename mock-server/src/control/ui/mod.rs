@@ -24,6 +24,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::directory::applications::APPLICATION;
+use crate::directory::consent::OAUTH2_PERMISSION_GRANT;
 use crate::directory::groups::GROUP;
 use crate::directory::record::Projection;
 use crate::directory::service_principals::SERVICE_PRINCIPAL;
@@ -462,6 +463,37 @@ fn secret_hints(credentials: Option<&Value>) -> String {
     hints.join("; ")
 }
 
+/// The delegated grants a client service principal holds, each as "scopes on resource (for
+/// whom)": every user's when an administrator consented, else the one user's.
+fn delegated_consent(dir: &Directory, client: Uuid) -> Vec<String> {
+    let field = |g: &crate::directory::record::Record, name: &str| {
+        g.get_str(&OAUTH2_PERMISSION_GRANT, name).unwrap_or_default().to_owned()
+    };
+    let mut grants: Vec<String> = dir
+        .oauth2_grants
+        .values()
+        .filter(|g| Uuid::parse_str(&field(g, "clientId")).ok() == Some(client))
+        .map(|g| {
+            let resource = Uuid::parse_str(&field(g, "resourceId"))
+                .ok()
+                .and_then(|r| dir.service_principals.get(&r))
+                .and_then(|r| r.get_str(&SERVICE_PRINCIPAL, "displayName"))
+                .map_or_else(|| field(g, "resourceId"), str::to_owned);
+            let whom = match field(g, "consentType").as_str() {
+                "AllPrincipals" => "all users".to_owned(),
+                _ => Uuid::parse_str(&field(g, "principalId"))
+                    .ok()
+                    .and_then(|u| dir.users.get(&u))
+                    .and_then(|u| u.get_str(&USER, "userPrincipalName"))
+                    .map_or_else(|| field(g, "principalId"), str::to_owned),
+            };
+            format!("{} on {resource} ({whom})", field(g, "scope").trim())
+        })
+        .collect();
+    grants.sort();
+    grants
+}
+
 fn role_names(dir: &Directory, principal: Uuid) -> Vec<String> {
     let templates = crate::directory::catalog::Catalog::get();
     dir.role_template_ids_of(principal)
@@ -541,6 +573,8 @@ fn object_page(tenant: &Tenant, kind: &str, id: &str) -> Option<Html> {
                 object_link(&mut rel, tenant, "servicePrincipals", sp, &sp.to_string());
                 rel.raw("</td></tr><tr><th>Application permissions consented</th><td>")
                     .text(&dir.graph_roles_of(sp).join(", "));
+                rel.raw("</td></tr><tr><th>Delegated permissions consented</th><td>")
+                    .text(&delegated_consent(&dir, sp).join("; "));
                 rel.raw("</td></tr><tr><th>Directory roles</th><td>").text(&role_names(&dir, sp).join(", "));
             } else {
                 rel.raw("none");
@@ -555,6 +589,8 @@ fn object_page(tenant: &Tenant, kind: &str, id: &str) -> Option<Html> {
             let sp = dir.service_principals.get(&id)?;
             rel.raw("<h2>Relations</h2><table><tr><th>Application permissions consented</th><td>")
                 .text(&dir.graph_roles_of(id).join(", "));
+            rel.raw("</td></tr><tr><th>Delegated permissions consented</th><td>")
+                .text(&delegated_consent(&dir, id).join("; "));
             rel.raw("</td></tr><tr><th>Directory roles</th><td>")
                 .text(&role_names(&dir, id).join(", "))
                 .raw("</td></tr></table>");
