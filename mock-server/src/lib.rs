@@ -49,6 +49,7 @@ mod error;
 mod faults;
 mod fork;
 mod handle;
+mod html;
 mod http;
 mod identity;
 mod ids;

@@ -18,7 +18,6 @@ use uuid::Uuid;
 use super::api_scopes::Wanted;
 use super::client_auth::{authenticate_client, ClientAuth};
 use super::delegated;
-use super::html::{self, Html, Slot};
 use super::session;
 use super::token::{ests_timestamp, tenant_not_found, TokenError, TokenRequest};
 use crate::directory::applications::APPLICATION;
@@ -26,6 +25,7 @@ use crate::directory::catalog::{Catalog, GLOBAL_ADMINISTRATOR_TEMPLATE};
 use crate::directory::signin::{AuthCode, BrowserSession};
 use crate::directory::users::USER;
 use crate::directory::Directory;
+use crate::html::{self, Html, Slot};
 use crate::keys::SigningKey;
 use crate::tenant::{Tenant, Tenants};
 

@@ -16,11 +16,11 @@ use super::authorize::{
     Prompt, MESSAGE,
 };
 use super::client_auth::authenticate_client;
-use super::html::{self, Slot};
 use super::session;
 use super::token::{TokenError, TokenRequest};
 use crate::directory::signin::{DeviceCode, DeviceState};
 use crate::directory::Directory;
+use crate::html::{self, Slot};
 use crate::keys::SigningKey;
 use crate::tenant::{Tenant, Tenants};
 

@@ -15,7 +15,7 @@ pub(crate) mod device_code;
 pub(crate) mod discovery;
 pub(crate) mod domain_federation;
 pub(crate) mod federation;
-pub(crate) mod html;
+
 pub(crate) mod idp_response;
 pub(crate) mod jwt;
 pub(crate) mod obo;

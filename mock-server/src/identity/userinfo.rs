@@ -7,11 +7,11 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::authorize::{browser_tenant, load_client, page, BrowserRequest, PageResponse, MESSAGE};
-use super::html::{self, Slot};
 use super::session;
 use super::Principal;
 use crate::directory::users::USER;
 use crate::directory::Directory;
+use crate::html::{self, Slot};
 use crate::tenant::Tenants;
 
 /// The pairwise `sub` of `user` for `app`: the same value the id_token and

@@ -11,7 +11,7 @@
 //! Every state-changing request (`POST`) must carry the anti-forgery value the
 //! pages embed (a per-process random value), and is refused when `Origin` names
 //! another origin or `Sec-Fetch-Site` is not `same-origin`. Pages are templates
-//! filled by `html.rs`, which escapes every value; a Content-Security-Policy
+//! filled by the crate's `html.rs`, which escapes every value; a Content-Security-Policy
 //! allows scripts from the server only. Nothing here shows a secret's value:
 //! applications show their secrets' hints and expiry, as Graph does.
 
@@ -34,9 +34,7 @@ use crate::service::response::Body;
 use crate::service::{Inbound, Server};
 use crate::tenant::Tenant;
 
-pub(crate) mod html;
-
-use html::{render, Html, Slot};
+use crate::html::{render, Html, Slot};
 
 const BASE: &str = "/_graphbox";
 const COOKIE: &str = "graphbox_ui";
