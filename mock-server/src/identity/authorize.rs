@@ -50,6 +50,7 @@ const PAGE_FIELDS: &[&str] = &[
     "form_token",
     // A federated IdP's answer and the context it hands back.
     "graphbox_return",
+    "graphbox_request",
     "wa",
     "wresult",
     "wctx",
@@ -596,7 +597,7 @@ pub(crate) fn identify(
     let current = session_user(dir, req.cookie, now);
     if step == Some("federated") {
         // The IdP's signed answer stands in for the password.
-        return match super::idp_response::accept(dir, tenant.id, &req.params, now) {
+        return match super::idp_response::accept(dir, tenant.id, &req.params, req.authority, now) {
             Ok(user) => {
                 let cookie = start_session(dir, user, now);
                 let set = session::set_cookie(&cookie, req.secure);
@@ -612,17 +613,24 @@ pub(crate) fn identify(
         if let Some(fed) = dir.federation_for_upn(login.trim()) {
             // Where the IdP's answer continues: this very page (authorize, admin consent or
             // the device code page), named by its path.
+            // The request's id goes in the context too (and is the SAML
+            // AuthnRequest's ID): the answer must name a sign-in this tenant
+            // sent, once.
             let back = form.action.strip_prefix(req.authority).unwrap_or(form.action);
-            let mut context = vec![("graphbox_return".to_owned(), back.to_owned())];
+            let request_id = format!("_{}", req.request_id.simple());
+            let mut context = vec![
+                ("graphbox_return".to_owned(), back.to_owned()),
+                ("graphbox_request".to_owned(), request_id.clone()),
+            ];
             context.extend(carried(&req.params));
-            return Identified::Show(super::domain_federation::redirect_to_idp(
-                fed,
-                req.authority,
-                login.trim(),
-                &context,
-                req.request_id,
-                now,
-            ));
+            let page =
+                super::domain_federation::redirect_to_idp(fed, req.authority, login.trim(), &context, &request_id, now);
+            let pending = crate::directory::signin::PendingFederated {
+                reply_to: super::domain_federation::login_srf(req.authority),
+                expires: now.checked_add(super::idp_response::REQUEST_LIFETIME).unwrap_or(now),
+            };
+            dir.signin.federated.send(request_id, pending, now);
+            return Identified::Show(page);
         }
         return match check_password(dir, tenant, login, password) {
             Ok(user) => {
