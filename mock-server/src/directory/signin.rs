@@ -274,34 +274,43 @@ impl super::Directory {
     /// What an application's `requiredResourceAccess` asks of Microsoft Graph:
     /// (application permission values, delegated permission values).
     pub(crate) fn required_graph_permissions(&self, app_id: Uuid) -> (Vec<String>, Vec<String>) {
-        use super::applications::APPLICATION;
-        let catalog = super::catalog::Catalog::get();
-        let graph = super::catalog::MICROSOFT_GRAPH_APP_ID.to_string();
-        let (mut roles, mut scopes) = (Vec::new(), Vec::new());
-        let Some(app) = self.application_by_app_id(app_id) else { return (roles, scopes) };
-        let required = app.get(&APPLICATION, "requiredResourceAccess").and_then(Value::as_array);
-        for entry in required.into_iter().flatten() {
-            if entry.get("resourceAppId").and_then(Value::as_str) != Some(graph.as_str()) {
-                continue;
-            }
-            for access in entry.get("resourceAccess").and_then(Value::as_array).into_iter().flatten() {
-                let id = access.get("id").and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok());
-                let Some(id) = id else { continue };
-                match access.get("type").and_then(Value::as_str) {
-                    Some("Role") => roles.extend(catalog.app_role_by_id(id).map(|p| p.value.clone())),
-                    Some("Scope") => scopes.extend(
-                        catalog
-                            .permissions
-                            .iter()
-                            .find(|p| p.id == id && p.kind == super::catalog::PermissionKind::Delegated)
-                            .map(|p| p.value.clone()),
-                    ),
-                    _ => {}
-                }
+        match self.application_by_app_id(app_id) {
+            Some(app) => required_graph_permissions_of(app),
+            None => (Vec::new(), Vec::new()),
+        }
+    }
+}
+
+/// [`super::Directory::required_graph_permissions`] of an application record,
+/// also one copied from another tenant (a multi-tenant application consented
+/// to outside its home).
+pub(crate) fn required_graph_permissions_of(app: &super::record::Record) -> (Vec<String>, Vec<String>) {
+    use super::applications::APPLICATION;
+    let catalog = super::catalog::Catalog::get();
+    let graph = super::catalog::MICROSOFT_GRAPH_APP_ID.to_string();
+    let (mut roles, mut scopes) = (Vec::new(), Vec::new());
+    let required = app.get(&APPLICATION, "requiredResourceAccess").and_then(Value::as_array);
+    for entry in required.into_iter().flatten() {
+        if entry.get("resourceAppId").and_then(Value::as_str) != Some(graph.as_str()) {
+            continue;
+        }
+        for access in entry.get("resourceAccess").and_then(Value::as_array).into_iter().flatten() {
+            let id = access.get("id").and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok());
+            let Some(id) = id else { continue };
+            match access.get("type").and_then(Value::as_str) {
+                Some("Role") => roles.extend(catalog.app_role_by_id(id).map(|p| p.value.clone())),
+                Some("Scope") => scopes.extend(
+                    catalog
+                        .permissions
+                        .iter()
+                        .find(|p| p.id == id && p.kind == super::catalog::PermissionKind::Delegated)
+                        .map(|p| p.value.clone()),
+                ),
+                _ => {}
             }
         }
-        (roles, scopes)
     }
+    (roles, scopes)
 }
 
 #[cfg(test)]
