@@ -47,6 +47,10 @@ pub(crate) struct HomeApp {
     pub home_tenant: Uuid,
     pub record: crate::directory::record::Record,
     pub secrets: Vec<crate::directory::applications::StoredSecret>,
+    /// Its workload-identity federated credentials, and the keys the home
+    /// tenant registered for their issuers.
+    pub federated: Vec<crate::directory::record::Record>,
+    pub issuers: std::collections::BTreeMap<String, crate::directory::signin::ExternalIssuer>,
 }
 
 impl TokenRequest<'_> {
@@ -293,7 +297,19 @@ fn home_app(req: &TokenRequest<'_>, tenant: &Tenant, tenants: &Tenants) -> Optio
     }
     // The application's own secrets: its home service principal's stay home.
     let secrets = dir.application_secrets(app_id).to_vec();
-    Some(HomeApp { app_id, home_tenant: owner, record: record.clone(), secrets })
+    let federated = dir
+        .find_application(&app_id.to_string(), true)
+        .map(|a| dir.federated_credentials_of(a).to_vec())
+        .unwrap_or_default();
+    let fic = &crate::directory::federated_credentials::FEDERATED_CREDENTIAL;
+    let issuers = dir
+        .signin
+        .issuers
+        .iter()
+        .filter(|(issuer, _)| federated.iter().any(|r| r.get_str(fic, "issuer") == Some(issuer.as_str())))
+        .map(|(issuer, keys)| (issuer.clone(), keys.clone()))
+        .collect();
+    Some(HomeApp { app_id, home_tenant: owner, record: record.clone(), secrets, federated, issuers })
 }
 
 /// The tenant a `common`/`organizations` request is for: the signing-in user's

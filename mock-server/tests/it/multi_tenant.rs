@@ -500,3 +500,85 @@ async fn another_tenants_single_tenant_app_is_unknown_on_the_consent_page_as_in_
     assert!(!r.text.contains(VENDOR_REDIRECT), "never sent to the app's redirect URI");
     assert_eq!(sp_in(&env, &b, &app_id).await, json!([]));
 }
+
+/// An external OIDC issuer (a CI provider): an RSA key, its JWKS, and tokens
+/// signed with it.
+struct Issuer {
+    key: ring::signature::RsaKeyPair,
+    jwks: Value,
+}
+
+impl Issuer {
+    fn new() -> Self {
+        use rsa::pkcs8::EncodePrivateKey;
+        use rsa::traits::PublicKeyParts;
+        let private = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 2048).unwrap();
+        let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+        let jwks = json!({"keys": [{"kty": "RSA", "kid": "ci-1", "use": "sig",
+            "n": b64(&private.n().to_bytes_be()), "e": b64(&private.e().to_bytes_be())}]});
+        let der = private.to_pkcs8_der().unwrap();
+        Issuer { key: ring::signature::RsaKeyPair::from_pkcs8(der.as_bytes()).unwrap(), jwks }
+    }
+
+    fn token(&self, iss: &str, sub: &str) -> String {
+        let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+        // The tenants' clocks stand still at the suite's frozen instant.
+        let now = crate::support::frozen_instant().unix_timestamp();
+        let header = b64(br#"{"alg":"RS256","kid":"ci-1","typ":"JWT"}"#);
+        let claims = json!({"iss": iss, "sub": sub, "aud": "api://AzureADTokenExchange", "iat": now, "nbf": now, "exp": now + 600});
+        let signed = format!("{header}.{}", b64(claims.to_string().as_bytes()));
+        let mut sig = vec![0; self.key.public().modulus_len()];
+        self.key
+            .sign(&ring::signature::RSA_PKCS1_SHA256, &ring::rand::SystemRandom::new(), signed.as_bytes(), &mut sig)
+            .unwrap();
+        format!("{signed}.{}", b64(&sig))
+    }
+}
+
+#[tokio::test]
+async fn a_vendors_federated_credential_gets_a_token_in_the_customer_tenant_as_in_entra() {
+    const CI: &str = "https://ci.vendor.example";
+    let env = env().await;
+    let (app_id, _) = vendor_app(&env, "AzureADMultipleOrgs").await;
+    let object_id =
+        env.get(&format!("/applications(appId='{app_id}')")).await.json()["id"].as_str().unwrap().to_owned();
+    let fic = json!({"name": "deploy", "issuer": CI, "subject": "repo:vendor/portal:environment:prod", "audiences": ["api://AzureADTokenExchange"]});
+    let r = env.post(&format!("/applications/{object_id}/federatedIdentityCredentials"), &fic).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    // The vendor's tenant trusts its CI's keys (Entra would fetch them from the issuer).
+    let issuer = Issuer::new();
+    let url = format!("{}/tenants/{}/federation/issuers", env.mock.control_url(), env.mock.tenant_id());
+    let r = env.send(env.http.put(url).json(&json!({"issuer": CI, "jwks": issuer.jwks}))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    let (b, _) = customer_tenant(&env).await;
+    let r =
+        as_other(&env, &b.token, reqwest::Method::POST, "/servicePrincipals", Some(&json!({"appId": app_id}))).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let exchange = |assertion: String| {
+        let (env, b, app_id) = (&env, &b, &app_id);
+        async move {
+            env.send(env.http.post(b.token_url(env)).form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", app_id.as_str()),
+                ("scope", "https://graph.microsoft.com/.default"),
+                ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+                ("client_assertion", assertion.as_str()),
+            ]))
+            .await
+        }
+    };
+    let r = exchange(issuer.token(CI, "repo:vendor/portal:environment:prod")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let token = claims(r.json()["access_token"].as_str().unwrap());
+    assert_eq!((token["tid"].as_str(), token["appid"].as_str()), (Some(b.tenant_id.as_str()), Some(app_id.as_str())));
+
+    // The home application's credentials decide: another subject is refused.
+    let r = exchange(issuer.token(CI, "repo:someone/else:ref:refs/heads/main")).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let body = r.json();
+    let first_line = body["error_description"].as_str().unwrap().split("\r\n").next().unwrap().to_owned();
+    insta::assert_json_snapshot!(
+        json!({"error": body["error"], "error_codes": body["error_codes"], "error_description": first_line})
+    );
+}
