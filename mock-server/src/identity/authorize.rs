@@ -711,11 +711,17 @@ pub(crate) fn identify(
             // AuthnRequest's ID): the answer must name a sign-in this tenant
             // sent, once.
             let back = form.action.strip_prefix(req.authority).unwrap_or(form.action);
+            // At `organizations`/`common` the answer continues in the tenant
+            // the user was found in: it holds the open request.
+            let back = match back.strip_prefix(&format!("/{}/", req.tenant)) {
+                Some(rest) if super::discovery::MULTI_TENANT_SEGMENTS.contains(&req.tenant) => {
+                    format!("/{}/{rest}", tenant.id)
+                }
+                _ => back.to_owned(),
+            };
             let request_id = format!("_{}", req.request_id.simple());
-            let mut context = vec![
-                ("graphbox_return".to_owned(), back.to_owned()),
-                ("graphbox_request".to_owned(), request_id.clone()),
-            ];
+            let mut context =
+                vec![("graphbox_return".to_owned(), back), ("graphbox_request".to_owned(), request_id.clone())];
             context.extend(carried(&req.params));
             let page =
                 super::domain_federation::redirect_to_idp(fed, req.authority, login.trim(), &context, &request_id, now);

@@ -436,3 +436,28 @@ async fn a_saml2_recipient_other_than_this_servers_login_srf_is_refused_in_a_ws_
     let r = f.post_back(&[("wa", "wsignin1.0"), ("wresult", &wresult), ("wctx", &request.context)]).await;
     assert_eq!(f.redeem(&f.to_code(r).await).await["oid"], json!(f.ada));
 }
+
+#[tokio::test]
+async fn a_federated_sign_in_started_at_organizations_continues_in_the_users_tenant() {
+    let f = federated("wsFed").await;
+    let url = format!("{}/organizations/oauth2/v2.0/authorize", f.env.mock.authority());
+    let r = f
+        .env
+        .send(f.http.post(url).form(&[
+            ("client_id", f.app_id.as_str()),
+            ("response_type", "code"),
+            ("redirect_uri", REDIRECT),
+            ("scope", "openid profile User.Read"),
+            ("state", "s1"),
+            ("graphbox_step", "signin"),
+            ("login", &format!("ada@{DOMAIN}")),
+        ]))
+        .await;
+    assert_eq!(r.status, 302, "{}", r.text);
+    let request = SignInRequest::from_redirect(r.header("location").unwrap(), f.env.mock.authority()).unwrap();
+    let back = format!("graphbox_return=%2F{}%2Foauth2", f.env.mock.tenant_id());
+    assert!(request.context.contains(&back), "{}", request.context);
+    let wresult = f.idp.ws_federation_response(&claims(ADA_IMMUTABLE_ID).answering(&request));
+    let r = f.post_back(&[("wa", "wsignin1.0"), ("wresult", &wresult), ("wctx", &request.context)]).await;
+    assert_eq!(f.redeem(&f.to_code(r).await).await["oid"], json!(f.ada));
+}
