@@ -52,6 +52,13 @@ pub struct Claims {
     pub issued_at: SystemTime,
     pub lifetime: Duration,
     pub audience: String,
+    /// Where the answer goes (the service's `login.srf`): the SAML Response's
+    /// `Destination` and a SAML 2.0 assertion's `Recipient`; omitted when
+    /// `None`. Set by [`Claims::answering`].
+    pub recipient: Option<String>,
+    /// The AuthnRequest this answers (SAML 2.0 `InResponseTo`, on the Response
+    /// and the `SubjectConfirmationData`); omitted when `None`.
+    pub in_response_to: Option<String>,
 }
 
 impl Claims {
@@ -62,6 +69,88 @@ impl Claims {
             issued_at,
             lifetime: Duration::from_secs(3600),
             audience: MICROSOFT_ONLINE.to_owned(),
+            recipient: None,
+            in_response_to: None,
+        }
+    }
+
+    /// These claims as the answer to `request`: addressed to the `login.srf`
+    /// it came from, and (SAML) in response to its AuthnRequest, as an IdP
+    /// fills them in.
+    #[must_use]
+    pub fn answering(mut self, request: &SignInRequest) -> Self {
+        self.recipient = Some(request.reply_to.clone());
+        self.in_response_to = request.request_id.clone();
+        self
+    }
+}
+
+/// What the service's redirect to the IdP asked for: read by the IdP from
+/// the redirect's `Location`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInRequest {
+    /// The opaque context to hand back (`wctx` / `RelayState`).
+    pub context: String,
+    /// The SAML AuthnRequest's `ID` (WS-Federation requests have none).
+    pub request_id: Option<String>,
+    /// Where the answer is posted: the AuthnRequest's
+    /// `AssertionConsumerServiceURL`, else `login.srf` on the redirect's
+    /// `service` authority (WS-Federation names no reply address).
+    pub reply_to: String,
+}
+
+impl SignInRequest {
+    /// Read the redirect `location` (`…?wa=wsignin1.0&wctx=…` or
+    /// `…?SAMLRequest=…&RelayState=…`) the service at `service`
+    /// (`scheme://host:port`) answered with; `None` if it is neither.
+    pub fn from_redirect(location: &str, service: &str) -> Option<Self> {
+        let query = location.split_once('?')?.1;
+        let pairs: Vec<(String, String)> = query
+            .split('&')
+            .filter_map(|p| p.split_once('='))
+            .map(|(k, v)| {
+                let decode = |s: &str| {
+                    percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned()
+                };
+                (decode(k), decode(v))
+            })
+            .collect();
+        let get = |n: &str| pairs.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+        if let Some(saml) = get("SAMLRequest") {
+            let xml = String::from_utf8(inflate_stored(&STANDARD.decode(saml).ok()?)?).ok()?;
+            let attribute = |name: &str| {
+                let at = xml.find(&format!(" {name}=\""))? + name.len() + 3;
+                xml[at..]
+                    .split('"')
+                    .next()
+                    .map(|v| v.replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
+            };
+            return Some(SignInRequest {
+                context: get("RelayState")?,
+                request_id: attribute("ID"),
+                reply_to: attribute("AssertionConsumerServiceURL")?,
+            });
+        }
+        (get("wa").as_deref() == Some("wsignin1.0")).then_some(())?;
+        Some(SignInRequest { context: get("wctx")?, request_id: None, reply_to: format!("{service}/login.srf") })
+    }
+}
+
+/// Inflate DEFLATE stored blocks (what the service's HTTP-Redirect binding
+/// writes); `None` for compressed blocks, which this stand-in does not read.
+fn inflate_stored(mut data: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let (&header, rest) = data.split_first()?;
+        if header >> 1 != 0 || rest.len() < 4 {
+            return None;
+        }
+        let len = usize::from(u16::from_le_bytes([rest[0], rest[1]]));
+        let block = rest.get(4..4 + len)?;
+        out.extend_from_slice(block);
+        data = &rest[4 + len..];
+        if header & 1 == 1 {
+            return Some(out);
         }
     }
 }
@@ -94,6 +183,12 @@ fn text(s: &str) -> String {
 /// An attribute value as exclusive canonicalization writes it.
 fn attr(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('"', "&quot;")
+}
+
+/// ` name="value"` when there is a value (attributes in canonical order are
+/// sorted by name; callers place these where that order holds).
+fn optional_attr(name: &str, value: Option<&str>) -> String {
+    value.map(|v| format!(r#" {name}="{}""#, attr(v))).unwrap_or_default()
 }
 
 fn stamp(t: SystemTime) -> String {
@@ -247,7 +342,7 @@ impl TestIdp {
             concat!(
                 r#"<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">{immutable}</saml:NameID>"#,
                 r#"<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer">"#,
-                r#"<saml:SubjectConfirmationData NotOnOrAfter="{na}" Recipient="https://login.microsoftonline.com/login.srf"></saml:SubjectConfirmationData>"#,
+                r#"<saml:SubjectConfirmationData{in_response_to} NotOnOrAfter="{na}"{recipient}></saml:SubjectConfirmationData>"#,
                 r#"</saml:SubjectConfirmation></saml:Subject>"#,
                 r#"<saml:Conditions NotBefore="{nb}" NotOnOrAfter="{na}"><saml:AudienceRestriction><saml:Audience>{aud}</saml:Audience>"#,
                 r#"</saml:AudienceRestriction></saml:Conditions>"#,
@@ -257,6 +352,8 @@ impl TestIdp {
                 r#"</saml:AuthnContext></saml:AuthnStatement>"#
             ),
             immutable = text(&claims.immutable_id),
+            in_response_to = optional_attr("InResponseTo", claims.in_response_to.as_deref()),
+            recipient = optional_attr("Recipient", claims.recipient.as_deref()),
             na = not_after,
             nb = not_before,
             aud = text(&claims.audience),
@@ -315,11 +412,13 @@ impl TestIdp {
         let xml = format!(
             concat!(
                 r#"<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" "#,
-                r#"ID="{id}" Version="2.0" IssueInstant="{issued}" Destination="https://login.microsoftonline.com/login.srf">"#,
+                r#"ID="{id}"{in_response_to} Version="2.0" IssueInstant="{issued}"{destination}>"#,
                 r#"<saml:Issuer>{issuer}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>"#,
                 r#"{assertion}</samlp:Response>"#
             ),
             id = new_id(),
+            in_response_to = optional_attr("InResponseTo", claims.in_response_to.as_deref()),
+            destination = optional_attr("Destination", claims.recipient.as_deref()),
             issued = issued,
             issuer = text(&self.issuer),
             assertion = self.saml2_assertion(claims, false),

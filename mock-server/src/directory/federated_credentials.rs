@@ -175,25 +175,6 @@ impl Directory {
             }
         }
     }
-
-    /// The credentials of the application with `app_id` that trust `issuer`
-    /// for `subject` and `audience`.
-    pub(crate) fn federated_credential_matches(
-        &self,
-        app_id: Uuid,
-        issuer: &str,
-        subject: &str,
-        audience: &str,
-    ) -> bool {
-        let Some(app) = self.find_application(&app_id.to_string(), true) else { return false };
-        self.federated_credentials_of(app).iter().any(|r| {
-            r.get_str(&FEDERATED_CREDENTIAL, "issuer") == Some(issuer)
-                && r.get_str(&FEDERATED_CREDENTIAL, "subject") == Some(subject)
-                && r.get(&FEDERATED_CREDENTIAL, "audiences")
-                    .and_then(Value::as_array)
-                    .is_some_and(|a| a.iter().any(|v| v.as_str() == Some(audience)))
-        })
-    }
 }
 
 #[cfg(test)]

@@ -87,6 +87,88 @@ pub(crate) struct SignIn {
     /// Whether users may consent for themselves (Entra's "Allow user consent
     /// for apps"); when false only an administrator can consent.
     pub user_consent_disabled: bool,
+    /// Sign-ins sent to a federated IdP and the assertions it answered with:
+    /// in memory only (never saved or journaled, so a restart forgets them).
+    #[serde(skip)]
+    pub federated: FederatedSignIns,
+}
+
+/// At most this many sign-ins may wait for their IdP's answer, and at most
+/// this many answered assertions are remembered; past that the one closest
+/// to expiring goes first.
+pub(crate) const MAX_PENDING_FEDERATED: usize = 10_000;
+pub(crate) const MAX_SEEN_ASSERTIONS: usize = 50_000;
+
+/// A request sent to a federated IdP (the SAML AuthnRequest's `ID`, also
+/// carried in the WS-Federation `wctx`), until answered or expired.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingFederated {
+    /// The `login.srf` the request named as where the answer goes.
+    pub reply_to: String,
+    pub expires: OffsetDateTime,
+}
+
+/// The federated sign-ins in flight and the replay cache of assertions
+/// already accepted (by assertion id, until its `NotOnOrAfter`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FederatedSignIns {
+    pending: HashMap<String, PendingFederated>,
+    seen: HashMap<String, OffsetDateTime>,
+}
+
+/// A cache, not state: two directories that differ only in it are equal
+/// (saving, diffing and `is_default` never look at it).
+impl PartialEq for FederatedSignIns {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// Make room for one more entry: drop expired ones, then, at `cap`, the one
+/// expiring first.
+fn make_room<V>(map: &mut HashMap<String, V>, cap: usize, now: OffsetDateTime, expiry: impl Fn(&V) -> OffsetDateTime) {
+    if map.len() < cap {
+        return;
+    }
+    map.retain(|_, v| expiry(v) > now);
+    while map.len() >= cap {
+        let Some(first) = map.iter().min_by_key(|(_, v)| expiry(v)).map(|(k, _)| k.clone()) else { break };
+        map.remove(&first);
+    }
+}
+
+impl FederatedSignIns {
+    pub(crate) fn send(&mut self, id: String, request: PendingFederated, now: OffsetDateTime) {
+        make_room(&mut self.pending, MAX_PENDING_FEDERATED, now, |p| p.expires);
+        self.pending.insert(id, request);
+    }
+
+    /// The live request `id`, if this tenant sent it.
+    pub(crate) fn pending(&self, id: &str, now: OffsetDateTime) -> Option<&PendingFederated> {
+        self.pending.get(id).filter(|p| p.expires > now)
+    }
+
+    /// The request is answered: it cannot be answered again.
+    pub(crate) fn answered(&mut self, id: &str) {
+        self.pending.remove(id);
+    }
+
+    /// Whether assertion `id` was already accepted and is still within its
+    /// validity window.
+    pub(crate) fn seen(&self, id: &str, now: OffsetDateTime) -> bool {
+        self.seen.get(id).is_some_and(|until| *until > now)
+    }
+
+    /// Remember assertion `id` until `until` (its `NotOnOrAfter`, plus skew).
+    pub(crate) fn remember(&mut self, id: String, until: OffsetDateTime, now: OffsetDateTime) {
+        make_room(&mut self.seen, MAX_SEEN_ASSERTIONS, now, |u| *u);
+        self.seen.insert(id, until);
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> (usize, usize) {
+        (self.pending.len(), self.seen.len())
+    }
 }
 
 impl SignIn {
@@ -192,34 +274,43 @@ impl super::Directory {
     /// What an application's `requiredResourceAccess` asks of Microsoft Graph:
     /// (application permission values, delegated permission values).
     pub(crate) fn required_graph_permissions(&self, app_id: Uuid) -> (Vec<String>, Vec<String>) {
-        use super::applications::APPLICATION;
-        let catalog = super::catalog::Catalog::get();
-        let graph = super::catalog::MICROSOFT_GRAPH_APP_ID.to_string();
-        let (mut roles, mut scopes) = (Vec::new(), Vec::new());
-        let Some(app) = self.application_by_app_id(app_id) else { return (roles, scopes) };
-        let required = app.get(&APPLICATION, "requiredResourceAccess").and_then(Value::as_array);
-        for entry in required.into_iter().flatten() {
-            if entry.get("resourceAppId").and_then(Value::as_str) != Some(graph.as_str()) {
-                continue;
-            }
-            for access in entry.get("resourceAccess").and_then(Value::as_array).into_iter().flatten() {
-                let id = access.get("id").and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok());
-                let Some(id) = id else { continue };
-                match access.get("type").and_then(Value::as_str) {
-                    Some("Role") => roles.extend(catalog.app_role_by_id(id).map(|p| p.value.clone())),
-                    Some("Scope") => scopes.extend(
-                        catalog
-                            .permissions
-                            .iter()
-                            .find(|p| p.id == id && p.kind == super::catalog::PermissionKind::Delegated)
-                            .map(|p| p.value.clone()),
-                    ),
-                    _ => {}
-                }
+        match self.application_by_app_id(app_id) {
+            Some(app) => required_graph_permissions_of(app),
+            None => (Vec::new(), Vec::new()),
+        }
+    }
+}
+
+/// [`super::Directory::required_graph_permissions`] of an application record,
+/// also one copied from another tenant (a multi-tenant application consented
+/// to outside its home).
+pub(crate) fn required_graph_permissions_of(app: &super::record::Record) -> (Vec<String>, Vec<String>) {
+    use super::applications::APPLICATION;
+    let catalog = super::catalog::Catalog::get();
+    let graph = super::catalog::MICROSOFT_GRAPH_APP_ID.to_string();
+    let (mut roles, mut scopes) = (Vec::new(), Vec::new());
+    let required = app.get(&APPLICATION, "requiredResourceAccess").and_then(Value::as_array);
+    for entry in required.into_iter().flatten() {
+        if entry.get("resourceAppId").and_then(Value::as_str) != Some(graph.as_str()) {
+            continue;
+        }
+        for access in entry.get("resourceAccess").and_then(Value::as_array).into_iter().flatten() {
+            let id = access.get("id").and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok());
+            let Some(id) = id else { continue };
+            match access.get("type").and_then(Value::as_str) {
+                Some("Role") => roles.extend(catalog.app_role_by_id(id).map(|p| p.value.clone())),
+                Some("Scope") => scopes.extend(
+                    catalog
+                        .permissions
+                        .iter()
+                        .find(|p| p.id == id && p.kind == super::catalog::PermissionKind::Delegated)
+                        .map(|p| p.value.clone()),
+                ),
+                _ => {}
             }
         }
-        (roles, scopes)
     }
+    (roles, scopes)
 }
 
 #[cfg(test)]
@@ -260,5 +351,40 @@ mod tests {
         let mut s = SignIn::default();
         s.insert_session("k".into(), BrowserSession { user: Uuid::nil(), auth_time: 0, expires: t0 }, t0);
         assert!(s.session("k", t0).is_none());
+    }
+}
+
+#[cfg(test)]
+mod federated_tests {
+    use super::*;
+
+    #[test]
+    fn the_replay_cache_forgets_at_not_on_or_after_and_never_grows_past_its_cap() {
+        let t0 = OffsetDateTime::UNIX_EPOCH;
+        let mut f = FederatedSignIns::default();
+        f.remember("a".into(), t0 + time::Duration::hours(1), t0);
+        assert!(f.seen("a", t0 + time::Duration::minutes(59)));
+        assert!(!f.seen("a", t0 + time::Duration::hours(1)), "expired with its NotOnOrAfter");
+        for i in 0..MAX_SEEN_ASSERTIONS + 10 {
+            let until = t0 + time::Duration::seconds(10 + i as i64);
+            f.remember(format!("id{i}"), until, t0);
+        }
+        assert_eq!(f.len().1, MAX_SEEN_ASSERTIONS);
+        // The newest survive; the ones closest to expiring went first.
+        assert!(f.seen(&format!("id{}", MAX_SEEN_ASSERTIONS + 9), t0));
+        assert!(!f.seen("id0", t0));
+    }
+
+    #[test]
+    fn a_pending_sign_in_is_answered_once_and_expires() {
+        let t0 = OffsetDateTime::UNIX_EPOCH;
+        let mut f = FederatedSignIns::default();
+        let p = PendingFederated { reply_to: "https://h/login.srf".into(), expires: t0 + time::Duration::hours(1) };
+        f.send("_r".into(), p, t0);
+        assert!(f.pending("_r", t0).is_some());
+        assert!(f.pending("_r", t0 + time::Duration::hours(1)).is_none());
+        f.answered("_r");
+        assert!(f.pending("_r", t0).is_none());
+        assert_eq!(f.len().0, 0);
     }
 }

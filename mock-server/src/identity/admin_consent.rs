@@ -4,12 +4,22 @@
 //! principal, delegated ones as an `AllPrincipals` grant — then goes back to
 //! the redirect URI with `admin_consent=True` and `tenant`, or with
 //! `error=access_denied` when declined.
+//!
+//! A multi-tenant application of another tenant of the server is consented
+//! to the same way: its redirect URIs and required permissions are the home
+//! application's, and the consent creates its service principal in this
+//! tenant if it has none — Microsoft documents that granting tenant-wide admin
+//! consent through the admin consent URL adds a multitenant application to
+//! the tenant ("Create an enterprise application from a multitenant
+//! application"), and that a service principal is created in a tenant when
+//! its users or administrator consent to the application.
 
 use time::OffsetDateTime;
 
 use super::authorize::{
-    browser_tenant, carried, checked_redirect, error_page, identify, is_global_admin, load_client, record_consent,
-    redirect_error, send_back, upn_of, BrowserRequest, Form, Identified, PageResponse, Prompt, ResponseMode, ReturnTo,
+    carried, checked_redirect, error_page, foreign_client, identify, is_global_admin, load_client_from, page_tenant,
+    record_consent, redirect_error, send_back, upn_of, BrowserRequest, Form, Identified, PageResponse, Prompt,
+    ResponseMode, ReturnTo,
 };
 use super::session;
 use super::token::TokenError;
@@ -27,13 +37,17 @@ fn not_admin() -> TokenError {
 /// `GET|POST /{tenant}/v2.0/adminconsent`.
 pub(crate) fn admin_consent(req: &BrowserRequest<'_>, tenants: &Tenants) -> PageResponse {
     let fallback_now = crate::clock::system_now();
-    let tenant = match browser_tenant(tenants, req.tenant, req.param("client_id")) {
+    let tenant = match page_tenant(tenants, req) {
         Ok(t) => t,
         Err(e) => return error_page(&e, req, fallback_now),
     };
     let now: OffsetDateTime = tenant.clock.now();
+    // A vendor's multi-tenant application consented to in a customer tenant:
+    // its redirect URIs and permissions are the home application's, and the
+    // consent instantiates it here.
+    let foreign = foreign_client(tenants, &tenant, req.param("client_id"));
     let mut dir = tenant.write();
-    let mut app = match load_client(&dir, req.param("client_id")) {
+    let mut app = match load_client_from(&dir, req.param("client_id"), foreign) {
         Ok(a) => a,
         Err(e) => return error_page(&e, req, now),
     };
@@ -59,7 +73,7 @@ pub(crate) fn admin_consent(req: &BrowserRequest<'_>, tenants: &Tenants) -> Page
     if !is_global_admin(&dir, user) {
         return with_cookie(error_page(&not_admin(), req, now));
     }
-    let (roles, scopes) = dir.required_graph_permissions(app.app_id);
+    let (roles, scopes) = app.required_graph_permissions(&dir);
     if req.param("graphbox_step") != Some("consent") {
         let mut shown: Vec<String> = roles.iter().map(|r| format!("{r} (application)")).collect();
         shown.extend(scopes.iter().cloned());

@@ -22,6 +22,7 @@ use super::session;
 use super::token::{ests_timestamp, tenant_not_found, TokenError, TokenRequest};
 use crate::directory::applications::APPLICATION;
 use crate::directory::catalog::{Catalog, GLOBAL_ADMINISTRATOR_TEMPLATE};
+use crate::directory::service_principals::ForeignApp;
 use crate::directory::signin::{AuthCode, BrowserSession};
 use crate::directory::users::USER;
 use crate::directory::Directory;
@@ -50,6 +51,7 @@ const PAGE_FIELDS: &[&str] = &[
     "form_token",
     // A federated IdP's answer and the context it hands back.
     "graphbox_return",
+    "graphbox_request",
     "wa",
     "wresult",
     "wctx",
@@ -143,6 +145,54 @@ pub(crate) struct ClientApp {
     pub sp_id: Option<Uuid>,
     /// `(platform, uri)`: `web`, `spa` or `publicClient`.
     pub redirects: Vec<(&'static str, String)>,
+    /// Another tenant's multi-tenant application, copied from its home (this
+    /// tenant has at most its service principal).
+    pub foreign: Option<ForeignApp>,
+}
+
+impl ClientApp {
+    /// The Microsoft Graph (application, delegated) permissions its
+    /// `requiredResourceAccess` lists: the home application's for another
+    /// tenant's application, as Entra's consent shows the publisher's list.
+    pub(crate) fn required_graph_permissions(&self, dir: &Directory) -> (Vec<String>, Vec<String>) {
+        match &self.foreign {
+            Some(f) => crate::directory::signin::required_graph_permissions_of(&f.record),
+            None => dir.required_graph_permissions(self.app_id),
+        }
+    }
+}
+
+/// The multi-tenant application `client_id` names when `tenant` does not
+/// register it: another tenant's of this server, found through the service
+/// principal's `appOwnerOrganizationId` when `tenant` has one, else (first
+/// consent, which instantiates it) by its `appId` among the other tenants,
+/// lowest tenant id first. Copied under the home tenant's read lock, taken
+/// only after `tenant`'s is released: a request never holds two tenants'
+/// locks. `None` for a single-tenant application, which Entra shows to no
+/// other tenant.
+pub(crate) fn foreign_client(tenants: &Tenants, tenant: &Tenant, client_id: Option<&str>) -> Option<ForeignApp> {
+    use crate::directory::service_principals::SERVICE_PRINCIPAL;
+    let app_id = Uuid::parse_str(client_id?).ok()?;
+    let owner = {
+        let dir = tenant.read();
+        if dir.application_by_app_id(app_id).is_some() {
+            return None;
+        }
+        dir.service_principal_id_by_app_id(app_id).and_then(|sp| {
+            dir.service_principals[&sp]
+                .get_str(&SERVICE_PRINCIPAL, "appOwnerOrganizationId")
+                .and_then(|o| Uuid::parse_str(o).ok())
+        })
+    };
+    let homes: Vec<std::sync::Arc<Tenant>> = match owner {
+        Some(owner) => tenants.get(owner).into_iter().collect(),
+        None => tenants.all(),
+    };
+    let found = homes.iter().filter(|t| t.id != tenant.id).find_map(|t| {
+        let record = t.read().application_by_app_id(app_id)?.clone();
+        Some(ForeignApp { app_id, home_tenant: t.id, record })
+    })?;
+    found.is_multi_tenant().then_some(found)
 }
 
 pub(crate) fn unknown_client(client_id: &str, dir: &Directory) -> TokenError {
@@ -155,9 +205,23 @@ pub(crate) fn unknown_client(client_id: &str, dir: &Directory) -> TokenError {
 }
 
 pub(crate) fn load_client(dir: &Directory, client_id: Option<&str>) -> Result<ClientApp, TokenError> {
+    load_client_from(dir, client_id, None)
+}
+
+/// [`load_client`], or `foreign` (see [`foreign_client`]) when this
+/// directory does not register the application.
+pub(crate) fn load_client_from(
+    dir: &Directory,
+    client_id: Option<&str>,
+    foreign: Option<ForeignApp>,
+) -> Result<ClientApp, TokenError> {
     let client_id = client_id.ok_or_else(|| TokenError::missing("client_id"))?;
     let app_id = Uuid::parse_str(client_id).map_err(|_| unknown_client(client_id, dir))?;
-    let app = dir.application_by_app_id(app_id).ok_or_else(|| unknown_client(client_id, dir))?;
+    let foreign = foreign.filter(|f| f.app_id == app_id && dir.application_by_app_id(app_id).is_none());
+    let app = dir
+        .application_by_app_id(app_id)
+        .or(foreign.as_ref().map(|f| &f.record))
+        .ok_or_else(|| unknown_client(client_id, dir))?;
     let mut redirects = Vec::new();
     for platform in ["web", "spa", "publicClient"] {
         let uris = app.get(&APPLICATION, platform).and_then(|p| p.get("redirectUris")).and_then(Value::as_array);
@@ -170,6 +234,7 @@ pub(crate) fn load_client(dir: &Directory, client_id: Option<&str>) -> Result<Cl
         name: app.get_str(&APPLICATION, "displayName").unwrap_or_default().to_owned(),
         sp_id: dir.service_principal_id_by_app_id(app_id),
         redirects,
+        foreign,
     })
 }
 
@@ -320,6 +385,33 @@ pub(crate) fn browser_tenant(
     Err(tenant_not_found(segment))
 }
 
+/// The tenant a sign-in page is for. At `organizations` and `common` that is
+/// the signing-in user's, as in Entra: the tenant of the name typed (or
+/// hinted), else of the browser's session, else — before anyone is known —
+/// the client's home tenant, whose page only asks who signs in.
+pub(crate) fn page_tenant(tenants: &Tenants, req: &BrowserRequest<'_>) -> Result<std::sync::Arc<Tenant>, TokenError> {
+    if !super::discovery::MULTI_TENANT_SEGMENTS.contains(&req.tenant) || tenants.resolve(req.tenant).is_some() {
+        return browser_tenant(tenants, req.tenant, req.param("client_id"));
+    }
+    let named = [req.param("login"), req.param("login_hint")]
+        .into_iter()
+        .flatten()
+        .filter_map(|name| name.trim().rsplit_once('@').map(|(_, domain)| domain.to_ascii_lowercase()))
+        .find_map(|domain| tenants.resolve(&domain));
+    if let Some(t) = named {
+        return Ok(t);
+    }
+    if let Some(cookie) = req.cookie {
+        // One tenant's lock at a time.
+        let signed_in =
+            tenants.all().into_iter().find(|t| session_user(&t.read(), Some(cookie), t.clock.now()).is_some());
+        if let Some(t) = signed_in {
+            return Ok(t);
+        }
+    }
+    browser_tenant(tenants, req.tenant, req.param("client_id"))
+}
+
 /// `prompt` values Entra accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Prompt {
@@ -352,13 +444,13 @@ fn parse_prompt(p: Option<&str>) -> Result<Prompt, TokenError> {
 /// names, the app's configured permissions for `.default`, and `User.Read`
 /// when it names only OpenID Connect scopes (signing in reads the user's
 /// profile); for one of the tenant's APIs, the scopes it names.
-pub(crate) fn wanted_permissions(dir: &Directory, app_id: Uuid, wanted: &Wanted) -> Vec<String> {
+pub(crate) fn wanted_permissions(dir: &Directory, app: &ClientApp, wanted: &Wanted) -> Vec<String> {
     let request = match wanted {
         Wanted::Api(api) => return api.permissions.clone(),
         Wanted::Graph(r) => r,
     };
     let mut out = if request.default {
-        dir.required_graph_permissions(app_id).1
+        app.required_graph_permissions(dir).1
     } else if request.resource == super::token::Resource::AadGraph {
         Vec::new()
     } else {
@@ -377,7 +469,7 @@ pub(crate) fn missing_consent(dir: &Directory, app: &ClientApp, user: Uuid, want
         (Some(sp), Wanted::Graph(_)) => dir.granted_graph_scopes(sp, user),
         (Some(sp), Wanted::Api(api)) => api.sp.map(|r| dir.granted_scopes_on(sp, r, user)).unwrap_or_default(),
     };
-    wanted_permissions(dir, app.app_id, wanted)
+    wanted_permissions(dir, app, wanted)
         .into_iter()
         .filter(|w| !granted.iter().any(|g| g.eq_ignore_ascii_case(w)))
         .collect()
@@ -404,8 +496,11 @@ pub(crate) fn record_consent(
     let sp = match app.sp_id {
         Some(sp) => sp,
         None => {
+            // Another tenant's multi-tenant application is instantiated here
+            // by this first consent, as Entra creates its service principal.
             let body = serde_json::json!({"appId": app.app_id.to_string()});
-            let sp = dir.create_service_principal(body.as_object().expect("an object literal")).map_err(failed)?;
+            let body = body.as_object().expect("an object literal");
+            let sp = dir.instantiate_service_principal(body, app.foreign.as_ref()).map_err(failed)?;
             app.sp_id = Some(sp);
             sp
         }
@@ -596,7 +691,7 @@ pub(crate) fn identify(
     let current = session_user(dir, req.cookie, now);
     if step == Some("federated") {
         // The IdP's signed answer stands in for the password.
-        return match super::idp_response::accept(dir, tenant.id, &req.params, now) {
+        return match super::idp_response::accept(dir, tenant.id, &req.params, req.authority, now) {
             Ok(user) => {
                 let cookie = start_session(dir, user, now);
                 let set = session::set_cookie(&cookie, req.secure);
@@ -612,17 +707,30 @@ pub(crate) fn identify(
         if let Some(fed) = dir.federation_for_upn(login.trim()) {
             // Where the IdP's answer continues: this very page (authorize, admin consent or
             // the device code page), named by its path.
+            // The request's id goes in the context too (and is the SAML
+            // AuthnRequest's ID): the answer must name a sign-in this tenant
+            // sent, once.
             let back = form.action.strip_prefix(req.authority).unwrap_or(form.action);
-            let mut context = vec![("graphbox_return".to_owned(), back.to_owned())];
+            // At `organizations`/`common` the answer continues in the tenant
+            // the user was found in: it holds the open request.
+            let back = match back.strip_prefix(&format!("/{}/", req.tenant)) {
+                Some(rest) if super::discovery::MULTI_TENANT_SEGMENTS.contains(&req.tenant) => {
+                    format!("/{}/{rest}", tenant.id)
+                }
+                _ => back.to_owned(),
+            };
+            let request_id = format!("_{}", req.request_id.simple());
+            let mut context =
+                vec![("graphbox_return".to_owned(), back), ("graphbox_request".to_owned(), request_id.clone())];
             context.extend(carried(&req.params));
-            return Identified::Show(super::domain_federation::redirect_to_idp(
-                fed,
-                req.authority,
-                login.trim(),
-                &context,
-                req.request_id,
-                now,
-            ));
+            let page =
+                super::domain_federation::redirect_to_idp(fed, req.authority, login.trim(), &context, &request_id, now);
+            let pending = crate::directory::signin::PendingFederated {
+                reply_to: super::domain_federation::login_srf(req.authority),
+                expires: now.checked_add(super::idp_response::REQUEST_LIFETIME).unwrap_or(now),
+            };
+            dir.signin.federated.send(request_id, pending, now);
+            return Identified::Show(page);
         }
         return match check_password(dir, tenant, login, password) {
             Ok(user) => {
@@ -717,7 +825,7 @@ pub(crate) fn consent_step(
             ));
         }
         let organization = admin && req.param("organization") == Some("true");
-        let wanted = wanted_permissions(dir, app.app_id, request);
+        let wanted = wanted_permissions(dir, app, request);
         if !organization && !admin && needs_admin(dir, &wanted) {
             return Consent::Show(error_page(&admin_approval_required(app), req, now));
         }
@@ -746,7 +854,7 @@ pub(crate) fn consent_step(
             format!("The user or administrator has not consented to use the application with ID '{}' named '{}'. Send an interactive authorization request for this user and resource.", app.app_id, app.name),
         ));
     }
-    let shown = if missing.is_empty() { wanted_permissions(dir, app.app_id, request) } else { missing };
+    let shown = if missing.is_empty() { wanted_permissions(dir, app, request) } else { missing };
     if !admin && needs_admin(dir, &shown) {
         return Consent::Show(error_page(&admin_approval_required(app), req, now));
     }
@@ -766,13 +874,14 @@ struct Checked {
 /// `GET|POST /{tenant}/oauth2/v2.0/authorize`.
 pub(crate) fn authorize(req: &BrowserRequest<'_>, tenants: &Tenants) -> PageResponse {
     let fallback_now = crate::clock::system_now();
-    let tenant = match browser_tenant(tenants, req.tenant, req.param("client_id")) {
+    let tenant = match page_tenant(tenants, req) {
         Ok(t) => t,
         Err(e) => return error_page(&e, req, fallback_now),
     };
     let now = tenant.clock.now();
+    let foreign = foreign_client(tenants, &tenant, req.param("client_id"));
     let mut dir = tenant.write();
-    let mut app = match load_client(&dir, req.param("client_id")) {
+    let mut app = match load_client_from(&dir, req.param("client_id"), foreign) {
         Ok(a) => a,
         Err(e) => return error_page(&e, req, now),
     };
@@ -892,7 +1001,7 @@ fn new_code(tenant: Uuid) -> String {
     format!("1.{}", B64.encode(bytes))
 }
 
-fn code_tenant(code: &str) -> Option<Uuid> {
+pub(crate) fn code_tenant(code: &str) -> Option<Uuid> {
     let bytes = B64.decode(code.strip_prefix("1.")?).ok()?;
     (bytes.len() == 48).then(|| Uuid::from_slice(&bytes[..16]).ok()).flatten()
 }
@@ -917,7 +1026,13 @@ fn redeeming_client(
     if kind == "web" || has_credential {
         return authenticate_client(req, tenant, dir, now, false);
     }
-    let app = load_client(dir, req.field("client_id"))?;
+    // Another tenant's multi-tenant application: the copy `token::issue` took.
+    let home = req.home_app.as_ref().map(|h| ForeignApp {
+        app_id: h.app_id,
+        home_tenant: h.home_tenant,
+        record: h.record.clone(),
+    });
+    let app = load_client_from(dir, req.field("client_id"), home)?;
     let sp_id = app.sp_id.ok_or_else(|| {
         TokenError::new(
             400,

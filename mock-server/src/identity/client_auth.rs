@@ -113,7 +113,7 @@ pub(crate) fn authenticate_client(
                         format!("'client_assertion_type' must be '{JWT_BEARER}'."),
                     ));
                 }
-                super::federation::check(dir, app_id, assertion, now)?;
+                super::federation::check(dir, app_id, home, assertion, now)?;
                 "2"
             }
             (None, Some(assertion)) => {

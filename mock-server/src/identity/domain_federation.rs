@@ -24,6 +24,12 @@ fn encode(v: &str) -> String {
     percent_encoding::utf8_percent_encode(v, SET).to_string()
 }
 
+/// Where IdPs post their answers: this server's `login.srf`, under the
+/// name (one of the server's own) the sign-in was started on.
+pub(crate) fn login_srf(authority: &str) -> String {
+    format!("{authority}/login.srf")
+}
+
 /// The authorize request's own parameters as one opaque context value, which
 /// the IdP hands back unchanged (`wctx` / `RelayState`).
 pub(crate) fn context_value(params: &[(String, String)]) -> String {
@@ -110,7 +116,7 @@ pub(crate) fn redirect_to_idp(
     authority: &str,
     login: &str,
     params: &[(String, String)],
-    request_id: uuid::Uuid,
+    request_id: &str,
     now: OffsetDateTime,
 ) -> PageResponse {
     let passive = fed.get_str("passiveSignInUri").unwrap_or_default();
@@ -126,16 +132,16 @@ pub(crate) fn redirect_to_idp(
         Protocol::Saml => {
             let request = format!(
                 concat!(
-                    r#"<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_{id}" Version="2.0" "#,
+                    r#"<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="{id}" Version="2.0" "#,
                     r#"IssueInstant="{instant}" Destination="{dest}" AssertionConsumerServiceURL="{acs}">"#,
                     r#"<Issuer xmlns="urn:oasis:names:tc:SAML:2.0:assertion">{issuer}</Issuer>"#,
                     r#"<samlp:NameIDPolicy Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"/>"#,
                     r#"</samlp:AuthnRequest>"#
                 ),
-                id = request_id,
+                id = xml_attr(request_id),
                 instant = crate::clock::format_datetime(now),
                 dest = xml_attr(passive),
-                acs = xml_attr(&format!("{authority}/login.srf")),
+                acs = xml_attr(&login_srf(authority)),
                 issuer = MICROSOFT_ONLINE_REALM,
             );
             let saml = STANDARD.encode(deflate_stored(request.as_bytes()));

@@ -12,7 +12,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::token::{ests_timestamp, TokenError};
+use super::token::{ests_timestamp, HomeApp, TokenError};
 use crate::directory::Directory;
 
 /// The payload of a compact JWS, unverified: to route it by its `iss`.
@@ -76,8 +76,18 @@ fn bad(reason: &str) -> TokenError {
     )
 }
 
-/// Verify a federated client assertion for the application `app_id`.
-pub(crate) fn check(dir: &Directory, app_id: Uuid, assertion: &str, now: OffsetDateTime) -> Result<(), TokenError> {
+/// Verify a federated client assertion for the application `app_id`: its
+/// credentials are the application's, so for another tenant's multi-tenant
+/// application (`home`, copied from its home tenant) they are the home
+/// application's, with the issuer keys either tenant registered.
+pub(crate) fn check(
+    dir: &Directory,
+    app_id: Uuid,
+    home: Option<&HomeApp>,
+    assertion: &str,
+    now: OffsetDateTime,
+) -> Result<(), TokenError> {
+    let home = home.filter(|h| h.app_id == app_id && dir.application_by_app_id(app_id).is_none());
     let malformed = || TokenError::new(400, "invalid_request", 50027, "JWT token is invalid or malformed.");
     let mut parts = assertion.split('.');
     let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
@@ -96,8 +106,12 @@ pub(crate) fn check(dir: &Directory, app_id: Uuid, assertion: &str, now: OffsetD
     };
     // Matching first, as Entra reports which of issuer, subject, audience
     // found no credential.
-    let app = dir.find_application(&app_id.to_string(), true);
-    let creds = app.map(|a| dir.federated_credentials_of(a)).unwrap_or_default();
+    let creds: &[crate::directory::record::Record] = match home {
+        Some(h) => &h.federated,
+        None => {
+            dir.find_application(&app_id.to_string(), true).map(|a| dir.federated_credentials_of(a)).unwrap_or_default()
+        }
+    };
     let fic = &crate::directory::federated_credentials::FEDERATED_CREDENTIAL;
     let by_issuer: Vec<_> = creds.iter().filter(|r| r.get_str(fic, "issuer") == Some(issuer.as_str())).collect();
     if by_issuer.is_empty() {
@@ -108,11 +122,15 @@ pub(crate) fn check(dir: &Directory, app_id: Uuid, assertion: &str, now: OffsetD
     if by_subject.is_empty() {
         return Err(no_match("subject", &subject));
     }
-    let audience_ok = audiences.iter().any(|a| dir.federated_credential_matches(app_id, &issuer, &subject, a));
+    let audience_ok = by_subject.iter().any(|r| {
+        r.get(fic, "audiences")
+            .and_then(Value::as_array)
+            .is_some_and(|listed| listed.iter().any(|v| v.as_str().is_some_and(|v| audiences.iter().any(|a| a == v))))
+    });
     if !audience_ok {
         return Err(no_match("audience", &audiences.join(",")));
     }
-    let Some(registered) = dir.signin.issuers.get(&issuer) else {
+    let Some(registered) = dir.signin.issuers.get(&issuer).or_else(|| home.and_then(|h| h.issuers.get(&issuer))) else {
         return Err(TokenError::new(
             400,
             "invalid_request",

@@ -23,6 +23,27 @@
 //!    the subject's NameID — among the tenant's users' `onPremisesImmutableId`,
 //!    whatever their UPN's domain (Entra looks the user up by immutable id
 //!    only) — else 51004 (UserAccountNotInDirectory); a disabled account is 50057.
+//!
+//! Between 5 and 6, the answer is bound to the sign-in that sent the user
+//! (none of these is captured from Entra; the codes are inferred from its
+//! documented meanings, the replay one is a guess):
+//!
+//! - the context handed back (`wctx` / `RelayState`) names a request this
+//!   tenant sent to the IdP, still open (sent less than [`REQUEST_LIFETIME`]
+//!   ago, not answered yet) — else 90081 (OrgIdWsFederationMessageInvalid) for
+//!   WS-Federation, 50008 for SAML;
+//! - a SAML Response's `Destination` and a SAML 2.0 assertion's
+//!   `SubjectConfirmationData/@Recipient`, when present, are this server's
+//!   `login.srf` (under the name the sign-in started on) — else 50008;
+//! - `InResponseTo` (on the Response or the `SubjectConfirmationData`), when
+//!   present, is that request's AuthnRequest `ID` — else 50008;
+//! - the assertion's id (`ID` / `AssertionID`) was not accepted before within
+//!   its validity window — else 50013 (InvalidAssertion) [a guess: Entra's
+//!   documented codes have none for a replayed assertion].
+//!
+//! The request is then answered (a second answer to it is refused) and the
+//! assertion remembered until its `NotOnOrAfter` plus [`CLOCK_SKEW`], in
+//! memory, bounded (`directory::signin::FederatedSignIns`).
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -44,6 +65,14 @@ const SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
 /// A guess: five minutes is the default skew of Microsoft's identity-model
 /// libraries, which Entra's documentation does not state for this check.
 pub(crate) const CLOCK_SKEW: time::Duration = time::Duration::minutes(5);
+
+/// How long a sign-in sent to the IdP waits for its answer. A guess: Entra
+/// does not document its flow context's lifetime; an hour leaves room for the
+/// IdP's own MFA.
+pub(crate) const REQUEST_LIFETIME: time::Duration = time::Duration::hours(1);
+
+/// How long an assertion with no `NotOnOrAfter` is remembered as used.
+const REMEMBER_UNBOUNDED: time::Duration = time::Duration::hours(24);
 
 fn refused(code: u32, description: impl Into<String>) -> TokenError {
     TokenError::new(400, "invalid_request", code, description)
@@ -97,6 +126,21 @@ impl Assertion {
         Ok((read("NotBefore")?, read("NotOnOrAfter")?))
     }
 
+    fn id(&self, doc: &Doc) -> Option<String> {
+        doc.attr(self.node, if self.saml2 { "ID" } else { "AssertionID" }).map(|v| v.trim().to_owned())
+    }
+
+    /// SAML 2.0's bearer `SubjectConfirmationData` (SAML 1.1 has none).
+    fn confirmation_data(&self, doc: &Doc) -> Option<usize> {
+        if !self.saml2 {
+            return None;
+        }
+        let subject = doc.child(self.node, SAML2, "Subject")?;
+        doc.children(subject)
+            .filter(|&c| doc.is(c, SAML2, "SubjectConfirmation"))
+            .find_map(|c| doc.child(c, SAML2, "SubjectConfirmationData"))
+    }
+
     /// The `ImmutableID` attribute (AD FS's claim for Entra), else the subject's
     /// NameID (SAML 2.0) / NameIdentifier (SAML 1.1).
     fn immutable_id(&self, doc: &Doc) -> Option<String> {
@@ -143,9 +187,10 @@ fn posted_document(fields: &[(String, String)]) -> Result<(String, bool), TokenE
 /// Check the IdP's answer in `fields` for tenant `tenant_id` and return the
 /// user it signs in.
 pub(crate) fn accept(
-    dir: &Directory,
+    dir: &mut Directory,
     tenant_id: Uuid,
     fields: &[(String, String)],
+    authority: &str,
     now: OffsetDateTime,
 ) -> Result<Uuid, TokenError> {
     let (xml, saml_post) = posted_document(fields)?;
@@ -237,6 +282,10 @@ pub(crate) fn accept(
             ),
         ));
     }
+    bind(dir, &doc, &assertion, saml_post, fields, authority, now)?;
+    let remember_until = not_on_or_after.map_or(now + REMEMBER_UNBOUNDED, |na| na + CLOCK_SKEW);
+    let assertion_id = assertion.id(&doc).unwrap_or_default();
+    dir.signin.federated.remember(format!("{issuer}\n{assertion_id}"), remember_until, now);
     let immutable_id = assertion
         .immutable_id(&doc)
         .ok_or_else(|| invalid_saml("the assertion has no ImmutableID claim and no NameID"))?;
@@ -257,4 +306,78 @@ pub(crate) fn accept(
         return Err(refused(50057, "The user account is disabled."));
     }
     Ok(user)
+}
+
+/// `scheme://host[:port]/path` with scheme and host lowercased and a default
+/// port dropped, for comparing addresses as URLs rather than strings.
+fn normalized_url(url: &str) -> String {
+    let url = url.trim();
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let scheme = scheme.to_ascii_lowercase();
+    let (host, path) = rest.find('/').map_or((rest, ""), |at| rest.split_at(at));
+    let mut host = host.to_ascii_lowercase();
+    let default = if scheme == "https" { ":443" } else { ":80" };
+    if host.ends_with(default) {
+        host.truncate(host.len() - default.len());
+    }
+    format!("{scheme}://{host}{path}")
+}
+
+/// The answer bound to the sign-in that sent the user: the context names a
+/// request this tenant sent and has not seen answered, the answer is
+/// addressed to this server's `login.srf`, `InResponseTo` names that request,
+/// and the assertion is not one already accepted. On success the request is
+/// answered (the caller remembers the assertion).
+fn bind(
+    dir: &mut Directory,
+    doc: &Doc,
+    assertion: &Assertion,
+    saml_post: bool,
+    fields: &[(String, String)],
+    authority: &str,
+    now: OffsetDateTime,
+) -> Result<(), TokenError> {
+    let field = |n: &str| fields.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+    let request_id = field("graphbox_request").unwrap_or_default().to_owned();
+    let Some(pending) = dir.signin.federated.pending(&request_id, now).cloned() else {
+        let why = "the answer's context does not name a sign-in this service sent to the IdP, or that sign-in was already answered or has expired; start the sign-in again from the application.";
+        return Err(if saml_post {
+            invalid_saml(why)
+        } else {
+            refused(90081, format!("The WS-Federation message is not valid: {why}"))
+        });
+    };
+    let ours = [normalized_url(&super::domain_federation::login_srf(authority)), normalized_url(&pending.reply_to)];
+    let addressed = |what: &str, to: Option<&str>| match to {
+        Some(to) if !ours.contains(&normalized_url(to)) => Err(invalid_saml(&format!(
+            "its {what} '{to}' is not this service's sign-in address '{}'",
+            pending.reply_to
+        ))),
+        _ => Ok(()),
+    };
+    let answers = |what: &str, to: Option<&str>| match to {
+        Some(to) if to.trim() != request_id => Err(invalid_saml(&format!(
+            "its {what} '{to}' does not name the request this sign-in sent ('{request_id}')"
+        ))),
+        _ => Ok(()),
+    };
+    if saml_post {
+        addressed("Destination", doc.attr(doc.root(), "Destination"))?;
+        answers("InResponseTo", doc.attr(doc.root(), "InResponseTo"))?;
+    }
+    if let Some(data) = assertion.confirmation_data(doc) {
+        addressed("SubjectConfirmationData Recipient", doc.attr(data, "Recipient"))?;
+        answers("SubjectConfirmationData InResponseTo", doc.attr(data, "InResponseTo"))?;
+    }
+    let issuer = assertion.issuer(doc).unwrap_or_default();
+    let id = assertion.id(doc).filter(|i| !i.is_empty()).ok_or_else(|| invalid_saml("the assertion has no ID"))?;
+    if dir.signin.federated.seen(&format!("{issuer}\n{id}"), now) {
+        // A guess at the code: Entra documents none for a replayed assertion.
+        return Err(refused(
+            50013,
+            format!("Assertion is invalid: the assertion '{id}' was already used to sign in. An IdP's answer is accepted once; sign in again at the IdP."),
+        ));
+    }
+    dir.signin.federated.answered(&request_id);
+    Ok(())
 }

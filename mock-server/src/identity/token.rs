@@ -44,8 +44,13 @@ pub(crate) struct TokenRequest<'a> {
 #[derive(Debug, Clone)]
 pub(crate) struct HomeApp {
     pub app_id: Uuid,
+    pub home_tenant: Uuid,
     pub record: crate::directory::record::Record,
     pub secrets: Vec<crate::directory::applications::StoredSecret>,
+    /// Its workload-identity federated credentials, and the keys the home
+    /// tenant registered for their issuers.
+    pub federated: Vec<crate::directory::record::Record>,
+    pub issuers: std::collections::BTreeMap<String, crate::directory::signin::ExternalIssuer>,
 }
 
 impl TokenRequest<'_> {
@@ -292,7 +297,19 @@ fn home_app(req: &TokenRequest<'_>, tenant: &Tenant, tenants: &Tenants) -> Optio
     }
     // The application's own secrets: its home service principal's stay home.
     let secrets = dir.application_secrets(app_id).to_vec();
-    Some(HomeApp { app_id, record: record.clone(), secrets })
+    let federated = dir
+        .find_application(&app_id.to_string(), true)
+        .map(|a| dir.federated_credentials_of(a).to_vec())
+        .unwrap_or_default();
+    let fic = &crate::directory::federated_credentials::FEDERATED_CREDENTIAL;
+    let issuers = dir
+        .signin
+        .issuers
+        .iter()
+        .filter(|(issuer, _)| federated.iter().any(|r| r.get_str(fic, "issuer") == Some(issuer.as_str())))
+        .map(|(issuer, keys)| (issuer.clone(), keys.clone()))
+        .collect();
+    Some(HomeApp { app_id, home_tenant: owner, record: record.clone(), secrets, federated, issuers })
 }
 
 /// The tenant a `common`/`organizations` request is for: the signing-in user's
@@ -321,6 +338,13 @@ fn home_tenant(req: &TokenRequest<'_>, tenants: &Tenants) -> Result<Arc<Tenant>,
         return tenants.all().into_iter().find(|t| t.read().refresh_tokens.get(&key).is_some()).ok_or_else(|| {
             (super::delegated::user_failure(9002313, "Invalid request. Request is malformed or invalid."), None)
         });
+    }
+    // A code names the tenant it was issued in: the signed-in user's, which
+    // for another tenant's multi-tenant application is not the app's home.
+    if req.field("grant_type") == Some("authorization_code") {
+        if let Some(t) = req.field("code").and_then(super::authorize::code_tenant).and_then(|id| tenants.get(id)) {
+            return Ok(t);
+        }
     }
     let client_id = req.field("client_id").and_then(|c| Uuid::parse_str(c).ok());
     let home = client_id.and_then(|app_id| {

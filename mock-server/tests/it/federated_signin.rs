@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use graphbox_mock::test_idp::{Claims, TestIdp};
+use graphbox_mock::test_idp::{Claims, SignInRequest, TestIdp};
 use serde_json::{json, Value};
 
 use crate::support::{env, frozen_instant, new_user, Env, Reply};
@@ -69,9 +69,9 @@ async fn federated(protocol: &str) -> Federated {
 }
 
 impl Federated {
-    /// The sign-in form for Ada; returns the context the IdP must hand back
-    /// (`wctx` or `RelayState` of the redirect).
-    async fn start(&self) -> String {
+    /// The sign-in form for Ada; returns what the redirect asks of the IdP
+    /// (the context to hand back, the request to answer).
+    async fn start(&self) -> SignInRequest {
         let url = format!("{}/{}/oauth2/v2.0/authorize", self.env.mock.authority(), self.env.mock.tenant_id());
         let r = self
             .env
@@ -86,9 +86,8 @@ impl Federated {
             ]))
             .await;
         assert_eq!(r.status, 302, "{}", r.text);
-        let url = reqwest::Url::parse(r.header("location").unwrap()).unwrap();
-        let q: HashMap<_, _> = url.query_pairs().into_owned().collect();
-        q.get("wctx").or_else(|| q.get("RelayState")).expect("a context").clone()
+        let location = r.header("location").unwrap();
+        SignInRequest::from_redirect(location, self.env.mock.authority()).expect("a WS-Fed or SAML request")
     }
 
     async fn post_back(&self, fields: &[(&str, &str)]) -> Reply {
@@ -96,8 +95,8 @@ impl Federated {
     }
 
     async fn ws_fed(&self, wresult: &str) -> Reply {
-        let wctx = self.start().await;
-        self.post_back(&[("wa", "wsignin1.0"), ("wresult", wresult), ("wctx", &wctx)]).await
+        let request = self.start().await;
+        self.post_back(&[("wa", "wsignin1.0"), ("wresult", wresult), ("wctx", &request.context)]).await
     }
 
     /// Past consent (first sign-in of a user to the app), to the code.
@@ -192,9 +191,10 @@ async fn a_ws_federation_answer_with_a_saml2_assertion_signs_the_user_in() {
 #[tokio::test]
 async fn a_saml_response_posted_with_its_relay_state_signs_the_user_in() {
     let f = federated("saml").await;
-    let relay = f.start().await;
-    let answer = f.idp.saml_response(&claims(ADA_IMMUTABLE_ID));
-    let r = f.post_back(&[("SAMLResponse", &answer), ("RelayState", &relay)]).await;
+    let request = f.start().await;
+    assert!(request.request_id.is_some(), "{request:?}");
+    let answer = f.idp.saml_response(&claims(ADA_IMMUTABLE_ID).answering(&request));
+    let r = f.post_back(&[("SAMLResponse", &answer), ("RelayState", &request.context)]).await;
     let code = f.to_code(r).await;
     assert_eq!(f.redeem(&code).await["oid"], json!(f.ada));
 }
@@ -239,7 +239,7 @@ async fn the_idp_answer_is_refused_with_entras_aadsts_codes_on_the_page() {
     let stranger = TestIdp::generate("https://idp.unknown.example/issuer").unwrap();
     record("unknown_issuer", &f.ws_fed(&stranger.ws_federation_response(&claims(ADA_IMMUTABLE_ID))).await);
 
-    let wctx = f.start().await;
+    let wctx = f.start().await.context;
     record("not_xml", &f.post_back(&[("wa", "wsignin1.0"), ("wresult", "<t:RSTR"), ("wctx", &wctx)]).await);
     record("no_context", &f.post_back(&[("wa", "wsignin1.0"), ("wresult", &signed)]).await);
 
@@ -317,4 +317,147 @@ async fn a_federated_user_approves_a_device_code_through_the_idp() {
     let payload: Value =
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').nth(1).unwrap()).unwrap()).unwrap();
     assert_eq!(payload["oid"], json!(f.ada));
+}
+
+/// The AADSTS code at the start of the page's error.
+fn code_of(r: &Reply) -> String {
+    page_error(r).split(':').next().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn a_saml_answer_is_bound_to_the_request_that_sent_the_user_each_mismatch_refused() {
+    let f = federated("saml").await;
+    let mut seen = serde_json::Map::new();
+    let authority = f.env.mock.authority().to_owned();
+    let mut record = |case: &str, r: &Reply| {
+        let message = page_error(r).replace(&authority, "[authority]");
+        // Request ids are random: `_` and 32 hex digits.
+        let message = regex_lite_redact(&message);
+        seen.insert(case.into(), json!({"status": r.status, "message": message}));
+    };
+    let fr = &f;
+    let post = move |answer: String, relay: String| async move {
+        fr.post_back(&[("SAMLResponse", &answer), ("RelayState", &relay)]).await
+    };
+
+    // Addressed to Entra's own login.srf, not this server's.
+    let request = f.start().await;
+    let mut c = claims(ADA_IMMUTABLE_ID).answering(&request);
+    c.recipient = Some("https://login.microsoftonline.com/login.srf".into());
+    record("destination_elsewhere", &post(f.idp.saml_response(&c), request.context.clone()).await);
+
+    // In response to another sign-in's request.
+    let request = f.start().await;
+    let other = f.start().await;
+    let c = claims(ADA_IMMUTABLE_ID).answering(&other);
+    record("in_response_to_another_request", &post(f.idp.saml_response(&c), request.context.clone()).await);
+
+    // A context this server never sent (an IdP-initiated answer, or a forged one).
+    let forged = request.context.replace("graphbox_request=_", "graphbox_request=_0");
+    assert_ne!(forged, request.context);
+    let c = claims(ADA_IMMUTABLE_ID).answering(&request);
+    record("context_names_no_request", &post(f.idp.saml_response(&c), forged).await);
+
+    // The right answer signs Ada in; the same request cannot be answered twice,
+    // and the same assertion cannot be posted into a new sign-in.
+    let answer = f.idp.saml_response(&claims(ADA_IMMUTABLE_ID).answering(&request));
+    let first = post(answer.clone(), request.context.clone()).await;
+    assert!(!first.text.contains("class=\"error\""), "{}", first.text);
+    record("request_answered_twice", &post(answer.clone(), request.context.clone()).await);
+    insta::assert_json_snapshot!(Value::Object(seen));
+}
+
+/// Random request ids out of a message.
+fn regex_lite_redact(message: &str) -> String {
+    let mut out = String::new();
+    let mut rest = message;
+    // The page escapes the quotes around them.
+    while let Some(at) = rest.find("&#39;_") {
+        out.push_str(&rest[..at + 5]);
+        let tail = &rest[at + 5..];
+        let end = tail.find("&#39;").unwrap_or(tail.len());
+        out.push_str("[request]");
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[tokio::test]
+async fn a_replayed_assertion_is_refused_while_valid_as_entra_refuses_token_replay() {
+    let f = federated("wsFed").await;
+    let wresult = f.idp.ws_federation_response(&claims(ADA_IMMUTABLE_ID));
+    let first = f.ws_fed(&wresult).await;
+    let code = f.to_code(first).await;
+    assert_eq!(f.redeem(&code).await["oid"], json!(f.ada));
+    // Captured and posted again, into a fresh sign-in of the attacker's own.
+    let again = f.ws_fed(&wresult).await;
+    assert_eq!(again.status, 400, "{}", again.text);
+    assert_eq!(code_of(&again), "AADSTS50013");
+    insta::assert_snapshot!(page_error(&again).replace(&wresult_id(&wresult), "[assertion]"));
+    // A new assertion for the same user is fine.
+    let fresh = f.ws_fed(&f.idp.ws_federation_response(&claims(ADA_IMMUTABLE_ID))).await;
+    assert!(!fresh.text.contains("class=\"error\""), "{}", fresh.text);
+}
+
+fn wresult_id(wresult: &str) -> String {
+    wresult.split("AssertionID=\"").nth(1).and_then(|v| v.split('"').next()).unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_ws_federation_answer_needs_the_wctx_this_server_sent() {
+    let f = federated("wsFed").await;
+    let wresult = f.idp.ws_federation_response(&claims(ADA_IMMUTABLE_ID));
+    let request = f.start().await;
+    let forged: String =
+        request.context.split('&').filter(|p| !p.starts_with("graphbox_request=")).collect::<Vec<_>>().join("&");
+    let r = f.post_back(&[("wa", "wsignin1.0"), ("wresult", &wresult), ("wctx", &forged)]).await;
+    assert_eq!(code_of(&r), "AADSTS90081", "{}", r.text);
+    insta::assert_snapshot!(page_error(&r));
+    // The untouched context still works (the failed post used nothing up).
+    let r = f.post_back(&[("wa", "wsignin1.0"), ("wresult", &wresult), ("wctx", &request.context)]).await;
+    assert_eq!(f.redeem(&f.to_code(r).await).await["oid"], json!(f.ada));
+}
+
+#[tokio::test]
+async fn a_saml2_recipient_other_than_this_servers_login_srf_is_refused_in_a_ws_federation_answer() {
+    let f = federated("wsFed").await;
+    let request = f.start().await;
+    let mut c = claims(ADA_IMMUTABLE_ID).answering(&request);
+    assert_eq!(request.reply_to, format!("{}/login.srf", f.env.mock.authority()));
+    c.recipient = Some("https://sp.elsewhere.example/acs".into());
+    let wresult = f.idp.ws_federation_saml2_response(&c);
+    let r = f.post_back(&[("wa", "wsignin1.0"), ("wresult", &wresult), ("wctx", &request.context)]).await;
+    assert_eq!(code_of(&r), "AADSTS50008", "{}", r.text);
+    // Addressed to this server's own login.srf, it signs Ada in.
+    let request = f.start().await;
+    let c = claims(ADA_IMMUTABLE_ID).answering(&request);
+    let wresult = f.idp.ws_federation_saml2_response(&c);
+    let r = f.post_back(&[("wa", "wsignin1.0"), ("wresult", &wresult), ("wctx", &request.context)]).await;
+    assert_eq!(f.redeem(&f.to_code(r).await).await["oid"], json!(f.ada));
+}
+
+#[tokio::test]
+async fn a_federated_sign_in_started_at_organizations_continues_in_the_users_tenant() {
+    let f = federated("wsFed").await;
+    let url = format!("{}/organizations/oauth2/v2.0/authorize", f.env.mock.authority());
+    let r = f
+        .env
+        .send(f.http.post(url).form(&[
+            ("client_id", f.app_id.as_str()),
+            ("response_type", "code"),
+            ("redirect_uri", REDIRECT),
+            ("scope", "openid profile User.Read"),
+            ("state", "s1"),
+            ("graphbox_step", "signin"),
+            ("login", &format!("ada@{DOMAIN}")),
+        ]))
+        .await;
+    assert_eq!(r.status, 302, "{}", r.text);
+    let request = SignInRequest::from_redirect(r.header("location").unwrap(), f.env.mock.authority()).unwrap();
+    let back = format!("graphbox_return=%2F{}%2Foauth2", f.env.mock.tenant_id());
+    assert!(request.context.contains(&back), "{}", request.context);
+    let wresult = f.idp.ws_federation_response(&claims(ADA_IMMUTABLE_ID).answering(&request));
+    let r = f.post_back(&[("wa", "wsignin1.0"), ("wresult", &wresult), ("wctx", &request.context)]).await;
+    assert_eq!(f.redeem(&f.to_code(r).await).await["oid"], json!(f.ada));
 }

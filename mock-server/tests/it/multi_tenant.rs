@@ -256,3 +256,329 @@ async fn an_application_made_single_tenant_after_instantiation_signs_in_only_at_
     assert_eq!(r.status, 400, "{}", r.text);
     assert_eq!(r.json()["error_codes"], json!([700016]));
 }
+
+const VENDOR_REDIRECT: &str = "https://vendor.example/signin-oidc";
+const GRAPH_USER_READ: &str = "e1fe6dd8-ba31-4d61-89e7-88639da4683d";
+
+/// The vendor's application in the default tenant (A): multi-tenant (or
+/// `audience`), a web redirect URI, Graph's `User.Read` (delegated) and
+/// `User.Read.All` (application) required, and a secret.
+async fn vendor_app(env: &Env, audience: &str) -> (String, String) {
+    let graph = "00000003-0000-0000-c000-000000000000";
+    let app = env
+        .post(
+            "/applications",
+            &json!({
+                "displayName": "vendor-portal",
+                "signInAudience": audience,
+                "web": {"redirectUris": [VENDOR_REDIRECT]},
+                "requiredResourceAccess": [{"resourceAppId": graph, "resourceAccess": [
+                    {"id": GRAPH_USER_READ, "type": "Scope"},
+                    {"id": USER_READ_ALL, "type": "Role"}
+                ]}]
+            }),
+        )
+        .await;
+    assert_eq!(app.status, 201, "{}", app.text);
+    let app = app.json();
+    let secret = env.post(&format!("/applications/{}/addPassword", app["id"].as_str().unwrap()), &json!({})).await;
+    (app["appId"].as_str().unwrap().to_owned(), secret.json()["secretText"].as_str().unwrap().to_owned())
+}
+
+/// Another tenant (B) as the control API describes it: ids, bootstrap
+/// credentials and its Global Administrator.
+async fn customer_tenant(env: &Env) -> (Other, Value) {
+    let r = env.send(env.http.post(format!("{}/tenants", env.mock.control_url()))).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let info = r.json();
+    let tenant_id = info["tenant_id"].as_str().unwrap().to_owned();
+    let url = format!("{}/{tenant_id}/oauth2/v2.0/token", env.mock.authority());
+    let token = crate::support::token_for(
+        &env.http,
+        &url,
+        info["client_id"].as_str().unwrap(),
+        info["client_secret"].as_str().unwrap(),
+    )
+    .await;
+    (Other { tenant_id, token }, info)
+}
+
+/// The hidden fields of the page's form, unescaped.
+fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for part in html.split("<input type=\"hidden\" ").skip(1) {
+        let attr = |name: &str| {
+            part.split(&format!("{name}=\"")).nth(1).and_then(|v| v.split('"').next()).map(|v| {
+                v.replace("&quot;", "\"")
+                    .replace("&lt;", "<")
+                    .replace("&gt;", ">")
+                    .replace("&#39;", "'")
+                    .replace("&amp;", "&")
+            })
+        };
+        if let (Some(n), Some(v)) = (attr("name"), attr("value")) {
+            out.push((n, v));
+        }
+    }
+    out
+}
+
+fn cookie_of(r: &Reply) -> Option<String> {
+    r.header("set-cookie").and_then(|c| c.split(';').next()).map(str::to_owned)
+}
+
+fn query_of(location: &str) -> std::collections::HashMap<String, String> {
+    reqwest::Url::parse(location).unwrap().query_pairs().into_owned().collect()
+}
+
+/// Sign in on the page at `url` (its query is the request) as `login`, accept
+/// consent if asked (for the organization when offered): the final redirect.
+async fn sign_in_through_pages(env: &Env, url: &str, login: &str, password: &str) -> String {
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = env.send(http.get(url)).await;
+    assert_eq!(r.status, 200, "the sign-in page: {}", r.text);
+    let r = env.send(http.post(url).form(&[("graphbox_step", "signin"), ("login", login), ("passwd", password)])).await;
+    let r = if r.status == 200 && r.text.contains("name=\"consent\"") {
+        let cookie = cookie_of(&r).expect("a session");
+        let mut fields = hidden_fields(&r.text);
+        fields.push(("consent".into(), "accept".into()));
+        if r.text.contains("name=\"organization\"") {
+            fields.push(("organization".into(), "true".into()));
+        }
+        let action = url.split('?').next().unwrap();
+        env.send(http.post(action).header("cookie", cookie).form(&fields)).await
+    } else {
+        r
+    };
+    assert_eq!(r.status, 302, "{}", r.text);
+    r.header("location").unwrap().to_owned()
+}
+
+fn urlencode(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+async fn sp_in(env: &Env, other: &Other, app_id: &str) -> Value {
+    let r = as_other(
+        env,
+        &other.token,
+        reqwest::Method::GET,
+        &format!("/servicePrincipals?$filter=appId eq '{app_id}'&$select=appId,appOwnerOrganizationId"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json()["value"].clone()
+}
+
+#[tokio::test]
+async fn a_customer_admin_consents_to_a_vendors_multi_tenant_app_and_its_users_sign_in_with_pkce_as_in_entra() {
+    let env = env().await;
+    let (app_id, secret) = vendor_app(&env, "AzureADMultipleOrgs").await;
+    let (b, info) = customer_tenant(&env).await;
+    assert_eq!(sp_in(&env, &b, &app_id).await, json!([]), "not instantiated in B yet");
+
+    // B's administrator consents through /adminconsent: the redirect URI is the
+    // vendor's (registered in A), and consent creates the service principal in B.
+    let url = format!(
+        "{}/{}/v2.0/adminconsent?client_id={app_id}&redirect_uri={}&state=s1&scope={}",
+        env.mock.authority(),
+        b.tenant_id,
+        urlencode(VENDOR_REDIRECT),
+        urlencode("https://graph.microsoft.com/.default")
+    );
+    let admin = info["admin_username"].as_str().unwrap();
+    let location = sign_in_through_pages(&env, &url, admin, info["admin_password"].as_str().unwrap()).await;
+    assert!(location.starts_with(VENDOR_REDIRECT), "{location}");
+    let consent = query_of(&location);
+    assert_eq!(consent["tenant"], b.tenant_id);
+    let sps = sp_in(&env, &b, &app_id).await;
+    assert_eq!(sps[0]["appOwnerOrganizationId"], json!(env.mock.tenant_id().to_string()), "{sps}");
+
+    // The application permission is granted in B: the vendor's secret gets B's roles.
+    let r = client_credentials(&env, &b.token_url(&env), &app_id, &secret).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let app_only = claims(r.json()["access_token"].as_str().unwrap());
+    assert_eq!(app_only["roles"], json!(["User.Read.All"]));
+
+    // A user of B signs in at /organizations: the sign-in lands in B.
+    let domain = info["tenant_domain"].as_str().unwrap();
+    let upn = format!("carol@{domain}");
+    let r =
+        as_other(&env, &b.token, reqwest::Method::POST, "/users", Some(&crate::support::new_user(&upn, "Carol"))).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let carol = r.json()["id"].as_str().unwrap().to_owned();
+    let verifier = "a-verifier-of-at-least-forty-three-characters-0123456789";
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes()));
+    let url = format!(
+        "{}/organizations/oauth2/v2.0/authorize?client_id={app_id}&response_type=code&redirect_uri={}&scope={}&state=s2&code_challenge={challenge}&code_challenge_method=S256",
+        env.mock.authority(),
+        urlencode(VENDOR_REDIRECT),
+        urlencode("openid profile User.Read"),
+    );
+    let location = sign_in_through_pages(&env, &url, &upn, "Vk3#pL9!wQz2").await;
+    assert!(location.starts_with(VENDOR_REDIRECT), "{location}");
+    let code = query_of(&location)["code"].clone();
+    let r = env
+        .send(env.http.post(format!("{}/organizations/oauth2/v2.0/token", env.mock.authority())).form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", app_id.as_str()),
+            ("client_secret", secret.as_str()),
+            ("code", code.as_str()),
+            ("redirect_uri", VENDOR_REDIRECT),
+            ("code_verifier", verifier),
+            ("scope", "openid profile User.Read"),
+        ]))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let body = r.json();
+    let access = claims(body["access_token"].as_str().unwrap());
+    let id_token = claims(body["id_token"].as_str().unwrap());
+    let (a, bt) = (env.mock.tenant_id().to_string(), b.tenant_id.clone());
+    let redact = |v: &Value| {
+        let text = v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string());
+        json!(text
+            .replace(env.mock.authority(), "[authority]")
+            .replace(&bt, "[tenant B]")
+            .replace(&a, "[tenant A]")
+            .replace(&app_id, "[vendor app]")
+            .replace(&carol, "[carol]"))
+    };
+    let shape = json!({
+        "admin_consent": consent.get("admin_consent"),
+        "access": {"tid": redact(&access["tid"]), "aud": redact(&access["aud"]), "oid": redact(&access["oid"]),
+                   "appid": redact(&access["appid"]), "scp": access["scp"], "iss": redact(&access["iss"])},
+        "id_token": {"tid": redact(&id_token["tid"]), "aud": redact(&id_token["aud"]), "iss": redact(&id_token["iss"])},
+    });
+    insta::assert_json_snapshot!(shape);
+}
+
+#[tokio::test]
+async fn a_customer_admin_instantiates_the_vendors_app_with_prompt_consent_on_the_authorize_page() {
+    let env = env().await;
+    let (app_id, secret) = vendor_app(&env, "AzureADMultipleOrgs").await;
+    let (b, info) = customer_tenant(&env).await;
+    let url = format!(
+        "{}/{}/oauth2/v2.0/authorize?client_id={app_id}&response_type=code&redirect_uri={}&scope={}&prompt=consent",
+        env.mock.authority(),
+        b.tenant_id,
+        urlencode(VENDOR_REDIRECT),
+        urlencode("openid User.Read"),
+    );
+    let admin = info["admin_username"].as_str().unwrap();
+    let location = sign_in_through_pages(&env, &url, admin, info["admin_password"].as_str().unwrap()).await;
+    let code = query_of(&location)["code"].clone();
+    assert_eq!(sp_in(&env, &b, &app_id).await[0]["appOwnerOrganizationId"], json!(env.mock.tenant_id().to_string()));
+    let r = env
+        .send(env.http.post(b.token_url(&env)).form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", app_id.as_str()),
+            ("client_secret", secret.as_str()),
+            ("code", code.as_str()),
+            ("redirect_uri", VENDOR_REDIRECT),
+        ]))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(claims(r.json()["access_token"].as_str().unwrap())["tid"], json!(b.tenant_id));
+}
+
+#[tokio::test]
+async fn another_tenants_single_tenant_app_is_unknown_on_the_consent_page_as_in_entra() {
+    let env = env().await;
+    let (app_id, _) = vendor_app(&env, "AzureADMyOrg").await;
+    let (b, _) = customer_tenant(&env).await;
+    let url = format!(
+        "{}/{}/v2.0/adminconsent?client_id={app_id}&redirect_uri={}",
+        env.mock.authority(),
+        b.tenant_id,
+        urlencode(VENDOR_REDIRECT)
+    );
+    let r = env.send(env.http.get(url)).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.text.contains("AADSTS700016"), "{}", r.text);
+    assert!(!r.text.contains(VENDOR_REDIRECT), "never sent to the app's redirect URI");
+    assert_eq!(sp_in(&env, &b, &app_id).await, json!([]));
+}
+
+/// An external OIDC issuer (a CI provider): an RSA key, its JWKS, and tokens
+/// signed with it.
+struct Issuer {
+    key: ring::signature::RsaKeyPair,
+    jwks: Value,
+}
+
+impl Issuer {
+    fn new() -> Self {
+        use rsa::pkcs8::EncodePrivateKey;
+        use rsa::traits::PublicKeyParts;
+        let private = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 2048).unwrap();
+        let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+        let jwks = json!({"keys": [{"kty": "RSA", "kid": "ci-1", "use": "sig",
+            "n": b64(&private.n().to_bytes_be()), "e": b64(&private.e().to_bytes_be())}]});
+        let der = private.to_pkcs8_der().unwrap();
+        Issuer { key: ring::signature::RsaKeyPair::from_pkcs8(der.as_bytes()).unwrap(), jwks }
+    }
+
+    fn token(&self, iss: &str, sub: &str) -> String {
+        let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+        // The tenants' clocks stand still at the suite's frozen instant.
+        let now = crate::support::frozen_instant().unix_timestamp();
+        let header = b64(br#"{"alg":"RS256","kid":"ci-1","typ":"JWT"}"#);
+        let claims = json!({"iss": iss, "sub": sub, "aud": "api://AzureADTokenExchange", "iat": now, "nbf": now, "exp": now + 600});
+        let signed = format!("{header}.{}", b64(claims.to_string().as_bytes()));
+        let mut sig = vec![0; self.key.public().modulus_len()];
+        self.key
+            .sign(&ring::signature::RSA_PKCS1_SHA256, &ring::rand::SystemRandom::new(), signed.as_bytes(), &mut sig)
+            .unwrap();
+        format!("{signed}.{}", b64(&sig))
+    }
+}
+
+#[tokio::test]
+async fn a_vendors_federated_credential_gets_a_token_in_the_customer_tenant_as_in_entra() {
+    const CI: &str = "https://ci.vendor.example";
+    let env = env().await;
+    let (app_id, _) = vendor_app(&env, "AzureADMultipleOrgs").await;
+    let object_id =
+        env.get(&format!("/applications(appId='{app_id}')")).await.json()["id"].as_str().unwrap().to_owned();
+    let fic = json!({"name": "deploy", "issuer": CI, "subject": "repo:vendor/portal:environment:prod", "audiences": ["api://AzureADTokenExchange"]});
+    let r = env.post(&format!("/applications/{object_id}/federatedIdentityCredentials"), &fic).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    // The vendor's tenant trusts its CI's keys (Entra would fetch them from the issuer).
+    let issuer = Issuer::new();
+    let url = format!("{}/tenants/{}/federation/issuers", env.mock.control_url(), env.mock.tenant_id());
+    let r = env.send(env.http.put(url).json(&json!({"issuer": CI, "jwks": issuer.jwks}))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    let (b, _) = customer_tenant(&env).await;
+    let r =
+        as_other(&env, &b.token, reqwest::Method::POST, "/servicePrincipals", Some(&json!({"appId": app_id}))).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let exchange = |assertion: String| {
+        let (env, b, app_id) = (&env, &b, &app_id);
+        async move {
+            env.send(env.http.post(b.token_url(env)).form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", app_id.as_str()),
+                ("scope", "https://graph.microsoft.com/.default"),
+                ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+                ("client_assertion", assertion.as_str()),
+            ]))
+            .await
+        }
+    };
+    let r = exchange(issuer.token(CI, "repo:vendor/portal:environment:prod")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let token = claims(r.json()["access_token"].as_str().unwrap());
+    assert_eq!((token["tid"].as_str(), token["appid"].as_str()), (Some(b.tenant_id.as_str()), Some(app_id.as_str())));
+
+    // The home application's credentials decide: another subject is refused.
+    let r = exchange(issuer.token(CI, "repo:someone/else:ref:refs/heads/main")).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let body = r.json();
+    let first_line = body["error_description"].as_str().unwrap().split("\r\n").next().unwrap().to_owned();
+    insta::assert_json_snapshot!(
+        json!({"error": body["error"], "error_codes": body["error_codes"], "error_description": first_line})
+    );
+}
