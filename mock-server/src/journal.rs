@@ -294,6 +294,8 @@ struct Pending {
     /// The writer failed; every later wait reports it.
     failed: Option<String>,
     stopping: bool,
+    /// The writer thread has returned: nothing will serve a rotation again.
+    exited: bool,
 }
 
 #[derive(Debug)]
@@ -335,6 +337,7 @@ impl Journal {
                 rotate_to: None,
                 failed: None,
                 stopping: false,
+                exited: false,
             }),
             wake: Condvar::new(),
             durable,
@@ -435,9 +438,15 @@ impl Journal {
         self.shared.wake.notify_one();
         let mut at = self.shared.rotated_to.lock().unwrap_or_else(|e| e.into_inner());
         while *at < target {
-            if self.shared.pending.lock().unwrap_or_else(|e| e.into_inner()).failed.is_some() {
+            // A stopped writer flushed everything before it returned, so no
+            // record can land after the snapshot the caller takes next; waiting
+            // for a switch nobody will make would hang that caller (a
+            // background compaction racing a shutdown) with the save lock held.
+            let p = self.shared.pending.lock().unwrap_or_else(|e| e.into_inner());
+            if p.failed.is_some() || p.exited {
                 break;
             }
+            drop(p);
             at = self.shared.rotated.wait_timeout(at, Duration::from_millis(50)).unwrap_or_else(|e| e.into_inner()).0;
         }
         target
@@ -524,7 +533,10 @@ fn write_loop(shared: &Shared, state: &Path, mut file: File) {
         })();
         if let Err(e) = result {
             tracing::error!(error = %e, "cannot write the journal; writes are no longer durable");
-            shared.pending.lock().unwrap_or_else(|e| e.into_inner()).failed = Some(e.to_string());
+            let mut p = shared.pending.lock().unwrap_or_else(|e| e.into_inner());
+            p.failed = Some(e.to_string());
+            p.exited = true;
+            drop(p);
             shared.durable.send_modify(|_| {});
             shared.rotated.notify_all();
             return;
@@ -547,8 +559,11 @@ fn write_loop(shared: &Shared, state: &Path, mut file: File) {
         spare = batch;
         spare.clear();
         if stopping {
-            let p = shared.pending.lock().unwrap_or_else(|e| e.into_inner());
-            if p.buf.is_empty() {
+            let mut p = shared.pending.lock().unwrap_or_else(|e| e.into_inner());
+            if p.buf.is_empty() && p.rotate_to.is_none() {
+                p.exited = true;
+                drop(p);
+                shared.rotated.notify_all();
                 return;
             }
         }
@@ -565,6 +580,24 @@ mod tests {
             frame(p, &mut out);
         }
         out
+    }
+
+    /// A compaction that asks for a new segment after the writer stopped (a
+    /// background save racing a shutdown) returns instead of waiting forever
+    /// with the process-wide save lock held.
+    #[test]
+    fn a_rotation_asked_of_a_stopped_journal_returns() {
+        let dir = std::env::temp_dir().join(format!("graphbox-journal-stopped-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let journal = Journal::open(&dir.join("state.json"), 1, 0).expect("journal");
+        journal.stop();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let j = journal.clone();
+        std::thread::spawn(move || tx.send(j.rotate()).expect("the test waits"));
+        let rotated = rx.recv_timeout(Duration::from_secs(10)).expect("rotate returned");
+        assert_eq!(rotated, 2);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
