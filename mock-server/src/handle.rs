@@ -424,9 +424,7 @@ impl DirSyncControl<'_> {
     /// # Errors
     /// 400 for an unknown setting or a wrong type.
     pub fn set_settings(&self, settings: serde_json::Value) -> Result<serde_json::Value, ControlError> {
-        self.0.mock.durably(|| {
-            ops::dirsync_settings(&*self.0.tenant()?, &settings)
-        })
+        self.0.mock.durably(|| ops::dirsync_settings(&*self.0.tenant()?, &settings))
     }
 }
 
@@ -437,9 +435,7 @@ pub struct Tenants<'a>(pub(crate) &'a Graphbox);
 impl<'a> Tenants<'a> {
     /// Create another isolated tenant (`POST /tenants`).
     pub fn create(&self) -> ReadyInfo {
-        self.0.durably(|| {
-            self.0.ready_for(&ops::create_tenant(self.0.server()))
-        })
+        self.0.durably(|| self.0.ready_for(&ops::create_tenant(self.0.server())))
     }
 
     /// The control plane of tenant `id` (calls answer 404 when there is none).

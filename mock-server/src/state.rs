@@ -541,8 +541,10 @@ mod compaction {
         fs::create_dir_all(&dir).expect("temp dir");
         let path = dir.join("state.json");
         let tenants = Tenants::default();
-        let t = tenants
-            .insert(Tenant::create(&TenantOptions { seed: 1, frozen_at: None, realism: Default::default(), authz: Default::default() }, None));
+        let t = tenants.insert(Tenant::create(
+            &TenantOptions { seed: 1, frozen_at: None, realism: Default::default(), authz: Default::default() },
+            None,
+        ));
         checkpoint(&tenants.all(), &path, 1).expect("first snapshot");
         let journal = crate::journal::Journal::open(&path, 1, 0).expect("journal");
         tenants.attach_journal(journal.clone());
@@ -575,8 +577,10 @@ mod compaction {
         fs::create_dir_all(&dir).expect("temp dir");
         let path = dir.join("state.json");
         let tenants = Tenants::default();
-        let origin = tenants
-            .insert(Tenant::create(&TenantOptions { seed: 5, frozen_at: None, realism: Default::default(), authz: Default::default() }, None));
+        let origin = tenants.insert(Tenant::create(
+            &TenantOptions { seed: 5, frozen_at: None, realism: Default::default(), authz: Default::default() },
+            None,
+        ));
         {
             let mut d = origin.write();
             for i in 0..200 {

@@ -571,7 +571,10 @@ mod tests {
     use super::*;
 
     fn tenant(seed: u64) -> Tenant {
-        Tenant::create(&TenantOptions { seed, frozen_at: None, realism: Default::default(), authz: Default::default() }, None)
+        Tenant::create(
+            &TenantOptions { seed, frozen_at: None, realism: Default::default(), authz: Default::default() },
+            None,
+        )
     }
 
     fn add(t: &Tenant, name: &str) {

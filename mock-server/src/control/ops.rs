@@ -55,8 +55,8 @@ pub(crate) fn load_state(
     if saved.id != tenant.id {
         return Err(ControlError::new(400, format!("the saved tenant is {}, not {}", saved.id, tenant.id)));
     }
-    let restored =
-        Tenant::restore(saved).map_err(|e| ControlError::new(400, format!("the saved tenant cannot be loaded: {e}")))?;
+    let restored = Tenant::restore(saved)
+        .map_err(|e| ControlError::new(400, format!("the saved tenant cannot be loaded: {e}")))?;
     server.tenants.try_replace(restored).map_err(|e| ControlError::new(409, e.to_string()))?;
     Ok(())
 }
@@ -108,8 +108,7 @@ pub(crate) fn dirsync_cycle(tenant: &Tenant, body: &serde_json::Value) -> Result
 /// `GET …/dirsync`: the machine's state and settings, deadlines settled.
 pub(crate) fn dirsync_state(tenant: &Tenant) -> serde_json::Value {
     tenant.settle_dirsync();
-    let view = crate::dirsync::control::view(&tenant.read());
-    view
+    crate::dirsync::control::view(&tenant.read())
 }
 
 /// `PUT …/dirsync/settings`.
