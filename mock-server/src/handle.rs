@@ -1,8 +1,9 @@
 //! The control plane on the handle: what `/_graphbox` offers over HTTP, as typed Rust calls on
-//! a [`Graphbox`](crate::Graphbox). Each call runs the same internal operation the control API
+//! a [`Graphbox`](crate::Graphbox). Each call runs the same function the control API's handler
 //! runs (no HTTP to itself), so the two cannot drift: the clock is journaled and reaches the
 //! DirSync machine, faults are validated by the same rules, a reset keeps the bootstrap
-//! credentials.
+//! credentials. Each call that changes the tenant returns once its change is on disk
+//! (with `--state`/[`GraphboxBuilder::state_file`](crate::GraphboxBuilder::state_file)).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -26,6 +27,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::control::ops;
 use crate::realism::RealismConfig;
 use crate::server::{Graphbox, ReadyInfo};
 #[cfg(feature = "sdk")]
@@ -44,7 +46,7 @@ pub struct ControlError {
 }
 
 impl ControlError {
-    fn new(status: u16, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: u16, message: impl Into<String>) -> Self {
         ControlError { status, message: message.into() }
     }
 }
@@ -193,7 +195,7 @@ impl<'a> TenantControl<'a> {
     }
 
     fn tenant(&self) -> Result<Arc<Tenant>, ControlError> {
-        self.mock.server().tenants.get(self.id).ok_or_else(|| ControlError::new(404, format!("no tenant {}", self.id)))
+        ops::tenant(self.mock.server(), self.id)
     }
 
     /// The tenant id.
@@ -235,9 +237,7 @@ impl<'a> TenantControl<'a> {
     /// # Errors
     /// 404 when the server has no such tenant.
     pub fn state(&self) -> Result<serde_json::Value, ControlError> {
-        let tenant = self.tenant()?;
-        tenant.settle_dirsync();
-        Ok(crate::state::snapshot_tenant(&tenant))
+        Ok(ops::state(&*self.tenant()?))
     }
 
     /// Replace the tenant with a saved one (`PUT …/state`).
@@ -247,17 +247,11 @@ impl<'a> TenantControl<'a> {
     /// belongs to another tenant now.
     pub fn load_state(&self, saved: serde_json::Value) -> Result<(), ControlError> {
         self.mock.durably(|| {
-            self.tenant()?;
+            let tenant = self.tenant()?;
             let saved: crate::state::SavedTenant = serde_json::from_value(saved).map_err(|e| {
                 ControlError::new(400, format!("the body is not a saved tenant (TenantControl::state gives one): {e}"))
             })?;
-            if saved.id != self.id {
-                return Err(ControlError::new(400, format!("the saved tenant is {}, not {}", saved.id, self.id)));
-            }
-            let restored = Tenant::restore(saved)
-                .map_err(|e| ControlError::new(400, format!("the saved tenant cannot be loaded: {e}")))?;
-            self.mock.server().tenants.try_replace(restored).map_err(|e| ControlError::new(409, e.to_string()))?;
-            Ok(())
+            ops::load_state(self.mock.server(), &tenant, saved)
         })
     }
 
@@ -269,9 +263,7 @@ impl<'a> TenantControl<'a> {
     pub fn reset(&self) -> Result<ReadyInfo, ControlError> {
         self.mock.durably(|| {
             let tenant = self.tenant()?;
-            let fresh = Tenant::create(&tenant.options(), Some(&tenant.bootstrap));
-            let fresh = self.mock.server().tenants.replace(fresh);
-            Ok(self.mock.ready_for(&fresh))
+            Ok(self.mock.ready_for(&ops::reset(self.mock.server(), &tenant)))
         })
     }
 
@@ -283,9 +275,7 @@ impl<'a> TenantControl<'a> {
     pub fn fork(&self) -> Result<ReadyInfo, ControlError> {
         self.mock.durably(|| {
             let origin = self.tenant()?;
-            let server = self.mock.server();
-            let fork = crate::fork::fork_into(&server.tenants, &origin, &server.next_tenant_options());
-            Ok(self.mock.ready_for(&fork))
+            Ok(self.mock.ready_for(&ops::fork(self.mock.server(), &origin)))
         })
     }
 
@@ -304,9 +294,28 @@ impl<'a> TenantControl<'a> {
     /// 404 when the server has no such tenant.
     pub fn set_realism(&self, config: RealismConfig) -> Result<(), ControlError> {
         self.mock.durably(|| {
-            let tenant = self.tenant()?;
-            tenant.realism.set(config, tenant.id);
-            tenant.journal_realism();
+            ops::set_realism(&*self.tenant()?, config);
+            Ok(())
+        })
+    }
+
+    /// Whether the tenant's `authz` setting is `report-only` (`GET …/authz`): calls the
+    /// permission check refuses go through and are logged as would-be 403s.
+    ///
+    /// # Errors
+    /// 404 when the server has no such tenant.
+    pub fn authz_report_only(&self) -> Result<bool, ControlError> {
+        Ok(self.tenant()?.report_only())
+    }
+
+    /// Set the tenant's `authz` setting (`PUT …/authz`): `true` for `report-only`, `false` for
+    /// `enforce`. Saved with the tenant, like the realism setting.
+    ///
+    /// # Errors
+    /// 404 when the server has no such tenant.
+    pub fn set_authz_report_only(&self, report_only: bool) -> Result<(), ControlError> {
+        self.mock.durably(|| {
+            ops::set_authz(&*self.tenant()?, crate::tenant::AuthzSetting::from_report_only(report_only));
             Ok(())
         })
     }
@@ -337,11 +346,7 @@ impl ClockControl<'_> {
     /// # Errors
     /// 400 when the clock would pass 9000-01-01 (it was not moved); 404 for an unknown tenant.
     pub fn advance(&self, by: Duration) -> Result<OffsetDateTime, ControlError> {
-        self.0.mock.durably(|| {
-            let tenant = self.0.tenant()?;
-            advance(&tenant, by)?;
-            Ok(tenant.clock.now())
-        })
+        self.0.mock.durably(|| ops::advance_clock(&*self.0.tenant()?, by))
     }
 
     /// Move the clock forward to `at`.
@@ -350,31 +355,8 @@ impl ClockControl<'_> {
     /// 400 when `at` is before the tenant's current time (the clock never goes back: tokens
     /// and replication windows already issued rely on it) or past 9000-01-01.
     pub fn set(&self, at: OffsetDateTime) -> Result<OffsetDateTime, ControlError> {
-        self.0.mock.durably(|| {
-            let tenant = self.0.tenant()?;
-            let now = tenant.clock.now();
-            let by = Duration::try_from(at - now).map_err(|_| {
-                ControlError::new(
-                    400,
-                    format!(
-                        "the clock only moves forward: {} is before the tenant's time {}",
-                        crate::clock::format_datetime(at),
-                        crate::clock::format_datetime(now)
-                    ),
-                )
-            })?;
-            advance(&tenant, by)?;
-            Ok(tenant.clock.now())
-        })
+        self.0.mock.durably(|| ops::set_clock(&*self.0.tenant()?, at))
     }
-}
-
-/// What `POST …/clock/advance` does, in its order: move, journal, let DirSync see the time.
-fn advance(tenant: &Tenant, by: Duration) -> Result<(), ControlError> {
-    tenant.clock.advance(by).map_err(|e| ControlError::new(400, format!("{e}; the clock was not moved")))?;
-    tenant.journal_clock();
-    tenant.settle_dirsync();
-    Ok(())
 }
 
 /// A tenant's scripted faults (`…/faults`).
@@ -390,10 +372,7 @@ impl FaultControl<'_> {
     pub fn set(&self, rules: impl IntoIterator<Item = Fault>) -> Result<(), ControlError> {
         self.0.mock.durably(|| {
             let tenant = self.0.tenant()?;
-            let rules: Vec<_> = rules.into_iter().map(Fault::into_rule).collect();
-            crate::faults::validate(&rules).map_err(|e| ControlError::new(400, e))?;
-            tenant.put_faults(rules);
-            Ok(())
+            ops::set_faults(&tenant, rules.into_iter().map(Fault::into_rule).collect()).map(drop)
         })
     }
 
@@ -406,7 +385,8 @@ impl FaultControl<'_> {
     pub fn clear(&self) {
         self.0.mock.durably(|| {
             if let Ok(t) = self.0.tenant() {
-                t.put_faults(Vec::new());
+                // An empty set always validates.
+                let _ = ops::set_faults(&t, Vec::new());
             }
         })
     }
@@ -427,10 +407,7 @@ impl DirSyncControl<'_> {
         self.0.mock.durably(|| {
             let tenant = self.0.tenant()?;
             let body = serde_json::json!({ "users": users.into_iter().collect::<Vec<_>>() });
-            tenant.settle_dirsync();
-            let now = tenant.clock.now();
-            let result = crate::dirsync::cycle::run(&mut tenant.write(), &body, now);
-            result.map_err(|e| ControlError::new(e.status, e.message))
+            ops::dirsync_cycle(&tenant, &body)
         })
     }
 
@@ -439,10 +416,7 @@ impl DirSyncControl<'_> {
     /// # Errors
     /// 404 for an unknown tenant.
     pub fn state(&self) -> Result<serde_json::Value, ControlError> {
-        let tenant = self.0.tenant()?;
-        tenant.settle_dirsync();
-        let view = crate::dirsync::control::view(&tenant.read());
-        Ok(view)
+        Ok(ops::dirsync_state(&*self.0.tenant()?))
     }
 
     /// Change settings (`PUT …/dirsync/settings`), e.g. `{"blockSoftMatchEnabled": true}`.
@@ -450,11 +424,7 @@ impl DirSyncControl<'_> {
     /// # Errors
     /// 400 for an unknown setting or a wrong type.
     pub fn set_settings(&self, settings: serde_json::Value) -> Result<serde_json::Value, ControlError> {
-        self.0.mock.durably(|| {
-            let tenant = self.0.tenant()?;
-            let result = crate::dirsync::control::put_settings(&mut tenant.write(), &settings);
-            result.map_err(|m| ControlError::new(400, m))
-        })
+        self.0.mock.durably(|| ops::dirsync_settings(&*self.0.tenant()?, &settings))
     }
 }
 
@@ -465,11 +435,7 @@ pub struct Tenants<'a>(pub(crate) &'a Graphbox);
 impl<'a> Tenants<'a> {
     /// Create another isolated tenant (`POST /tenants`).
     pub fn create(&self) -> ReadyInfo {
-        self.0.durably(|| {
-            let server = self.0.server();
-            let tenant = server.tenants.insert(Tenant::create(&server.next_tenant_options(), None));
-            self.0.ready_for(&tenant)
-        })
+        self.0.durably(|| self.0.ready_for(&ops::create_tenant(self.0.server())))
     }
 
     /// The control plane of tenant `id` (calls answer 404 when there is none).
@@ -514,7 +480,7 @@ impl graphbox_sdk::Clock for ClockSleeper {
 impl graphbox_sdk::Sleeper for ClockSleeper {
     fn sleep(&self, duration: Duration) -> graphbox_sdk::SleepFuture {
         if let Some(tenant) = self.server.tenants.get(self.tenant) {
-            if let Err(e) = advance(&tenant, duration) {
+            if let Err(e) = ops::advance_clock(&tenant, duration) {
                 tracing::warn!("could not advance tenant {}'s clock: {}", self.tenant, e.message);
             }
         }

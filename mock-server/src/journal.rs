@@ -70,6 +70,8 @@ pub(crate) enum Change {
     },
     /// The tenant's realism setting after `PUT …/realism` (absolute).
     Realism(crate::realism::RealismConfig),
+    /// The tenant's `authz` setting after `PUT …/authz` (absolute).
+    Authz(crate::tenant::AuthzSetting),
     /// A tenant created, reset or replaced, whole (a fresh tenant is small; a
     /// replaced one is what the caller uploaded).
     Tenant(Box<serde_json::Value>),

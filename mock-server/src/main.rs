@@ -150,17 +150,6 @@ fn seconds(parser: &mut lexopt::Parser, flag: &str) -> Result<std::time::Duratio
         .ok_or_else(|| format!("{flag} takes a positive number of seconds, not {text:?}"))
 }
 
-fn default_data_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("GRAPHBOX_DATA_DIR") {
-        return dir.into();
-    }
-    let base = std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("graphbox")
-}
-
 fn main() -> ExitCode {
     let args = match parse_args() {
         Ok(a) => a,
@@ -194,7 +183,7 @@ async fn run(args: Args) -> ExitCode {
     let mut builder = Graphbox::builder()
         .host(args.host)
         .port(args.port)
-        .data_dir(args.data_dir.unwrap_or_else(default_data_dir))
+        .data_dir(args.data_dir.unwrap_or_else(graphbox_mock::default_data_dir))
         .seed_users(seed_users);
     if args.plain_http {
         builder = builder.plain_http();

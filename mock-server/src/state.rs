@@ -32,6 +32,10 @@ pub(crate) struct SavedTenant {
     /// Absent from files written before realism existed: off.
     #[serde(default)]
     pub realism: crate::realism::RealismConfig,
+    /// Absent from files written before the setting was saved, or written
+    /// while it was `enforce`: enforce.
+    #[serde(default)]
+    pub authz: crate::tenant::AuthzSetting,
     /// Scripted fault rules still in force; written only when there are some.
     #[serde(default)]
     pub faults: Vec<crate::faults::FaultRule>,
@@ -117,6 +121,9 @@ pub(crate) fn tenant_head(tenant: &Tenant) -> serde_json::Value {
     if realism != crate::realism::RealismConfig::default() {
         head["realism"] = serde_json::json!(realism);
     }
+    if tenant.report_only() {
+        head["authz"] = serde_json::json!(tenant.authz());
+    }
     head
 }
 
@@ -131,6 +138,8 @@ struct TenantHead {
     bootstrap: BootstrapCredentials,
     #[serde(default)]
     realism: crate::realism::RealismConfig,
+    #[serde(default)]
+    authz: crate::tenant::AuthzSetting,
 }
 
 /// Serialize one tenant (under its read lock).
@@ -149,6 +158,9 @@ pub(crate) fn snapshot_tenant(tenant: &Tenant) -> serde_json::Value {
     let realism = tenant.realism.config();
     if realism != crate::realism::RealismConfig::default() {
         saved["realism"] = serde_json::json!(realism);
+    }
+    if tenant.report_only() {
+        saved["authz"] = serde_json::json!(tenant.authz());
     }
     saved
 }
@@ -169,6 +181,8 @@ pub(crate) struct TenantOut {
     directory: Directory,
     #[serde(skip_serializing_if = "Option::is_none")]
     realism: Option<crate::realism::RealismConfig>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authz: Option<crate::tenant::AuthzSetting>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     faults: Vec<crate::faults::FaultRule>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -194,6 +208,7 @@ pub(crate) fn saved_tenant(tenant: &Tenant) -> TenantOut {
         bootstrap: tenant.bootstrap.clone(),
         directory: tenant.read().clone(),
         realism: (realism != crate::realism::RealismConfig::default()).then_some(realism),
+        authz: tenant.report_only().then(|| tenant.authz()),
         faults: tenant.faults.rules(),
         snapshots: crate::fork::saved_snapshots(tenant),
     }
@@ -375,6 +390,7 @@ pub(crate) fn replay(tenants: &mut Vec<SavedTenant>, entry: crate::journal::Entr
             bootstrap: head.bootstrap,
             directory,
             realism: head.realism,
+            authz: head.authz,
             faults: Vec::new(),
             snapshots: Vec::new(),
             snapshot_dirs: Default::default(),
@@ -409,6 +425,7 @@ pub(crate) fn replay(tenants: &mut Vec<SavedTenant>, entry: crate::journal::Entr
             t.clock_offset = offset;
         }
         Change::Realism(config) => t.realism = config,
+        Change::Authz(setting) => t.authz = setting,
     }
     Ok(())
 }
@@ -493,6 +510,7 @@ mod format_fixture {
         let saved = saved.tenants.into_iter().next().expect("one tenant");
         let tenant = Tenant::restore(saved).expect("a representable clock");
         assert_eq!(tenant.clock.offset(), Duration::from_secs(3600));
+        assert!(!tenant.report_only(), "a file from before the authz setting was saved: enforce");
         let dir = tenant.read();
         let domain = dir.initial_domain().to_owned();
         for i in 1..=3 {
@@ -523,8 +541,10 @@ mod compaction {
         fs::create_dir_all(&dir).expect("temp dir");
         let path = dir.join("state.json");
         let tenants = Tenants::default();
-        let t = tenants
-            .insert(Tenant::create(&TenantOptions { seed: 1, frozen_at: None, realism: Default::default() }, None));
+        let t = tenants.insert(Tenant::create(
+            &TenantOptions { seed: 1, frozen_at: None, realism: Default::default(), authz: Default::default() },
+            None,
+        ));
         checkpoint(&tenants.all(), &path, 1).expect("first snapshot");
         let journal = crate::journal::Journal::open(&path, 1, 0).expect("journal");
         tenants.attach_journal(journal.clone());
@@ -557,8 +577,10 @@ mod compaction {
         fs::create_dir_all(&dir).expect("temp dir");
         let path = dir.join("state.json");
         let tenants = Tenants::default();
-        let origin = tenants
-            .insert(Tenant::create(&TenantOptions { seed: 5, frozen_at: None, realism: Default::default() }, None));
+        let origin = tenants.insert(Tenant::create(
+            &TenantOptions { seed: 5, frozen_at: None, realism: Default::default(), authz: Default::default() },
+            None,
+        ));
         {
             let mut d = origin.write();
             for i in 0..200 {
@@ -575,7 +597,7 @@ mod compaction {
         let fork = crate::fork::fork_into(
             &tenants,
             &origin,
-            &TenantOptions { seed: 6, frozen_at: None, realism: Default::default() },
+            &TenantOptions { seed: 6, frozen_at: None, realism: Default::default(), authz: Default::default() },
         );
         add(&fork, "fork-after.example");
         add(&origin, "origin-after.example");

@@ -62,9 +62,10 @@ pub(crate) struct Tenant {
     /// Which permissions callers used, for the least-privilege report.
     pub(crate) usage: crate::request_log::Usage,
     /// `authz: "report-only"` (`PUT …/authz`): a call the permission check
-    /// refuses goes through and is logged as a would-be 403. Memory only,
-    /// like scripted faults: a discovery run's setting, not the tenant's.
-    pub(crate) authz_report_only: std::sync::atomic::AtomicBool,
+    /// refuses goes through and is logged as a would-be 403. A tenant setting
+    /// like realism: saved, journaled, kept by a reset. Changed only through
+    /// `control::ops::set_authz`, which journals it.
+    authz_report_only: std::sync::atomic::AtomicBool,
     /// Scripted failures (`PUT /_graphbox/tenants/{tid}/faults`).
     pub(crate) faults: crate::faults::Faults,
     /// Replication delay, throttling, latency and shapes (`…/realism`); off by default.
@@ -124,6 +125,33 @@ pub(crate) struct TenantOptions {
     pub seed: u64,
     pub frozen_at: Option<OffsetDateTime>,
     pub realism: crate::realism::RealismConfig,
+    pub authz: AuthzSetting,
+}
+
+/// The tenant's `authz` setting (`GET|PUT …/authz`), as the control API and the
+/// state file spell it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum AuthzSetting {
+    /// A call the permission check refuses is a 403, as in Graph.
+    #[default]
+    Enforce,
+    /// A call the permission check refuses goes through, logged as a would-be 403.
+    ReportOnly,
+}
+
+impl AuthzSetting {
+    pub(crate) fn from_report_only(report_only: bool) -> Self {
+        if report_only {
+            AuthzSetting::ReportOnly
+        } else {
+            AuthzSetting::Enforce
+        }
+    }
+
+    pub(crate) fn is_report_only(self) -> bool {
+        self == AuthzSetting::ReportOnly
+    }
 }
 
 impl Tenant {
@@ -208,7 +236,7 @@ impl Tenant {
             options: options.clone(),
             requests: Default::default(),
             usage: Default::default(),
-            authz_report_only: Default::default(),
+            authz_report_only: options.authz.is_report_only().into(),
             faults: Default::default(),
             realism: realism_of(id, &options.realism),
             domain_claims: Arc::default(),
@@ -232,10 +260,10 @@ impl Tenant {
             directory: RwLock::new(dir),
             bootstrap,
             realism: realism_of(id, &options.realism),
+            authz_report_only: options.authz.is_report_only().into(),
             options,
             requests: Default::default(),
             usage: Default::default(),
-            authz_report_only: Default::default(),
             faults: Default::default(),
             domain_claims: Arc::default(),
             journal: OnceLock::new(),
@@ -262,10 +290,15 @@ impl Tenant {
             directory: RwLock::new(dir),
             bootstrap: saved.bootstrap,
             realism: realism_of(saved.id, &saved.realism),
-            options: TenantOptions { seed: saved.seed, frozen_at: saved.frozen_at, realism: saved.realism },
+            authz_report_only: saved.authz.is_report_only().into(),
+            options: TenantOptions {
+                seed: saved.seed,
+                frozen_at: saved.frozen_at,
+                realism: saved.realism,
+                authz: saved.authz,
+            },
             requests: Default::default(),
             usage: Default::default(),
-            authz_report_only: Default::default(),
             faults,
             domain_claims: Arc::default(),
             journal: OnceLock::new(),
@@ -322,6 +355,14 @@ impl Tenant {
         self.journal_change(|t| crate::journal::Change::Realism(t.realism.config()));
     }
 
+    /// Put the `authz` setting in force and record it, under the write lock so
+    /// the record is ordered with the directory writes around it.
+    pub(crate) fn set_authz(&self, setting: AuthzSetting) {
+        let lock = self.write();
+        self.authz_report_only.store(setting.is_report_only(), std::sync::atomic::Ordering::Relaxed);
+        self.journal_locked(&lock, crate::journal::Change::Authz(setting));
+    }
+
     /// Deliver the tenant clock to the DirSync machine: fire a deadline that has
     /// passed (`dirsync.rs` says why this happens at request intake). Takes the
     /// write lock only when a deadline is due.
@@ -333,9 +374,9 @@ impl Tenant {
     }
 
     /// What the tenant was created from (a reset recreates it from these),
-    /// with the realism setting now in force.
+    /// with the realism and `authz` settings now in force.
     pub(crate) fn options(&self) -> TenantOptions {
-        TenantOptions { realism: self.realism.config(), ..self.options.clone() }
+        TenantOptions { realism: self.realism.config(), authz: self.authz(), ..self.options.clone() }
     }
 
     /// The server's registry of verified domain names, which
@@ -360,6 +401,11 @@ impl Tenant {
     /// Whether the permission check only reports (see `authz_report_only`).
     pub(crate) fn report_only(&self) -> bool {
         self.authz_report_only.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The `authz` setting in force.
+    pub(crate) fn authz(&self) -> AuthzSetting {
+        AuthzSetting::from_report_only(self.report_only())
     }
 }
 
@@ -525,7 +571,10 @@ mod tests {
     use super::*;
 
     fn tenant(seed: u64) -> Tenant {
-        Tenant::create(&TenantOptions { seed, frozen_at: None, realism: Default::default() }, None)
+        Tenant::create(
+            &TenantOptions { seed, frozen_at: None, realism: Default::default(), authz: Default::default() },
+            None,
+        )
     }
 
     fn add(t: &Tenant, name: &str) {

@@ -12,6 +12,7 @@ use crate::service::{Inbound, Server};
 use crate::tenant::Tenant;
 use crate::ReadyInfo;
 
+pub(crate) mod ops;
 pub(crate) mod report;
 pub(crate) mod ui;
 
@@ -74,7 +75,7 @@ fn route(server: &Server, req: &Inbound, rest: &str, segments: &[&str]) -> Respo
             &json!({"tenants": server.tenants.all().iter().map(|t| t.id).collect::<Vec<_>>()}),
         ),
         (Method::POST, ["tenants"]) => {
-            let tenant = server.tenants.insert(Tenant::create(&server.next_tenant_options(), None));
+            let tenant = ops::create_tenant(server);
             response::control_json(
                 201,
                 &json!(ReadyInfo::for_tenant(&req.authority, server.keys.tls.ca_file.as_path(), server.tls, &tenant)),
@@ -123,8 +124,7 @@ fn authorized(server: &Server, req: &Inbound) -> bool {
 pub(crate) fn put_realism(tenant: &Tenant, body: &[u8]) -> Result<Value, String> {
     let body: Value = serde_json::from_slice(body).map_err(|e| format!("the body is not JSON: {e}"))?;
     let config = crate::realism::RealismConfig::from_body(&body, &tenant.realism.config())?;
-    tenant.realism.set(config, tenant.id);
-    tenant.journal_realism();
+    ops::set_realism(tenant, config);
     Ok(tenant.realism.view())
 }
 
@@ -138,9 +138,8 @@ pub(crate) fn put_faults(tenant: &Tenant, body: &[u8]) -> Result<Value, String> 
     let body: Body = serde_json::from_slice(body).map_err(|e| {
         format!("send {{\"rules\": [{{\"path\": \"/v1.0/users\", \"status\": 429, \"method\": \"GET\", \"retryAfterSeconds\": 2, \"times\": 3}}]}}: {e}")
     })?;
-    crate::faults::validate(&body.rules)?;
-    tenant.put_faults(body.rules);
-    Ok(json!({"rules": tenant.faults.rules()}))
+    let rules = ops::set_faults(tenant, body.rules).map_err(|e| e.message)?;
+    Ok(json!({"rules": rules}))
 }
 
 /// `PUT …/authz` (also the dashboard's form): `enforce` or `report-only`.
@@ -148,20 +147,21 @@ pub(crate) fn put_authz(tenant: &Tenant, body: &[u8]) -> Result<Value, String> {
     #[derive(serde::Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Setting {
-        authz: String,
+        authz: crate::tenant::AuthzSetting,
     }
-    let setting: Result<Setting, _> = serde_json::from_slice(body);
-    let report_only = match setting.as_ref().map(|s| s.authz.as_str()) {
-        Ok("enforce") => false,
-        Ok("report-only") => true,
-        _ => return Err("send {\"authz\": \"enforce\"} or {\"authz\": \"report-only\"}".to_owned()),
-    };
-    tenant.authz_report_only.store(report_only, std::sync::atomic::Ordering::Relaxed);
+    let setting: Setting = serde_json::from_slice(body)
+        .map_err(|_| "send {\"authz\": \"enforce\"} or {\"authz\": \"report-only\"}".to_owned())?;
+    ops::set_authz(tenant, setting.authz);
     Ok(authz_view(tenant))
 }
 
 fn authz_view(tenant: &Tenant) -> Value {
-    json!({"authz": if tenant.report_only() { "report-only" } else { "enforce" }})
+    json!({"authz": tenant.authz()})
+}
+
+/// A refusal of a shared operation, as the control API answers it.
+fn refused(e: &crate::handle::ControlError) -> Response<Body> {
+    response::control_error(e.status, &e.message)
 }
 
 /// A non-negative integer query parameter.
@@ -198,45 +198,34 @@ fn tenant_route(
             else {
                 return response::control_error(400, "send {\"seconds\": N} with N a non-negative number");
             };
-            if let Err(e) = tenant.clock.advance(by) {
-                return response::control_error(400, &format!("{e}; the clock was not moved"));
+            match ops::advance_clock(tenant, by) {
+                Ok(now) => response::control_json(200, &json!({"now": crate::clock::format_datetime(now)})),
+                Err(e) => refused(&e),
             }
-            tenant.journal_clock();
-            // The clock event reaches the DirSync machine now (dirsync.rs).
-            tenant.settle_dirsync();
-            response::control_json(200, &json!({"now": crate::clock::format_datetime(tenant.clock.now())}))
         }
         (Method::GET, ["clock"]) => {
             response::control_json(200, &json!({"now": crate::clock::format_datetime(tenant.clock.now())}))
         }
-        (Method::GET, ["state"]) => {
-            tenant.settle_dirsync();
-            response::control_json(200, &crate::state::snapshot_tenant(tenant))
-        }
+        (Method::GET, ["state"]) => response::control_json(200, &ops::state(tenant)),
         (Method::POST, ["dirsync", "cycle"]) => {
             let body = match body_json(req) {
                 Ok(b) => b,
                 Err(r) => return *r,
             };
-            tenant.settle_dirsync();
-            let now = tenant.clock.now();
-            match crate::dirsync::cycle::run(&mut tenant.write(), &body, now) {
+            match ops::dirsync_cycle(tenant, &body) {
                 Ok(summary) => response::control_json(200, &summary),
-                Err(e) => response::control_error(e.status, &e.message),
+                Err(e) => refused(&e),
             }
         }
-        (Method::GET, ["dirsync"]) => {
-            tenant.settle_dirsync();
-            response::control_json(200, &crate::dirsync::control::view(&tenant.read()))
-        }
+        (Method::GET, ["dirsync"]) => response::control_json(200, &ops::dirsync_state(tenant)),
         (Method::PUT, ["dirsync", "settings"]) => {
             let body = match body_json(req) {
                 Ok(b) => b,
                 Err(r) => return *r,
             };
-            match crate::dirsync::control::put_settings(&mut tenant.write(), &body) {
+            match ops::dirsync_settings(tenant, &body) {
                 Ok(view) => response::control_json(200, &view),
-                Err(message) => response::control_error(400, &message),
+                Err(e) => refused(&e),
             }
         }
         (Method::PUT, ["state"]) => {
@@ -249,20 +238,13 @@ fn tenant_route(
                     )
                 }
             };
-            if saved.id != tenant.id {
-                return response::control_error(400, &format!("the saved tenant is {}, not {}", saved.id, tenant.id));
+            match ops::load_state(server, tenant, saved) {
+                Ok(()) => response::control_json(200, &json!({"loaded": tenant.id})),
+                Err(e) => refused(&e),
             }
-            let restored = match Tenant::restore(saved) {
-                Ok(restored) => restored,
-                Err(e) => return response::control_error(400, &format!("the saved tenant cannot be loaded: {e}")),
-            };
-            if let Err(e) = server.tenants.try_replace(restored) {
-                return response::control_error(409, &e.to_string());
-            }
-            response::control_json(200, &json!({"loaded": tenant.id}))
         }
         (Method::POST, ["fork"]) => {
-            let fork = crate::fork::fork_into(&server.tenants, tenant, &server.next_tenant_options());
+            let fork = ops::fork(server, tenant);
             response::control_json(
                 201,
                 &json!(ReadyInfo::for_tenant(&req.authority, server.keys.tls.ca_file.as_path(), server.tls, &fork)),
@@ -297,8 +279,7 @@ fn tenant_route(
             Err(crate::fork::Refused(status, message)) => response::control_error(status, &message),
         },
         (Method::POST, ["reset"]) => {
-            let fresh = Tenant::create(&tenant.options(), Some(&tenant.bootstrap));
-            let fresh = server.tenants.replace(fresh);
+            let fresh = ops::reset(server, tenant);
             response::control_json(
                 200,
                 &json!(ReadyInfo::for_tenant(&req.authority, server.keys.tls.ca_file.as_path(), server.tls, &fresh)),

@@ -215,7 +215,10 @@ mod tests {
     /// changes would survive a save but not a crash.
     #[test]
     fn every_saved_directory_field_is_journaled() {
-        let t = Tenant::create(&TenantOptions { seed: 3, frozen_at: None, realism: Default::default() }, None);
+        let t = Tenant::create(
+            &TenantOptions { seed: 3, frozen_at: None, realism: Default::default(), authz: Default::default() },
+            None,
+        );
         let saved = serde_json::to_value(&*t.read()).expect("a directory serializes");
         let dir = t.read();
         let mut covered: Vec<&str> = dir.small_fields().iter().map(|(n, _)| *n).collect();
@@ -233,7 +236,10 @@ mod tests {
 
     #[test]
     fn effects_replayed_onto_the_old_state_give_the_new_one() {
-        let t = Tenant::create(&TenantOptions { seed: 4, frozen_at: None, realism: Default::default() }, None);
+        let t = Tenant::create(
+            &TenantOptions { seed: 4, frozen_at: None, realism: Default::default(), authz: Default::default() },
+            None,
+        );
         let before = t.read().clone();
         let mut view = before.journal_view();
         {

@@ -69,6 +69,7 @@ impl Server {
             seed: self.seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15),
             frozen_at: self.frozen_at,
             realism: Default::default(),
+            authz: Default::default(),
         }
     }
 

@@ -582,3 +582,70 @@ async fn graphbox_snapshot_methods_from_rust_match_the_control_api_and_persist()
     again.shutdown().await.expect("saves");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn authz_report_only_survives_kill_9_from_the_journal_and_a_reset_and_a_save() {
+    let dir = tempdir("authz");
+    let state = dir.join("state.json");
+    let mut first = serve(&dir, &state);
+    let c = Client::new(&first.ready).await;
+    let path = format!("/tenants/{}/authz", c.tenant);
+    let (s, put) = c.control(reqwest::Method::PUT, &path, Some(json!({"authz": "report-only"}))).await;
+    assert_eq!((s, put), (200, json!({"authz": "report-only"})));
+    // Acknowledged, so journaled: a crash right after keeps it.
+    kill9(&mut first.child);
+
+    let mut second = serve(&dir, &state);
+    let c2 = Client::new(&second.ready).await;
+    assert_eq!(c2.control(reqwest::Method::GET, &path, None).await, (200, json!({"authz": "report-only"})));
+    // A tenant setting, like realism: a reset keeps it.
+    let (s, _) = c2.control(reqwest::Method::POST, &format!("/tenants/{}/reset", c2.tenant), None).await;
+    assert_eq!(s, 200);
+    assert_eq!(c2.control(reqwest::Method::GET, &path, None).await.1, json!({"authz": "report-only"}));
+    // Folded into the state file, then read from it.
+    let (s, _) = c2.control(reqwest::Method::POST, "/state/save", None).await;
+    assert_eq!(s, 200);
+    let file: Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    assert_eq!(file["tenants"][0]["authz"], json!("report-only"), "saved in the state file");
+    kill9(&mut second.child);
+
+    let mut third = serve(&dir, &state);
+    let c3 = Client::new(&third.ready).await;
+    assert_eq!(c3.control(reqwest::Method::GET, &path, None).await.1, json!({"authz": "report-only"}));
+    // Back to enforce survives too: the journal records the setting, not only report-only.
+    let (s, _) = c3.control(reqwest::Method::PUT, &path, Some(json!({"authz": "enforce"}))).await;
+    assert_eq!(s, 200);
+    kill9(&mut third.child);
+    let mut fourth = serve(&dir, &state);
+    let c4 = Client::new(&fourth.ready).await;
+    assert_eq!(c4.control(reqwest::Method::GET, &path, None).await.1, json!({"authz": "enforce"}));
+    kill9(&mut fourth.child);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn authz_report_only_set_from_rust_is_what_the_control_api_sees_and_persists() {
+    use graphbox_mock::Graphbox;
+    let dir = tempdir("handle-authz");
+    let state = dir.join("state.json");
+    let mock = Graphbox::builder().plain_http().state_file(&state).start().await.expect("start");
+    let ready = serde_json::to_value(mock.ready_info()).unwrap();
+    let c = Client::new(&ready).await;
+    let path = format!("/tenants/{}/authz", c.tenant);
+    assert_eq!(mock.default_tenant().authz_report_only(), Ok(false), "enforce by default");
+    mock.default_tenant().set_authz_report_only(true).expect("the tenant exists");
+    assert_eq!(c.control(reqwest::Method::GET, &path, None).await.1, json!({"authz": "report-only"}));
+    let (s, _) = c.control(reqwest::Method::PUT, &path, Some(json!({"authz": "enforce"}))).await;
+    assert_eq!(s, 200);
+    assert_eq!(mock.default_tenant().authz_report_only(), Ok(false), "the control API's change, seen from Rust");
+    mock.default_tenant().set_authz_report_only(true).expect("the tenant exists");
+    let missing = mock.tenants().get(uuid::Uuid::from_u128(1));
+    assert_eq!(missing.set_authz_report_only(true).expect_err("no such tenant").status, 404);
+    // Dropped, not shut down: only the journal keeps the setting.
+    drop(mock);
+
+    let again = Graphbox::builder().plain_http().state_file(&state).start().await.expect("restart");
+    assert_eq!(again.default_tenant().authz_report_only(), Ok(true));
+    again.shutdown().await.expect("saves");
+    let _ = std::fs::remove_dir_all(&dir);
+}
