@@ -12,6 +12,12 @@
 #   big     graphbox-mock, BIG users:   authenticated GET /v1.0/users/{id}
 #   pages   graphbox-mock, SMALL users: GET /v1.0/users?$top=999 (a full 999-user page)
 #   tokens  graphbox-mock, SMALL users: POST /{tenant}/oauth2/v2.0/token (client credentials)
+# With GUARD=1, also per round, each against `small` in the same round (goal: within 5 %;
+# `small` itself runs with realism off, the default):
+#   journal   a SMALL-user server under --state (the journal open; reads write nothing)
+#   fork      a fork of the BIG-user tenant (POST …/fork), GET by id of the same user in it
+#   livelog   `small` again while the dashboard's live log is subscribed (its event stream
+#             polled once a second, as the page's EventSource does)
 # Prints each run, then the medians: mock/bare, big vs small, pages/s.
 # Environment: ROUNDS, DUR (wrk duration per run), SMALL, BIG, ID_SEED (42),
 #   CONNS/THREADS/WARMUP/PIN_CPU as bench-http.sh takes them, NO_BUILD=1 to skip cargo.
@@ -137,6 +143,20 @@ n_page=$(curl -sf -H "Authorization: Bearer $small_token" "$pages_url" | jq '.va
 echo "page size check: $n_page users in the first page of $pages_url" >&2
 echo "GET by id body: $(curl -sf -H "Authorization: Bearer $small_token" "$small_url" | wc -c) bytes (bare: $(curl -sf "$bare_url" | wc -c) bytes)" >&2
 
+if [[ -n "${GUARD:-}" ]]; then
+  start journal "$mock_bin" "${mock_args[@]}" --seed "$work/small.json" --state "$work/state.json"
+  journal_ready=$ready
+  journal_token=$(token_of "$journal_ready")
+  journal_url=$(user_url_of "$journal_ready" "$journal_token")
+  fork_ready=$(curl -sf -X POST "$(jq -r .control_url <<<"$big_ready")/tenants/$(jq -r .tenant_id <<<"$big_ready")/fork")
+  fork_token=$(token_of "$fork_ready")
+  fork_url="$(jq -r .graph_url <<<"$fork_ready")/users/${big_url##*/}"
+  [[ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $fork_token" "$fork_url")" == 200 ]] \
+    || { echo "http.sh: the fork does not hold $fork_url" >&2; exit 1; }
+  events_url="$(jq -r .control_url <<<"$small_ready")/ui/tenants/$(jq -r .tenant_id <<<"$small_ready")/log/events"
+  curl -sf -o /dev/null "$events_url" || { echo "http.sh: no live log at $events_url" >&2; exit 1; }
+fi
+
 token_url="$(jq -r .authority <<<"$small_ready")/$(jq -r .tenant_id <<<"$small_ready")/oauth2/v2.0/token"
 token_body="grant_type=client_credentials&client_id=$(jq -r .client_id <<<"$small_ready")&client_secret=$(jq -r .client_secret <<<"$small_ready")&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default"
 echo "token size: $(echo -n "$small_token" | wc -c) bytes" >&2
@@ -160,6 +180,21 @@ for ((r = 1; r <= rounds; r++)); do
   run "$r" big "$big_url" "$big_token"
   run "$r" pages "$pages_url" "$small_token"
   METHOD=POST BODY=$token_body run "$r" tokens "$token_url" -
+  if [[ -n "${GUARD:-}" ]]; then
+    run "$r" journal "$journal_url" "$journal_token"
+    run "$r" fork "$fork_url" "$fork_token"
+    ( last=0
+      while :; do
+        out=$(curl -s -H "Last-Event-ID: $last" "$events_url") || true
+        id=$(grep '^id: ' <<<"$out" | tail -1 | cut -d' ' -f2)
+        [[ -n "$id" ]] && last=$id
+        sleep 1
+      done ) &
+    poller=$!
+    run "$r" livelog "$small_url" "$small_token"
+    kill "$poller" 2>/dev/null || true
+    wait "$poller" 2>/dev/null || true
+  fi
 done
 
 # Tokens are CPU-bound (RSA-2048 signatures): a server pinned to one vCPU runs one
@@ -195,3 +230,13 @@ echo "tokens tokens_per_s=$(med_of tokens rps) p50_ms=$(med_of tokens p50_ms) p9
 echo "tokens unpinned (2 vCPU shared with wrk, 1 run): $(grep ' tokens_unpinned ' "$results" | cut -d' ' -f3-)   goal >= 2000/s"
 echo "ratio mock/bare (per-round ratios: ${ratios[*]:-none}) median=$(printf '%s\n' "${ratios[@]}" | median)   goal >= 0.70"
 echo "change $big vs $small users, % (per round: ${changes[*]:-none}) median=$(printf '%s\n' "${changes[@]}" | median)   goal within ±5"
+if [[ -n "${GUARD:-}" ]]; then
+  for g in journal fork livelog; do
+    per=()
+    for ((r = 1; r <= rounds; r++)); do
+      s=$(val "$r" small rps); x=$(val "$r" "$g" rps)
+      [[ -n "$s" && -n "$x" ]] && per+=("$(awk -v s="$s" -v x="$x" 'BEGIN { printf "%.4f", (x / s - 1) * 100 }')")
+    done
+    echo "guard $g vs small, % (per round: ${per[*]:-none}) median=$(printf '%s\n' "${per[@]}" | median) rps=$(med_of "$g" rps) p99_ms=$(med_of "$g" p99_ms)   goal within ±5"
+  done
+fi
