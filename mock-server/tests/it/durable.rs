@@ -177,10 +177,14 @@ async fn write_until_killed(c: Arc<Client>, model: Arc<Mutex<Model>>, seed: u64,
             let Ok(r) = r else { return };
             let Ok(created) = r.json::<Value>().await else { return };
             let gid = created["id"].as_str().expect("a group id").to_owned();
-            let (s, u) = c.get(&format!("/users/{member}")).await;
-            if s != 200 {
+            // The kill may land during this read too: a read cut off ends the writer like a
+            // write cut off, never panics it.
+            let read = c.http.get(format!("{}/users/{member}", c.graph)).bearer_auth(&c.token).send().await;
+            let Ok(read) = read else { return };
+            if read.status() != 200 {
                 continue;
             }
+            let Ok(u) = read.json::<Value>().await else { return };
             let reference = json!({"@odata.id": format!("{}/directoryObjects/{}", c.graph, u["id"].as_str().unwrap())});
             let r =
                 c.send(reqwest::Method::POST, format!("{}/groups/{gid}/members/$ref", c.graph), Some(reference)).await;
