@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 /// xoshiro256** seeded through splitmix64: small, fast and reproducible, which is
 /// all object ids need (they are identifiers, not secrets).
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct IdGen {
     s: [u64; 4],
 }

@@ -79,6 +79,12 @@ pub(crate) struct Tenant {
     /// Replaced (reset, state loaded): a request still holding this tenant
     /// must not record into the journal what would replay onto its successor.
     retired: std::sync::atomic::AtomicBool,
+    /// When the DirSync machine's next deadline falls, in whole Unix seconds
+    /// rounded down (`i64::MAX`: none), refreshed as each write ends. Every
+    /// request asks whether a deadline passed (`settle_dirsync`); reading this
+    /// instead of taking the directory's read lock keeps requests from
+    /// queueing behind a writer that holds it.
+    dirsync_due: std::sync::atomic::AtomicI64,
     /// Named snapshots (`POST …/snapshots`), in memory: see `fork.rs`.
     pub(crate) snapshots: Mutex<std::collections::BTreeMap<String, crate::fork::Snapshot>>,
 }
@@ -106,6 +112,7 @@ impl std::ops::DerefMut for DirWrite<'_> {
 
 impl Drop for DirWrite<'_> {
     fn drop(&mut self) {
+        self.tenant.dirsync_due.store(dirsync_due(&self.guard), std::sync::atomic::Ordering::Relaxed);
         if let Some((journal, view)) = self.tenant.journal.get() {
             if self.tenant.retired.load(std::sync::atomic::Ordering::Relaxed) {
                 return;
@@ -117,6 +124,10 @@ impl Drop for DirWrite<'_> {
             }
         }
     }
+}
+
+fn dirsync_due(dir: &Directory) -> i64 {
+    dir.organization.dirsync.state.deadline().map_or(i64::MAX, |at| at.unix_timestamp())
 }
 
 /// Options for a new tenant.
@@ -231,6 +242,7 @@ impl Tenant {
         Tenant {
             id,
             clock,
+            dirsync_due: dirsync_due(&dir).into(),
             directory: RwLock::new(dir),
             bootstrap: BootstrapCredentials { client_id, client_secret, admin_username, admin_password },
             options: options.clone(),
@@ -257,6 +269,7 @@ impl Tenant {
         Tenant {
             id,
             clock,
+            dirsync_due: dirsync_due(&dir).into(),
             directory: RwLock::new(dir),
             bootstrap,
             realism: realism_of(id, &options.realism),
@@ -287,6 +300,7 @@ impl Tenant {
         Ok(Tenant {
             id: saved.id,
             clock,
+            dirsync_due: dirsync_due(&dir).into(),
             directory: RwLock::new(dir),
             bootstrap: saved.bootstrap,
             realism: realism_of(saved.id, &saved.realism),
@@ -368,6 +382,9 @@ impl Tenant {
     /// write lock only when a deadline is due.
     pub(crate) fn settle_dirsync(&self) {
         let now = self.clock.now();
+        if now.unix_timestamp() < self.dirsync_due.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
         if self.read().organization.dirsync.state.is_due(now) {
             self.write().settle_dirsync(now);
         }

@@ -3,7 +3,8 @@
 //!
 //! [`View`] is the directory as the journal last recorded it: an O(1) copy of
 //! every persistent map (they share all their nodes with the live directory)
-//! and the serialized small fields. [`Directory::changes_since`] diffs the live
+//! and a copy of each small field, compared by value (the refresh tokens by
+//! their generation) so that a write serializes only what it changed. [`Directory::changes_since`] diffs the live
 //! directory against it — `imbl`'s diff skips the subtrees both still share, so
 //! the cost follows what the write touched, not the size of the tenant — and
 //! moves the view forward.
@@ -19,10 +20,24 @@ use super::{Directory, Map};
 use crate::journal::Effect;
 
 /// The directory as of the last journal record.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct View {
     maps: MapsView,
-    small: Vec<(&'static str, Box<RawValue>)>,
+    small: SmallView,
+}
+
+/// The small fields as last recorded. Each is rewritten whole when it changes.
+#[derive(Debug, Clone)]
+struct SmallView {
+    display_name: String,
+    domains: Vec<super::Domain>,
+    skus: std::borrow::Cow<'static, [super::licenses::Sku]>,
+    refresh_tokens: u64,
+    organization: super::organization::Organization,
+    signin: super::signin::SignIn,
+    ids: crate::ids::IdGen,
+    user_changes: u64,
+    group_changes: u64,
 }
 
 /// Runs `$body` once per keyed collection, with `$name` its journal name and
@@ -111,18 +126,70 @@ where
 }
 
 impl Directory {
-    /// The small fields, serialized: each is rewritten whole when it changes.
-    fn small_fields(&self) -> Vec<(&'static str, Box<RawValue>)> {
-        vec![
-            ("display_name", json(&self.display_name)),
-            ("domains", json(&self.domains)),
-            ("skus", json(&self.skus)),
-            ("refresh_tokens", json(&self.refresh_tokens)),
-            ("organization", json(&self.organization)),
-            ("signin", json(&self.signin)),
-            ("ids", json(&self.ids)),
-            ("user_changes.current", json(&self.user_changes.current)),
-            ("group_changes.current", json(&self.group_changes.current)),
+    fn small_view(&self) -> SmallView {
+        SmallView {
+            display_name: self.display_name.clone(),
+            domains: self.domains.clone(),
+            skus: self.skus.clone(),
+            refresh_tokens: self.refresh_tokens.generation(),
+            organization: self.organization.clone(),
+            signin: self.signin.clone(),
+            ids: self.ids.clone(),
+            user_changes: self.user_changes.current,
+            group_changes: self.group_changes.current,
+        }
+    }
+
+    /// The small fields that differ from `view`, which moves to now. A field
+    /// is compared by value and copied only when it changed.
+    fn small_changes(&self, view: &mut SmallView, out: &mut Vec<Effect>) {
+        let mut field = |name: &str, value: Box<RawValue>| out.push(Effect::Field { name: name.to_owned(), value });
+        macro_rules! compare {
+            ($($name:literal: $live:expr => $seen:ident),* $(,)?) => {$(
+                if $live != view.$seen {
+                    field($name, json(&$live));
+                    view.$seen.clone_from(&$live);
+                }
+            )*};
+        }
+        compare!(
+            "display_name": self.display_name => display_name,
+            "domains": self.domains => domains,
+            "organization": self.organization => organization,
+            "signin": self.signin => signin,
+            "ids": self.ids => ids,
+            "user_changes.current": self.user_changes.current => user_changes,
+            "group_changes.current": self.group_changes.current => group_changes,
+        );
+        // A shared catalogue is the same catalogue: no element-wise look.
+        let same_skus = match (&self.skus, &view.skus) {
+            (std::borrow::Cow::Borrowed(a), std::borrow::Cow::Borrowed(b)) => std::ptr::eq(*a, *b),
+            (a, b) => a == b,
+        };
+        if !same_skus {
+            field("skus", json(&self.skus));
+            view.skus = self.skus.clone();
+        }
+        if self.refresh_tokens.generation() != view.refresh_tokens {
+            field("refresh_tokens", json(&self.refresh_tokens));
+            view.refresh_tokens = self.refresh_tokens.generation();
+        }
+    }
+
+    /// The names the journal writes small fields under (the replay side is
+    /// `apply_field`).
+    #[cfg(test)]
+    fn small_field_names() -> [&'static str; 9] {
+        [
+            "display_name",
+            "domains",
+            "skus",
+            "refresh_tokens",
+            "organization",
+            "signin",
+            "ids",
+            "user_changes.current",
+            "group_changes.current",
         ]
     }
 
@@ -137,7 +204,7 @@ impl Directory {
                 }
             };
         }
-        View { maps: each_map!(take), small: self.small_fields() }
+        View { maps: each_map!(take), small: self.small_view() }
     }
 
     /// Everything that changed since `view`, which moves to now.
@@ -156,13 +223,7 @@ impl Directory {
         view.maps.user_versions = self.user_changes.versions().clone();
         diff_map("group_changes", &view.maps.group_versions, self.group_changes.versions(), &mut out);
         view.maps.group_versions = self.group_changes.versions().clone();
-        let small = self.small_fields();
-        for ((name, new), (_, old)) in small.iter().zip(&view.small) {
-            if new.get() != old.get() {
-                out.push(Effect::Field { name: (*name).to_owned(), value: new.clone() });
-            }
-        }
-        view.small = small;
+        self.small_changes(&mut view.small, &mut out);
         out
     }
 
@@ -220,8 +281,7 @@ mod tests {
             None,
         );
         let saved = serde_json::to_value(&*t.read()).expect("a directory serializes");
-        let dir = t.read();
-        let mut covered: Vec<&str> = dir.small_fields().iter().map(|(n, _)| *n).collect();
+        let mut covered: Vec<&str> = crate::directory::Directory::small_field_names().to_vec();
         macro_rules! names {
             ($($f:ident),*) => { covered.extend([$(stringify!($f)),*]); };
         }
@@ -260,5 +320,63 @@ mod tests {
         replayed.rebuild_indexes();
         let (a, b) = (serde_json::to_value(&replayed).expect("json"), serde_json::to_value(&*t.read()).expect("json"));
         assert_eq!(a, b);
+    }
+
+    /// Small fields are compared by value, not written out on every write:
+    /// each one that changes must still come out as its effect, under the name
+    /// replay reads, and one that did not change must not.
+    #[test]
+    fn a_change_to_each_small_field_is_an_effect_of_its_own() {
+        use crate::directory::sessions::RefreshGrant;
+        use crate::journal::Effect;
+        use crate::directory::Directory;
+        let t = Tenant::create(
+            &TenantOptions { seed: 5, frozen_at: None, realism: Default::default(), authz: Default::default() },
+            None,
+        );
+        let mut view = t.read().journal_view();
+        let now = time::OffsetDateTime::UNIX_EPOCH;
+        let changes: [(&str, &dyn Fn(&mut Directory)); 9] = [
+            ("display_name", &|d| d.display_name.push_str(" renamed")),
+            ("domains", &|d| {
+                d.add_domain(serde_json::json!({"id": "small.example"}).as_object().expect("an object")).expect("new");
+            }),
+            ("skus", &|d| d.skus.to_mut().truncate(1)),
+            ("refresh_tokens", &|d| {
+                let grant = RefreshGrant {
+                    user: uuid::Uuid::from_u128(1),
+                    client: uuid::Uuid::from_u128(2),
+                    resource: "https://graph.microsoft.com".into(),
+                    scopes: vec!["User.Read".into()],
+                    expires: now + time::Duration::days(90),
+                };
+                d.refresh_tokens.insert("k".into(), grant, now);
+            }),
+            ("organization", &|d| d.organization.dirsync.state = crate::dirsync::State::PendingEnabled { until: now }),
+            ("signin", &|d| d.signin.user_consent_disabled = !d.signin.user_consent_disabled),
+            ("ids", &|d| {
+                d.ids.uuid();
+            }),
+            ("user_changes.current", &|d| d.user_changes.current += 1),
+            ("group_changes.current", &|d| d.group_changes.current += 1),
+        ];
+        assert_eq!(changes.map(|(n, _)| n), Directory::small_field_names());
+        for (name, change) in changes {
+            let mut replayed = t.read().clone();
+            change(&mut t.write());
+            let effects = t.read().changes_since(&mut view);
+            let names: Vec<&str> = effects
+                .iter()
+                .map(|e| match e {
+                    Effect::Field { name, .. } => name.as_str(),
+                    Effect::Put { collection, .. } | Effect::Remove { collection, .. } => collection.as_str(),
+                })
+                .collect();
+            assert_eq!(names, [name], "changing {name}");
+            replayed.apply_effect(&effects[0]).expect("replays");
+            replayed.rebuild_indexes();
+            let live = serde_json::to_value(&*t.read()).expect("json");
+            assert_eq!(serde_json::to_value(&replayed).expect("json"), live, "replaying {name}");
+        }
     }
 }

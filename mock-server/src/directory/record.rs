@@ -6,6 +6,7 @@
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
@@ -15,16 +16,37 @@ use super::implied::{self, Implied};
 use super::schema::EntitySchema;
 use crate::odata::Resolve;
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub(crate) struct Record {
     pub id: Uuid,
     /// `(position in schema, value)`, sorted by position; never holds JSON null.
-    props: Vec<(u16, Value)>,
+    /// Shared, because the directory's maps are persistent: a write copies the
+    /// map node it lands in, and with it every record of that node, whenever
+    /// another copy of the map exists (the journal's view of the last record,
+    /// a fork, a snapshot). With shared values that copy is a reference count
+    /// each instead of every value of ~60 users. A record that changes is
+    /// rebuilt, which a write pays once.
+    #[serde(deserialize_with = "shared_props")]
+    props: Arc<[(u16, Value)]>,
     /// Values left out of `props` because they follow from it (users only, see
     /// `implied.rs`). Not saved: state files hold every value, and loading
     /// compacts again.
     #[serde(skip)]
     implied: Implied,
+}
+
+/// Records whose values are shared are equal without a look at them: the
+/// journal's diff compares every record of a node a write touched.
+impl PartialEq for Record {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+            && self.implied == other.implied
+            && (Arc::ptr_eq(&self.props, &other.props) || self.props == other.props)
+    }
+}
+
+fn shared_props<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Arc<[(u16, Value)]>, D::Error> {
+    Vec::<(u16, Value)>::deserialize(d).map(Arc::from)
 }
 
 /// State files show a record with its implied values, so they read the same as
@@ -48,7 +70,7 @@ impl Serialize for Record {
 impl Record {
     /// A record whose `id` property (schema position 0 in every schema) is set.
     pub(crate) fn new(id: Uuid) -> Self {
-        Record { id, props: vec![(0, Value::String(id.to_string()))], implied: Implied::NONE }
+        Record { id, props: Arc::new([(0, Value::String(id.to_string()))]), implied: Implied::NONE }
     }
 
     /// A record from `(position, value)` pairs already sorted by position and
@@ -56,7 +78,7 @@ impl Record {
     /// `set_at` at a time regrows each vector four times).
     pub(crate) fn from_sorted(id: Uuid, props: Vec<(u16, Value)>, implied: Implied) -> Self {
         debug_assert!(props.windows(2).all(|w| w[0].0 < w[1].0) && props.iter().all(|(_, v)| !v.is_null()));
-        Record { id, props, implied }
+        Record { id, props: props.into(), implied }
     }
 
     pub(crate) fn implied(&self) -> Implied {
@@ -66,19 +88,29 @@ impl Record {
     /// Mark `implied` and drop the stored values at `positions`, which the
     /// caller has checked equal what they are derived as.
     pub(crate) fn imply(&mut self, implied: Implied, positions: &[usize]) {
-        self.props.retain(|(p, _)| !positions.contains(&usize::from(*p)));
-        self.props.shrink_to_fit();
+        if self.props.iter().any(|(p, _)| positions.contains(&usize::from(*p))) {
+            self.props = self.props.iter().filter(|(p, _)| !positions.contains(&usize::from(*p))).cloned().collect();
+        }
         self.implied = implied;
     }
 
     /// Store every implied value, so a write cannot change what one shows.
     fn materialize(&mut self) {
-        let values: Vec<(usize, Value)> =
-            self.implied.positions().filter_map(|pos| Some((pos, implied::value(self, pos)?))).collect();
+        let mut values: Vec<(u16, Value)> = self
+            .implied
+            .positions()
+            .filter_map(|pos| Some((pos as u16, implied::value(self, pos)?)))
+            .filter(|(_, v)| !v.is_null())
+            .collect();
         self.implied = Implied::NONE;
-        for (pos, value) in values {
-            self.set_at(pos, value);
+        if values.is_empty() {
+            return;
         }
+        // Implied values are never stored as well, so the merge has no ties.
+        values.extend(self.props.iter().cloned());
+        values.sort_by_key(|(pos, _)| *pos);
+        debug_assert!(values.windows(2).all(|w| w[0].0 < w[1].0));
+        self.props = values.into();
     }
 
     /// The value at `pos`, stored or implied: what the wire shows.
@@ -105,7 +137,7 @@ impl Record {
     /// A record whose wire `id` is an opaque string (app role assignments and
     /// grants), ordered and found internally by `key`.
     pub(crate) fn with_wire_id(key: Uuid, wire_id: String) -> Self {
-        Record { id: key, props: vec![(0, Value::String(wire_id))], implied: Implied::NONE }
+        Record { id: key, props: Arc::new([(0, Value::String(wire_id))]), implied: Implied::NONE }
     }
 
     /// A record with `id` set and `values` (positions in any order; a later
@@ -141,11 +173,19 @@ impl Record {
         let pos = pos as u16;
         match self.props.binary_search_by_key(&pos, |(p, _)| *p) {
             Ok(i) if value.is_null() => {
-                self.props.remove(i);
+                let mut props = self.props.to_vec();
+                props.remove(i);
+                self.props = props.into();
             }
-            Ok(i) => self.props[i].1 = value,
+            Ok(i) => Arc::make_mut(&mut self.props)[i].1 = value,
             Err(_) if value.is_null() => {}
-            Err(i) => self.props.insert(i, (pos, value)),
+            Err(i) => {
+                let mut props = Vec::with_capacity(self.props.len() + 1);
+                props.extend_from_slice(&self.props[..i]);
+                props.push((pos, value));
+                props.extend_from_slice(&self.props[i..]);
+                self.props = props.into();
+            }
         }
     }
 

@@ -48,6 +48,17 @@ pub(crate) struct RefreshTokens {
     issued: HashMap<(Uuid, Uuid), VecDeque<String>>,
     /// Sweep for expired grants when the map reaches this size.
     sweep_at: usize,
+    /// Which contents these are: a value no other contents ever had (0: empty
+    /// since created), so the journal sees a change by comparing two numbers
+    /// instead of writing the map out on every directory write. Copies (forks,
+    /// snapshots) carry it along with the contents it names.
+    generation: u64,
+}
+
+/// A number never handed out before in this process.
+fn next_generation() -> u64 {
+    static LAST: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    LAST.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1
 }
 
 impl Serialize for RefreshTokens {
@@ -71,11 +82,16 @@ impl From<HashMap<String, RefreshGrant>> for RefreshTokens {
             })
             .collect();
         let sweep_at = (grants.len() * 2).max(MIN_SWEEP_AT);
-        RefreshTokens { grants, issued, sweep_at }
+        RefreshTokens { grants, issued, sweep_at, generation: next_generation() }
     }
 }
 
 impl RefreshTokens {
+    /// Equal only when the contents are (see `generation`).
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
+    }
+
     pub(crate) fn get(&self, key: &str) -> Option<&RefreshGrant> {
         self.grants.get(key)
     }
@@ -89,6 +105,7 @@ impl RefreshTokens {
     /// grants for the client, the oldest beyond the cap, and — when the map
     /// has doubled since the last sweep — every expired grant.
     pub(crate) fn insert(&mut self, key: String, grant: RefreshGrant, now: OffsetDateTime) {
+        self.generation = next_generation();
         let pair = (grant.user, grant.client);
         let keys = self.issued.entry(pair).or_default();
         while let Some(front) = keys.front() {
