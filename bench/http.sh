@@ -9,6 +9,7 @@
 # Targets, one wrk run each per round, in this order:
 #   bare    bare hyper, fixed 1 KB JSON body           (mock-server/benches/bare_hyper.rs)
 #   small   graphbox-mock, SMALL users: authenticated GET /v1.0/users/{id}
+#   select  graphbox-mock, SMALL users: the same user with ?$select=id,displayName,mail
 #   big     graphbox-mock, BIG users:   authenticated GET /v1.0/users/{id}
 #   pages   graphbox-mock, SMALL users: GET /v1.0/users?$top=999 (a full 999-user page)
 #   tokens  graphbox-mock, SMALL users: POST /{tenant}/oauth2/v2.0/token (client credentials)
@@ -138,6 +139,7 @@ big_token=$(token_of "$big_ready")
 small_url=$(user_url_of "$small_ready" "$small_token")
 big_url=$(user_url_of "$big_ready" "$big_token")
 pages_url="$(jq -r .graph_url <<<"$small_ready")/users?\$top=999"
+select_url="$small_url?\$select=id,displayName,mail"
 # Sanity: a full page really has 999 users.
 n_page=$(curl -sf -H "Authorization: Bearer $small_token" "$pages_url" | jq '.value | length')
 echo "page size check: $n_page users in the first page of $pages_url" >&2
@@ -177,6 +179,7 @@ echo "# $(date -u +%FT%TZ) $(nproc) vCPU, servers and wrk pinned to CPU $pin, wr
 for ((r = 1; r <= rounds; r++)); do
   run "$r" bare "$bare_url" -
   run "$r" small "$small_url" "$small_token"
+  run "$r" select "$select_url" "$small_token"
   run "$r" big "$big_url" "$big_token"
   run "$r" pages "$pages_url" "$small_token"
   METHOD=POST BODY=$token_body run "$r" tokens "$token_url" -
@@ -212,10 +215,11 @@ val() { # ROUND TARGET FIELD
 }
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) { print "nan"; exit } if (NR % 2) print a[(NR + 1) / 2]; else printf "%.4f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
-ratios=() changes=()
+ratios=() select_ratios=() changes=()
 for ((r = 1; r <= rounds; r++)); do
-  b=$(val "$r" bare rps); s=$(val "$r" small rps); g=$(val "$r" big rps)
+  b=$(val "$r" bare rps); s=$(val "$r" small rps); g=$(val "$r" big rps); x=$(val "$r" select rps)
   [[ -n "$b" && -n "$s" ]] && ratios+=("$(awk -v s="$s" -v b="$b" 'BEGIN { printf "%.4f", s / b }')")
+  [[ -n "$b" && -n "$x" ]] && select_ratios+=("$(awk -v s="$x" -v b="$b" 'BEGIN { printf "%.4f", s / b }')")
   [[ -n "$s" && -n "$g" ]] && changes+=("$(awk -v s="$s" -v g="$g" 'BEGIN { printf "%.4f", (g / s - 1) * 100 }')")
 done
 med_of() { for r in $(seq 1 "$rounds"); do val "$r" "$1" "$2"; done | median; }
@@ -224,11 +228,13 @@ echo
 echo "## medians over $rounds rounds"
 echo "bare   rps=$(med_of bare rps) p50_ms=$(med_of bare p50_ms) p99_ms=$(med_of bare p99_ms)"
 echo "small  rps=$(med_of small rps) p50_ms=$(med_of small p50_ms) p99_ms=$(med_of small p99_ms)   ($small users, GET /users/{id})"
+echo "select rps=$(med_of select rps) p50_ms=$(med_of select p50_ms) p99_ms=$(med_of select p99_ms)   ($small users, GET /users/{id}?\$select=id,displayName,mail)"
 echo "big    rps=$(med_of big rps) p50_ms=$(med_of big p50_ms) p99_ms=$(med_of big p99_ms)   ($big users, GET /users/{id})"
 echo "pages  pages_per_s=$(med_of pages rps) p50_ms=$(med_of pages p50_ms) p99_ms=$(med_of pages p99_ms)   (GET /users?\$top=999, 999 users a page)"
 echo "tokens tokens_per_s=$(med_of tokens rps) p50_ms=$(med_of tokens p50_ms) p99_ms=$(med_of tokens p99_ms)   (client credentials, pinned to 1 vCPU)"
 echo "tokens unpinned (2 vCPU shared with wrk, 1 run): $(grep ' tokens_unpinned ' "$results" | cut -d' ' -f3-)   goal >= 2000/s"
 echo "ratio mock/bare (per-round ratios: ${ratios[*]:-none}) median=$(printf '%s\n' "${ratios[@]}" | median)   goal >= 0.70"
+echo "ratio select/bare (per-round ratios: ${select_ratios[*]:-none}) median=$(printf '%s\n' "${select_ratios[@]}" | median)   goal >= 0.70"
 echo "change $big vs $small users, % (per round: ${changes[*]:-none}) median=$(printf '%s\n' "${changes[@]}" | median)   goal within ±5"
 if [[ -n "${GUARD:-}" ]]; then
   for g in journal fork livelog; do

@@ -363,9 +363,7 @@ impl Journal {
         let writer = {
             let shared = shared.clone();
             let state = state.to_owned();
-            std::thread::Builder::new()
-                .name("graphbox-journal".into())
-                .spawn(move || write_loop(&shared, &state))?
+            std::thread::Builder::new().name("graphbox-journal".into()).spawn(move || write_loop(&shared, &state))?
         };
         Ok(Arc::new(Journal { shared, writer: Mutex::new(Some(writer)) }))
     }
@@ -578,13 +576,11 @@ fn write_loop(shared: &Shared, state: &Path) {
             shared.rotated.notify_all();
             return;
         }
-        if stopping {
-            if p.buf.is_empty() && p.rotate_to.is_none() {
-                p.exited = true;
-                drop(p);
-                shared.rotated.notify_all();
-                return;
-            }
+        if stopping && p.buf.is_empty() && p.rotate_to.is_none() {
+            p.exited = true;
+            drop(p);
+            shared.rotated.notify_all();
+            return;
         }
     }
 }

@@ -224,6 +224,8 @@ pub(crate) struct CallerUsage {
     pub held: BTreeSet<String>,
     /// Operation → (calls, refused, would-be refused).
     pub operations: BTreeMap<&'static str, OperationUsage>,
+    /// The permissions last merged into `held`, as the token listed them.
+    last_held: Vec<String>,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -251,10 +253,15 @@ impl Usage {
         let mut all = self.by_caller.lock().unwrap_or_else(|e| e.into_inner());
         let usage = all.entry(caller).or_default();
         let held = if principal.app_only { &principal.roles } else { &principal.scopes };
-        for p in held {
-            if !usage.held.contains(p) {
-                usage.held.insert(p.clone());
+        // A caller's calls nearly always come with the permissions its last
+        // call had: one comparison instead of a set lookup per permission.
+        if usage.last_held != *held {
+            for p in held {
+                if !usage.held.contains(p) {
+                    usage.held.insert(p.clone());
+                }
             }
+            usage.last_held.clone_from(held);
         }
         for d in decisions.iter().flatten() {
             let op = usage.operations.entry(d.operation).or_default();

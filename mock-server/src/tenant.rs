@@ -381,7 +381,11 @@ impl Tenant {
     /// passed (`dirsync.rs` says why this happens at request intake). Takes the
     /// write lock only when a deadline is due.
     pub(crate) fn settle_dirsync(&self) {
-        let now = self.clock.now();
+        self.settle_dirsync_at(self.clock.now());
+    }
+
+    /// [`Tenant::settle_dirsync`] at a time the caller already read.
+    pub(crate) fn settle_dirsync_at(&self, now: OffsetDateTime) {
         if now.unix_timestamp() < self.dirsync_due.load(std::sync::atomic::Ordering::Relaxed) {
             return;
         }

@@ -328,15 +328,16 @@ mod tests {
     #[test]
     fn a_change_to_each_small_field_is_an_effect_of_its_own() {
         use crate::directory::sessions::RefreshGrant;
-        use crate::journal::Effect;
         use crate::directory::Directory;
+        use crate::journal::Effect;
         let t = Tenant::create(
             &TenantOptions { seed: 5, frozen_at: None, realism: Default::default(), authz: Default::default() },
             None,
         );
         let mut view = t.read().journal_view();
         let now = time::OffsetDateTime::UNIX_EPOCH;
-        let changes: [(&str, &dyn Fn(&mut Directory)); 9] = [
+        type Change<'a> = (&'a str, &'a dyn Fn(&mut Directory));
+        let changes: [Change; 9] = [
             ("display_name", &|d| d.display_name.push_str(" renamed")),
             ("domains", &|d| {
                 d.add_domain(serde_json::json!({"id": "small.example"}).as_object().expect("an object")).expect("new");

@@ -47,7 +47,7 @@ const MAX_HEADER_COUNT: usize = 100;
 #[derive(Debug, Clone)]
 pub(crate) struct Names {
     /// `scheme://host:port` of the ready line (or the configured public URL).
-    pub authority: String,
+    pub authority: Arc<str>,
     scheme: &'static str,
     port: u16,
     /// Host names (lowercase, without port) that may appear in `Host`.
@@ -79,7 +79,7 @@ impl Names {
             Some(u) => u.trim_end_matches('/').to_owned(),
             None => format!("{scheme}://{ip}:{}", local.port()),
         };
-        Names { authority, scheme, port: local.port(), hosts, public }
+        Names { authority: authority.into(), scheme, port: local.port(), hosts, public }
     }
 
     /// Whether `host` (a `Host` header: name and optional port) names this server.
@@ -101,7 +101,7 @@ impl Names {
     }
 
     /// The authority for a `Host` that [`Names::knows`].
-    pub(crate) fn authority_for(&self, host: &str) -> String {
+    pub(crate) fn authority_for(&self, host: &str) -> Arc<str> {
         if self.public.as_deref().is_some_and(|p| p.eq_ignore_ascii_case(host.trim())) {
             return self.authority.clone();
         }
@@ -109,7 +109,41 @@ impl Names {
         authority.push_str(self.scheme);
         authority.push_str("://");
         authority.push_str(&host.trim().to_ascii_lowercase());
-        authority
+        authority.into()
+    }
+}
+
+/// The authority the last request on a connection was answered under: a
+/// client sends the same `Host` on every request of a connection, so the
+/// name is checked and spelled once, not per request.
+#[derive(Default)]
+struct HostCache(std::sync::Mutex<Option<(http::HeaderValue, Arc<str>)>>);
+
+impl HostCache {
+    /// `(authority, host_is_ours)` for a request with these `parts`.
+    fn authority(&self, names: &Names, parts: &http::request::Parts) -> (Arc<str>, bool) {
+        let header = parts.headers.get(http::header::HOST);
+        let mut cached = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let (Some(h), Some((seen, authority))) = (header, cached.as_ref()) {
+            if h == seen {
+                return (authority.clone(), true);
+            }
+        }
+        let host = header.and_then(|h| h.to_str().ok());
+        let host = host.or_else(|| parts.uri.authority().map(|a| a.as_str()));
+        // Links and issuers name the server the way the client addressed it
+        // only when that is one of the server's own names; anything else in
+        // `Host` (a typo, a DNS-rebinding page) gets the configured authority.
+        match host.filter(|h| names.knows(h)) {
+            Some(h) => {
+                let authority = names.authority_for(h);
+                if let Some(header) = header {
+                    *cached = Some((header.clone(), authority.clone()));
+                }
+                (authority, true)
+            }
+            None => (names.authority.clone(), false),
+        }
     }
 }
 
@@ -183,12 +217,13 @@ async fn serve_connection<S>(
     let service = {
         let (server, intake) = (server.clone(), intake.clone());
         let activity = activity.clone();
+        let hosts = Arc::new(HostCache::default());
         hyper::service::service_fn(move |req| {
             let (server, intake) = (server.clone(), intake.clone());
-            let activity = activity.clone();
+            let (activity, hosts) = (activity.clone(), hosts.clone());
             async move {
                 activity.request_started();
-                let response = handle(server, intake, req, peer).await;
+                let response = handle(server, intake, &hosts, req, peer).await;
                 activity.request_finished(activity.now());
                 response
             }
@@ -208,6 +243,9 @@ async fn serve_connection<S>(
     let mut wake = activity.instant(activity.now()) + shortest;
     loop {
         tokio::select! {
+            // The connection first: it is what wakes this task nearly every
+            // time, and a fixed order spares a random draw per wake-up.
+            biased;
             _ = conn.as_mut() => return,
             _ = shutdown.changed() => {
                 conn.as_mut().graceful_shutdown();
@@ -236,20 +274,13 @@ async fn serve_connection<S>(
 async fn handle(
     server: Arc<Server>,
     intake: Arc<Intake>,
+    hosts: &HostCache,
     req: Request<Incoming>,
     peer: SocketAddr,
 ) -> Result<Response<Body>, Infallible> {
     let request_id = server.next_request_id();
     let (parts, body) = req.into_parts();
-    let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok());
-    let host = host.or_else(|| parts.uri.authority().map(|a| a.as_str()));
-    // Links and issuers name the server the way the client addressed it only
-    // when that is one of the server's own names; anything else in `Host`
-    // (a typo, a DNS-rebinding page) gets the configured authority.
-    let (authority, host_is_ours) = match host.filter(|h| intake.names.knows(h)) {
-        Some(h) => (intake.names.authority_for(h), true),
-        None => (intake.names.authority.clone(), false),
-    };
+    let (authority, host_is_ours) = hosts.authority(&intake.names, &parts);
     let path = parts.uri.path().to_owned();
     let query = parts.uri.query().unwrap_or("").to_owned();
     let family = Family::of(&path);
@@ -276,9 +307,14 @@ async fn handle(
     // The whole body arrives, within its size and time, before anything runs:
     // a body that breaks off or is malformed fails the request, never reaches
     // a handler as an empty one.
-    let collected =
+    // A request that announced no body (most reads) has nothing to wait for:
+    // no timer is armed for it.
+    let collected = if hyper::body::Body::is_end_stream(&body) {
+        Ok(Ok(http_body_util::Collected::default()))
+    } else {
         tokio::time::timeout(intake.limits.body_timeout, Limited::new(body, intake.limits.max_body_bytes).collect())
-            .await;
+            .await
+    };
     let body = match collected {
         Ok(Ok(b)) => b.to_bytes(),
         Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
@@ -432,9 +468,9 @@ pub(crate) fn route(server: &Server, req: &Inbound, family: Family) -> Response<
     match family {
         Family::Graph => {
             // After the version segment, whatever its spelling (`/v1%2E0/…`).
-            let rest = req.path.trim_start_matches('/').split_once('/').map_or("", |(_, rest)| rest);
-            let rest = if rest.is_empty() { String::new() } else { format!("/{rest}") };
-            graph::handle(server, req, &rest)
+            let versioned = req.path.trim_start_matches('/');
+            let rest = versioned.find('/').map_or("", |slash| &versioned[slash..]);
+            graph::handle(server, req, if rest == "/" { "" } else { rest })
         }
         Family::Soap => crate::msol::handle(server, req),
         Family::Control => {
@@ -495,16 +531,32 @@ mod tests {
         assert!(!n.knows("localhost"), "no port means 443, which is not ours");
         assert!(!n.knows("localhost:"));
         assert!(names(true, 443, None).knows("localhost"));
-        assert_eq!(n.authority, "https://127.0.0.1:5443");
-        assert_eq!(n.authority_for("LocalHost:5443"), "https://localhost:5443");
+        assert_eq!(&*n.authority, "https://127.0.0.1:5443");
+        assert_eq!(&*n.authority_for("LocalHost:5443"), "https://localhost:5443");
+    }
+
+    /// The per-connection cache answers only for the `Host` it saw: a later
+    /// request on the same connection naming someone else (a DNS-rebinding
+    /// page reusing the socket) still gets the configured authority.
+    #[test]
+    fn a_connections_cached_authority_holds_only_for_the_same_host() {
+        let n = names(false, 5080, None);
+        let hosts = HostCache::default();
+        let parts = |host: &str| {
+            http::Request::get("/v1.0/users").header("host", host).body(()).expect("a request").into_parts().0
+        };
+        assert_eq!(hosts.authority(&n, &parts("LocalHost:5080")), ("http://localhost:5080".into(), true));
+        assert_eq!(hosts.authority(&n, &parts("LocalHost:5080")), ("http://localhost:5080".into(), true));
+        assert_eq!(hosts.authority(&n, &parts("evil.example:5080")), ("http://127.0.0.1:5080".into(), false));
+        assert_eq!(hosts.authority(&n, &parts("127.0.0.1:5080")), ("http://127.0.0.1:5080".into(), true));
     }
 
     #[test]
     fn a_public_url_is_known_and_is_the_default_authority() {
         let n = names(true, 5443, Some("https://graph.test.example/"));
         assert!(n.knows("graph.test.example"));
-        assert_eq!(n.authority, "https://graph.test.example");
-        assert_eq!(n.authority_for("graph.test.example"), "https://graph.test.example");
+        assert_eq!(&*n.authority, "https://graph.test.example");
+        assert_eq!(&*n.authority_for("graph.test.example"), "https://graph.test.example");
     }
 
     #[test]

@@ -90,7 +90,7 @@ pub(crate) struct Inbound {
     pub body: Bytes,
     /// `scheme://host[:port]`: how the client addressed us when that is one of
     /// the server's own names, else the configured authority.
-    pub authority: String,
+    pub authority: std::sync::Arc<str>,
     /// Whether `Host` named this server (the control API refuses browsers sent
     /// here by a DNS-rebinding page, whose `Host` is the page's name).
     pub host_is_ours: bool,

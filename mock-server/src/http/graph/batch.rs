@@ -176,7 +176,7 @@ pub(crate) fn plan(body: Bytes) -> Result<Vec<(String, Vec<String>)>, ApiError> 
         query: String::new(),
         headers,
         body,
-        authority: String::new(),
+        authority: "".into(),
         host_is_ours: true,
         peer: ([127, 0, 0, 1], 0).into(),
         request_id: uuid::Uuid::nil(),

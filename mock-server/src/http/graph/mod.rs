@@ -51,7 +51,7 @@ pub(crate) enum Reply {
 /// Facts about the request the handlers need.
 pub(super) struct Ctx<'a> {
     pub(super) req: &'a Inbound,
-    pub(super) graph_url: String,
+    pub(super) graph_url: std::sync::Arc<str>,
     pub(super) principal: Arc<Principal>,
     pub(super) tenant: Arc<Tenant>,
     /// Every tenant of the server: only for the few operations that look past
@@ -70,15 +70,14 @@ pub(crate) fn handle(server: &Server, req: &Inbound, rest: &str) -> Response<Bod
         }
     };
     // A DirSync deadline the clock has passed fires before the request looks.
-    tenant.settle_dirsync();
     let now = tenant.clock.now();
+    tenant.settle_dirsync_at(now);
     let c = req.correlation(now);
     // Realism (off unless a tenant asks): one atomic load when off.
     let mut realism = crate::realism::graph::Exchange::begin(&tenant, req, &principal, rest);
     let rewritten = realism.as_mut().and_then(|x| x.take_rewritten());
     let inbound = rewritten.as_ref().unwrap_or(req);
-    let ctx =
-        Ctx { req: inbound, graph_url: format!("{}/v1.0", req.authority), principal, tenant, tenants: &server.tenants };
+    let ctx = Ctx { req: inbound, graph_url: graph_url(&req.authority), principal, tenant, tenants: &server.tenants };
     // Where the permission check records its decision for the log; a
     // report-only tenant's refusals are recorded and let through.
     let report_only = ctx.tenant.report_only();
@@ -119,6 +118,23 @@ pub(crate) fn handle(server: &Server, req: &Inbound, rest: &str) -> Response<Bod
     entry.would_be_forbidden = report_only && entry.authz.is_some_and(|d| !d.allowed);
     ctx.tenant.log_request(entry);
     response
+}
+
+/// `{authority}/v1.0`, spelled once per authority and worker thread: a
+/// connection's requests all come under the same one.
+fn graph_url(authority: &std::sync::Arc<str>) -> std::sync::Arc<str> {
+    use std::sync::Arc;
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(Arc<str>, Arc<str>)>> = const { std::cell::RefCell::new(None) };
+    }
+    LAST.with_borrow_mut(|last| match last {
+        Some((seen, url)) if Arc::ptr_eq(seen, authority) || **seen == **authority => url.clone(),
+        _ => {
+            let url: Arc<str> = format!("{authority}/v1.0").into();
+            *last = Some((authority.clone(), url.clone()));
+            url
+        }
+    })
 }
 
 /// A call refused before it had a principal: logged to the tenant its token
