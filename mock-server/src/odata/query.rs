@@ -36,22 +36,23 @@ const SYSTEM_OPTIONS: [&str; 11] = [
 /// decoded.
 pub fn parse_query(raw: &str) -> Result<QueryOptions, ODataError> {
     let mut options = QueryOptions::default();
-    let mut seen: Vec<&'static str> = Vec::new();
+    // Which of `SYSTEM_OPTIONS` came already, one bit each.
+    let mut seen = 0u32;
     for pair in raw.split('&').filter(|p| !p.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         let name = decode(name)?;
         let value = decode(value)?;
         if name.starts_with('$') {
-            let lower = name.to_ascii_lowercase();
-            let Some(known) = SYSTEM_OPTIONS.iter().find(|o| **o == lower) else {
+            let Some(index) = SYSTEM_OPTIONS.iter().position(|o| o.eq_ignore_ascii_case(&name)) else {
                 return Err(ODataError::bad_request(format!("Query option '{name}' is not supported.")));
             };
-            if seen.contains(known) {
+            let known = SYSTEM_OPTIONS[index];
+            if seen & (1 << index) != 0 {
                 return Err(ODataError::bad_request(format!(
                     "Query option '{known}' was specified more than once, but it must be specified at most once."
                 )));
             }
-            seen.push(known);
+            seen |= 1 << index;
             apply(&mut options, known, &value)?;
         }
         options.raw.push((name, value));
@@ -61,7 +62,7 @@ pub fn parse_query(raw: &str) -> Result<QueryOptions, ODataError> {
 
 /// `+` is a space in form encoding; a literal plus arrives as `%2B` and survives.
 fn decode(text: &str) -> Result<String, ODataError> {
-    let spaced = text.replace('+', " ");
+    let spaced = if text.contains('+') { std::borrow::Cow::Owned(text.replace('+', " ")) } else { text.into() };
     percent_decode_str(&spaced)
         .decode_utf8()
         .map(|s| s.into_owned())
