@@ -101,18 +101,109 @@ pub(crate) enum Change {
     SnapshotDeleted { name: String },
 }
 
-/// One changed piece of a directory. Keys and values are kept as the JSON
-/// text they were written as: no document tree is built when a record is
-/// written or replayed, each is parsed once, straight into its typed value.
+/// One changed piece of a directory. Read back, keys and values are the JSON
+/// text they were written as (`V` = `Box<RawValue>`): no document tree is
+/// built when a record is replayed, each is parsed once, straight into its
+/// typed value. Written, they are the values themselves ([`Deferred`]) until
+/// the flusher serializes them, outside the tenant's lock.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub(crate) enum Effect {
+pub(crate) enum Effect<V = Box<RawValue>> {
     /// An entry of a keyed collection, in its new state.
-    Put { collection: String, key: Box<RawValue>, value: Box<RawValue> },
+    Put { collection: String, key: V, value: V },
     /// An entry of a keyed collection, removed.
-    Remove { collection: String, key: Box<RawValue> },
+    Remove { collection: String, key: V },
     /// One of the directory's small fields, whole.
-    Field { name: String, value: Box<RawValue> },
+    Field { name: String, value: V },
+}
+
+impl Effect<Deferred> {
+    /// The same effect as text (what a record read back holds).
+    pub(crate) fn into_text(self) -> Effect {
+        match self {
+            Effect::Put { collection, key, value } => Effect::Put { collection, key: key.text(), value: value.text() },
+            Effect::Remove { collection, key } => Effect::Remove { collection, key: key.text() },
+            Effect::Field { name, value } => Effect::Field { name, value: value.text() },
+        }
+    }
+}
+
+/// A value of the directory kept for the journal: a write captures it under
+/// the tenant's lock (a clone, cheap for the directory's shared records) and
+/// the flusher turns it into JSON after the lock is released, so concurrent
+/// writers of a tenant do not wait on each other's serialization.
+#[derive(Clone)]
+pub(crate) struct Deferred(Arc<dyn ToJson>);
+
+trait ToJson: Send + Sync {
+    fn to_json(&self) -> Box<RawValue>;
+}
+
+impl<T: Serialize + Send + Sync> ToJson for T {
+    fn to_json(&self) -> Box<RawValue> {
+        serde_json::value::to_raw_value(self).expect("directory data serializes to JSON")
+    }
+}
+
+impl Deferred {
+    pub(crate) fn new<T: Serialize + Send + Sync + 'static>(value: T) -> Self {
+        Deferred(Arc::new(value))
+    }
+
+    pub(crate) fn text(&self) -> Box<RawValue> {
+        self.0.to_json()
+    }
+}
+
+impl std::fmt::Debug for Deferred {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.to_json().get())
+    }
+}
+
+impl Serialize for Deferred {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.to_json().serialize(s)
+    }
+}
+
+/// A record waiting for the flusher, in sequence order.
+#[derive(Debug)]
+enum Queued {
+    Entry(Entry),
+    /// A directory write, its values not yet serialized.
+    Directory {
+        seq: u64,
+        tenant: Uuid,
+        effects: Vec<Effect<Deferred>>,
+    },
+}
+
+impl Queued {
+    /// Frame the record onto `out`: the same bytes as the [`Entry`] replay
+    /// reads back.
+    fn frame_onto(&self, out: &mut Vec<u8>) {
+        #[derive(Serialize)]
+        #[serde(rename_all = "snake_case")]
+        enum DirectoryChange<'a> {
+            Directory(&'a [Effect<Deferred>]),
+        }
+        #[derive(Serialize)]
+        struct DirectoryEntry<'a> {
+            seq: u64,
+            tenant: Uuid,
+            change: DirectoryChange<'a>,
+        }
+        let payload = match self {
+            Queued::Entry(entry) => serde_json::to_vec(entry),
+            Queued::Directory { seq, tenant, effects } => serde_json::to_vec(&DirectoryEntry {
+                seq: *seq,
+                tenant: *tenant,
+                change: DirectoryChange::Directory(effects),
+            }),
+        };
+        frame(&payload.expect("journal entries are plain JSON"), out);
+    }
 }
 
 /// The 12-byte file header.
@@ -279,8 +370,8 @@ pub(crate) fn appended_here() -> u64 {
 
 #[derive(Debug)]
 struct Pending {
-    /// Framed records not yet handed to the writer.
-    buf: Vec<u8>,
+    /// Records not yet written, in sequence order.
+    buf: Vec<Queued>,
     /// The sequence number of the last record in `buf` (or handed out).
     last_seq: u64,
     /// Open a new segment before writing what is buffered (compaction).
@@ -371,12 +462,19 @@ impl Journal {
     /// Append one record; returns its sequence number. Called under the
     /// tenant's write lock, so a tenant's records are in commit order.
     pub(crate) fn append(&self, tenant: Uuid, change: Change) -> u64 {
+        self.queue(|seq| Queued::Entry(Entry { seq, tenant, change }))
+    }
+
+    /// Append what a directory write changed (see [`Deferred`]).
+    pub(crate) fn append_directory(&self, tenant: Uuid, effects: Vec<Effect<Deferred>>) -> u64 {
+        self.queue(|seq| Queued::Directory { seq, tenant, effects })
+    }
+
+    fn queue(&self, record: impl FnOnce(u64) -> Queued) -> u64 {
         let mut p = self.shared.pending.lock().unwrap_or_else(|e| e.into_inner());
         p.last_seq += 1;
-        let entry = Entry { seq: p.last_seq, tenant, change };
-        let payload = serde_json::to_vec(&entry).expect("journal entries are plain JSON");
-        frame(&payload, &mut p.buf);
         let seq = p.last_seq;
+        p.buf.push(record(seq));
         let wake_writer = std::mem::take(&mut p.writer_idle);
         drop(p);
         if wake_writer {
@@ -504,9 +602,13 @@ fn flush(shared: &Shared, mut file: std::sync::MutexGuard<'_, File>, state: Opti
         let rotate = if state.is_some() { p.rotate_to.take() } else { None };
         (std::mem::take(&mut p.buf), p.last_seq, rotate)
     };
+    let mut bytes = Vec::new();
+    for record in &batch {
+        record.frame_onto(&mut bytes);
+    }
     let written = (|| -> std::io::Result<()> {
-        if !batch.is_empty() {
-            file.write_all(&batch)?;
+        if !bytes.is_empty() {
+            file.write_all(&bytes)?;
             file.sync_data()?;
         }
         Ok(())
@@ -519,7 +621,7 @@ fn flush(shared: &Shared, mut file: std::sync::MutexGuard<'_, File>, state: Opti
         shared.rotated.notify_all();
         return;
     }
-    shared.segment_bytes.fetch_add(batch.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    shared.segment_bytes.fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
     if let (Some(n), Some(state)) = (rotate, state) {
         shared.segment_bytes.store(0, std::sync::atomic::Ordering::Relaxed);
         match create_segment(state, n) {
@@ -613,6 +715,31 @@ mod tests {
         let rotated = rx.recv_timeout(Duration::from_secs(10)).expect("rotate returned");
         assert_eq!(rotated, 2);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A directory write is serialized by the flusher from the values it
+    /// captured; replay must read exactly what an entry of text effects is.
+    #[test]
+    fn a_deferred_directory_record_is_the_bytes_of_its_text_entry() {
+        let tenant = Uuid::from_u128(9);
+        let deferred = vec![
+            Effect::Put {
+                collection: "users".to_owned(),
+                key: Deferred::new(Uuid::from_u128(1)),
+                value: Deferred::new(serde_json::json!({"id": "x", "props": [[1, "a\"b"]]})),
+            },
+            Effect::Remove { collection: "passwords".to_owned(), key: Deferred::new(Uuid::from_u128(2)) },
+            Effect::Field { name: "ids".to_owned(), value: Deferred::new([1u64, 2, 3, 4]) },
+        ];
+        let text: Vec<Effect> = deferred.iter().cloned().map(Effect::into_text).collect();
+        let (mut written, mut expected) = (Vec::new(), Vec::new());
+        Queued::Directory { seq: 5, tenant, effects: deferred }.frame_onto(&mut written);
+        Queued::Entry(Entry { seq: 5, tenant, change: Change::Directory(text) }).frame_onto(&mut expected);
+        assert_eq!(String::from_utf8_lossy(&written), String::from_utf8_lossy(&expected));
+        let mut file = header().to_vec();
+        file.extend_from_slice(&written);
+        let entry: Entry = serde_json::from_slice(scan(&file).expect("valid").records[0]).expect("an entry");
+        assert!(matches!(entry.change, Change::Directory(ref e) if e.len() == 3), "{entry:?}");
     }
 
     #[test]

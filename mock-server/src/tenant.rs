@@ -118,9 +118,9 @@ impl Drop for DirWrite<'_> {
                 return;
             }
             let mut view = view.lock().unwrap_or_else(|e| e.into_inner());
-            let effects = self.guard.changes_since(&mut view);
+            let effects = self.guard.changes_since_deferred(&mut view);
             if !effects.is_empty() {
-                journal.append(self.tenant.id, crate::journal::Change::Directory(effects));
+                journal.append_directory(self.tenant.id, effects);
             }
         }
     }

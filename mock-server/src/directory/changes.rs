@@ -4,10 +4,13 @@
 //! [`View`] is the directory as the journal last recorded it: an O(1) copy of
 //! every persistent map (they share all their nodes with the live directory)
 //! and a copy of each small field, compared by value (the refresh tokens by
-//! their generation) so that a write serializes only what it changed. [`Directory::changes_since`] diffs the live
-//! directory against it — `imbl`'s diff skips the subtrees both still share, so
-//! the cost follows what the write touched, not the size of the tenant — and
-//! moves the view forward.
+//! their generation). [`Directory::changes_since`] diffs the live directory
+//! against it — `imbl`'s diff skips the subtrees both still share, so the cost
+//! follows what the write touched, not the size of the tenant — and moves the
+//! view forward. What changed comes out as the values themselves (records
+//! share their contents, so this is a reference count each), not as text: the
+//! write still holds the tenant's lock here, and the journal serializes them
+//! after it is released (see `journal::Deferred`).
 
 use imbl::ordmap::DiffItem;
 use serde::de::DeserializeOwned;
@@ -17,7 +20,7 @@ use uuid::Uuid;
 
 use super::record::Record;
 use super::{Directory, Map};
-use crate::journal::Effect;
+use crate::journal::{Deferred, Effect};
 
 /// The directory as of the last journal record.
 #[derive(Debug, Clone)]
@@ -83,17 +86,19 @@ struct MapsView {
     group_versions: Map<u64, Uuid>,
 }
 
-/// Serialize `value` for the journal; the directory's types are plain data.
-/// Straight to text: a `serde_json::Value` tree would be built only to be
-/// written out again.
-fn json(value: &impl Serialize) -> Box<RawValue> {
-    serde_json::value::to_raw_value(value).expect("directory data serializes to JSON")
+/// Keep `value` for the journal, which serializes it once the write's lock is
+/// released.
+fn deferred<T>(value: &T) -> Deferred
+where
+    T: Serialize + Clone + std::fmt::Debug + Send + Sync + 'static,
+{
+    Deferred::new(value.clone())
 }
 
-fn diff_map<K, V>(name: &str, old: &Map<K, V>, new: &Map<K, V>, out: &mut Vec<Effect>)
+fn diff_map<K, V>(name: &str, old: &Map<K, V>, new: &Map<K, V>, out: &mut Vec<Effect<Deferred>>)
 where
-    K: Ord + Clone + Serialize,
-    V: Clone + PartialEq + Serialize,
+    K: Ord + Clone + Serialize + std::fmt::Debug + Send + Sync + 'static,
+    V: Clone + PartialEq + Serialize + std::fmt::Debug + Send + Sync + 'static,
 {
     if old.ptr_eq(new) {
         return;
@@ -101,9 +106,9 @@ where
     for item in old.diff(new) {
         out.push(match item {
             DiffItem::Add(k, v) | DiffItem::Update { new: (k, v), .. } => {
-                Effect::Put { collection: name.to_owned(), key: json(k), value: json(v) }
+                Effect::Put { collection: name.to_owned(), key: deferred(k), value: deferred(v) }
             }
-            DiffItem::Remove(k, _) => Effect::Remove { collection: name.to_owned(), key: json(k) },
+            DiffItem::Remove(k, _) => Effect::Remove { collection: name.to_owned(), key: deferred(k) },
         });
     }
 }
@@ -133,7 +138,7 @@ impl Directory {
             skus: self.skus.clone(),
             refresh_tokens: self.refresh_tokens.generation(),
             organization: self.organization.clone(),
-            signin: self.signin.clone(),
+            signin: self.signin.saved_copy(),
             ids: self.ids.clone(),
             user_changes: self.user_changes.current,
             group_changes: self.group_changes.current,
@@ -142,21 +147,24 @@ impl Directory {
 
     /// The small fields that differ from `view`, which moves to now. A field
     /// is compared by value and copied only when it changed.
-    fn small_changes(&self, view: &mut SmallView, out: &mut Vec<Effect>) {
-        let mut field = |name: &str, value: Box<RawValue>| out.push(Effect::Field { name: name.to_owned(), value });
+    fn small_changes(&self, view: &mut SmallView, out: &mut Vec<Effect<Deferred>>) {
+        let mut field = |name: &str, value: Deferred| out.push(Effect::Field { name: name.to_owned(), value });
         macro_rules! compare {
             ($($name:literal: $live:expr => $seen:ident),* $(,)?) => {$(
                 if $live != view.$seen {
-                    field($name, json(&$live));
+                    field($name, deferred(&$live));
                     view.$seen.clone_from(&$live);
                 }
             )*};
+        }
+        if self.signin != view.signin {
+            view.signin = self.signin.saved_copy();
+            field("signin", deferred(&view.signin));
         }
         compare!(
             "display_name": self.display_name => display_name,
             "domains": self.domains => domains,
             "organization": self.organization => organization,
-            "signin": self.signin => signin,
             "ids": self.ids => ids,
             "user_changes.current": self.user_changes.current => user_changes,
             "group_changes.current": self.group_changes.current => group_changes,
@@ -167,11 +175,11 @@ impl Directory {
             (a, b) => a == b,
         };
         if !same_skus {
-            field("skus", json(&self.skus));
+            field("skus", deferred(&self.skus));
             view.skus = self.skus.clone();
         }
         if self.refresh_tokens.generation() != view.refresh_tokens {
-            field("refresh_tokens", json(&self.refresh_tokens));
+            field("refresh_tokens", deferred(&self.refresh_tokens));
             view.refresh_tokens = self.refresh_tokens.generation();
         }
     }
@@ -207,8 +215,15 @@ impl Directory {
         View { maps: each_map!(take), small: self.small_view() }
     }
 
-    /// Everything that changed since `view`, which moves to now.
+    /// Everything that changed since `view`, which moves to now, as text (a
+    /// fork's or a snapshot's record, written whole).
     pub(crate) fn changes_since(&self, view: &mut View) -> Vec<Effect> {
+        self.changes_since_deferred(view).into_iter().map(Effect::into_text).collect()
+    }
+
+    /// [`Directory::changes_since`], the values kept for the journal to
+    /// serialize after the write's lock is released.
+    pub(crate) fn changes_since_deferred(&self, view: &mut View) -> Vec<Effect<Deferred>> {
         let mut out = Vec::new();
         macro_rules! diff {
             ($($f:ident),*) => {

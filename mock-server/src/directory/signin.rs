@@ -93,6 +93,22 @@ pub(crate) struct SignIn {
     pub federated: FederatedSignIns,
 }
 
+impl SignIn {
+    /// A copy of what is saved and journaled: everything but the in-memory
+    /// federated sign-ins, which can hold tens of thousands of entries.
+    pub(crate) fn saved_copy(&self) -> SignIn {
+        SignIn {
+            codes: self.codes.clone(),
+            device_codes: self.device_codes.clone(),
+            user_codes: self.user_codes.clone(),
+            sessions: self.sessions.clone(),
+            issuers: self.issuers.clone(),
+            user_consent_disabled: self.user_consent_disabled,
+            federated: FederatedSignIns::default(),
+        }
+    }
+}
+
 /// At most this many sign-ins may wait for their IdP's answer, and at most
 /// this many answered assertions are remembered; past that the one closest
 /// to expiring goes first.
