@@ -186,6 +186,15 @@ fn derivable(record: &Record) -> (u8, [bool; RULES.len()]) {
     (bits, drop)
 }
 
+/// [`stored_user`] over JSON text.
+#[cfg(test)]
+pub(crate) fn parse_stored_user(text: &str) -> Result<Record, serde_json::Error> {
+    let mut d = serde_json::Deserializer::from_str(text);
+    let record = stored_user(&mut d)?;
+    d.end()?;
+    Ok(record)
+}
+
 /// A user record as state files and the journal hold it (every value, see
 /// `Record`'s `Serialize`), parsed with [`compact`] already done: a value is
 /// left out by comparing its JSON text with the text it would be derived as,
@@ -194,14 +203,18 @@ fn derivable(record: &Record) -> (u8, [bool; RULES.len()]) {
 /// built only to be dropped. What the text cannot decide (escapes, another
 /// spelling of an equal value) is parsed and left to `compact`, so the result
 /// is always what parsing the record and compacting it gives.
-pub(crate) fn parse_stored_user(text: &str) -> Result<Record, serde_json::Error> {
+///
+/// From any deserializer that lends its text: replay reads a user this way
+/// in the pass that reads its record.
+pub(crate) fn stored_user<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Record, D::Error> {
+    use serde::de::Error;
     #[derive(serde::Deserialize)]
     struct Stored<'a> {
         id: uuid::Uuid,
         #[serde(borrow)]
         props: Vec<StoredProp<'a>>,
     }
-    let stored: Stored<'_> = serde_json::from_str(text)?;
+    let stored: Stored<'de> = serde::Deserialize::deserialize(d)?;
     let text_at = |pos: usize| {
         stored.props.iter().find_map(|p| match *p {
             StoredProp::Text(p, text) if usize::from(p) == pos => Some(text.get()),
@@ -231,7 +244,7 @@ pub(crate) fn parse_stored_user(text: &str) -> Result<Record, serde_json::Error>
             _ => 0,
         };
         if implied == 0 {
-            props.push((pos, serde_json::from_str(text)?));
+            props.push((pos, serde_json::from_str(text).map_err(D::Error::custom)?));
         }
         bits |= implied;
     }

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use super::{load, SavedState, SavedTenant, StateError, TenantHead, STATE_VERSION};
 use crate::directory::replay::Staged;
-use crate::journal::{Change, Piece, ReadError, ReplayChange, SegmentReader};
+use crate::journal::{Change, Piece, ReadError, SegmentReader};
 
 /// Records in one batch handed between the threads.
 const BATCH_RECORDS: usize = 256;
@@ -122,13 +122,12 @@ pub(crate) fn recover(path: &Path) -> Result<Recovered, StateError> {
 fn read_segments(segments: &[(u64, PathBuf)], out: SyncSender<Batch>) -> Result<ReadAll, StateError> {
     let mut read = ReadAll { last_seq: 0, torn: false };
     let last_segment = segments.last().map(|(n, _)| *n);
-    let mut batch: Option<(Uuid, Staged, RecordAt, usize)> = None;
+    let mut batches = Batcher { out, filling: None, at: RecordAt { segment: 0, record: 0 }, stopped: false };
     for (segment, (n, file)) in segments.iter().enumerate() {
         let corrupt = |detail: String| StateError::Corrupt { path: file.clone(), detail };
         let opened = fs::File::open(file).map_err(|source| StateError::Read { path: file.clone(), source })?;
         let mut reader = SegmentReader::new(opened);
-        let mut record = 0;
-        loop {
+        for record in 0.. {
             let payload = match reader.next() {
                 Ok(Piece::Record(payload)) => payload,
                 Ok(Piece::End(None)) => break,
@@ -153,44 +152,57 @@ fn read_segments(segments: &[(u64, PathBuf)], out: SyncSender<Batch>) -> Result<
                 Err(ReadError::Io(source)) => return Err(StateError::Read { path: file.clone(), source }),
                 Err(ReadError::Scan(e)) => return Err(corrupt(format!("journal: {e}"))),
             };
-            let at = RecordAt { segment, record };
-            let in_record = |e: String| corrupt(format!("journal record {record}: {e}"));
-            let entry = crate::journal::parse_for_replay(payload).map_err(|e| in_record(e.to_string()))?;
+            batches.at = RecordAt { segment, record };
+            let entry = crate::journal::read_for_replay(payload, &mut batches)
+                .map_err(|e| corrupt(format!("journal record {record}: {e}")))?;
             read.last_seq = read.last_seq.max(entry.seq);
-            match entry.change {
-                ReplayChange::Directory(effects) => {
-                    let full = batch.as_ref().is_some_and(|(t, _, _, n)| *t != entry.tenant || *n == BATCH_RECORDS);
-                    if full && !hand_over(&mut batch, &out) {
-                        return Ok(read);
-                    }
-                    let (_, staged, _, records) = batch.get_or_insert_with(|| (entry.tenant, Staged::default(), at, 0));
-                    for effect in &effects {
-                        staged.stage(effect).map_err(in_record)?;
-                    }
-                    *records += 1;
-                }
-                ReplayChange::Other(change) => {
-                    if !hand_over(&mut batch, &out)
-                        || out.send(Batch::Other { tenant: entry.tenant, change, at }).is_err()
-                    {
-                        return Ok(read);
-                    }
+            if let Some(change) = entry.other {
+                let other = Batch::Other { tenant: entry.tenant, change, at: batches.at };
+                if batches.hand_over() {
+                    batches.stopped |= batches.out.send(other).is_err();
                 }
             }
-            record += 1;
+            if batches.stopped {
+                return Ok(read);
+            }
         }
     }
-    hand_over(&mut batch, &out);
+    batches.hand_over();
     Ok(read)
 }
 
-/// Send the batch being filled, if any; `false` when nobody receives.
-fn hand_over(batch: &mut Option<(Uuid, Staged, RecordAt, usize)>, out: &SyncSender<Batch>) -> bool {
-    match batch.take() {
-        Some((tenant, staged, first, _)) => {
-            out.send(Batch::Directory { tenant, staged: Box::new(staged), first }).is_ok()
+/// The reader's batches: directory writes staged as they are read, a batch
+/// handed over when it is full or the next write is another tenant's.
+struct Batcher {
+    out: SyncSender<Batch>,
+    /// The batch being filled: its tenant, what is staged, where its first
+    /// record is, how many records it holds.
+    filling: Option<(Uuid, Box<Staged>, RecordAt, usize)>,
+    /// Where the record being read is.
+    at: RecordAt,
+    /// Nobody receives any more (the applying thread stopped).
+    stopped: bool,
+}
+
+impl Batcher {
+    /// Send the batch being filled, if any; `false` when nobody receives.
+    fn hand_over(&mut self) -> bool {
+        if let Some((tenant, staged, first, _)) = self.filling.take() {
+            self.stopped |= self.out.send(Batch::Directory { tenant, staged, first }).is_err();
         }
-        None => true,
+        !self.stopped
+    }
+}
+
+impl crate::journal::Staging for Batcher {
+    fn directory(&mut self, tenant: Uuid) -> &mut Staged {
+        if self.filling.as_ref().is_some_and(|(t, _, _, records)| *t != tenant || *records == BATCH_RECORDS) {
+            self.hand_over();
+        }
+        let at = self.at;
+        let (_, staged, _, records) = self.filling.get_or_insert_with(|| (tenant, Box::default(), at, 0));
+        *records += 1;
+        staged
     }
 }
 
