@@ -66,7 +66,18 @@ impl ChangeLog {
     pub(crate) fn reindex(&mut self) {
         let mut pairs: Vec<(Uuid, u64)> = self.by_version.iter().map(|(v, id)| (*id, *v)).collect();
         pairs.sort_unstable();
-        self.version_of = pairs.into_iter().collect();
+        pairs.dedup_by(|later, earlier| {
+            let same = later.0 == earlier.0;
+            if same {
+                std::mem::swap(later, earlier);
+            }
+            same
+        });
+        let mut version_of = super::Map::new();
+        super::put_in_key_order(pairs, |(id, v)| {
+            version_of.insert(id, v);
+        });
+        self.version_of = version_of;
     }
 
     /// Objects whose last change is in `(after, up_to]`, oldest first.

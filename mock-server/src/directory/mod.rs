@@ -144,6 +144,26 @@ pub(crate) fn retain<K: Ord + Clone, V: Clone>(map: &mut Map<K, V>, mut keep: im
     }
 }
 
+/// Put `items`, sorted by key and with distinct keys, into a persistent
+/// ordered collection through `put`, leaving its leaves full. imbl splits a
+/// full leaf in half, so keys that only ever arrive past the last one leave
+/// every leaf half empty: twice the memory of a collection filled in random
+/// order. Every other item goes in first and the rest after, each into the
+/// half-full leaf that spans it, filling it without a split. Distinct keys
+/// give the same collection in any order, and consecutive inserts still land
+/// side by side.
+pub(crate) fn put_in_key_order<T>(items: Vec<T>, mut put: impl FnMut(T)) {
+    let mut second = Vec::with_capacity(items.len() / 2);
+    for (i, item) in items.into_iter().enumerate() {
+        if i % 2 == 0 {
+            put(item);
+        } else {
+            second.push(item);
+        }
+    }
+    second.into_iter().for_each(put);
+}
+
 impl Directory {
     /// Hash a password or secret with a fresh salt.
     pub(crate) fn hash_secret(&mut self, text: &str) -> PasswordHash {
@@ -187,7 +207,11 @@ fn name_index_of(users: &Map<Uuid, Record>) -> imbl::OrdSet<(Box<str>, Uuid)> {
     let mut keys: Vec<(u64, (Box<str>, Uuid))> =
         users.values().filter_map(name_key).map(|key| (prefix(&key.0), key)).collect();
     keys.sort_unstable();
-    keys.into_iter().map(|(_, key)| key).collect()
+    let mut index = imbl::OrdSet::new();
+    put_in_key_order(keys, |(_, key)| {
+        index.insert(key);
+    });
+    index
 }
 
 /// Everything in one tenant's directory. A clone shares every persistent map

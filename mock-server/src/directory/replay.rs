@@ -459,24 +459,27 @@ fn join<T>(into: &mut Vec<T>, mut later: Vec<T>) {
 }
 
 /// Apply one collection's changes, in record order per key, in key order
-/// overall: sorted (stably, so a key's changes keep their order), each key's
-/// last change applied, consecutive keys landing next to each other.
+/// overall: sorted stably (a key's changes keep their order), each key's last
+/// change kept, applied in key order (`put_in_key_order`).
 fn settle_map<K: Ord + Clone, V: Clone>(map: &mut Map<K, V>, mut changes: Vec<(K, Option<V>)>) {
     changes.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut changes = changes.into_iter().peekable();
-    while let Some((key, value)) = changes.next() {
-        if changes.peek().is_some_and(|(next, _)| *next == key) {
-            continue;
+    // `dedup_by` keeps the first of equal neighbours: swapping the later one
+    // into its place keeps the last change instead.
+    changes.dedup_by(|later, earlier| {
+        let same = later.0 == earlier.0;
+        if same {
+            std::mem::swap(later, earlier);
         }
-        match value {
-            Some(value) => {
-                map.insert(key, value);
-            }
-            None => {
-                map.remove(&key);
-            }
+        same
+    });
+    super::put_in_key_order(changes, |(key, value)| match value {
+        Some(value) => {
+            map.insert(key, value);
         }
-    }
+        None => {
+            map.remove(&key);
+        }
+    });
 }
 
 #[cfg(test)]

@@ -1,14 +1,15 @@
 //! Start-up: the snapshot with the journal replayed onto it.
 //!
-//! A journal of a million writes is a gigabyte of JSON, so replay runs on two
-//! threads (the two cores these machines have): one reads the segments a
-//! piece at a time, checks each record's frame and parses it — a directory
-//! write straight into typed values (`directory::replay::Staged`), which is
-//! most of the work — and hands them over in batches; the calling thread
-//! applies them in record order. Directory writes are staged per tenant and
+//! A journal of a million writes is a gigabyte of JSON, and parsing it is most
+//! of replay's work, so that is spread over threads: one reads the segments a
+//! piece at a time, checks each record's frame and hands runs of records
+//! ([`Chunk`]s) round the parsing threads in turn; each parses its records —
+//! a directory write straight into typed values (`directory::replay::Staged`)
+//! — and the calling thread takes the results back in the same turn, so in
+//! record order, and applies them. Directory writes are staged per tenant and
 //! applied in bulk (see `directory/replay.rs` for why that gives the same
-//! directory); any other record first settles what is staged, then applies
-//! as it always did.
+//! directory); any other record first settles what is staged, then applies as
+//! it always did.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -20,11 +21,13 @@ use super::{load, SavedState, SavedTenant, StateError, TenantHead, STATE_VERSION
 use crate::directory::replay::Staged;
 use crate::journal::{Change, Piece, ReadError, SegmentReader};
 
-/// Records in one batch handed between the threads.
-const BATCH_RECORDS: usize = 256;
-/// Batches in flight: enough that neither thread waits on the other for
-/// long, few enough that the records in flight stay small.
-const BATCHES_IN_FLIGHT: usize = 16;
+/// Bytes of records in one chunk handed to a parsing thread: a few hundred
+/// records, so handing over costs little beside parsing them.
+const CHUNK_BYTES: usize = 256 << 10;
+/// Chunks waiting for each parsing thread, and results waiting for the
+/// applying one: enough that nobody waits on the others for long, few enough
+/// that what is in flight stays a few MiB.
+const IN_FLIGHT: usize = 4;
 /// Staged changes of a tenant past which they are applied before more are
 /// staged: a bound on the memory staging holds beside the maps. Larger runs
 /// apply with better locality; this keeps the staged copies to tens of MiB.
@@ -49,19 +52,28 @@ struct RecordAt {
     record: usize,
 }
 
-/// What the reading thread hands over.
+/// Records of one segment, copied out of the reader's buffer for a parsing
+/// thread.
+struct Chunk {
+    segment: usize,
+    /// The number of the first record in its segment.
+    first: usize,
+    bytes: Vec<u8>,
+    /// Where each record ends in `bytes`.
+    ends: Vec<usize>,
+}
+
+/// A chunk parsed: its records as batches in order, and the highest sequence
+/// number among them; or the error that stopped it.
+type Parsed = Result<(Vec<Batch>, u64), StateError>;
+
+/// What a parsing thread hands over.
 enum Batch {
     /// Consecutive directory writes to one tenant, staged; `first` is where
     /// the first of them is.
     Directory { tenant: Uuid, staged: Box<Staged>, first: RecordAt },
     /// Any other record.
     Other { tenant: Uuid, change: Change, at: RecordAt },
-}
-
-/// What the reading thread found besides the records.
-struct ReadAll {
-    last_seq: u64,
-    torn: bool,
 }
 
 /// Load the snapshot and replay the journal segments it does not contain. A
@@ -93,57 +105,91 @@ pub(crate) fn recover(path: &Path) -> Result<Recovered, StateError> {
         tenants: Vec::new(),
         journal_from: 0,
     });
-    let (batches, received) = sync_channel(BATCHES_IN_FLIGHT);
+    let parsers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
     let segments = &segments;
     let (applied, read) = std::thread::scope(|scope| {
-        // The sender moves into the reader, so the channel closes when it
-        // returns, however it returns.
-        let reader = std::thread::Builder::new()
-            .name("graphbox-replay".into())
-            .spawn_scoped(scope, move || read_segments(segments, batches))
-            .map_err(read_err);
-        let applied = apply_batches(&mut state.tenants, received, segments);
+        let spawn = |name: &str| std::thread::Builder::new().name(name.into());
+        // Each sender moves into the thread that sends, so every channel
+        // closes when its sender returns, however it returns.
+        let (mut to_parsers, mut parsed) = (Vec::new(), Vec::new());
+        for _ in 0..parsers {
+            let (chunks_in, chunks) = sync_channel::<Chunk>(IN_FLIGHT);
+            let (results, results_out) = sync_channel::<Parsed>(IN_FLIGHT);
+            let parser =
+                spawn("graphbox-replay-parse").spawn_scoped(scope, move || parse_chunks(segments, chunks, results));
+            if parser.is_err() {
+                break;
+            }
+            to_parsers.push(chunks_in);
+            parsed.push(results_out);
+        }
+        if to_parsers.is_empty() {
+            return (Ok(0), Err(read_err(std::io::Error::other("cannot start a thread to replay the journal"))));
+        }
+        let reader = spawn("graphbox-replay-read").spawn_scoped(scope, move || read_segments(segments, to_parsers));
+        let applied = apply_chunks(&mut state.tenants, &parsed, segments);
+        // Whatever stopped the applying thread, nobody receives any more.
+        drop(parsed);
         let read = match reader {
             Ok(reader) => reader.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            Err(e) => Err(e),
+            Err(e) => Err(read_err(e)),
         };
         (applied, read)
     });
     // The applying thread sees only records before any the reader refused,
-    // so its error, if any, comes first in the journal.
-    applied?;
-    let read = read?;
-    Ok(Recovered { state: Some(state), torn: read.torn, next_segment, last_seq: read.last_seq })
+    // and sees the parsers' errors in record order, so its error, if any,
+    // comes first in the journal.
+    let last_seq = applied?;
+    let torn = read?;
+    Ok(Recovered { state: Some(state), torn, next_segment, last_seq })
 }
 
-/// The reading thread: every record of every segment, parsed and batched in
-/// order. Returns early, without an error, when the applying thread stopped
-/// (its error is the one to report).
-fn read_segments(segments: &[(u64, PathBuf)], out: SyncSender<Batch>) -> Result<ReadAll, StateError> {
-    let mut read = ReadAll { last_seq: 0, torn: false };
+/// The reading thread: every record of every segment, framing checked, in
+/// chunks handed to the parsing threads in turn. Returns whether a torn tail
+/// was dropped; returns early, without an error, when nobody receives (the
+/// applying thread stopped, and its error is the one to report).
+fn read_segments(segments: &[(u64, PathBuf)], parsers: Vec<SyncSender<Chunk>>) -> Result<bool, StateError> {
+    let mut torn = false;
     let last_segment = segments.last().map(|(n, _)| *n);
-    let mut batches = Batcher { out, filling: None, at: RecordAt { segment: 0, record: 0 }, stopped: false };
+    let mut turn = (0..parsers.len()).cycle();
+    let mut hand_over = |chunk: &mut Chunk| {
+        let next = Chunk {
+            segment: chunk.segment,
+            first: chunk.first + chunk.ends.len(),
+            bytes: Vec::with_capacity(CHUNK_BYTES + (CHUNK_BYTES >> 2)),
+            ends: Vec::new(),
+        };
+        let full = std::mem::replace(chunk, next);
+        full.ends.is_empty() || parsers[turn.next().expect("endless")].send(full).is_ok()
+    };
     for (segment, (n, file)) in segments.iter().enumerate() {
         let corrupt = |detail: String| StateError::Corrupt { path: file.clone(), detail };
         let opened = fs::File::open(file).map_err(|source| StateError::Read { path: file.clone(), source })?;
         let mut reader = SegmentReader::new(opened);
-        for record in 0.. {
-            let payload = match reader.next() {
-                Ok(Piece::Record(payload)) => payload,
+        let mut chunk = Chunk { segment, first: 0, bytes: Vec::new(), ends: Vec::new() };
+        loop {
+            match reader.next() {
+                Ok(Piece::Record(payload)) => {
+                    chunk.bytes.extend_from_slice(payload);
+                    chunk.ends.push(chunk.bytes.len());
+                    if chunk.bytes.len() >= CHUNK_BYTES && !hand_over(&mut chunk) {
+                        return Ok(torn);
+                    }
+                }
                 Ok(Piece::End(None)) => break,
-                Ok(Piece::End(Some(torn))) => {
-                    read.torn = true;
+                Ok(Piece::End(Some(cut))) => {
+                    torn = true;
                     if Some(*n) != last_segment {
                         return Err(corrupt(format!(
                             "journal: a record cut short at byte {} of a segment that later segments follow",
-                            torn.offset
+                            cut.offset
                         )));
                     }
                     tracing::warn!(
                         journal = %file.display(),
-                        offset = torn.offset,
-                        bytes = torn.bytes,
-                        lost = %torn.preview,
+                        offset = cut.offset,
+                        bytes = cut.bytes,
+                        lost = %cut.preview,
                         "the last journal record was cut short by a crash while it was written; its write was never \
                          acknowledged and is dropped"
                     );
@@ -151,100 +197,131 @@ fn read_segments(segments: &[(u64, PathBuf)], out: SyncSender<Batch>) -> Result<
                 }
                 Err(ReadError::Io(source)) => return Err(StateError::Read { path: file.clone(), source }),
                 Err(ReadError::Scan(e)) => return Err(corrupt(format!("journal: {e}"))),
-            };
-            batches.at = RecordAt { segment, record };
-            let entry = crate::journal::read_for_replay(payload, &mut batches)
-                .map_err(|e| corrupt(format!("journal record {record}: {e}")))?;
-            read.last_seq = read.last_seq.max(entry.seq);
-            if let Some(change) = entry.other {
-                let other = Batch::Other { tenant: entry.tenant, change, at: batches.at };
-                if batches.hand_over() {
-                    batches.stopped |= batches.out.send(other).is_err();
-                }
-            }
-            if batches.stopped {
-                return Ok(read);
             }
         }
+        if !hand_over(&mut chunk) {
+            return Ok(torn);
+        }
     }
-    batches.hand_over();
-    Ok(read)
+    Ok(torn)
 }
 
-/// The reader's batches: directory writes staged as they are read, a batch
-/// handed over when it is full or the next write is another tenant's.
+/// A parsing thread: each chunk it is handed, parsed into batches, in the
+/// order they came. Stops at the first record that does not parse (having
+/// handed over its error) or when nobody receives.
+fn parse_chunks(segments: &[(u64, PathBuf)], chunks: Receiver<Chunk>, results: SyncSender<Parsed>) {
+    for chunk in chunks {
+        let parsed = parse_chunk(segments, &chunk);
+        let failed = parsed.is_err();
+        if results.send(parsed).is_err() || failed {
+            return;
+        }
+    }
+}
+
+fn parse_chunk(segments: &[(u64, PathBuf)], chunk: &Chunk) -> Parsed {
+    let mut batches = Batcher { done: Vec::new(), filling: None, at: RecordAt { segment: chunk.segment, record: 0 } };
+    let mut last_seq = 0;
+    let mut start = 0;
+    for (i, end) in chunk.ends.iter().enumerate() {
+        let record = chunk.first + i;
+        batches.at = RecordAt { segment: chunk.segment, record };
+        let entry = crate::journal::read_for_replay(&chunk.bytes[start..*end], &mut batches).map_err(|e| {
+            StateError::Corrupt {
+                path: segments[chunk.segment].1.clone(),
+                detail: format!("journal record {record}: {e}"),
+            }
+        })?;
+        start = *end;
+        last_seq = last_seq.max(entry.seq);
+        if let Some(change) = entry.other {
+            batches.finish();
+            batches.done.push(Batch::Other { tenant: entry.tenant, change, at: batches.at });
+        }
+    }
+    batches.finish();
+    Ok((batches.done, last_seq))
+}
+
+/// A parsing thread's batches for one chunk: directory writes staged as they
+/// are read, a batch closed when the next write is another tenant's or
+/// another kind of record comes.
 struct Batcher {
-    out: SyncSender<Batch>,
+    done: Vec<Batch>,
     /// The batch being filled: its tenant, what is staged, where its first
-    /// record is, how many records it holds.
-    filling: Option<(Uuid, Box<Staged>, RecordAt, usize)>,
+    /// record is.
+    filling: Option<(Uuid, Box<Staged>, RecordAt)>,
     /// Where the record being read is.
     at: RecordAt,
-    /// Nobody receives any more (the applying thread stopped).
-    stopped: bool,
 }
 
 impl Batcher {
-    /// Send the batch being filled, if any; `false` when nobody receives.
-    fn hand_over(&mut self) -> bool {
-        if let Some((tenant, staged, first, _)) = self.filling.take() {
-            self.stopped |= self.out.send(Batch::Directory { tenant, staged, first }).is_err();
+    fn finish(&mut self) {
+        if let Some((tenant, staged, first)) = self.filling.take() {
+            self.done.push(Batch::Directory { tenant, staged, first });
         }
-        !self.stopped
     }
 }
 
 impl crate::journal::Staging for Batcher {
     fn directory(&mut self, tenant: Uuid) -> &mut Staged {
-        if self.filling.as_ref().is_some_and(|(t, _, _, records)| *t != tenant || *records == BATCH_RECORDS) {
-            self.hand_over();
+        if self.filling.as_ref().is_some_and(|(t, _, _)| *t != tenant) {
+            self.finish();
         }
         let at = self.at;
-        let (_, staged, _, records) = self.filling.get_or_insert_with(|| (tenant, Box::default(), at, 0));
-        *records += 1;
-        staged
+        &mut self.filling.get_or_insert_with(|| (tenant, Box::default(), at)).1
     }
 }
 
-/// The applying thread: batches in record order onto the tenants.
-fn apply_batches(
+/// The applying thread: the parsers' results taken in the turn the chunks
+/// were handed out, so in record order, applied onto the tenants. Returns
+/// the highest sequence number seen.
+fn apply_chunks(
     tenants: &mut Vec<SavedTenant>,
-    batches: Receiver<Batch>,
+    parsed: &[Receiver<Parsed>],
     segments: &[(u64, PathBuf)],
-) -> Result<(), StateError> {
+) -> Result<u64, StateError> {
     let corrupt = |at: RecordAt, detail: String| StateError::Corrupt {
         path: segments[at.segment].1.clone(),
         detail: format!("journal record {}: {detail}", at.record),
     };
     let mut pending: Vec<(Uuid, Staged)> = Vec::new();
-    for batch in batches {
-        match batch {
-            Batch::Directory { tenant, staged, first } => {
-                let Some(t) = tenants.iter_mut().find(|t| t.id == tenant) else {
-                    return Err(corrupt(first, unknown_tenant(tenant)));
-                };
-                let staging = match pending.iter().position(|(id, _)| *id == tenant) {
-                    Some(i) => &mut pending[i].1,
-                    None => {
-                        pending.push((tenant, Staged::default()));
-                        &mut pending.last_mut().expect("just pushed").1
+    let mut last_seq = 0;
+    // A parser with nothing more to hand over closes its channel: the
+    // chunks went round in turn, so every chunk has been taken then.
+    for results in parsed.iter().cycle() {
+        let Ok(result) = results.recv() else { break };
+        let (batches, seq) = result?;
+        last_seq = last_seq.max(seq);
+        for batch in batches {
+            match batch {
+                Batch::Directory { tenant, staged, first } => {
+                    let Some(t) = tenants.iter_mut().find(|t| t.id == tenant) else {
+                        return Err(corrupt(first, unknown_tenant(tenant)));
+                    };
+                    let staging = match pending.iter().position(|(id, _)| *id == tenant) {
+                        Some(i) => &mut pending[i].1,
+                        None => {
+                            pending.push((tenant, Staged::default()));
+                            &mut pending.last_mut().expect("just pushed").1
+                        }
+                    };
+                    staging.append(*staged);
+                    if staging.changes() >= SETTLE_AFTER {
+                        t.directory.settle(staging);
                     }
-                };
-                staging.append(*staged);
-                if staging.changes() >= SETTLE_AFTER {
-                    t.directory.settle(staging);
                 }
-            }
-            Batch::Other { tenant, change, at } => {
-                // It may read a directory (a fork, a snapshot) or replace
-                // one: every directory must be whole first.
-                settle_all(tenants, &mut pending);
-                replay(tenants, tenant, change).map_err(|e| corrupt(at, e))?;
+                Batch::Other { tenant, change, at } => {
+                    // It may read a directory (a fork, a snapshot) or replace
+                    // one: every directory must be whole first.
+                    settle_all(tenants, &mut pending);
+                    replay(tenants, tenant, change).map_err(|e| corrupt(at, e))?;
+                }
             }
         }
     }
     settle_all(tenants, &mut pending);
-    Ok(())
+    Ok(last_seq)
 }
 
 fn settle_all(tenants: &mut [SavedTenant], pending: &mut Vec<(Uuid, Staged)>) {
