@@ -98,6 +98,10 @@ fn once<T, E: de::Error>(slot: &mut Option<T>, value: T, field: &'static str) ->
     Ok(())
 }
 
+/// One change to a keyed collection: the key, and its new value or `None`
+/// for a removal.
+type EntryChange<K, V> = (K, Option<V>);
+
 /// The rest of a put's or removal's body once its collection is known: the
 /// key, and for a put the value, each read straight into its type.
 fn rest_of_entry<'de, A, K, V>(
@@ -105,7 +109,7 @@ fn rest_of_entry<'de, A, K, V>(
     put: bool,
     key_seed: K,
     value_seed: V,
-) -> Result<(K::Value, Option<V::Value>), A::Error>
+) -> Result<EntryChange<K::Value, V::Value>, A::Error>
 where
     A: MapAccess<'de>,
     K: DeserializeSeed<'de> + Copy,
@@ -218,8 +222,8 @@ macro_rules! staged_maps {
         /// collection's changes in record order, and the small fields.
         #[derive(Debug, Default)]
         pub(crate) struct Staged {
-            $($name: Vec<($k, Option<$v>)>,)*
-            $($log: Vec<(u64, Option<Uuid>)>,)*
+            $($name: Vec<EntryChange<$k, $v>>,)*
+            $($log: Vec<EntryChange<u64, Uuid>>,)*
             fields: SmallFields,
             changes: usize,
         }
@@ -461,7 +465,7 @@ fn join<T>(into: &mut Vec<T>, mut later: Vec<T>) {
 /// Apply one collection's changes, in record order per key, in key order
 /// overall: sorted stably (a key's changes keep their order), each key's last
 /// change kept, applied in key order (`put_in_key_order`).
-fn settle_map<K: Ord + Clone, V: Clone>(map: &mut Map<K, V>, mut changes: Vec<(K, Option<V>)>) {
+fn settle_map<K: Ord + Clone, V: Clone>(map: &mut Map<K, V>, mut changes: Vec<EntryChange<K, V>>) {
     changes.sort_by(|a, b| a.0.cmp(&b.0));
     // `dedup_by` keeps the first of equal neighbours: swapping the later one
     // into its place keeps the last change instead.

@@ -522,6 +522,58 @@ mod tests {
         let _ = fs::remove_dir_all(&dir);
     }
 
+    /// A journal written by the build before replay went in bulk
+    /// (`tests/fixtures/journal-v1`, made by `serve --state --id-seed 4242`:
+    /// three users created, one renamed, a snapshot taken, one deleted, a
+    /// group given a member, an application given a secret, the clock
+    /// advanced an hour, then kill -9). Later builds must keep replaying it to
+    /// what those writes made.
+    #[test]
+    fn a_journal_written_before_replay_went_in_bulk_keeps_replaying() {
+        use crate::directory::users::USER;
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/journal-v1/state.json");
+        let (one_by_one, _) = replayed_one_by_one(&path);
+        let recovered = recover(&path).expect("replays");
+        assert_eq!((recovered.last_seq, recovered.torn, recovered.next_segment), (11, false, 2));
+        let mut tenants = recovered.state.expect("state").tenants;
+        assert_eq!(tenants.len(), 1);
+        let tenant = Tenant::restore(tenants.remove(0)).expect("a clock");
+        assert_eq!(tenant.clock.offset(), std::time::Duration::from_secs(3600));
+        let ids = [
+            "4a0c5269-b472-4df9-aac7-4bee0cacab55",
+            "ccbc2447-d0bf-4848-ade6-a9c47ee3cf6f",
+            "e21bbf60-d2e4-468c-bbee-fd5ea75925bc",
+        ];
+        let user = |n: usize| uuid::Uuid::parse_str(ids[n - 1]).expect("an id");
+        let domain = "graphbox20b164.onmicrosoft.com";
+        {
+            let dir = tenant.read();
+            assert_eq!(dir.user_by_upn(&format!("jx1@{domain}")), Some(user(1)));
+            assert_eq!(dir.users[&user(1)].get_str(&USER, "displayName"), Some("Journal User 1 renamed"));
+            assert!(dir.passwords[&user(1)].matches("Journal!Pass1"), "its password still signs in");
+            assert_eq!(dir.user_by_upn(&format!("jx2@{domain}")), None, "deleted");
+            assert!(dir.deleted.contains_key(&user(2)), "soft-deleted, restorable");
+            let group = uuid::Uuid::parse_str("a3287eaa-0811-4e84-a855-1dba41999b67").expect("an id");
+            assert_eq!(dir.group_link(group, crate::directory::groups::Link::Members), vec![user(3)]);
+            let app = uuid::Uuid::parse_str("089f64f4-a582-4006-9688-3cf0c559ab1b").expect("an id");
+            let secrets = &dir.secrets[&app];
+            assert_eq!(secrets.len(), 1);
+            assert!(
+                secrets[0].hash.matches("gxi4Q~7E6YWXlfXTF8sjQDKQ.Yl2erDXM-wf1CZr"),
+                "the secret still authenticates"
+            );
+        }
+        crate::fork::restore(&tenant, "before-delete").expect("the snapshot came back");
+        let dir = tenant.read();
+        assert_eq!(dir.user_by_upn(&format!("jx2@{domain}")), Some(user(2)), "the snapshot holds it");
+        assert_eq!(dir.users[&user(1)].get_str(&USER, "displayName"), Some("Journal User 1 renamed"));
+        drop(dir);
+        // And one by one, the way it was replayed when it was written, to the same state file.
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/journal-v1/state.json");
+        let bulk = recover(&path).expect("replays").state.expect("state").tenants;
+        assert_eq!(saved(bulk), saved(one_by_one));
+    }
+
     /// A record for a tenant nothing created stops the start at that record,
     /// even with good records before it; so does a record that does not
     /// parse, after good ones were handed over.
