@@ -19,7 +19,7 @@
 //! - `replay` — `GB_REPLAY_WRITES` (1 000 000) journaled user creations (made
 //!   with the state in `GB_REPLAY_DIR`, default `/dev/shm`, so making them does
 //!   not wait on the disk), then start-up of a server on that state (snapshot
-//!   + journal replay) timed to its first answer, with the CPU time and RSS
+//!   and journal replay) timed to its first answer, with the CPU time and RSS
 //!   growth of `start()`. `GB_REPLAY_KEEP=DIR` makes the journal in `DIR` once
 //!   and keeps it, and later runs only time start-ups on it; `GB_REPLAY_RUNS`
 //!   (1) start-ups are timed, each in the same process on a fresh copy.
