@@ -19,7 +19,10 @@
 //! - `replay` — `GB_REPLAY_WRITES` (1 000 000) journaled user creations (made
 //!   with the state in `GB_REPLAY_DIR`, default `/dev/shm`, so making them does
 //!   not wait on the disk), then start-up of a server on that state (snapshot
-//!   + journal replay) timed to its first answer.
+//!   and journal replay) timed to its first answer, with the CPU time and RSS
+//!   growth of `start()`. `GB_REPLAY_KEEP=DIR` makes the journal in `DIR` once
+//!   and keeps it, and later runs only time start-ups on it; `GB_REPLAY_RUNS`
+//!   (1) start-ups are timed, each in the same process on a fresh copy.
 
 #![allow(clippy::disallowed_methods)]
 
@@ -235,76 +238,124 @@ async fn writes_section() {
     }
 }
 
+/// Make `writes` journaled user creations in a new state in `dir` (8 clients
+/// over HTTP), never compacted, and drop the server without saving: the
+/// journal is all there is.
+async fn make_journal(dir: &std::path::Path, writes: usize) {
+    let state = dir.join("state.json");
+    // Never compacted while they are made: every one of them is replayed.
+    let mock =
+        Graphbox::builder().plain_http().state_file(&state).compact_after_bytes(u64::MAX).start().await.expect("start");
+    let http = reqwest::Client::new();
+    let token = token(&http, &mock).await;
+    let graph = mock.graph_url().to_owned();
+    let domain = mock.tenant_domain().to_owned();
+    let t = Instant::now();
+    let per = writes.div_ceil(8);
+    let mut tasks = Vec::new();
+    for c in 0..8 {
+        let (http, token, graph, domain) = (http.clone(), token.clone(), graph.clone(), domain.clone());
+        tasks.push(tokio::spawn(async move {
+            for n in 0..per {
+                let body = json!({"accountEnabled": true, "displayName": format!("R {c} {n}"),
+                                  "mailNickname": format!("r{c}x{n}"),
+                                  "userPrincipalName": format!("r{c}x{n}@{domain}"),
+                                  "passwordProfile": {"password": "Gb!x12345678a"}});
+                let r = http.post(format!("{graph}/users")).bearer_auth(&token).json(&body).send().await.unwrap();
+                assert_eq!(r.status(), 201);
+                r.bytes().await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    println!("replay  {} journaled writes made in {:?}", per * 8, t.elapsed());
+    drop(mock);
+    // The dropped server winds down on the runtime's threads (its tasks stop,
+    // its million users are freed): timed alongside, that would be counted as
+    // the next start's time and CPU.
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(60) {
+        let before = cpu_time();
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        if cpu_time().saturating_sub(before) < Duration::from_millis(20) {
+            break;
+        }
+    }
+    println!("replay  the writing server wound down in {:?}", t.elapsed());
+}
+
+/// A copy of the state in `from` that a start may rewrite: hard links (a
+/// start only reads the old segments, writes new files and replaces or
+/// deletes names), so the kept journal survives every run.
+fn scratch_copy(from: &std::path::Path, to: &std::path::Path) {
+    let _ = std::fs::remove_dir_all(to);
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().filter_map(|e| e.ok()) {
+        let target = to.join(entry.file_name());
+        if std::fs::hard_link(entry.path(), &target).is_err() {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
 async fn replay_section() {
     let writes = env_usize("GB_REPLAY_WRITES", 1_000_000);
+    let runs = env_usize("GB_REPLAY_RUNS", 1).max(1);
     let base = std::env::var_os("GB_REPLAY_DIR").map_or_else(|| "/dev/shm".into(), std::path::PathBuf::from);
-    let dir = base.join(format!("graphbox-bench-replay-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let state = dir.join("state.json");
-    {
-        // Never compacted while they are made: every one of them is replayed.
-        let mock = Graphbox::builder()
-            .plain_http()
-            .state_file(&state)
-            .compact_after_bytes(u64::MAX)
-            .start()
-            .await
-            .expect("start");
-        let http = reqwest::Client::new();
-        let token = token(&http, &mock).await;
-        let graph = mock.graph_url().to_owned();
-        let domain = mock.tenant_domain().to_owned();
-        let t = Instant::now();
-        let per = writes.div_ceil(8);
-        let mut tasks = Vec::new();
-        for c in 0..8 {
-            let (http, token, graph, domain) = (http.clone(), token.clone(), graph.clone(), domain.clone());
-            tasks.push(tokio::spawn(async move {
-                for n in 0..per {
-                    let body = json!({"accountEnabled": true, "displayName": format!("R {c} {n}"),
-                                      "mailNickname": format!("r{c}x{n}"),
-                                      "userPrincipalName": format!("r{c}x{n}@{domain}"),
-                                      "passwordProfile": {"password": "Gb!x12345678a"}});
-                    let r = http.post(format!("{graph}/users")).bearer_auth(&token).json(&body).send().await.unwrap();
-                    assert_eq!(r.status(), 201);
-                    r.bytes().await.unwrap();
-                }
-            }));
-        }
-        for t in tasks {
-            t.await.unwrap();
-        }
-        println!("replay  {} journaled writes made in {:?}", per * 8, t.elapsed());
-        // Dropped without shutdown: nothing is saved, the journal is all there is.
-        drop(mock);
+    // `GB_REPLAY_KEEP=DIR`: the journal is made there once and kept, and
+    // later runs only time the start-up on it (making it is the slow part).
+    let kept = std::env::var_os("GB_REPLAY_KEEP").map(std::path::PathBuf::from);
+    let source = kept.clone().unwrap_or_else(|| base.join(format!("graphbox-bench-replay-{}", std::process::id())));
+    let has_journal = |dir: &std::path::Path| {
+        std::fs::read_dir(dir)
+            .map(|mut d| d.any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().contains(".journal."))))
+            .unwrap_or(false)
+    };
+    if kept.is_none() || !has_journal(&source) {
+        let _ = std::fs::remove_dir_all(&source);
+        std::fs::create_dir_all(&source).unwrap();
+        make_journal(&source, writes).await;
+    } else {
+        println!("replay  reusing the journal kept in {}", source.display());
     }
-    let journal_bytes: u64 = std::fs::read_dir(&dir)
+    let journal_bytes: u64 = std::fs::read_dir(&source)
         .unwrap()
         .filter_map(|e| e.ok())
         .filter(|e| e.file_name().to_string_lossy().contains(".journal."))
         .map(|e| e.metadata().map(|m| m.len()).unwrap_or(0))
         .sum();
-    let cpu = cpu_time();
-    let t = Instant::now();
-    let mock = Graphbox::builder().plain_http().state_file(&state).start().await.expect("restart");
-    let started = t.elapsed();
-    let start_cpu = cpu_time().saturating_sub(cpu);
-    let http = reqwest::Client::new();
-    let token = token(&http, &mock).await;
-    let r = http.get(format!("{}/users?$top=1", mock.graph_url())).bearer_auth(&token).send().await.unwrap();
-    assert_eq!(r.status(), 200);
-    let answered = t.elapsed();
-    println!(
-        "replay  start-up on {} MiB of journal in {}: start() {started:?} ({start_cpu:?} of CPU), first Graph \
-         answer {answered:?} (the replayed journal is folded into the state file in the background after that)",
-        journal_bytes / (1 << 20),
-        base.display()
-    );
-    // Shut down, not dropped: the fold still running in the background would
-    // write the state file again after the directory is gone.
-    mock.shutdown().await.expect("saved");
-    let _ = std::fs::remove_dir_all(&dir);
+    let run_dir = source.with_file_name(format!("graphbox-bench-replay-run-{}", std::process::id()));
+    for run in 1..=runs {
+        scratch_copy(&source, &run_dir);
+        let state = run_dir.join("state.json");
+        let (cpu, rss) = (cpu_time(), rss_kib());
+        let t = Instant::now();
+        let mock = Graphbox::builder().plain_http().state_file(&state).start().await.expect("restart");
+        let started = t.elapsed();
+        let start_cpu = cpu_time().saturating_sub(cpu);
+        let grown_mib = rss_kib().saturating_sub(rss) / 1024;
+        let http = reqwest::Client::new();
+        let token = token(&http, &mock).await;
+        let r = http.get(format!("{}/users?$top=1", mock.graph_url())).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let answered = t.elapsed();
+        println!(
+            "replay  run {run}/{runs}: start-up on {} MiB of journal in {}: start() {started:?} ({start_cpu:?} of \
+             CPU, RSS +{grown_mib} MiB), first Graph answer {answered:?} (the replayed journal is folded into the \
+             state file in the background after that)",
+            journal_bytes / (1 << 20),
+            source.parent().unwrap_or(&source).display()
+        );
+        // Shut down, not dropped: the fold still running in the background would
+        // write the state file again after the directory is gone.
+        mock.shutdown().await.expect("saved");
+        let _ = std::fs::remove_dir_all(&run_dir);
+    }
+    if kept.is_none() {
+        let _ = std::fs::remove_dir_all(&source);
+    }
 }
 
 #[tokio::main]

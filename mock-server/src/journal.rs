@@ -15,10 +15,12 @@
 //!
 //! The file: an 12-byte header (`MAGIC`, then the journal version, little
 //! endian), then records, each `length: u32 LE`, `crc32(payload): u32 LE`,
-//! `payload` (one JSON [`Entry`]). [`scan`] is the pure core start-up relies on:
-//! a record cut short at the end of the file (a crash mid-append) is a torn
-//! tail, dropped with a warning that names it; a bad record anywhere before
-//! the end is corruption and stops the start, leaving every file untouched.
+//! `payload` (one JSON [`Entry`]). `next_frame` is the pure core start-up
+//! relies on (through [`SegmentReader`], which reads a file a piece at a
+//! time): a record cut short at the end of the file (a crash mid-append) is a
+//! torn tail, dropped with a warning that names it; a bad record anywhere
+//! before the end is corruption and stops the start, leaving every file
+//! untouched.
 //!
 //! Group commit: callers frame their record into a shared buffer under a
 //! mutex; a request that must wait for its records (`wait_durable`, before the
@@ -206,6 +208,157 @@ impl Queued {
     }
 }
 
+/// Where replay stages the directory writes of the records it reads.
+pub(crate) trait Staging {
+    /// The staging a directory write of `tenant`'s goes to (the caller may
+    /// first hand over what it staged for another tenant).
+    fn directory(&mut self, tenant: Uuid) -> &mut crate::directory::replay::Staged;
+}
+
+/// A record as start-up replays it.
+#[derive(Debug)]
+pub(crate) struct ReadRecord {
+    pub seq: u64,
+    pub tenant: Uuid,
+    /// Anything but a directory write (rare), parsed whole; `None` for a
+    /// directory write, whose effects are staged already.
+    pub other: Option<Change>,
+}
+
+/// Read a record for replay (the same JSON as [`Entry`]) in one pass, a
+/// directory write's effects straight into `staging`
+/// (`directory::replay::StageEffects`).
+pub(crate) fn read_for_replay(payload: &[u8], staging: &mut dyn Staging) -> Result<ReadRecord, serde_json::Error> {
+    use serde::de::{DeserializeSeed, Error};
+    // Checked as UTF-8 once, whole: read from a slice, every string and every
+    // value kept as text would be checked again on its own.
+    let text = std::str::from_utf8(payload).map_err(serde_json::Error::custom)?;
+    let mut d = serde_json::Deserializer::from_str(text);
+    let record = RecordSeed(staging).deserialize(&mut d)?;
+    d.end()?;
+    Ok(record)
+}
+
+struct RecordSeed<'s>(&'s mut dyn Staging);
+
+impl<'de> serde::de::DeserializeSeed<'de> for RecordSeed<'_> {
+    type Value = ReadRecord;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<ReadRecord, D::Error> {
+        d.deserialize_struct("Entry", &["seq", "tenant", "change"], self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for RecordSeed<'_> {
+    type Value = ReadRecord;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a journal record")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<ReadRecord, A::Error> {
+        use serde::de::Error;
+        #[derive(Deserialize)]
+        #[serde(field_identifier, rename_all = "snake_case")]
+        enum Field {
+            Seq,
+            Tenant,
+            Change,
+            #[serde(other)]
+            Unknown,
+        }
+        let (mut seq, mut tenant, mut change, mut change_text) = (None, None, None, None);
+        while let Some(field) = map.next_key()? {
+            match field {
+                Field::Seq => seq = Some(map.next_value()?),
+                Field::Tenant => tenant = Some(map.next_value()?),
+                // The journal writes the tenant first; a change read before
+                // it is kept as text until the tenant is known.
+                Field::Change => match tenant {
+                    Some(tenant) => change = Some(map.next_value_seed(ChangeSeed { staging: &mut *self.0, tenant })?),
+                    None => change_text = Some(map.next_value::<&'de RawValue>()?),
+                },
+                Field::Unknown => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        let seq = seq.ok_or_else(|| A::Error::missing_field("seq"))?;
+        let tenant = tenant.ok_or_else(|| A::Error::missing_field("tenant"))?;
+        let other = match (change, change_text) {
+            (Some(other), _) => other,
+            (None, Some(text)) => {
+                use serde::de::DeserializeSeed;
+                let mut d = serde_json::Deserializer::from_str(text.get());
+                ChangeSeed { staging: self.0, tenant }.deserialize(&mut d).map_err(A::Error::custom)?
+            }
+            (None, None) => return Err(A::Error::missing_field("change")),
+        };
+        Ok(ReadRecord { seq, tenant, other })
+    }
+}
+
+/// A record's `change`: a directory write staged as it is read, any other
+/// kind parsed whole.
+struct ChangeSeed<'s> {
+    staging: &'s mut dyn Staging,
+    tenant: Uuid,
+}
+
+/// A [`Change`]'s variant name, kept only when it is not the common one.
+enum ChangeTag {
+    Directory,
+    Other(String),
+}
+
+impl<'de> Deserialize<'de> for ChangeTag {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl serde::de::Visitor<'_> for Visit {
+            type Value = ChangeTag;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a change's kind")
+            }
+            fn visit_str<E: serde::de::Error>(self, tag: &str) -> Result<ChangeTag, E> {
+                Ok(if tag == "directory" { ChangeTag::Directory } else { ChangeTag::Other(tag.to_owned()) })
+            }
+        }
+        d.deserialize_identifier(Visit)
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for ChangeSeed<'_> {
+    type Value = Option<Change>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Option<Change>, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for ChangeSeed<'_> {
+    type Value = Option<Change>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a change")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Option<Change>, A::Error> {
+        use serde::de::Error;
+        let change = match map.next_key::<ChangeTag>()? {
+            Some(ChangeTag::Directory) => {
+                let staged = self.staging.directory(self.tenant);
+                map.next_value_seed(crate::directory::replay::StageEffects(staged))?;
+                None
+            }
+            // Rare: the variant parsed whole, as `Change` reads it.
+            Some(ChangeTag::Other(tag)) => {
+                let value: &RawValue = map.next_value()?;
+                let whole = format!("{{{}:{}}}", serde_json::Value::String(tag), value.get());
+                Some(serde_json::from_str(&whole).map_err(A::Error::custom)?)
+            }
+            None => return Err(A::Error::invalid_length(0, &"one kind of change")),
+        };
+        if map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+            return Err(A::Error::invalid_length(2, &"one kind of change"));
+        }
+        Ok(change)
+    }
+}
+
 /// The 12-byte file header.
 pub(crate) fn header() -> [u8; HEADER_LEN] {
     let mut h = [0u8; HEADER_LEN];
@@ -234,6 +387,7 @@ pub(crate) struct TornTail {
 }
 
 /// The records of a journal file.
+#[cfg(test)]
 #[derive(Debug, Default)]
 pub(crate) struct Scanned<'a> {
     pub records: Vec<&'a [u8]>,
@@ -253,16 +407,43 @@ pub(crate) enum ScanError {
 /// Split a journal file into records. Only the last record may be incomplete
 /// (what a crash mid-append leaves: a short length field, a short payload, or
 /// a full-length payload whose bytes did not all land, zeros included); damage
-/// anywhere before it is an error.
+/// anywhere before it is an error. The whole file in memory: what tests
+/// judge; start-up reads with [`SegmentReader`], which finds the same.
+#[cfg(test)]
 pub(crate) fn scan(bytes: &[u8]) -> Result<Scanned<'_>, ScanError> {
     let mut out = Scanned::default();
-    if bytes.len() < HEADER_LEN {
-        // A crash while the header of a new file was being written.
-        if header().starts_with(bytes) {
-            if !bytes.is_empty() {
-                out.torn = Some(TornTail { offset: 0, bytes: bytes.len(), preview: String::new() });
+    if let Some(end) = check_header(bytes)? {
+        out.torn = end;
+        return Ok(out);
+    }
+    let mut at = HEADER_LEN;
+    loop {
+        let rest = &bytes[at..];
+        match next_frame(rest) {
+            Frame::Record(len) => {
+                out.records.push(&rest[FRAME_LEN..FRAME_LEN + len]);
+                at += FRAME_LEN + len;
             }
-            return Ok(out);
+            Frame::Incomplete if rest.is_empty() => break,
+            // Nothing follows: what is there is all the record will ever have.
+            Frame::Incomplete => {
+                out.torn = Some(torn_tail(at, rest));
+                break;
+            }
+            Frame::Corrupt(detail) => return Err(ScanError::Corrupt { index: out.records.len(), offset: at, detail }),
+        }
+    }
+    Ok(out)
+}
+
+/// Check the header. `Some` when the file ends inside it (a crash while a new
+/// segment's header was written: nothing to replay, and a torn tail unless
+/// the file is empty).
+fn check_header(bytes: &[u8]) -> Result<Option<Option<TornTail>>, ScanError> {
+    if bytes.len() < HEADER_LEN {
+        if header().starts_with(bytes) {
+            let torn = (!bytes.is_empty()).then(|| TornTail { offset: 0, bytes: bytes.len(), preview: String::new() });
+            return Ok(Some(torn));
         }
         return Err(ScanError::NotAJournal);
     }
@@ -273,47 +454,175 @@ pub(crate) fn scan(bytes: &[u8]) -> Result<Scanned<'_>, ScanError> {
     if version > JOURNAL_VERSION {
         return Err(ScanError::TooNew(version));
     }
-    let mut at = HEADER_LEN;
-    let torn = |at: usize| {
-        let rest = &bytes[at..];
-        let payload = rest.get(FRAME_LEN..).unwrap_or_default();
-        let preview: String = String::from_utf8_lossy(&payload[..payload.len().min(160)]).into_owned();
-        TornTail { offset: at, bytes: rest.len(), preview }
-    };
-    while at < bytes.len() {
-        let rest = &bytes[at..];
-        let index = out.records.len();
-        if rest.len() < FRAME_LEN {
-            out.torn = Some(torn(at));
-            break;
-        }
-        let len = u32::from_le_bytes(rest[..4].try_into().expect("4 bytes")) as usize;
-        let sum = u32::from_le_bytes(rest[4..8].try_into().expect("4 bytes"));
-        if len == 0 || len > MAX_RECORD {
-            // Zeros to the end are space the file system extended the file by
-            // before the record's bytes landed.
-            if rest.iter().all(|b| *b == 0) {
-                out.torn = Some(torn(at));
-                break;
-            }
-            return Err(ScanError::Corrupt { index, offset: at, detail: format!("a record length of {len}") });
-        }
-        if rest.len() < FRAME_LEN + len {
-            out.torn = Some(torn(at));
-            break;
-        }
-        let payload = &rest[FRAME_LEN..FRAME_LEN + len];
-        if crc32(payload) != sum {
-            if rest.len() == FRAME_LEN + len {
-                out.torn = Some(torn(at));
-                break;
-            }
-            return Err(ScanError::Corrupt { index, offset: at, detail: "checksum mismatch".into() });
-        }
-        out.records.push(payload);
-        at += FRAME_LEN + len;
+    Ok(None)
+}
+
+/// What starts at a record boundary, judged from `rest`, the bytes from there
+/// on that are at hand.
+#[derive(Debug, PartialEq, Eq)]
+enum Frame {
+    /// A whole record with a good checksum: its payload's length.
+    Record(usize),
+    /// Not a whole good record, but it may yet be one if more bytes follow;
+    /// if the file ends here, a torn tail (or nothing, when `rest` is empty).
+    Incomplete,
+    /// Damage that more bytes cannot make good, and which bytes follow.
+    Corrupt(String),
+}
+
+/// [`scan`] and [`SegmentReader`] judge every record here, so the whole file
+/// in memory and a file read a piece at a time tell torn from corrupt alike.
+fn next_frame(rest: &[u8]) -> Frame {
+    if rest.len() < FRAME_LEN {
+        return Frame::Incomplete;
     }
-    Ok(out)
+    let len = u32::from_le_bytes(rest[..4].try_into().expect("4 bytes")) as usize;
+    let sum = u32::from_le_bytes(rest[4..8].try_into().expect("4 bytes"));
+    if len == 0 || len > MAX_RECORD {
+        // Zeros to the end are space the file system extended the file by
+        // before the record's bytes landed.
+        if rest.iter().any(|b| *b != 0) {
+            return Frame::Corrupt(format!("a record length of {len}"));
+        }
+        return Frame::Incomplete;
+    }
+    if rest.len() < FRAME_LEN + len {
+        return Frame::Incomplete;
+    }
+    if crc32(&rest[FRAME_LEN..FRAME_LEN + len]) != sum {
+        // Bad bytes in the last record are a torn tail; with anything after
+        // them, corruption.
+        if rest.len() > FRAME_LEN + len {
+            return Frame::Corrupt("checksum mismatch".into());
+        }
+        return Frame::Incomplete;
+    }
+    Frame::Record(len)
+}
+
+fn torn_tail(offset: usize, rest: &[u8]) -> TornTail {
+    let payload = rest.get(FRAME_LEN..).unwrap_or_default();
+    let preview: String = String::from_utf8_lossy(&payload[..payload.len().min(160)]).into_owned();
+    TornTail { offset, bytes: rest.len(), preview }
+}
+
+/// What [`SegmentReader::next`] found.
+#[derive(Debug)]
+pub(crate) enum Piece<'a> {
+    /// A record's payload.
+    Record(&'a [u8]),
+    /// The end of the file, after a torn tail or not.
+    End(Option<TornTail>),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ReadError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Scan(#[from] ScanError),
+}
+
+/// A journal file's records as [`scan`] finds them, read a piece at a time:
+/// start-up replays a segment of a gigabyte through one small buffer instead
+/// of a copy of the file, whose fresh pages the kernel would zero first.
+#[derive(Debug)]
+pub(crate) struct SegmentReader<R> {
+    source: R,
+    buf: Vec<u8>,
+    /// The next record boundary in `buf`, and the end of what `buf` holds.
+    at: usize,
+    filled: usize,
+    /// Where `buf[0]` is in the file.
+    base: usize,
+    /// Records handed out so far.
+    index: usize,
+    header_checked: bool,
+    ended: bool,
+}
+
+impl<R: std::io::Read> SegmentReader<R> {
+    pub(crate) fn new(source: R) -> Self {
+        Self::with_buffer(source, 1 << 20)
+    }
+
+    /// `capacity`: the initial buffer (it grows to hold a larger record).
+    fn with_buffer(source: R, capacity: usize) -> Self {
+        SegmentReader {
+            source,
+            buf: vec![0; capacity.max(HEADER_LEN)],
+            at: 0,
+            filled: 0,
+            base: 0,
+            index: 0,
+            header_checked: false,
+            ended: false,
+        }
+    }
+
+    /// The next record, or the end of the file (after which it stays ended).
+    pub(crate) fn next(&mut self) -> Result<Piece<'_>, ReadError> {
+        if self.ended {
+            return Ok(Piece::End(None));
+        }
+        if !self.header_checked {
+            while self.filled < HEADER_LEN && self.fill()? {}
+            if let Some(torn) = check_header(&self.buf[..self.filled])? {
+                self.ended = true;
+                return Ok(Piece::End(torn));
+            }
+            self.header_checked = true;
+            self.at = HEADER_LEN;
+        }
+        loop {
+            match next_frame(&self.buf[self.at..self.filled]) {
+                Frame::Record(len) => {
+                    let payload = self.at + FRAME_LEN..self.at + FRAME_LEN + len;
+                    self.at = payload.end;
+                    self.index += 1;
+                    return Ok(Piece::Record(&self.buf[payload]));
+                }
+                Frame::Corrupt(detail) => {
+                    let offset = self.base + self.at;
+                    return Err(ScanError::Corrupt { index: self.index, offset, detail }.into());
+                }
+                Frame::Incomplete => {
+                    if !self.fill()? {
+                        self.ended = true;
+                        let rest = &self.buf[self.at..self.filled];
+                        let torn = (!rest.is_empty()).then(|| torn_tail(self.base + self.at, rest));
+                        return Ok(Piece::End(torn));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Read more after what is buffered, keeping the unfinished record;
+    /// `false` at the end of the file.
+    fn fill(&mut self) -> std::io::Result<bool> {
+        if self.at > 0 {
+            self.buf.copy_within(self.at..self.filled, 0);
+            self.base += self.at;
+            self.filled -= self.at;
+            self.at = 0;
+        }
+        if self.filled == self.buf.len() {
+            // A record larger than the buffer.
+            self.buf.resize(self.buf.len() * 2, 0);
+        }
+        loop {
+            match self.source.read(&mut self.buf[self.filled..]) {
+                Ok(0) => return Ok(false),
+                Ok(n) => {
+                    self.filled += n;
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
 }
 
 /// CRC-32 (IEEE 802.3, the zlib one). Start-up checks every byte of the
@@ -798,6 +1107,199 @@ mod tests {
         let mut bytes = journal_of(&[b"{\"one\":1}", b"{\"two\":2}"]);
         bytes[HEADER_LEN..HEADER_LEN + 4].copy_from_slice(&u32::MAX.to_le_bytes());
         assert!(matches!(scan(&bytes), Err(ScanError::Corrupt { index: 0, .. })));
+    }
+
+    /// A source that hands out at most `step` bytes a read, as a pipe or a
+    /// slow disk may.
+    struct Trickle<'a> {
+        bytes: &'a [u8],
+        step: usize,
+    }
+
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.step.min(out.len()).min(self.bytes.len());
+            out[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            Ok(n)
+        }
+    }
+
+    type Read = Result<(Vec<Vec<u8>>, Option<TornTail>), ScanError>;
+
+    fn read_through(bytes: &[u8], capacity: usize, step: usize) -> Read {
+        let mut reader = SegmentReader::with_buffer(Trickle { bytes, step }, capacity);
+        let mut records = Vec::new();
+        loop {
+            match reader.next() {
+                Ok(Piece::Record(r)) => records.push(r.to_vec()),
+                Ok(Piece::End(torn)) => return Ok((records, torn)),
+                Err(ReadError::Scan(e)) => return Err(e),
+                Err(ReadError::Io(e)) => panic!("reading a slice: {e}"),
+            }
+        }
+    }
+
+    fn scanned(bytes: &[u8]) -> Read {
+        scan(bytes).map(|s| (s.records.iter().map(|r| r.to_vec()).collect(), s.torn))
+    }
+
+    /// The reader start-up uses finds what `scan` finds, whatever its buffer
+    /// and however the file arrives: at every cut of a file (torn tails),
+    /// with every byte damaged (corruption, or a torn tail when the damage
+    /// is in the last record), and with zeros appended.
+    #[test]
+    fn a_file_read_a_piece_at_a_time_gives_what_scan_gives() {
+        let whole = journal_of(&[b"{\"one\":1}", b"{\"tenant\":\"t\",\"second\":[2,2]}", b"{\"three\":3}"]);
+        let mut cases: Vec<Vec<u8>> = (0..=whole.len()).map(|cut| whole[..cut].to_vec()).collect();
+        for i in 0..whole.len() {
+            for flip in [0x01, 0x80] {
+                let mut damaged = whole.clone();
+                damaged[i] ^= flip;
+                cases.push(damaged);
+            }
+        }
+        let mut zeros = whole.clone();
+        zeros.extend_from_slice(&[0; 40]);
+        cases.push(zeros);
+        let mut long = header().to_vec();
+        let big = vec![b'x'; 5000];
+        frame(&big, &mut long);
+        frame(b"{}", &mut long);
+        cases.push(long);
+        for (i, bytes) in cases.iter().enumerate() {
+            let expected = scanned(bytes);
+            for (capacity, step) in [(1, 1), (5, 3), (16, 64), (64, 7), (1 << 20, usize::MAX)] {
+                assert_eq!(
+                    read_through(bytes, capacity, step),
+                    expected,
+                    "case {i}, buffer {capacity}, reads of {step}"
+                );
+            }
+        }
+        assert!(matches!(scanned(&cases[whole.len()]), Ok((ref r, None)) if r.len() == 3), "the whole file");
+    }
+
+    /// A test's staging: a new one each time a directory write asks.
+    #[derive(Default)]
+    struct Kept(Vec<(Uuid, crate::directory::replay::Staged)>);
+
+    impl Staging for Kept {
+        fn directory(&mut self, tenant: Uuid) -> &mut crate::directory::replay::Staged {
+            self.0.push((tenant, Default::default()));
+            &mut self.0.last_mut().expect("just pushed").1
+        }
+    }
+
+    fn read(text: &str) -> Result<(ReadRecord, Vec<(Uuid, String)>), serde_json::Error> {
+        let mut kept = Kept::default();
+        let record = read_for_replay(text.as_bytes(), &mut kept)?;
+        Ok((record, kept.0.into_iter().map(|(t, s)| (t, format!("{s:?}"))).collect()))
+    }
+
+    /// Replay's one-pass reading of a record finds what `Entry` finds, for
+    /// every kind of change, however the JSON is spaced or ordered, with
+    /// fields it does not know; and refuses what `Entry` or one-by-one replay
+    /// refuses.
+    #[test]
+    fn a_record_read_for_replay_is_the_record_written() {
+        let raw = |text: &str| RawValue::from_string(text.to_owned()).expect("JSON");
+        let at = time::OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("a time");
+        let user = r#"{"id":"00000000-0000-0000-0000-00000000000a","props":[[0,"00000000-0000-0000-0000-00000000000a"],[14,"N"],[49,"a@t.example"]]}"#;
+        let key = r#""00000000-0000-0000-0000-00000000000a""#;
+        let effects = vec![
+            Effect::Put { collection: "users".into(), key: raw(key), value: raw(user) },
+            Effect::Put {
+                collection: "passwords".into(),
+                key: raw(key),
+                value: raw(r#"{"salt":5,"hash":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}"#),
+            },
+            Effect::Remove { collection: "groups".into(), key: raw(key) },
+            Effect::Put { collection: "user_changes".into(), key: raw("3"), value: raw(key) },
+            Effect::Field { name: "ids".into(), value: raw(r#"{"s":[1,2,3,4]}"#) },
+            Effect::Field { name: "user_changes.current".into(), value: raw("3") },
+        ];
+        let changes = vec![
+            Change::Directory(effects.clone()),
+            Change::Directory(Vec::new()),
+            Change::Clock { frozen_at: Some(at), offset: Duration::from_secs(60) },
+            Change::Realism(Default::default()),
+            Change::Authz(crate::tenant::AuthzSetting::ReportOnly),
+            Change::Tenant(Box::new(serde_json::json!({"id": "x"}))),
+            Change::Forked { origin: Uuid::from_u128(3), head: Box::new(serde_json::json!({"h": 1})), effects },
+            Change::Faults(Vec::new()),
+            Change::SnapshotTaken { name: "s".into(), taken_at: at },
+            Change::SnapshotDeleted { name: "s".into() },
+        ];
+        for change in changes {
+            let entry = Entry { seq: 9, tenant: Uuid::from_u128(5), change };
+            let compact = serde_json::to_string(&entry).expect("json");
+            let mut spellings = vec![serde_json::to_string_pretty(&entry).expect("json")];
+            let mut extended: serde_json::Value = serde_json::from_str(&compact).expect("json");
+            extended["written_by"] = "a later build".into();
+            spellings.push(extended.to_string());
+            let mut reordered = serde_json::Map::new();
+            for field in ["change", "written_by", "tenant", "seq"] {
+                reordered.insert(field.into(), extended[field].clone());
+            }
+            if let Some(list) = reordered["change"].get_mut("directory").and_then(|l| l.as_array_mut()) {
+                // Each body's fields in reverse, a field nobody knows among them.
+                for effect in list.iter_mut() {
+                    let body = effect.as_object_mut().and_then(|e| e.values_mut().next()).expect("a body");
+                    let mut fields: Vec<(String, serde_json::Value)> =
+                        body.as_object().expect("fields").clone().into_iter().collect();
+                    fields.reverse();
+                    fields.insert(1, ("note".into(), serde_json::json!([1])));
+                    *body = serde_json::Value::Object(fields.into_iter().collect());
+                }
+            }
+            spellings.push(serde_json::Value::Object(reordered).to_string());
+            let (first, staged) = read(&compact).expect("reads");
+            assert_eq!((first.seq, first.tenant), (entry.seq, entry.tenant));
+            match (&first.other, &entry.change) {
+                (None, Change::Directory(effects)) => {
+                    assert_eq!(staged.len(), 1, "one staging asked for, the record's tenant's");
+                    assert_eq!(staged[0].0, entry.tenant);
+                    assert!(staged[0].1.contains(&format!("changes: {}", effects.len())), "{}", staged[0].1);
+                }
+                (Some(read), written) if !matches!(written, Change::Directory(_)) => {
+                    assert!(staged.is_empty());
+                    assert_eq!(serde_json::to_value(read).ok(), serde_json::to_value(written).ok());
+                }
+                (read, written) => panic!("{read:?} read for {written:?}"),
+            }
+            for text in spellings {
+                let (again, staged_again) = read(&text).expect("reads");
+                assert_eq!((again.seq, again.tenant), (first.seq, first.tenant), "{text}");
+                assert_eq!(format!("{:?}", again.other), format!("{:?}", first.other), "{text}");
+                assert_eq!(staged_again, staged, "{text}");
+            }
+        }
+        let record = |directory: &str| {
+            format!(
+                r#"{{"seq":1,"tenant":"00000000-0000-0000-0000-000000000001","change":{{"directory":[{directory}]}}}}"#
+            )
+        };
+        for refused in [
+            r#"{"seq":1,"tenant":"00000000-0000-0000-0000-000000000001"}"#.to_owned(),
+            r#"{"seq":1,"tenant":"00000000-0000-0000-0000-000000000001","change":{}}"#.to_owned(),
+            r#"{"seq":1,"tenant":"00000000-0000-0000-0000-000000000001","change":{"directory":[],"clock":1}}"#
+                .to_owned(),
+            r#"{"seq":1,"tenant":"00000000-0000-0000-0000-000000000001","change":{"nonsense":1}}"#.to_owned(),
+            r#"{"seq":1,"tenant":"not a tenant","change":{"directory":[]}}"#.to_owned(),
+            record(r#"{"put":{}}"#),
+            record(&format!(r#"{{"put":{{"collection":"nonsense","key":{key},"value":1}}}}"#)),
+            record(&format!(r#"{{"put":{{"collection":"groups","key":{key}}}}}"#)),
+            record(&format!(r#"{{"remove":{{"collection":"groups","key":{key},"key":{key}}}}}"#)),
+            record(&format!(r#"{{"put":{{"key":{key},"collection":"passwords","value":{{"salt":1}}}}}}"#)),
+            record(r#"{"field":{"name":"nonsense","value":1}}"#),
+            record(r#"{"field":{"value":1,"name":"ids"}}"#),
+            record(r#"{"field":{"name":"ids"}}"#),
+            record(r#"{"put":{"collection":"users","key":"x","value":1},"remove":{}}"#),
+            record(r#"{"delete":{}}"#),
+        ] {
+            assert!(read(&refused).is_err(), "replay refuses {refused}");
+        }
     }
 
     #[test]

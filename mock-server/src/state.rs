@@ -15,6 +15,9 @@ use uuid::Uuid;
 use crate::directory::Directory;
 use crate::tenant::{BootstrapCredentials, Tenant};
 
+mod recover;
+pub(crate) use recover::recover;
+
 /// The state format this build writes and reads. Version 2 added the journal
 /// (`journal_from`): a build that reads only version 1 would ignore the
 /// journal's writes, so it must refuse the file instead.
@@ -282,152 +285,6 @@ pub(crate) async fn compact_in_background(
             Err(e) => tracing::error!(error = %e, "background compaction panicked"),
         }
     }
-}
-
-/// What start-up found: the snapshot with the journal replayed onto it.
-#[derive(Debug)]
-pub(crate) struct Recovered {
-    pub state: Option<SavedState>,
-    /// A record cut short was dropped: the segment holding it must not be
-    /// followed by another before a new snapshot supersedes it.
-    pub torn: bool,
-    /// The segment to append to next, and the last sequence number used.
-    pub next_segment: u64,
-    pub last_seq: u64,
-}
-
-/// Load the snapshot and replay the journal segments it does not contain. A
-/// record cut short at the very end (a crash mid-append) is dropped with a
-/// warning naming it; any other damage stops the start with every file left
-/// as it was.
-pub(crate) fn recover(path: &Path) -> Result<Recovered, StateError> {
-    let mut state = load(path)?;
-    if let Some(state) = &mut state {
-        for t in &mut state.tenants {
-            let id = t.id;
-            t.open_snapshots().map_err(|detail| StateError::Corrupt {
-                path: path.to_owned(),
-                detail: format!("tenant {id}: {detail}"),
-            })?;
-        }
-    }
-    let from = state.as_ref().map_or(0, |s| s.journal_from);
-    let read_err = |source| StateError::Read { path: path.to_owned(), source };
-    let segments: Vec<(u64, PathBuf)> =
-        crate::journal::segments(path).map_err(read_err)?.into_iter().filter(|(n, _)| *n >= from).collect();
-    let mut last_seq = 0;
-    let mut torn_any = false;
-    let last_segment = segments.last().map(|(n, _)| *n);
-    for (n, file) in &segments {
-        let corrupt = |detail: String| StateError::Corrupt { path: file.clone(), detail };
-        let bytes = fs::read(file).map_err(|source| StateError::Read { path: file.clone(), source })?;
-        let scanned = crate::journal::scan(&bytes).map_err(|e| corrupt(format!("journal: {e}")))?;
-        if let Some(torn) = &scanned.torn {
-            torn_any = true;
-            if Some(*n) != last_segment {
-                return Err(corrupt(format!(
-                    "journal: a record cut short at byte {} of a segment that later segments follow",
-                    torn.offset
-                )));
-            }
-            tracing::warn!(
-                journal = %file.display(),
-                offset = torn.offset,
-                bytes = torn.bytes,
-                lost = %torn.preview,
-                "the last journal record was cut short by a crash while it was written; its write was never \
-                 acknowledged and is dropped"
-            );
-        }
-        let state = state.get_or_insert_with(|| SavedState {
-            format: "graphbox-state".into(),
-            version: STATE_VERSION,
-            tenants: Vec::new(),
-            journal_from: 0,
-        });
-        for (i, record) in scanned.records.iter().enumerate() {
-            let entry: crate::journal::Entry =
-                serde_json::from_slice(record).map_err(|e| corrupt(format!("journal record {i}: {e}")))?;
-            last_seq = last_seq.max(entry.seq);
-            replay(&mut state.tenants, entry).map_err(|e| corrupt(format!("journal record {i}: {e}")))?;
-        }
-    }
-    let next_segment = segments.last().map_or(from.max(1), |(n, _)| n + 1);
-    Ok(Recovered { state, torn: torn_any, next_segment, last_seq })
-}
-
-/// Apply one journal record to saved tenants.
-pub(crate) fn replay(tenants: &mut Vec<SavedTenant>, entry: crate::journal::Entry) -> Result<(), String> {
-    use crate::journal::Change;
-    let id = entry.tenant;
-    if let Change::Tenant(whole) = entry.change {
-        let saved: SavedTenant = serde_json::from_value(*whole).map_err(|e| format!("tenant {id}: {e}"))?;
-        match tenants.iter_mut().find(|t| t.id == id) {
-            Some(t) => *t = saved,
-            None => tenants.push(saved),
-        }
-        return Ok(());
-    }
-    if let Change::Forked { origin, head, effects } = entry.change {
-        let mut directory = tenants
-            .iter()
-            .find(|t| t.id == origin)
-            .ok_or_else(|| {
-                format!("tenant {id} forked from {origin}, which neither the snapshot nor the journal created")
-            })?
-            .directory
-            .clone();
-        for effect in &effects {
-            directory.apply_effect(effect)?;
-        }
-        directory.tenant_id = id;
-        let head: TenantHead = serde_json::from_value(*head).map_err(|e| format!("fork {id}: {e}"))?;
-        let saved = SavedTenant {
-            id: head.id,
-            seed: head.seed,
-            frozen_at: head.frozen_at,
-            clock_offset: head.clock_offset,
-            bootstrap: head.bootstrap,
-            directory,
-            realism: head.realism,
-            authz: head.authz,
-            faults: Vec::new(),
-            snapshots: Vec::new(),
-            snapshot_dirs: Default::default(),
-        };
-        match tenants.iter_mut().find(|t| t.id == id) {
-            Some(t) => *t = saved,
-            None => tenants.push(saved),
-        }
-        return Ok(());
-    }
-    let t = tenants
-        .iter_mut()
-        .find(|t| t.id == id)
-        .ok_or_else(|| format!("a change to tenant {id}, which neither the snapshot nor the journal created"))?;
-    match entry.change {
-        Change::Tenant(_) | Change::Forked { .. } => unreachable!("handled above"),
-        Change::Directory(effects) => {
-            for effect in &effects {
-                t.directory.apply_effect(effect)?;
-            }
-        }
-        Change::Faults(rules) => t.faults = rules,
-        Change::SnapshotTaken { name, taken_at } => {
-            let snapshot = crate::fork::Snapshot::new(taken_at, t.directory.clone());
-            t.snapshot_dirs.insert(name, snapshot);
-        }
-        Change::SnapshotDeleted { name } => {
-            t.snapshot_dirs.remove(&name);
-        }
-        Change::Clock { frozen_at, offset } => {
-            t.frozen_at = frozen_at;
-            t.clock_offset = offset;
-        }
-        Change::Realism(config) => t.realism = config,
-        Change::Authz(setting) => t.authz = setting,
-    }
-    Ok(())
 }
 
 /// Parse saved state, refusing other formats and newer versions.

@@ -395,4 +395,28 @@ mod tests {
             assert_eq!(serde_json::to_value(&replayed).expect("json"), live, "replaying {name}");
         }
     }
+
+    /// The journal trusts the persistent map's diff to name exactly what a
+    /// write changed. imbl 6.1 skipped the first entry after a shared leaf
+    /// without comparing it, so removing one key was recorded as removing its
+    /// neighbour (a deleted user came back after a crash, another vanished).
+    #[test]
+    fn the_diff_of_a_one_key_change_names_that_key_wherever_it_sits() {
+        use crate::journal::Effect;
+        let full: super::Map<u64, u64> = (0..8_000u64).map(|k| (k, k)).collect();
+        for k in 0..8_000u64 {
+            for changed in [full.without(&k), full.update(k, k + 1)] {
+                let mut out = Vec::new();
+                super::diff_map("m", &full, &changed, &mut out);
+                let keys: Vec<String> = out
+                    .into_iter()
+                    .map(|e| match e.into_text() {
+                        Effect::Put { key, .. } | Effect::Remove { key, .. } => key.get().to_owned(),
+                        Effect::Field { name, .. } => name,
+                    })
+                    .collect();
+                assert_eq!(keys, [k.to_string()], "changing key {k}");
+            }
+        }
+    }
 }

@@ -59,9 +59,25 @@ impl ChangeLog {
         &mut self.by_version
     }
 
-    /// After loading saved state, rebuild the reverse index.
+    /// After loading saved state, rebuild the reverse index: filled in key
+    /// order (versions come in the order objects changed, which is random in
+    /// their ids, and a random-order insert walks to a different leaf each
+    /// time). Sorted with its version, an id listed twice keeps its latest.
     pub(crate) fn reindex(&mut self) {
-        self.version_of = self.by_version.iter().map(|(v, id)| (*id, *v)).collect();
+        let mut pairs: Vec<(Uuid, u64)> = self.by_version.iter().map(|(v, id)| (*id, *v)).collect();
+        pairs.sort_unstable();
+        pairs.dedup_by(|later, earlier| {
+            let same = later.0 == earlier.0;
+            if same {
+                std::mem::swap(later, earlier);
+            }
+            same
+        });
+        let mut version_of = super::Map::new();
+        super::put_in_key_order(pairs, |(id, v)| {
+            version_of.insert(id, v);
+        });
+        self.version_of = version_of;
     }
 
     /// Objects whose last change is in `(after, up_to]`, oldest first.

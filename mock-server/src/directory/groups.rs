@@ -277,7 +277,7 @@ impl Directory {
     pub(crate) fn groups_of(&self, member: Uuid) -> Vec<Uuid> {
         self.group_links
             .iter()
-            .filter(|(g, l)| l.members.contains(&member) && self.groups.contains_key(g))
+            .filter(|(g, l)| l.members.contains(&member) && self.groups.contains_key(*g))
             .map(|(g, _)| *g)
             .collect()
     }

@@ -148,6 +148,21 @@ fn is_upn_identity(stored: &Value, upn: &str) -> bool {
 /// derived as. Wire-invisible by construction: each value dropped is the value
 /// [`value`] gives back.
 pub(crate) fn compact(record: &mut Record) {
+    let (bits, drop) = derivable(record);
+    if bits != record.implied().0 {
+        let positions: Vec<usize> = RULES.iter().zip(drop).filter(|(_, d)| *d).map(|((_, pos), _)| *pos).collect();
+        record.imply(Implied(bits), &positions);
+    }
+}
+
+/// Whether [`compact`] would leave `record` as it is.
+pub(crate) fn is_compact(record: &Record) -> bool {
+    derivable(record).0 == record.implied().0
+}
+
+/// The implied set `record` would have once compacted, and which of
+/// [`RULES`] drop a stored value to get there.
+fn derivable(record: &Record) -> (u8, [bool; RULES.len()]) {
     let mut bits = record.implied().0;
     let mut drop = [false; RULES.len()];
     for (i, (bit, pos)) in RULES.iter().enumerate() {
@@ -168,10 +183,127 @@ pub(crate) fn compact(record: &mut Record) {
             bits |= bit;
         }
     }
-    if bits != record.implied().0 {
-        let positions: Vec<usize> = RULES.iter().zip(drop).filter(|(_, d)| *d).map(|((_, pos), _)| *pos).collect();
-        record.imply(Implied(bits), &positions);
+    (bits, drop)
+}
+
+/// [`stored_user`] over JSON text.
+#[cfg(test)]
+pub(crate) fn parse_stored_user(text: &str) -> Result<Record, serde_json::Error> {
+    let mut d = serde_json::Deserializer::from_str(text);
+    let record = stored_user(&mut d)?;
+    d.end()?;
+    Ok(record)
+}
+
+/// A user record as state files and the journal hold it (every value, see
+/// `Record`'s `Serialize`), parsed with [`compact`] already done: a value is
+/// left out by comparing its JSON text with the text it would be derived as,
+/// so the values a user's record mostly consists of in that form (the
+/// identity especially: an array holding a map of three strings) are never
+/// built only to be dropped. What the text cannot decide (escapes, another
+/// spelling of an equal value) is parsed and left to `compact`, so the result
+/// is always what parsing the record and compacting it gives.
+///
+/// From any deserializer that lends its text: replay reads a user this way
+/// in the pass that reads its record.
+pub(crate) fn stored_user<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Record, D::Error> {
+    use serde::de::Error;
+    #[derive(serde::Deserialize)]
+    struct Stored<'a> {
+        id: uuid::Uuid,
+        #[serde(borrow)]
+        props: Vec<StoredProp<'a>>,
     }
+    let stored: Stored<'de> = serde::Deserialize::deserialize(d)?;
+    let text_at = |pos: usize| {
+        stored.props.iter().find_map(|p| match *p {
+            StoredProp::Text(p, text) if usize::from(p) == pos => Some(text.get()),
+            _ => None,
+        })
+    };
+    let (upn, created) = (text_at(UPN_POS), text_at(CREATED_POS));
+    let mut id_text = [0u8; 38];
+    id_text[0] = b'"';
+    stored.id.hyphenated().encode_lower(&mut id_text[1..37]);
+    id_text[37] = b'"';
+    let mut bits = 0;
+    let mut props = Vec::with_capacity(stored.props.len());
+    for prop in stored.props {
+        let (pos, text) = match prop {
+            StoredProp::Parsed(pos, value) => {
+                props.push((pos, value));
+                continue;
+            }
+            StoredProp::Text(pos, text) => (pos, text.get()),
+        };
+        let implied = match usize::from(pos) {
+            ID_POS if text.as_bytes() == id_text => ID,
+            USER_TYPE_POS if text == "\"Member\"" => USER_TYPE,
+            IDENTITIES_POS if upn.is_some_and(|upn| is_upn_identity_text(text, upn)) => IDENTITIES,
+            LAST_PASSWORD_POS if created == Some(text) => PASSWORD_CHANGED_AT_CREATION,
+            _ => 0,
+        };
+        if implied == 0 {
+            props.push((pos, serde_json::from_str(text).map_err(D::Error::custom)?));
+        }
+        bits |= implied;
+    }
+    let mut record = Record::stored(stored.id, props, Implied(bits));
+    compact(&mut record);
+    Ok(record)
+}
+
+/// One `[position, value]` of a stored record, read in one pass: the values
+/// [`parse_stored_user`] compares as text (those that may be implied, and the
+/// two they are derived from) kept as text, every other one parsed.
+enum StoredProp<'a> {
+    Text(u16, &'a serde_json::value::RawValue),
+    Parsed(u16, Value),
+}
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for StoredProp<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visit<'a> {
+            type Value = StoredProp<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a [position, value] pair")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                use serde::de::Error;
+                let pos: u16 = seq.next_element()?.ok_or_else(|| A::Error::invalid_length(0, &self))?;
+                let as_text = RULES.iter().any(|(_, p)| usize::from(pos) == *p)
+                    || usize::from(pos) == UPN_POS
+                    || usize::from(pos) == CREATED_POS;
+                let prop = if as_text {
+                    StoredProp::Text(pos, seq.next_element()?.ok_or_else(|| A::Error::invalid_length(1, &self))?)
+                } else {
+                    StoredProp::Parsed(pos, seq.next_element()?.ok_or_else(|| A::Error::invalid_length(1, &self))?)
+                };
+                if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                    return Err(A::Error::invalid_length(3, &self));
+                }
+                Ok(prop)
+            }
+        }
+        d.deserialize_tuple(2, Visit(std::marker::PhantomData))
+    }
+}
+
+/// Whether `text` is the JSON the journal writes for [`identities_for`]`(upn)`,
+/// `upn` given as its JSON text. Only for a UPN written without escapes, whose
+/// characters then stand for themselves in the issuer too.
+fn is_upn_identity_text(text: &str, upn: &str) -> bool {
+    let Some(inner) = upn.strip_prefix('"').and_then(|u| u.strip_suffix('"')) else { return false };
+    if inner.contains('\\') {
+        return false;
+    }
+    let issuer = inner.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
+    text.strip_prefix(r#"[{"signInType":"userPrincipalName","issuer":""#)
+        .and_then(|rest| rest.strip_prefix(issuer))
+        .and_then(|rest| rest.strip_prefix(r#"","issuerAssignedId":"#))
+        .and_then(|rest| rest.strip_prefix(upn))
+        == Some("}]")
 }
 
 #[cfg(test)]
@@ -220,6 +352,45 @@ mod tests {
         compact(&mut r);
         assert_eq!(r.implied(), Implied(ID));
         assert_eq!(r.get_at(IDENTITIES_POS), Some(&reordered));
+    }
+
+    /// The parser replay uses leaves out exactly what parsing a record and
+    /// compacting it would, whether the text decides it or not.
+    #[test]
+    fn a_stored_user_parses_to_what_deserializing_and_compacting_gives() {
+        let mut cases =
+            vec![stored_in_full("a@t.example"), stored_in_full("é@t.example"), stored_in_full("no-at-sign")];
+        // Escaped in JSON: the text comparison steps aside.
+        cases.push(stored_in_full("a\"b@t.example"));
+        let mut guest = stored_in_full("g@t.example");
+        guest.set(&USER, "userType", json!("Guest"));
+        guest.set(&USER, "lastPasswordChangeDateTime", json!("2026-02-01T00:00:00Z"));
+        cases.push(guest);
+        let mut reordered = stored_in_full("r@t.example");
+        reordered.set(
+            &USER,
+            "identities",
+            json!([{"issuer": "t.example", "signInType": "userPrincipalName", "issuerAssignedId": "r@t.example"}]),
+        );
+        cases.push(reordered);
+        let mut other_upn = stored_in_full("o@t.example");
+        other_upn.set(&USER, "identities", identities_for("p@t.example"));
+        other_upn.set(&USER, "id", json!("not-the-key"));
+        cases.push(other_upn);
+        let mut no_upn = stored_in_full("u@t.example");
+        no_upn.set(&USER, "userPrincipalName", Value::Null);
+        cases.push(no_upn);
+        for record in cases {
+            for text in
+                [serde_json::to_string(&record).expect("json"), serde_json::to_string_pretty(&record).expect("json")]
+            {
+                let mut expected: Record = serde_json::from_str(&text).expect("a record");
+                compact(&mut expected);
+                let parsed = parse_stored_user(&text).expect("a record");
+                assert_eq!(parsed, expected, "{text}");
+                assert_eq!(parsed.implied(), expected.implied(), "{text}");
+            }
+        }
     }
 
     #[test]

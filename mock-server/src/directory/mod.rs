@@ -20,6 +20,7 @@ pub(crate) mod licenses;
 pub(crate) mod organization;
 pub(crate) mod query;
 pub(crate) mod record;
+pub(crate) mod replay;
 pub(crate) mod roles;
 pub(crate) mod schema;
 pub(crate) mod service_principals;
@@ -143,11 +144,74 @@ pub(crate) fn retain<K: Ord + Clone, V: Clone>(map: &mut Map<K, V>, mut keep: im
     }
 }
 
+/// Put `items`, sorted by key and with distinct keys, into a persistent
+/// ordered collection through `put`, leaving its leaves full. imbl splits a
+/// full leaf in half, so keys that only ever arrive past the last one leave
+/// every leaf half empty: twice the memory of a collection filled in random
+/// order. Every other item goes in first and the rest after, each into the
+/// half-full leaf that spans it, filling it without a split. Distinct keys
+/// give the same collection in any order, and consecutive inserts still land
+/// side by side.
+pub(crate) fn put_in_key_order<T>(items: Vec<T>, mut put: impl FnMut(T)) {
+    let mut second = Vec::with_capacity(items.len() / 2);
+    for (i, item) in items.into_iter().enumerate() {
+        if i % 2 == 0 {
+            put(item);
+        } else {
+            second.push(item);
+        }
+    }
+    second.into_iter().for_each(put);
+}
+
 impl Directory {
     /// Hash a password or secret with a fresh salt.
     pub(crate) fn hash_secret(&mut self, text: &str) -> PasswordHash {
         PasswordHash::new(self.ids.next_u64(), text)
     }
+}
+
+/// Users past which [`Directory::rebuild_indexes`] builds on two threads.
+const PARALLEL_REBUILD: usize = 20_000;
+
+/// A user's entry in the name index: the lower-cased display name.
+fn name_key(record: &Record) -> Option<(Box<str>, Uuid)> {
+    Some((record.get_str(&USER, "displayName")?.to_lowercase().into_boxed_str(), record.id))
+}
+
+fn index_unique_into(
+    upns: &mut imbl::HashMap<Box<str>, Uuid>,
+    proxies: &mut imbl::HashMap<String, Uuid>,
+    record: &Record,
+) {
+    let id = record.id;
+    if let Some(upn) = record.get_str(&USER, "userPrincipalName") {
+        upns.insert(upn.to_lowercase().into_boxed_str(), id);
+    }
+    if let Some(addresses) = record.get(&USER, "proxyAddresses").and_then(Value::as_array) {
+        for p in addresses.iter().filter_map(Value::as_str) {
+            proxies.insert(p.to_lowercase(), id);
+        }
+    }
+}
+
+/// The name index of `users`, filled in order. Sorted by each name's first
+/// eight bytes before the whole name: most comparisons then read no string.
+fn name_index_of(users: &Map<Uuid, Record>) -> imbl::OrdSet<(Box<str>, Uuid)> {
+    let prefix = |name: &str| {
+        let mut head = [0u8; 8];
+        let n = name.len().min(8);
+        head[..n].copy_from_slice(&name.as_bytes()[..n]);
+        u64::from_be_bytes(head)
+    };
+    let mut keys: Vec<(u64, (Box<str>, Uuid))> =
+        users.values().filter_map(name_key).map(|key| (prefix(&key.0), key)).collect();
+    keys.sort_unstable();
+    let mut index = imbl::OrdSet::new();
+    put_in_key_order(keys, |(_, key)| {
+        index.insert(key);
+    });
+    index
 }
 
 /// Everything in one tenant's directory. A clone shares every persistent map
@@ -255,26 +319,50 @@ impl Directory {
         }
     }
 
-    /// Rebuild the derived indexes after loading saved state.
+    /// Rebuild the derived indexes after loading saved state. At a million
+    /// users this is seconds of work, so past [`PARALLEL_REBUILD`] users the
+    /// unique keys are indexed on a second thread while this one builds the
+    /// others, and the ordered indexes are filled in key order (a random-order
+    /// insert walks to a different leaf each time).
     pub(crate) fn rebuild_indexes(&mut self) {
-        self.upn_index.clear();
-        self.proxy_index.clear();
-        self.name_index.clear();
         // Files hold every value (see `Record`'s `Serialize`), including those
-        // this build implies instead of storing.
-        let users: Map<Uuid, Record> = std::mem::take(&mut self.users)
-            .into_iter()
-            .map(|(id, mut record)| {
-                implied::compact(&mut record);
-                (id, record)
-            })
-            .collect();
-        for record in users.values() {
-            self.index_user(record);
+        // this build implies instead of storing. Replay parses users compacted
+        // already, so usually there is nothing to do here but look.
+        let stored_in_full: Vec<Uuid> =
+            self.users.iter().filter(|(_, r)| !implied::is_compact(r)).map(|(id, _)| *id).collect();
+        for id in stored_in_full {
+            if let Some(record) = self.users.get_mut(&id) {
+                implied::compact(record);
+            }
         }
-        self.users = users;
-        self.user_changes.reindex();
-        self.group_changes.reindex();
+        let users = &self.users;
+        let unique = || {
+            let (mut upns, mut proxies) = (imbl::HashMap::new(), imbl::HashMap::new());
+            for record in users.values() {
+                index_unique_into(&mut upns, &mut proxies, record);
+            }
+            (upns, proxies)
+        };
+        let (user_changes, group_changes) = (&mut self.user_changes, &mut self.group_changes);
+        let mut the_rest = || {
+            user_changes.reindex();
+            group_changes.reindex();
+            name_index_of(users)
+        };
+        let ((upns, proxies), names) = if users.len() < PARALLEL_REBUILD {
+            (unique(), the_rest())
+        } else {
+            std::thread::scope(|s| {
+                match std::thread::Builder::new().name("graphbox-index".into()).spawn_scoped(s, unique) {
+                    Ok(thread) => {
+                        let names = the_rest();
+                        (thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), names)
+                    }
+                    Err(_) => (unique(), the_rest()),
+                }
+            })
+        };
+        (self.upn_index, self.proxy_index, self.name_index) = (upns, proxies, names);
         let guid = |r: &Record, schema: &schema::EntitySchema| {
             r.get_str(schema, "appId").and_then(|s| Uuid::parse_str(s).ok())
         };
@@ -339,23 +427,15 @@ impl Directory {
     }
 
     fn index_user(&mut self, record: &Record) {
-        if let Some(name) = record.get_str(&USER, "displayName") {
-            self.name_index.insert((name.to_lowercase().into_boxed_str(), record.id));
+        if let Some(key) = name_key(record) {
+            self.name_index.insert(key);
         }
         self.index_unique(record);
     }
 
     /// Index what must be unique across the tenant (UPN, proxy addresses).
     fn index_unique(&mut self, record: &Record) {
-        let id = record.id;
-        if let Some(upn) = record.get_str(&USER, "userPrincipalName") {
-            self.upn_index.insert(upn.to_lowercase().into_boxed_str(), id);
-        }
-        if let Some(proxies) = record.get(&USER, "proxyAddresses").and_then(Value::as_array) {
-            for p in proxies.iter().filter_map(Value::as_str) {
-                self.proxy_index.insert(p.to_lowercase(), id);
-            }
-        }
+        index_unique_into(&mut self.upn_index, &mut self.proxy_index, record);
     }
 
     /// Take a user out of the map and every index (to change or delete it).

@@ -81,6 +81,12 @@ impl Record {
         Record { id, props: props.into(), implied }
     }
 
+    /// A record as stored (by `Deserialize`'s rules: positions as given),
+    /// with `implied` values left out of `props` by the caller.
+    pub(crate) fn stored(id: Uuid, props: Vec<(u16, Value)>, implied: Implied) -> Self {
+        Record { id, props: props.into(), implied }
+    }
+
     pub(crate) fn implied(&self) -> Implied {
         self.implied
     }

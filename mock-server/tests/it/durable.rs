@@ -42,6 +42,14 @@ fn tempdir(name: &str) -> PathBuf {
     dir
 }
 
+/// A failed assertion must not leave the server running past the test.
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn kill9(child: &mut Child) {
     child.kill().expect("SIGKILL");
     let _ = child.wait();
