@@ -146,11 +146,26 @@ async fn fork_section() {
     println!("fork    {users} users: POST restore median {:?} (HTTP round trip included)", median(restores));
 }
 
-async fn post_users_for(mock: &Graphbox, secs: u64, tag: &str) -> f64 {
+/// What 8 clients writing for `secs` reached: writes a second, and the
+/// process's CPU time a write (clients and server together: they share the
+/// runtime, as they share the machine).
+struct WriteRate {
+    per_sec: f64,
+    cpu_us: f64,
+}
+
+impl std::fmt::Display for WriteRate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:.0}/s ({:.1} µs CPU a write)", self.per_sec, self.cpu_us)
+    }
+}
+
+async fn post_users_for(mock: &Graphbox, secs: u64, tag: &str) -> WriteRate {
     let http = reqwest::Client::new();
     let token = token(&http, mock).await;
     let graph = mock.graph_url().to_owned();
     let domain = mock.tenant_domain().to_owned();
+    let cpu_before = cpu_time();
     let deadline = Instant::now() + Duration::from_secs(secs);
     let mut tasks = Vec::new();
     for c in 0..8 {
@@ -175,7 +190,8 @@ async fn post_users_for(mock: &Graphbox, secs: u64, tag: &str) -> f64 {
     for t in tasks {
         total += t.await.unwrap();
     }
-    total as f64 / secs as f64
+    let cpu = cpu_time().saturating_sub(cpu_before);
+    WriteRate { per_sec: total as f64 / secs as f64, cpu_us: cpu.as_secs_f64() * 1e6 / total.max(1) as f64 }
 }
 
 /// Median of `write` + `fdatasync` of a 600-byte record appended to a file
@@ -196,7 +212,7 @@ fn flush_latency(dir: &std::path::Path) -> Duration {
     median(times)
 }
 
-async fn journaled_rate(base: &std::path::Path, secs: u64, tag: &str) -> f64 {
+async fn journaled_rate(base: &std::path::Path, secs: u64, tag: &str) -> WriteRate {
     let dir = base.join(format!("graphbox-bench-durable-{}-{tag}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -215,9 +231,9 @@ async fn writes_section() {
     drop(plain);
     let with = journaled_rate(&state_dir, secs, "j").await;
     println!(
-        "writes  POST /users, 8 clients, {secs} s: {without:.0}/s without --state, {with:.0}/s journaled in {} ({:.2}x)",
+        "writes  POST /users, 8 clients, {secs} s: {without} without --state, {with} journaled in {} ({:.2}x)",
         state_dir.display(),
-        with / without
+        with.per_sec / without.per_sec
     );
     let flush = flush_latency(&state_dir);
     let floor = 8.0 / flush.as_secs_f64();
@@ -225,15 +241,15 @@ async fn writes_section() {
         "writes  the disk under {}: write+fdatasync median {flush:?}, so 8 clients that each wait for a flush \
          reach at most {floor:.0}/s ({:.2}x of the run without --state); journaled reached {:.0} % of that",
         state_dir.display(),
-        floor / without,
-        100.0 * with / floor
+        floor / without.per_sec,
+        100.0 * with.per_sec / floor
     );
     let shm = std::path::Path::new("/dev/shm");
     if shm.is_dir() {
         let on_tmpfs = journaled_rate(shm, secs, "m").await;
         println!(
-            "writes  journaled on tmpfs (/dev/shm, flushes cost nothing): {on_tmpfs:.0}/s ({:.2}x of the run without --state)",
-            on_tmpfs / without
+            "writes  journaled on tmpfs (/dev/shm, flushes cost nothing): {on_tmpfs} ({:.2}x of the run without --state)",
+            on_tmpfs.per_sec / without.per_sec
         );
     }
 }

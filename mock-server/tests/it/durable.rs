@@ -324,12 +324,20 @@ async fn a_record_cut_short_by_a_crash_is_dropped_with_a_warning_and_the_rest_lo
     let upn = format!("kept@{}", first.ready["tenant_domain"].as_str().unwrap());
     create_user(&c, &upn).await;
     kill9(&mut first.child);
-    // What a crash mid-append leaves: a length and checksum, half a payload.
+    // What a crash mid-append leaves: a length and checksum, half a payload,
+    // where the next record starts (the segment's file grows ahead of its
+    // records, so that is before the zeros that end the file, if any).
     let last = segments(&state).pop().expect("a journal segment");
     let mut bytes = std::fs::read(&last).unwrap();
-    bytes.extend_from_slice(&400u32.to_le_bytes());
-    bytes.extend_from_slice(&[1, 2, 3, 4]);
-    bytes.extend_from_slice(br#"{"seq":99,"tenant":"half-written"#);
+    let mut at = 12;
+    while at + 8 <= bytes.len() && bytes[at..at + 8] != [0; 8] {
+        at += 8 + u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+    }
+    let mut torn = 400u32.to_le_bytes().to_vec();
+    torn.extend_from_slice(&[1, 2, 3, 4]);
+    torn.extend_from_slice(br#"{"seq":99,"tenant":"half-written"#);
+    bytes.resize(bytes.len().max(at + torn.len()), 0);
+    bytes[at..at + torn.len()].copy_from_slice(&torn);
     std::fs::write(&last, &bytes).unwrap();
 
     let mut second = serve(&dir, &state);
