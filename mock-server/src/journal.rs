@@ -115,12 +115,16 @@ pub(crate) enum Change {
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Effect<V = Box<RawValue>> {
     /// An entry of a keyed collection, in its new state.
-    Put { collection: String, key: V, value: V },
+    Put { collection: Name, key: V, value: V },
     /// An entry of a keyed collection, removed.
-    Remove { collection: String, key: V },
+    Remove { collection: Name, key: V },
     /// One of the directory's small fields, whole.
-    Field { name: String, value: V },
+    Field { name: Name, value: V },
 }
+
+/// A collection's or field's name: the directory's own names when written
+/// (no copy a write), owned when read back.
+pub(crate) type Name = std::borrow::Cow<'static, str>;
 
 impl Effect<Deferred> {
     /// The same effect as text (what a record read back holds).
@@ -142,11 +146,17 @@ pub(crate) struct Deferred(Arc<dyn ToJson>);
 
 trait ToJson: Send + Sync {
     fn to_json(&self) -> Box<RawValue>;
+    /// The same text, written onto `out` (the flusher's batch).
+    fn write_json(&self, out: &mut Vec<u8>);
 }
 
 impl<T: Serialize + Send + Sync> ToJson for T {
     fn to_json(&self) -> Box<RawValue> {
         serde_json::value::to_raw_value(self).expect("directory data serializes to JSON")
+    }
+
+    fn write_json(&self, out: &mut Vec<u8>) {
+        serde_json::to_writer(out, self).expect("directory data serializes to JSON");
     }
 }
 
@@ -186,28 +196,47 @@ enum Queued {
 
 impl Queued {
     /// Frame the record onto `out`: the same bytes as the [`Entry`] replay
-    /// reads back.
+    /// reads back. A directory write is spelled here, each value written
+    /// straight onto `out`: through serde, every value would first become
+    /// text of its own.
     fn frame_onto(&self, out: &mut Vec<u8>) {
-        #[derive(Serialize)]
-        #[serde(rename_all = "snake_case")]
-        enum DirectoryChange<'a> {
-            Directory(&'a [Effect<Deferred>]),
+        let start = out.len();
+        out.extend_from_slice(&[0; FRAME_LEN]);
+        match self {
+            Queued::Entry(entry) => serde_json::to_writer(&mut *out, entry).expect("journal entries are plain JSON"),
+            Queued::Directory { seq, tenant, effects } => {
+                use std::io::Write as _;
+                let _ = write!(out, r#"{{"seq":{seq},"tenant":"{tenant}","change":{{"directory":["#);
+                for (i, effect) in effects.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    let (kind, label, name, key, value) = match effect {
+                        Effect::Put { collection, key, value } => ("put", "collection", collection, Some(key), value),
+                        Effect::Remove { collection, key } => ("remove", "collection", collection, None, key),
+                        Effect::Field { name, value } => ("field", "name", name, None, value),
+                    };
+                    let _ = write!(out, r#"{{"{kind}":{{"{label}":"#);
+                    serde_json::to_writer(&mut *out, name.as_ref()).expect("a name is a string");
+                    match key {
+                        Some(key) => {
+                            out.extend_from_slice(br#","key":"#);
+                            key.0.write_json(out);
+                            out.extend_from_slice(br#","value":"#);
+                        }
+                        None if kind == "remove" => out.extend_from_slice(br#","key":"#),
+                        None => out.extend_from_slice(br#","value":"#),
+                    }
+                    value.0.write_json(out);
+                    out.extend_from_slice(b"}}");
+                }
+                out.extend_from_slice(b"]}}");
+            }
         }
-        #[derive(Serialize)]
-        struct DirectoryEntry<'a> {
-            seq: u64,
-            tenant: Uuid,
-            change: DirectoryChange<'a>,
-        }
-        let payload = match self {
-            Queued::Entry(entry) => serde_json::to_vec(entry),
-            Queued::Directory { seq, tenant, effects } => serde_json::to_vec(&DirectoryEntry {
-                seq: *seq,
-                tenant: *tenant,
-                change: DirectoryChange::Directory(effects),
-            }),
-        };
-        frame(&payload.expect("journal entries are plain JSON"), out);
+        let payload = &out[start + FRAME_LEN..];
+        let (len, sum) = ((payload.len() as u32).to_le_bytes(), crc32(payload).to_le_bytes());
+        out[start..start + 4].copy_from_slice(&len);
+        out[start + 4..start + FRAME_LEN].copy_from_slice(&sum);
     }
 }
 
@@ -370,7 +399,9 @@ pub(crate) fn header() -> [u8; HEADER_LEN] {
     h
 }
 
-/// Append one framed record to `out`.
+/// Append one framed record to `out` (the flusher frames in place:
+/// `Queued::frame_onto`).
+#[cfg(test)]
 pub(crate) fn frame(payload: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
     out.extend_from_slice(&crc32(payload).to_le_bytes());
@@ -1210,12 +1241,12 @@ mod tests {
         let tenant = Uuid::from_u128(9);
         let deferred = vec![
             Effect::Put {
-                collection: "users".to_owned(),
+                collection: "users".into(),
                 key: Deferred::new(Uuid::from_u128(1)),
                 value: Deferred::new(serde_json::json!({"id": "x", "props": [[1, "a\"b"]]})),
             },
-            Effect::Remove { collection: "passwords".to_owned(), key: Deferred::new(Uuid::from_u128(2)) },
-            Effect::Field { name: "ids".to_owned(), value: Deferred::new([1u64, 2, 3, 4]) },
+            Effect::Remove { collection: "passwords".into(), key: Deferred::new(Uuid::from_u128(2)) },
+            Effect::Field { name: "ids".into(), value: Deferred::new([1u64, 2, 3, 4]) },
         ];
         let text: Vec<Effect> = deferred.iter().cloned().map(Effect::into_text).collect();
         let (mut written, mut expected) = (Vec::new(), Vec::new());

@@ -95,7 +95,7 @@ where
     Deferred::new(value.clone())
 }
 
-fn diff_map<K, V>(name: &str, old: &Map<K, V>, new: &Map<K, V>, out: &mut Vec<Effect<Deferred>>)
+fn diff_map<K, V>(name: &'static str, old: &Map<K, V>, new: &Map<K, V>, out: &mut Vec<Effect<Deferred>>)
 where
     K: Ord + Clone + Serialize + std::fmt::Debug + Send + Sync + 'static,
     V: Clone + PartialEq + Serialize + std::fmt::Debug + Send + Sync + 'static,
@@ -106,9 +106,9 @@ where
     for item in old.diff(new) {
         out.push(match item {
             DiffItem::Add(k, v) | DiffItem::Update { new: (k, v), .. } => {
-                Effect::Put { collection: name.to_owned(), key: deferred(k), value: deferred(v) }
+                Effect::Put { collection: name.into(), key: deferred(k), value: deferred(v) }
             }
-            DiffItem::Remove(k, _) => Effect::Remove { collection: name.to_owned(), key: deferred(k) },
+            DiffItem::Remove(k, _) => Effect::Remove { collection: name.into(), key: deferred(k) },
         });
     }
 }
@@ -148,7 +148,7 @@ impl Directory {
     /// The small fields that differ from `view`, which moves to now. A field
     /// is compared by value and copied only when it changed.
     fn small_changes(&self, view: &mut SmallView, out: &mut Vec<Effect<Deferred>>) {
-        let mut field = |name: &str, value: Deferred| out.push(Effect::Field { name: name.to_owned(), value });
+        let mut field = |name: &'static str, value: Deferred| out.push(Effect::Field { name: name.into(), value });
         macro_rules! compare {
             ($($name:literal: $live:expr => $seen:ident),* $(,)?) => {$(
                 if $live != view.$seen {
@@ -252,7 +252,7 @@ impl Directory {
         };
         macro_rules! apply {
             ($($f:ident),*) => {
-                match collection.as_str() {
+                match collection.as_ref() {
                     $(stringify!($f) => apply_map(&mut self.$f, key, value),)*
                     "user_changes" => apply_map(self.user_changes.versions_mut(), key, value),
                     "group_changes" => apply_map(self.group_changes.versions_mut(), key, value),
@@ -384,8 +384,8 @@ mod tests {
             let names: Vec<&str> = effects
                 .iter()
                 .map(|e| match e {
-                    Effect::Field { name, .. } => name.as_str(),
-                    Effect::Put { collection, .. } | Effect::Remove { collection, .. } => collection.as_str(),
+                    Effect::Field { name, .. } => name.as_ref(),
+                    Effect::Put { collection, .. } | Effect::Remove { collection, .. } => collection.as_ref(),
                 })
                 .collect();
             assert_eq!(names, [name], "changing {name}");
@@ -412,7 +412,7 @@ mod tests {
                     .into_iter()
                     .map(|e| match e.into_text() {
                         Effect::Put { key, .. } | Effect::Remove { key, .. } => key.get().to_owned(),
-                        Effect::Field { name, .. } => name,
+                        Effect::Field { name, .. } => name.into_owned(),
                     })
                     .collect();
                 assert_eq!(keys, [k.to_string()], "changing key {k}");

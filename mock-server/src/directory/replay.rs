@@ -663,7 +663,7 @@ mod tests {
         let stageable = |collection: &str| {
             ["\"00000000-0000-0000-0000-000000000001\"", "1"].into_iter().any(|key| {
                 let key = serde_json::value::RawValue::from_string(key.to_owned()).expect("raw");
-                let remove = Effect::Remove { collection: collection.into(), key };
+                let remove = Effect::Remove { collection: collection.to_owned().into(), key };
                 stage_record(&mut Staged::default(), dir.tenant_id, &[remove]).is_ok()
             })
         };
