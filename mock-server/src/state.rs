@@ -398,10 +398,7 @@ mod compaction {
         fs::create_dir_all(&dir).expect("temp dir");
         let path = dir.join("state.json");
         let tenants = Tenants::default();
-        let t = tenants.insert(Tenant::create(
-            &TenantOptions { seed: 1, frozen_at: None, realism: Default::default(), authz: Default::default() },
-            None,
-        ));
+        let t = tenants.insert(Tenant::seeded(1));
         checkpoint(&tenants.all(), &path, 1).expect("first snapshot");
         let journal = crate::journal::Journal::open(&path, 1, 0).expect("journal");
         tenants.attach_journal(journal.clone());
@@ -434,10 +431,7 @@ mod compaction {
         fs::create_dir_all(&dir).expect("temp dir");
         let path = dir.join("state.json");
         let tenants = Tenants::default();
-        let origin = tenants.insert(Tenant::create(
-            &TenantOptions { seed: 5, frozen_at: None, realism: Default::default(), authz: Default::default() },
-            None,
-        ));
+        let origin = tenants.insert(Tenant::seeded(5));
         {
             let mut d = origin.write();
             for i in 0..200 {
@@ -451,11 +445,7 @@ mod compaction {
         let journal = crate::journal::Journal::open(&path, 1, 0).expect("journal");
         tenants.attach_journal(journal.clone());
         add(&origin, "origin-before.example");
-        let fork = crate::fork::fork_into(
-            &tenants,
-            &origin,
-            &TenantOptions { seed: 6, frozen_at: None, realism: Default::default(), authz: Default::default() },
-        );
+        let fork = crate::fork::fork_into(&tenants, &origin, &TenantOptions::seeded(6));
         add(&fork, "fork-after.example");
         add(&origin, "origin-after.example");
         journal.sync().expect("durable");

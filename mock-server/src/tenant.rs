@@ -151,6 +151,22 @@ pub(crate) enum AuthzSetting {
     ReportOnly,
 }
 
+#[cfg(test)]
+impl TenantOptions {
+    /// A tenant's options in tests: its seed, every setting at its default.
+    pub(crate) fn seeded(seed: u64) -> Self {
+        TenantOptions { seed, ..Default::default() }
+    }
+}
+
+#[cfg(test)]
+impl Tenant {
+    /// A fresh tenant in tests, from `seed` with every setting at its default.
+    pub(crate) fn seeded(seed: u64) -> Tenant {
+        Tenant::create(&TenantOptions::seeded(seed), None)
+    }
+}
+
 impl AuthzSetting {
     pub(crate) fn from_report_only(report_only: bool) -> Self {
         if report_only {
@@ -591,13 +607,6 @@ impl Tenants {
 mod tests {
     use super::*;
 
-    fn tenant(seed: u64) -> Tenant {
-        Tenant::create(
-            &TenantOptions { seed, frozen_at: None, realism: Default::default(), authz: Default::default() },
-            None,
-        )
-    }
-
     fn add(t: &Tenant, name: &str) {
         let body = serde_json::json!({"id": name});
         t.write().add_domain(body.as_object().expect("an object")).expect("a valid new domain");
@@ -614,8 +623,8 @@ mod tests {
     #[test]
     fn a_domain_verified_in_one_tenant_cannot_be_verified_in_another() {
         let tenants = Tenants::default();
-        let a = tenants.insert(tenant(1));
-        let b = tenants.insert(tenant(2));
+        let a = tenants.insert(Tenant::seeded(1));
+        let b = tenants.insert(Tenant::seeded(2));
         add(&a, "contoso.example");
         verify(&a, "contoso.example").expect("free name");
         add(&b, "Contoso.example");
@@ -629,8 +638,8 @@ mod tests {
     #[test]
     fn deleting_a_verified_domain_frees_the_name() {
         let tenants = Tenants::default();
-        let a = tenants.insert(tenant(1));
-        let b = tenants.insert(tenant(2));
+        let a = tenants.insert(Tenant::seeded(1));
+        let b = tenants.insert(Tenant::seeded(2));
         add(&a, "contoso.example");
         verify(&a, "contoso.example").expect("free name");
         a.write().delete_domain("contoso.example", a.domain_claims()).expect("unused domain");
@@ -642,8 +651,8 @@ mod tests {
     #[test]
     fn resetting_a_tenant_frees_its_verified_names() {
         let tenants = Tenants::default();
-        let a = tenants.insert(tenant(1));
-        let b = tenants.insert(tenant(2));
+        let a = tenants.insert(Tenant::seeded(1));
+        let b = tenants.insert(Tenant::seeded(2));
         add(&a, "contoso.example");
         verify(&a, "contoso.example").expect("free name");
         tenants.replace(Tenant::create(&a.options(), Some(&a.bootstrap)));
@@ -654,7 +663,7 @@ mod tests {
     #[test]
     fn an_unverified_domain_does_not_resolve_to_its_tenant() {
         let tenants = Tenants::default();
-        let a = tenants.insert(tenant(1));
+        let a = tenants.insert(Tenant::seeded(1));
         add(&a, "contoso.example");
         assert!(tenants.resolve("contoso.example").is_none());
         assert_eq!(tenants.resolve(&a.domain()).map(|t| t.id), Some(a.id));
@@ -662,7 +671,7 @@ mod tests {
 
     #[test]
     fn saved_tenants_claiming_the_same_verified_domain_are_refused() {
-        let (a, b) = (tenant(1), tenant(2));
+        let (a, b) = (Tenant::seeded(1), Tenant::seeded(2));
         for t in [&a, &b] {
             add(t, "contoso.example");
             t.write().verify_domain("contoso.example", &DomainClaims::default()).expect("own registry");
@@ -676,11 +685,11 @@ mod tests {
     #[test]
     fn loading_one_tenant_that_claims_a_name_held_by_another_is_refused() {
         let tenants = Tenants::default();
-        let a = tenants.insert(tenant(1));
+        let a = tenants.insert(Tenant::seeded(1));
         add(&a, "contoso.example");
         verify(&a, "contoso.example").expect("free name");
-        let b = tenants.insert(tenant(2));
-        let foreign = tenant(2);
+        let b = tenants.insert(Tenant::seeded(2));
+        let foreign = Tenant::seeded(2);
         add(&foreign, "contoso.example");
         foreign.write().verify_domain("contoso.example", &DomainClaims::default()).expect("own registry");
         let err = tenants.try_replace(Tenant::restore(saved(&foreign)).expect("a valid clock")).expect_err("held by a");

@@ -284,17 +284,14 @@ impl Directory {
 
 #[cfg(test)]
 mod tests {
-    use crate::tenant::{Tenant, TenantOptions};
+    use crate::tenant::Tenant;
 
     /// A field added to `Directory` and saved in state files must be journaled
     /// too (a keyed collection in `each_map!`, or a small field): otherwise its
     /// changes would survive a save but not a crash.
     #[test]
     fn every_saved_directory_field_is_journaled() {
-        let t = Tenant::create(
-            &TenantOptions { seed: 3, frozen_at: None, realism: Default::default(), authz: Default::default() },
-            None,
-        );
+        let t = Tenant::seeded(3);
         let saved = serde_json::to_value(&*t.read()).expect("a directory serializes");
         let mut covered: Vec<&str> = crate::directory::Directory::small_field_names().to_vec();
         macro_rules! names {
@@ -311,10 +308,7 @@ mod tests {
 
     #[test]
     fn effects_replayed_onto_the_old_state_give_the_new_one() {
-        let t = Tenant::create(
-            &TenantOptions { seed: 4, frozen_at: None, realism: Default::default(), authz: Default::default() },
-            None,
-        );
+        let t = Tenant::seeded(4);
         let before = t.read().clone();
         let mut view = before.journal_view();
         {
@@ -345,10 +339,7 @@ mod tests {
         use crate::directory::sessions::RefreshGrant;
         use crate::directory::Directory;
         use crate::journal::Effect;
-        let t = Tenant::create(
-            &TenantOptions { seed: 5, frozen_at: None, realism: Default::default(), authz: Default::default() },
-            None,
-        );
+        let t = Tenant::seeded(5);
         let mut view = t.read().journal_view();
         let now = time::OffsetDateTime::UNIX_EPOCH;
         type Change<'a> = (&'a str, &'a dyn Fn(&mut Directory));

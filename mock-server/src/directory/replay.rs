@@ -492,14 +492,7 @@ mod tests {
 
     use super::*;
     use crate::journal::{Change, Effect, Entry, Staging};
-    use crate::tenant::{Tenant, TenantOptions};
-
-    fn tenant(seed: u64) -> Tenant {
-        Tenant::create(
-            &TenantOptions { seed, frozen_at: None, realism: Default::default(), authz: Default::default() },
-            None,
-        )
-    }
+    use crate::tenant::Tenant;
 
     fn object(v: Value) -> serde_json::Map<String, Value> {
         v.as_object().cloned().expect("an object")
@@ -572,7 +565,7 @@ mod tests {
     /// which is the live one.
     #[test]
     fn writes_replayed_in_bulk_give_the_directory_replayed_one_by_one() {
-        let t = tenant(11);
+        let t = Tenant::seeded(11);
         let before = t.read().clone();
         let mut view = before.journal_view();
         let now = time::OffsetDateTime::UNIX_EPOCH;
@@ -654,8 +647,8 @@ mod tests {
     /// wrong place shows).
     #[test]
     fn every_journaled_collection_and_small_field_is_staged() {
-        let dir = tenant(12).read().clone();
-        let other_dir = tenant(13).read().clone();
+        let dir = Tenant::seeded(12).read().clone();
+        let other_dir = Tenant::seeded(13).read().clone();
         let mut other = serde_json::to_value(&other_dir).expect("json");
         // Left out of state files while it is the default.
         other["signin"] = serde_json::to_value(&other_dir.signin).expect("json");

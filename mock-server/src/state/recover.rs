@@ -417,10 +417,6 @@ mod tests {
     use super::*;
     use crate::tenant::{Tenant, TenantOptions, Tenants};
 
-    fn options(seed: u64) -> TenantOptions {
-        TenantOptions { seed, frozen_at: None, realism: Default::default(), authz: Default::default() }
-    }
-
     fn temp(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("graphbox-recover-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
@@ -475,7 +471,7 @@ mod tests {
         let dir = temp("bulk");
         let path = dir.join("state.json");
         let tenants = Tenants::default();
-        let a = tenants.insert(Tenant::create(&options(21), None));
+        let a = tenants.insert(Tenant::create(&TenantOptions::seeded(21), None));
         super::super::checkpoint(&tenants.all(), &path, 1).expect("first snapshot");
         let journal = crate::journal::Journal::open(&path, 1, 0).expect("journal");
         tenants.attach_journal(journal.clone());
@@ -497,7 +493,7 @@ mod tests {
         rename(&a, ids[3], "after the snapshot");
         a.write().delete_user(ids[4], time::OffsetDateTime::UNIX_EPOCH).expect("exists");
         journal.rotate();
-        let b = crate::fork::fork_into(&tenants, &a, &options(22));
+        let b = crate::fork::fork_into(&tenants, &a, &TenantOptions::seeded(22));
         for i in 0..300 {
             let t = if i % 2 == 0 { &a } else { &b };
             create(t, &format!("v{i}"));
@@ -582,7 +578,7 @@ mod tests {
         let dir = temp("bad");
         let path = dir.join("state.json");
         let tenants = Tenants::default();
-        let a = tenants.insert(Tenant::create(&options(23), None));
+        let a = tenants.insert(Tenant::create(&TenantOptions::seeded(23), None));
         super::super::checkpoint(&tenants.all(), &path, 1).expect("first snapshot");
         let journal = crate::journal::Journal::open(&path, 1, 0).expect("journal");
         tenants.attach_journal(journal.clone());
