@@ -72,7 +72,13 @@ impl Federated {
     /// The sign-in form for Ada; returns what the redirect asks of the IdP
     /// (the context to hand back, the request to answer).
     async fn start(&self) -> SignInRequest {
-        let url = format!("{}/{}/oauth2/v2.0/authorize", self.env.mock.authority(), self.env.mock.tenant_id());
+        self.start_at(&self.env.mock.tenant_id().to_string()).await
+    }
+
+    /// The same, through the authorize endpoint of `tenant` (an id, or
+    /// `organizations`).
+    async fn start_at(&self, tenant: &str) -> SignInRequest {
+        let url = format!("{}/{tenant}/oauth2/v2.0/authorize", self.env.mock.authority());
         let r = self
             .env
             .send(self.http.post(url).form(&[
@@ -440,21 +446,7 @@ async fn a_saml2_recipient_other_than_this_servers_login_srf_is_refused_in_a_ws_
 #[tokio::test]
 async fn a_federated_sign_in_started_at_organizations_continues_in_the_users_tenant() {
     let f = federated("wsFed").await;
-    let url = format!("{}/organizations/oauth2/v2.0/authorize", f.env.mock.authority());
-    let r = f
-        .env
-        .send(f.http.post(url).form(&[
-            ("client_id", f.app_id.as_str()),
-            ("response_type", "code"),
-            ("redirect_uri", REDIRECT),
-            ("scope", "openid profile User.Read"),
-            ("state", "s1"),
-            ("graphbox_step", "signin"),
-            ("login", &format!("ada@{DOMAIN}")),
-        ]))
-        .await;
-    assert_eq!(r.status, 302, "{}", r.text);
-    let request = SignInRequest::from_redirect(r.header("location").unwrap(), f.env.mock.authority()).unwrap();
+    let request = f.start_at("organizations").await;
     let back = format!("graphbox_return=%2F{}%2Foauth2", f.env.mock.tenant_id());
     assert!(request.context.contains(&back), "{}", request.context);
     let wresult = f.idp.ws_federation_response(&claims(ADA_IMMUTABLE_ID).answering(&request));

@@ -69,6 +69,31 @@ async fn client_credentials(env: &Env, url: &str, app_id: &str, secret: &str) ->
     .await
 }
 
+/// Grant `role` of Microsoft Graph to the service principal `principal` in
+/// the other tenant, as its administrator (admin consent to an app role).
+async fn grant_graph_role(env: &Env, other: &Other, principal: &Value, role: &str) -> Reply {
+    let graph = as_other(
+        env,
+        &other.token,
+        reqwest::Method::GET,
+        "/servicePrincipals?$filter=appId eq '00000003-0000-0000-c000-000000000000'",
+        None,
+    )
+    .await
+    .json()["value"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    as_other(
+        env,
+        &other.token,
+        reqwest::Method::POST,
+        &format!("/servicePrincipals/{graph}/appRoleAssignedTo"),
+        Some(&json!({"principalId": principal, "resourceId": graph, "appRoleId": role})),
+    )
+    .await
+}
+
 fn claims(token: &str) -> Value {
     let payload = token.split('.').nth(1).unwrap();
     serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
@@ -142,26 +167,7 @@ async fn application_readwrite_ownedby_cannot_instantiate_another_tenants_applic
                 .json();
         let path = format!("/applications/{}/addPassword", app["id"].as_str().unwrap());
         let secret = as_other(&env, &other.token, reqwest::Method::POST, &path, Some(&json!({}))).await.json();
-        let graph = as_other(
-            &env,
-            &other.token,
-            reqwest::Method::GET,
-            "/servicePrincipals?$filter=appId eq '00000003-0000-0000-c000-000000000000'",
-            None,
-        )
-        .await
-        .json()["value"][0]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let r = as_other(
-            &env,
-            &other.token,
-            reqwest::Method::POST,
-            &format!("/servicePrincipals/{graph}/appRoleAssignedTo"),
-            Some(&json!({"principalId": sp["id"], "resourceId": graph, "appRoleId": APPLICATION_READ_WRITE_OWNED_BY})),
-        )
-        .await;
+        let r = grant_graph_role(&env, &other, &sp["id"], APPLICATION_READ_WRITE_OWNED_BY).await;
         assert_eq!(r.status, 201, "{}", r.text);
         (app_id, secret["secretText"].as_str().unwrap().to_owned())
     };
@@ -198,26 +204,7 @@ async fn the_home_tenants_secret_gets_a_token_for_the_other_tenant_with_the_role
     assert_eq!(denied.status, 403, "{}", denied.text);
 
     // Admin consent in the other tenant: an app role assignment made there.
-    let graph = as_other(
-        &env,
-        &other.token,
-        reqwest::Method::GET,
-        "/servicePrincipals?$filter=appId eq '00000003-0000-0000-c000-000000000000'",
-        None,
-    )
-    .await
-    .json()["value"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let granted = as_other(
-        &env,
-        &other.token,
-        reqwest::Method::POST,
-        &format!("/servicePrincipals/{graph}/appRoleAssignedTo"),
-        Some(&json!({"principalId": sp["id"], "resourceId": graph, "appRoleId": USER_READ_ALL})),
-    )
-    .await;
+    let granted = grant_graph_role(&env, &other, &sp["id"], USER_READ_ALL).await;
     assert_eq!(granted.status, 201, "{}", granted.text);
     let token = client_credentials(&env, &other.token_url(&env), &app_id, &secret).await.json()["access_token"]
         .as_str()
