@@ -36,7 +36,13 @@ pub fn parse_path(path: &str) -> Result<ODataPath<'_>, ODataError> {
     // One trailing slash is tolerated (`/users/`), so `//` is an empty segment.
     let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
     for raw in trimmed.split('/') {
-        let decoded = percent_decode_str(raw).decode_utf8().map_err(|_| not_found(raw))?;
+        // Most segments hold no escape: taken as they are, they skip the
+        // decoder's byte-by-byte scan and its second UTF-8 check.
+        let decoded = if raw.contains('%') {
+            percent_decode_str(raw).decode_utf8().map_err(|_| not_found(raw))?
+        } else {
+            Cow::Borrowed(raw)
+        };
         parse_segment(decoded, &mut segments)?;
     }
     Ok(ODataPath { segments })

@@ -96,6 +96,9 @@ fn split_params(raw: &str) -> impl Iterator<Item = (&str, &str)> {
 /// `+` is a space in form encoding; a literal plus arrives as `%2B` and survives.
 /// Text without `+` or escapes is borrowed as it is.
 fn decode(text: &str) -> Result<Cow<'_, str>, ODataError> {
+    if !text.contains(['%', '+']) {
+        return Ok(Cow::Borrowed(text));
+    }
     let invalid = |_| ODataError::bad_request(format!("The query parameter '{text}' is not valid UTF-8 once decoded."));
     if text.contains('+') {
         let spaced = text.replace('+', " ");
@@ -106,6 +109,9 @@ fn decode(text: &str) -> Result<Cow<'_, str>, ODataError> {
 
 /// [`decode`] for text that decoded once already.
 fn decode_valid(text: &str) -> Cow<'_, str> {
+    if !text.contains(['%', '+']) {
+        return Cow::Borrowed(text);
+    }
     if text.contains('+') {
         return Cow::Owned(percent_decode_str(&text.replace('+', " ")).decode_utf8_lossy().into_owned());
     }
