@@ -102,7 +102,7 @@ impl From<&LoggedRequest> for RequestLogEntry {
             request_id: r.request_id,
             time: r.time,
             method: r.method.to_string(),
-            path: r.path.clone(),
+            path: r.path.to_string(),
             status: r.status,
             api: r.api.name(),
             client_id: r.client_id,

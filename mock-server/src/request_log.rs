@@ -56,7 +56,8 @@ pub(crate) struct LoggedRequest {
     pub request_id: Uuid,
     pub time: OffsetDateTime,
     pub method: http::Method,
-    pub path: String,
+    /// The request's own path, shared rather than copied.
+    pub path: std::sync::Arc<str>,
     pub status: u16,
     pub api: Api,
     /// The calling application (`appid` of a verified token).
@@ -114,7 +115,7 @@ impl LoggedRequest {
             // RFC 3339 with the clock's full precision, as this field always was.
             "time": self.time.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
             "method": self.method.as_str(),
-            "path": self.path,
+            "path": &*self.path,
             "status": self.status,
             "api": self.api.name(),
             "client_id": self.client_id,

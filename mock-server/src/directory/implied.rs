@@ -123,6 +123,12 @@ pub(crate) fn value(record: &Record, pos: usize) -> Option<Value> {
     }
 }
 
+/// Whether the value at `pos` is `record`'s implied id: a writer can take it from
+/// `record.id` without building the text [`value`] builds.
+pub(crate) fn is_implied_id(record: &Record, pos: usize) -> bool {
+    pos == ID_POS && record.implied().has(ID) && record.get_at(pos).is_none()
+}
+
 /// The identity `POST /users` gives a user: its UPN, issued by the UPN's domain.
 pub(crate) fn identities_for(upn: &str) -> Value {
     let issuer = upn.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();

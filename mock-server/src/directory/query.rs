@@ -13,10 +13,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::record::{Projection, Record};
+use smallvec::{smallvec, SmallVec};
+
+use super::record::{Positions, Projection, Record};
 use super::schema::EntitySchema;
 use crate::error::ApiError;
-use crate::odata::{canonicalize, check_filter, eval, Expr, QueryClass, QueryOptions, Support};
+use crate::odata::{canonicalize, check_filter, eval, Expr, QueryClass, QueryOptions, SelectList, Support};
 
 /// Paging bounds of one collection (users: 100 by default, 999 at most).
 #[derive(Debug, Clone, Copy)]
@@ -31,10 +33,10 @@ pub(crate) const DIRECTORY_PAGING: PageBounds = PageBounds { default_size: 100, 
 #[derive(Debug)]
 pub(crate) struct ListPlan<'q> {
     pub schema: &'static EntitySchema,
-    pub opts: &'q QueryOptions,
+    pub opts: &'q QueryOptions<'q>,
     pub projection: Projection,
-    /// The `$select` names for `@odata.context`, canonical spelling.
-    pub selected: Option<Vec<&'static str>>,
+    /// The `$select` names for `@odata.context`.
+    pub selected: Option<Selected>,
     /// The filter with property names in their schema spelling (Graph matches
     /// them case-insensitively; the evaluator looks them up exactly).
     filter: Option<Expr>,
@@ -97,18 +99,22 @@ pub(crate) fn check_expand(schema: &EntitySchema, expand: &[crate::odata::Expand
     Ok(())
 }
 
+/// The `$select` names `@odata.context` shows: canonical spelling, request
+/// order, each once (`*` alone when everything was selected).
+pub(crate) type Selected = SmallVec<[&'static str; 8]>;
+
 /// Resolve `$select` names (case-insensitively) into a projection.
-pub(crate) fn projection_for(
+pub(crate) fn projection_for<'n>(
     schema: &'static EntitySchema,
-    select: Option<&Vec<String>>,
-) -> Result<(Projection, Option<Vec<&'static str>>), ApiError> {
+    select: Option<impl IntoIterator<Item = &'n str>>,
+) -> Result<(Projection, Option<Selected>), ApiError> {
     let Some(names) = select else {
         return Ok((Projection::default_set(schema), None));
     };
-    let mut positions = Vec::with_capacity(names.len());
+    let mut positions = SmallVec::<[usize; 8]>::new();
     for name in names {
         if name == "*" {
-            return Ok((Projection::all(schema), Some(vec!["*"])));
+            return Ok((Projection::all(schema), Some(smallvec!["*"])));
         }
         let pos = schema.position_ignore_case(name).ok_or_else(|| unknown_property(schema, name))?;
         if !positions.contains(&pos) {
@@ -117,7 +123,7 @@ pub(crate) fn projection_for(
     }
     let canonical = positions.iter().map(|&p| schema.props[p].name).collect();
     positions.sort_unstable();
-    Ok((Projection { positions: positions.into() }, Some(canonical)))
+    Ok((Projection { positions: Positions::Chosen(positions) }, Some(canonical)))
 }
 
 impl<'q> ListPlan<'q> {
@@ -126,7 +132,7 @@ impl<'q> ListPlan<'q> {
     /// `eventual` is whether the request carried `ConsistencyLevel: eventual`.
     pub(crate) fn new(
         schema: &'static EntitySchema,
-        opts: &'q QueryOptions,
+        opts: &'q QueryOptions<'q>,
         eventual: bool,
         bounds: PageBounds,
     ) -> Result<Self, ApiError> {
@@ -146,7 +152,7 @@ impl<'q> ListPlan<'q> {
             }
         };
         check_expand(schema, &opts.expand)?;
-        let (projection, selected) = projection_for(schema, opts.select.as_ref())?;
+        let (projection, selected) = projection_for(schema, opts.select.as_ref().map(SelectList::iter))?;
         // Advanced queries need both the header and $count=true;
         // $search needs only the header.
         let advanced_allowed = eventual && opts.count == Some(true);

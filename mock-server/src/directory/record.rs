@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
+use smallvec::SmallVec;
 use uuid::Uuid;
 
 use super::implied::{self, Implied};
@@ -247,19 +248,38 @@ impl Record {
 /// Which properties a response carries, as schema positions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Projection {
-    /// Borrowed from the schema for the default set, which most reads use.
-    pub positions: Cow<'static, [usize]>,
+    pub positions: Positions,
+}
+
+/// Schema positions, ascending, without repeats.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Positions {
+    /// The schema's own list (the default set, which most reads use).
+    Schema(&'static [usize]),
+    /// A `$select`ion: a few properties stay inline, so choosing them does not
+    /// allocate.
+    Chosen(SmallVec<[usize; 8]>),
+}
+
+impl std::ops::Deref for Positions {
+    type Target = [usize];
+    fn deref(&self) -> &[usize] {
+        match self {
+            Positions::Schema(positions) => positions,
+            Positions::Chosen(positions) => positions,
+        }
+    }
 }
 
 impl Projection {
     /// The default property set (what Graph returns without `$select`).
     pub(crate) fn default_set(schema: &'static EntitySchema) -> Self {
-        Projection { positions: Cow::Borrowed(schema.default_positions()) }
+        Projection { positions: Positions::Schema(schema.default_positions()) }
     }
 
     /// Every property.
     pub(crate) fn all(schema: &EntitySchema) -> Self {
-        Projection { positions: (0..schema.props.len()).collect() }
+        Projection { positions: Positions::Chosen((0..schema.props.len()).collect()) }
     }
 }
 

@@ -281,7 +281,7 @@ async fn handle(
     let request_id = server.next_request_id();
     let (parts, body) = req.into_parts();
     let (authority, host_is_ours) = hosts.authority(&intake.names, &parts);
-    let path = parts.uri.path().to_owned();
+    let path: std::sync::Arc<str> = parts.uri.path().into();
     let query = parts.uri.query().unwrap_or("").to_owned();
     let family = Family::of(&path);
     let span = tracing::debug_span!("request", id = %request_id, method = %parts.method, path = %path);
@@ -421,7 +421,7 @@ fn answer_unparseable(server: &Server, intake: &Intake, peer: SocketAddr, prefix
     };
     let req = Inbound {
         method,
-        path: path.to_owned(),
+        path: path.into(),
         query: query.to_owned(),
         headers: HeaderMap::new(),
         body: Bytes::new(),

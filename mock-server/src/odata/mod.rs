@@ -30,9 +30,12 @@ pub use check::{canonicalize, check_filter, EdmType, FilterOp, FilterSchema, Que
 pub use eval::{eval, Resolve};
 pub use filter::parse_filter;
 pub use path::parse_path;
-pub use query::parse_query;
+pub use query::{parse_query, SelectList};
 pub use search::parse_search;
 
+use std::borrow::Cow;
+
+use smallvec::SmallVec;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -86,22 +89,25 @@ impl ODataError {
 /// A parsed resource path, segment by segment, without any knowledge of the
 /// entity model: whether `users/abc` names a key or a navigation property is the
 /// router's call, not the parser's.
+///
+/// Segments borrow the request's path unless percent-decoding changed them, and
+/// the first few live inline: most paths (`users/{id}`) allocate nothing.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ODataPath {
-    pub segments: Vec<Segment>,
+pub struct ODataPath<'p> {
+    pub segments: SmallVec<[Segment<'p>; 4]>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Segment {
+pub enum Segment<'p> {
     /// A plain segment, percent-decoded: an entity set, navigation property,
     /// key value (`users/{id}`, `users/{upn}`) or bound action (`addPassword`).
-    Identifier(String),
+    Identifier(Cow<'p, str>),
     /// Parenthesised arguments that followed the previous identifier in the same
     /// segment: `applications(appId='…')`, `users('…')`, `delta()` (empty).
     Parens(Vec<KeyArg>),
     /// A type cast such as `microsoft.graph.user` (only the `microsoft.graph.`
     /// namespace counts: UPNs contain dots too).
-    Cast(String),
+    Cast(Cow<'p, str>),
     /// `$count`
     Count,
     /// `$ref`
@@ -125,9 +131,12 @@ pub struct KeyArg {
 
 /// The system query options of one request, parsed and syntax-checked. Bounds that
 /// depend on the entity set (`$top` ≤ 999 for users, say) are the handler's call.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct QueryOptions {
-    pub select: Option<Vec<String>>,
+///
+/// `'q` is the request's query string: `$select` and `raw` borrow it rather than
+/// copy it, since every read with `$select` parses one.
+#[derive(Debug, Clone, Default)]
+pub struct QueryOptions<'q> {
+    pub select: Option<SelectList<'q>>,
     pub filter: Option<Expr>,
     pub top: Option<u64>,
     pub skip: Option<u64>,
@@ -138,9 +147,9 @@ pub struct QueryOptions {
     pub orderby: Vec<OrderBy>,
     pub search: Option<SearchExpr>,
     pub expand: Vec<ExpandItem>,
-    /// Every query parameter, decoded, in request order (system options with their
-    /// `$`), so a next link can carry the original options forward.
-    pub raw: Vec<(String, String)>,
+    /// The query string as sent (without the `?`), so a next link can carry the
+    /// original options forward; [`QueryOptions::params`] decodes it.
+    pub raw: &'q str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,7 +4,10 @@
 //! Each `/`-separated segment is percent-decoded on its own, so an encoded `%2F`
 //! in a UPN stays inside its segment instead of splitting the path.
 
+use std::borrow::Cow;
+
 use percent_encoding::percent_decode_str;
+use smallvec::SmallVec;
 
 use super::filter::lexer::{self, Token};
 use super::{KeyArg, ODataError, ODataPath, Segment};
@@ -24,8 +27,8 @@ const CAST_PREFIX: &str = "microsoft.graph.";
 /// `BadRequest` for an empty inner segment, a `$` segment other than `$count`,
 /// `$ref`, `$value`, `$batch`, `$metadata`, bytes that do not decode to UTF-8, and
 /// malformed parentheses (the message names the segment).
-pub fn parse_path(path: &str) -> Result<ODataPath, ODataError> {
-    let mut segments = Vec::new();
+pub fn parse_path(path: &str) -> Result<ODataPath<'_>, ODataError> {
+    let mut segments = SmallVec::new();
     let trimmed = path.strip_prefix('/').unwrap_or(path);
     if trimmed.is_empty() {
         return Ok(ODataPath { segments });
@@ -33,8 +36,14 @@ pub fn parse_path(path: &str) -> Result<ODataPath, ODataError> {
     // One trailing slash is tolerated (`/users/`), so `//` is an empty segment.
     let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
     for raw in trimmed.split('/') {
-        let decoded = percent_decode_str(raw).decode_utf8().map_err(|_| not_found(raw))?;
-        parse_segment(&decoded, &mut segments)?;
+        // Most segments hold no escape: taken as they are, they skip the
+        // decoder's byte-by-byte scan and its second UTF-8 check.
+        let decoded = if raw.contains('%') {
+            percent_decode_str(raw).decode_utf8().map_err(|_| not_found(raw))?
+        } else {
+            Cow::Borrowed(raw)
+        };
+        parse_segment(decoded, &mut segments)?;
     }
     Ok(ODataPath { segments })
 }
@@ -49,9 +58,9 @@ fn malformed(segment: &str) -> ODataError {
     ))
 }
 
-fn parse_segment(segment: &str, out: &mut Vec<Segment>) -> Result<(), ODataError> {
+fn parse_segment<'p>(segment: Cow<'p, str>, out: &mut SmallVec<[Segment<'p>; 4]>) -> Result<(), ODataError> {
     if segment.is_empty() {
-        return Err(not_found(segment));
+        return Err(not_found(&segment));
     }
     if let Some(name) = segment.strip_prefix('$') {
         let system = match name.to_ascii_lowercase().as_str() {
@@ -60,31 +69,37 @@ fn parse_segment(segment: &str, out: &mut Vec<Segment>) -> Result<(), ODataError
             "value" => Segment::Value,
             "batch" => Segment::Batch,
             "metadata" => Segment::Metadata,
-            _ => return Err(not_found(segment)),
+            _ => return Err(not_found(&segment)),
         };
         out.push(system);
         return Ok(());
     }
     let Some(open) = segment.find('(') else {
         if segment.contains(')') {
-            return Err(malformed(segment));
+            return Err(malformed(&segment));
         }
         if segment.starts_with(CAST_PREFIX) && segment.len() > CAST_PREFIX.len() {
-            out.push(Segment::Cast(segment.to_owned()));
+            out.push(Segment::Cast(segment));
         } else {
-            out.push(Segment::Identifier(segment.to_owned()));
+            out.push(Segment::Identifier(segment));
         }
         return Ok(());
     };
     let name = &segment[..open];
     let Some(inner) = segment[open + 1..].strip_suffix(')') else {
-        return Err(malformed(segment));
+        return Err(malformed(&segment));
     };
     if name.is_empty() {
-        return Err(malformed(segment));
+        return Err(malformed(&segment));
     }
-    let args = parse_args(inner).ok_or_else(|| malformed(segment))?;
-    out.push(Segment::Identifier(name.to_owned()));
+    let args = parse_args(inner).ok_or_else(|| malformed(&segment))?;
+    // The name is a prefix of the segment: cut the borrowed text down to it, or
+    // copy it when decoding already made the segment a copy.
+    let name = match segment {
+        Cow::Borrowed(whole) => Cow::Borrowed(&whole[..open]),
+        Cow::Owned(ref whole) => Cow::Owned(whole[..open].to_owned()),
+    };
+    out.push(Segment::Identifier(name));
     out.push(Segment::Parens(args));
     Ok(())
 }
@@ -116,7 +131,7 @@ mod tests {
     use crate::odata::Literal;
     use uuid::uuid;
 
-    fn id(s: &str) -> Segment {
+    fn id(s: &str) -> Segment<'_> {
         Segment::Identifier(s.into())
     }
 
@@ -128,7 +143,7 @@ mod tests {
     fn paths_graph_clients_send_parse_into_segments() {
         use Segment::*;
         let app = uuid!("3c9e8a71-2b4d-4f60-a8e5-7d1c0b9e2f34");
-        let cases: Vec<(&str, Vec<Segment>)> = vec![
+        let cases: Vec<(&str, Vec<Segment<'_>>)> = vec![
             ("/users/mira%40contoso.com/manager/$ref", vec![id("users"), id("mira@contoso.com"), id("manager"), Ref]),
             (
                 "/applications(appId='3c9e8a71-2b4d-4f60-a8e5-7d1c0b9e2f34')/addPassword",
@@ -192,8 +207,23 @@ mod tests {
             ("", vec![]),
         ];
         for (path, want) in cases {
-            assert_eq!(parse_path(path), Ok(ODataPath { segments: want }), "{path}");
+            assert_eq!(parse_path(path), Ok(ODataPath { segments: want.into() }), "{path}");
         }
+    }
+
+    #[test]
+    fn segments_borrow_the_path_unless_decoding_changed_them() {
+        let borrowed =
+            |s: &Segment<'_>| matches!(s, Segment::Identifier(Cow::Borrowed(_)) | Segment::Cast(Cow::Borrowed(_)));
+        let path = parse_path("/users/0d3c5d6e-1f2a-4b3c-8d9e-0f1a2b3c4d5e/microsoft.graph.user").expect("parses");
+        assert!(path.segments.iter().all(borrowed), "{path:?}");
+        let path = parse_path("/applications(appId='x')/addPassword").expect("parses");
+        assert!(borrowed(&path.segments[0]) && borrowed(&path.segments[2]), "{path:?}");
+        let decoded = parse_path("/users/mira%40contoso.com").expect("parses");
+        assert_eq!(decoded.segments[1], id("mira@contoso.com"));
+        assert!(!borrowed(&decoded.segments[1]), "{decoded:?}");
+        let decoded = parse_path("/users%28%27abc%27%29").expect("parses");
+        assert_eq!(decoded.segments[0], id("users"));
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! spaces as `%20`, Python's `urlencode` encodes everything and sends spaces as
 //! `+`. Both decode to the same text here, so both parse identically.
 
+use std::borrow::Cow;
+
 use percent_encoding::percent_decode_str;
 
 use super::{filter, search, ExpandItem, ODataError, OrderBy, PropertyPath, QueryOptions};
@@ -25,21 +27,20 @@ const SYSTEM_OPTIONS: [&str; 11] = [
 
 /// Parses a query string (without the `?`).
 ///
-/// Every parameter, decoded, lands in `raw` in request order; parameters without a
-/// `$` are custom options and are otherwise ignored. System option names match
-/// case-insensitively.
+/// Every parameter stays readable, decoded and in request order, through
+/// [`QueryOptions::params`]; parameters without a `$` are custom options and are
+/// otherwise ignored. System option names match case-insensitively.
 ///
 /// # Errors
 /// `BadRequest` for an unknown or repeated system option, a value that does not
 /// parse (`$top=-1`, `$count=yes`, a bad `$filter`, …), an empty `$filter`,
 /// `$select`, `$orderby`, `$expand` or `$search`, or text that is not UTF-8 once
 /// decoded.
-pub fn parse_query(raw: &str) -> Result<QueryOptions, ODataError> {
-    let mut options = QueryOptions::default();
+pub fn parse_query(raw: &str) -> Result<QueryOptions<'_>, ODataError> {
+    let mut options = QueryOptions { raw, ..QueryOptions::default() };
     // Which of `SYSTEM_OPTIONS` came already, one bit each.
     let mut seen = 0u32;
-    for pair in raw.split('&').filter(|p| !p.is_empty()) {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+    for (name, value) in split_params(raw) {
         let name = decode(name)?;
         let value = decode(value)?;
         if name.starts_with('$') {
@@ -53,29 +54,122 @@ pub fn parse_query(raw: &str) -> Result<QueryOptions, ODataError> {
                 )));
             }
             seen |= 1 << index;
-            apply(&mut options, known, &value)?;
+            apply(&mut options, known, value)?;
         }
-        options.raw.push((name, value));
     }
     Ok(options)
 }
 
-/// `+` is a space in form encoding; a literal plus arrives as `%2B` and survives.
-fn decode(text: &str) -> Result<String, ODataError> {
-    let spaced = if text.contains('+') { std::borrow::Cow::Owned(text.replace('+', " ")) } else { text.into() };
-    percent_decode_str(&spaced)
-        .decode_utf8()
-        .map(|s| s.into_owned())
-        .map_err(|_| ODataError::bad_request(format!("The query parameter '{text}' is not valid UTF-8 once decoded.")))
+/// Options are equal when they parse alike and carry the same parameters once
+/// decoded: `%20` and `+` spell the same query.
+impl PartialEq for QueryOptions<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        let QueryOptions { select, filter, top, skip, skiptoken, deltatoken, count, orderby, search, expand, raw: _ } =
+            self;
+        *select == other.select
+            && *filter == other.filter
+            && *top == other.top
+            && *skip == other.skip
+            && *skiptoken == other.skiptoken
+            && *deltatoken == other.deltatoken
+            && *count == other.count
+            && *orderby == other.orderby
+            && *search == other.search
+            && *expand == other.expand
+            && self.params().eq(other.params())
+    }
 }
 
-fn apply(options: &mut QueryOptions, name: &'static str, value: &str) -> Result<(), ODataError> {
+impl<'q> QueryOptions<'q> {
+    /// Every query parameter, decoded, in request order (system options with
+    /// their `$`). Each decoded without error when the query was parsed.
+    pub fn params(&self) -> impl Iterator<Item = (Cow<'q, str>, Cow<'q, str>)> {
+        split_params(self.raw).map(|(name, value)| (decode_valid(name), decode_valid(value)))
+    }
+}
+
+/// `name=value` pairs as sent; a pair without `=` has an empty value.
+fn split_params(raw: &str) -> impl Iterator<Item = (&str, &str)> {
+    raw.split('&').filter(|p| !p.is_empty()).map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+}
+
+/// `+` is a space in form encoding; a literal plus arrives as `%2B` and survives.
+/// Text without `+` or escapes is borrowed as it is.
+fn decode(text: &str) -> Result<Cow<'_, str>, ODataError> {
+    if !text.contains(['%', '+']) {
+        return Ok(Cow::Borrowed(text));
+    }
+    let invalid = |_| ODataError::bad_request(format!("The query parameter '{text}' is not valid UTF-8 once decoded."));
+    if text.contains('+') {
+        let spaced = text.replace('+', " ");
+        return percent_decode_str(&spaced).decode_utf8().map(|s| Cow::Owned(s.into_owned())).map_err(invalid);
+    }
+    percent_decode_str(text).decode_utf8().map_err(invalid)
+}
+
+/// [`decode`] for text that decoded once already.
+fn decode_valid(text: &str) -> Cow<'_, str> {
+    if !text.contains(['%', '+']) {
+        return Cow::Borrowed(text);
+    }
+    if text.contains('+') {
+        return Cow::Owned(percent_decode_str(&text.replace('+', " ")).decode_utf8_lossy().into_owned());
+    }
+    percent_decode_str(text).decode_utf8_lossy()
+}
+
+/// A `$select` list as the request spelled it, checked to have no empty item.
+///
+/// Items are read off the text on demand rather than collected, so parsing one
+/// copies nothing when the query needed no decoding. Repeats are kept: what a
+/// repeated property means is the caller's business.
+#[derive(Debug, Clone)]
+pub struct SelectList<'q>(Cow<'q, str>);
+
+/// Lists are equal when their items are: `id, mail` is `id,mail`.
+impl PartialEq for SelectList<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for SelectList<'_> {}
+
+impl<'q> SelectList<'q> {
+    /// # Errors
+    /// `BadRequest` when an item is empty or only whitespace (`a,,b`, `a,`, ` `).
+    pub fn parse(value: impl Into<Cow<'q, str>>) -> Result<Self, ODataError> {
+        let value = value.into();
+        if value.split(',').any(|item| item.trim().is_empty()) {
+            return Err(ODataError::bad_request(format!(
+                "Invalid value '{value}' for $select query option: empty item."
+            )));
+        }
+        Ok(SelectList(value))
+    }
+
+    /// The items in request order, without surrounding whitespace.
+    pub fn iter(&self) -> impl Iterator<Item = &str> + Clone {
+        self.0.split(',').map(str::trim)
+    }
+
+    /// The list as the request spelled it, once decoded.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn apply<'q>(options: &mut QueryOptions<'q>, name: &'static str, value: Cow<'q, str>) -> Result<(), ODataError> {
     let requires_value = ["$select", "$filter", "$orderby", "$expand", "$search"];
     if requires_value.contains(&name) && value.trim().is_empty() {
         return Err(ODataError::bad_request(format!("The {name} query option must not be empty.")));
     }
+    if name == "$select" {
+        options.select = Some(SelectList::parse(value)?);
+        return Ok(());
+    }
+    let value = value.as_ref();
     match name {
-        "$select" => options.select = Some(comma_list(name, value)?),
         "$filter" => options.filter = Some(filter::parse_filter(value)?),
         "$top" => options.top = Some(non_negative(name, value)?),
         "$skip" => options.skip = Some(non_negative(name, value)?),
@@ -111,20 +205,6 @@ fn non_negative(name: &str, value: &str) -> Result<u64, ODataError> {
             "Invalid value '{value}' for {name} query option found. The {name} query option requires a non-negative integer value."
         ))
     })
-}
-
-fn comma_list(name: &str, value: &str) -> Result<Vec<String>, ODataError> {
-    value
-        .split(',')
-        .map(|item| {
-            let item = item.trim();
-            if item.is_empty() {
-                Err(ODataError::bad_request(format!("Invalid value '{value}' for {name} query option: empty item.")))
-            } else {
-                Ok(item.to_owned())
-            }
-        })
-        .collect()
 }
 
 fn parse_orderby(value: &str) -> Result<Vec<OrderBy>, ODataError> {
@@ -237,7 +317,7 @@ fn parse_nested(nested: &str, whole: &str) -> Result<Vec<String>, ODataError> {
         if value.trim().is_empty() {
             return Err(ODataError::bad_request(format!("Invalid $expand clause '{whole}'.")));
         }
-        select = Some(comma_list("$select", value)?);
+        select = Some(SelectList::parse(value)?.iter().map(str::to_owned).collect());
     }
     select.ok_or_else(|| ODataError::bad_request(format!("Invalid $expand clause '{whole}'.")))
 }

@@ -84,7 +84,8 @@ impl Server {
 #[derive(Debug)]
 pub(crate) struct Inbound {
     pub method: Method,
-    pub path: String,
+    /// Shared with the request's log entry, which keeps the path.
+    pub path: std::sync::Arc<str>,
     pub query: String,
     pub headers: HeaderMap,
     pub body: Bytes,

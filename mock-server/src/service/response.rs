@@ -78,8 +78,11 @@ fn graph_response(status: u16, c: &Correlation, content_type: Option<HeaderValue
 
 fn uuid_value(id: Uuid) -> HeaderValue {
     let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
-    HeaderValue::from_bytes(id.hyphenated().encode_lower(&mut buf).as_bytes())
-        .expect("a hyphenated GUID is a valid header value")
+    id.hyphenated().encode_lower(&mut buf);
+    // Owned by the value rather than copied into it: a response without a
+    // client-request-id clones this one into that header too, and a clone of
+    // a copied slice allocated again where this one shares.
+    HeaderValue::from_maybe_shared(Bytes::from_owner(buf)).expect("a hyphenated GUID is a valid header value")
 }
 
 /// The `Date` header for `now`, formatted once per second per thread: every

@@ -18,7 +18,7 @@ use crate::directory::service_principals::{
     no_backing_application, project_service_principal, ForeignApp, SERVICE_PRINCIPAL,
 };
 use crate::error::ApiError;
-use crate::odata::{KeyArg, Literal, QueryOptions, Segment};
+use crate::odata::{KeyArg, Literal, QueryOptions, Segment, SelectList};
 
 /// How a path names an application or service principal.
 enum Key {
@@ -34,7 +34,7 @@ impl Key {
     }
 }
 
-fn key_of(segs: &[Segment]) -> Result<Option<(Key, &[Segment])>, ApiError> {
+fn key_of<'s, 'p>(segs: &'s [Segment<'p>]) -> Result<Option<(Key, &'s [Segment<'p>])>, ApiError> {
     Ok(match segs {
         [Segment::Parens(args), rest @ ..] => match args.as_slice() {
             [KeyArg { name: Some(n), value: Literal::String(s) }] if n == "appId" => {
@@ -55,7 +55,7 @@ fn key_of(segs: &[Segment]) -> Result<Option<(Key, &[Segment])>, ApiError> {
             }
             _ => return Err(ApiError::bad_request("The key in parentheses is not valid.")),
         },
-        [Segment::Identifier(k), rest @ ..] => Some((Key::ObjectId(k.clone()), rest)),
+        [Segment::Identifier(k), rest @ ..] => Some((Key::ObjectId(k.to_string()), rest)),
         _ => None,
     })
 }
@@ -99,7 +99,7 @@ pub(super) fn applications(
         ([], &Method::GET) => {
             authz("applications.get")?;
             reject_collection_options(opts)?;
-            let (projection, _) = projection_for(&APPLICATION, opts.select.as_ref())?;
+            let (projection, _) = projection_for(&APPLICATION, opts.select.as_ref().map(SelectList::iter))?;
             crate::directory::query::check_expand(&APPLICATION, &opts.expand)?;
             let dir = ctx.tenant.read();
             let id = find(&dir)?;
@@ -170,9 +170,7 @@ pub(super) fn applications(
             let id = find(&ctx.tenant.read())?;
             federated_credentials(ctx, id, tail, opts, method)
         }
-        ([Segment::Identifier(a)], _)
-            if matches!(a.as_str(), "addPassword" | "removePassword" | "addKey" | "removeKey") =>
-        {
+        ([Segment::Identifier(a)], _) if matches!(&**a, "addPassword" | "removePassword" | "addKey" | "removeKey") => {
             Err(ApiError::method_not_allowed())
         }
         ([], _) => Err(ApiError::method_not_allowed()),
@@ -197,7 +195,7 @@ fn federated_credentials(
     match (segs, method) {
         ([], &Method::GET) => {
             authz("applications.get")?;
-            let (projection, _) = projection_for(&FIC, opts.select.as_ref())?;
+            let (projection, _) = projection_for(&FIC, opts.select.as_ref().map(SelectList::iter))?;
             let dir = ctx.tenant.read();
             let value: Vec<Value> =
                 dir.federated_credentials_of(app).iter().map(|r| Value::Object(r.project(&FIC, &projection))).collect();
@@ -219,7 +217,7 @@ fn federated_credentials(
             match *m {
                 Method::GET => {
                     authz("applications.get")?;
-                    let (projection, _) = projection_for(&FIC, opts.select.as_ref())?;
+                    let (projection, _) = projection_for(&FIC, opts.select.as_ref().map(SelectList::iter))?;
                     let dir = ctx.tenant.read();
                     let i = dir.find_federated_credential(app, &key).ok_or_else(missing)?;
                     let out = dir.federated_credentials_of(app)[i].project(&FIC, &projection);
@@ -336,7 +334,7 @@ pub(super) fn service_principals(
         ([], &Method::GET) => {
             authz("servicePrincipals.get")?;
             reject_collection_options(opts)?;
-            let (projection, _) = projection_for(&SERVICE_PRINCIPAL, opts.select.as_ref())?;
+            let (projection, _) = projection_for(&SERVICE_PRINCIPAL, opts.select.as_ref().map(SelectList::iter))?;
             crate::directory::query::check_expand(&SERVICE_PRINCIPAL, &opts.expand)?;
             let dir = ctx.tenant.read();
             let id = find(&dir)?;
@@ -384,13 +382,11 @@ pub(super) fn service_principals(
             Ok(serialized_page(ctx, &set, &plan, &page))
         }
         ([Segment::Identifier(action)], &Method::POST)
-            if matches!(action.as_str(), "addPassword" | "removePassword" | "addKey" | "removeKey") =>
+            if matches!(&**action, "addPassword" | "removePassword" | "addKey" | "removeKey") =>
         {
             sp_credential(ctx, action, find)
         }
-        ([Segment::Identifier(a)], _)
-            if matches!(a.as_str(), "addPassword" | "removePassword" | "addKey" | "removeKey") =>
-        {
+        ([Segment::Identifier(a)], _) if matches!(&**a, "addPassword" | "removePassword" | "addKey" | "removeKey") => {
             Err(ApiError::method_not_allowed())
         }
         ([Segment::Identifier(nav), ..], _)

@@ -172,7 +172,7 @@ pub(crate) fn plan(body: Bytes) -> Result<Vec<(String, Vec<String>)>, ApiError> 
     headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     let req = Inbound {
         method: Method::POST,
-        path: "/v1.0/$batch".to_owned(),
+        path: "/v1.0/$batch".into(),
         query: String::new(),
         headers,
         body,
@@ -255,7 +255,7 @@ fn run(server: &Server, ctx: &Ctx<'_>, item: &Item) -> (u16, Map<String, Value>,
     };
     let inner = Inbound {
         method: item.method.clone(),
-        path: format!("/v1.0{path}"),
+        path: format!("/v1.0{path}").into(),
         query,
         headers,
         body,

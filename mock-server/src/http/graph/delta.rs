@@ -70,6 +70,11 @@ struct Cursor {
     ids: Option<Vec<uuid::Uuid>>,
 }
 
+/// The `$select` names a cursor carries to the next round.
+fn selected_names(opts: &QueryOptions<'_>) -> Option<Vec<String>> {
+    opts.select.as_ref().map(|names| names.iter().map(str::to_owned).collect())
+}
+
 /// The ids of `id eq '…' (or id eq '…')*`; anything else is refused.
 fn id_filter(expr: &crate::odata::Expr) -> Option<Vec<uuid::Uuid>> {
     use crate::odata::{CompareOp, Expr, Literal, Operand};
@@ -145,7 +150,7 @@ pub(super) fn delta(ctx: &Ctx<'_>, tracked: Tracked, opts: &QueryOptions, method
             from: log.current,
             to: log.current,
             initial: false,
-            select: opts.select.clone(),
+            select: selected_names(opts),
             ids,
         },
         (None, Some(t)) => {
@@ -154,10 +159,11 @@ pub(super) fn delta(ctx: &Ctx<'_>, tracked: Tracked, opts: &QueryOptions, method
             Cursor { from: c.from, to: log.current, initial: false, ..c }
         }
         (None, None) => {
-            Cursor { set: set.into(), from: 0, to: log.current, initial: true, select: opts.select.clone(), ids }
+            Cursor { set: set.into(), from: 0, to: log.current, initial: true, select: selected_names(opts), ids }
         }
     };
-    let (projection, selected) = projection_for(tracked.schema(), cursor.select.as_ref())?;
+    let (projection, selected) =
+        projection_for(tracked.schema(), cursor.select.as_ref().map(|names| names.iter().map(String::as_str)))?;
     let size = page_size(ctx);
     let mut value = Vec::with_capacity(size.min(1000));
     let mut last = cursor.from;

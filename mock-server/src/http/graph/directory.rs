@@ -15,7 +15,7 @@ use crate::directory::service_principals::SERVICE_PRINCIPAL;
 use crate::directory::users::USER;
 use crate::directory::{DeletedObject, Directory, ObjectKind};
 use crate::error::ApiError;
-use crate::odata::{QueryOptions, Segment};
+use crate::odata::{QueryOptions, Segment, SelectList};
 
 pub(super) fn directory(
     ctx: &Ctx<'_>,
@@ -108,7 +108,7 @@ fn deleted_items(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, method: &
             match (rest, method) {
                 ([], &Method::GET) => {
                     crate::authz::check(&ctx.principal, &operation(kind, "get"))?;
-                    let (projection, _) = projection_for(schema, opts.select.as_ref())?;
+                    let (projection, _) = projection_for(schema, opts.select.as_ref().map(SelectList::iter))?;
                     let dir = ctx.tenant.read();
                     let d = dir.deleted.get(&id).ok_or_else(|| ApiError::not_found(&key))?;
                     let body = annotated(

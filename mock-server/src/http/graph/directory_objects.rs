@@ -214,7 +214,7 @@ pub(super) fn member_route(
     method: &Method,
 ) -> Result<Reply, ApiError> {
     let action = match rest {
-        [Segment::Identifier(a)] if is_member_route(family, a) => a.as_str(),
+        [Segment::Identifier(a)] if is_member_route(family, a) => &**a,
         [Segment::Identifier(a), s, ..] if is_member_route(family, a) => {
             return Err(ApiError::unknown_segment(&segment_text(s)))
         }

@@ -16,7 +16,7 @@ use crate::directory::record::Projection;
 use crate::directory::users::USER;
 use crate::directory::Directory;
 use crate::error::ApiError;
-use crate::odata::{QueryOptions, Segment};
+use crate::odata::{QueryOptions, Segment, SelectList};
 
 pub(super) fn groups(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, method: &Method) -> Result<Reply, ApiError> {
     let authz = |op: &str| crate::authz::check(&ctx.principal, op);
@@ -67,7 +67,7 @@ pub(super) fn groups(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, metho
         ([], &Method::GET) => {
             authz("groups.get")?;
             reject_collection_options(opts)?;
-            let (projection, selected) = projection_for(&GROUP, opts.select.as_ref())?;
+            let (projection, selected) = projection_for(&GROUP, opts.select.as_ref().map(SelectList::iter))?;
             check_expand(&GROUP, &opts.expand)?;
             let dir = ctx.tenant.read();
             let id = find(&dir)?;
@@ -229,7 +229,7 @@ pub(super) fn user_relation(
             Ok(Reply::Json { status: 200, body: entity(ctx, "users", out), location: None })
         }
         ([Segment::Identifier(n), ..], _)
-            if matches!(n.as_str(), "manager" | "directReports" | "memberOf" | "licenseDetails" | "assignLicense") =>
+            if matches!(&**n, "manager" | "directReports" | "memberOf" | "licenseDetails" | "assignLicense") =>
         {
             Err(ApiError::method_not_allowed())
         }
@@ -416,7 +416,7 @@ pub(super) fn subscribed_skus(
             Ok(Reply::Json { status: 200, body: Value::Object(body), location: None })
         }
         [Segment::Identifier(id)] => {
-            let sku = skus.into_iter().find(|s| s["id"] == id.as_str()).ok_or_else(|| ApiError::not_found(id))?;
+            let sku = skus.into_iter().find(|s| s["id"] == **id).ok_or_else(|| ApiError::not_found(id))?;
             let Value::Object(sku) = cut(sku) else { return Err(ApiError::not_found(id)) };
             let body =
                 annotated(&[("@odata.context", shape::context(&ctx.graph_url, "subscribedSkus", selected, true))], sku);

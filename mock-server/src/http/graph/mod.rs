@@ -1,6 +1,7 @@
 //! Microsoft Graph v1.0: authenticate, parse the OData path and query, route to
 //! an operation, authorize it, run it against the tenant, shape the answer.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use http::{Method, Response};
@@ -9,6 +10,7 @@ use uuid::Uuid;
 
 mod applications;
 pub(crate) mod batch;
+mod context;
 mod delta;
 mod directory;
 mod directory_objects;
@@ -164,7 +166,7 @@ fn dispatch(server: &Server, ctx: &Ctx<'_>, rest: &str) -> Result<Reply, ApiErro
             Some(s) => Err(ApiError::unknown_segment(&segment_text(s))),
         };
     };
-    match first.as_str() {
+    match first.as_ref() {
         "users" => users::users(ctx, &segs[1..], &opts, method),
         "directory" => directory::directory(ctx, &segs[1..], &opts, method),
         "applications" => applications::applications(ctx, &segs[1..], &opts, method),
@@ -180,7 +182,7 @@ fn dispatch(server: &Server, ctx: &Ctx<'_>, rest: &str) -> Result<Reply, ApiErro
             Err(ApiError::bad_request("/me request is only valid with delegated authentication flow."))
         }
         "me" => {
-            let mut as_user = vec![Segment::Identifier(ctx.principal.object_id.to_string())];
+            let mut as_user = vec![Segment::Identifier(ctx.principal.object_id.to_string().into())];
             as_user.extend_from_slice(&segs[1..]);
             users::users(ctx, &as_user, &opts, method)
         }
@@ -196,9 +198,9 @@ fn dispatch(server: &Server, ctx: &Ctx<'_>, rest: &str) -> Result<Reply, ApiErro
     }
 }
 
-pub(super) fn segment_text(s: &Segment) -> String {
+pub(super) fn segment_text(s: &Segment<'_>) -> String {
     match s {
-        Segment::Identifier(s) | Segment::Cast(s) => s.clone(),
+        Segment::Identifier(s) | Segment::Cast(s) => s.to_string(),
         Segment::Parens(_) => "(…)".to_owned(),
         Segment::Count => "$count".to_owned(),
         Segment::Ref => "$ref".to_owned(),
@@ -237,15 +239,16 @@ pub(super) fn reject_collection_options(opts: &QueryOptions) -> Result<(), ApiEr
     Ok(())
 }
 
-/// The key of `users/{key}` or `users('{key}')`.
-pub(super) fn key_of(segs: &[Segment]) -> Option<(String, &[Segment])> {
+/// The key of `users/{key}` or `users('{key}')`, borrowed from the path where
+/// the path spells it.
+pub(super) fn key_of<'s, 'p>(segs: &'s [Segment<'p>]) -> Option<(Cow<'s, str>, &'s [Segment<'p>])> {
     match segs {
         [Segment::Parens(args), rest @ ..] => match args.as_slice() {
-            [KeyArg { name: None, value: Literal::String(s) }] => Some((s.clone(), rest)),
-            [KeyArg { name: None, value: Literal::Guid(g) }] => Some((g.to_string(), rest)),
+            [KeyArg { name: None, value: Literal::String(s) }] => Some((Cow::Borrowed(s), rest)),
+            [KeyArg { name: None, value: Literal::Guid(g) }] => Some((Cow::Owned(g.to_string()), rest)),
             _ => None,
         },
-        [Segment::Identifier(k), rest @ ..] => Some((k.clone(), rest)),
+        [Segment::Identifier(k), rest @ ..] => Some((Cow::Borrowed(k), rest)),
         _ => None,
     }
 }
@@ -263,16 +266,16 @@ pub(super) fn next_link(graph_url: &str, set: &str, opts: &QueryOptions, skiptok
     use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
     const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'$');
     let mut q = String::new();
-    for (k, v) in &opts.raw {
+    for (k, v) in opts.params() {
         if k.eq_ignore_ascii_case("$skiptoken") {
             continue;
         }
         if !q.is_empty() {
             q.push('&');
         }
-        q.push_str(&utf8_percent_encode(k, QUERY_VALUE).to_string());
+        q.push_str(&utf8_percent_encode(&k, QUERY_VALUE).to_string());
         q.push('=');
-        q.push_str(&utf8_percent_encode(v, QUERY_VALUE).to_string());
+        q.push_str(&utf8_percent_encode(&v, QUERY_VALUE).to_string());
     }
     if !q.is_empty() {
         q.push('&');
@@ -377,7 +380,13 @@ pub(super) fn serialized_page(
     plan: &crate::directory::query::ListPlan<'_>,
     page: &crate::directory::query::ListPage<'_>,
 ) -> Reply {
-    let context = context_for(&ctx.graph_url, set_path, plan.selected.as_deref());
+    let context = context::ContextUrl {
+        graph_url: &ctx.graph_url,
+        set: set_path,
+        selected: plan.selected.as_deref(),
+        entity: false,
+    }
+    .shared();
     let next_link = page.next_skiptoken.as_ref().map(|token| next_link(&ctx.graph_url, set_path, plan.opts, token));
     let body = wire::Page {
         context: &context,

@@ -10,7 +10,7 @@ use crate::directory::query::projection_for;
 use crate::directory::schema::EntitySchema;
 use crate::directory::Directory;
 use crate::error::ApiError;
-use crate::odata::{QueryOptions, Segment};
+use crate::odata::{QueryOptions, Segment, SelectList};
 
 /// Which of the two singletons-in-a-collection a request is about.
 #[derive(Debug, Clone, Copy)]
@@ -78,7 +78,7 @@ fn singleton_set(
             return Err(ApiError::method_not_allowed());
         }
         crate::authz::check(&ctx.principal, &which.operation("list"))?;
-        let (projection, selected) = projection_for(which.schema(), opts.select.as_ref())?;
+        let (projection, selected) = projection_for(which.schema(), opts.select.as_ref().map(SelectList::iter))?;
         let item = which.project(&ctx.tenant.read(), &projection);
         let context = super::context_for(&ctx.graph_url, which.set(), selected.as_deref());
         let mut body = annotated(&[("@odata.context", context)], Map::new());
@@ -99,7 +99,7 @@ fn singleton_set(
         Method::GET => {
             crate::authz::check(&ctx.principal, &which.operation("get"))?;
             reject_collection_options(opts)?;
-            let (projection, selected) = projection_for(which.schema(), opts.select.as_ref())?;
+            let (projection, selected) = projection_for(which.schema(), opts.select.as_ref().map(SelectList::iter))?;
             let item = which.project(&ctx.tenant.read(), &projection);
             let context = match &selected {
                 Some(names) => format!("{}/$metadata#{}({})/$entity", ctx.graph_url, which.set(), names.join(",")),

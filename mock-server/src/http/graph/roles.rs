@@ -13,7 +13,7 @@ use crate::directory::query::{check_expand, projection_for, ListPlan, PageBounds
 use crate::directory::record::{Projection, Record};
 use crate::directory::roles::{role_definitions_json, templates_json, DIRECTORY_ROLE, ROLE_ASSIGNMENT};
 use crate::error::ApiError;
-use crate::odata::{KeyArg, Literal, QueryOptions, Segment};
+use crate::odata::{KeyArg, Literal, QueryOptions, Segment, SelectList};
 
 /// `directoryRoles` and their members are not paged.
 const UNPAGED: PageBounds = PageBounds { default_size: 100_000, max_size: 999 };
@@ -106,7 +106,7 @@ pub(super) fn directory_roles(
         // `roleTemplateId={id}` as a path segment is how the reference writes it.
         [Segment::Identifier(k), rest @ ..] => match k.strip_prefix("roleTemplateId=") {
             Some(t) => (t.trim_matches('\'').to_owned(), true, rest),
-            None => (k.clone(), false, rest),
+            None => (k.to_string(), false, rest),
         },
         [s, ..] => return Err(ApiError::unknown_segment(&segment_text(s))),
     };
@@ -165,7 +165,7 @@ pub(super) fn role_management(
         return Err(ApiError::unknown_segment(provider));
     }
     let rest = &segs[2..];
-    match (set.as_str(), rest, method) {
+    match (&**set, rest, method) {
         ("roleDefinitions", [], &Method::GET) => {
             authz("roleManagement.directory.roleDefinitions.list")?;
             fixed_list(ctx, "roleManagement/directory/roleDefinitions", role_definitions_json(), opts)
@@ -208,7 +208,7 @@ pub(super) fn role_management(
         ("roleAssignments", [Segment::Identifier(id)], &Method::GET) => {
             authz("roleManagement.directory.roleAssignments.get")?;
             let dir = ctx.tenant.read();
-            let (projection, _) = projection_for(&ROLE_ASSIGNMENT, opts.select.as_ref())?;
+            let (projection, _) = projection_for(&ROLE_ASSIGNMENT, opts.select.as_ref().map(SelectList::iter))?;
             check_expand(&ROLE_ASSIGNMENT, &opts.expand)?;
             let key = dir.find_role_assignment(id).ok_or_else(|| ApiError::not_found(id))?;
             let record = &dir.role_assignments[&key];

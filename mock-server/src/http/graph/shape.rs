@@ -7,19 +7,20 @@ use serde_json::{Map, Value};
 
 use crate::directory::csdl::{unset_json, CsdlProp};
 use crate::error::ApiError;
+use crate::odata::SelectList;
 
 /// The properties a `$select` names, in the type's order; `None` without
 /// `$select` (or with `*`). An unknown name is Graph's 400.
 pub(super) fn selection(
     csdl: &'static [CsdlProp],
     type_name: &str,
-    select: Option<&Vec<String>>,
+    select: Option<&SelectList<'_>>,
 ) -> Result<Option<Vec<&'static CsdlProp>>, ApiError> {
     let Some(names) = select else { return Ok(None) };
     if names.iter().any(|n| n == "*") {
         return Ok(None);
     }
-    for name in names {
+    for name in names.iter() {
         if !csdl.iter().any(|p| p.name.eq_ignore_ascii_case(name)) {
             return Err(ApiError::bad_request(format!(
                 "Could not find a property named '{name}' on type '{type_name}'."

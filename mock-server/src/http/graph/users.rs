@@ -3,6 +3,7 @@
 use http::Method;
 use serde_json::Value;
 
+use super::context::ContextUrl;
 use super::wire::{self, Projected};
 use super::{
     annotated, collection, is_eventual, json_body, key_of, reject_collection_options, segment_text, Ctx, Reply,
@@ -12,7 +13,7 @@ use crate::directory::query::{projection_for, ListPlan, DIRECTORY_PAGING};
 use crate::directory::record::Projection;
 use crate::directory::users::USER;
 use crate::error::ApiError;
-use crate::odata::{QueryOptions, Segment};
+use crate::odata::{QueryOptions, Segment, SelectList};
 
 pub(super) fn users(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, method: &Method) -> Result<Reply, ApiError> {
     match segs {
@@ -57,7 +58,7 @@ pub(super) fn users(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, method
                 [] => user_item(ctx, &key, opts, method),
                 [Segment::Identifier(nav), ..]
                     if matches!(
-                        nav.as_str(),
+                        &**nav,
                         "manager" | "memberOf" | "directReports" | "licenseDetails" | "assignLicense"
                     ) =>
                 {
@@ -119,21 +120,20 @@ fn user_item(ctx: &Ctx<'_>, key: &str, opts: &QueryOptions, method: &Method) -> 
         Method::GET => {
             crate::authz::check(&ctx.principal, "users.get")?;
             reject_collection_options(opts)?;
-            let (projection, selected) = projection_for(&USER, opts.select.as_ref())?;
+            let (projection, selected) = projection_for(&USER, opts.select.as_ref().map(SelectList::iter))?;
             crate::directory::query::check_expand(&USER, &opts.expand)?;
             let dir = ctx.tenant.read();
             let id = dir.find_user(key).ok_or_else(|| ApiError::not_found(key))?;
-            let context = match &selected {
-                Some(names) => format!("{}/$metadata#users({})/$entity", ctx.graph_url, names.join(",")),
-                None => format!("{}/$metadata#users/$entity", ctx.graph_url),
-            };
+            let context =
+                ContextUrl { graph_url: &ctx.graph_url, set: "users", selected: selected.as_deref(), entity: true }
+                    .shared();
             let record = &dir.users[&id];
             if opts.expand.is_empty() {
-                let annotations = [("@odata.context", context.as_str())];
+                let annotations = [("@odata.context", &*context)];
                 let view = Projected { record, schema: &USER, fields: &projection, annotations: &annotations };
                 return Ok(Reply::Serialized { status: 200, json: wire::to_bytes(&view, 1) });
             }
-            let mut out = record.project_annotated(&USER, &projection, &[("@odata.context", context)]);
+            let mut out = record.project_annotated(&USER, &projection, &[("@odata.context", context.to_string())]);
             super::groups::expand(&dir, id, &mut out, &opts.expand);
             drop(dir);
             Ok(Reply::Json { status: 200, body: Value::Object(out), location: None })

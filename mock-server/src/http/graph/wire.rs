@@ -8,6 +8,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::directory::implied;
 use crate::directory::record::{Projection, Record};
 use crate::directory::schema::EntitySchema;
 
@@ -27,6 +28,12 @@ impl Serialize for Projected<'_> {
         }
         for &pos in self.fields.positions.iter() {
             let def = &self.schema.props[pos];
+            if implied::is_implied_id(self.record, pos) {
+                // Most users' id is implied by their key: every read wrote it
+                // through a fresh string. `Uuid` serializes as the same text.
+                map.serialize_entry(def.name, &self.record.id)?;
+                continue;
+            }
             match self.record.value_at(pos) {
                 Some(value) => map.serialize_entry(def.name, &*value)?,
                 None if def.unset.is_some() => map.serialize_entry(def.name, &def.unset_value())?,

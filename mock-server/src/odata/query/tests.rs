@@ -1,8 +1,16 @@
 use super::*;
 use crate::odata::{CompareOp, ErrorCode, Expr, Literal, Operand, SearchExpr};
 
-fn parse(raw: &str) -> QueryOptions {
+fn parse(raw: &str) -> QueryOptions<'_> {
     parse_query(raw).unwrap_or_else(|e| panic!("{raw}: {e}"))
+}
+
+fn params(q: &QueryOptions<'_>) -> Vec<(String, String)> {
+    q.params().map(|(name, value)| (name.into_owned(), value.into_owned())).collect()
+}
+
+fn items<'a>(list: &'a SelectList<'_>) -> Vec<&'a str> {
+    list.iter().collect()
 }
 
 fn strings(items: &[&str]) -> Vec<String> {
@@ -15,7 +23,7 @@ fn every_option_is_parsed_and_raw_keeps_request_order() {
         "$select=id,%20displayName&$top=5&$skip=0&$skiptoken=abc%3D&$deltatoken=d&$count=TRUE&$orderby=displayName%20desc,mail\
          &$search=%22displayName:mir%22&$expand=manager($select=id,displayName),memberOf&$format=json&tenant=x&$filter=a%20eq%201",
     );
-    assert_eq!(q.select, Some(strings(&["id", "displayName"])));
+    assert_eq!(q.select.as_ref().map(items), Some(vec!["id", "displayName"]));
     assert_eq!(q.top, Some(5));
     assert_eq!(q.skip, Some(0));
     assert_eq!(q.skiptoken.as_deref(), Some("abc="));
@@ -44,7 +52,8 @@ fn every_option_is_parsed_and_raw_keeps_request_order() {
             right: Operand::Literal(Literal::Int(1)),
         })
     );
-    let names: Vec<&str> = q.raw.iter().map(|(n, _)| n.as_str()).collect();
+    let params = params(&q);
+    let names: Vec<&str> = params.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         names,
         [
@@ -62,7 +71,7 @@ fn every_option_is_parsed_and_raw_keeps_request_order() {
             "$filter"
         ]
     );
-    assert_eq!(q.raw[0].1, "id, displayName");
+    assert_eq!(params[0].1, "id, displayName");
 }
 
 #[test]
@@ -79,13 +88,13 @@ fn javascript_and_python_encodings_parse_identically() {
 fn option_names_match_ignoring_case_and_plus_survives_when_encoded() {
     let q = parse("$Filter=mail%20eq%20'a%2Bb@x.com'&$TOP=1");
     assert_eq!(q.top, Some(1));
-    assert_eq!(q.raw[0], ("$Filter".to_owned(), "mail eq 'a+b@x.com'".to_owned()));
+    assert_eq!(params(&q)[0], ("$Filter".to_owned(), "mail eq 'a+b@x.com'".to_owned()));
 }
 
 #[test]
 fn empty_pairs_and_custom_options_are_harmless() {
     let q = parse("&&foo&bar=1&&");
-    assert_eq!(q.raw, vec![("foo".to_owned(), String::new()), ("bar".to_owned(), "1".to_owned())]);
+    assert_eq!(params(&q), vec![("foo".to_owned(), String::new()), ("bar".to_owned(), "1".to_owned())]);
     assert_eq!(parse(""), QueryOptions::default());
 }
 
@@ -180,4 +189,45 @@ fn a_sort_key_or_expansion_repeated_a_hundred_thousand_times_is_refused_at_the_f
     assert!(err.message.starts_with("Property 'manager' is expanded more than once"), "{}", err.message);
     // Distinct keys and paths through one property are not repeats.
     assert!(parse_query("$orderby=a/b,a/c,a").is_ok());
+}
+
+#[test]
+fn a_select_list_keeps_request_order_and_repeats_without_surrounding_whitespace() {
+    let list = SelectList::parse(" id,displayName , id,\tMail").expect("no empty item");
+    assert_eq!(items(&list), ["id", "displayName", "id", "Mail"]);
+    assert_eq!(items(&SelectList::parse("*").expect("star")), ["*"]);
+    // Whitespace around items does not make two lists differ.
+    assert_eq!(SelectList::parse("id, mail"), SelectList::parse("id,mail"));
+    assert_ne!(SelectList::parse("id,mail"), SelectList::parse("mail,id"));
+}
+
+#[test]
+fn a_select_list_with_an_empty_item_is_refused_naming_the_whole_value() {
+    for value in ["a,,b", ",a", "a,", ",", " ", "a, ,b", "a,\t"] {
+        assert_eq!(
+            SelectList::parse(value),
+            Err(ODataError::bad_request(format!("Invalid value '{value}' for $select query option: empty item."))),
+            "{value:?}"
+        );
+    }
+}
+
+#[test]
+fn a_select_list_borrows_the_query_unless_decoding_changed_it() {
+    let query = "$select=id,displayName,mail&$expand=manager";
+    let q = parse(query);
+    let list = q.select.as_ref().expect("select");
+    assert!(std::ptr::eq(list.as_str().as_ptr(), query["$select=".len()..].as_ptr()), "borrowed from the query");
+    let encoded = parse("$select=id%2CdisplayName+,mail");
+    assert_eq!(encoded.select.as_ref().map(items), Some(vec!["id", "displayName", "mail"]));
+}
+
+#[test]
+fn params_decode_as_the_parse_did() {
+    let q = parse("%24select=id%2Cmail&x=a+b%2Bc&$top=2&flag");
+    assert_eq!(
+        params(&q),
+        [("$select", "id,mail"), ("x", "a b+c"), ("$top", "2"), ("flag", "")]
+            .map(|(n, v)| (n.to_owned(), v.to_owned()))
+    );
 }
