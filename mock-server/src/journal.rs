@@ -211,23 +211,20 @@ impl Queued {
                     if i > 0 {
                         out.push(b',');
                     }
-                    let (kind, label, name, key, value) = match effect {
-                        Effect::Put { collection, key, value } => ("put", "collection", collection, Some(key), value),
-                        Effect::Remove { collection, key } => ("remove", "collection", collection, None, key),
-                        Effect::Field { name, value } => ("field", "name", name, None, value),
+                    // Each variant's fields, in the order serde writes them.
+                    let (kind, label, name, values): (_, _, _, &[(&str, &Deferred)]) = match effect {
+                        Effect::Put { collection, key, value } => {
+                            ("put", "collection", collection, &[("key", key), ("value", value)])
+                        }
+                        Effect::Remove { collection, key } => ("remove", "collection", collection, &[("key", key)]),
+                        Effect::Field { name, value } => ("field", "name", name, &[("value", value)]),
                     };
                     let _ = write!(out, r#"{{"{kind}":{{"{label}":"#);
                     serde_json::to_writer(&mut *out, name.as_ref()).expect("a name is a string");
-                    match key {
-                        Some(key) => {
-                            out.extend_from_slice(br#","key":"#);
-                            key.0.write_json(out);
-                            out.extend_from_slice(br#","value":"#);
-                        }
-                        None if kind == "remove" => out.extend_from_slice(br#","key":"#),
-                        None => out.extend_from_slice(br#","value":"#),
+                    for (field, value) in values {
+                        let _ = write!(out, r#","{field}":"#);
+                        value.0.write_json(out);
                     }
-                    value.0.write_json(out);
                     out.extend_from_slice(b"}}");
                 }
                 out.extend_from_slice(b"]}}");
