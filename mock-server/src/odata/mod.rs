@@ -94,7 +94,14 @@ impl ODataError {
 /// the first few live inline: most paths (`users/{id}`) allocate nothing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ODataPath<'p> {
-    pub segments: SmallVec<[Segment<'p>; 4]>,
+    segments: SmallVec<[Segment<'p>; 4]>,
+}
+
+impl<'p> ODataPath<'p> {
+    /// The segments in path order.
+    pub fn segments(&self) -> &[Segment<'p>] {
+        &self.segments
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -131,7 +131,7 @@ fn parse(body: &Map<String, Value>) -> Result<Vec<Item>, ApiError> {
 /// `$batch` in any case, so `/%24batch` and `/%24BATCH` are `$batch` too.
 fn names_batch(url: &str) -> bool {
     let path = url.split_once('?').map_or(url, |(p, _)| p);
-    parse_path(path).is_ok_and(|p| p.segments.contains(&Segment::Batch))
+    parse_path(path).is_ok_and(|p| p.segments().contains(&Segment::Batch))
 }
 
 /// An order in which every request runs after its dependencies; among the

@@ -152,7 +152,7 @@ fn log_unauthenticated(server: &Server, req: &Inbound, authorization: Option<&st
 fn dispatch(server: &Server, ctx: &Ctx<'_>, rest: &str) -> Result<Reply, ApiError> {
     let path = parse_path(if rest.is_empty() { "/" } else { rest })?;
     let opts = parse_query(&ctx.req.query)?;
-    let segs = path.segments.as_slice();
+    let segs = path.segments();
     let method = &ctx.req.method;
     if let [Segment::Batch] = segs {
         return match *method {
