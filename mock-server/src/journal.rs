@@ -1218,10 +1218,7 @@ mod tests {
     /// with the process-wide save lock held.
     #[test]
     fn a_rotation_asked_of_a_stopped_journal_returns() {
-        let dir = std::env::temp_dir().join(format!("graphbox-journal-stopped-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let journal = Journal::open(&dir.join("state.json"), 1, 0).expect("journal");
+        let (dir, _, journal) = journal_in("stopped");
         journal.stop();
         let (tx, rx) = std::sync::mpsc::channel();
         let j = journal.clone();
@@ -1555,14 +1552,22 @@ mod tests {
         assert_eq!(scan(&newer).unwrap_err(), ScanError::TooNew(JOURNAL_VERSION + 1));
     }
 
+    /// A journal on segment 1 of a state file in a fresh temp dir named
+    /// `name`: the dir, the state file and the journal.
+    fn journal_in(name: &str) -> (PathBuf, PathBuf, Arc<Journal>) {
+        let dir = std::env::temp_dir().join(format!("graphbox-journal-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("temp dir");
+        let state = dir.join("state.json");
+        let journal = Journal::open(&state, 1, 0).expect("open");
+        (dir, state, journal)
+    }
+
     /// Requests that append and wait, as `http::handle` does, on a runtime
     /// of one thread (this one), so `FLUSHED_HERE` counts what they flushed.
     /// Returns that count; every record is checked on disk.
     async fn requests_wait_with_hand_off_above(above: u64, name: &str) -> u64 {
-        let dir = std::env::temp_dir().join(format!("graphbox-journal-{name}-{}", std::process::id()));
-        fs::create_dir_all(&dir).expect("temp dir");
-        let state = dir.join("state.json");
-        let journal = Journal::open(&state, 1, 0).expect("open");
+        let (dir, state, journal) = journal_in(name);
         journal.shared.hand_off_above.store(above, std::sync::atomic::Ordering::Relaxed);
         // Flushes measured slower than any threshold but `u64::MAX`.
         journal.shared.sync_nanos.store(u64::MAX / 2, std::sync::atomic::Ordering::Relaxed);
@@ -1603,10 +1608,7 @@ mod tests {
 
     #[test]
     fn a_stopped_journal_trims_the_room_its_segment_grew_by() {
-        let dir = std::env::temp_dir().join(format!("graphbox-journal-trim-{}", std::process::id()));
-        fs::create_dir_all(&dir).expect("temp dir");
-        let state = dir.join("state.json");
-        let journal = Journal::open(&state, 1, 0).expect("open");
+        let (dir, state, journal) = journal_in("trim");
         journal.append(Uuid::from_u128(3), Change::Clock { frozen_at: None, offset: Duration::from_secs(1) });
         journal.sync().expect("durable");
         let path = segment_path(&state, 1);
@@ -1623,10 +1625,7 @@ mod tests {
 
     #[test]
     fn concurrent_appends_are_all_durable_and_share_flushes() {
-        let dir = std::env::temp_dir().join(format!("graphbox-journal-test-{}", std::process::id()));
-        fs::create_dir_all(&dir).expect("temp dir");
-        let state = dir.join("state.json");
-        let journal = Journal::open(&state, 1, 0).expect("open");
+        let (dir, state, journal) = journal_in("test");
         let tenant = Uuid::from_u128(7);
         std::thread::scope(|s| {
             for t in 0..4 {

@@ -107,15 +107,9 @@ fn decode(text: &str) -> Result<Cow<'_, str>, ODataError> {
     percent_decode_str(text).decode_utf8().map_err(invalid)
 }
 
-/// [`decode`] for text that decoded once already.
+/// [`decode`] for text that decoded once already (so it cannot fail).
 fn decode_valid(text: &str) -> Cow<'_, str> {
-    if !text.contains(['%', '+']) {
-        return Cow::Borrowed(text);
-    }
-    if text.contains('+') {
-        return Cow::Owned(percent_decode_str(&text.replace('+', " ")).decode_utf8_lossy().into_owned());
-    }
-    percent_decode_str(text).decode_utf8_lossy()
+    decode(text).unwrap_or(Cow::Borrowed(text))
 }
 
 /// A `$select` list as the request spelled it, checked to have no empty item.

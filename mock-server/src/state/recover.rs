@@ -424,6 +424,23 @@ mod tests {
         dir
     }
 
+    /// A state file in a fresh temp dir named `name`, snapshotted with one
+    /// tenant from `seed`, and its journal open and attached. Returns the
+    /// dir, the state file, the tenants, that tenant and the journal.
+    fn journaled(
+        name: &str,
+        seed: u64,
+    ) -> (PathBuf, PathBuf, Tenants, std::sync::Arc<Tenant>, std::sync::Arc<crate::journal::Journal>) {
+        let dir = temp(name);
+        let path = dir.join("state.json");
+        let tenants = Tenants::default();
+        let tenant = tenants.insert(Tenant::seeded(seed));
+        super::super::checkpoint(&tenants.all(), &path, 1).expect("first snapshot");
+        let journal = crate::journal::Journal::open(&path, 1, 0).expect("journal");
+        tenants.attach_journal(journal.clone());
+        (dir, path, tenants, tenant, journal)
+    }
+
     /// Replay as it was before it went in bulk: every record parsed whole,
     /// every effect applied as it comes. Replay in bulk must give what this
     /// gives from the same files, whatever the files say.
@@ -468,13 +485,7 @@ mod tests {
     /// deleted, some of them again after a settle.
     #[test]
     fn replay_in_bulk_gives_what_replay_one_by_one_gives() {
-        let dir = temp("bulk");
-        let path = dir.join("state.json");
-        let tenants = Tenants::default();
-        let a = tenants.insert(Tenant::create(&TenantOptions::seeded(21), None));
-        super::super::checkpoint(&tenants.all(), &path, 1).expect("first snapshot");
-        let journal = crate::journal::Journal::open(&path, 1, 0).expect("journal");
-        tenants.attach_journal(journal.clone());
+        let (dir, path, tenants, a, journal) = journaled("bulk", 21);
         let rename = |t: &Tenant, id, name: &str| {
             let body = json!({"displayName": name});
             t.write()
@@ -575,13 +586,7 @@ mod tests {
     /// parse, after good ones were handed over.
     #[test]
     fn a_bad_record_names_itself_whichever_thread_finds_it() {
-        let dir = temp("bad");
-        let path = dir.join("state.json");
-        let tenants = Tenants::default();
-        let a = tenants.insert(Tenant::create(&TenantOptions::seeded(23), None));
-        super::super::checkpoint(&tenants.all(), &path, 1).expect("first snapshot");
-        let journal = crate::journal::Journal::open(&path, 1, 0).expect("journal");
-        tenants.attach_journal(journal.clone());
+        let (dir, path, _tenants, a, journal) = journaled("bad", 23);
         for i in 0..3 {
             create(&a, &format!("w{i}"));
         }
