@@ -34,7 +34,9 @@ impl ContextUrl<'_> {
         }
     }
 
-    fn spell(&self) -> String {
+    /// The URL, built afresh (for reads too rare to keep theirs: see
+    /// [`ContextUrl::shared`]).
+    pub(super) fn spell(&self) -> String {
         let (url, set, suffix) = (self.graph_url, self.set, self.suffix());
         match self.selected {
             Some(names) => format!("{url}/$metadata#{set}({}){suffix}", names.join(",")),

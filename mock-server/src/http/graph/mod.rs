@@ -253,13 +253,6 @@ pub(super) fn key_of<'s, 'p>(segs: &'s [Segment<'p>]) -> Option<(Cow<'s, str>, &
     }
 }
 
-pub(super) fn context_for(graph_url: &str, set: &str, selected: Option<&[&str]>) -> String {
-    match selected {
-        Some(names) => format!("{graph_url}/$metadata#{set}({})", names.join(",")),
-        None => format!("{graph_url}/$metadata#{set}"),
-    }
-}
-
 /// The next page's absolute URL: the original query options, percent-encoded
 /// (`%20`, never `+`), with the new `$skiptoken`.
 pub(super) fn next_link(graph_url: &str, set: &str, opts: &QueryOptions, skiptoken: &str) -> String {
@@ -306,7 +299,15 @@ pub(super) fn collection(
     let mut body = Map::new();
     body.insert(
         "@odata.context".into(),
-        Value::String(context_for(&ctx.graph_url, set_path, plan.selected.as_deref())),
+        Value::String(
+            context::ContextUrl {
+                graph_url: &ctx.graph_url,
+                set: set_path,
+                selected: plan.selected.as_deref(),
+                entity: false,
+            }
+            .spell(),
+        ),
     );
     if let Some(n) = page.count {
         body.insert("@odata.count".into(), Value::from(n));

@@ -80,7 +80,13 @@ fn singleton_set(
         crate::authz::check(&ctx.principal, &which.operation("list"))?;
         let (projection, selected) = projection_for(which.schema(), opts.select.as_ref().map(SelectList::iter))?;
         let item = which.project(&ctx.tenant.read(), &projection);
-        let context = super::context_for(&ctx.graph_url, which.set(), selected.as_deref());
+        let context = super::context::ContextUrl {
+            graph_url: &ctx.graph_url,
+            set: which.set(),
+            selected: selected.as_deref(),
+            entity: false,
+        }
+        .spell();
         let mut body = annotated(&[("@odata.context", context)], Map::new());
         body.insert("value".into(), Value::Array(vec![Value::Object(item)]));
         return Ok(Reply::Json { status: 200, body: Value::Object(body), location: None });
@@ -101,10 +107,13 @@ fn singleton_set(
             reject_collection_options(opts)?;
             let (projection, selected) = projection_for(which.schema(), opts.select.as_ref().map(SelectList::iter))?;
             let item = which.project(&ctx.tenant.read(), &projection);
-            let context = match &selected {
-                Some(names) => format!("{}/$metadata#{}({})/$entity", ctx.graph_url, which.set(), names.join(",")),
-                None => format!("{}/$metadata#{}/$entity", ctx.graph_url, which.set()),
-            };
+            let context = super::context::ContextUrl {
+                graph_url: &ctx.graph_url,
+                set: which.set(),
+                selected: selected.as_deref(),
+                entity: true,
+            }
+            .spell();
             let body = annotated(&[("@odata.context", context)], item);
             Ok(Reply::Json { status: 200, body: Value::Object(body), location: None })
         }
