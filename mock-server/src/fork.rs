@@ -232,7 +232,7 @@ pub(crate) fn restore(tenant: &Tenant, name: &str) -> Result<(), Refused> {
         ));
     }
     claims.release_all(tenant.id);
-    *dir = snapshot.directory;
+    dir.replace_recorded(snapshot.directory);
     for name in dir.verified_domain_names() {
         let _ = claims.claim(name, tenant.id);
     }

@@ -9,9 +9,9 @@
 //! never draws randomness again (secrets, salts, ids come back as they were
 //! stored). Control-plane changes that live outside the directory (the clock,
 //! a tenant created, reset or replaced) are records of their own.
-//! What changed is found by diffing the directory's persistent maps against the
-//! copy taken after the previous record (`directory::changes`): shared nodes are
-//! skipped, so a write costs what it changed, whatever the size of the tenant.
+//! What changed is named by the directory's keyed collections, which note the
+//! keys their mutators touch (`directory::keyed`, `directory::changes`), so a
+//! write costs what it changed, whatever the size of the tenant.
 //!
 //! The file: an 12-byte header (`MAGIC`, then the journal version, little
 //! endian), then records, each `length: u32 LE`, `crc32(payload): u32 LE`,

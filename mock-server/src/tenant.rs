@@ -73,9 +73,14 @@ pub(crate) struct Tenant {
     /// The server's registry of verified domain names (a tenant's own until
     /// [`Tenants::insert`] joins it to the server's).
     domain_claims: Arc<DomainClaims>,
-    /// With `--state`: the journal every write is recorded in, and the
-    /// directory as last recorded (see `journal.rs`).
-    journal: OnceLock<(Arc<crate::journal::Journal>, Mutex<crate::directory::changes::View>)>,
+    /// With `--state`: the journal every write is recorded in (see
+    /// `journal.rs`).
+    journal: OnceLock<Arc<crate::journal::Journal>>,
+    /// What the journal keeps between records (see `directory::changes`):
+    /// set when the journal attaches; in debug builds from the start, so the
+    /// write of every test, journaled or not, checks that the collections
+    /// named every key it changed.
+    recorder: Mutex<Option<crate::directory::changes::Recorder>>,
     /// Replaced (reset, state loaded): a request still holding this tenant
     /// must not record into the journal what would replay onto its successor.
     retired: std::sync::atomic::AtomicBool,
@@ -113,17 +118,26 @@ impl std::ops::DerefMut for DirWrite<'_> {
 impl Drop for DirWrite<'_> {
     fn drop(&mut self) {
         self.tenant.dirsync_due.store(dirsync_due(&self.guard), std::sync::atomic::Ordering::Relaxed);
-        if let Some((journal, view)) = self.tenant.journal.get() {
-            if self.tenant.retired.load(std::sync::atomic::Ordering::Relaxed) {
-                return;
-            }
-            let mut view = view.lock().unwrap_or_else(|e| e.into_inner());
-            let effects = self.guard.changes_since_deferred(&mut view);
-            if !effects.is_empty() {
-                journal.append_directory(self.tenant.id, effects);
-            }
+        let journal = self.tenant.journal.get();
+        if journal.is_none() && !cfg!(debug_assertions) {
+            return;
+        }
+        if self.tenant.retired.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        let mut recorder = self.tenant.recorder.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(recorder) = recorder.as_mut() else { return };
+        let effects = self.guard.recorded_changes(recorder);
+        if let Some(journal) = journal.filter(|_| !effects.is_empty()) {
+            journal.append_directory(self.tenant.id, effects);
         }
     }
+}
+
+/// Debug builds record every tenant's writes, journal or not (see
+/// `Tenant::recorder`).
+fn recorder_from_start(dir: &mut Directory) -> Option<crate::directory::changes::Recorder> {
+    cfg!(debug_assertions).then(|| dir.start_recording())
 }
 
 fn dirsync_due(dir: &Directory) -> i64 {
@@ -254,6 +268,7 @@ impl Tenant {
         debug_assert!(dir.users[&admin].get_str(&USER, "userPrincipalName").is_some());
         dir.assign_directory_role(admin, GLOBAL_ADMINISTRATOR_TEMPLATE);
         dir.seed_organization(now, options.seed);
+        let recorder = recorder_from_start(&mut dir);
 
         Tenant {
             id,
@@ -269,6 +284,7 @@ impl Tenant {
             realism: realism_of(id, &options.realism),
             domain_claims: Arc::default(),
             journal: OnceLock::new(),
+            recorder: Mutex::new(recorder),
             retired: Default::default(),
             snapshots: Default::default(),
         }
@@ -282,6 +298,8 @@ impl Tenant {
         bootstrap: BootstrapCredentials,
         options: TenantOptions,
     ) -> Tenant {
+        let mut dir = dir;
+        let recorder = recorder_from_start(&mut dir);
         Tenant {
             id,
             clock,
@@ -296,6 +314,7 @@ impl Tenant {
             faults: Default::default(),
             domain_claims: Arc::default(),
             journal: OnceLock::new(),
+            recorder: Mutex::new(recorder),
             retired: Default::default(),
             snapshots: Default::default(),
         }
@@ -313,6 +332,7 @@ impl Tenant {
         }
         let faults = crate::faults::Faults::default();
         faults.replace(saved.faults);
+        let recorder = recorder_from_start(&mut dir);
         Ok(Tenant {
             id: saved.id,
             clock,
@@ -332,6 +352,7 @@ impl Tenant {
             faults,
             domain_claims: Arc::default(),
             journal: OnceLock::new(),
+            recorder: Mutex::new(recorder),
             retired: Default::default(),
             snapshots: Mutex::new(snapshots),
         })
@@ -349,8 +370,10 @@ impl Tenant {
 
     /// Start recording this tenant's writes in `journal`.
     fn attach_journal(&self, journal: &Arc<crate::journal::Journal>) {
-        let view = self.read().journal_view();
-        let _ = self.journal.set((journal.clone(), Mutex::new(view)));
+        // Under the lock, so that no write falls between the two.
+        let mut dir = self.directory.write().unwrap_or_else(|e| e.into_inner());
+        *self.recorder.lock().unwrap_or_else(|e| e.into_inner()) = Some(dir.start_recording());
+        let _ = self.journal.set(journal.clone());
     }
 
     /// Record a change made outside the directory (the clock), under the
@@ -365,7 +388,7 @@ impl Tenant {
     /// Record a change while the caller holds the write lock (`_held`), so it
     /// is ordered with the directory writes around it.
     pub(crate) fn journal_locked(&self, _held: &DirWrite<'_>, change: crate::journal::Change) {
-        if let Some((journal, _)) = self.journal.get() {
+        if let Some(journal) = self.journal.get() {
             if !self.retired.load(std::sync::atomic::Ordering::Relaxed) {
                 journal.append(self.id, change);
             }

@@ -412,7 +412,7 @@ impl Directory {
         let mut list = record.get(schema, "passwordCredentials").and_then(Value::as_array).cloned().unwrap_or_default();
         list.push(credential.clone());
         record.set(schema, "passwordCredentials", Value::Array(list));
-        self.secrets.entry(id).or_default().push(StoredSecret { key_id, start, end, hash });
+        self.secrets.get_or_default(id).push(StoredSecret { key_id, start, end, hash });
         let mut credential = credential.as_object().expect("a JSON object literal").clone();
         credential.insert("secretText".into(), Value::String(text.clone()));
         Ok(NewSecret { credential, text })
@@ -435,7 +435,7 @@ impl Directory {
                 record.get(&APPLICATION, "passwordCredentials").and_then(Value::as_array).cloned().unwrap_or_default();
             list.push(credential);
             record.set(&APPLICATION, "passwordCredentials", Value::Array(list));
-            self.secrets.entry(id).or_default().push(StoredSecret { key_id, start: now, end, hash });
+            self.secrets.get_or_default(id).push(StoredSecret { key_id, start: now, end, hash });
         }
     }
 
@@ -596,7 +596,7 @@ pub(crate) enum Owner {
 
 /// Secrets by application (or service principal) object id (the text exists nowhere but in the
 /// `addPassword` response).
-pub(crate) type SecretStore = super::Map<Uuid, Vec<StoredSecret>>;
+pub(crate) type SecretStore = super::Keyed<Uuid, Vec<StoredSecret>>;
 
 #[cfg(test)]
 mod tests {

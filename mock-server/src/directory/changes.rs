@@ -1,16 +1,22 @@
 //! What a directory write changed, as journal effects (see `journal.rs`), and
 //! applying those effects on replay.
 //!
-//! [`View`] is the directory as the journal last recorded it: an O(1) copy of
-//! every persistent map (they share all their nodes with the live directory)
-//! and a copy of each small field, compared by value (the refresh tokens by
-//! their generation). [`Directory::changes_since`] diffs the live directory
-//! against it — `imbl`'s diff skips the subtrees both still share, so the cost
-//! follows what the write touched, not the size of the tenant — and moves the
-//! view forward. What changed comes out as the values themselves (records
+//! A journaled tenant's writes are recorded from the keys its collections
+//! name ([`Keyed`]): [`Directory::recorded_changes`] turns each into the
+//! entry's value now or its removal, and compares the small fields with the
+//! copies in the [`Recorder`] (by value; the refresh tokens by their
+//! generation). What changed comes out as the values themselves (records
 //! share their contents, so this is a reference count each), not as text: the
 //! write still holds the tenant's lock here, and the journal serializes them
 //! after it is released (see `journal::Deferred`).
+//!
+//! A fork's or a snapshot's record compares two whole directories instead:
+//! [`View`] is a directory as of some moment, an O(1) copy of every
+//! persistent map (they share all their nodes), and
+//! [`Directory::changes_since`] diffs against it — `imbl`'s diff skips the
+//! subtrees both still share, so the cost follows what differs, not the size
+//! of the tenant. Debug builds run that diff after every recorded write too,
+//! and check that it found no key the collections did not name.
 
 use imbl::ordmap::DiffItem;
 use serde::de::DeserializeOwned;
@@ -19,8 +25,19 @@ use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use super::record::Record;
-use super::{Directory, Map};
+use super::{Directory, Keyed, Map};
 use crate::journal::{Deferred, Effect};
+
+/// What the journal keeps between a tenant's records (see
+/// [`Directory::recorded_changes`]).
+#[derive(Debug)]
+pub(crate) struct Recorder {
+    small: SmallView,
+    /// Debug builds also keep the collections as last recorded, to check each
+    /// record against their diff.
+    #[cfg(debug_assertions)]
+    maps: MapsView,
+}
 
 /// The directory as of the last journal record.
 #[derive(Debug, Clone)]
@@ -73,7 +90,7 @@ struct MapsView {
     deleted: Map<Uuid, super::DeletedObject>,
     applications: Map<Uuid, Record>,
     service_principals: Map<Uuid, Record>,
-    secrets: super::applications::SecretStore,
+    secrets: Map<Uuid, Vec<super::applications::StoredSecret>>,
     app_role_assignments: Map<Uuid, Record>,
     oauth2_grants: Map<Uuid, Record>,
     role_assignments: Map<Uuid, Record>,
@@ -113,7 +130,30 @@ where
     }
 }
 
-fn apply_map<K, V>(map: &mut Map<K, V>, key: &RawValue, value: Option<&RawValue>) -> Result<(), serde_json::Error>
+/// A collection's recorded changes as effects.
+fn drain_recorded<K, V>(name: &'static str, map: &mut Keyed<K, V>, out: &mut Vec<Effect<Deferred>>)
+where
+    K: Ord + Clone + Serialize + std::fmt::Debug + Send + Sync + 'static,
+    V: Clone + PartialEq + Serialize + std::fmt::Debug + Send + Sync + 'static,
+{
+    map.drain_changes(
+        |(key, value)| {
+            out.push(match value {
+                Some(value) => Effect::Put { collection: name.into(), key: deferred(key), value: deferred(value) },
+                None => Effect::Remove { collection: name.into(), key: deferred(key) },
+            })
+        },
+        |before, now, each| {
+            for item in before.diff(now) {
+                match item {
+                    DiffItem::Add(k, _) | DiffItem::Update { new: (k, _), .. } | DiffItem::Remove(k, _) => each(k),
+                }
+            }
+        },
+    );
+}
+
+fn apply_map<K, V>(map: &mut Keyed<K, V>, key: &RawValue, value: Option<&RawValue>) -> Result<(), serde_json::Error>
 where
     K: Ord + Clone + DeserializeOwned,
     V: Clone + DeserializeOwned,
@@ -206,7 +246,7 @@ impl Directory {
         macro_rules! take {
             ($($f:ident),*) => {
                 MapsView {
-                    $($f: self.$f.clone(),)*
+                    $($f: (*self.$f).clone(),)*
                     user_versions: self.user_changes.versions().clone(),
                     group_versions: self.group_changes.versions().clone(),
                 }
@@ -223,23 +263,100 @@ impl Directory {
 
     /// [`Directory::changes_since`], the values kept for the journal to
     /// serialize after the write's lock is released.
-    pub(crate) fn changes_since_deferred(&self, view: &mut View) -> Vec<Effect<Deferred>> {
+    fn changes_since_deferred(&self, view: &mut View) -> Vec<Effect<Deferred>> {
         let mut out = Vec::new();
+        self.map_changes_since(&mut view.maps, &mut out);
+        self.small_changes(&mut view.small, &mut out);
+        out
+    }
+
+    /// What differs in the keyed collections from `seen`, which moves to now.
+    fn map_changes_since(&self, seen: &mut MapsView, out: &mut Vec<Effect<Deferred>>) {
         macro_rules! diff {
             ($($f:ident),*) => {
                 $(
-                    diff_map(stringify!($f), &view.maps.$f, &self.$f, &mut out);
-                    view.maps.$f = self.$f.clone();
+                    diff_map(stringify!($f), &seen.$f, &self.$f, out);
+                    seen.$f = (*self.$f).clone();
                 )*
             };
         }
         each_map!(diff);
-        diff_map("user_changes", &view.maps.user_versions, self.user_changes.versions(), &mut out);
-        view.maps.user_versions = self.user_changes.versions().clone();
-        diff_map("group_changes", &view.maps.group_versions, self.group_changes.versions(), &mut out);
-        view.maps.group_versions = self.group_changes.versions().clone();
-        self.small_changes(&mut view.small, &mut out);
+        diff_map("user_changes", &seen.user_versions, self.user_changes.versions(), out);
+        seen.user_versions = self.user_changes.versions().clone();
+        diff_map("group_changes", &seen.group_versions, self.group_changes.versions(), out);
+        seen.group_versions = self.group_changes.versions().clone();
+    }
+
+    /// Start recording this directory's writes for the journal: from now on
+    /// every keyed collection remembers the keys it changed, and the returned
+    /// [`Recorder`] holds the small fields as of now.
+    pub(crate) fn start_recording(&mut self) -> Recorder {
+        macro_rules! start {
+            ($($f:ident),*) => { $(self.$f.record_changes(true);)* };
+        }
+        each_map!(start);
+        self.user_changes.versions_recorded().record_changes(true);
+        self.group_changes.versions_recorded().record_changes(true);
+        Recorder {
+            small: self.small_view(),
+            #[cfg(debug_assertions)]
+            maps: self.journal_view().maps,
+        }
+    }
+
+    /// What the writes since the last call changed (the journal's record of
+    /// them), the values kept for the journal to serialize after the write's
+    /// lock is released. The collections name the keys they changed, so this
+    /// costs what the writes touched and copies nothing of the tenant.
+    pub(crate) fn recorded_changes(&mut self, recorder: &mut Recorder) -> Vec<Effect<Deferred>> {
+        let mut out = Vec::new();
+        macro_rules! drain {
+            ($($f:ident),*) => { $(drain_recorded(stringify!($f), &mut self.$f, &mut out);)* };
+        }
+        each_map!(drain);
+        drain_recorded("user_changes", self.user_changes.versions_recorded(), &mut out);
+        drain_recorded("group_changes", self.group_changes.versions_recorded(), &mut out);
+        #[cfg(debug_assertions)]
+        self.check_recorded(&mut recorder.maps, &out);
+        self.small_changes(&mut recorder.small, &mut out);
         out
+    }
+
+    /// Debug builds: every key the diff against the last record finds changed
+    /// must be one the collections named. One they name without a change is
+    /// harmless (its value now is written again).
+    #[cfg(debug_assertions)]
+    fn check_recorded(&self, seen: &mut MapsView, recorded: &[Effect<Deferred>]) {
+        fn named(e: &Effect<Deferred>) -> Option<(String, String)> {
+            match e {
+                Effect::Put { collection, key, .. } | Effect::Remove { collection, key } => {
+                    Some((collection.to_string(), key.text().get().to_owned()))
+                }
+                Effect::Field { .. } => None,
+            }
+        }
+        let mut diffed = Vec::new();
+        self.map_changes_since(seen, &mut diffed);
+        let recorded: std::collections::HashSet<_> = recorded.iter().filter_map(named).collect();
+        for (collection, key) in diffed.iter().filter_map(named) {
+            assert!(
+                recorded.contains(&(collection.clone(), key.clone())),
+                "{collection} {key} changed but its collection did not name it: a mutation bypassed `Keyed`"
+            );
+        }
+    }
+
+    /// Become `other` (a snapshot restored) while the journal records this
+    /// directory: each collection then reports what differs from its last
+    /// record, and the small fields are compared as always.
+    pub(crate) fn replace_recorded(&mut self, other: Directory) {
+        let mut old = std::mem::replace(self, other);
+        macro_rules! carry {
+            ($($f:ident),*) => { $(self.$f.succeed(std::mem::take(&mut old.$f));)* };
+        }
+        each_map!(carry);
+        self.user_changes.versions_recorded().succeed(std::mem::take(old.user_changes.versions_recorded()));
+        self.group_changes.versions_recorded().succeed(std::mem::take(old.group_changes.versions_recorded()));
     }
 
     /// Apply one journaled effect (replay). Indexes are rebuilt once after the
@@ -329,6 +446,54 @@ mod tests {
         replayed.rebuild_indexes();
         let (a, b) = (serde_json::to_value(&replayed).expect("json"), serde_json::to_value(&*t.read()).expect("json"));
         assert_eq!(a, b);
+    }
+
+    /// The journal's own path: the keys the collections named, through a
+    /// create, a deletion, a restore of an older copy (the directory
+    /// replaced whole) and a write after it, each record replayed in order.
+    #[test]
+    fn recorded_effects_replayed_in_order_give_every_state_in_turn() {
+        let t = Tenant::seeded(4);
+        let mut replayed = t.read().clone();
+        let mut recorder = t.directory.write().expect("lock").start_recording();
+        let domain = t.read().initial_domain().to_owned();
+        use crate::directory::{record::Record, Directory};
+        let create = |dir: &mut Directory, nick: &str| {
+            let body = serde_json::json!({"accountEnabled": true, "displayName": nick, "mailNickname": nick,
+                "userPrincipalName": format!("{nick}@{domain}"), "passwordProfile": {"password": "Gb!x12345678a"}});
+            dir.create_user(body.as_object().expect("an object"), time::OffsetDateTime::UNIX_EPOCH).expect("valid")
+        };
+        let older = t.read().clone();
+        type Step<'a> = &'a dyn Fn(&mut Directory);
+        let steps: [(&str, Step); 4] = [
+            ("create", &|d| {
+                create(d, "a");
+            }),
+            ("delete", &|d| {
+                let nick = |r: &Record| r.get_str(&crate::directory::users::USER, "mailNickname") == Some("a");
+                let id = d.users.iter().find(|(_, r)| nick(r)).map(|(id, _)| *id).expect("created");
+                d.delete_user(id, time::OffsetDateTime::UNIX_EPOCH).expect("deleted");
+            }),
+            ("restore", &|d| d.replace_recorded(older.clone())),
+            ("create after the restore", &|d| {
+                create(d, "b");
+            }),
+        ];
+        for (name, step) in steps {
+            let effects = {
+                let mut dir = t.directory.write().expect("lock");
+                step(&mut dir);
+                dir.recorded_changes(&mut recorder)
+            };
+            assert!(!effects.is_empty(), "{name} changed something");
+            for e in effects {
+                replayed.apply_effect(&e.into_text()).expect("applies");
+            }
+            replayed.rebuild_indexes();
+            let (a, b) =
+                (serde_json::to_value(&replayed).expect("json"), serde_json::to_value(&*t.read()).expect("json"));
+            assert_eq!(a, b, "after {name}");
+        }
     }
 
     /// Small fields are compared by value, not written out on every write:

@@ -451,11 +451,11 @@ impl Directory {
 
     /// Drop everything granted to or by a deleted service principal.
     pub(crate) fn remove_grants_involving(&mut self, sp: Uuid) {
-        super::retain(&mut self.app_role_assignments, |_, a| {
+        self.app_role_assignments.retain(|_, a| {
             uuid_of(a, &APP_ROLE_ASSIGNMENT, "principalId") != Some(sp)
                 && uuid_of(a, &APP_ROLE_ASSIGNMENT, "resourceId") != Some(sp)
         });
-        super::retain(&mut self.oauth2_grants, |_, g| {
+        self.oauth2_grants.retain(|_, g| {
             uuid_of(g, &OAUTH2_PERMISSION_GRANT, "clientId") != Some(sp)
                 && uuid_of(g, &OAUTH2_PERMISSION_GRANT, "resourceId") != Some(sp)
         });

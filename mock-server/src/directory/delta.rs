@@ -13,7 +13,7 @@ use uuid::Uuid;
 pub(crate) struct ChangeLog {
     /// The last version handed out.
     pub(crate) current: u64,
-    by_version: super::Map<u64, Uuid>,
+    by_version: super::Keyed<u64, Uuid>,
     /// Ordered rather than hashed: at a million objects a hash table at half
     /// load takes twice the bytes of full B-tree nodes.
     #[serde(skip)]
@@ -54,8 +54,14 @@ impl ChangeLog {
     }
 
     /// For replay only; `reindex` must follow.
-    pub(crate) fn versions_mut(&mut self) -> &mut super::Map<u64, Uuid> {
+    pub(crate) fn versions_mut(&mut self) -> &mut super::Keyed<u64, Uuid> {
         self.version_of.clear();
+        &mut self.by_version
+    }
+
+    /// The versions, for the journal to start and drain the record of their
+    /// changes (`changes.rs`); every change itself goes through `touch`.
+    pub(crate) fn versions_recorded(&mut self) -> &mut super::Keyed<u64, Uuid> {
         &mut self.by_version
     }
 

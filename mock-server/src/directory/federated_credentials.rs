@@ -137,7 +137,7 @@ impl Directory {
         check(&record)?;
         self.check_unique(app, &record, None)?;
         let out = record.project(&FEDERATED_CREDENTIAL, &super::record::Projection::default_set(&FEDERATED_CREDENTIAL));
-        self.federated_credentials.entry(app).or_default().push(record);
+        self.federated_credentials.get_or_default(app).push(record);
         Ok(out)
     }
 
@@ -163,7 +163,7 @@ impl Directory {
         }
         check(&record)?;
         self.check_unique(app, &record, Some(index))?;
-        self.federated_credentials.entry(app).or_default()[index] = record;
+        self.federated_credentials.get_or_default(app)[index] = record;
         Ok(())
     }
 

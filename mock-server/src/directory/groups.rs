@@ -234,7 +234,7 @@ impl Directory {
         if !valid {
             return Err(ApiError::not_found(&target.to_string()));
         }
-        let links = self.group_links.entry(group).or_default();
+        let links = self.group_links.get_or_default(group);
         let set = match link {
             Link::Members => &mut links.members,
             Link::Owners => &mut links.owners,
@@ -253,7 +253,7 @@ impl Directory {
         if !self.groups.contains_key(&group) {
             return Err(ApiError::not_found(&group.to_string()));
         }
-        let links = self.group_links.entry(group).or_default();
+        let links = self.group_links.get_or_default(group);
         let set = match link {
             Link::Members => &mut links.members,
             Link::Owners => &mut links.owners,

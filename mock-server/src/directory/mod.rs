@@ -16,6 +16,7 @@ pub(crate) mod federation;
 pub(crate) mod first_party;
 pub(crate) mod groups;
 pub(crate) mod implied;
+pub(crate) mod keyed;
 pub(crate) mod licenses;
 pub(crate) mod organization;
 pub(crate) mod query;
@@ -35,6 +36,7 @@ use std::collections::HashMap;
 /// copy (a fork, a snapshot, the journal's last-written view) shares every
 /// unchanged node and `diff` skips shared subtrees (see `journal.rs`).
 pub(crate) type Map<K, V> = imbl::OrdMap<K, V>;
+pub(crate) use keyed::Keyed;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -135,15 +137,6 @@ mod base64_bytes {
     }
 }
 
-/// `BTreeMap::retain` for the persistent maps, which have none: removes the
-/// entries `keep` refuses (copying only the nodes on their paths).
-pub(crate) fn retain<K: Ord + Clone, V: Clone>(map: &mut Map<K, V>, mut keep: impl FnMut(&K, &V) -> bool) {
-    let gone: Vec<K> = map.iter().filter(|(k, v)| !keep(k, v)).map(|(k, _)| k.clone()).collect();
-    for k in gone {
-        map.remove(&k);
-    }
-}
-
 /// Put `items`, sorted by key and with distinct keys, into a persistent
 /// ordered collection through `put`, leaving its leaves full. imbl splits a
 /// full leaf in half, so keys that only ever arrive past the last one leave
@@ -221,31 +214,31 @@ pub(crate) struct Directory {
     pub tenant_id: Uuid,
     pub display_name: String,
     pub domains: Vec<Domain>,
-    pub users: Map<Uuid, Record>,
+    pub users: Keyed<Uuid, Record>,
     /// Ordered rather than hashed: a million-user tenant's hash table at half
     /// load cost twice the bytes of full B-tree nodes, and sign-ins are rare.
-    pub passwords: Map<Uuid, PasswordHash>,
-    pub deleted: Map<Uuid, DeletedObject>,
-    pub applications: Map<Uuid, Record>,
-    pub service_principals: Map<Uuid, Record>,
+    pub passwords: Keyed<Uuid, PasswordHash>,
+    pub deleted: Keyed<Uuid, DeletedObject>,
+    pub applications: Keyed<Uuid, Record>,
+    pub service_principals: Keyed<Uuid, Record>,
     /// Client secrets by application object id, hashed.
     pub secrets: applications::SecretStore,
     /// Keyed internally by a GUID; the wire id is an opaque string property.
-    pub app_role_assignments: Map<Uuid, Record>,
-    pub oauth2_grants: Map<Uuid, Record>,
+    pub app_role_assignments: Keyed<Uuid, Record>,
+    pub oauth2_grants: Keyed<Uuid, Record>,
     /// Unified role assignments (wire id opaque), the source of both role views.
-    pub role_assignments: Map<Uuid, Record>,
+    pub role_assignments: Keyed<Uuid, Record>,
     /// Activated directory roles by object id.
-    pub directory_roles: Map<Uuid, Record>,
-    pub groups: Map<Uuid, Record>,
-    pub group_links: Map<Uuid, groups::GroupLinks>,
+    pub directory_roles: Keyed<Uuid, Record>,
+    pub groups: Keyed<Uuid, Record>,
+    pub group_links: Keyed<Uuid, groups::GroupLinks>,
     /// Change tracking for `/users/delta` and `/groups/delta`.
     #[serde(default)]
     pub user_changes: delta::ChangeLog,
     #[serde(default)]
     pub group_changes: delta::ChangeLog,
     /// `user → manager`.
-    pub managers: Map<Uuid, Uuid>,
+    pub managers: Keyed<Uuid, Uuid>,
     /// Subscribed SKUs: one catalogue shared by every new tenant (a loaded state
     /// file gets its own copy).
     pub skus: std::borrow::Cow<'static, [licenses::Sku]>,
@@ -256,7 +249,7 @@ pub(crate) struct Directory {
     pub organization: organization::Organization,
     /// Federated identity credentials by application object id.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
-    pub federated_credentials: Map<Uuid, Vec<Record>>,
+    pub federated_credentials: Keyed<Uuid, Vec<Record>>,
     /// Sign-in state between requests: codes, device codes, browser sessions,
     /// trusted external issuers.
     #[serde(default, skip_serializing_if = "signin::SignIn::is_default")]
@@ -290,25 +283,25 @@ impl Directory {
                 federation: None,
                 borrowed: false,
             }],
-            users: Map::new(),
-            passwords: Map::new(),
-            deleted: Map::new(),
-            applications: Map::new(),
-            service_principals: Map::new(),
-            secrets: Map::new(),
-            app_role_assignments: Map::new(),
-            oauth2_grants: Map::new(),
-            role_assignments: Map::new(),
-            directory_roles: Map::new(),
-            groups: Map::new(),
-            group_links: Map::new(),
-            managers: Map::new(),
+            users: Keyed::new(),
+            passwords: Keyed::new(),
+            deleted: Keyed::new(),
+            applications: Keyed::new(),
+            service_principals: Keyed::new(),
+            secrets: Keyed::new(),
+            app_role_assignments: Keyed::new(),
+            oauth2_grants: Keyed::new(),
+            role_assignments: Keyed::new(),
+            directory_roles: Keyed::new(),
+            groups: Keyed::new(),
+            group_links: Keyed::new(),
+            managers: Keyed::new(),
             user_changes: delta::ChangeLog::default(),
             group_changes: delta::ChangeLog::default(),
             skus: std::borrow::Cow::Borrowed(licenses::default_skus()),
             refresh_tokens: sessions::RefreshTokens::default(),
             organization: organization::Organization::default(),
-            federated_credentials: Map::new(),
+            federated_credentials: Keyed::new(),
             signin: signin::SignIn::default(),
             ids,
             upn_index: imbl::HashMap::new(),

@@ -29,7 +29,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::record::Record;
-use super::{Directory, Map};
+use super::Directory;
 
 /// Reads a `T` as its `Deserialize` does.
 struct Plain<T>(PhantomData<fn() -> T>);
@@ -465,7 +465,7 @@ fn join<T>(into: &mut Vec<T>, mut later: Vec<T>) {
 /// Apply one collection's changes, in record order per key, in key order
 /// overall: sorted stably (a key's changes keep their order), each key's last
 /// change kept, applied in key order (`put_in_key_order`).
-fn settle_map<K: Ord + Clone, V: Clone>(map: &mut Map<K, V>, mut changes: Vec<EntryChange<K, V>>) {
+fn settle_map<K: Ord + Clone, V: Clone>(map: &mut super::Keyed<K, V>, mut changes: Vec<EntryChange<K, V>>) {
     changes.sort_by(|a, b| a.0.cmp(&b.0));
     // `dedup_by` keeps the first of equal neighbours: swapping the later one
     // into its place keeps the last change instead.
@@ -518,7 +518,7 @@ mod tests {
         assert_eq!(sequences.len(), 1 + 6 + 36 + 216 + 1296);
         let starts: [&[(u8, u8)]; 4] = [&[], &[(0, 1)], &[(1, 2)], &[(0, 3), (1, 4)]];
         for start in starts {
-            let start: Map<u8, u8> = start.iter().copied().collect();
+            let start: crate::directory::Keyed<u8, u8> = start.iter().copied().collect();
             for changes in &sequences {
                 let mut one_by_one = start.clone();
                 for (k, v) in changes {

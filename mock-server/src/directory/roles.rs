@@ -225,7 +225,7 @@ impl Directory {
     pub(crate) fn remove_directory_role_member(&mut self, role: Uuid, principal: Uuid) -> Result<(), ApiError> {
         let template = self.template_of_role(role).ok_or_else(|| ApiError::not_found(&role.to_string()))?;
         let before = self.role_assignments.len();
-        super::retain(&mut self.role_assignments, |_, a| {
+        self.role_assignments.retain(|_, a| {
             !(uuid_of(a, &ROLE_ASSIGNMENT, "roleDefinitionId") == Some(template)
                 && uuid_of(a, &ROLE_ASSIGNMENT, "principalId") == Some(principal)
                 && a.get_str(&ROLE_ASSIGNMENT, "directoryScopeId") == Some("/"))
@@ -334,9 +334,7 @@ impl Directory {
 
     /// Drop every role assignment of a removed principal.
     pub(crate) fn remove_role_assignments_of(&mut self, principal: Uuid) {
-        super::retain(&mut self.role_assignments, |_, a| {
-            uuid_of(a, &ROLE_ASSIGNMENT, "principalId") != Some(principal)
-        });
+        self.role_assignments.retain(|_, a| uuid_of(a, &ROLE_ASSIGNMENT, "principalId") != Some(principal));
     }
 
     /// Directory roles a principal is a member of (for `memberOf`).
