@@ -13,8 +13,9 @@
 //!   `GB_WRITE_SECS` (5 s), without `--state` and with it (journaled, fsynced),
 //!   the state file in `GB_STATE_DIR` (default: the temp dir); then the same on
 //!   `/dev/shm` (tmpfs: a flush costs nothing, so what is left is the journal's
-//!   own cost); `GB_WRITE_ROUNDS` (3) rounds, each with its own run without
-//!   `--state`, then every round's ratio and their median; and the disk's
+//!   own cost), the three servers taking turns in half-second slices;
+//!   `GB_WRITE_ROUNDS` (3) rounds, each with new servers, then every round's
+//!   ratio and their median; and the disk's
 //!   floor: one `write` + `fdatasync` timed in `GB_STATE_DIR`.
 //! - `replay` — `GB_REPLAY_WRITES` (1 000 000) journaled user creations (made
 //!   with the state in `GB_REPLAY_DIR`, default `/dev/shm`, so making them does
@@ -203,13 +204,6 @@ async fn post_users(mock: &Graphbox, tag: &str, until: Until) -> usize {
     total
 }
 
-async fn post_users_for(mock: &Graphbox, secs: u64, tag: &str) -> WriteRate {
-    let cpu_before = cpu_time();
-    let total = post_users(mock, tag, Until::Deadline(Instant::now() + Duration::from_secs(secs))).await;
-    let cpu = cpu_time().saturating_sub(cpu_before);
-    WriteRate { per_sec: total as f64 / secs as f64, cpu_us: cpu.as_secs_f64() * 1e6 / total.max(1) as f64 }
-}
-
 /// Median of `write` + `fdatasync` of a 600-byte record appended to a file
 /// in `dir`: what one group commit costs at least on that disk.
 fn flush_latency(dir: &std::path::Path) -> Duration {
@@ -228,15 +222,51 @@ fn flush_latency(dir: &std::path::Path) -> Duration {
     median(times)
 }
 
-async fn journaled_rate(base: &std::path::Path, secs: u64, tag: &str) -> WriteRate {
+/// A server with `--state` in a new directory under `base` (removed when
+/// the returned guard drops).
+async fn journaled_server(base: &std::path::Path, tag: &str) -> (Graphbox, RemoveOnDrop) {
     let dir = base.join(format!("graphbox-bench-durable-{}-{tag}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let journaled = Graphbox::builder().plain_http().state_file(dir.join("state.json")).start().await.expect("start");
-    let rate = post_users_for(&journaled, secs, tag).await;
-    drop(journaled);
-    let _ = std::fs::remove_dir_all(&dir);
-    rate
+    (journaled, RemoveOnDrop(dir))
+}
+
+struct RemoveOnDrop(std::path::PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// How long each server writes before the next one takes over.
+const SLICE: Duration = Duration::from_millis(500);
+
+/// `secs` of writes on each of `servers`, taken in turns of [`SLICE`], so
+/// that a machine that slows down or speeds up for a few seconds does so
+/// for every server alike.
+async fn interleaved(servers: &[&Graphbox], secs: u64, tag: &str) -> Vec<WriteRate> {
+    let slices = (Duration::from_secs(secs).as_millis() / SLICE.as_millis()).max(1) as usize;
+    let mut totals = vec![(0usize, Duration::ZERO, Duration::ZERO); servers.len()];
+    for slice in 0..slices {
+        for (i, server) in servers.iter().enumerate() {
+            let cpu_before = cpu_time();
+            let started = Instant::now();
+            let made = post_users(server, &format!("{tag}s{slice}"), Until::Deadline(started + SLICE)).await;
+            let total = &mut totals[i];
+            total.0 += made;
+            total.1 += started.elapsed();
+            total.2 += cpu_time().saturating_sub(cpu_before);
+        }
+    }
+    totals
+        .into_iter()
+        .map(|(made, wall, cpu)| WriteRate {
+            per_sec: made as f64 / wall.as_secs_f64(),
+            cpu_us: cpu.as_secs_f64() * 1e6 / made.max(1) as f64,
+        })
+        .collect()
 }
 
 fn median_f64(mut v: Vec<f64>) -> f64 {
@@ -250,28 +280,35 @@ async fn writes_section() {
     let state_dir = std::env::var_os("GB_STATE_DIR").map_or_else(std::env::temp_dir, Into::into);
     let shm = std::path::Path::new("/dev/shm");
     let shm = shm.is_dir().then_some(shm);
-    // The run without `--state` is repeated in every round, beside the
-    // journaled ones: on a shared machine it moves by ±10 % from one minute
-    // to the next, and a ratio holds only against its own round.
+    // On a shared machine the rate without `--state` moves by 10-25 % from
+    // one minute to the next, so the three servers of a round take turns in
+    // half-second slices rather than one run after another.
     let (mut on_disk, mut on_tmpfs) = (Vec::new(), Vec::new());
     for round in 1..=rounds {
         let plain = Graphbox::builder().plain_http().start().await.expect("start");
-        let without = post_users_for(&plain, secs, &format!("p{round}")).await;
-        drop(plain);
-        let with = journaled_rate(&state_dir, secs, &format!("j{round}")).await;
-        on_disk.push(with.per_sec / without.per_sec);
+        let (disk, _disk_dir) = journaled_server(&state_dir, &format!("j{round}")).await;
+        let shm = match shm {
+            Some(shm) => Some(journaled_server(shm, &format!("m{round}")).await),
+            None => None,
+        };
+        let mut servers = vec![&plain, &disk];
+        servers.extend(shm.as_ref().map(|(s, _)| s));
+        let rates = interleaved(&servers, secs, &format!("r{round}")).await;
+        let without = rates[0].per_sec;
         println!(
-            "writes  round {round}: POST /users, 8 clients, {secs} s: {without} without --state, {with} journaled in {} \
-             ({:.2}x)",
+            "writes  round {round}: POST /users, 8 clients, {secs} s each in turns of {SLICE:?}: {} without --state, \
+             {} journaled in {} ({:.2}x)",
+            rates[0],
+            rates[1],
             state_dir.display(),
-            with.per_sec / without.per_sec
+            rates[1].per_sec / without
         );
-        if let Some(shm) = shm {
-            let with = journaled_rate(shm, secs, &format!("m{round}")).await;
-            on_tmpfs.push(with.per_sec / without.per_sec);
+        on_disk.push(rates[1].per_sec / without);
+        if let Some(with) = rates.get(2) {
+            on_tmpfs.push(with.per_sec / without);
             println!(
                 "writes  round {round}: journaled on tmpfs (/dev/shm, flushes cost nothing): {with} ({:.2}x)",
-                with.per_sec / without.per_sec
+                with.per_sec / without
             );
         }
     }

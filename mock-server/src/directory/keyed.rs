@@ -66,10 +66,12 @@ impl<K: Ord + Clone, V: Clone> Keyed<K, V> {
 
     /// The value under `key` to change in place; the key counts as changed.
     pub(crate) fn get_mut(&mut self, key: &K) -> Option<&mut V> {
-        if self.map.contains_key(key) {
-            self.note(key);
+        let value = self.map.get_mut(key)?;
+        // The two fields are borrowed apart: one lookup, not two.
+        if let Some(changes) = &mut self.changes {
+            changes.keys.push(key.clone());
         }
-        self.map.get_mut(key)
+        Some(value)
     }
 
     /// The value under `key`, inserted as `V::default()` if absent, to change
