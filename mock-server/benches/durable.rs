@@ -284,6 +284,7 @@ async fn writes_section() {
     // one minute to the next, so the three servers of a round take turns in
     // half-second slices rather than one run after another.
     let (mut on_disk, mut on_tmpfs) = (Vec::new(), Vec::new());
+    let (mut plain_rates, mut tmpfs_rates) = (Vec::new(), Vec::new());
     for round in 1..=rounds {
         let plain = Graphbox::builder().plain_http().start().await.expect("start");
         let (disk, _disk_dir) = journaled_server(&state_dir, &format!("j{round}")).await;
@@ -304,8 +305,10 @@ async fn writes_section() {
             rates[1].per_sec / without
         );
         on_disk.push(rates[1].per_sec / without);
+        plain_rates.push(without);
         if let Some(with) = rates.get(2) {
             on_tmpfs.push(with.per_sec / without);
+            tmpfs_rates.push(with.per_sec);
             println!(
                 "writes  round {round}: journaled on tmpfs (/dev/shm, flushes cost nothing): {with} ({:.2}x)",
                 with.per_sec / without
@@ -333,6 +336,25 @@ async fn writes_section() {
         state_dir.display(),
         8.0 / flush.as_secs_f64()
     );
+    if !tmpfs_rates.is_empty() {
+        // Little's law for 8 clients, as an estimate rather than a bound: a
+        // journaled write on the disk takes the cycle it takes on tmpfs
+        // (CPU and queueing, the flush free) plus its wait for the disk: the
+        // flush under way when its record came in, half of one on average,
+        // then its own. (Clients that wait leave the CPU to fewer others,
+        // which can shorten the cycle; flushes slower under load lengthen
+        // the wait.)
+        let cycle = 8.0 / median_f64(tmpfs_rates);
+        let wait = 1.5 * flush.as_secs_f64();
+        let estimate = 8.0 / (cycle + wait);
+        println!(
+            "writes  an estimate for the disk run: a write's cycle on tmpfs ({:.0} µs) plus a wait of one and a \
+             half flushes ({:.0} µs) gives 8 clients {estimate:.0}/s, {:.2}x the median rate without --state",
+            cycle * 1e6,
+            wait * 1e6,
+            estimate / median_f64(plain_rates)
+        );
+    }
 }
 
 /// Make `writes` journaled user creations in a new state in `dir` (8 clients
