@@ -247,9 +247,21 @@ mod tests {
         k.retain(|key, _| *key != 6);
         k.extend([(7, 70), (21, 21)]);
         k.insert(20, 200);
+        *k.get_or_default(8) += 80;
+        *k.get_or_default(30) += 3;
         assert_eq!(
             drained(&mut k),
-            [(3, Some(30)), (4, Some(44)), (5, None), (6, None), (7, Some(70)), (20, Some(200)), (21, Some(21))]
+            [
+                (3, Some(30)),
+                (4, Some(44)),
+                (5, None),
+                (6, None),
+                (7, Some(70)),
+                (8, Some(88)),
+                (20, Some(200)),
+                (21, Some(21)),
+                (30, Some(3))
+            ]
         );
         assert_eq!(drained(&mut k), [], "drained once");
     }
