@@ -70,8 +70,8 @@ fn cpu_time() -> Duration {
     Duration::from_millis((ticks(11) + ticks(12)) * 1000 / hz)
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
+fn median<T: Copy + PartialOrd>(mut v: Vec<T>) -> T {
+    v.sort_by(|a, b| a.partial_cmp(b).expect("timings and rates are numbers"));
     v[v.len() / 2]
 }
 
@@ -269,11 +269,6 @@ async fn interleaved(servers: &[&Graphbox], secs: u64, tag: &str) -> Vec<WriteRa
         .collect()
 }
 
-fn median_f64(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 async fn writes_section() {
     let secs = env_usize("GB_WRITE_SECS", 5) as u64;
     let rounds = env_usize("GB_WRITE_ROUNDS", 3).max(1);
@@ -320,14 +315,10 @@ async fn writes_section() {
         "writes  journaled/without in {}: {} — median {:.2}x (goal 0.8x)",
         state_dir.display(),
         listed(&on_disk),
-        median_f64(on_disk.clone())
+        median(on_disk.clone())
     );
     if !on_tmpfs.is_empty() {
-        println!(
-            "writes  journaled on tmpfs/without: {} — median {:.2}x",
-            listed(&on_tmpfs),
-            median_f64(on_tmpfs.clone())
-        );
+        println!("writes  journaled on tmpfs/without: {} — median {:.2}x", listed(&on_tmpfs), median(on_tmpfs.clone()));
     }
     let flush = flush_latency(&state_dir);
     println!(
@@ -344,7 +335,7 @@ async fn writes_section() {
         // then its own. (Clients that wait leave the CPU to fewer others,
         // which can shorten the cycle; flushes slower under load lengthen
         // the wait.)
-        let cycle = 8.0 / median_f64(tmpfs_rates);
+        let cycle = 8.0 / median(tmpfs_rates);
         let wait = 1.5 * flush.as_secs_f64();
         let estimate = 8.0 / (cycle + wait);
         println!(
@@ -352,7 +343,7 @@ async fn writes_section() {
              half flushes ({:.0} µs) gives 8 clients {estimate:.0}/s, {:.2}x the median rate without --state",
             cycle * 1e6,
             wait * 1e6,
-            estimate / median_f64(plain_rates)
+            estimate / median(plain_rates)
         );
     }
 }

@@ -136,21 +136,12 @@ where
     K: Ord + Clone + Serialize + std::fmt::Debug + Send + Sync + 'static,
     V: Clone + PartialEq + Serialize + std::fmt::Debug + Send + Sync + 'static,
 {
-    map.drain_changes(
-        |(key, value)| {
-            out.push(match value {
-                Some(value) => Effect::Put { collection: name.into(), key: deferred(key), value: deferred(value) },
-                None => Effect::Remove { collection: name.into(), key: deferred(key) },
-            })
-        },
-        |before, now, each| {
-            for item in before.diff(now) {
-                match item {
-                    DiffItem::Add(k, _) | DiffItem::Update { new: (k, _), .. } | DiffItem::Remove(k, _) => each(k),
-                }
-            }
-        },
-    );
+    map.drain_changes(|(key, value)| {
+        out.push(match value {
+            Some(value) => Effect::Put { collection: name.into(), key: deferred(key), value: deferred(value) },
+            None => Effect::Remove { collection: name.into(), key: deferred(key) },
+        })
+    });
 }
 
 fn apply_map<K, V>(map: &mut Keyed<K, V>, key: &RawValue, value: Option<&RawValue>) -> Result<(), serde_json::Error>
@@ -292,11 +283,11 @@ impl Directory {
     /// [`Recorder`] holds the small fields as of now.
     pub(crate) fn start_recording(&mut self) -> Recorder {
         macro_rules! start {
-            ($($f:ident),*) => { $(self.$f.record_changes(true);)* };
+            ($($f:ident),*) => { $(self.$f.record_changes();)* };
         }
         each_map!(start);
-        self.user_changes.versions_recorded().record_changes(true);
-        self.group_changes.versions_recorded().record_changes(true);
+        self.user_changes.versions_recorded().record_changes();
+        self.group_changes.versions_recorded().record_changes();
         Recorder {
             small: self.small_view(),
             #[cfg(debug_assertions)]

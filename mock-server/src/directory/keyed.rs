@@ -13,6 +13,7 @@
 //! the record does not compile. In debug builds the journal still diffs each
 //! write and checks that every changed key was named (`changes.rs`).
 
+use imbl::ordmap::DiffItem;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use smallvec::SmallVec;
 
@@ -108,31 +109,31 @@ impl<K: Ord + Clone, V: Clone> Keyed<K, V> {
         }
     }
 
-    /// Start (or stop) remembering changed keys: from now on, what
+    /// Start remembering changed keys: from now on, what
     /// [`Keyed::drain_changes`] reports is relative to this moment.
-    pub(crate) fn record_changes(&mut self, on: bool) {
-        self.changes = on.then(|| Box::new(Changes { keys: SmallVec::new(), before: None }));
+    pub(crate) fn record_changes(&mut self) {
+        self.changes = Some(Box::new(Changes { keys: SmallVec::new(), before: None }));
     }
 
     /// Hand every key changed since the last call (or since recording
     /// started) to `each`, once and in key order, with its value now; then
-    /// start over. `diff` finds the changes between a collection replaced
-    /// whole and its state before.
-    pub(crate) fn drain_changes(
-        &mut self,
-        mut each: impl FnMut(Changed<'_, K, V>),
-        diff: impl FnOnce(&Map<K, V>, &Map<K, V>, &mut dyn FnMut(&K)),
-    ) {
+    /// start over.
+    pub(crate) fn drain_changes(&mut self, mut each: impl FnMut(Changed<'_, K, V>))
+    where
+        V: PartialEq,
+    {
         let Some(changes) = &mut self.changes else { return };
         if changes.keys.is_empty() && changes.before.is_none() {
             return;
         }
         let mut keys = std::mem::take(&mut changes.keys);
         if let Some(before) = changes.before.take() {
-            // A key changed before the collection was replaced is compared
-            // against the replacement too: its value as last recorded is
-            // gone with the old map.
-            diff(&before, &self.map, &mut |k| keys.push(k.clone()));
+            // The persistent maps' diff skips the subtrees both still share.
+            // A key changed before the collection was replaced is kept too:
+            // its value as last recorded is gone with the old map.
+            keys.extend(before.diff(&self.map).map(|item| match item {
+                DiffItem::Add(k, _) | DiffItem::Update { new: (k, _), .. } | DiffItem::Remove(k, _) => k.clone(),
+            }));
         }
         keys.sort_unstable();
         keys.dedup();
@@ -210,17 +211,7 @@ mod tests {
 
     fn drained(k: &mut Keyed<u32, u32>) -> Vec<(u32, Option<u32>)> {
         let mut out = Vec::new();
-        k.drain_changes(
-            |(key, value)| out.push((*key, value.copied())),
-            |before, now, each| {
-                for item in before.diff(now) {
-                    match item {
-                        imbl::ordmap::DiffItem::Add(k, _) | imbl::ordmap::DiffItem::Remove(k, _) => each(k),
-                        imbl::ordmap::DiffItem::Update { new: (k, _), .. } => each(k),
-                    }
-                }
-            },
-        );
+        k.drain_changes(|(key, value)| out.push((*key, value.copied())));
         out
     }
 
@@ -228,7 +219,7 @@ mod tests {
     fn nothing_is_kept_until_recording_starts() {
         let mut k: Keyed<u32, u32> = (0..4).map(|i| (i, i)).collect();
         k.insert(9, 9);
-        k.record_changes(true);
+        k.record_changes();
         assert_eq!(drained(&mut k), []);
         assert!(k.changes.as_ref().is_some_and(|c| c.keys.is_empty()));
     }
@@ -236,7 +227,7 @@ mod tests {
     #[test]
     fn every_mutator_names_its_key_once_with_its_value_now() {
         let mut k: Keyed<u32, u32> = (0..10).map(|i| (i, i)).collect();
-        k.record_changes(true);
+        k.record_changes();
         k.insert(20, 20);
         k.insert(3, 30);
         *k.get_mut(&4).expect("there") += 40;
@@ -269,7 +260,7 @@ mod tests {
     #[test]
     fn a_collection_replaced_whole_reports_what_differs_from_its_last_record() {
         let mut k: Keyed<u32, u32> = (0..10).map(|i| (i, i)).collect();
-        k.record_changes(true);
+        k.record_changes();
         k.insert(2, 22);
         k.insert(50, 50);
         let mut replacement: Keyed<u32, u32> = (0..10).map(|i| (i, i)).collect();
@@ -285,7 +276,7 @@ mod tests {
     #[test]
     fn a_copy_records_nothing() {
         let mut k: Keyed<u32, u32> = Keyed::new();
-        k.record_changes(true);
+        k.record_changes();
         k.insert(1, 1);
         let mut copy = k.clone();
         copy.insert(2, 2);
