@@ -33,8 +33,9 @@ pub(crate) mod users;
 use std::collections::HashMap;
 
 /// The directory's collections that grow with the tenant: persistent maps, so a
-/// copy (a fork, a snapshot, the journal's last-written view) shares every
-/// unchanged node and `diff` skips shared subtrees (see `journal.rs`).
+/// copy (a fork, a snapshot) shares every unchanged node and `diff` skips
+/// shared subtrees (see `changes.rs`). The directory holds them as [`Keyed`],
+/// which also names the keys a write changed, for the journal.
 pub(crate) type Map<K, V> = imbl::OrdMap<K, V>;
 pub(crate) use keyed::Keyed;
 
