@@ -1,5 +1,5 @@
 //! Key material: the TLS certificate authority and server certificate, and the
-//! RSA key that signs access tokens.
+//! RSA key that signs access tokens with its self-signed certificate.
 //!
 //! The binary keeps them in `--data-dir`, so a client trusts the CA once and
 //! tokens survive a restart. In-process servers started without a data
@@ -75,14 +75,21 @@ impl TlsMaterial {
     }
 }
 
-/// The RS256 key that signs every token the mock issues.
+/// The RS256 key that signs every token the mock issues, and its certificate.
+///
+/// Entra publishes each signing key with a self-signed certificate (the JWKS's
+/// `x5c`) and names the key by that certificate's thumbprint. Clients lean on
+/// both: Microsoft.IdentityModel and Node's `jwks-rsa` build the key from `x5c`
+/// when it is there, and a `kid` that is not the certificate's thumbprint would
+/// match nothing a client computes from the certificate.
 pub(crate) struct SigningKey {
     pair: RsaKeyPair,
-    /// `kid` (and `x5t`): base64url SHA-1 of the public key, as Entra's key ids are
-    /// base64url SHA-1 thumbprints.
+    /// `kid` (and `x5t`): base64url SHA-1 of the certificate's DER, as Entra's are.
     pub kid: String,
     pub modulus: Vec<u8>,
     pub exponent: Vec<u8>,
+    /// The self-signed certificate of the key, DER.
+    pub certificate: Vec<u8>,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -91,14 +98,52 @@ impl std::fmt::Debug for SigningKey {
     }
 }
 
+/// The subject (and, self-signed, the issuer) of Entra's token-signing
+/// certificates.
+const SIGNING_SUBJECT: &str = "accounts.accesscontrol.windows.net";
+
 impl SigningKey {
-    fn from_pkcs8(der: &[u8]) -> Option<Self> {
-        let pair = RsaKeyPair::from_pkcs8(der).ok()?;
+    /// The key in `pkcs8` with `certificate`, or `None` when either does not parse or
+    /// the certificate is not for this key.
+    fn from_parts(pkcs8: &[u8], certificate: Vec<u8>) -> Option<Self> {
+        let pair = RsaKeyPair::from_pkcs8(pkcs8).ok()?;
         let components = ring::rsa::PublicKeyComponents::<Vec<u8>>::from(pair.public());
         let (modulus, exponent) = (components.n, components.e);
-        let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, pair.public().as_ref());
+        let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &certificate);
         let kid = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref());
-        Some(SigningKey { pair, kid, modulus, exponent })
+        let key = SigningKey { pair, kid, modulus, exponent, certificate };
+        key.certifies_itself().then_some(key)
+    }
+
+    /// Whether the certificate's public key checks this key's signature: a
+    /// certificate left from another key would publish a key that verifies nothing.
+    fn certifies_itself(&self) -> bool {
+        let der = CertificateDer::from(self.certificate.as_slice());
+        let Ok(cert) = webpki::EndEntityCert::try_from(&der) else { return false };
+        let message = b"graphbox token-signing certificate check";
+        cert.verify_signature(webpki::ring::RSA_PKCS1_2048_8192_SHA256, message, &self.sign(message)).is_ok()
+    }
+
+    /// A self-signed certificate for the key in `pkcs8`, like Entra's: its subject
+    /// and issuer are [`SIGNING_SUBJECT`], valid from a day ago for five years.
+    fn certify(pkcs8: &[u8]) -> Result<Vec<u8>, KeyError> {
+        let gen = |e: rcgen::Error| KeyError::Generate(e.to_string());
+        let signer = KeyPair::from_pkcs8_der_and_sign_algo(&PrivatePkcs8KeyDer::from(pkcs8), &rcgen::PKCS_RSA_SHA256)
+            .map_err(gen)?;
+        let mut params = CertificateParams::new(Vec::<String>::new()).map_err(gen)?;
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params.distinguished_name.push(DnType::CommonName, SIGNING_SUBJECT);
+        let now = crate::clock::system_now();
+        params.not_before = now - time::Duration::days(1);
+        params.not_after = now + time::Duration::days(5 * 365);
+        Ok(params.self_signed(&signer).map_err(gen)?.der().to_vec())
+    }
+
+    /// A new key with its certificate, neither saved.
+    fn generate() -> Result<Self, KeyError> {
+        let pkcs8 = Self::generate_pkcs8()?;
+        Self::from_parts(&pkcs8, Self::certify(&pkcs8)?)
+            .ok_or_else(|| KeyError::Generate("generated RSA key or its certificate was rejected".into()))
     }
 
     fn generate_pkcs8() -> Result<Vec<u8>, KeyError> {
@@ -140,14 +185,16 @@ pub fn default_data_dir() -> PathBuf {
     base.join("graphbox")
 }
 
-/// The files that make a complete set, signing key first.
-const FILES: [&str; 5] = ["token-signing-key.pem", "ca.pem", "ca-key.pem", "server.pem", "server-key.pem"];
+/// The token-signing key and its certificate.
+const SIGNING_FILES: [&str; 2] = ["token-signing-key.pem", "token-signing.pem"];
+/// The TLS CA, its key, the server certificate and its key.
+const TLS_FILES: [&str; 4] = ["ca.pem", "ca-key.pem", "server.pem", "server-key.pem"];
 
 impl KeyMaterial {
     /// Load the material from `dir`, generating (and saving) whatever is missing.
     pub(crate) fn load_or_create(dir: &Path) -> Result<Self, KeyError> {
         create_private_dir(dir)?;
-        if FILES.iter().all(|f| dir.join(f).exists()) {
+        if SIGNING_FILES.iter().chain(&TLS_FILES).all(|f| dir.join(f).exists()) {
             return Self::load_or_generate_missing(dir);
         }
         // Something is missing: make it under the lock, after looking again
@@ -157,7 +204,7 @@ impl KeyMaterial {
     }
 
     fn load_or_generate_missing(dir: &Path) -> Result<Self, KeyError> {
-        let signing_path = dir.join("token-signing-key.pem");
+        let signing_path = dir.join(SIGNING_FILES[0]);
         let signing_der = match read_optional(&signing_path)? {
             Some(pem) => PrivatePkcs8KeyDer::from_pem_slice(&pem)
                 .map_err(|_| KeyError::Invalid { path: signing_path.clone(), what: "PKCS#8 RSA key" })?
@@ -170,8 +217,24 @@ impl KeyMaterial {
                 der
             }
         };
-        let signing = SigningKey::from_pkcs8(&signing_der)
-            .ok_or(KeyError::Invalid { path: signing_path, what: "PKCS#8 RSA key" })?;
+        RsaKeyPair::from_pkcs8(&signing_der)
+            .map_err(|_| KeyError::Invalid { path: signing_path, what: "PKCS#8 RSA key" })?;
+        // A directory from before the certificate gets one for its key. The `kid` then
+        // changes once, so access tokens signed before it are refused as signed by
+        // another key (they would have expired within the hour anyway).
+        let certificate_path = dir.join(SIGNING_FILES[1]);
+        let certificate = match read_optional(&certificate_path)? {
+            Some(pem) => CertificateDer::from_pem_slice(&pem)
+                .map_err(|_| KeyError::Invalid { path: certificate_path.clone(), what: "PEM certificate" })?
+                .to_vec(),
+            None => {
+                let der = SigningKey::certify(&signing_der)?;
+                write_public(&certificate_path, pem_encode("CERTIFICATE", &der).as_bytes())?;
+                der
+            }
+        };
+        let signing = SigningKey::from_parts(&signing_der, certificate)
+            .ok_or(KeyError::Invalid { path: certificate_path, what: "certificate of token-signing-key.pem" })?;
         let tls = TlsMaterial::load_or_create(dir)?;
         Ok(KeyMaterial { tls, signing })
     }
@@ -202,8 +265,7 @@ impl KeyMaterial {
                 );
                 let dir = std::env::temp_dir().join(format!("graphbox-{}", std::process::id()));
                 create_private_dir(&dir)?;
-                let signing = SigningKey::from_pkcs8(&SigningKey::generate_pkcs8()?)
-                    .ok_or_else(|| KeyError::Generate("generated RSA key was rejected".into()))?;
+                let signing = SigningKey::generate()?;
                 let tls = TlsMaterial::generate_into(&dir)?;
                 KeyMaterial { tls, signing }
             }
@@ -215,7 +277,7 @@ impl KeyMaterial {
 impl TlsMaterial {
     fn load_or_create(dir: &Path) -> Result<Self, KeyError> {
         let ca_file = dir.join("ca.pem");
-        let files: Vec<PathBuf> = FILES[1..].iter().map(|f| dir.join(f)).collect();
+        let files: Vec<PathBuf> = TLS_FILES.iter().map(|f| dir.join(f)).collect();
         if files.iter().all(|f| f.exists()) {
             let read = |p: &Path| -> Result<Vec<u8>, KeyError> {
                 fs::read(p).map_err(|source| KeyError::Io { path: p.to_owned(), source })
@@ -425,6 +487,39 @@ mod tests {
         for key in ["token-signing-key.pem", "ca-key.pem", "server-key.pem"] {
             assert_eq!(mode(&dir.join(key)), 0o600, "{key}");
         }
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_directory_from_before_the_signing_certificate_gets_one_for_its_own_key() {
+        let dir = fresh_dir("upgrade");
+        let first = KeyMaterial::load_or_create(&dir).expect("keys");
+        let key_pem = fs::read(dir.join(SIGNING_FILES[0])).expect("key");
+        fs::remove_file(dir.join(SIGNING_FILES[1])).expect("as an older release left it");
+        let again = KeyMaterial::load_or_create(&dir).expect("reload");
+        assert_eq!(fs::read(dir.join(SIGNING_FILES[0])).expect("key"), key_pem, "the key itself is kept");
+        assert_eq!(again.signing.modulus, first.signing.modulus);
+        assert!(again.signing.certifies_itself());
+        let thumbprint = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &again.signing.certificate);
+        let thumbprint = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(thumbprint.as_ref());
+        assert_eq!(again.signing.kid, thumbprint, "the kid is the new certificate's thumbprint");
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_signing_certificate_of_another_key_stops_the_start_and_names_the_file() {
+        let dir = fresh_dir("mismatch");
+        KeyMaterial::load_or_create(&dir).expect("keys");
+        let other = SigningKey::generate().expect("another key");
+        fs::write(dir.join(SIGNING_FILES[1]), pem_encode("CERTIFICATE", &other.certificate)).expect("swap");
+        let err = KeyMaterial::load_or_create(&dir).expect_err("a certificate that is not the key's is refused");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{} is not a usable certificate of token-signing-key.pem; delete it to have a new one generated",
+                dir.join(SIGNING_FILES[1]).display()
+            )
+        );
         let _ = fs::remove_dir_all(&dir);
     }
 

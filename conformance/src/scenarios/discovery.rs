@@ -1,5 +1,7 @@
 //! The identity platform's discovery documents (graph-wire.md §1.2–§1.4).
 
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
 use reqwest::Method;
 use serde_json::Value;
 
@@ -28,7 +30,7 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
     ),
     scenario!(
         "discovery::jwks_keys_are_rsa_signing_keys_with_matching_kid_and_x5t",
-        "graph-wire.md §1.3: {\"keys\":[{\"kty\":\"RSA\",\"use\":\"sig\",\"kid\":…,\"x5t\":…,\"n\":…,\"e\":\"AQAB\",\"x5c\":[…]}]}; kid and x5t carry the same value",
+        "graph-wire.md §1.3: {\"keys\":[{\"kty\":\"RSA\",\"use\":\"sig\",\"kid\":…,\"x5t\":…,\"n\":…,\"e\":\"AQAB\",\"x5c\":[…]}]}; kid and x5t carry the same value, the base64url SHA-1 thumbprint (of the x5c certificate)",
         [],
         jwks
     ),
@@ -104,7 +106,12 @@ async fn jwks(cx: Ctx) -> Result<(), Failure> {
         eq("use", k["use"].as_str(), Some("sig"))?;
         eq("e", k["e"].as_str(), Some("AQAB"))?;
         eq("kid = x5t", k["kid"].as_str(), k["x5t"].as_str())?;
-        ensure(k["x5c"].as_array().is_some_and(|c| !c.is_empty()), format!("x5c: expected a chain, got {}", k["x5c"]))?;
+        let leaf = k["x5c"].as_array().and_then(|c| c.first()).and_then(Value::as_str);
+        let leaf = leaf.ok_or_else(|| Failure::new(format!("x5c: expected a chain, got {}", k["x5c"])))?;
+        // x5c is standard base64 (RFC 7517 §4.7), x5t base64url of its SHA-1.
+        let der = STANDARD.decode(leaf).map_err(|e| Failure::new(format!("x5c[0]: not standard base64: {e}")))?;
+        let thumbprint = URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &der));
+        eq("x5t = base64url SHA-1 of x5c[0]", k["x5t"].as_str(), Some(thumbprint.as_str()))?;
     }
     Ok(())
 }

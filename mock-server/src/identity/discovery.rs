@@ -53,7 +53,8 @@ fn document(authority: &str, segment: &str, issuer_tenant: &str, region: Option<
     })
 }
 
-/// The JWKS with the one signing key.
+/// The JWKS with the one signing key. `x5c` is standard base64 with padding, not
+/// base64url (RFC 7517 §4.7), unlike every other member.
 pub(crate) fn jwks(key: &SigningKey, issuer: &str) -> Value {
     json!({
         "keys": [{
@@ -63,6 +64,7 @@ pub(crate) fn jwks(key: &SigningKey, issuer: &str) -> Value {
             "x5t": key.kid,
             "n": B64.encode(&key.modulus),
             "e": B64.encode(&key.exponent),
+            "x5c": [base64::engine::general_purpose::STANDARD.encode(&key.certificate)],
             "issuer": issuer,
         }]
     })

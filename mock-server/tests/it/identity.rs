@@ -192,6 +192,45 @@ async fn discovery_builds_every_url_on_the_authority_the_client_used() {
     assert_eq!(unknown.json()["error_codes"][0], 90002);
 }
 
+/// graph-wire.md §1.3 (carried into the README): each key of Entra's set has `x5c`, a
+/// certificate of the key, and `kid` = `x5t` = base64url SHA-1 of that certificate.
+/// Clients that build the key from `x5c` (Microsoft.IdentityModel, Node's `jwks-rsa`) must
+/// verify the mock's tokens with it.
+#[tokio::test]
+async fn the_jwks_key_comes_with_its_certificate_and_is_named_by_its_thumbprint_as_in_entra() {
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    let env = env().await;
+    let tid = env.mock.tenant_id();
+    let jwks = env.send(env.http.get(format!("{}/{tid}/discovery/v2.0/keys", env.mock.authority()))).await;
+    assert_eq!(jwks.status, 200, "{}", jwks.text);
+    let jwks = jwks.json();
+    let key = &jwks["keys"][0];
+    insta::assert_json_snapshot!(key, {
+        ".kid" => "[thumbprint]", ".x5t" => "[thumbprint]", ".n" => "[modulus]", ".x5c[]" => "[certificate]",
+        ".issuer" => "[issuer]",
+    });
+    let chain = key["x5c"].as_array().expect("x5c is an array");
+    assert_eq!(chain.len(), 1, "one self-signed certificate, as Entra publishes");
+    let der = STANDARD.decode(chain[0].as_str().expect("a string")).expect("x5c is standard base64, padded");
+    let thumbprint = URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &der));
+    assert_eq!(key["x5t"], thumbprint.as_str(), "x5t is the certificate's SHA-1 thumbprint");
+    assert_eq!(key["kid"], key["x5t"]);
+    let subject = b"accounts.accesscontrol.windows.net";
+    assert!(der.windows(subject.len()).any(|w| w == subject), "subject and issuer are Entra's signing subject");
+
+    // The bootstrap token verifies with the certificate's key, and names it.
+    let parts: Vec<&str> = env.token.split('.').collect();
+    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
+    assert_eq!(header["kid"], key["kid"]);
+    assert_eq!(header["x5t"], key["kid"]);
+    let der = rustls_pki_types::CertificateDer::from(der);
+    let cert = webpki::EndEntityCert::try_from(&der).expect("x5c[0] is an X.509 certificate");
+    let signed = &env.token[..parts[0].len() + 1 + parts[1].len()];
+    let signature = URL_SAFE_NO_PAD.decode(parts[2]).unwrap();
+    cert.verify_signature(webpki::ring::RSA_PKCS1_2048_8192_SHA256, signed.as_bytes(), &signature)
+        .expect("the token verifies with the key in x5c");
+}
+
 #[tokio::test]
 async fn a_tenants_token_never_reaches_another_tenants_objects() {
     let env = env().await;
