@@ -39,6 +39,13 @@ const EXTRA_OPERATIONS: &[(&str, &[&str], &[&str])] = &[
     ("servicePrincipals.update", APP_WRITE, APP_WRITE_DELEGATED),
     ("servicePrincipals.delete", APP_WRITE, APP_WRITE_DELEGATED),
     ("servicePrincipals.appRoleAssignments.list", APP_READ, APP_READ),
+    ("applications.owners.list", APP_READ, APP_READ),
+    ("applications.owners.add", OWNER_ADD, OWNER_ADD),
+    ("applications.owners.remove", APP_WRITE, APP_WRITE_DELEGATED),
+    ("servicePrincipals.owners.list", APP_READ, APP_READ),
+    ("servicePrincipals.owners.add", OWNER_ADD, OWNER_ADD),
+    ("servicePrincipals.owners.remove", APP_WRITE, APP_WRITE_DELEGATED),
+    ("servicePrincipals.ownedObjects.list", APP_READ, APP_READ),
     ("servicePrincipals.appRoleAssignedTo.delete", ASSIGN, ASSIGN),
     // Granting Microsoft Graph's own app roles: Application.ReadWrite.All is
     // not enough.
@@ -184,6 +191,10 @@ const APP_READ: &[&str] = &[
 ];
 const APP_WRITE: &[&str] = &["Application.ReadWrite.OwnedBy", "Application.ReadWrite.All", "Directory.ReadWrite.All"];
 const APP_WRITE_DELEGATED: &[&str] = &["Application.ReadWrite.All", "Directory.ReadWrite.All"];
+/// Adding an owner. Graph's table lists `Application.ReadWrite.OwnedBy` (with
+/// `Directory.Read.All`) too, but a note on the same page says OwnedBy is not
+/// enough to add an owner; the note is what callers meet.
+const OWNER_ADD: &[&str] = &["Application.ReadWrite.All + Directory.Read.All", "Directory.ReadWrite.All"];
 const ASSIGN: &[&str] = &[
     "AppRoleAssignment.ReadWrite.All + Application.Read.All",
     "AppRoleAssignment.ReadWrite.All + Directory.Read.All",
@@ -328,6 +339,22 @@ pub(crate) fn only_owned_by(principal: &Principal) -> bool {
     principal.app_only
         && principal.roles.iter().any(|r| r == "Application.ReadWrite.OwnedBy")
         && !principal.roles.iter().any(|r| r == "Application.ReadWrite.All" || r == "Directory.ReadWrite.All")
+}
+
+const OWNED_BY: &str = "Application.ReadWrite.OwnedBy";
+
+/// Whether an app-only caller holds `operation` only through
+/// `Application.ReadWrite.OwnedBy`: Graph then allows it only on the
+/// applications and service principals the caller owns, and lists only those.
+/// A caller that also holds a permission allowing it outright (say
+/// `Application.Read.All` for a read) is not limited.
+pub(crate) fn only_as_owner(principal: &Principal, operation: &str) -> bool {
+    if !principal.app_only || !principal.roles.iter().any(|r| r == OWNED_BY) {
+        return false;
+    }
+    let Some((_, entries)) = options(operation, true) else { return false };
+    let mut allowing = entries.iter().map(|(e, _)| *e).filter(|e| satisfied(e, &principal.roles)).peekable();
+    allowing.peek().is_some() && allowing.all(|e| e.contains(OWNED_BY))
 }
 
 /// How many distinct decisions one request keeps (a handler checks one or
@@ -763,6 +790,30 @@ mod tests {
         assert!(check(&only_one, "servicePrincipals.appRoleAssignedTo.create").is_err());
         let both = app_with(&["AppRoleAssignment.ReadWrite.All", "Application.Read.All"]);
         assert!(check(&both, "servicePrincipals.appRoleAssignedTo.create").is_ok());
+    }
+
+    #[test]
+    fn owned_by_limits_to_owned_objects_only_where_no_other_permission_allows_as_graph_documents() {
+        let owned_by = app_with(&["Application.ReadWrite.OwnedBy"]);
+        for op in ["applications.list", "applications.get", "applications.update", "servicePrincipals.delete"] {
+            assert!(check(&owned_by, op).is_ok(), "{op}");
+            assert!(only_as_owner(&owned_by, op), "{op}");
+        }
+        let and_read_all = app_with(&["Application.ReadWrite.OwnedBy", "Application.Read.All"]);
+        assert!(!only_as_owner(&and_read_all, "applications.get"), "Read.All reads every application");
+        assert!(only_as_owner(&and_read_all, "applications.update"), "but writes stay limited");
+        let and_all = app_with(&["Application.ReadWrite.OwnedBy", "Application.ReadWrite.All"]);
+        assert!(!only_as_owner(&and_all, "applications.update"));
+        assert!(!only_as_owner(&app_with(&["Application.ReadWrite.All"]), "applications.update"));
+    }
+
+    #[test]
+    fn owned_by_is_not_enough_to_add_an_owner_as_graphs_note_says() {
+        let owned_by = app_with(&["Application.ReadWrite.OwnedBy", "Directory.Read.All"]);
+        assert_eq!(check(&owned_by, "applications.owners.add").unwrap_err().status, 403);
+        assert!(check(&owned_by, "applications.owners.remove").is_ok());
+        let all = app_with(&["Application.ReadWrite.All", "Directory.Read.All"]);
+        assert!(check(&all, "servicePrincipals.owners.add").is_ok());
     }
 
     fn user_with(scopes: &[&str], wids: &[Uuid]) -> Principal {

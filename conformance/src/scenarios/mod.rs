@@ -24,6 +24,7 @@ mod keys;
 mod licence_details;
 mod licences;
 mod msonline;
+mod owners;
 mod paging;
 mod realism;
 mod relations;
@@ -69,6 +70,7 @@ pub fn all() -> Vec<Scenario> {
         licence_details::SCENARIOS,
         realism::SCENARIOS,
         directory_objects::SCENARIOS,
+        owners::SCENARIOS,
     ]
     .concat()
 }

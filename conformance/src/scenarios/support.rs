@@ -16,6 +16,7 @@ pub(crate) const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
 pub(crate) const USER_READ_ALL: &str = "df021288-bdef-4463-88db-98f22de89214";
 pub(crate) const USER_READWRITE_ALL: &str = "741f803b-c850-494e-b5df-cde7c675a1ca";
 pub(crate) const APPLICATION_READWRITE_ALL: &str = "1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9";
+pub(crate) const APPLICATION_READWRITE_OWNEDBY: &str = "18a4783c-866b-4cc7-a460-3d5e5662c884";
 pub(crate) const APP_ROLE_ASSIGNMENT_READWRITE_ALL: &str = "06b708a9-e830-4db3-a914-8e69da51d44f";
 /// Role templates, graph-wire.md §6.
 pub(crate) const GLOBAL_ADMINISTRATOR: &str = "62e90394-69f5-4237-9190-012177145e10";

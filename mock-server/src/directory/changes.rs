@@ -78,7 +78,8 @@ macro_rules! each_map {
             groups,
             group_links,
             managers,
-            federated_credentials
+            federated_credentials,
+            owners
         )
     };
 }
@@ -99,6 +100,7 @@ struct MapsView {
     group_links: Map<Uuid, super::groups::GroupLinks>,
     managers: Map<Uuid, Uuid>,
     federated_credentials: Map<Uuid, Vec<Record>>,
+    owners: Map<Uuid, std::collections::BTreeSet<Uuid>>,
     user_versions: Map<u64, Uuid>,
     group_versions: Map<u64, Uuid>,
 }

@@ -19,6 +19,7 @@ pub(crate) mod implied;
 pub(crate) mod keyed;
 pub(crate) mod licenses;
 pub(crate) mod organization;
+mod owners;
 pub(crate) mod query;
 pub(crate) mod record;
 pub(crate) mod replay;
@@ -251,6 +252,10 @@ pub(crate) struct Directory {
     /// Federated identity credentials by application object id.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub federated_credentials: Keyed<Uuid, Vec<Record>>,
+    /// Owners (users, service principals) by application or service principal
+    /// object id.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub owners: Keyed<Uuid, std::collections::BTreeSet<Uuid>>,
     /// Sign-in state between requests: codes, device codes, browser sessions,
     /// trusted external issuers.
     #[serde(default, skip_serializing_if = "signin::SignIn::is_default")]
@@ -303,6 +308,7 @@ impl Directory {
             refresh_tokens: sessions::RefreshTokens::default(),
             organization: organization::Organization::default(),
             federated_credentials: Keyed::new(),
+            owners: Keyed::new(),
             signin: signin::SignIn::default(),
             ids,
             upn_index: imbl::HashMap::new(),

@@ -294,6 +294,7 @@ staged_maps! {
         group_links: Uuid => super::groups::GroupLinks, Plain::new();
         managers: Uuid => Uuid, Plain::new();
         federated_credentials: Uuid => Vec<Record>, Plain::new();
+        owners: Uuid => std::collections::BTreeSet<Uuid>, Plain::new();
     }
     logs { user_changes, group_changes }
 }

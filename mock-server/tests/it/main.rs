@@ -30,6 +30,7 @@ mod msal;
 mod msol;
 mod multi_tenant;
 mod organization;
+mod owners;
 mod paging;
 mod query;
 mod realism;

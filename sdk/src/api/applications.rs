@@ -2,10 +2,10 @@
 
 use reqwest::Method;
 
-use super::{odata_key, seg};
+use super::{directory_object_ref, odata_key, seg};
 use crate::client::GraphClient;
-use crate::ids::{AppId, ApplicationId, KeyId};
-use crate::models::{AddKey, Application, KeyCredential, PasswordCredential};
+use crate::ids::{AppId, ApplicationId, DirectoryObjectId, KeyId};
+use crate::models::{AddKey, Application, DirectoryObject, KeyCredential, PasswordCredential};
 use crate::request::{Call, GetRequest, ListRequest};
 
 /// `GET /applications`.
@@ -24,6 +24,10 @@ pub type AddPassword = Call<PasswordCredential>;
 pub type RemovePassword = Call<()>;
 /// `POST /applications/{id}/addKey`.
 pub type AddKeyCall = Call<KeyCredential>;
+/// `GET /applications/{id}/owners` and `GET /servicePrincipals/{id}/owners`.
+pub type ListOwners = ListRequest<DirectoryObject>;
+/// `POST …/owners/$ref` / `DELETE …/owners/{owner}/$ref` on an application or service principal.
+pub type ChangeOwner = Call<()>;
 
 /// Operations on application registrations; from [`GraphClient::applications`].
 #[derive(Debug, Clone)]
@@ -156,5 +160,45 @@ impl ApplicationsHandler {
     /// ```
     pub fn add_key(&self, id: impl Into<ApplicationId>, request: AddKey) -> AddKeyCall {
         Call::new(&self.client, Method::POST, format!("{}/addKey", Self::path(&id.into()))).body(&request)
+    }
+
+    /// Lists the application's owners (users and service principals).
+    ///
+    /// ```no_run
+    /// # async fn run(graph: graphbox_sdk::GraphClient) -> Result<(), graphbox_sdk::Error> {
+    /// let owners = graph.applications().owners("0f0aec7b-ac5b-4f89-9fac-e9044ba5a309").send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn owners(&self, id: impl Into<ApplicationId>) -> ListOwners {
+        ListRequest::new(&self.client, format!("{}/owners", Self::path(&id.into())))
+    }
+
+    /// Adds an owner (a user or service principal). An app holding only
+    /// `Application.ReadWrite.OwnedBy` may not: Graph answers 403.
+    ///
+    /// ```no_run
+    /// # async fn run(graph: graphbox_sdk::GraphClient) -> Result<(), graphbox_sdk::Error> {
+    /// graph.applications()
+    ///     .add_owner("0f0aec7b-ac5b-4f89-9fac-e9044ba5a309", "2d7e9c14-a3b8-4f51-8c06-9e2b4d7a1f30")
+    ///     .send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn add_owner(&self, id: impl Into<ApplicationId>, owner: impl Into<DirectoryObjectId>) -> ChangeOwner {
+        let body = directory_object_ref(&self.client, &owner.into());
+        Call::new(&self.client, Method::POST, format!("{}/owners/$ref", Self::path(&id.into()))).json(body)
+    }
+
+    /// Removes an owner.
+    ///
+    /// ```no_run
+    /// # async fn run(graph: graphbox_sdk::GraphClient) -> Result<(), graphbox_sdk::Error> {
+    /// graph.applications()
+    ///     .remove_owner("0f0aec7b-ac5b-4f89-9fac-e9044ba5a309", "2d7e9c14-a3b8-4f51-8c06-9e2b4d7a1f30")
+    ///     .send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn remove_owner(&self, id: impl Into<ApplicationId>, owner: impl Into<DirectoryObjectId>) -> ChangeOwner {
+        let path = format!("{}/owners/{}/$ref", Self::path(&id.into()), seg(owner.into()));
+        Call::new(&self.client, Method::DELETE, path)
     }
 }

@@ -5,8 +5,8 @@
 //! | handler | module | resources |
 //! |---|---|---|
 //! | [`GraphClient::users`] | [`users`] | users, manager, memberOf, licences, delta |
-//! | [`GraphClient::applications`] | [`applications`] | applications, secrets, certificates |
-//! | [`GraphClient::service_principals`] | [`service_principals`] | service principals, app role assignments |
+//! | [`GraphClient::applications`] | [`applications`] | applications, secrets, certificates, owners |
+//! | [`GraphClient::service_principals`] | [`service_principals`] | service principals, app role assignments, owners, owned objects |
 //! | [`GraphClient::oauth2_permission_grants`] | [`permission_grants`] | delegated consent |
 //! | [`GraphClient::directory_roles`], [`GraphClient::directory_role_templates`], [`GraphClient::role_management`] | [`roles`] | directory roles, unified RBAC |
 //! | [`GraphClient::groups`] | [`groups`] | groups, members, owners, delta |

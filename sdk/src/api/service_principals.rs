@@ -2,10 +2,11 @@
 
 use reqwest::Method;
 
-use super::{odata_key, seg};
+use super::applications::{ChangeOwner, ListOwners};
+use super::{directory_object_ref, odata_key, seg};
 use crate::client::GraphClient;
-use crate::ids::{AppId, AppRoleAssignmentId, ServicePrincipalId};
-use crate::models::{AppRoleAssignment, ServicePrincipal};
+use crate::ids::{AppId, AppRoleAssignmentId, DirectoryObjectId, ServicePrincipalId};
+use crate::models::{AppRoleAssignment, DirectoryObject, ServicePrincipal};
 use crate::request::{Call, GetRequest, ListRequest};
 
 /// `GET /servicePrincipals`.
@@ -22,6 +23,8 @@ pub type ListAppRoleAssignments = ListRequest<AppRoleAssignment>;
 pub type CreateAppRoleAssignment = Call<AppRoleAssignment>;
 /// `DELETE /servicePrincipals/{resource}/appRoleAssignedTo/{id}`.
 pub type DeleteAppRoleAssignment = Call<()>;
+/// `GET /servicePrincipals/{id}/ownedObjects`.
+pub type ListOwnedObjects = ListRequest<DirectoryObject>;
 
 /// Operations on service principals; from [`GraphClient::service_principals`].
 #[derive(Debug, Clone)]
@@ -164,5 +167,57 @@ impl ServicePrincipalsHandler {
     /// ```
     pub fn app_role_assignments(&self, principal: impl Into<ServicePrincipalId>) -> ListAppRoleAssignments {
         ListRequest::new(&self.client, format!("{}/appRoleAssignments", Self::path(&principal.into())))
+    }
+
+    /// Lists the service principal's owners (users and service principals).
+    ///
+    /// ```no_run
+    /// # async fn run(graph: graphbox_sdk::GraphClient) -> Result<(), graphbox_sdk::Error> {
+    /// let owners = graph.service_principals().owners("9d3f6a2b-1c4e-4f7a-8b5d-3e6c9a1f2b48").send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn owners(&self, id: impl Into<ServicePrincipalId>) -> ListOwners {
+        ListRequest::new(&self.client, format!("{}/owners", Self::path(&id.into())))
+    }
+
+    /// Adds an owner (a user or service principal). An app holding only
+    /// `Application.ReadWrite.OwnedBy` may not: Graph answers 403.
+    ///
+    /// ```no_run
+    /// # async fn run(graph: graphbox_sdk::GraphClient) -> Result<(), graphbox_sdk::Error> {
+    /// graph.service_principals()
+    ///     .add_owner("9d3f6a2b-1c4e-4f7a-8b5d-3e6c9a1f2b48", "2d7e9c14-a3b8-4f51-8c06-9e2b4d7a1f30")
+    ///     .send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn add_owner(&self, id: impl Into<ServicePrincipalId>, owner: impl Into<DirectoryObjectId>) -> ChangeOwner {
+        let body = directory_object_ref(&self.client, &owner.into());
+        Call::new(&self.client, Method::POST, format!("{}/owners/$ref", Self::path(&id.into()))).json(body)
+    }
+
+    /// Removes an owner.
+    ///
+    /// ```no_run
+    /// # async fn run(graph: graphbox_sdk::GraphClient) -> Result<(), graphbox_sdk::Error> {
+    /// graph.service_principals()
+    ///     .remove_owner("9d3f6a2b-1c4e-4f7a-8b5d-3e6c9a1f2b48", "2d7e9c14-a3b8-4f51-8c06-9e2b4d7a1f30")
+    ///     .send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn remove_owner(&self, id: impl Into<ServicePrincipalId>, owner: impl Into<DirectoryObjectId>) -> ChangeOwner {
+        let path = format!("{}/owners/{}/$ref", Self::path(&id.into()), seg(owner.into()));
+        Call::new(&self.client, Method::DELETE, path)
+    }
+
+    /// The applications, service principals and groups the service principal owns: how an app
+    /// holding only `Application.ReadWrite.OwnedBy` finds what it may manage.
+    ///
+    /// ```no_run
+    /// # async fn run(graph: graphbox_sdk::GraphClient) -> Result<(), graphbox_sdk::Error> {
+    /// let owned = graph.service_principals().owned_objects("9d3f6a2b-1c4e-4f7a-8b5d-3e6c9a1f2b48").send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn owned_objects(&self, id: impl Into<ServicePrincipalId>) -> ListOwnedObjects {
+        ListRequest::new(&self.client, format!("{}/ownedObjects", Self::path(&id.into())))
     }
 }

@@ -413,3 +413,35 @@ async fn a_certificate_registered_on_the_app_gets_a_token_with_the_client_assert
     let page = as_app.users().list().top(1).send().await.expect("certificate token works");
     assert_eq!(page.value.len(), 1);
 }
+
+#[tokio::test]
+async fn owners_of_applications_and_service_principals_are_listed_added_and_removed() {
+    let mock = plain_mock().await;
+    let graph = client_for(&mock);
+    let app = graph.applications().create(Application::new("sdk-owned")).send().await.expect("app");
+    let app_object = app.id.expect("id");
+    let sp = graph.service_principals().create(ServicePrincipal::for_app(app.app_id.expect("appId"))).send().await;
+    let sp = sp.expect("sp").id.expect("sp id");
+    let me = graph.service_principals().get_by_app_id(mock.client_id().to_string()).send().await.expect("me");
+    let me = me.id.expect("my service principal id");
+
+    // Whoever creates an object owns it.
+    let owners = graph.applications().owners(&app_object).send().await.expect("owners");
+    assert_eq!(owners.value.iter().map(|o| o.id.as_ref().map(|i| i.as_str())).collect::<Vec<_>>(), [Some(me.as_str())]);
+    assert_eq!(owners.value[0].odata_type.as_deref(), Some("#microsoft.graph.servicePrincipal"));
+    let owned = graph.service_principals().owned_objects(&me).send().await.expect("owned objects");
+    let owned: Vec<&str> = owned.value.iter().filter_map(|o| o.id.as_ref().map(|i| i.as_str())).collect();
+    assert!(owned.contains(&app_object.as_str()) && owned.contains(&sp.as_str()), "{owned:?}");
+
+    let upn = format!("owner@{}", mock.tenant_domain());
+    let user = graph.users().create(User::new("Owner", "owner", &upn, "Vk3#pL9!wQz2")).send().await;
+    let user = user.expect("user").id.expect("user id");
+    graph.service_principals().add_owner(&sp, user.as_str()).send().await.expect("add owner");
+    let err = graph.service_principals().add_owner(&sp, user.as_str()).send().await.expect_err("twice");
+    assert_eq!(err.as_graph_error().expect("api error").status, 400);
+    graph.service_principals().remove_owner(&sp, user.as_str()).send().await.expect("remove owner");
+    let owners = graph.service_principals().owners(&sp).send().await.expect("owners");
+    assert!(owners.value.iter().all(|o| o.id.as_ref().map(|i| i.as_str()) != Some(user.as_str())));
+    graph.applications().remove_owner(&app_object, me.as_str()).send().await.expect("remove the creator");
+    assert!(graph.applications().owners(&app_object).send().await.expect("owners").value.is_empty());
+}

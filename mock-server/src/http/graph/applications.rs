@@ -13,10 +13,11 @@ use super::{
 use crate::directory::applications::{Owner, APPLICATION};
 use crate::directory::consent::{AssignmentPath, APP_ROLE_ASSIGNMENT, OAUTH2_PERMISSION_GRANT};
 use crate::directory::query::{projection_for, ListPlan, DIRECTORY_PAGING};
-use crate::directory::record::Projection;
+use crate::directory::record::{Projection, Record};
 use crate::directory::service_principals::{
     no_backing_application, project_service_principal, ForeignApp, SERVICE_PRINCIPAL,
 };
+use crate::directory::{Directory, Map as PersistentMap};
 use crate::error::ApiError;
 use crate::odata::{KeyArg, Literal, QueryOptions, Segment, SelectList};
 
@@ -75,7 +76,15 @@ pub(super) fn applications(
                 authz("applications.list")?;
                 let plan = ListPlan::new(&APPLICATION, opts, is_eventual(ctx.req), DIRECTORY_PAGING)?;
                 let dir = ctx.tenant.read();
-                let page = plan.run(&dir.applications);
+                let owned;
+                let listed: &PersistentMap<Uuid, Record> =
+                    if crate::authz::only_as_owner(&ctx.principal, "applications.list") {
+                        owned = owned_only(&dir, &dir.applications, ctx.principal.object_id);
+                        &owned
+                    } else {
+                        &dir.applications
+                    };
+                let page = plan.run(listed);
                 Ok(serialized_page(ctx, "applications", &plan, &page))
             }
             ([], &Method::POST) => {
@@ -84,6 +93,7 @@ pub(super) fn applications(
                 let now = ctx.tenant.clock.now();
                 let mut dir = ctx.tenant.write();
                 let id = dir.create_application(&body, now)?;
+                dir.set_creator_as_owner(id, ctx.principal.object_id);
                 let out = dir.applications[&id].project(&APPLICATION, &Projection::default_set(&APPLICATION));
                 let location = format!("{}/applications/{id}", ctx.graph_url);
                 Ok(Reply::Json { status: 201, body: entity(ctx, "applications", out), location: Some(location) })
@@ -103,6 +113,7 @@ pub(super) fn applications(
             crate::directory::query::check_expand(&APPLICATION, &opts.expand)?;
             let dir = ctx.tenant.read();
             let id = find(&dir)?;
+            check_owner(ctx, "applications.get", &dir, id)?;
             let out = dir.applications[&id].project(&APPLICATION, &projection);
             Ok(Reply::Json { status: 200, body: entity(ctx, "applications", out), location: None })
         }
@@ -112,6 +123,7 @@ pub(super) fn applications(
             let now = ctx.tenant.clock.now();
             let mut dir = ctx.tenant.write();
             let id = find(&dir)?;
+            check_owner(ctx, "applications.update", &dir, id)?;
             dir.update_application(id, &body, now)?;
             Ok(Reply::NoContent)
         }
@@ -120,6 +132,7 @@ pub(super) fn applications(
             let now = ctx.tenant.clock.now();
             let mut dir = ctx.tenant.write();
             let id = find(&dir)?;
+            check_owner(ctx, "applications.delete", &dir, id)?;
             dir.delete_application(id, now)?;
             Ok(Reply::NoContent)
         }
@@ -129,6 +142,7 @@ pub(super) fn applications(
             let now = ctx.tenant.clock.now();
             let mut dir = ctx.tenant.write();
             let id = find(&dir)?;
+            check_owner(ctx, "applications.addPassword", &dir, id)?;
             let secret = dir.add_password(id, &body, now)?;
             let out = annotated(
                 &[("@odata.context", format!("{}/$metadata#microsoft.graph.passwordCredential", ctx.graph_url))],
@@ -141,6 +155,7 @@ pub(super) fn applications(
             let body = json_body(ctx.req)?;
             let mut dir = ctx.tenant.write();
             let id = find(&dir)?;
+            check_owner(ctx, "applications.removePassword", &dir, id)?;
             dir.remove_password(Owner::Application, id, &body)?;
             Ok(Reply::NoContent)
         }
@@ -150,6 +165,7 @@ pub(super) fn applications(
             let now = ctx.tenant.clock.now();
             let mut dir = ctx.tenant.write();
             let id = find(&dir)?;
+            check_owner(ctx, "applications.addKey", &dir, id)?;
             let credential = dir.add_key(Owner::Application, id, &body, now)?;
             let out = annotated(
                 &[("@odata.context", format!("{}/$metadata#microsoft.graph.keyCredential", ctx.graph_url))],
@@ -163,12 +179,17 @@ pub(super) fn applications(
             let now = ctx.tenant.clock.now();
             let mut dir = ctx.tenant.write();
             let id = find(&dir)?;
+            check_owner(ctx, "applications.addKey", &dir, id)?;
             dir.remove_key(Owner::Application, id, &body, now)?;
             Ok(Reply::NoContent)
         }
         ([Segment::Identifier(nav), tail @ ..], _) if nav == "federatedIdentityCredentials" => {
             let id = find(&ctx.tenant.read())?;
             federated_credentials(ctx, id, tail, opts, method)
+        }
+        ([Segment::Identifier(nav), tail @ ..], _) if nav == "owners" => {
+            let id = find(&ctx.tenant.read())?;
+            owners(ctx, "applications", id, tail, method)
         }
         ([Segment::Identifier(a)], _) if matches!(&**a, "addPassword" | "removePassword" | "addKey" | "removeKey") => {
             Err(ApiError::method_not_allowed())
@@ -197,6 +218,7 @@ fn federated_credentials(
             authz("applications.get")?;
             let (projection, _) = projection_for(&FIC, opts.select.as_ref().map(SelectList::iter))?;
             let dir = ctx.tenant.read();
+            check_owner(ctx, "applications.get", &dir, app)?;
             let value: Vec<Value> =
                 dir.federated_credentials_of(app).iter().map(|r| Value::Object(r.project(&FIC, &projection))).collect();
             let body = serde_json::json!({"@odata.context": context(""), "value": value});
@@ -205,7 +227,9 @@ fn federated_credentials(
         ([], &Method::POST) => {
             authz("applications.update")?;
             let body = json_body(ctx.req)?;
-            let out = ctx.tenant.write().create_federated_credential(app, &body)?;
+            let mut dir = ctx.tenant.write();
+            check_owner(ctx, "applications.update", &dir, app)?;
+            let out = dir.create_federated_credential(app, &body)?;
             let id = out.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
             let location = format!("{}/{set}/{id}", ctx.graph_url);
             let body = annotated(&[("@odata.context", context("/$entity"))], out);
@@ -219,6 +243,7 @@ fn federated_credentials(
                     authz("applications.get")?;
                     let (projection, _) = projection_for(&FIC, opts.select.as_ref().map(SelectList::iter))?;
                     let dir = ctx.tenant.read();
+                    check_owner(ctx, "applications.get", &dir, app)?;
                     let i = dir.find_federated_credential(app, &key).ok_or_else(missing)?;
                     let out = dir.federated_credentials_of(app)[i].project(&FIC, &projection);
                     let body = annotated(&[("@odata.context", context("/$entity"))], out);
@@ -228,6 +253,7 @@ fn federated_credentials(
                     authz("applications.update")?;
                     let body = json_body(ctx.req)?;
                     let mut dir = ctx.tenant.write();
+                    check_owner(ctx, "applications.update", &dir, app)?;
                     let i = dir.find_federated_credential(app, &key).ok_or_else(missing)?;
                     dir.update_federated_credential(app, i, &body)?;
                     Ok(Reply::NoContent)
@@ -235,6 +261,7 @@ fn federated_credentials(
                 Method::DELETE => {
                     authz("applications.update")?;
                     let mut dir = ctx.tenant.write();
+                    check_owner(ctx, "applications.update", &dir, app)?;
                     let i = dir.find_federated_credential(app, &key).ok_or_else(missing)?;
                     dir.delete_federated_credential(app, i);
                     Ok(Reply::NoContent)
@@ -243,6 +270,53 @@ fn federated_credentials(
             }
         }
         ([], _) => Err(ApiError::method_not_allowed()),
+        ([s, ..], _) => Err(ApiError::unknown_segment(&segment_text(s))),
+    }
+}
+
+/// Refuses `operation` on the application or service principal `object` when
+/// the caller holds it only through `Application.ReadWrite.OwnedBy` and does
+/// not own `object`.
+fn check_owner(ctx: &Ctx<'_>, operation: &str, dir: &Directory, object: Uuid) -> Result<(), ApiError> {
+    if crate::authz::only_as_owner(&ctx.principal, operation) && !dir.owns(ctx.principal.object_id, object) {
+        return Err(ApiError::forbidden());
+    }
+    Ok(())
+}
+
+/// The part of `all` (applications or service principals) that `owner` owns.
+fn owned_only(dir: &Directory, all: &PersistentMap<Uuid, Record>, owner: Uuid) -> PersistentMap<Uuid, Record> {
+    all.iter().filter(|(id, _)| dir.owns(owner, **id)).map(|(id, r)| (*id, r.clone())).collect()
+}
+
+/// `/applications/{id}/owners` and `/servicePrincipals/{id}/owners`: list,
+/// `POST …/owners/$ref`, `DELETE …/owners/{owner}/$ref`.
+fn owners(ctx: &Ctx<'_>, family: &str, object: Uuid, tail: &[Segment], method: &Method) -> Result<Reply, ApiError> {
+    let operation = |verb: &str| format!("{family}.owners.{verb}");
+    match (tail, method) {
+        ([], &Method::GET) => {
+            crate::authz::check(&ctx.principal, &operation("list"))?;
+            let dir = ctx.tenant.read();
+            check_owner(ctx, &operation("list"), &dir, object)?;
+            Ok(super::objects(ctx, &dir, dir.owners_of(object)))
+        }
+        ([Segment::Ref], &Method::POST) => {
+            crate::authz::check(&ctx.principal, &operation("add"))?;
+            let owner = super::reference_target(&json_body(ctx.req)?)?;
+            let mut dir = ctx.tenant.write();
+            check_owner(ctx, &operation("add"), &dir, object)?;
+            dir.add_owner(object, owner)?;
+            Ok(Reply::NoContent)
+        }
+        ([Segment::Identifier(owner), Segment::Ref], &Method::DELETE) => {
+            crate::authz::check(&ctx.principal, &operation("remove"))?;
+            let owner = Uuid::parse_str(owner).map_err(|_| ApiError::not_found(owner))?;
+            let mut dir = ctx.tenant.write();
+            check_owner(ctx, &operation("remove"), &dir, object)?;
+            dir.remove_owner(object, owner)?;
+            Ok(Reply::NoContent)
+        }
+        ([] | [Segment::Ref] | [Segment::Identifier(_), Segment::Ref], _) => Err(ApiError::method_not_allowed()),
         ([s, ..], _) => Err(ApiError::unknown_segment(&segment_text(s))),
     }
 }
@@ -303,7 +377,15 @@ pub(super) fn service_principals(
                 authz("servicePrincipals.list")?;
                 let plan = ListPlan::new(&SERVICE_PRINCIPAL, opts, is_eventual(ctx.req), DIRECTORY_PAGING)?;
                 let dir = ctx.tenant.read();
-                let page = plan.run(&dir.service_principals);
+                let owned;
+                let listed: &PersistentMap<Uuid, Record> =
+                    if crate::authz::only_as_owner(&ctx.principal, "servicePrincipals.list") {
+                        owned = owned_only(&dir, &dir.service_principals, ctx.principal.object_id);
+                        &owned
+                    } else {
+                        &dir.service_principals
+                    };
+                let page = plan.run(listed);
                 Ok(collection(ctx, "servicePrincipals", &plan, page, |r| {
                     project_service_principal(&dir, r, &plan.projection)
                 }))
@@ -313,7 +395,13 @@ pub(super) fn service_principals(
                 let body = json_body(ctx.req)?;
                 let foreign = foreign_application(ctx, &body)?;
                 let mut dir = ctx.tenant.write();
+                // With OwnedBy alone, only for an application the caller owns.
+                let app_id = body.get("appId").and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok());
+                if let Some(app) = app_id.and_then(|a| dir.find_application(&a.to_string(), true)) {
+                    check_owner(ctx, "servicePrincipals.create", &dir, app)?;
+                }
                 let id = dir.instantiate_service_principal(&body, foreign.as_ref())?;
+                dir.set_creator_as_owner(id, ctx.principal.object_id);
                 let out = project_service_principal(
                     &dir,
                     &dir.service_principals[&id],
@@ -338,6 +426,7 @@ pub(super) fn service_principals(
             crate::directory::query::check_expand(&SERVICE_PRINCIPAL, &opts.expand)?;
             let dir = ctx.tenant.read();
             let id = find(&dir)?;
+            check_owner(ctx, "servicePrincipals.get", &dir, id)?;
             let out = project_service_principal(&dir, &dir.service_principals[&id], &projection);
             Ok(Reply::Json { status: 200, body: entity(ctx, "servicePrincipals", out), location: None })
         }
@@ -346,6 +435,7 @@ pub(super) fn service_principals(
             let body = json_body(ctx.req)?;
             let mut dir = ctx.tenant.write();
             let id = find(&dir)?;
+            check_owner(ctx, "servicePrincipals.update", &dir, id)?;
             dir.update_service_principal(id, &body)?;
             Ok(Reply::NoContent)
         }
@@ -354,8 +444,27 @@ pub(super) fn service_principals(
             let now = ctx.tenant.clock.now();
             let mut dir = ctx.tenant.write();
             let id = find(&dir)?;
+            check_owner(ctx, "servicePrincipals.delete", &dir, id)?;
             dir.delete_service_principal(id, now)?;
             Ok(Reply::NoContent)
+        }
+        ([Segment::Identifier(nav), tail @ ..], _) if nav == "owners" => {
+            let id = find(&ctx.tenant.read())?;
+            owners(ctx, "servicePrincipals", id, tail, method)
+        }
+        ([Segment::Identifier(nav)], &Method::GET) if nav == "ownedObjects" => {
+            authz("servicePrincipals.ownedObjects.list")?;
+            let dir = ctx.tenant.read();
+            let id = find(&dir)?;
+            let owned = dir.owned_objects(id).into_iter();
+            let value: Vec<Value> =
+                owned.filter_map(|o| super::directory_objects::object_of(&dir, o)).map(Value::Object).collect();
+            let context = format!("{}/$metadata#directoryObjects", ctx.graph_url);
+            Ok(Reply::Json {
+                status: 200,
+                body: serde_json::json!({"@odata.context": context, "value": value}),
+                location: None,
+            })
         }
         ([Segment::Identifier(nav), tail @ ..], _) if nav == "appRoleAssignedTo" || nav == "appRoleAssignments" => {
             let id = find(&ctx.tenant.read())?;
@@ -519,11 +628,13 @@ fn sp_credential(
     action: &str,
     find: impl Fn(&crate::directory::Directory) -> Result<Uuid, ApiError>,
 ) -> Result<Reply, ApiError> {
-    crate::authz::check(&ctx.principal, &format!("servicePrincipals.{action}"))?;
+    let operation = format!("servicePrincipals.{action}");
+    crate::authz::check(&ctx.principal, &operation)?;
     let body = if action == "addPassword" { optional_json_body(ctx)? } else { json_body(ctx.req)? };
     let now = ctx.tenant.clock.now();
     let mut dir = ctx.tenant.write();
     let id = find(&dir)?;
+    check_owner(ctx, &operation, &dir, id)?;
     let sp = Owner::ServicePrincipal;
     let (shown, ty) = match action {
         "addPassword" => (dir.add_password_for(sp, id, &body, now)?.credential, "passwordCredential"),

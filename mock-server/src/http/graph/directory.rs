@@ -135,6 +135,7 @@ fn deleted_items(ctx: &Ctx<'_>, segs: &[Segment], opts: &QueryOptions, method: &
                     dir.deleted.remove(&id);
                     dir.passwords.remove(&id);
                     dir.secrets.remove(&id);
+                    dir.owners.remove(&id);
                     // Delta reports a permanent deletion as `reason: deleted`.
                     match kind {
                         ObjectKind::User => dir.user_changes.touch(id),

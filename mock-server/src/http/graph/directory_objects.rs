@@ -132,7 +132,7 @@ fn delete(ctx: &Ctx<'_>, key: &str) -> Result<Reply, ApiError> {
 
 /// A directory object with its `@odata.type`: what `directory_object` shows,
 /// and applications, which `getByIds` also resolves.
-fn object_of(dir: &Directory, id: Uuid) -> Option<Map<String, Value>> {
+pub(super) fn object_of(dir: &Directory, id: Uuid) -> Option<Map<String, Value>> {
     if let Some(obj) = directory_object(dir, id) {
         return Some(obj);
     }
