@@ -464,7 +464,7 @@ async fn scripted_faults_survive_kill_9_and_a_fault_already_served_does_not_come
     let mut fourth = serve(&dir, &state);
     let c4 = Client::new(&fourth.ready).await;
     assert_eq!(c4.get("/users").await.0, 200, "the used-up rule stays used up");
-    let body = json!({"displayName": "g", "mailEnabled": false, "mailNickname": "g", "securityEnabled": true});
+    let body = crate::support::new_group("g");
     let status = c4.send(reqwest::Method::POST, format!("{}/groups", c4.graph), Some(body)).await.unwrap();
     assert_eq!(status, 503, "the unlimited rule is still in force");
     kill9(&mut fourth.child);

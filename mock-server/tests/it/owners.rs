@@ -6,7 +6,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{env, token_for, Env, Reply};
+use crate::support::{env, new_group, token_for, Env, Reply};
 
 const APPLICATION_READ_WRITE_OWNED_BY: &str = "18a4783c-866b-4cc7-a460-3d5e5662c884";
 const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
@@ -141,14 +141,9 @@ async fn owners_are_added_once_listed_as_directory_objects_and_removed_by_ref() 
     assert_eq!(again.status, 400);
     let listed = env.get(&path).await.json();
     assert!(ids(&listed).contains(&user.as_str()));
-    let group = env
-        .post(
-            "/groups",
-            &json!({"displayName": "g", "mailEnabled": false, "mailNickname": "g", "securityEnabled": true}),
-        )
-        .await
-        .json();
-    let by_group = json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{}", group["id"].as_str().unwrap())});
+    let group = env.post("/groups", &new_group("g")).await.json();
+    let group = group["id"].as_str().unwrap();
+    let by_group = json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{group}")});
     let not_an_owner_kind = env.post(&format!("{path}/$ref"), &by_group).await;
     assert_eq!(not_an_owner_kind.status, 404, "owners are users or service principals");
     assert_eq!(env.delete(&format!("{path}/{user}/$ref")).await.status, 204);

@@ -139,13 +139,7 @@ async fn a_fresh_object_can_404_by_id_is_left_out_of_lists_and_cannot_be_referen
     let by_id = env.get(&format!("/users/{id}")).await;
     let patch = env.patch(&format!("/users/{id}"), &json!({"jobTitle": "x"})).await;
     let listed = env.get("/users?$filter=startswith(displayName,'Fresh')").await.json();
-    let group = env
-        .post(
-            "/groups",
-            &json!({"displayName": "g", "mailEnabled": false, "mailNickname": "g", "securityEnabled": true}),
-        )
-        .await
-        .json();
+    let group = env.post("/groups", &crate::support::new_group("g")).await.json();
     let gid = group["id"].as_str().unwrap().to_owned();
     advance(&env, 11).await;
     let member = env

@@ -134,6 +134,11 @@ pub(crate) fn new_user(upn: &str, display_name: &str) -> Value {
     })
 }
 
+/// A valid `POST /groups` body: a security group named `name`.
+pub(crate) fn new_group(name: &str) -> Value {
+    json!({"displayName": name, "mailEnabled": false, "mailNickname": name, "securityEnabled": true})
+}
+
 /// Run one of the real-client scripts in `clients/` with `python`, trusting the
 /// mock's CA, and read the JSON object it prints; a failing script fails the
 /// test with its output.
