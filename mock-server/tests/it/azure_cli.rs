@@ -130,17 +130,12 @@ async fn azure_cli_logs_in_and_manages_users_groups_apps_and_service_principals(
     let port = mock.authority().rsplit_once(':').and_then(|(_, p)| p.parse().ok()).expect("the authority has a port");
     let proxy = port_443_proxy(port).await;
     let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("bash")
-            .arg(script)
-            .args(args)
-            .env("HTTPS_PROXY", proxy)
-            .env_remove("NO_PROXY")
-            .env_remove("no_proxy")
-            .output()
+        let mut command = std::process::Command::new("bash");
+        command.arg(script).args(args).env("HTTPS_PROXY", proxy).env_remove("NO_PROXY").env_remove("no_proxy");
+        crate::support::output_within(command, script)
     })
     .await
-    .expect("the task ran")
-    .expect("bash starts");
+    .expect("the task ran");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "az script failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
     let steps: HashMap<&str, &str> = stdout.lines().filter_map(|l| l.split_once('\t')).collect();

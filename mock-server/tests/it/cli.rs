@@ -1,7 +1,6 @@
 //! The `graphbox-mock serve` binary: the ready line, TLS, and the state file
 //! across a SIGTERM restart.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
@@ -21,8 +20,7 @@ fn serve(data_dir: &Path, extra: &[&str]) -> Running {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the binary starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout piped")).read_line(&mut line).expect("ready line");
+    let line = crate::support::first_line(&mut child, "the server's ready line");
     let ready: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("ready line is JSON ({e}): {line:?}"));
     Running { child, ready }
 }
@@ -31,7 +29,7 @@ fn serve(data_dir: &Path, extra: &[&str]) -> Running {
 fn sigterm(child: &mut Child) -> std::process::ExitStatus {
     let pid = child.id().to_string();
     Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
-    let status = child.wait().expect("the server exits");
+    let status = crate::support::wait_within(child, "the server after SIGTERM");
     if !status.success() {
         let mut err = String::new();
         if let Some(mut e) = child.stderr.take() {

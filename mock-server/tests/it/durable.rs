@@ -3,7 +3,7 @@
 //! before the end of the journal stops the start and leaves the files alone.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -25,8 +25,7 @@ fn serve(dir: &Path, state: &Path) -> Running {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the binary starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout piped")).read_line(&mut line).expect("ready line");
+    let line = crate::support::first_line(&mut child, "the server's ready line");
     let ready: Value = serde_json::from_str(&line).unwrap_or_else(|e| {
         let mut err = String::new();
         let _ = child.stderr.take().map(|mut e| e.read_to_string(&mut err));

@@ -58,8 +58,7 @@ async fn the_env_file_alone_is_enough_for_a_client_credentials_token_and_a_graph
     let dir = tempdir("file");
     let env_file = dir.join("graphbox.env");
     let mut child = spawn(&dir, &["--env-file", env_file.to_str().unwrap()]);
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let line = crate::support::first_line(&mut child, "the server's ready line");
     let ready: serde_json::Value = serde_json::from_str(&line).expect("the ready line is still JSON");
     // Written before the ready line, owner-only: it holds a secret and a password.
     let text = std::fs::read_to_string(&env_file).expect("the env file exists once the ready line is out");
@@ -140,7 +139,7 @@ fn an_env_file_value_no_dotenv_quoting_carries_stops_the_start_naming_the_variab
     let mut child = spawn(&dir, &["--env-file", env_file.to_str().unwrap()]);
     let mut stdout = String::new();
     child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
-    let status = child.wait().unwrap();
+    let status = crate::support::wait_within(&mut child, "the server");
     let mut stderr = String::new();
     child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
     assert!(!status.success());

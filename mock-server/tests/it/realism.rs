@@ -449,7 +449,7 @@ async fn a_saved_tenant_keeps_its_realism_and_loads_it_back() {
 
 #[test]
 fn the_binary_takes_realism_flags_logs_the_seed_and_refuses_an_unknown_profile() {
-    use std::io::{BufRead, BufReader, Read};
+    use std::io::Read;
     use std::process::{Command, Stdio};
     let dir = std::env::temp_dir().join(format!("graphbox-it-{}-realism", std::process::id()));
     let bin = env!("CARGO_BIN_EXE_graphbox-mock");
@@ -467,8 +467,7 @@ fn the_binary_takes_realism_flags_logs_the_seed_and_refuses_an_unknown_profile()
         .stderr(Stdio::piped())
         .spawn()
         .expect("starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("piped")).read_line(&mut line).expect("ready line");
+    let line = crate::support::first_line(&mut child, "the server's ready line");
     let ready: Value = serde_json::from_str(&line).expect("ready JSON");
     let url =
         format!("{}/tenants/{}/realism", ready["control_url"].as_str().unwrap(), ready["tenant_id"].as_str().unwrap());
@@ -477,7 +476,7 @@ fn the_binary_takes_realism_flags_logs_the_seed_and_refuses_an_unknown_profile()
         .block_on(async { reqwest::get(&url).await.expect("answers").json().await.expect("JSON") });
     assert_eq!((view["profile"].as_str(), view["seed"].as_u64()), (Some("adversarial"), Some(9)));
     Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill runs");
-    child.wait().expect("exits");
+    crate::support::wait_within(&mut child, "the server after SIGTERM");
     let mut logs = String::new();
     child.stderr.take().expect("piped").read_to_string(&mut logs).expect("stderr");
     // Colours off: drop the escape sequences a terminal would read.

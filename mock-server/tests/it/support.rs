@@ -4,6 +4,67 @@
 use graphbox_mock::Graphbox;
 use serde_json::{json, Value};
 
+/// How long a spawned process (the server binary, a real-client script) may take
+/// to answer before a test calls it stuck: far above what any takes here under
+/// load, far below CI's limit. A blocking read or wait with no bound would hold
+/// the whole suite instead of failing one test.
+pub(crate) const PROCESS_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// The first line `child` prints (the server's ready line); past
+/// [`PROCESS_LIMIT`] the child is killed and the test fails naming `what`.
+pub(crate) fn first_line(child: &mut std::process::Child, what: &str) -> String {
+    use std::io::BufRead;
+    let stdout = child.stdout.take().expect("stdout piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    rx.recv_timeout(PROCESS_LIMIT).unwrap_or_else(|_| {
+        let _ = child.kill();
+        panic!("{what}: no line within {PROCESS_LIMIT:?}; killed it")
+    })
+}
+
+/// `child`'s exit status; past [`PROCESS_LIMIT`] it is killed and the test
+/// fails naming `what`.
+pub(crate) fn wait_within(child: &mut std::process::Child, what: &str) -> std::process::ExitStatus {
+    // Counted naps rather than a clock: the tests read no wall clock (clippy.toml).
+    const NAP: std::time::Duration = std::time::Duration::from_millis(20);
+    for _ in 0..PROCESS_LIMIT.as_millis() / NAP.as_millis() {
+        if let Some(status) = child.try_wait().expect("the child can be waited for") {
+            return status;
+        }
+        std::thread::sleep(NAP);
+    }
+    let _ = child.kill();
+    panic!("{what}: still running after {PROCESS_LIMIT:?}; killed it")
+}
+
+/// `command`'s output, as `Command::output` gives it; past [`PROCESS_LIMIT`]
+/// the process is killed and the test fails naming `what`.
+pub(crate) fn output_within(mut command: std::process::Command, what: &str) -> std::process::Output {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("the process starts");
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("stdout piped")));
+    let stderr = drain(Box::new(child.stderr.take().expect("stderr piped")));
+    let status = wait_within(&mut child, what);
+    std::process::Output {
+        status,
+        stdout: stdout.join().expect("stdout read"),
+        stderr: stderr.join().expect("stderr read"),
+    }
+}
+
 /// A fixed instant for frozen tenant clocks, so snapshots are byte-stable.
 pub(crate) fn frozen_instant() -> time::OffsetDateTime {
     time::macros::datetime!(2026-03-02 10:00:00 UTC)
@@ -150,11 +211,12 @@ pub(crate) async fn run_client_script(
 ) -> Value {
     let script = format!("{}/tests/it/clients/{script}", env!("CARGO_MANIFEST_DIR"));
     let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(python).arg(&script).args(args).env("REQUESTS_CA_BUNDLE", ca_file).output()
+        let mut command = std::process::Command::new(python);
+        command.arg(&script).args(args).env("REQUESTS_CA_BUNDLE", ca_file);
+        output_within(command, &script)
     })
     .await
-    .expect("the task ran")
-    .expect("python starts");
+    .expect("the task ran");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "client script failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
     serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
