@@ -269,8 +269,25 @@ pub(crate) struct Decision {
     pub allowed: bool,
 }
 
-/// The pure decision behind [`check`].
-pub(crate) fn decide(principal: &Principal, operation: &str) -> Decision {
+/// Application writes Entra lets a signed-in user make with no administrator
+/// role: on an application they own (an owner manages what they own), and
+/// creating one, which makes them its owner (by default any member may
+/// register applications).
+const OWNER_WRITES: &[&str] = &[
+    "applications.create",
+    "applications.update",
+    "applications.delete",
+    "applications.addPassword",
+    "applications.removePassword",
+    "applications.addKey",
+    "applications.owners.add",
+    "applications.owners.remove",
+];
+
+/// The pure decision behind [`check_as`]: may `principal` perform `operation`,
+/// on an object the signed-in user owns when `owner` (or, for
+/// `applications.create`, will own)?
+pub(crate) fn decide_as(principal: &Principal, operation: &str, owner: bool) -> Decision {
     const CATCH_ALL: &str = "Directory.AccessAsUser.All";
     let (name, permission, permitted) = match Catalog::get().operation(operation) {
         Some(op) => {
@@ -309,7 +326,8 @@ pub(crate) fn decide(principal: &Principal, operation: &str) -> Decision {
     // properties are checked with the body, in `check_sensitive`).
     let user_may = principal.app_only
         || user_role_allows(&principal.wids, operation)
-        || limited_writes_of(&principal.wids, operation).next().is_some();
+        || limited_writes_of(&principal.wids, operation).next().is_some()
+        || (owner && OWNER_WRITES.contains(&operation));
     Decision { operation: name, permission, allowed: permitted && user_may }
 }
 
@@ -317,7 +335,12 @@ pub(crate) fn decide(principal: &Principal, operation: &str) -> Decision {
 /// decision is recorded for the request log when a [`Scope`] is open; under a
 /// report-only scope a refusal is recorded and the call goes through.
 pub(crate) fn check(principal: &Principal, operation: &str) -> Result<(), ApiError> {
-    let decision = decide(principal, operation);
+    check_as(principal, operation, false)
+}
+
+/// [`check`] for a write on an object the signed-in user owns when `owner`.
+pub(crate) fn check_as(principal: &Principal, operation: &str, owner: bool) -> Result<(), ApiError> {
+    let decision = decide_as(principal, operation, owner);
     let report_only = SCOPE.with(|s| {
         let mut s = s.borrow_mut();
         if let Some(slot) = s.decisions.iter_mut().find(|d| d.is_none_or(|d| d == decision)) {
@@ -823,6 +846,17 @@ mod tests {
             wids: wids.to_vec(),
             ..app_with(&[])
         }
+    }
+
+    #[test]
+    fn a_member_without_a_role_may_register_applications_and_write_only_those_they_own() {
+        let member = user_with(&["Application.ReadWrite.All"], &[]);
+        assert!(check_as(&member, "applications.create", true).is_ok());
+        assert!(check_as(&member, "applications.update", true).is_ok(), "an owner");
+        assert!(check_as(&member, "applications.update", false).is_err(), "not an owner");
+        assert!(check_as(&member, "servicePrincipals.update", true).is_err(), "owners of applications only");
+        let no_scope = user_with(&["User.Read"], &[]);
+        assert!(check_as(&no_scope, "applications.update", true).is_err(), "ownership does not replace the scope");
     }
 
     #[test]

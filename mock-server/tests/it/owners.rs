@@ -151,3 +151,53 @@ async fn owners_are_added_once_listed_as_directory_objects_and_removed_by_ref() 
     assert_eq!(gone.status, 404);
     insta::assert_json_snapshot!(again.json(), { ".error.innerError" => "[inner]" });
 }
+
+/// A signed-in member without an administrator role, through the bootstrap
+/// public client with `Application.ReadWrite.All` delegated.
+async fn member_token(env: &Env, local: &str) -> (String, String) {
+    let user = env.create_user(local, "A Developer").await;
+    let r = env
+        .send(env.http.post(env.mock.token_url()).form(&[
+            ("grant_type", "password"),
+            ("client_id", &env.mock.client_id().to_string()),
+            ("username", &env.upn(local)),
+            ("password", "Vk3#pL9!wQz2"),
+            ("scope", "https://graph.microsoft.com/Application.ReadWrite.All"),
+        ]))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let token = r.json()["access_token"].as_str().unwrap().to_owned();
+    use base64::Engine;
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token.split('.').nth(1).unwrap()).unwrap(),
+    )
+    .unwrap();
+    assert!(claims["scp"].as_str().unwrap().split(' ').any(|s| s == "Application.ReadWrite.All"), "{claims}");
+    assert!(claims.get("wids").is_none_or(|w| w.as_array().is_some_and(Vec::is_empty)), "no role: {claims}");
+    (user, token)
+}
+
+#[tokio::test]
+async fn a_signed_in_member_registers_applications_and_manages_only_those_they_own_as_in_entra() {
+    use reqwest::Method;
+    let env = env().await;
+    let (user, token) = member_token(&env, "dev").await;
+    let stranger = env.post("/applications", &json!({"displayName": "not yours"})).await.json();
+    let stranger = stranger["id"].as_str().unwrap();
+
+    let made = as_token(&env, &token, Method::POST, "/applications", Some(&json!({"displayName": "mine"}))).await;
+    assert_eq!(made.status, 201, "any member may register an application: {}", made.text);
+    let made = made.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(ids(&env.get(&format!("/applications/{made}/owners")).await.json()), [user.as_str()]);
+    let notes = json!({"notes": "n"});
+    let own = as_token(&env, &token, Method::PATCH, &format!("/applications/{made}"), Some(&notes)).await;
+    assert_eq!(own.status, 204, "{}", own.text);
+    let path = format!("/applications/{made}/addPassword");
+    assert_eq!(as_token(&env, &token, Method::POST, &path, Some(&json!({}))).await.status, 200);
+
+    let other = as_token(&env, &token, Method::PATCH, &format!("/applications/{stranger}"), Some(&notes)).await;
+    assert_eq!((other.status, other.error_code()), (403, "Authorization_RequestDenied".into()));
+    let gone = as_token(&env, &token, Method::DELETE, &format!("/applications/{stranger}"), None).await;
+    assert_eq!(gone.status, 403);
+    assert_eq!(as_token(&env, &token, Method::DELETE, &format!("/applications/{made}"), None).await.status, 204);
+}

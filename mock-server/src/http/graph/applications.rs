@@ -88,7 +88,8 @@ pub(super) fn applications(
                 Ok(serialized_page(ctx, "applications", &plan, &page))
             }
             ([], &Method::POST) => {
-                authz("applications.create")?;
+                // Any member may register an application by default, and owns it.
+                crate::authz::check_as(&ctx.principal, "applications.create", true)?;
                 let body = json_body(ctx.req)?;
                 let now = ctx.tenant.clock.now();
                 let mut dir = ctx.tenant.write();
@@ -118,31 +119,31 @@ pub(super) fn applications(
             Ok(Reply::Json { status: 200, body: entity(ctx, "applications", out), location: None })
         }
         ([], &Method::PATCH) => {
-            authz("applications.update")?;
+            may_write_some(ctx, "applications.update")?;
             let body = json_body(ctx.req)?;
             let now = ctx.tenant.clock.now();
             let mut dir = ctx.tenant.write();
             let id = find(&dir)?;
-            check_owner(ctx, "applications.update", &dir, id)?;
+            check_on(ctx, "applications.update", &dir, id)?;
             dir.update_application(id, &body, now)?;
             Ok(Reply::NoContent)
         }
         ([], &Method::DELETE) => {
-            authz("applications.delete")?;
+            may_write_some(ctx, "applications.delete")?;
             let now = ctx.tenant.clock.now();
             let mut dir = ctx.tenant.write();
             let id = find(&dir)?;
-            check_owner(ctx, "applications.delete", &dir, id)?;
+            check_on(ctx, "applications.delete", &dir, id)?;
             dir.delete_application(id, now)?;
             Ok(Reply::NoContent)
         }
         ([Segment::Identifier(action)], &Method::POST) if action == "addPassword" => {
-            authz("applications.addPassword")?;
+            may_write_some(ctx, "applications.addPassword")?;
             let body = optional_json_body(ctx)?;
             let now = ctx.tenant.clock.now();
             let mut dir = ctx.tenant.write();
             let id = find(&dir)?;
-            check_owner(ctx, "applications.addPassword", &dir, id)?;
+            check_on(ctx, "applications.addPassword", &dir, id)?;
             let secret = dir.add_password(id, &body, now)?;
             let out = annotated(
                 &[("@odata.context", format!("{}/$metadata#microsoft.graph.passwordCredential", ctx.graph_url))],
@@ -151,21 +152,21 @@ pub(super) fn applications(
             Ok(Reply::Json { status: 200, body: Value::Object(out), location: None })
         }
         ([Segment::Identifier(action)], &Method::POST) if action == "removePassword" => {
-            authz("applications.removePassword")?;
+            may_write_some(ctx, "applications.removePassword")?;
             let body = json_body(ctx.req)?;
             let mut dir = ctx.tenant.write();
             let id = find(&dir)?;
-            check_owner(ctx, "applications.removePassword", &dir, id)?;
+            check_on(ctx, "applications.removePassword", &dir, id)?;
             dir.remove_password(Owner::Application, id, &body)?;
             Ok(Reply::NoContent)
         }
         ([Segment::Identifier(action)], &Method::POST) if action == "addKey" => {
-            authz("applications.addKey")?;
+            may_write_some(ctx, "applications.addKey")?;
             let body = json_body(ctx.req)?;
             let now = ctx.tenant.clock.now();
             let mut dir = ctx.tenant.write();
             let id = find(&dir)?;
-            check_owner(ctx, "applications.addKey", &dir, id)?;
+            check_on(ctx, "applications.addKey", &dir, id)?;
             let credential = dir.add_key(Owner::Application, id, &body, now)?;
             let out = annotated(
                 &[("@odata.context", format!("{}/$metadata#microsoft.graph.keyCredential", ctx.graph_url))],
@@ -174,12 +175,12 @@ pub(super) fn applications(
             Ok(Reply::Json { status: 200, body: Value::Object(out), location: None })
         }
         ([Segment::Identifier(action)], &Method::POST) if action == "removeKey" => {
-            authz("applications.addKey")?;
+            may_write_some(ctx, "applications.addKey")?;
             let body = json_body(ctx.req)?;
             let now = ctx.tenant.clock.now();
             let mut dir = ctx.tenant.write();
             let id = find(&dir)?;
-            check_owner(ctx, "applications.addKey", &dir, id)?;
+            check_on(ctx, "applications.addKey", &dir, id)?;
             dir.remove_key(Owner::Application, id, &body, now)?;
             Ok(Reply::NoContent)
         }
@@ -225,10 +226,10 @@ fn federated_credentials(
             Ok(Reply::Json { status: 200, body, location: None })
         }
         ([], &Method::POST) => {
-            authz("applications.update")?;
+            may_write_some(ctx, "applications.update")?;
             let body = json_body(ctx.req)?;
             let mut dir = ctx.tenant.write();
-            check_owner(ctx, "applications.update", &dir, app)?;
+            check_on(ctx, "applications.update", &dir, app)?;
             let out = dir.create_federated_credential(app, &body)?;
             let id = out.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
             let location = format!("{}/{set}/{id}", ctx.graph_url);
@@ -250,18 +251,18 @@ fn federated_credentials(
                     Ok(Reply::Json { status: 200, body: Value::Object(body), location: None })
                 }
                 Method::PATCH => {
-                    authz("applications.update")?;
+                    may_write_some(ctx, "applications.update")?;
                     let body = json_body(ctx.req)?;
                     let mut dir = ctx.tenant.write();
-                    check_owner(ctx, "applications.update", &dir, app)?;
+                    check_on(ctx, "applications.update", &dir, app)?;
                     let i = dir.find_federated_credential(app, &key).ok_or_else(missing)?;
                     dir.update_federated_credential(app, i, &body)?;
                     Ok(Reply::NoContent)
                 }
                 Method::DELETE => {
-                    authz("applications.update")?;
+                    may_write_some(ctx, "applications.update")?;
                     let mut dir = ctx.tenant.write();
-                    check_owner(ctx, "applications.update", &dir, app)?;
+                    check_on(ctx, "applications.update", &dir, app)?;
                     let i = dir.find_federated_credential(app, &key).ok_or_else(missing)?;
                     dir.delete_federated_credential(app, i);
                     Ok(Reply::NoContent)
@@ -272,6 +273,25 @@ fn federated_credentials(
         ([], _) => Err(ApiError::method_not_allowed()),
         ([s, ..], _) => Err(ApiError::unknown_segment(&segment_text(s))),
     }
+}
+
+/// Before a write's object is looked up: refuses only what even the object's
+/// owner could not do, recording nothing when it passes ([`check_on`] records
+/// the decision for the object).
+fn may_write_some(ctx: &Ctx<'_>, operation: &str) -> Result<(), ApiError> {
+    if crate::authz::decide_as(&ctx.principal, operation, true).allowed {
+        return Ok(());
+    }
+    crate::authz::check(&ctx.principal, operation)
+}
+
+/// The permission check of a write on the application or service principal
+/// `object`: a signed-in user may make the writes Entra lets an owner make on
+/// what they own, and an app holding only `Application.ReadWrite.OwnedBy` may
+/// act only on what it owns.
+fn check_on(ctx: &Ctx<'_>, operation: &str, dir: &Directory, object: Uuid) -> Result<(), ApiError> {
+    crate::authz::check_as(&ctx.principal, operation, dir.owns(ctx.principal.object_id, object))?;
+    check_owner(ctx, operation, dir, object)
 }
 
 /// Refuses `operation` on the application or service principal `object` when
@@ -301,18 +321,18 @@ fn owners(ctx: &Ctx<'_>, family: &str, object: Uuid, tail: &[Segment], method: &
             Ok(super::objects(ctx, &dir, dir.owners_of(object)))
         }
         ([Segment::Ref], &Method::POST) => {
-            crate::authz::check(&ctx.principal, &operation("add"))?;
+            may_write_some(ctx, &operation("add"))?;
             let owner = super::reference_target(&json_body(ctx.req)?)?;
             let mut dir = ctx.tenant.write();
-            check_owner(ctx, &operation("add"), &dir, object)?;
+            check_on(ctx, &operation("add"), &dir, object)?;
             dir.add_owner(object, owner)?;
             Ok(Reply::NoContent)
         }
         ([Segment::Identifier(owner), Segment::Ref], &Method::DELETE) => {
-            crate::authz::check(&ctx.principal, &operation("remove"))?;
+            may_write_some(ctx, &operation("remove"))?;
             let owner = Uuid::parse_str(owner).map_err(|_| ApiError::not_found(owner))?;
             let mut dir = ctx.tenant.write();
-            check_owner(ctx, &operation("remove"), &dir, object)?;
+            check_on(ctx, &operation("remove"), &dir, object)?;
             dir.remove_owner(object, owner)?;
             Ok(Reply::NoContent)
         }
