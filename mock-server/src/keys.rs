@@ -103,10 +103,9 @@ impl std::fmt::Debug for SigningKey {
 const SIGNING_SUBJECT: &str = "accounts.accesscontrol.windows.net";
 
 impl SigningKey {
-    /// The key in `pkcs8` with `certificate`, or `None` when either does not parse or
-    /// the certificate is not for this key.
-    fn from_parts(pkcs8: &[u8], certificate: Vec<u8>) -> Option<Self> {
-        let pair = RsaKeyPair::from_pkcs8(pkcs8).ok()?;
+    /// `pair` with `certificate`, or `None` when the certificate does not parse
+    /// or is not for this key.
+    fn from_parts(pair: RsaKeyPair, certificate: Vec<u8>) -> Option<Self> {
         let components = ring::rsa::PublicKeyComponents::<Vec<u8>>::from(pair.public());
         let (modulus, exponent) = (components.n, components.e);
         let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &certificate);
@@ -115,13 +114,14 @@ impl SigningKey {
         key.certifies_itself().then_some(key)
     }
 
-    /// Whether the certificate's public key checks this key's signature: a
-    /// certificate left from another key would publish a key that verifies nothing.
+    /// Whether the certificate carries this key's public key: a certificate left
+    /// from another key would publish a key that verifies nothing. Compared as
+    /// bytes (an RSA SubjectPublicKeyInfo ends with the PKCS#1 public key) rather
+    /// than by signing, which would add milliseconds to every binary start.
     fn certifies_itself(&self) -> bool {
         let der = CertificateDer::from(self.certificate.as_slice());
         let Ok(cert) = webpki::EndEntityCert::try_from(&der) else { return false };
-        let message = b"graphbox token-signing certificate check";
-        cert.verify_signature(webpki::ring::RSA_PKCS1_2048_8192_SHA256, message, &self.sign(message)).is_ok()
+        cert.subject_public_key_info().as_ref().ends_with(self.pair.public().as_ref())
     }
 
     /// A self-signed certificate for the key in `pkcs8`, like Entra's: its subject
@@ -141,9 +141,10 @@ impl SigningKey {
 
     /// A new key with its certificate, neither saved.
     fn generate() -> Result<Self, KeyError> {
+        let rejected = || KeyError::Generate("generated RSA key or its certificate was rejected".into());
         let pkcs8 = Self::generate_pkcs8()?;
-        Self::from_parts(&pkcs8, Self::certify(&pkcs8)?)
-            .ok_or_else(|| KeyError::Generate("generated RSA key or its certificate was rejected".into()))
+        let pair = RsaKeyPair::from_pkcs8(&pkcs8).map_err(|_| rejected())?;
+        Self::from_parts(pair, Self::certify(&pkcs8)?).ok_or_else(rejected)
     }
 
     fn generate_pkcs8() -> Result<Vec<u8>, KeyError> {
@@ -217,7 +218,7 @@ impl KeyMaterial {
                 der
             }
         };
-        RsaKeyPair::from_pkcs8(&signing_der)
+        let pair = RsaKeyPair::from_pkcs8(&signing_der)
             .map_err(|_| KeyError::Invalid { path: signing_path, what: "PKCS#8 RSA key" })?;
         // A directory from before the certificate gets one for its key. The `kid` then
         // changes once, so access tokens signed before it are refused as signed by
@@ -233,7 +234,7 @@ impl KeyMaterial {
                 der
             }
         };
-        let signing = SigningKey::from_parts(&signing_der, certificate)
+        let signing = SigningKey::from_parts(pair, certificate)
             .ok_or(KeyError::Invalid { path: certificate_path, what: "certificate of token-signing-key.pem" })?;
         let tls = TlsMaterial::load_or_create(dir)?;
         Ok(KeyMaterial { tls, signing })
