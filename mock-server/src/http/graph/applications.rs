@@ -76,15 +76,8 @@ pub(super) fn applications(
                 authz("applications.list")?;
                 let plan = ListPlan::new(&APPLICATION, opts, is_eventual(ctx.req), DIRECTORY_PAGING)?;
                 let dir = ctx.tenant.read();
-                let owned;
-                let listed: &PersistentMap<Uuid, Record> =
-                    if crate::authz::only_as_owner(&ctx.principal, "applications.list") {
-                        owned = owned_only(&dir, &dir.applications, ctx.principal.object_id);
-                        &owned
-                    } else {
-                        &dir.applications
-                    };
-                let page = plan.run(listed);
+                let listed = visible(ctx, "applications.list", &dir, &dir.applications);
+                let page = plan.run(&listed);
                 Ok(serialized_page(ctx, "applications", &plan, &page))
             }
             ([], &Method::POST) => {
@@ -304,9 +297,22 @@ fn check_owner(ctx: &Ctx<'_>, operation: &str, dir: &Directory, object: Uuid) ->
     Ok(())
 }
 
-/// The part of `all` (applications or service principals) that `owner` owns.
-fn owned_only(dir: &Directory, all: &PersistentMap<Uuid, Record>, owner: Uuid) -> PersistentMap<Uuid, Record> {
-    all.iter().filter(|(id, _)| dir.owns(owner, **id)).map(|(id, r)| (*id, r.clone())).collect()
+/// What a list of `all` (applications or service principals) shows the caller:
+/// everything, or, to a caller holding `operation` only through
+/// `Application.ReadWrite.OwnedBy`, what it owns.
+fn visible<'d>(
+    ctx: &Ctx<'_>,
+    operation: &str,
+    dir: &Directory,
+    all: &'d PersistentMap<Uuid, Record>,
+) -> std::borrow::Cow<'d, PersistentMap<Uuid, Record>> {
+    if !crate::authz::only_as_owner(&ctx.principal, operation) {
+        return std::borrow::Cow::Borrowed(all);
+    }
+    let owner = ctx.principal.object_id;
+    std::borrow::Cow::Owned(
+        all.iter().filter(|(id, _)| dir.owns(owner, **id)).map(|(id, r)| (*id, r.clone())).collect(),
+    )
 }
 
 /// `/applications/{id}/owners` and `/servicePrincipals/{id}/owners`: list,
@@ -397,15 +403,8 @@ pub(super) fn service_principals(
                 authz("servicePrincipals.list")?;
                 let plan = ListPlan::new(&SERVICE_PRINCIPAL, opts, is_eventual(ctx.req), DIRECTORY_PAGING)?;
                 let dir = ctx.tenant.read();
-                let owned;
-                let listed: &PersistentMap<Uuid, Record> =
-                    if crate::authz::only_as_owner(&ctx.principal, "servicePrincipals.list") {
-                        owned = owned_only(&dir, &dir.service_principals, ctx.principal.object_id);
-                        &owned
-                    } else {
-                        &dir.service_principals
-                    };
-                let page = plan.run(listed);
+                let listed = visible(ctx, "servicePrincipals.list", &dir, &dir.service_principals);
+                let page = plan.run(&listed);
                 Ok(collection(ctx, "servicePrincipals", &plan, page, |r| {
                     project_service_principal(&dir, r, &plan.projection)
                 }))
