@@ -17,10 +17,16 @@
 //! signed-in user's for a delegated one, both fixed when the token was issued.
 //!
 //! A signed-in user also needs a role that allows the write at all
-//! ([`WRITE_ROLES`]). Password, Helpdesk and Authentication Administrators
+//! ([`WRITE_ROLES`]), except for the application writes an owner makes on what
+//! they own ([`OWNER_WRITES`], decided by [`check_as`] once the handler knows the
+//! object). Password, Helpdesk and Authentication Administrators
 //! may make only part of the user writes ([`LIMITED_WRITES`]): a `PATCH` that
 //! touches nothing but the properties their role may change, which
 //! [`check_sensitive`] checks once the body is read.
+//!
+//! An app whose only grant for an operation is `Application.ReadWrite.OwnedBy`
+//! may use it only on applications and service principals it owns
+//! ([`only_as_owner`]); the handlers apply that to the object they found.
 
 use crate::directory::catalog::Catalog;
 use crate::error::ApiError;

@@ -1,6 +1,6 @@
 //! `/applications` and `/servicePrincipals`, addressed by object id or by the
-//! `(appId='…')` alternate key, with secrets, app role assignments and the
-//! `/oauth2PermissionGrants` collection.
+//! `(appId='…')` alternate key, with secrets, owners, app role assignments and
+//! the `/oauth2PermissionGrants` collection.
 
 use http::Method;
 use serde_json::{Map, Value};
