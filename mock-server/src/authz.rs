@@ -361,15 +361,6 @@ pub(crate) fn check_as(principal: &Principal, operation: &str, owner: bool) -> R
     }
 }
 
-/// Whether an app-only caller may write applications only through
-/// `Application.ReadWrite.OwnedBy`, which Graph limits to the tenant's own
-/// applications (`POST /servicePrincipals` for another tenant's app is a 403).
-pub(crate) fn only_owned_by(principal: &Principal) -> bool {
-    principal.app_only
-        && principal.roles.iter().any(|r| r == "Application.ReadWrite.OwnedBy")
-        && !principal.roles.iter().any(|r| r == "Application.ReadWrite.All" || r == "Directory.ReadWrite.All")
-}
-
 const OWNED_BY: &str = "Application.ReadWrite.OwnedBy";
 
 /// Whether an app-only caller holds `operation` only through

@@ -371,7 +371,7 @@ fn foreign_application(ctx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Optio
     match found {
         // Entra shows a single-tenant application to no other tenant.
         Some(app) if !app.is_multi_tenant() => Err(no_backing_application(app_id)),
-        Some(_) if crate::authz::only_owned_by(&ctx.principal) => Err(ApiError::new(
+        Some(_) if crate::authz::only_as_owner(&ctx.principal, "servicePrincipals.create") => Err(ApiError::new(
             403,
             "Authorization_RequestDenied",
             "When using this permission, the backing application of the service principal being created must in the local tenant",
@@ -475,15 +475,7 @@ pub(super) fn service_principals(
             authz("servicePrincipals.ownedObjects.list")?;
             let dir = ctx.tenant.read();
             let id = find(&dir)?;
-            let owned = dir.owned_objects(id).into_iter();
-            let value: Vec<Value> =
-                owned.filter_map(|o| super::directory_objects::object_of(&dir, o)).map(Value::Object).collect();
-            let context = format!("{}/$metadata#directoryObjects", ctx.graph_url);
-            Ok(Reply::Json {
-                status: 200,
-                body: serde_json::json!({"@odata.context": context, "value": value}),
-                location: None,
-            })
+            Ok(super::objects(ctx, &dir, dir.owned_objects(id)))
         }
         ([Segment::Identifier(nav), tail @ ..], _) if nav == "appRoleAssignedTo" || nav == "appRoleAssignments" => {
             let id = find(&ctx.tenant.read())?;

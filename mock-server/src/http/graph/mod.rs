@@ -405,10 +405,11 @@ pub(super) fn entity(ctx: &Ctx<'_>, set: &str, body: Map<String, Value>) -> Valu
     Value::Object(annotated(&[("@odata.context", format!("{}/$metadata#{set}/$entity", ctx.graph_url))], body))
 }
 
-/// A mixed collection of directory objects (`members`, `memberOf`, …), unpaged:
-/// these links are small in the tenants a mock holds.
+/// A mixed collection of directory objects (`members`, `memberOf`, `ownedObjects`, …),
+/// unpaged: these links are small in the tenants a mock holds.
 pub(super) fn objects(ctx: &Ctx<'_>, dir: &crate::directory::Directory, ids: Vec<Uuid>) -> Reply {
-    let value: Vec<Value> = ids.into_iter().filter_map(|id| directory_object(dir, id)).map(Value::Object).collect();
+    let value: Vec<Value> =
+        ids.into_iter().filter_map(|id| directory_objects::object_of(dir, id)).map(Value::Object).collect();
     let mut body = Map::new();
     body.insert("@odata.context".into(), Value::String(format!("{}/$metadata#directoryObjects", ctx.graph_url)));
     body.insert("value".into(), Value::Array(value));
